@@ -1,0 +1,192 @@
+// Package harness holds the domain types of the REALM webhook conformance
+// suite: the secret, events, the evidence of one HTTP exchange, the sender's
+// timing defaults and the small interfaces that the concern packages below it
+// (signing, events, delivery, probe, receiver, ...) implement or accept.
+//
+// It depends on the standard library only. Implementations live in
+// subpackages named for what they wrap; the CLI and the Ginkgo suites wire
+// them together.
+package harness
+
+import (
+	"net/http"
+	"time"
+)
+
+// Header names of a REALM v1 delivery (DESIGN section 3).
+const (
+	HeaderContentType = "Content-Type"
+	HeaderUserAgent   = "User-Agent"
+	HeaderID          = "X-Webhook-Id"
+	HeaderEvent       = "X-Webhook-Event"
+	HeaderAttempt     = "X-Webhook-Attempt"
+	HeaderSignature   = "X-Webhook-Signature"
+)
+
+// UserAgent is the User-Agent every REALM delivery carries.
+const UserAgent = "REALM-Webhooks/1.0"
+
+// ContentType is the Content-Type of every REALM delivery.
+const ContentType = "application/json"
+
+// SecretEnv is the environment variable the secret may come from, so that it
+// need not appear on a command line or in a CI log.
+const SecretEnv = "REALM_WEBHOOK_SECRET"
+
+// Sender timing defaults (DESIGN sections 3 and 5).
+const (
+	// DefaultAckDeadline is what the certification demands of every
+	// acknowledgement.
+	DefaultAckDeadline = time.Second
+	// DefaultSenderTimeout is how long REALM waits for an answer before it
+	// abandons an attempt.
+	DefaultSenderTimeout = 5 * time.Second
+	// DefaultTolerance is the largest |now - t| a receiver accepts.
+	DefaultTolerance = 300 * time.Second
+	// DefaultSettle is how long the probe is polled for an expected state.
+	DefaultSettle = 5 * time.Second
+	// DefaultWatch is how long the probe is watched, once the expected state
+	// is seen, for late extra processing.
+	DefaultWatch = 500 * time.Millisecond
+	// DefaultBodyLimit bounds how much of a response body is read.
+	DefaultBodyLimit = 64 << 10
+)
+
+// DefaultRetrySchedule is the compressed backoff between attempts: attempt 2
+// goes 1 s after attempt 1 failed, attempt 3 2 s after attempt 2, and so on.
+func DefaultRetrySchedule() []time.Duration {
+	return []time.Duration{1 * time.Second, 2 * time.Second, 4 * time.Second}
+}
+
+// Clock returns the current time. Signing, event building and the receiver
+// take one so that tests can fix the time.
+type Clock func() time.Time
+
+// Now returns c(), or time.Now() when c is nil.
+func (c Clock) Now() time.Time {
+	if c == nil {
+		return time.Now()
+	}
+	return c()
+}
+
+// Secret is a webhook signing secret. It never prints itself: String,
+// GoString, Format and MarshalJSON all give Redacted, so a secret that slips
+// into a log line, an error or a report does not leak. Reveal gives the
+// bytes to the code that must sign or verify.
+type Secret string
+
+// Redacted is what a Secret prints as.
+const Redacted = "[redacted]"
+
+// Reveal returns the secret itself. Call it only to sign or verify.
+func (s Secret) Reveal() string { return string(s) }
+
+// String implements fmt.Stringer without revealing the secret.
+func (s Secret) String() string { return Redacted }
+
+// GoString implements fmt.GoStringer without revealing the secret.
+func (s Secret) GoString() string { return Redacted }
+
+// MarshalJSON implements json.Marshaler without revealing the secret.
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + Redacted + `"`), nil }
+
+// MarshalText implements encoding.TextMarshaler without revealing the secret.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(Redacted), nil }
+
+// Event types of the catalogue (DESIGN section 4).
+const (
+	JobQueued              = "job.queued"
+	JobProcessing          = "job.processing"
+	JobCompleted           = "job.completed"
+	JobFailed              = "job.failed"
+	JobCanceled            = "job.canceled"
+	ModelTrainingStarted   = "model.training.started"
+	ModelTrainingCompleted = "model.training.completed"
+	ModelTrainingFailed    = "model.training.failed"
+)
+
+// EventTypes lists every event type of the catalogue, in lifecycle order.
+func EventTypes() []string {
+	return []string{
+		JobQueued, JobProcessing, JobCompleted, JobFailed, JobCanceled,
+		ModelTrainingStarted, ModelTrainingCompleted, ModelTrainingFailed,
+	}
+}
+
+// Event is one webhook event ready to send: the exact bytes of its body and
+// the identifiers a check needs to follow it through the probe.
+type Event struct {
+	ID      string `json:"eventId"`
+	Type    string `json:"eventType"`
+	JobID   string `json:"jobId,omitempty"`
+	ModelID string `json:"modelId,omitempty"`
+	// Status is data.status: the job state this event moves its job to.
+	Status string `json:"status,omitempty"`
+	// Body is the exact JSON sent on the wire.
+	Body []byte `json:"-"`
+}
+
+// Validator checks a JSON document against a named schema of the catalogue
+// (for example "envelope", "job.completed", "probe-event"). The error says
+// where the document is wrong.
+type Validator interface {
+	Validate(schema string, doc []byte) error
+}
+
+// Request is the evidence of one HTTP request the harness sent.
+type Request struct {
+	Method string      `json:"method"`
+	URL    string      `json:"url"`
+	Header http.Header `json:"header,omitempty"`
+	// Body is an excerpt of the body sent, at most a few KiB.
+	Body string `json:"body,omitempty"`
+	// BodySize is the full size of the body in bytes.
+	BodySize int `json:"bodySize"`
+}
+
+// Response is the evidence of one HTTP response the harness received.
+type Response struct {
+	Status int         `json:"status"`
+	Header http.Header `json:"header,omitempty"`
+	// Body is an excerpt of the body received, at most a few KiB.
+	Body string `json:"body,omitempty"`
+	// BodySize is how many bytes of body were read (bounded).
+	BodySize int `json:"bodySize"`
+}
+
+// Exchange is the evidence of one attempt: what was sent, what came back (if
+// anything), how long it took and why it ended. It never holds the secret.
+type Exchange struct {
+	// Attempt is the X-Webhook-Attempt number, 0 for requests that are not
+	// deliveries (probe calls, other methods).
+	Attempt  int       `json:"attempt"`
+	Request  Request   `json:"request"`
+	Response *Response `json:"response,omitempty"`
+	// Start is when the request started.
+	Start time.Time `json:"start"`
+	// Latency runs from the start of the request to the end of the response
+	// headers (the acknowledgement), or to the error.
+	Latency time.Duration `json:"latency"`
+	// Abandoned is true when the sender closed the connection on purpose
+	// once the body was sent, without waiting for an answer.
+	Abandoned bool `json:"abandoned,omitempty"`
+	// Err describes a transport failure (timeout, reset, TLS), empty if a
+	// response arrived or the attempt was abandoned on purpose.
+	Err string `json:"error,omitempty"`
+}
+
+// Status returns the response status, or 0 when no response arrived.
+func (e Exchange) Status() int {
+	if e.Response == nil {
+		return 0
+	}
+	return e.Response.Status
+}
+
+// OK reports whether the attempt was acknowledged: a 2xx response.
+// Redirects and every other status are failures (DESIGN section 3).
+func (e Exchange) OK() bool {
+	s := e.Status()
+	return s >= 200 && s < 300
+}

@@ -13,6 +13,10 @@ import (
 	"time"
 )
 
+// Version is the suite's version, printed by the CLI and written into every
+// report.
+const Version = "0.1.0"
+
 // Header names of a REALM v1 delivery (DESIGN section 3).
 const (
 	HeaderContentType = "Content-Type"
@@ -189,4 +193,24 @@ func (e Exchange) Status() int {
 func (e Exchange) OK() bool {
 	s := e.Status()
 	return s >= 200 && s < 300
+}
+
+// Duration is a time.Duration that reads and writes as a Go duration
+// string ("1.5s") in JSON, so reports are readable by people and tools.
+type Duration time.Duration
+
+// String returns the duration as time.Duration prints it.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalText implements encoding.TextMarshaler.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
 }

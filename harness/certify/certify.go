@@ -1,0 +1,406 @@
+// Package certify prepares and carries out one certification run: it reads
+// the user's settings, starts the bundled reference receiver when no URL is
+// given, checks that the run can be made at all (secret, reachable target,
+// usable probe, loadable scenarios), runs the selected scenarios through the
+// engine and writes the report. The Ginkgo suite and the project's tests
+// drive it; it never exits the process.
+package certify
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/delivery"
+	"github.com/realm-ai/hookcert/harness/engine"
+	"github.com/realm-ai/hookcert/harness/probe"
+	"github.com/realm-ai/hookcert/harness/receiver"
+	"github.com/realm-ai/hookcert/harness/report"
+	"github.com/realm-ai/hookcert/harness/scenario"
+)
+
+// ErrCannotRun wraps every reason a run could not be made (exit status 2):
+// bad settings, an unreachable target, a misconfigured probe, a broken
+// scenario file.
+var ErrCannotRun = errors.New("the run could not be made")
+
+func cannotRun(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrCannotRun, fmt.Sprintf(format, args...))
+}
+
+// Options are the user's settings (DESIGN section 2).
+type Options struct {
+	// URL is the webhook URL; empty starts the reference receiver.
+	URL        string
+	Secret     harness.Secret
+	ProbeURL   string
+	ProbeToken harness.Secret
+	Labels     string
+	Strict     bool
+	Insecure   bool
+	// CACert is a PEM file of a CA to trust besides the system roots.
+	CACert      string
+	AckDeadline time.Duration
+	// Scenarios is a directory of the user's own scenario files.
+	Scenarios string
+	ReportDir string
+	// Faults are planted in the reference receiver (URL empty only).
+	Faults []receiver.Fault
+	// PlainHTTP serves the reference receiver without TLS.
+	PlainHTTP bool
+	// SenderTimeout and RetrySchedule default to DESIGN section 3.
+	SenderTimeout time.Duration
+	RetrySchedule []time.Duration
+	// Concurrency bounds how many scenarios run at once.
+	Concurrency int
+}
+
+// Environment variables read by OptionsFromEnv; the Makefile sets them
+// from its variables.
+const (
+	EnvURL         = "HOOKCERT_URL"
+	EnvProbeURL    = "HOOKCERT_PROBE_URL"
+	EnvProbeToken  = "HOOKCERT_PROBE_TOKEN"
+	EnvLabels      = "HOOKCERT_LABELS"
+	EnvStrict      = "HOOKCERT_STRICT"
+	EnvInsecure    = "HOOKCERT_INSECURE"
+	EnvCACert      = "HOOKCERT_CA_CERT"
+	EnvAckDeadline = "HOOKCERT_ACK_DEADLINE"
+	EnvScenarios   = "HOOKCERT_SCENARIOS"
+	EnvReportDir   = "HOOKCERT_REPORT_DIR"
+	EnvFaults      = "HOOKCERT_FAULTS"
+	EnvPlainHTTP   = "HOOKCERT_PLAIN_HTTP"
+)
+
+// OptionsFromEnv reads the options from the environment. The secret comes
+// from REALM_WEBHOOK_SECRET. Errors wrap ErrCannotRun.
+func OptionsFromEnv(getenv func(string) string) (Options, error) {
+	o := Options{
+		URL:        strings.TrimSpace(getenv(EnvURL)),
+		Secret:     harness.Secret(getenv(harness.SecretEnv)),
+		ProbeURL:   strings.TrimSpace(getenv(EnvProbeURL)),
+		ProbeToken: harness.Secret(getenv(EnvProbeToken)),
+		Labels:     getenv(EnvLabels),
+		CACert:     getenv(EnvCACert),
+		Scenarios:  getenv(EnvScenarios),
+		ReportDir:  getenv(EnvReportDir),
+	}
+	var err error
+	if o.Strict, err = flag(getenv, EnvStrict, "STRICT"); err != nil {
+		return o, err
+	}
+	if o.Insecure, err = flag(getenv, EnvInsecure, "INSECURE"); err != nil {
+		return o, err
+	}
+	if o.PlainHTTP, err = flag(getenv, EnvPlainHTTP, "PLAIN_HTTP"); err != nil {
+		return o, err
+	}
+	if s := getenv(EnvAckDeadline); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return o, cannotRun("ACK_DEADLINE=%q is not a positive duration such as 1s or 800ms", s)
+		}
+		o.AckDeadline = d
+	}
+	for _, name := range strings.FieldsFunc(getenv(EnvFaults), func(r rune) bool { return r == ',' || r == ' ' }) {
+		f, err := receiver.ParseFault(name)
+		if err != nil {
+			return o, cannotRun("FAULTS: %v", err)
+		}
+		o.Faults = append(o.Faults, f)
+	}
+	return o, nil
+}
+
+func flag(getenv func(string) string, env, name string) (bool, error) {
+	switch v := strings.TrimSpace(getenv(env)); strings.ToLower(v) {
+	case "", "0", "false", "no":
+		return false, nil
+	case "1", "true", "yes":
+		return true, nil
+	default:
+		return false, cannotRun("%s=%q: use %s=1 or leave it out", name, v, name)
+	}
+}
+
+// Session is one prepared run.
+type Session struct {
+	// Report is filled as the run goes; it exists even when Prepare fails.
+	Report    *report.Report
+	Engine    *engine.Engine
+	Scenarios []*scenario.Scenario
+	// ReportDir is where the reports go.
+	ReportDir string
+	// Secret is the secret in use (generated for the reference receiver),
+	// so tests can check that no report contains it.
+	Secret harness.Secret
+
+	ref *receiver.Server
+}
+
+// Prepare checks the options and readies the run. On error it still
+// returns a Session whose Report can be written; the error wraps
+// ErrCannotRun.
+func Prepare(ctx context.Context, o Options) (*Session, error) {
+	if o.AckDeadline <= 0 {
+		o.AckDeadline = harness.DefaultAckDeadline
+	}
+	if o.SenderTimeout <= 0 {
+		o.SenderTimeout = harness.DefaultSenderTimeout
+	}
+	if len(o.RetrySchedule) == 0 {
+		o.RetrySchedule = harness.DefaultRetrySchedule()
+	}
+	if o.ReportDir == "" {
+		o.ReportDir = "reports"
+	}
+	settings := report.Settings{
+		AckDeadline:   harness.Duration(o.AckDeadline),
+		SenderTimeout: harness.Duration(o.SenderTimeout),
+		Strict:        o.Strict,
+		Insecure:      o.Insecure,
+		Labels:        o.Labels,
+		Scenarios:     o.Scenarios,
+		Reference:     o.URL == "",
+	}
+	for _, d := range o.RetrySchedule {
+		settings.RetrySchedule = append(settings.RetrySchedule, harness.Duration(d))
+	}
+	for _, f := range o.Faults {
+		settings.Faults = append(settings.Faults, string(f))
+	}
+	s := &Session{ReportDir: o.ReportDir, Secret: o.Secret}
+	s.Report = report.New(redact(o.URL), settings)
+	err := s.prepare(ctx, &o)
+	if err != nil {
+		s.Close()
+	}
+	return s, err
+}
+
+func (s *Session) prepare(ctx context.Context, o *Options) error {
+	roots, err := x509.SystemCertPool()
+	if err != nil || roots == nil {
+		roots = x509.NewCertPool()
+	}
+	var caPEM []byte
+	if o.CACert != "" {
+		if caPEM, err = os.ReadFile(o.CACert); err != nil {
+			return cannotRun("CA_CERT: %v", err)
+		}
+		if !roots.AppendCertsFromPEM(caPEM) {
+			return cannotRun("CA_CERT=%s holds no PEM certificate", o.CACert)
+		}
+	}
+
+	if o.URL == "" {
+		if err := s.startReference(o); err != nil {
+			return err
+		}
+		if len(s.ref.CertPEM) > 0 {
+			caPEM = s.ref.CertPEM
+			roots.AppendCertsFromPEM(caPEM)
+		}
+	} else if len(o.Faults) > 0 {
+		return cannotRun("FAULTS plants bugs in the bundled reference receiver: leave URL empty to use it")
+	}
+	if strings.TrimSpace(o.Secret.Reveal()) == "" {
+		return cannotRun("SECRET is empty: pass SECRET=... or set %s", harness.SecretEnv)
+	}
+	s.Secret = o.Secret
+	s.Report.Target = redact(o.URL)
+	u, err := url.Parse(o.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return cannotRun("URL=%q is not an http:// or https:// URL of the receiver's webhook", redact(o.URL))
+	}
+	s.Report.Settings.Probe = o.ProbeURL != ""
+
+	// Reachable at all? A closed port or an unknown host cannot be
+	// certified: that is exit 2, not a failing receiver.
+	if err := reachable(ctx, u, o.SenderTimeout); err != nil {
+		return cannotRun("the target %s is unreachable: %v; is the receiver running and the URL right?", redact(o.URL), err)
+	}
+
+	insecure := o.Insecure
+	if u.Scheme == "https" && !insecure {
+		if err := verifies(ctx, u, roots, o.SenderTimeout); err != nil {
+			// TLS-02 fails and says why; the other checks still run, without
+			// verification, so one bad certificate does not hide the rest
+			// of the receiver's behaviour.
+			s.Report.Notes = append(s.Report.Notes, fmt.Sprintf(
+				"the certificate did not verify (%v): TLS-02 fails, and the other checks ran without certificate verification", err))
+			insecure = true
+		}
+	}
+	opts := []delivery.Option{delivery.WithTimeout(o.SenderTimeout)}
+	if caPEM != nil {
+		opts = append(opts, delivery.WithCACert(caPEM))
+	}
+	if insecure {
+		opts = append(opts, delivery.WithInsecure())
+	}
+	sender, err := delivery.NewSender(o.URL, o.Secret, opts...)
+	if err != nil {
+		return cannotRun("%v", err)
+	}
+
+	var pc *probe.Client
+	if o.ProbeURL != "" {
+		popts := []probe.Option{probe.WithTimeout(o.SenderTimeout)}
+		if o.ProbeToken.Reveal() != "" {
+			popts = append(popts, probe.WithToken(o.ProbeToken))
+		}
+		popts = append(popts, probe.WithTLSConfig(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}))
+		if insecure {
+			popts = append(popts, probe.WithInsecure())
+		}
+		if pc, err = probe.New(o.ProbeURL, popts...); err != nil {
+			return cannotRun("PROBE_URL: %v", err)
+		}
+		if err := pc.Check(ctx); err != nil {
+			return cannotRun("the probe at %s is not usable: %v", redact(o.ProbeURL), err)
+		}
+	}
+
+	scs, err := scenario.Builtin()
+	if err != nil {
+		return cannotRun("built-in scenarios: %v", err)
+	}
+	if o.Scenarios != "" {
+		own, err := scenario.LoadDir(o.Scenarios)
+		if err != nil {
+			return cannotRun("SCENARIOS: %v", err)
+		}
+		merged, replaced, err := scenario.Merge(scs, own)
+		if err != nil {
+			return cannotRun("SCENARIOS: %v", err)
+		}
+		for _, r := range replaced {
+			s.Report.Notes = append(s.Report.Notes, fmt.Sprintf("SCENARIOS: %s from %s replaces the built-in check of the same ID", r.New.ID, r.New.Source))
+		}
+		scs = merged
+	}
+	s.Scenarios = scs
+
+	eng, err := engine.New(engine.Config{
+		Sender:        sender,
+		Probe:         pc,
+		Secret:        o.Secret,
+		AckDeadline:   o.AckDeadline,
+		RetrySchedule: o.RetrySchedule,
+		Strict:        o.Strict,
+		Insecure:      o.Insecure,
+		RootCAs:       roots,
+		Concurrency:   o.Concurrency,
+	})
+	if err != nil {
+		return cannotRun("%v", err)
+	}
+	s.Engine = eng
+	return nil
+}
+
+// startReference starts the bundled reference receiver on a free loopback
+// port, over HTTPS with a generated certificate, with a generated secret.
+func (s *Session) startReference(o *Options) error {
+	if o.Secret.Reveal() == "" {
+		b := make([]byte, 24)
+		if _, err := rand.Read(b); err != nil {
+			return cannotRun("generating a secret: %v", err)
+		}
+		o.Secret = harness.Secret("whsec_" + hex.EncodeToString(b))
+	}
+	srv, err := receiver.Start("127.0.0.1:0", receiver.Config{
+		Secrets: []harness.Secret{o.Secret},
+		Faults:  o.Faults,
+	}, !o.PlainHTTP)
+	if err != nil {
+		return cannotRun("starting the reference receiver: %v", err)
+	}
+	s.ref = srv
+	o.URL = srv.WebhookURL
+	if o.ProbeURL == "" {
+		o.ProbeURL = srv.ProbeURL
+	}
+	return nil
+}
+
+// Run runs the given scenarios (normally a selection of s.Scenarios).
+func (s *Session) Run(ctx context.Context, scs []*scenario.Scenario) []harness.Result {
+	return s.Engine.RunAll(ctx, scs)
+}
+
+// Finish records the results and writes report.json and index.html.
+// complete says whether every selected check ran; runErr is why the run
+// could not be made, if it could not.
+func (s *Session) Finish(results []harness.Result, complete bool, runErr error) error {
+	s.Report.Finish(results, complete, runErr)
+	return s.Report.Write(s.ReportDir)
+}
+
+// Close stops the reference receiver, if one was started.
+func (s *Session) Close() {
+	if s.ref != nil {
+		s.ref.Close()
+		s.ref = nil
+	}
+}
+
+func reachable(ctx context.Context, u *url.URL, timeout time.Duration) error {
+	d := net.Dialer{Timeout: timeout}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	c, err := d.DialContext(ctx, "tcp", hostPort(u))
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}
+
+func verifies(ctx context.Context, u *url.URL, roots *x509.CertPool, timeout time.Duration) error {
+	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: timeout}, Config: &tls.Config{RootCAs: roots, ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	c, err := d.DialContext(ctx, "tcp", hostPort(u))
+	if err != nil {
+		var ce *tls.CertificateVerificationError
+		if errors.As(err, &ce) {
+			return err
+		}
+		// Not a certificate problem (plain HTTP on an https URL, say):
+		// TLS-01 reports it; nothing to change here.
+		return nil
+	}
+	return c.Close()
+}
+
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	port := 80
+	if u.Scheme == "https" {
+		port = 443
+	}
+	return net.JoinHostPort(u.Hostname(), strconv.Itoa(port))
+}
+
+// redact drops credentials from a URL for reports and messages.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,111 @@
+package harness
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Level is a requirement's strength, per RFC 2119.
+type Level string
+
+// Requirement levels of the catalogue (DESIGN section 6).
+const (
+	Must   Level = "MUST"
+	Should Level = "SHOULD"
+	Info   Level = "INFO"
+)
+
+// ParseLevel parses MUST, SHOULD or INFO (case-insensitive).
+func ParseLevel(s string) (Level, error) {
+	switch l := Level(strings.ToUpper(s)); l {
+	case Must, Should, Info:
+		return l, nil
+	}
+	return "", fmt.Errorf("level %q: want MUST, SHOULD or INFO", s)
+}
+
+// Verdict is the outcome of one check.
+type Verdict string
+
+// Verdicts per check (DESIGN section 6).
+const (
+	// Pass: the requirement holds.
+	Pass Verdict = "PASS"
+	// Fail: a MUST is broken (or a SHOULD under strict).
+	Fail Verdict = "FAIL"
+	// Warn: a SHOULD is broken.
+	Warn Verdict = "WARN"
+	// Skip: the check could not run here; Result.Reason says why.
+	Skip Verdict = "SKIP"
+	// InfoVerdict: measured, no verdict.
+	InfoVerdict Verdict = "INFO"
+)
+
+// Verdicts lists every verdict in the order reports show them.
+func Verdicts() []Verdict { return []Verdict{Fail, Warn, Skip, Pass, InfoVerdict} }
+
+// Broken returns the verdict for a requirement of level l that does not
+// hold: FAIL for MUST, WARN for SHOULD (FAIL when strict), INFO for INFO.
+func Broken(l Level, strict bool) Verdict {
+	switch {
+	case l == Must, l == Should && strict:
+		return Fail
+	case l == Should:
+		return Warn
+	}
+	return InfoVerdict
+}
+
+// Result is the verdict of one check with everything needed to explain it:
+// the requirement it quotes, what was expected and observed, and the
+// evidence of every exchange.
+type Result struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Level       Level  `json:"level"`
+	Category    string `json:"category"`
+	Requirement string `json:"requirement"`
+	// Seed quotes the product's own words the requirement rests on.
+	Seed    string  `json:"seed,omitempty"`
+	Verdict Verdict `json:"verdict"`
+	// Expected and Observed say, for a human, what the check wanted and saw.
+	Expected string `json:"expected,omitempty"`
+	Observed string `json:"observed,omitempty"`
+	// Reason explains a SKIP, or an INFO measurement.
+	Reason   string        `json:"reason,omitempty"`
+	Evidence []Exchange    `json:"evidence,omitempty"`
+	Notes    []string      `json:"notes,omitempty"`
+	Start    time.Time     `json:"start"`
+	Duration time.Duration `json:"duration"`
+}
+
+// Overall is the verdict of a whole run.
+type Overall string
+
+// Overall verdicts (DESIGN section 6).
+const (
+	Compliant             Overall = "COMPLIANT"
+	CompliantWithWarnings Overall = "COMPLIANT WITH WARNINGS"
+	Partial               Overall = "PARTIAL"
+	NotCompliant          Overall = "NOT COMPLIANT"
+)
+
+// Summarize counts the verdicts and gives the overall verdict: NOT
+// COMPLIANT when any check failed, else PARTIAL when any was skipped, else
+// COMPLIANT WITH WARNINGS when any warned, else COMPLIANT.
+func Summarize(results []Result) (Overall, map[Verdict]int) {
+	counts := map[Verdict]int{}
+	for _, r := range results {
+		counts[r.Verdict]++
+	}
+	switch {
+	case counts[Fail] > 0:
+		return NotCompliant, counts
+	case counts[Skip] > 0:
+		return Partial, counts
+	case counts[Warn] > 0:
+		return CompliantWithWarnings, counts
+	}
+	return Compliant, counts
+}

@@ -1,0 +1,261 @@
+package delivery
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/signing"
+)
+
+// Attempt describes one request to the receiver. The zero value of every
+// mutation field gives a normal REALM delivery; the checks set one field to
+// break exactly one thing.
+type Attempt struct {
+	// Method is the HTTP method; empty means POST.
+	Method string
+	// Body is the raw body sent.
+	Body []byte
+	// EventID and EventType fill X-Webhook-Id and X-Webhook-Event; an
+	// empty value omits its header.
+	EventID   string
+	EventType string
+	// Number is X-Webhook-Attempt; zero or less means 1.
+	Number int
+	// SignedBody, if non-nil, is signed instead of Body: the body is then
+	// altered after signing (SIG-04).
+	SignedBody []byte
+	// Secrets sign the attempt, one v1 entry each, in order: several for
+	// rotation (SIG-08), a wrong one for SIG-03. Nil means the sender's
+	// secret; an empty non-nil slice gives a header with no v1 entry.
+	Secrets []harness.Secret
+	// TimeOffset shifts the signature's t from the sender's clock: stale
+	// (SIG-06) or future (SIG-07) timestamps.
+	TimeOffset time.Duration
+	// Signature, if non-nil, is sent verbatim as X-Webhook-Signature
+	// instead of signing: malformed headers (SIG-05).
+	Signature *string
+	// NoSignature omits X-Webhook-Signature (SIG-02).
+	NoSignature bool
+	// Header holds extra headers applied last, overriding the REALM ones;
+	// a key with no values removes that header.
+	Header http.Header
+	// Abandon closes the connection as soon as the whole request is
+	// written, without reading any answer (RETRY-01).
+	Abandon bool
+}
+
+// Attempt returns the normal first attempt for ev.
+func (s *Sender) Attempt(ev harness.Event) Attempt {
+	return Attempt{
+		Method:    http.MethodPost,
+		Body:      ev.Body,
+		EventID:   ev.ID,
+		EventType: ev.Type,
+		Number:    1,
+	}
+}
+
+// Send makes one attempt and returns its evidence. It never fails: a
+// transport failure is described in Exchange.Err (see Classify). The whole
+// attempt runs under the sender timeout, and under ctx.
+func (s *Sender) Send(ctx context.Context, a Attempt) harness.Exchange {
+	number := a.Number
+	if number <= 0 {
+		number = 1
+	}
+	ex := harness.Exchange{Attempt: number, Start: s.clock.Now()}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+
+	req, err := s.request(ctx, a, number)
+	ex.Request = harness.Request{
+		Method:   a.method(),
+		URL:      s.url.Redacted(),
+		Body:     Excerpt(a.Body),
+		BodySize: len(a.Body),
+	}
+	if err != nil {
+		ex.Err = string(FailureOther) + ": " + s.scrub(err.Error())
+		return ex
+	}
+	ex.Request.Header = req.Header.Clone()
+	if a.Abandon {
+		s.abandon(ctx, req, &ex)
+		return ex
+	}
+
+	start := time.Now()
+	resp, err := s.client.Do(req)
+	ex.Latency = time.Since(start)
+	if err != nil {
+		ex.Err = s.scrub(describe(ctx, err, s.timeout, "waiting for an answer"))
+		return ex
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, s.bodyLimit))
+	ex.Response = &harness.Response{
+		Status:   resp.StatusCode,
+		Header:   s.scrubHeader(resp.Header),
+		Body:     s.scrub(Excerpt(body)),
+		BodySize: len(body),
+	}
+	if err != nil {
+		// The acknowledgement arrived, so the response is kept; the error
+		// says the body did not.
+		ex.Err = s.scrub(describe(ctx, err, s.timeout, "reading the response body"))
+	}
+	return ex
+}
+
+func (a Attempt) method() string {
+	if a.Method == "" {
+		return http.MethodPost
+	}
+	return a.Method
+}
+
+// request builds the HTTP request of a, signed now.
+func (s *Sender) request(ctx context.Context, a Attempt, number int) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, a.method(), s.url.String(), bytes.NewReader(a.Body))
+	if err != nil {
+		return nil, err
+	}
+	h := req.Header
+	h.Set(harness.HeaderContentType, harness.ContentType)
+	h.Set(harness.HeaderUserAgent, harness.UserAgent)
+	if a.EventID != "" {
+		h.Set(harness.HeaderID, a.EventID)
+	}
+	if a.EventType != "" {
+		h.Set(harness.HeaderEvent, a.EventType)
+	}
+	h.Set(harness.HeaderAttempt, strconv.Itoa(number))
+	switch {
+	case a.NoSignature:
+	case a.Signature != nil:
+		h[harness.HeaderSignature] = []string{*a.Signature}
+	default:
+		signed := a.Body
+		if a.SignedBody != nil {
+			signed = a.SignedBody
+		}
+		secrets := a.Secrets
+		if secrets == nil {
+			secrets = []harness.Secret{s.secret}
+		}
+		signer := signing.Signer{Secrets: secrets}
+		h.Set(harness.HeaderSignature, signer.HeaderAt(s.clock.Now().Add(a.TimeOffset), signed))
+	}
+	for k, vs := range a.Header {
+		switch {
+		case http.CanonicalHeaderKey(k) == "Host" && len(vs) > 0:
+			req.Host = vs[0]
+		case len(vs) == 0:
+			h.Del(k)
+		default:
+			h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+		}
+	}
+	return req, nil
+}
+
+// abandon writes req on a connection of its own and closes it at once, so
+// the receiver gets the whole request but the sender never sees an answer.
+func (s *Sender) abandon(ctx context.Context, req *http.Request, ex *harness.Exchange) {
+	start := time.Now()
+	defer func() { ex.Latency = time.Since(start) }()
+	conn, err := s.dial(ctx)
+	if err != nil {
+		ex.Err = s.scrub(describe(ctx, err, s.timeout, "connecting"))
+		return
+	}
+	defer conn.Close()
+	if d, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(d)
+	}
+	// A cancelled run must not wait for the deadline.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	w := bufio.NewWriter(conn)
+	if err := req.Write(w); err != nil {
+		ex.Err = s.scrub(describe(ctx, err, s.timeout, "sending the request"))
+		return
+	}
+	if err := w.Flush(); err != nil {
+		ex.Err = s.scrub(describe(ctx, err, s.timeout, "sending the request"))
+		return
+	}
+	ex.Abandoned = true
+}
+
+// dial opens a connection to the target as the transport would: TCP, and
+// TLS with the sender's configuration for https.
+func (s *Sender) dial(ctx context.Context) (net.Conn, error) {
+	port := s.url.Port()
+	if port == "" {
+		port = "80"
+		if s.url.Scheme == "https" {
+			port = "443"
+		}
+	}
+	addr := net.JoinHostPort(s.url.Hostname(), port)
+	nd := &net.Dialer{Timeout: s.timeout}
+	if s.url.Scheme != "https" {
+		return nd.DialContext(ctx, "tcp", addr)
+	}
+	cfg := s.tls.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName = s.url.Hostname()
+	}
+	// The transport speaks HTTP/1.1 over TLS; say so, so the request
+	// written below is understood.
+	cfg.NextProtos = []string{"http/1.1"}
+	td := &tls.Dialer{NetDialer: nd, Config: cfg}
+	return td.DialContext(ctx, "tcp", addr)
+}
+
+// Excerpt returns at most ExcerptLimit bytes of b as evidence. A rune cut in
+// half at the end, by this limit or by the body limit before it, is
+// dropped so that the report shows no broken character.
+func Excerpt(b []byte) string {
+	if len(b) > ExcerptLimit {
+		b = b[:ExcerptLimit]
+	}
+	for i := 1; i <= utf8.UTFMax && i <= len(b); i++ {
+		if utf8.RuneStart(b[len(b)-i]) {
+			if !utf8.FullRune(b[len(b)-i:]) {
+				b = b[:len(b)-i]
+			}
+			break
+		}
+	}
+	return string(b)
+}
+
+// scrub removes the sender's secret from text the receiver controls, so a
+// receiver that echoes it cannot make the report leak it.
+func (s *Sender) scrub(text string) string {
+	return strings.ReplaceAll(text, s.secret.Reveal(), harness.Redacted)
+}
+
+func (s *Sender) scrubHeader(h http.Header) http.Header {
+	out := make(http.Header, len(h))
+	for k, vs := range h {
+		clean := make([]string, len(vs))
+		for i, v := range vs {
+			clean[i] = s.scrub(v)
+		}
+		out[k] = clean
+	}
+	return out
+}

@@ -1,0 +1,537 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/signing"
+)
+
+func TestSendHeadersAndEvidence(t *testing.T) {
+	srv, rc := serve(t, nil)
+	s := newSender(t, srv.URL+"/hooks/realm", WithClock(fixedClock(t0)))
+	ev := testEvent()
+	ex := s.Send(context.Background(), s.Attempt(ev))
+	if ex.Err != "" || !ex.OK() {
+		t.Fatalf("Send: status %d, err %q", ex.Status(), ex.Err)
+	}
+	reqs := rc.requests()
+	if len(reqs) != 1 {
+		t.Fatalf("receiver got %d requests, want 1", len(reqs))
+	}
+	got := reqs[0]
+	want := map[string]string{
+		"Content-Type":      "application/json",
+		"User-Agent":        "REALM-Webhooks/1.0",
+		"X-Webhook-Id":      ev.ID,
+		"X-Webhook-Event":   ev.Type,
+		"X-Webhook-Attempt": "1",
+	}
+	for k, v := range want {
+		if got.Header.Get(k) != v || len(got.Header.Values(k)) != 1 {
+			t.Errorf("header %s = %q, want exactly %q", k, got.Header.Values(k), v)
+		}
+	}
+	if ae := got.Header.Get("Accept-Encoding"); ae != "" {
+		t.Errorf("Accept-Encoding %q sent; REALM sends none", ae)
+	}
+	if got.Method != http.MethodPost || got.Path != "/hooks/realm" || !bytes.Equal(got.Body, ev.Body) {
+		t.Errorf("request = %s %s %q, want POST /hooks/realm with the event body", got.Method, got.Path, got.Body)
+	}
+	v := signing.Verifier{Secrets: []harness.Secret{testSecret}, Clock: fixedClock(t0)}
+	sigHeader := got.Header.Get(harness.HeaderSignature)
+	if err := v.Verify(sigHeader, got.Body); err != nil {
+		t.Errorf("signature %q does not verify: %v", sigHeader, err)
+	}
+	if sig, _ := signing.ParseHeader(sigHeader); sig.Timestamp != t0.Unix() || len(sig.V1) != 1 {
+		t.Errorf("signature %+v, want one v1 at the clock's time %d", sig, t0.Unix())
+	}
+
+	// The evidence holds what was sent and what came back.
+	if ex.Attempt != 1 || ex.Request.Method != "POST" || ex.Request.URL != srv.URL+"/hooks/realm" {
+		t.Errorf("evidence request = %d %s %s", ex.Attempt, ex.Request.Method, ex.Request.URL)
+	}
+	if ex.Request.Header.Get(harness.HeaderSignature) != sigHeader || ex.Request.Header.Get(harness.HeaderID) != ev.ID {
+		t.Errorf("evidence headers %v differ from those sent", ex.Request.Header)
+	}
+	if ex.Request.Body != string(ev.Body) || ex.Request.BodySize != len(ev.Body) {
+		t.Errorf("evidence body %q (%d), want the event body", ex.Request.Body, ex.Request.BodySize)
+	}
+	if ex.Response.Status != 200 || ex.Response.Body != `{"received":true}` || ex.Response.BodySize != 17 ||
+		ex.Response.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("evidence response = %+v", ex.Response)
+	}
+	if !ex.Start.Equal(t0) || ex.Latency <= 0 || ex.Latency > 5*time.Second {
+		t.Errorf("evidence start %s latency %s, want the clock's time and a positive latency", ex.Start, ex.Latency)
+	}
+}
+
+func TestAttemptMutations(t *testing.T) {
+	body := testEvent().Body
+	other := []byte(`{"eventId":"evt_other"}`)
+	verbatim := "t=1,v1=nothex"
+	empty := ""
+	verify := func(h string, b []byte, secrets ...harness.Secret) error {
+		if secrets == nil {
+			secrets = []harness.Secret{testSecret}
+		}
+		return signing.Verifier{Secrets: secrets, Clock: fixedClock(t0)}.Verify(h, b)
+	}
+	tests := []struct {
+		why   string
+		a     Attempt
+		check func(t *testing.T, r received)
+	}{
+		{"NoSignature omits the header (SIG-02)", Attempt{Body: body, NoSignature: true},
+			func(t *testing.T, r received) {
+				if _, ok := r.Header[harness.HeaderSignature]; ok {
+					t.Errorf("signature header present: %q", r.Header.Get(harness.HeaderSignature))
+				}
+			}},
+		{"Signature is sent verbatim (SIG-05)", Attempt{Body: body, Signature: &verbatim},
+			func(t *testing.T, r received) {
+				if got := r.Header.Values(harness.HeaderSignature); len(got) != 1 || got[0] != verbatim {
+					t.Errorf("signature header = %q, want %q", got, verbatim)
+				}
+			}},
+		{"an empty verbatim signature is sent as an empty header, not omitted", Attempt{Body: body, Signature: &empty},
+			func(t *testing.T, r received) {
+				if got, ok := r.Header[harness.HeaderSignature]; !ok || len(got) != 1 || got[0] != "" {
+					t.Errorf("signature header = %q (present %v), want one empty value", got, ok)
+				}
+			}},
+		{"TimeOffset shifts t from the clock (SIG-06)", Attempt{Body: body, TimeOffset: -10 * time.Minute},
+			func(t *testing.T, r received) {
+				h := r.Header.Get(harness.HeaderSignature)
+				sig, _ := signing.ParseHeader(h)
+				if sig.Timestamp != t0.Add(-10*time.Minute).Unix() {
+					t.Errorf("t = %d, want 10 min before %d", sig.Timestamp, t0.Unix())
+				}
+				if err := verify(h, r.Body); !errors.Is(err, signing.ErrTooOld) {
+					t.Errorf("Verify = %v, want ErrTooOld: correctly signed but stale", err)
+				}
+			}},
+		{"SignedBody is signed while Body is sent (SIG-04)", Attempt{Body: body, SignedBody: other},
+			func(t *testing.T, r received) {
+				h := r.Header.Get(harness.HeaderSignature)
+				if !bytes.Equal(r.Body, body) {
+					t.Errorf("sent body %q, want Body", r.Body)
+				}
+				if err := verify(h, r.Body); !errors.Is(err, signing.ErrNoMatch) {
+					t.Errorf("Verify(sent body) = %v, want ErrNoMatch", err)
+				}
+				if err := verify(h, other); err != nil {
+					t.Errorf("Verify(SignedBody) = %v, want nil", err)
+				}
+			}},
+		{"several secrets give several v1 in order (SIG-08)", Attempt{Body: body, Secrets: []harness.Secret{"whsec_old", testSecret}},
+			func(t *testing.T, r received) {
+				h := r.Header.Get(harness.HeaderSignature)
+				sig, _ := signing.ParseHeader(h)
+				if len(sig.V1) != 2 || sig.V1[0] != signing.Sign("whsec_old", t0.Unix(), body) || sig.V1[1] != signing.Sign(testSecret, t0.Unix(), body) {
+					t.Errorf("header %q, want v1 under whsec_old then the sender's secret", h)
+				}
+				if err := verify(h, r.Body); err != nil {
+					t.Errorf("Verify = %v, want the last entry to match", err)
+				}
+			}},
+		{"a wrong secret does not verify (SIG-03)", Attempt{Body: body, Secrets: []harness.Secret{"whsec_wrong"}},
+			func(t *testing.T, r received) {
+				if err := verify(r.Header.Get(harness.HeaderSignature), r.Body); !errors.Is(err, signing.ErrNoMatch) {
+					t.Errorf("Verify = %v, want ErrNoMatch", err)
+				}
+			}},
+		{"an empty secrets list gives t without v1 (SIG-05 no v1)", Attempt{Body: body, Secrets: []harness.Secret{}},
+			func(t *testing.T, r received) {
+				if got := r.Header.Get(harness.HeaderSignature); got != "t=1710083175" {
+					t.Errorf("header %q, want t only", got)
+				}
+			}},
+		{"Number sets X-Webhook-Attempt (RETRY-04)", Attempt{Body: body, Number: 3},
+			func(t *testing.T, r received) {
+				if got := r.Header.Get(harness.HeaderAttempt); got != "3" {
+					t.Errorf("attempt header %q, want 3", got)
+				}
+			}},
+		{"Method changes the verb (ROB-04)", Attempt{Method: http.MethodPut, Body: body},
+			func(t *testing.T, r received) {
+				if r.Method != http.MethodPut {
+					t.Errorf("method %s, want PUT", r.Method)
+				}
+			}},
+		{"Header overrides REALM headers and removes with no values", Attempt{Body: body, EventID: "evt_x",
+			Header: http.Header{"content-type": {"text/plain"}, "X-Webhook-Id": nil, "X-Extra": {"1", "2"}}},
+			func(t *testing.T, r received) {
+				if got := r.Header.Values("Content-Type"); len(got) != 1 || got[0] != "text/plain" {
+					t.Errorf("Content-Type %q, want text/plain", got)
+				}
+				if _, ok := r.Header[harness.HeaderID]; ok {
+					t.Errorf("X-Webhook-Id present, want removed")
+				}
+				if got := r.Header.Values("X-Extra"); len(got) != 2 {
+					t.Errorf("X-Extra %q, want both values", got)
+				}
+			}},
+		{"an empty body is sent and signed as empty (ROB-03)", Attempt{Body: nil},
+			func(t *testing.T, r received) {
+				if len(r.Body) != 0 {
+					t.Errorf("body %q, want empty", r.Body)
+				}
+				if err := verify(r.Header.Get(harness.HeaderSignature), nil); err != nil {
+					t.Errorf("Verify = %v", err)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.why, func(t *testing.T) {
+			srv, rc := serve(t, nil)
+			s := newSender(t, srv.URL, WithClock(fixedClock(t0)))
+			ex := s.Send(context.Background(), tt.a)
+			if ex.Err != "" {
+				t.Fatalf("Send: %s", ex.Err)
+			}
+			reqs := rc.requests()
+			if len(reqs) != 1 {
+				t.Fatalf("receiver got %d requests, want 1", len(reqs))
+			}
+			tt.check(t, reqs[0])
+			// The evidence shows the mutated request, not a normal one.
+			if got, want := ex.Request.Header.Values(harness.HeaderSignature), reqs[0].Header.Values(harness.HeaderSignature); strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Errorf("evidence signature %q, receiver saw %q", got, want)
+			}
+		})
+	}
+}
+
+func TestRedirectNotFollowed(t *testing.T) {
+	srv, rc := serve(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if r.URL.Path == "/hook" {
+			http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect)
+			return
+		}
+		w.WriteHeader(200)
+	})
+	s := newSender(t, srv.URL+"/hook")
+	ex := s.Send(context.Background(), s.Attempt(testEvent()))
+	if ex.Status() != http.StatusTemporaryRedirect || ex.OK() {
+		t.Errorf("status %d (OK %v), want the 307 itself as a failure", ex.Status(), ex.OK())
+	}
+	if ex.Response.Header.Get("Location") != "/elsewhere" {
+		t.Errorf("evidence lost the Location header: %v", ex.Response.Header)
+	}
+	if n := len(rc.requests()); n != 1 {
+		t.Errorf("receiver got %d requests, want 1: the redirect must not be followed", n)
+	}
+}
+
+func TestTimeout(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	t.Run("no response headers", func(t *testing.T) {
+		srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second):
+			}
+		})
+		s := newSender(t, srv.URL, WithTimeout(timeout))
+		start := time.Now()
+		ex := s.Send(context.Background(), s.Attempt(testEvent()))
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("Send took %s with a %s timeout", d, timeout)
+		}
+		if Classify(ex) != FailureTimeout || ex.Response != nil || !strings.Contains(ex.Err, timeout.String()) {
+			t.Errorf("evidence = %q (response %v), want a timeout naming %s", ex.Err, ex.Response, timeout)
+		}
+		if ex.Latency < timeout {
+			t.Errorf("latency %s, want at least the timeout", ex.Latency)
+		}
+	})
+	t.Run("headers then a hanging body", func(t *testing.T) {
+		srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			w.WriteHeader(200)
+			io.WriteString(w, "partial")
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second):
+			}
+		})
+		s := newSender(t, srv.URL, WithTimeout(timeout))
+		start := time.Now()
+		ex := s.Send(context.Background(), s.Attempt(testEvent()))
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("Send took %s with a %s timeout: the body read must be bounded too", d, timeout)
+		}
+		if ex.Status() != 200 || ex.Response.Body != "partial" || Classify(ex) != FailureTimeout {
+			t.Errorf("evidence = status %d body %q err %q, want the 200, the partial body and a timeout", ex.Status(), ex.Response.Body, ex.Err)
+		}
+	})
+	t.Run("no TLS handshake", func(t *testing.T) {
+		// A listener that accepts and never speaks: the handshake must
+		// time out too.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				t.Cleanup(func() { c.Close() })
+			}
+		}()
+		s := newSender(t, "https://"+ln.Addr().String()+"/", WithTimeout(timeout), WithInsecure())
+		start := time.Now()
+		ex := s.Send(context.Background(), s.Attempt(testEvent()))
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("Send took %s with a %s timeout", d, timeout)
+		}
+		if Classify(ex) != FailureTimeout {
+			t.Errorf("Classify = %q (%s), want timeout", Classify(ex), ex.Err)
+		}
+	})
+}
+
+func TestBodyLimit(t *testing.T) {
+	big := bytes.Repeat([]byte("é"), 1<<19) // 1 MiB of two-byte runes
+	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request, n int) { w.Write(big) })
+	tests := []struct {
+		why  string
+		opts []Option
+		want int
+	}{
+		{"the default reads 64 KiB", nil, harness.DefaultBodyLimit},
+		{"a smaller limit is honoured", []Option{WithBodyLimit(1001)}, 1001},
+	}
+	for _, tt := range tests {
+		t.Run(tt.why, func(t *testing.T) {
+			s := newSender(t, srv.URL, tt.opts...)
+			ex := s.Send(context.Background(), s.Attempt(testEvent()))
+			if ex.Status() != 200 || ex.Err != "" {
+				t.Fatalf("status %d err %q", ex.Status(), ex.Err)
+			}
+			if ex.Response.BodySize != tt.want {
+				t.Errorf("BodySize = %d, want %d", ex.Response.BodySize, tt.want)
+			}
+			if n := len(ex.Response.Body); n > ExcerptLimit || n < ExcerptLimit-4 && tt.want > ExcerptLimit {
+				t.Errorf("excerpt is %d bytes, want about %d", n, ExcerptLimit)
+			}
+			if !strings.HasPrefix(string(big), ex.Response.Body) || !isValidUTF8(ex.Response.Body) {
+				t.Errorf("excerpt is not a clean prefix of the body")
+			}
+		})
+	}
+}
+
+func isValidUTF8(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
+
+func TestAbandon(t *testing.T) {
+	// A body large enough to need several segments, so that "the whole
+	// body arrived" means something.
+	body := bytes.Repeat([]byte("x"), 256<<10)
+	for _, tls := range []bool{false, true} {
+		name := map[bool]string{false: "http", true: "https"}[tls]
+		t.Run(name, func(t *testing.T) {
+			got := make(chan []byte, 1)
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				got <- b
+				// Answer only long after the sender should be gone.
+				select {
+				case <-r.Context().Done():
+				case <-time.After(5 * time.Second):
+				}
+				w.WriteHeader(200)
+			})
+			var srv *httptest.Server
+			var opts []Option
+			if tls {
+				srv = httptest.NewTLSServer(h)
+				opts = append(opts, WithCACert(certPEM(t, srv)))
+			} else {
+				srv = httptest.NewServer(h)
+			}
+			t.Cleanup(srv.Close)
+			s := newSender(t, srv.URL, opts...)
+			a := s.Attempt(testEvent())
+			a.Body, a.Abandon = body, true
+			start := time.Now()
+			ex := s.Send(context.Background(), a)
+			if d := time.Since(start); d > 2500*time.Millisecond {
+				t.Errorf("Send took %s; an abandoned attempt must not wait for the answer", d)
+			}
+			if !ex.Abandoned || ex.Response != nil || ex.Err != "" {
+				t.Errorf("evidence abandoned %v response %v err %q, want abandoned with no response", ex.Abandoned, ex.Response, ex.Err)
+			}
+			if ex.Request.BodySize != len(body) || ex.Request.Header.Get(harness.HeaderSignature) == "" {
+				t.Errorf("evidence request lost its body size or signature")
+			}
+			select {
+			case b := <-got:
+				if !bytes.Equal(b, body) {
+					t.Errorf("receiver got %d bytes, want the whole %d", len(b), len(body))
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the receiver never got the abandoned request")
+			}
+		})
+	}
+	t.Run("refused", func(t *testing.T) {
+		s := newSender(t, "http://"+closedAddr(t)+"/")
+		a := s.Attempt(testEvent())
+		a.Abandon = true
+		ex := s.Send(context.Background(), a)
+		if ex.Abandoned || !Refused(ex) {
+			t.Errorf("evidence abandoned %v err %q, want a refused, not abandoned, attempt", ex.Abandoned, ex.Err)
+		}
+	})
+}
+
+// closedAddr returns a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func TestRefusedIsClassified(t *testing.T) {
+	s := newSender(t, "http://"+closedAddr(t)+"/hook")
+	ex := s.Send(context.Background(), s.Attempt(testEvent()))
+	if !Refused(ex) || !Unreachable(ex) || ex.Response != nil {
+		t.Fatalf("evidence %q, want a refused connection", ex.Err)
+	}
+	// The kind survives report.json.
+	b, err := json.Marshal(ex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back harness.Exchange
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !Refused(back) {
+		t.Errorf("after a JSON round trip Classify = %q", Classify(back))
+	}
+}
+
+func TestCanceled(t *testing.T) {
+	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	})
+	s := newSender(t, srv.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		cancel()
+	}()
+	ex := s.Send(ctx, s.Attempt(testEvent()))
+	if Classify(ex) != FailureCanceled {
+		t.Errorf("Classify = %q (%s), want canceled", Classify(ex), ex.Err)
+	}
+}
+
+// TestSecretNeverInEvidence marshals the evidence of every kind of attempt,
+// including a receiver that echoes the secret back, and searches it for the
+// secret.
+func TestSecretNeverInEvidence(t *testing.T) {
+	raw := testSecret.Reveal()
+	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("X-Echo", "secret="+raw)
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"error":"bad signature","secret":"`+raw+`"}`)
+	})
+	hang, _ := serve(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	})
+	tlsSrv := quietTLSServer(t, &recorder{})
+	ctx := context.Background()
+	var exs []harness.Exchange
+	for _, url := range []string{srv.URL, hang.URL, tlsSrv.URL, "http://" + closedAddr(t)} {
+		s := newSender(t, url, WithTimeout(200*time.Millisecond))
+		ev := testEvent()
+		exs = append(exs, s.Deliver(ctx, ev, []time.Duration{time.Millisecond})...)
+		a := s.Attempt(ev)
+		a.Abandon = true
+		exs = append(exs, s.Send(ctx, a))
+		a = s.Attempt(ev)
+		a.Secrets = []harness.Secret{"whsec_other", testSecret}
+		exs = append(exs, s.Send(ctx, a))
+	}
+	b, err := json.Marshal(exs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte(raw)) {
+		t.Errorf("the secret appears in the evidence: %s", b)
+	}
+	if !bytes.Contains(b, []byte(harness.Redacted)) {
+		t.Errorf("the echoed secret was not visibly redacted: %s", b)
+	}
+}
+
+func TestExcerpt(t *testing.T) {
+	tests := []struct {
+		why  string
+		in   []byte
+		want int
+	}{
+		{"short bodies are kept whole", []byte("abc"), 3},
+		{"exactly the limit is kept whole", bytes.Repeat([]byte("a"), ExcerptLimit), ExcerptLimit},
+		{"long ASCII is cut at the limit", bytes.Repeat([]byte("a"), ExcerptLimit+10), ExcerptLimit},
+		{"a cut inside a rune backs off to its start", append(bytes.Repeat([]byte("a"), ExcerptLimit-1), "€€"...), ExcerptLimit - 1},
+		{"a body already cut inside a rune loses the broken tail", []byte("ab\xe2\x82"), 2},
+		{"a complete multi-byte rune at the end is kept", []byte("ab€"), 5},
+		{"invalid bytes are not mistaken for a cut rune", []byte("ab\xff"), 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.why, func(t *testing.T) {
+			got := Excerpt(tt.in)
+			if len(got) != tt.want || (utf8.Valid(tt.in[:tt.want]) && !isValidUTF8(got)) {
+				t.Errorf("Excerpt gave %d bytes (valid %v), want %d", len(got), isValidUTF8(got), tt.want)
+			}
+		})
+	}
+}
+
+// ExampleSender_Send sends one signed delivery to a loopback receiver.
+func ExampleSender_Send() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	s, err := NewSender(srv.URL, "whsec_example")
+	if err != nil {
+		panic(err)
+	}
+	ev := harness.Event{ID: "evt_1", Type: harness.JobQueued, Body: []byte(`{"eventId":"evt_1"}`)}
+	ex := s.Send(context.Background(), s.Attempt(ev))
+	fmt.Println(ex.Status(), ex.OK(), ex.Request.Header.Get(harness.HeaderAttempt))
+	// Output: 202 true 1
+}

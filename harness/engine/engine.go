@@ -1,0 +1,321 @@
+// Package engine runs conformance scenarios against a receiver and returns
+// a verdict per check, with what was expected, what was observed and the
+// evidence of every exchange. It plays the REALM sender through the
+// delivery package, builds events with the events package and asks the
+// receiver's probe what it processed.
+//
+// The engine knows nothing of Ginkgo: the conformance suite and the
+// project's own tests both call it directly.
+package engine
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/delivery"
+	"github.com/realm-ai/hookcert/harness/events"
+	"github.com/realm-ai/hookcert/harness/probe"
+	"github.com/realm-ai/hookcert/harness/scenario"
+)
+
+// DefaultConcurrency is how many scenarios run at once. Scenarios are
+// independent (fresh event and job ids), so they may overlap; those that
+// measure latency are marked exclusive and run alone.
+const DefaultConcurrency = 8
+
+// Config is what the engine needs to play the sender against one target.
+type Config struct {
+	// Sender delivers to the target's webhook URL with the secret.
+	Sender *delivery.Sender
+	// Probe asks the receiver what it processed; nil skips the checks that
+	// need it.
+	Probe *probe.Client
+	// Factory builds the events; nil means events.NewFactory().
+	Factory *events.Factory
+	// Secret is the receiver's secret, used to compute the signature a
+	// receiver must not echo. It never appears in results.
+	Secret harness.Secret
+	// AckDeadline is what every acknowledgement must meet (default 1 s).
+	AckDeadline time.Duration
+	// RetrySchedule is the backoff between attempts (default 1 s, 2 s, 4 s).
+	RetrySchedule []time.Duration
+	// Strict turns broken SHOULDs into failures.
+	Strict bool
+	// Insecure is set when the user chose not to verify the certificate:
+	// TLS-02 then warns instead of failing.
+	Insecure bool
+	// RootCAs verifies the target's certificate in the TLS checks; nil
+	// means the system roots.
+	RootCAs *x509.CertPool
+	// Concurrency bounds how many scenarios run at once (default 8).
+	Concurrency int
+	// OnResult, if set, is called once per finished check (from several
+	// goroutines, one at a time).
+	OnResult func(harness.Result)
+}
+
+// Engine runs scenarios. It is safe for concurrent use.
+type Engine struct {
+	cfg      Config
+	resultMu sync.Mutex
+}
+
+// ErrConfig reports an unusable configuration.
+var ErrConfig = errors.New("engine configuration")
+
+// New checks cfg, fills its defaults and returns an engine.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Sender == nil {
+		return nil, fmt.Errorf("%w: no sender", ErrConfig)
+	}
+	if cfg.Secret.Reveal() == "" {
+		return nil, fmt.Errorf("%w: the secret is empty", ErrConfig)
+	}
+	if cfg.Factory == nil {
+		cfg.Factory = events.NewFactory()
+	}
+	if cfg.AckDeadline <= 0 {
+		cfg.AckDeadline = harness.DefaultAckDeadline
+	}
+	if len(cfg.RetrySchedule) == 0 {
+		cfg.RetrySchedule = harness.DefaultRetrySchedule()
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	return &Engine{cfg: cfg}, nil
+}
+
+// Run runs one scenario and returns its verdict. It never panics at a
+// broken receiver: every failure of the target is an observation.
+func (e *Engine) Run(ctx context.Context, sc *scenario.Scenario) harness.Result {
+	res := harness.Result{
+		ID:          sc.ID,
+		Title:       sc.Title,
+		Level:       sc.Level,
+		Category:    sc.Category,
+		Requirement: sc.Requirement,
+		Seed:        sc.Seed,
+		Start:       time.Now(),
+	}
+	defer func() { res.Duration = time.Since(res.Start) }()
+	if sc.Probe && e.cfg.Probe == nil {
+		res.Verdict = harness.Skip
+		res.Reason = "needs the probe (DESIGN section 5): set PROBE_URL to certify this check"
+		return res
+	}
+	r := newRun(e, sc)
+	r.steps(ctx)
+	return r.verdict(res)
+}
+
+// RunAll runs scenarios and returns their results in the order given.
+// Scenarios run concurrently up to the configured bound, each after the
+// scenarios its After names; exclusive scenarios then run one at a time.
+// When ctx ends, checks that had not started are skipped with that reason.
+func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness.Result {
+	results := make([]harness.Result, len(scs))
+	done := make(map[string]chan struct{}, len(scs))
+	for _, sc := range scs {
+		done[sc.ID] = make(chan struct{})
+	}
+	runOne := func(i int) {
+		sc := scs[i]
+		defer close(done[sc.ID])
+		for _, dep := range sc.After {
+			if ch, ok := done[dep]; ok {
+				select {
+				case <-ch:
+				case <-ctx.Done():
+				}
+			}
+		}
+		if ctx.Err() != nil {
+			results[i] = interrupted(sc)
+		} else {
+			results[i] = e.Run(ctx, sc)
+		}
+		if e.cfg.OnResult != nil {
+			e.resultMu.Lock()
+			e.cfg.OnResult(results[i])
+			e.resultMu.Unlock()
+		}
+	}
+
+	sem := make(chan struct{}, e.cfg.Concurrency)
+	var wg sync.WaitGroup
+	var exclusive []int
+	for i, sc := range scs {
+		if sc.Exclusive {
+			exclusive = append(exclusive, i)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			runOne(i)
+		}()
+	}
+	wg.Wait()
+	sort.SliceStable(exclusive, func(a, b int) bool {
+		return dependsOn(scs[exclusive[b]], scs[exclusive[a]].ID)
+	})
+	for _, i := range exclusive {
+		runOne(i)
+	}
+	return results
+}
+
+func dependsOn(sc *scenario.Scenario, id string) bool {
+	for _, d := range sc.After {
+		if d == id {
+			return true
+		}
+	}
+	return false
+}
+
+func interrupted(sc *scenario.Scenario) harness.Result {
+	return harness.Result{
+		ID: sc.ID, Title: sc.Title, Level: sc.Level, Category: sc.Category,
+		Requirement: sc.Requirement, Seed: sc.Seed, Start: time.Now(),
+		Verdict: harness.Skip, Reason: "the run was interrupted before this check ran",
+	}
+}
+
+// observation is what one step expected and what it saw.
+type observation struct {
+	step     int
+	what     string // the step, for a human: "send job.completed (wrong secret)"
+	expected string
+	observed string
+	ok       bool
+}
+
+func (o observation) String() string {
+	return fmt.Sprintf("step %d, %s: expected %s; observed %s", o.step, o.what, o.expected, o.observed)
+}
+
+// skipError ends a scenario with SKIP and its reason.
+type skipError struct{ reason string }
+
+func (s *skipError) Error() string { return s.reason }
+
+// verdict turns the run's observations into the check's result.
+func (r *run) verdict(res harness.Result) harness.Result {
+	res.Evidence = r.evidence
+	res.Notes = r.notes
+	if r.skip != nil {
+		res.Verdict = harness.Skip
+		res.Reason = r.skip.reason
+		return res
+	}
+	var exp, obs, failed []string
+	r.obs = merge(r.obs)
+	for _, o := range r.obs {
+		exp = append(exp, fmt.Sprintf("step %d, %s: %s", o.step, o.what, o.expected))
+		if !o.ok {
+			failed = append(failed, o.String())
+			obs = append(obs, fmt.Sprintf("step %d, %s: %s", o.step, o.what, o.observed))
+		}
+	}
+	res.Expected = strings.Join(exp, "\n")
+	switch {
+	case r.interrupted:
+		res.Verdict = harness.Skip
+		res.Reason = "the run was interrupted while this check ran"
+	case res.Level == harness.Info:
+		res.Verdict = harness.InfoVerdict
+		res.Reason = strings.Join(r.info, "\n")
+		res.Observed = strings.Join(r.info, "\n")
+	case len(failed) > 0:
+		res.Verdict = harness.Broken(res.Level, r.e.cfg.Strict)
+		res.Observed = strings.Join(obs, "\n")
+	case len(r.obs) == 0:
+		// A scenario that observed nothing cannot pass: that would be a
+		// check that cannot fail.
+		res.Verdict = harness.Broken(res.Level, r.e.cfg.Strict)
+		res.Observed = "the scenario made no observation (a scenario without expectations is a defect)"
+	default:
+		res.Verdict = harness.Pass
+		var all []string
+		for _, o := range r.obs {
+			all = append(all, fmt.Sprintf("step %d, %s: %s", o.step, o.what, o.observed))
+		}
+		res.Observed = strings.Join(all, "\n")
+	}
+	if r.warn != "" && res.Verdict == harness.Pass {
+		res.Verdict = harness.Warn
+		res.Observed = r.warn + "\n" + res.Observed
+	}
+	return res
+}
+
+// merge folds the observations of one step that share an expectation (the
+// deliveries of a repeated, per-type or lifecycle step) into one, so a
+// report says "24 deliveries: ..." instead of 24 lines.
+func merge(obs []observation) []observation {
+	type key struct {
+		step     int
+		expected string
+	}
+	var order []key
+	groups := map[key][]observation{}
+	for _, o := range obs {
+		k := key{o.step, o.expected}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], o)
+	}
+	out := make([]observation, 0, len(order))
+	for _, k := range order {
+		g := groups[k]
+		if len(g) == 1 {
+			out = append(out, g[0])
+			continue
+		}
+		m := observation{step: k.step, expected: k.expected, ok: true}
+		if sameWhat(g) {
+			m.what = fmt.Sprintf("%s (%d deliveries)", g[0].what, len(g))
+		} else {
+			m.what = fmt.Sprintf("%d deliveries", len(g))
+		}
+		var bad []string
+		for _, o := range g {
+			if !o.ok {
+				m.ok = false
+				bad = append(bad, o.what+": "+o.observed)
+			}
+		}
+		if m.ok {
+			m.observed = fmt.Sprintf("all %d as expected, e.g. %s", len(g), g[0].observed)
+		} else {
+			const show = 5
+			m.observed = fmt.Sprintf("%d of %d not as expected: %s", len(bad), len(g), strings.Join(bad[:min(show, len(bad))], "; "))
+			if len(bad) > show {
+				m.observed += fmt.Sprintf("; and %d more", len(bad)-show)
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func sameWhat(g []observation) bool {
+	for _, o := range g {
+		if o.what != g[0].what {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,611 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/delivery"
+	"github.com/realm-ai/hookcert/harness/events"
+	"github.com/realm-ai/hookcert/harness/scenario"
+	"github.com/realm-ai/hookcert/harness/signing"
+)
+
+// maxEvidence bounds the exchanges kept per check, so a large scenario does
+// not make a report unreadable.
+const maxEvidence = 80
+
+// run is the state of one scenario run: the events sent so far by name, the
+// jobs by alias, the lifecycles delivered, and what was observed.
+type run struct {
+	e  *Engine
+	sc *scenario.Scenario
+
+	mu       sync.Mutex
+	evidence []harness.Exchange
+	dropped  int
+	obs      []observation
+	notes    []string
+	info     []string
+	warn     string
+
+	events     map[string]*sent
+	jobs       map[string]string
+	lifecycles map[string][]lifecycle
+	background sync.WaitGroup
+
+	skip        *skipError
+	interrupted bool
+}
+
+// sent is an event a step delivered, with its last attempt for replays.
+type sent struct {
+	ev   harness.Event
+	last harness.Exchange
+}
+
+// lifecycle is one job of a Lifecycles step and the state it must end in.
+type lifecycle struct {
+	jobID string
+	final string
+}
+
+func newRun(e *Engine, sc *scenario.Scenario) *run {
+	return &run{
+		e: e, sc: sc,
+		events:     map[string]*sent{},
+		jobs:       map[string]string{},
+		lifecycles: map[string][]lifecycle{},
+	}
+}
+
+func (r *run) steps(ctx context.Context) {
+	defer r.background.Wait()
+	for i, st := range r.sc.Steps {
+		if ctx.Err() != nil {
+			r.interrupted = true
+			return
+		}
+		n := i + 1
+		var err error
+		switch {
+		case st.Send != nil:
+			err = r.send(ctx, n, st.Send, st.Expect)
+		case st.Lifecycles != nil:
+			err = r.deliverLifecycles(ctx, n, st.Lifecycles, st.Expect)
+		case st.Pause != nil:
+			err = r.pause(ctx, st.Pause)
+		case st.Probe != nil:
+			r.background.Wait()
+			err = r.probe(ctx, n, st.Probe)
+		case st.TLS != nil:
+			err = r.tls(ctx, n, st.TLS)
+		default:
+			err = fmt.Errorf("step %d does nothing", n)
+		}
+		var skip *skipError
+		switch {
+		case errors.As(err, &skip):
+			r.skip = skip
+			return
+		case ctx.Err() != nil:
+			r.interrupted = true
+			return
+		case err != nil:
+			// A harness problem (a scenario that cannot be carried out) is
+			// reported as a failed observation so it is never silent.
+			r.observe(observation{step: n, what: "scenario", expected: "the step can be carried out", observed: err.Error()})
+			return
+		}
+	}
+}
+
+func (r *run) observe(o observation) {
+	r.mu.Lock()
+	r.obs = append(r.obs, o)
+	r.mu.Unlock()
+}
+
+func (r *run) note(format string, args ...any) {
+	r.mu.Lock()
+	r.notes = append(r.notes, fmt.Sprintf(format, args...))
+	r.mu.Unlock()
+}
+
+func (r *run) record(ex ...harness.Exchange) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, x := range ex {
+		if len(r.evidence) >= maxEvidence {
+			r.dropped++
+			if r.dropped == 1 {
+				r.notes = append(r.notes, fmt.Sprintf("evidence is capped at %d exchanges per check; later ones are left out", maxEvidence))
+			}
+			continue
+		}
+		r.evidence = append(r.evidence, x)
+	}
+}
+
+// jobID returns the jobId of a job alias, making one on first use.
+func (r *run) jobID(alias string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if id, ok := r.jobs[alias]; ok {
+		return id
+	}
+	id := r.e.cfg.Factory.NewID("job")
+	r.jobs[alias] = id
+	return id
+}
+
+// build makes a new event from a Build description.
+func (r *run) build(b *scenario.Build, eventType string) (harness.Event, error) {
+	var opts []events.EventOption
+	if b.Job != "" {
+		opts = append(opts, events.JobID(r.jobID(b.Job)))
+	}
+	if b.Extra {
+		opts = append(opts, events.Extra())
+	}
+	if b.Results > 0 {
+		opts = append(opts, events.Results(b.Results))
+	}
+	for path, v := range b.Set {
+		opts = append(opts, events.Set(path, v))
+	}
+	if b.Unknown {
+		return r.e.cfg.Factory.Unknown(eventType, opts...)
+	}
+	return r.e.cfg.Factory.New(eventType, opts...)
+}
+
+// describe names a send for a human.
+func describe(s *scenario.Send, ev harness.Event) string {
+	var parts []string
+	if s.Method != "" && s.Method != http.MethodPost {
+		parts = append(parts, s.Method)
+	}
+	if s.Replay {
+		parts = append(parts, "identical redelivery")
+	} else if s.Event != "" {
+		parts = append(parts, "redelivery")
+	}
+	if s.Attempt > 1 {
+		parts = append(parts, "attempt "+strconv.Itoa(s.Attempt))
+	}
+	if s.Copies > 1 {
+		parts = append(parts, strconv.Itoa(s.Copies)+" concurrent copies")
+	}
+	if s.Abandon {
+		parts = append(parts, "abandoned after the body")
+	}
+	if sig := s.Signature; sig != nil {
+		switch {
+		case sig.Missing:
+			parts = append(parts, "no signature header")
+		case sig.WrongSecret:
+			parts = append(parts, "signed with a wrong secret")
+		case sig.Header != nil:
+			parts = append(parts, fmt.Sprintf("signature header %q", *sig.Header))
+		case sig.Tamper:
+			parts = append(parts, "body altered after signing")
+		case sig.Rotated > 0:
+			parts = append(parts, fmt.Sprintf("%d v1 entries of other secrets before the valid one", sig.Rotated))
+		}
+		if sig.Offset != "" {
+			parts = append(parts, "t shifted by "+sig.Offset)
+		}
+	}
+	if b := s.Body; b != nil {
+		switch {
+		case b.Raw != nil && *b.Raw == "":
+			parts = append(parts, "empty body")
+		case b.Raw != nil:
+			parts = append(parts, "malformed JSON body")
+		case len(b.Delete) > 0:
+			parts = append(parts, "without "+strings.Join(b.Delete, ", "))
+		case b.Size != "":
+			parts = append(parts, b.Size+" body")
+		}
+	}
+	what := "send " + ev.Type
+	if len(parts) > 0 {
+		what += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return what
+}
+
+// send carries out a Send step.
+func (r *run) send(ctx context.Context, n int, s *scenario.Send, exp *scenario.Expect) error {
+	types := []string{""}
+	if s.Each == "catalogue" {
+		types = harness.EventTypes()
+	}
+	repeat := max(s.Repeat, 1)
+	for _, typ := range types {
+		for range repeat {
+			if err := r.sendOne(ctx, n, s, exp, typ); err != nil {
+				return err
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+	}
+	return nil
+}
+
+func (r *run) sendOne(ctx context.Context, n int, s *scenario.Send, exp *scenario.Expect, eventType string) error {
+	var ev harness.Event
+	var prev *sent
+	switch {
+	case s.Event != "":
+		r.mu.Lock()
+		prev = r.events[s.Event]
+		r.mu.Unlock()
+		if prev == nil {
+			return fmt.Errorf("event %q is not defined by an earlier step", s.Event)
+		}
+		ev = prev.ev
+	case s.Build != nil:
+		typ := s.Build.Type
+		if eventType != "" {
+			typ = eventType
+		}
+		var err error
+		if ev, err = r.build(s.Build, typ); err != nil {
+			return fmt.Errorf("building %s: %w", typ, err)
+		}
+	default:
+		return errors.New("send names no event and builds none")
+	}
+	a, err := r.attempt(s, ev, prev)
+	if err != nil {
+		return err
+	}
+	what := describe(s, ev)
+	copies := max(s.Copies, 1)
+	deliver := func() {
+		exs := make([]harness.Exchange, copies)
+		var wg sync.WaitGroup
+		for i := range copies {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				exs[i] = r.e.cfg.Sender.Send(ctx, a)
+			}()
+		}
+		wg.Wait()
+		r.record(exs...)
+		for _, ex := range exs {
+			r.expect(n, what, exp, ex, a)
+		}
+		if s.As != "" || prev != nil {
+			name := s.As
+			if name == "" {
+				name = s.Event
+			}
+			r.mu.Lock()
+			r.events[name] = &sent{ev: ev, last: exs[0]}
+			r.mu.Unlock()
+		}
+	}
+	if s.Background {
+		// Name the event now so later steps can refer to it while the
+		// delivery is still under way.
+		if s.As != "" {
+			r.mu.Lock()
+			if r.events[s.As] == nil {
+				r.events[s.As] = &sent{ev: ev}
+			}
+			r.mu.Unlock()
+		}
+		r.background.Add(1)
+		go func() {
+			defer r.background.Done()
+			deliver()
+		}()
+		// Give the background delivery a head start so the next step
+		// overlaps it rather than racing it to the connection.
+		select {
+		case <-time.After(5 * time.Millisecond):
+		case <-ctx.Done():
+		}
+		return nil
+	}
+	deliver()
+	return nil
+}
+
+// wrongSecret returns a fresh secret that is not the receiver's.
+func wrongSecret() harness.Secret {
+	b := make([]byte, 16)
+	_, _ = crand.Read(b)
+	return harness.Secret("whsec_wrong_" + hex.EncodeToString(b))
+}
+
+// attempt turns a Send step into a delivery attempt with its mutations.
+func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.Attempt, error) {
+	a := r.e.cfg.Sender.Attempt(ev)
+	if s.Method != "" {
+		a.Method = s.Method
+	}
+	if s.Attempt > 0 {
+		a.Number = s.Attempt
+	}
+	a.Abandon = s.Abandon
+	if s.Replay {
+		if prev == nil || prev.last.Request.Header == nil {
+			return a, errors.New("replay needs an earlier delivery of the same event")
+		}
+		h := prev.last.Request.Header.Get(harness.HeaderSignature)
+		a.Signature = &h
+		a.Number = max(prev.last.Attempt, 1)
+	}
+	if b := s.Body; b != nil {
+		switch {
+		case b.Raw != nil:
+			a.Body = []byte(*b.Raw)
+		case len(b.Delete) > 0:
+			opts := make([]events.EventOption, len(b.Delete))
+			for i, p := range b.Delete {
+				opts[i] = events.Delete(p)
+			}
+			body, err := events.Mutate(ev.Body, opts...)
+			if err != nil {
+				return a, fmt.Errorf("removing fields: %w", err)
+			}
+			a.Body = body
+		case b.Size != "":
+			size, err := scenario.ParseSize(b.Size)
+			if err != nil {
+				return a, err
+			}
+			body, err := pad(ev.Body, int(size))
+			if err != nil {
+				return a, err
+			}
+			a.Body = body
+		}
+	}
+	if sig := s.Signature; sig != nil {
+		if sig.Offset != "" {
+			d, err := time.ParseDuration(sig.Offset)
+			if err != nil {
+				return a, fmt.Errorf("signature offset: %w", err)
+			}
+			a.TimeOffset = d
+		}
+		switch {
+		case sig.Missing:
+			a.NoSignature = true
+		case sig.WrongSecret:
+			a.Secrets = []harness.Secret{wrongSecret()}
+		case sig.Rotated > 0:
+			for range sig.Rotated {
+				a.Secrets = append(a.Secrets, wrongSecret())
+			}
+			a.Secrets = append(a.Secrets, r.e.cfg.Secret)
+		case sig.Tamper:
+			tampered, err := events.Mutate(a.Body, events.Set("data.tampered", true))
+			if err != nil {
+				return a, fmt.Errorf("tampering with the body: %w", err)
+			}
+			a.SignedBody, a.Body = a.Body, tampered
+		case sig.Header != nil:
+			t := time.Now().Add(a.TimeOffset).Unix()
+			v1 := signing.Sign(r.e.cfg.Secret, t, a.Body)
+			h := strings.NewReplacer(
+				"{t}", strconv.FormatInt(t, 10),
+				"{v1/2}", v1[:len(v1)/2],
+				"{v1}", v1,
+			).Replace(*sig.Header)
+			a.Signature = &h
+		}
+	}
+	return a, nil
+}
+
+// pad grows a valid event body to size bytes with a filler field in data,
+// so it stays valid JSON.
+func pad(body []byte, size int) ([]byte, error) {
+	const overhead = len(`,"padding":""`)
+	fill := size - len(body) - overhead
+	if fill < 0 {
+		fill = 0
+	}
+	return events.Mutate(body, events.Set("data.padding", strings.Repeat("x", fill)))
+}
+
+// expect checks one exchange against a step's expectations.
+func (r *run) expect(n int, what string, exp *scenario.Expect, ex harness.Exchange, a delivery.Attempt) {
+	if exp == nil {
+		return
+	}
+	if exp.Status != "" {
+		ok, want := statusMatches(exp.Status, ex)
+		r.observe(observation{step: n, what: what, expected: want, observed: seen(ex), ok: ok})
+	}
+	if exp.Within {
+		d := r.e.cfg.AckDeadline
+		ok := ex.Response != nil && ex.Latency <= d
+		r.observe(observation{step: n, what: what,
+			expected: "acknowledged within the ack deadline of " + d.String(),
+			observed: latency(ex), ok: ok})
+	}
+	if exp.NoEcho {
+		leak := r.echo(ex, a)
+		r.observe(observation{step: n, what: what,
+			expected: "the response reveals neither the secret nor the expected signature",
+			observed: leakText(ex, leak), ok: leak == ""})
+	}
+}
+
+// echo returns what the response leaked, or "".
+func (r *run) echo(ex harness.Exchange, a delivery.Attempt) string {
+	if ex.Response == nil {
+		return ""
+	}
+	var hay bytes.Buffer
+	hay.WriteString(ex.Response.Body)
+	for k, vs := range ex.Response.Header {
+		hay.WriteString(k + ": " + strings.Join(vs, ",") + "\n")
+	}
+	text := hay.String()
+	if secret := r.e.cfg.Secret.Reveal(); secret != "" && strings.Contains(text, secret) {
+		return "the secret"
+	}
+	h := ex.Request.Header.Get(harness.HeaderSignature)
+	sig, err := signing.ParseHeader(h)
+	t := sig.Timestamp
+	if err != nil {
+		// Without a parseable t, look for the signature at any second near
+		// the attempt.
+		t = ex.Start.Unix()
+	}
+	body := a.Body
+	for dt := int64(-2); dt <= 2; dt++ {
+		if err == nil && dt != 0 {
+			continue
+		}
+		v1 := signing.Sign(r.e.cfg.Secret, t+dt, body)
+		if strings.Contains(strings.ToLower(text), v1) {
+			return "the expected signature " + v1[:12] + "…"
+		}
+	}
+	return ""
+}
+
+func leakText(ex harness.Exchange, leak string) string {
+	if leak != "" {
+		return fmt.Sprintf("the %d response contains %s", ex.Status(), leak)
+	}
+	if ex.Response == nil {
+		return "no response: " + ex.Err
+	}
+	return fmt.Sprintf("the %d response reveals neither", ex.Status())
+}
+
+// statusMatches checks an exchange against "2xx", "413", "not-5xx", ...
+func statusMatches(want string, ex harness.Exchange) (bool, string) {
+	neg := strings.HasPrefix(want, "not-")
+	pat := strings.TrimPrefix(want, "not-")
+	text := "a " + pat + " response"
+	if neg {
+		text = "a response other than " + pat
+	}
+	if ex.Response == nil {
+		return false, text
+	}
+	code := strconv.Itoa(ex.Status())
+	m := len(pat) == 3 && (pat == code || (strings.HasSuffix(pat, "xx") && pat[0] == code[0]))
+	return m != neg, text
+}
+
+// seen describes what came back, for a human.
+func seen(ex harness.Exchange) string {
+	switch {
+	case ex.Abandoned:
+		return "attempt abandoned on purpose"
+	case ex.Response == nil:
+		return "no response: " + ex.Err
+	}
+	s := fmt.Sprintf("%d %s in %s", ex.Status(), http.StatusText(ex.Status()), ex.Latency.Round(time.Millisecond))
+	if loc := ex.Response.Header.Get("Location"); loc != "" {
+		s += ", Location: " + loc
+	}
+	return s
+}
+
+func latency(ex harness.Exchange) string {
+	if ex.Response == nil {
+		return "no response: " + ex.Err
+	}
+	return fmt.Sprintf("%d after %s", ex.Status(), ex.Latency.Round(time.Millisecond))
+}
+
+// pause carries out a Pause step.
+func (r *run) pause(ctx context.Context, p *scenario.Pause) error {
+	var d time.Duration
+	switch {
+	case p.Retry >= 2:
+		sched := r.e.cfg.RetrySchedule
+		i := min(p.Retry-2, len(sched)-1)
+		d = sched[i]
+	case p.For != "":
+		var err error
+		if d, err = time.ParseDuration(p.For); err != nil {
+			return fmt.Errorf("pause: %w", err)
+		}
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// deliverLifecycles carries out a Lifecycles step: every job's lifecycle,
+// its events shuffled with the terminal event never last (so a receiver
+// that lets a late event win is caught), all jobs at once.
+func (r *run) deliverLifecycles(ctx context.Context, n int, l *scenario.Lifecycles, exp *scenario.Expect) error {
+	finals := []string{harness.JobCompleted, harness.JobFailed, harness.JobCanceled}
+	jobs := make([]lifecycle, l.Jobs)
+	batches := make([][]harness.Event, l.Jobs)
+	for i := range jobs {
+		final := finals[i%len(finals)]
+		id := r.e.cfg.Factory.NewID("job")
+		evs, err := r.e.cfg.Factory.Lifecycle(id, final)
+		if err != nil {
+			return fmt.Errorf("building lifecycle: %w", err)
+		}
+		if l.Shuffle {
+			rand.Shuffle(len(evs), func(a, b int) { evs[a], evs[b] = evs[b], evs[a] })
+			if last := len(evs) - 1; evs[last].Type == final {
+				evs[0], evs[last] = evs[last], evs[0]
+			}
+		}
+		jobs[i] = lifecycle{jobID: id, final: evs[indexOfType(evs, final)].Status}
+		batches[i] = evs
+	}
+	var wg sync.WaitGroup
+	for i := range batches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, ev := range batches[i] {
+				ex := r.e.cfg.Sender.Send(ctx, r.e.cfg.Sender.Attempt(ev))
+				r.record(ex)
+				r.expect(n, "lifecycle of "+ev.JobID+": send "+ev.Type, exp, ex, r.e.cfg.Sender.Attempt(ev))
+			}
+		}()
+	}
+	wg.Wait()
+	r.mu.Lock()
+	r.lifecycles[l.As] = jobs
+	r.mu.Unlock()
+	return nil
+}
+
+func indexOfType(evs []harness.Event, typ string) int {
+	for i, ev := range evs {
+		if ev.Type == typ {
+			return i
+		}
+	}
+	return 0
+}

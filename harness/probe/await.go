@@ -1,0 +1,128 @@
+package probe
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+)
+
+// EvidenceCap bounds the probe exchanges an Await* call keeps: the first,
+// those where the state changed, and the last. Polls that saw nothing new
+// would only bury the ones that matter.
+const EvidenceCap = 6
+
+// zeroGrace is added to the watch when no processing at all is expected:
+// a wrongly accepted delivery reaches the business logic through the
+// receiver's queue, a little after its acknowledgement.
+const zeroGrace = 250 * time.Millisecond
+
+// AwaitEvent polls the probe until the event was processed at least want
+// times (want >= 1) or the settle time ends, then keeps watching for the
+// watch period that no extra processing appears. With want == 0 it watches
+// for the watch period plus a short grace that the event stays unprocessed.
+// It returns the highest count observed and the evidence; the caller
+// compares them with what it wanted. An error wraps ErrProbe (the probe
+// failed) or the context's error.
+func (c *Client) AwaitEvent(ctx context.Context, eventID string, want int) (EventState, []harness.Exchange, error) {
+	var tr tracker[EventState]
+	best := EventState{EventID: eventID}
+	observe := func() error {
+		st, ex, err := c.Event(ctx, eventID)
+		tr.record(st, ex)
+		if err == nil && (st.TimesProcessed > best.TimesProcessed || st.Found && !best.Found) {
+			best = st
+		}
+		return err
+	}
+	reached := func() bool { return best.TimesProcessed >= want }
+	err := c.await(ctx, want <= 0, reached, observe)
+	return best, tr.evidence(), err
+}
+
+// AwaitJob polls the probe until the job's status is want or the settle
+// time ends, then keeps watching for the watch period that it stays. It
+// returns the last state observed and the evidence.
+func (c *Client) AwaitJob(ctx context.Context, jobID, want string) (JobState, []harness.Exchange, error) {
+	var tr tracker[JobState]
+	last := JobState{JobID: jobID}
+	observe := func() error {
+		st, ex, err := c.Job(ctx, jobID)
+		tr.record(st, ex)
+		if err == nil {
+			last = st
+		}
+		return err
+	}
+	reached := func() bool { return last.Found && last.Status == want }
+	err := c.await(ctx, false, reached, observe)
+	return last, tr.evidence(), err
+}
+
+// await runs the settle phase (poll until reached or the settle time ends)
+// and, if reached, the watch phase. watchOnly skips settling: nothing is to
+// be awaited, only watched for, a little longer.
+func (c *Client) await(ctx context.Context, watchOnly bool, reached func() bool, observe func() error) error {
+	if watchOnly {
+		return c.poll(ctx, time.Now().Add(c.watch+zeroGrace), func() (bool, error) { return false, observe() })
+	}
+	err := c.poll(ctx, time.Now().Add(c.settle), func() (bool, error) {
+		err := observe()
+		return err == nil && reached(), err
+	})
+	if err != nil || !reached() {
+		return err
+	}
+	return c.poll(ctx, time.Now().Add(c.watch), func() (bool, error) { return false, observe() })
+}
+
+// poll calls fn, then again every interval, until it reports done, fails,
+// or the deadline has passed; the last call is made at or after the
+// deadline, so the state at the end of the period is seen.
+func (c *Client) poll(ctx context.Context, deadline time.Time, fn func() (bool, error)) error {
+	for {
+		done, err := fn()
+		if err != nil || done {
+			return err
+		}
+		remaining := time.Until(deadline)
+		if remaining <= 0 {
+			return nil
+		}
+		t := time.NewTimer(min(c.interval, remaining))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("probe: waiting for the expected state: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// tracker keeps the evidence of a series of polls: the first exchange,
+// those whose state differs from the one before, and the last.
+type tracker[S comparable] struct {
+	kept     []harness.Exchange
+	last     harness.Exchange
+	lastSt   S
+	n        int
+	lastKept bool
+}
+
+func (t *tracker[S]) record(st S, ex harness.Exchange) {
+	changed := t.n == 0 || st != t.lastSt || ex.Err != ""
+	t.n++
+	t.last, t.lastSt, t.lastKept = ex, st, false
+	if changed && len(t.kept) < EvidenceCap-1 {
+		t.kept = append(t.kept, ex)
+		t.lastKept = true
+	}
+}
+
+func (t *tracker[S]) evidence() []harness.Exchange {
+	if t.n > 0 && !t.lastKept {
+		return append(t.kept, t.last)
+	}
+	return t.kept
+}

@@ -1,0 +1,380 @@
+// Package probe is the client of the receiver's read-only test endpoints
+// (DESIGN section 5): GET {PROBE_URL}/events/{eventId} says how many times
+// the business logic ran for an event, GET {PROBE_URL}/jobs/{jobId} which
+// state the receiver holds for a job. The checks that status codes cannot
+// decide (duplicates processed twice, late events overwriting newer states)
+// poll it, and every call is kept as evidence with the token redacted.
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/schema"
+)
+
+// Sentinel errors; test them with errors.Is.
+var (
+	// ErrProbe means one probe call gave no usable answer: a transport
+	// failure, a status other than 200 or 404, or a body that does not
+	// follow the probe schemas.
+	ErrProbe = errors.New("probe")
+	// ErrUnusable means Check found the probe misconfigured, so the run
+	// cannot be made.
+	ErrUnusable = errors.New("PROBE_URL unusable (fix it, or leave PROBE_URL unset to skip the checks that need it)")
+	// ErrInvalidURL means the probe base URL is not an absolute http(s) URL.
+	ErrInvalidURL = errors.New("invalid PROBE_URL")
+	// ErrInvalidOption means an option was given a value out of range.
+	ErrInvalidOption = errors.New("invalid probe option")
+)
+
+// Defaults of the options.
+const (
+	// DefaultTimeout bounds each probe request.
+	DefaultTimeout = 5 * time.Second
+	// DefaultInterval is the pause between two polls.
+	DefaultInterval = 50 * time.Millisecond
+	// CheckEventID is the event id Check asks for: no REALM event has it,
+	// so a working probe answers 404.
+	CheckEventID = "evt_hookcert_probe_check_never_sent"
+)
+
+// Schema names of the probe answers in the catalogue.
+const (
+	SchemaEvent = "probe-event"
+	SchemaJob   = "probe-job"
+)
+
+// bodyLimit bounds the probe answers read; they are a few dozen bytes.
+const bodyLimit = harness.DefaultBodyLimit
+
+// EventState is what the probe says about one event.
+type EventState struct {
+	EventID string
+	// TimesProcessed counts runs of the business logic, not deliveries.
+	TimesProcessed int
+	// Found is false when the probe answered 404: never processed.
+	Found bool
+}
+
+// JobState is what the probe says about one job.
+type JobState struct {
+	JobID  string
+	Status string
+	// Found is false when the probe answered 404: job unknown.
+	Found bool
+}
+
+// Client calls one receiver's probe. It is safe for concurrent use.
+type Client struct {
+	base      string
+	token     harness.Secret
+	hc        *http.Client
+	timeout   time.Duration
+	settle    time.Duration
+	watch     time.Duration
+	interval  time.Duration
+	validator harness.Validator
+}
+
+type options struct {
+	token     harness.Secret
+	hc        *http.Client
+	tls       *tls.Config
+	insecure  bool
+	timeout   time.Duration
+	settle    time.Duration
+	watch     time.Duration
+	interval  time.Duration
+	validator harness.Validator
+}
+
+// Option configures a Client.
+type Option func(*options)
+
+// WithToken sends Authorization: Bearer <token> (PROBE_TOKEN). The token is
+// redacted from the evidence.
+func WithToken(token harness.Secret) Option { return func(o *options) { o.token = token } }
+
+// WithHTTPClient replaces the HTTP client; WithTLSConfig and WithInsecure
+// are then ignored, and the client's own redirect policy applies.
+func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.hc = hc } }
+
+// WithTLSConfig sets the TLS configuration (cloned) of the probe's client;
+// pass the sender's TLSConfig to trust the same CA.
+func WithTLSConfig(c *tls.Config) Option { return func(o *options) { o.tls = c } }
+
+// WithInsecure skips verification of the probe's certificate.
+func WithInsecure() Option { return func(o *options) { o.insecure = true } }
+
+// WithTimeout bounds each probe request; the default is DefaultTimeout.
+func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// WithValidator sets the validator of the probe answers; the default is the
+// embedded schema catalogue.
+func WithValidator(v harness.Validator) Option { return func(o *options) { o.validator = v } }
+
+// WithSettle sets how long Await* poll for the expected state; the default
+// is harness.DefaultSettle.
+func WithSettle(d time.Duration) Option { return func(o *options) { o.settle = d } }
+
+// WithWatch sets how long Await* keep watching once the expected state is
+// seen; the default is harness.DefaultWatch.
+func WithWatch(d time.Duration) Option { return func(o *options) { o.watch = d } }
+
+// WithInterval sets the pause between polls; the default is
+// DefaultInterval.
+func WithInterval(d time.Duration) Option { return func(o *options) { o.interval = d } }
+
+// New returns a client for the probe at baseURL (PROBE_URL), an absolute
+// http or https URL; the paths /events/{id} and /jobs/{id} are appended.
+func New(baseURL string, opts ...Option) (*Client, error) {
+	u, err := url.Parse(baseURL)
+	switch {
+	case err != nil:
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("probe: %w: %v", ErrInvalidURL, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("probe: %w: %q must start with http:// or https://", ErrInvalidURL, u.Redacted())
+	case u.Hostname() == "":
+		return nil, fmt.Errorf("probe: %w: %q has no host", ErrInvalidURL, u.Redacted())
+	}
+	o := options{
+		timeout:  DefaultTimeout,
+		settle:   harness.DefaultSettle,
+		watch:    harness.DefaultWatch,
+		interval: DefaultInterval,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	switch {
+	case o.timeout <= 0:
+		return nil, fmt.Errorf("probe: %w: timeout %s must be positive", ErrInvalidOption, o.timeout)
+	case o.interval <= 0:
+		return nil, fmt.Errorf("probe: %w: interval %s must be positive", ErrInvalidOption, o.interval)
+	case o.settle < 0 || o.watch < 0:
+		return nil, fmt.Errorf("probe: %w: settle %s and watch %s must not be negative", ErrInvalidOption, o.settle, o.watch)
+	}
+	if o.validator == nil {
+		o.validator = schema.Default()
+	}
+	if o.hc == nil {
+		o.hc = newHTTPClient(o)
+	}
+	return &Client{
+		base:      strings.TrimSuffix(u.String(), "/"),
+		token:     o.token,
+		hc:        o.hc,
+		timeout:   o.timeout,
+		settle:    o.settle,
+		watch:     o.watch,
+		interval:  o.interval,
+		validator: o.validator,
+	}, nil
+}
+
+func newHTTPClient(o options) *http.Client {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if o.tls != nil {
+		cfg = o.tls.Clone()
+	}
+	if o.insecure {
+		cfg.InsecureSkipVerify = true
+	}
+	dialer := &net.Dialer{Timeout: o.timeout}
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:               nil,
+			DialContext:         dialer.DialContext,
+			TLSClientConfig:     cfg,
+			TLSHandshakeTimeout: o.timeout,
+			MaxIdleConnsPerHost: 32,
+			IdleConnTimeout:     30 * time.Second,
+		},
+		// A probe that redirects is misconfigured; say so rather than
+		// follow it somewhere the token should not go.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// String describes the client by its URL, never by its token.
+func (c *Client) String() string { return "probe.Client(" + c.base + ")" }
+
+// GoString is String, for %#v.
+func (c *Client) GoString() string { return c.String() }
+
+// Settle returns how long Await* poll for the expected state.
+func (c *Client) Settle() time.Duration { return c.settle }
+
+// Watch returns how long Await* watch once the expected state is seen.
+func (c *Client) Watch() time.Duration { return c.watch }
+
+// Event asks the probe about one event. A 404 gives Found false and no
+// error; any answer other than a valid 200 or a 404 is an error wrapping
+// ErrProbe that says what was wrong and what to do.
+func (c *Client) Event(ctx context.Context, eventID string) (EventState, harness.Exchange, error) {
+	body, found, ex, err := c.get(ctx, "events", eventID, SchemaEvent)
+	st := EventState{EventID: eventID}
+	if err != nil || !found {
+		return st, ex, err
+	}
+	var doc struct {
+		EventID        string `json:"eventId"`
+		TimesProcessed int    `json:"timesProcessed"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return st, ex, fmt.Errorf("%w: %s answered a body that is not a probe-event: %v", ErrProbe, ex.Request.URL, err)
+	}
+	if doc.EventID != eventID {
+		return st, ex, fmt.Errorf("%w: %s answered for eventId %q: the probe must describe the event asked for", ErrProbe, ex.Request.URL, doc.EventID)
+	}
+	return EventState{EventID: eventID, TimesProcessed: doc.TimesProcessed, Found: true}, ex, nil
+}
+
+// Job asks the probe about one job, like Event.
+func (c *Client) Job(ctx context.Context, jobID string) (JobState, harness.Exchange, error) {
+	body, found, ex, err := c.get(ctx, "jobs", jobID, SchemaJob)
+	st := JobState{JobID: jobID}
+	if err != nil || !found {
+		return st, ex, err
+	}
+	var doc struct {
+		JobID  string `json:"jobId"`
+		Status string `json:"status"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return st, ex, fmt.Errorf("%w: %s answered a body that is not a probe-job: %v", ErrProbe, ex.Request.URL, err)
+	}
+	if doc.JobID != jobID {
+		return st, ex, fmt.Errorf("%w: %s answered for jobId %q: the probe must describe the job asked for", ErrProbe, ex.Request.URL, doc.JobID)
+	}
+	return JobState{JobID: jobID, Status: doc.Status, Found: true}, ex, nil
+}
+
+// Check tells whether the probe is usable before a run: it asks for an
+// event that cannot exist and demands a 404. Any other outcome is an error
+// wrapping ErrUnusable (and ErrProbe when the call itself failed).
+func (c *Client) Check(ctx context.Context) error {
+	st, ex, err := c.Event(ctx, CheckEventID)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: %w", ErrUnusable, err)
+	case st.Found:
+		return fmt.Errorf("%w: %s answered 200 for an event never sent: the probe must answer 404 for unknown events", ErrUnusable, ex.Request.URL)
+	}
+	return nil
+}
+
+// get performs GET {base}/{kind}/{id}. It returns the body of a 200 that
+// validates against schemaName, found false for a 404, and an error wrapping
+// ErrProbe otherwise. The exchange is filled in every case.
+func (c *Client) get(ctx context.Context, kind, id, schemaName string) ([]byte, bool, harness.Exchange, error) {
+	target := c.base + "/" + kind + "/" + url.PathEscape(id)
+	ex := harness.Exchange{
+		Start:   time.Now(),
+		Request: harness.Request{Method: http.MethodGet, URL: target},
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		ex.Err = err.Error()
+		return nil, false, ex, fmt.Errorf("%w: building GET %s: %w", ErrProbe, target, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set(harness.HeaderUserAgent, harness.UserAgent)
+	if c.token.Reveal() != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token.Reveal())
+	}
+	ex.Request.Header = c.redactHeader(req.Header)
+
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	ex.Latency = time.Since(start)
+	if err != nil {
+		what := "no answer"
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			what = fmt.Sprintf("no answer within %s", c.timeout)
+		}
+		ex.Err = c.scrub(fmt.Sprintf("%s: %v", what, err))
+		return nil, false, ex, fmt.Errorf("%w: GET %s: %s (is the receiver up and PROBE_URL right?): %w", ErrProbe, target, what, err)
+	}
+	defer resp.Body.Close()
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, bodyLimit))
+	ex.Response = &harness.Response{
+		Status:   resp.StatusCode,
+		Header:   c.redactHeader(resp.Header),
+		Body:     c.scrub(excerpt(body)),
+		BodySize: len(body),
+	}
+	if readErr != nil {
+		ex.Err = c.scrub(readErr.Error())
+		return nil, false, ex, fmt.Errorf("%w: GET %s: reading the answer: %w", ErrProbe, target, readErr)
+	}
+	switch code := resp.StatusCode; {
+	case code == http.StatusOK:
+	case code == http.StatusNotFound:
+		return nil, false, ex, nil
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d: check PROBE_TOKEN", ErrProbe, target, code)
+	case code >= 300 && code < 400:
+		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d (a redirect): point PROBE_URL at the probe itself", ErrProbe, target, code)
+	default:
+		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d: the probe must answer 200 or 404 (see DESIGN section 5)", ErrProbe, target, code)
+	}
+	if err := c.validator.Validate(schemaName, body); err != nil {
+		return nil, false, ex, fmt.Errorf("%w: GET %s answered 200 with a body that does not follow the %s schema: %s", ErrProbe, target, schemaName, c.scrub(err.Error()))
+	}
+	return body, true, ex, nil
+}
+
+// redactHeader copies h for the evidence, with the credentials replaced.
+func (c *Client) redactHeader(h http.Header) http.Header {
+	out := make(http.Header, len(h))
+	for k, vs := range h {
+		clean := make([]string, len(vs))
+		for i, v := range vs {
+			if k == "Authorization" {
+				v = "Bearer " + harness.Redacted
+			}
+			clean[i] = c.scrub(v)
+		}
+		out[k] = clean
+	}
+	return out
+}
+
+// scrub removes the token from text the probe controls, so that a probe
+// echoing it cannot make the report leak it.
+func (c *Client) scrub(s string) string {
+	if c.token.Reveal() == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, c.token.Reveal(), harness.Redacted)
+}
+
+// excerptLimit bounds the body kept as evidence; probe answers are tiny,
+// so only a misbehaving probe reaches it.
+const excerptLimit = 1 << 10
+
+func excerpt(b []byte) string {
+	if len(b) > excerptLimit {
+		b = b[:excerptLimit]
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}

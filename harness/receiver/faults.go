@@ -1,0 +1,136 @@
+package receiver
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Fault names one planted bug of DESIGN section 8. A receiver started with a
+// fault behaves correctly except for exactly that one thing, so the suite's
+// own tests can show that each check catches the bug it is written for.
+type Fault string
+
+// The planted faults, in the order of the DESIGN table.
+const (
+	// FaultSkipVerify does no signature verification at all.
+	FaultSkipVerify Fault = "skip-verify"
+	// FaultNoTolerance checks the HMAC but ignores the age of t.
+	FaultNoTolerance Fault = "no-tolerance"
+	// FaultFirstSignatureOnly checks only the first v1 entry of the header.
+	FaultFirstSignatureOnly Fault = "first-signature-only"
+	// Fault5xxOnBadSignature answers 500 instead of 401 to a rejected
+	// signature (it still does not process the delivery).
+	Fault5xxOnBadSignature Fault = "5xx-on-bad-signature"
+	// FaultLeakSignature echoes the expected v1 signature in the 401 body.
+	FaultLeakSignature Fault = "leak-signature"
+	// FaultDoubleProcess does no deduplication: every delivery is processed.
+	FaultDoubleProcess Fault = "double-process"
+	// Fault500OnDuplicate answers 500 to a redelivery of an event it has
+	// already seen (and does not process it again).
+	Fault500OnDuplicate Fault = "500-on-duplicate"
+	// FaultRacyDedupe checks whether an event was seen and records it in two
+	// separate steps, with a window between them in which concurrent copies
+	// all pass the check.
+	FaultRacyDedupe Fault = "racy-dedupe"
+	// FaultDedupeByJob deduplicates on data.jobId and eventType instead of
+	// eventId, so distinct events of the same job and type are dropped.
+	FaultDedupeByJob Fault = "dedupe-by-job"
+	// FaultSlowAck processes the event before answering, which takes
+	// SlowAckDelay.
+	FaultSlowAck Fault = "slow-ack"
+	// FaultLastWriteWins applies whatever job state arrives last, without
+	// ranking the lifecycle.
+	FaultLastWriteWins Fault = "last-write-wins"
+	// FaultRejectUnknownType answers 400 to event types not in the catalogue.
+	FaultRejectUnknownType Fault = "reject-unknown-type"
+	// FaultStrictFields answers 400 to envelope or data fields outside the
+	// catalogue.
+	FaultStrictFields Fault = "strict-fields"
+	// Fault500OnMalformed answers 500 to invalid JSON, missing required
+	// fields or an empty body, as a handler that crashes on them would.
+	Fault500OnMalformed Fault = "500-on-malformed"
+	// FaultAcceptAnyMethod handles GET, PUT, DELETE, ... like POST.
+	FaultAcceptAnyMethod Fault = "accept-any-method"
+	// FaultNoSizeLimit reads any body whole and only then answers 500 when it
+	// is over the limit.
+	FaultNoSizeLimit Fault = "no-size-limit"
+	// FaultRedirect answers every webhook delivery with a 307 to RedirectPath,
+	// which is not served.
+	FaultRedirect Fault = "redirect"
+	// FaultDropUnderLoad queues events in DropQueueSize slots on slow workers
+	// and, when the queue is full, drops the event but still acknowledges it.
+	FaultDropUnderLoad Fault = "drop-under-load"
+	// FaultTLSLegacy makes the HTTPS server also accept TLS 1.0 and 1.1.
+	FaultTLSLegacy Fault = "tls-legacy"
+	// FaultExpiredCert makes the HTTPS server present a certificate whose
+	// validity ended a day ago.
+	FaultExpiredCert Fault = "expired-cert"
+)
+
+// ErrUnknownFault is returned (wrapped) by ParseFault and New for a fault
+// name that is not in Faults.
+var ErrUnknownFault = errors.New("unknown fault")
+
+// faultTable holds every fault with its description, in DESIGN table order.
+var faultTable = []struct {
+	f    Fault
+	desc string
+}{
+	{FaultSkipVerify, "no signature verification at all"},
+	{FaultNoTolerance, "checks the HMAC but ignores the age of t (replays accepted)"},
+	{FaultFirstSignatureOnly, "checks only the first v1 entry (breaks secret rotation)"},
+	{Fault5xxOnBadSignature, "answers 500 instead of 401 to a bad signature"},
+	{FaultLeakSignature, "echoes the expected signature in the 401 body"},
+	{FaultDoubleProcess, "no deduplication: every delivery is processed"},
+	{Fault500OnDuplicate, "a redelivery of a seen event fails with 500"},
+	{FaultRacyDedupe, "check-then-insert dedupe without a lock: concurrent copies all pass"},
+	{FaultDedupeByJob, "dedupes on jobId and eventType instead of eventId"},
+	{FaultSlowAck, "processes before answering (1.5 s per delivery)"},
+	{FaultLastWriteWins, "applies whatever job state arrives last (late events regress jobs)"},
+	{FaultRejectUnknownType, "400 on event types not in the catalogue"},
+	{FaultStrictFields, "400 on envelope or data fields not in the catalogue"},
+	{Fault500OnMalformed, "500 on invalid JSON, missing fields or an empty body"},
+	{FaultAcceptAnyMethod, "processes GET, PUT and DELETE like POST"},
+	{FaultNoSizeLimit, "reads any body whole, then answers 500 when it is too large"},
+	{FaultRedirect, "307 to /webhook/v2 for every delivery"},
+	{FaultDropUnderLoad, "a 4-slot queue on slow workers that silently drops events when full"},
+	{FaultTLSLegacy, "HTTPS also accepts TLS 1.0 and 1.1"},
+	{FaultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
+}
+
+// Faults returns every fault, in the order of the DESIGN table.
+func Faults() []Fault {
+	out := make([]Fault, len(faultTable))
+	for i, e := range faultTable {
+		out[i] = e.f
+	}
+	return out
+}
+
+// Description returns a one-line description of the fault for --help, or
+// "" for a fault that does not exist.
+func (f Fault) Description() string {
+	for _, e := range faultTable {
+		if e.f == f {
+			return e.desc
+		}
+	}
+	return ""
+}
+
+// ParseFault returns the fault named s. The error wraps ErrUnknownFault and
+// lists the valid names, so a mistyped --fault tells the user what to type.
+func ParseFault(s string) (Fault, error) {
+	s = strings.TrimSpace(s)
+	for _, e := range faultTable {
+		if string(e.f) == s {
+			return e.f, nil
+		}
+	}
+	names := make([]string, len(faultTable))
+	for i, e := range faultTable {
+		names[i] = string(e.f)
+	}
+	return "", fmt.Errorf("receiver: %w %q: valid faults are %s", ErrUnknownFault, s, strings.Join(names, ", "))
+}

@@ -1,0 +1,358 @@
+package receiver
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/signing"
+)
+
+// The tests in this file show, one fault each, the planted bug directly
+// against the request that the correct receiver handles right (see
+// receiver_test.go for the correct side).
+
+func TestFaultCatalogue(t *testing.T) {
+	t.Parallel()
+	all := Faults()
+	if len(all) != 20 {
+		t.Fatalf("Faults() has %d entries, want the 20 of the DESIGN table", len(all))
+	}
+	if all[0] != FaultSkipVerify || all[len(all)-1] != FaultExpiredCert {
+		t.Errorf("Faults() is not in DESIGN table order: %v", all)
+	}
+	seen := map[Fault]bool{}
+	for _, f := range all {
+		if seen[f] {
+			t.Errorf("fault %q listed twice", f)
+		}
+		seen[f] = true
+		if f.Description() == "" {
+			t.Errorf("fault %q has no description for --help", f)
+		}
+		got, err := ParseFault(" " + string(f) + " ")
+		if err != nil || got != f {
+			t.Errorf("ParseFault(%q) = %q, %v", f, got, err)
+		}
+	}
+	_, err := ParseFault("skip-verfy")
+	if !errors.Is(err, ErrUnknownFault) {
+		t.Fatalf("ParseFault of a typo: %v, want ErrUnknownFault", err)
+	}
+	for _, f := range all {
+		if !strings.Contains(err.Error(), string(f)) {
+			t.Errorf("the error for a typo does not list the valid fault %q: %v", f, err)
+		}
+	}
+	if Fault("nope").Description() != "" {
+		t.Error("an unknown fault has a description")
+	}
+}
+
+func TestFaultSkipVerify(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{FaultSkipVerify}})
+	id := newID("evt")
+	r := tg.send(http.MethodPost, WebhookPath, eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil), nil)
+	if r.status != http.StatusAccepted {
+		t.Fatalf("an unsigned delivery answered %d, want the bug: 202", r.status)
+	}
+	tg.processedOnce(id)
+}
+
+func TestFaultNoTolerance(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{FaultNoTolerance}})
+	id := newID("evt")
+	body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+	r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader(testSecret, time.Now().Add(-10*time.Minute), body)})
+	if r.status != http.StatusAccepted {
+		t.Fatalf("a 10 min old signature answered %d, want the bug: 202", r.status)
+	}
+	tg.processedOnce(id)
+	// Only the age check is gone: a wrong HMAC is still refused.
+	r = tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader("whsec_wrong", time.Now(), body)})
+	if r.status != http.StatusUnauthorized {
+		t.Fatalf("a wrong secret answered %d, want 401", r.status)
+	}
+}
+
+func TestFaultFirstSignatureOnly(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{FaultFirstSignatureOnly}})
+	id := newID("evt")
+	body := eventBody(t, id, harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+	ts := time.Now().Unix()
+	header := signing.FormatHeader(ts, signing.Sign("whsec_old", ts, body), signing.Sign(testSecret, ts, body))
+	if r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: header}); r.status != http.StatusUnauthorized {
+		t.Fatalf("a rotation header with only the last v1 valid answered %d, want the bug: 401", r.status)
+	}
+	tg.neverProcessed(id)
+}
+
+func TestFault5xxOnBadSignature(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{Fault5xxOnBadSignature}})
+	id := newID("evt")
+	body := eventBody(t, id, harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+	if r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader("whsec_wrong", time.Now(), body)}); r.status != http.StatusInternalServerError {
+		t.Fatalf("a wrong secret answered %d, want the bug: 500", r.status)
+	}
+	tg.neverProcessed(id)
+}
+
+func TestFaultLeakSignature(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{FaultLeakSignature}})
+	body := eventBody(t, newID("evt"), harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+	now := time.Now()
+	r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader("whsec_wrong", now, body)})
+	if r.status != http.StatusUnauthorized {
+		t.Fatalf("a wrong secret answered %d, want 401", r.status)
+	}
+	if want := signing.Sign(testSecret, now.Unix(), body); !strings.Contains(r.body, want) {
+		t.Fatalf("the 401 body %q does not leak the expected signature %s", r.body, want)
+	}
+}
+
+func TestFaultDoubleProcess(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{FaultDoubleProcess}})
+	id := newID("evt")
+	body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+	tg.mustAck(body)
+	tg.mustAck(body)
+	tg.waitTimes(id, 2)
+}
+
+func TestFault500OnDuplicate(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{Fault500OnDuplicate}})
+	id := newID("evt")
+	body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+	tg.mustAck(body)
+	if r := tg.deliver(body); r.status != http.StatusInternalServerError {
+		t.Fatalf("the redelivery answered %d, want the bug: 500", r.status)
+	}
+	tg.processedOnce(id)
+}
+
+// TestFaultRacyDedupe allows a few rounds: the window is wide, but a noisy
+// machine could serialise five requests past it once.
+func TestFaultRacyDedupe(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{FaultRacyDedupe}})
+	for round := 0; round < 3; round++ {
+		id := newID("evt")
+		tg.concurrently(eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil), 5)
+		tg.waitProcessed(id)
+		time.Sleep(watchFor)
+		if n := tg.times(id); n > 1 {
+			return
+		}
+	}
+	t.Fatal("5 concurrent copies were processed once in each of 3 rounds, want the bug: more than once")
+}
+
+func TestFaultDedupeByJob(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{FaultDedupeByJob}})
+	job := newID("job")
+	a, b := newID("evt"), newID("evt")
+	tg.mustAck(eventBody(t, a, harness.JobProcessing, job, StatusProcessing, nil, nil))
+	tg.mustAck(eventBody(t, b, harness.JobProcessing, job, StatusProcessing, nil, nil))
+	tg.processedOnce(a)
+	tg.neverProcessed(b)
+}
+
+func TestFaultSlowAck(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{FaultSlowAck}})
+	id := newID("evt")
+	r := tg.deliver(eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil))
+	if r.status < 200 || r.status > 299 || r.latency < SlowAckDelay {
+		t.Fatalf("answered %d after %s, want the bug: 2xx after at least %s", r.status, r.latency, SlowAckDelay)
+	}
+	// Processed before the acknowledgement, not after it.
+	if n := tg.times(id); n != 1 {
+		t.Fatalf("right after the ack the event was processed %d times, want 1", n)
+	}
+}
+
+func TestFaultLastWriteWins(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{FaultLastWriteWins}})
+	job := newID("job")
+	done, late := newID("evt"), newID("evt")
+	tg.mustAck(eventBody(t, done, harness.JobCompleted, job, StatusCompleted, nil, nil))
+	tg.waitTimes(done, 1)
+	tg.mustAck(eventBody(t, late, harness.JobProcessing, job, StatusProcessing, nil, nil))
+	tg.waitTimes(late, 1)
+	if got := tg.job(job); got != StatusProcessing {
+		t.Fatalf("job is %q after a late job.processing, want the bug: processing", got)
+	}
+}
+
+func TestFaultRejectUnknownType(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{FaultRejectUnknownType}})
+	id := newID("evt")
+	if r := tg.deliver(eventBody(t, id, "job.archived", newID("job"), "archived", nil, nil)); r.status != http.StatusBadRequest {
+		t.Fatalf("an unknown type answered %d, want the bug: 400", r.status)
+	}
+	tg.mustAck(eventBody(t, newID("evt"), harness.JobQueued, newID("job"), StatusQueued, nil, nil))
+}
+
+func TestFaultStrictFields(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{FaultStrictFields}})
+	tests := []struct {
+		why             string
+		extra, extraDat map[string]any
+	}{
+		{"an extra envelope field", map[string]any{"futureField": 1}, nil},
+		{"an extra data field", nil, map[string]any{"futureField": 1}},
+	}
+	for _, tt := range tests {
+		if r := tg.deliver(eventBody(t, newID("evt"), harness.JobQueued, newID("job"), StatusQueued, tt.extra, tt.extraDat)); r.status != http.StatusBadRequest {
+			t.Errorf("%s: answered %d, want the bug: 400", tt.why, r.status)
+		}
+	}
+	// Every field of the catalogue is still accepted.
+	tg.mustAck(eventBody(t, newID("evt"), harness.JobCompleted, newID("job"), StatusCompleted, nil,
+		map[string]any{"results": []any{map[string]any{"imageId": "img_1", "url": "https://x/1.png", "seed": 1}}, "completedAt": "2024-03-10T15:06:10Z"}))
+	tg.mustAck(eventBody(t, newID("evt"), harness.ModelTrainingFailed, newID("job"), StatusFailed, nil,
+		map[string]any{"errorCode": "bad_images", "errorMessage": "too few"}))
+}
+
+func TestFault500OnMalformed(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{Fault500OnMalformed}})
+	for _, body := range []string{`{"eventId":`, `{"eventType":"job.queued","data":{}}`, ``} {
+		if r := tg.deliver([]byte(body)); r.status != http.StatusInternalServerError {
+			t.Errorf("body %q answered %d, want the bug: 500", body, r.status)
+		}
+	}
+}
+
+func TestFaultAcceptAnyMethod(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{FaultAcceptAnyMethod}})
+	id := newID("evt")
+	body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+	if r := tg.send(http.MethodGet, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader(testSecret, time.Now(), body)}); r.status != http.StatusAccepted {
+		t.Fatalf("a signed GET answered %d, want the bug: 202", r.status)
+	}
+	tg.processedOnce(id)
+}
+
+func TestFaultNoSizeLimit(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{FaultNoSizeLimit}})
+	if r := tg.deliver(bytes.Repeat([]byte("x"), 5<<20)); r.status != http.StatusInternalServerError {
+		t.Fatalf("a 5 MiB body answered %d, want the bug: 500", r.status)
+	}
+}
+
+func TestFaultRedirect(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{FaultRedirect}})
+	id := newID("evt")
+	r := tg.deliver(eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil))
+	if r.status != http.StatusTemporaryRedirect || r.header.Get("Location") != RedirectPath {
+		t.Fatalf("answered %d to %q, want the bug: 307 to %s", r.status, r.header.Get("Location"), RedirectPath)
+	}
+	if r := tg.send(http.MethodPost, RedirectPath, nil, nil); r.status != http.StatusNotFound {
+		t.Errorf("%s answered %d, want 404: it is not served", RedirectPath, r.status)
+	}
+	tg.neverProcessed(id)
+}
+
+// TestFaultDropUnderLoad sends the same burst to a correct receiver and to
+// the faulty one: both acknowledge everything, only the correct one
+// processes everything.
+func TestFaultDropUnderLoad(t *testing.T) {
+	t.Parallel()
+	const events, senders = 200, 20
+	burst := func(tg *target) (ids []string) {
+		t.Helper()
+		reqs := make([]*http.Request, events)
+		for i := range reqs {
+			ids = append(ids, newID("evt"))
+			body := eventBody(t, ids[i], harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+			req, err := http.NewRequest(http.MethodPost, tg.url+WebhookPath, bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set(harness.HeaderSignature, sigHeader(testSecret, time.Now(), body))
+			reqs[i] = req
+		}
+		work := make(chan *http.Request)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var failures []string
+		for range senders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for req := range work {
+					resp, err := tg.client.Do(req)
+					mu.Lock()
+					switch {
+					case err != nil:
+						failures = append(failures, err.Error())
+					case resp.StatusCode < 200 || resp.StatusCode > 299:
+						failures = append(failures, resp.Status)
+					}
+					mu.Unlock()
+					if err == nil {
+						resp.Body.Close()
+					}
+				}
+			}()
+		}
+		for _, req := range reqs {
+			work <- req
+		}
+		close(work)
+		wg.Wait()
+		if len(failures) > 0 {
+			t.Fatalf("%d of %d deliveries not acknowledged 2xx, first: %s", len(failures), events, failures[0])
+		}
+		return ids
+	}
+	processed := func(tg *target, ids []string) int {
+		n := 0
+		for _, id := range ids {
+			if tg.rcv.TimesProcessed(id) == 1 {
+				n++
+			}
+		}
+		return n
+	}
+
+	correct := newTarget(t, Config{})
+	ids := burst(correct)
+	deadline := time.Now().Add(5 * time.Second)
+	for processed(correct, ids) < events && time.Now().Before(deadline) {
+		time.Sleep(pollEvery)
+	}
+	if n := processed(correct, ids); n != events {
+		t.Fatalf("the correct receiver processed %d of %d acknowledged events", n, events)
+	}
+
+	faulty := newTarget(t, Config{Faults: []Fault{FaultDropUnderLoad}})
+	ids = burst(faulty)
+	// Let the queue drain: at most DropQueueSize+workers events are left.
+	time.Sleep(time.Duration(DropQueueSize+DefaultWorkers)*DropWorkCost + time.Second)
+	if n := processed(faulty, ids); n >= events {
+		t.Fatalf("all %d acknowledged events were processed, want the bug: some dropped", n)
+	} else {
+		t.Logf("drop-under-load processed %d of %d acknowledged events", n, events)
+	}
+}

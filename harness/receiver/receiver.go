@@ -1,0 +1,423 @@
+package receiver
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/signing"
+)
+
+// Paths the receiver serves.
+const (
+	// WebhookPath is where REALM delivers events.
+	WebhookPath = "/webhook"
+	// ProbePath is the root of the read-only probe of DESIGN section 5:
+	// ProbePath+"/events/{eventId}" and ProbePath+"/jobs/{jobId}".
+	ProbePath = "/_probe"
+	// RedirectPath is where FaultRedirect sends deliveries. It is not served.
+	RedirectPath = "/webhook/v2"
+)
+
+// Defaults of Config.
+const (
+	// DefaultWorkers is the size of the worker pool.
+	DefaultWorkers = 4
+	// DefaultQueueSize is the capacity of the queue between acknowledgement
+	// and processing: large, so that a burst waits instead of being refused.
+	DefaultQueueSize = 10000
+	// DefaultMaxBody is the largest request body accepted, 1 MiB: REALM
+	// events are a few KiB, and a limit keeps one request from exhausting
+	// memory.
+	DefaultMaxBody = 1 << 20
+)
+
+// Parameters of the faults that need one.
+const (
+	// SlowAckDelay is how long FaultSlowAck works before it answers: more
+	// than the default ack deadline of 1 s, less than the sender timeout.
+	SlowAckDelay = 1500 * time.Millisecond
+	// RacyDedupeWindow is the gap FaultRacyDedupe leaves between checking
+	// and recording an event, wide enough that concurrent copies reliably
+	// all pass the check.
+	RacyDedupeWindow = 50 * time.Millisecond
+	// DropQueueSize is the queue capacity under FaultDropUnderLoad.
+	DropQueueSize = 4
+	// DropWorkCost is what each event costs a worker under
+	// FaultDropUnderLoad. With DefaultWorkers the pool then handles about
+	// 40 events/s, less than the default load rate of 50/s, so a load run
+	// overflows the queue.
+	DropWorkCost = 100 * time.Millisecond
+	// noSizeLimitCap bounds what FaultNoSizeLimit reads, only so that a
+	// runaway test cannot exhaust the machine; it is far above every limit
+	// the suite probes.
+	noSizeLimitCap = 64 << 20
+)
+
+// ErrNoSecret is returned (wrapped) by New when Config has no secret or an
+// empty one.
+var ErrNoSecret = errors.New("no signing secret")
+
+// Config configures a Receiver. Only Secrets is required.
+type Config struct {
+	// Secrets are the signing secrets accepted; several during a rotation.
+	Secrets []harness.Secret
+	// Faults are the bugs to plant; none makes a correct receiver.
+	Faults []Fault
+	// Tolerance is the largest accepted |now - t|; zero means
+	// harness.DefaultTolerance (300 s).
+	Tolerance time.Duration
+	// Workers is the number of goroutines processing events; zero means
+	// DefaultWorkers.
+	Workers int
+	// QueueSize is the capacity of the queue of acknowledged events waiting
+	// for a worker; zero means DefaultQueueSize.
+	QueueSize int
+	// MaxBody is the largest accepted request body in bytes; zero means
+	// DefaultMaxBody.
+	MaxBody int64
+	// ProbeToken, when set, is the bearer token the probe requires.
+	ProbeToken harness.Secret
+	// Clock gives the time signatures are checked against; nil means the
+	// system clock.
+	Clock harness.Clock
+	// Logger receives one line per delivery and per refusal; nil is silent.
+	// Secrets and signatures never reach it.
+	Logger *slog.Logger
+}
+
+// Receiver is the reference REALM webhook receiver, an http.Handler serving
+// the webhook at WebhookPath and the probe under ProbePath. Create it with
+// New and stop its workers with Close.
+type Receiver struct {
+	verifier   signing.Verifier
+	secrets    []harness.Secret
+	faults     map[Fault]bool
+	maxBody    int64
+	probeToken harness.Secret
+	clock      harness.Clock
+	log        *slog.Logger
+	mux        *http.ServeMux
+
+	store *store
+	pool  *pool
+}
+
+// New returns a receiver configured by cfg, its workers running. It fails
+// with ErrNoSecret without a usable secret and with ErrUnknownFault for a
+// fault that does not exist.
+func New(cfg Config) (*Receiver, error) {
+	if len(cfg.Secrets) == 0 {
+		return nil, fmt.Errorf("receiver: %w: give at least one secret", ErrNoSecret)
+	}
+	for i, s := range cfg.Secrets {
+		if s.Reveal() == "" {
+			return nil, fmt.Errorf("receiver: %w: secret %d is empty", ErrNoSecret, i)
+		}
+	}
+	faults := make(map[Fault]bool, len(cfg.Faults))
+	for _, f := range cfg.Faults {
+		if _, err := ParseFault(string(f)); err != nil {
+			return nil, err
+		}
+		faults[f] = true
+	}
+	var workCost time.Duration
+	if faults[FaultDropUnderLoad] {
+		cfg.QueueSize, workCost = DropQueueSize, DropWorkCost
+	}
+	return newReceiver(cfg, faults, workCost), nil
+}
+
+// newReceiver builds the receiver from a checked cfg, filling in defaults;
+// workCost is how long each event occupies a worker (tests use it to fill
+// the queue).
+func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Receiver {
+	if cfg.Tolerance <= 0 {
+		cfg.Tolerance = harness.DefaultTolerance
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultWorkers
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = DefaultQueueSize
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	secrets := append([]harness.Secret(nil), cfg.Secrets...)
+	r := &Receiver{
+		verifier:   signing.Verifier{Secrets: secrets, Tolerance: cfg.Tolerance, Clock: cfg.Clock},
+		secrets:    secrets,
+		faults:     faults,
+		maxBody:    cfg.MaxBody,
+		probeToken: cfg.ProbeToken,
+		clock:      cfg.Clock,
+		log:        cfg.Logger,
+		store:      newStore(),
+	}
+	lastWriteWins := faults[FaultLastWriteWins]
+	r.pool = startPool(cfg.Workers, cfg.QueueSize, workCost, func(ev event) {
+		r.store.process(ev, lastWriteWins)
+	})
+	r.mux = http.NewServeMux()
+	r.mux.HandleFunc(WebhookPath, r.serveWebhook)
+	r.mux.HandleFunc("GET "+ProbePath+"/events/{eventId}", r.authorize(r.probeEvent))
+	r.mux.HandleFunc("GET "+ProbePath+"/jobs/{jobId}", r.authorize(r.probeJob))
+	return r
+}
+
+// ServeHTTP implements http.Handler.
+func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.mux.ServeHTTP(w, req)
+}
+
+// Close stops the worker pool and waits for its goroutines to end. Events
+// still queued are not processed. It is safe to call more than once; a
+// correct receiver answers 503 to deliveries that arrive after it, so REALM
+// retries them elsewhere or later.
+func (r *Receiver) Close() {
+	r.pool.close()
+}
+
+// TimesProcessed returns how many times the business logic ran for eventID,
+// 0 if it never did. It is what the probe reports.
+func (r *Receiver) TimesProcessed(eventID string) int {
+	n, _ := r.store.timesProcessed(eventID)
+	return n
+}
+
+// JobStatus returns the state the receiver holds for jobID, and false for a
+// job it never saw. It is what the probe reports.
+func (r *Receiver) JobStatus(jobID string) (string, bool) {
+	return r.store.jobStatus(jobID)
+}
+
+// serveWebhook handles one delivery. The order of the steps is the lesson:
+// refuse what is not a delivery, bound the body, authenticate the raw bytes
+// before parsing them, parse tolerantly, claim the event id atomically,
+// queue the work and acknowledge at once.
+func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodPost && !r.faults[FaultAcceptAnyMethod] {
+		w.Header().Set("Allow", http.MethodPost)
+		r.answer(w, req, http.StatusMethodNotAllowed, "method not allowed", "", "")
+		return
+	}
+	if r.faults[FaultRedirect] {
+		r.logDelivery(req, http.StatusTemporaryRedirect, "", "redirected")
+		http.Redirect(w, req, RedirectPath, http.StatusTemporaryRedirect)
+		return
+	}
+
+	body, status, err := r.readBody(w, req)
+	if err != nil {
+		r.answer(w, req, status, http.StatusText(status), "", err.Error())
+		return
+	}
+
+	header := req.Header.Get(harness.HeaderSignature)
+	if err := r.verify(header, body); err != nil {
+		r.rejectSignature(w, req, header, body, err)
+		return
+	}
+
+	ev, err := parseEvent(body, r.faults[FaultRejectUnknownType], r.faults[FaultStrictFields])
+	if err != nil {
+		status := http.StatusBadRequest
+		if r.faults[Fault500OnMalformed] && errors.Is(err, errMalformed) {
+			// What a handler that dereferences fields it never checked
+			// ends up answering.
+			status = http.StatusInternalServerError
+		}
+		r.answer(w, req, status, "invalid event", "", err.Error())
+		return
+	}
+
+	key, fresh := r.dedupe(ev)
+	if !fresh {
+		if r.faults[Fault500OnDuplicate] {
+			r.answer(w, req, http.StatusInternalServerError, "event already exists", ev.ID, "duplicate")
+			return
+		}
+		// Already have it: acknowledge, so REALM stops retrying.
+		r.answer(w, req, http.StatusOK, "", ev.ID, "duplicate")
+		return
+	}
+
+	if r.faults[FaultSlowAck] {
+		r.pool.sleep(SlowAckDelay)
+		r.store.process(ev, r.faults[FaultLastWriteWins])
+		r.answer(w, req, http.StatusOK, "", ev.ID, "processed before acknowledging")
+		return
+	}
+
+	if !r.pool.submit(ev) {
+		if r.faults[FaultDropUnderLoad] {
+			r.answer(w, req, http.StatusAccepted, "", ev.ID, "queue full: dropped")
+			return
+		}
+		// Never drop an acknowledged event. Refuse it instead, and forget
+		// the claim so that REALM's retry is processed rather than taken
+		// for a duplicate.
+		if key != "" {
+			r.store.release(key)
+		}
+		w.Header().Set("Retry-After", "1")
+		r.answer(w, req, http.StatusServiceUnavailable, "busy, retry later", ev.ID, "queue full")
+		return
+	}
+	r.answer(w, req, http.StatusAccepted, "", ev.ID, "queued")
+}
+
+// readBody reads the request body within the size limit. On failure it
+// returns the status to answer and why.
+func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, int, error) {
+	if r.faults[FaultNoSizeLimit] {
+		body, err := io.ReadAll(io.LimitReader(req.Body, noSizeLimitCap))
+		if err != nil {
+			return nil, http.StatusBadRequest, fmt.Errorf("reading body: %w", err)
+		}
+		if int64(len(body)) > r.maxBody {
+			return nil, http.StatusInternalServerError, fmt.Errorf("body of %d bytes over the limit of %d, found after reading it", len(body), r.maxBody)
+		}
+		return body, 0, nil
+	}
+	// Refuse a declared oversize body before reading a byte of it, and cap
+	// what is read when the size is not declared (chunked) or lies.
+	if req.ContentLength > r.maxBody {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("declared body of %d bytes over the limit of %d", req.ContentLength, r.maxBody)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.maxBody))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body over the limit of %d", r.maxBody)
+	case err != nil:
+		return nil, http.StatusBadRequest, fmt.Errorf("reading body: %w", err)
+	}
+	return body, 0, nil
+}
+
+// verify authenticates body against the signature header. It is
+// signing.Verifier.Verify taken apart so that the signature faults can be
+// planted one step at a time: parse, match any v1 under any secret in
+// constant time, then check the age of t.
+func (r *Receiver) verify(header string, body []byte) error {
+	if r.faults[FaultSkipVerify] {
+		return nil
+	}
+	sig, err := signing.ParseHeader(header)
+	if err != nil {
+		return err
+	}
+	if r.faults[FaultFirstSignatureOnly] {
+		sig.V1 = sig.V1[:1]
+	}
+	if !r.verifier.Match(sig, body) {
+		return signing.ErrNoMatch
+	}
+	if r.faults[FaultNoTolerance] {
+		return nil
+	}
+	return r.verifier.Fresh(sig)
+}
+
+// rejectSignature answers a delivery whose signature failed. The body says
+// only that the signature is invalid: which part failed, and above all the
+// expected signature, would help an attacker more than a legitimate sender.
+func (r *Receiver) rejectSignature(w http.ResponseWriter, req *http.Request, header string, body []byte, cause error) {
+	status := http.StatusUnauthorized
+	if r.faults[Fault5xxOnBadSignature] {
+		status = http.StatusInternalServerError
+	}
+	if r.faults[FaultLeakSignature] {
+		r.logDelivery(req, status, "", cause.Error())
+		expected := signing.Sign(r.secrets[0], r.leakTimestamp(header), body)
+		writeJSON(w, status, map[string]string{
+			"error":    "signature mismatch",
+			"expected": "v1=" + expected,
+		})
+		return
+	}
+	r.answer(w, req, status, "invalid signature", "", cause.Error())
+}
+
+// leakTimestamp finds the t of a header, however malformed, for
+// FaultLeakSignature; without one it uses the current time.
+func (r *Receiver) leakTimestamp(header string) int64 {
+	for _, part := range strings.Split(header, ",") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "t="); ok {
+			if t, err := strconv.ParseInt(v, 10, 64); err == nil {
+				return t
+			}
+		}
+	}
+	return r.clock.Now().Unix()
+}
+
+// dedupe claims ev and reports whether it is new; key is what was claimed,
+// "" when nothing was (FaultDoubleProcess).
+func (r *Receiver) dedupe(ev event) (key string, fresh bool) {
+	key = ev.ID
+	if r.faults[FaultDedupeByJob] && ev.JobID != "" {
+		key = ev.JobID + "\x00" + ev.Type
+	}
+	switch {
+	case r.faults[FaultDoubleProcess]:
+		return "", true
+	case r.faults[FaultRacyDedupe]:
+		if r.store.isSeen(key) {
+			return key, false
+		}
+		// Stands for the database round trip between SELECT and INSERT.
+		r.pool.sleep(RacyDedupeWindow)
+		r.store.markSeen(key)
+		return key, true
+	default:
+		return key, r.store.claim(key)
+	}
+}
+
+// answer writes a small JSON response, {"error":msg} for 4xx and 5xx and
+// {"status":...} otherwise, and logs the delivery.
+func (r *Receiver) answer(w http.ResponseWriter, req *http.Request, status int, msg, eventID, reason string) {
+	v := map[string]string{}
+	switch {
+	case status >= 400:
+		v["error"] = msg
+	case status == http.StatusAccepted:
+		v["status"] = "accepted"
+	default:
+		v["status"] = "ok"
+	}
+	r.logDelivery(req, status, eventID, reason)
+	writeJSON(w, status, v)
+}
+
+// logDelivery logs one answered delivery.
+func (r *Receiver) logDelivery(req *http.Request, status int, eventID, reason string) {
+	r.log.Info("webhook",
+		slog.String("method", req.Method),
+		slog.Int("status", status),
+		slog.String("eventId", eventID),
+		slog.String("attempt", req.Header.Get(harness.HeaderAttempt)),
+		slog.String("reason", reason),
+	)
+}
+
+// writeJSON writes v as the JSON body of a response with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,137 @@
+package receiver
+
+import "sync"
+
+// Job states of the lifecycle (DESIGN section 4).
+const (
+	StatusQueued     = "queued"
+	StatusProcessing = "processing"
+	StatusCompleted  = "completed"
+	StatusFailed     = "failed"
+	StatusCanceled   = "canceled"
+)
+
+// statusRank orders the lifecycle: queued < processing < every terminal
+// state. Webhooks arrive out of order and are retried, so a receiver must
+// compare ranks instead of applying states in arrival order.
+var statusRank = map[string]int{
+	StatusQueued:     0,
+	StatusProcessing: 1,
+	StatusCompleted:  2,
+	StatusFailed:     2,
+	StatusCanceled:   2,
+}
+
+// advance returns the state a job in state cur (known says whether the job
+// was seen before) moves to on an event carrying next, and whether it
+// changed. A state only moves forward; terminal states are final (two
+// terminals have the same rank, so the first one wins); a job never seen is
+// created in whatever state arrives, even a terminal one. An unknown next
+// changes nothing.
+func advance(cur string, known bool, next string) (string, bool) {
+	nr, ok := statusRank[next]
+	if !ok {
+		return cur, false
+	}
+	if !known || nr > statusRank[cur] {
+		return next, true
+	}
+	return cur, false
+}
+
+// store is the receiver's database: which events were seen (the dedupe set),
+// how often the business logic ran per event, and each job's state. In a
+// real receiver this is the application database, where the dedupe set is a
+// table with a unique key on eventId and the claim an INSERT that fails on a
+// duplicate; here it is memory behind one mutex.
+type store struct {
+	mu        sync.Mutex
+	seen      map[string]struct{}
+	processed map[string]int
+	jobs      map[string]string
+}
+
+func newStore() *store {
+	return &store{
+		seen:      make(map[string]struct{}),
+		processed: make(map[string]int),
+		jobs:      make(map[string]string),
+	}
+}
+
+// claim records key as seen and reports whether it was new. Checking and
+// inserting under one lock is what makes dedupe safe when copies of an event
+// arrive concurrently: exactly one of them gets true.
+func (s *store) claim(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.seen[key]; dup {
+		return false
+	}
+	s.seen[key] = struct{}{}
+	return true
+}
+
+// release forgets key, so that a redelivery of an event the receiver could
+// not queue is processed instead of being taken for a duplicate.
+func (s *store) release(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.seen, key)
+}
+
+// isSeen and markSeen are the two halves of claim done separately: the racy
+// check-then-insert of FaultRacyDedupe. Each map access holds the lock, so it
+// is not a data race in the memory-model sense; the bug is the window
+// between the two calls.
+func (s *store) isSeen(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.seen[key]
+	return ok
+}
+
+func (s *store) markSeen(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seen[key] = struct{}{}
+}
+
+// process runs the business logic for ev once: it counts the run and moves
+// ev's job, if it names one. With lastWriteWins it stores the arriving state
+// whatever the job's current state (FaultLastWriteWins).
+func (s *store) process(ev event, lastWriteWins bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.processed[ev.ID]++
+	if ev.JobID == "" || ev.Status == "" {
+		return
+	}
+	if lastWriteWins {
+		if _, ok := statusRank[ev.Status]; ok {
+			s.jobs[ev.JobID] = ev.Status
+		}
+		return
+	}
+	cur, known := s.jobs[ev.JobID]
+	if next, changed := advance(cur, known, ev.Status); changed {
+		s.jobs[ev.JobID] = next
+	}
+}
+
+// timesProcessed returns how often the business logic ran for eventID, and
+// false when it never did.
+func (s *store) timesProcessed(eventID string) (int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, ok := s.processed[eventID]
+	return n, ok
+}
+
+// jobStatus returns jobID's state, and false for a job never seen.
+func (s *store) jobStatus(jobID string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.jobs[jobID]
+	return st, ok
+}

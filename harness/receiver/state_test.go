@@ -1,0 +1,115 @@
+package receiver
+
+import (
+	"net/http"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+)
+
+func TestAdvance(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		why         string
+		cur         string
+		known       bool
+		next        string
+		want        string
+		wantChanged bool
+	}{
+		{"a new job takes the first state it hears of", "", false, StatusProcessing, StatusProcessing, true},
+		{"a new job takes even a terminal state (ORD-04)", "", false, StatusFailed, StatusFailed, true},
+		{"forward moves are applied", StatusQueued, true, StatusProcessing, StatusProcessing, true},
+		{"a terminal state follows processing", StatusProcessing, true, StatusCompleted, StatusCompleted, true},
+		{"a late processing does not undo completed (ORD-02)", StatusCompleted, true, StatusProcessing, StatusCompleted, false},
+		{"a late queued does not undo processing", StatusProcessing, true, StatusQueued, StatusProcessing, false},
+		{"terminal states are final, even for another terminal", StatusCanceled, true, StatusCompleted, StatusCanceled, false},
+		{"the same state again changes nothing", StatusQueued, true, StatusQueued, StatusQueued, false},
+		{"an unknown state changes nothing", StatusQueued, true, "archived", StatusQueued, false},
+		{"an unknown state does not create a job", "", false, "archived", "", false},
+	}
+	for _, tt := range tests {
+		got, changed := advance(tt.cur, tt.known, tt.next)
+		if got != tt.want || changed != tt.wantChanged {
+			t.Errorf("%s: advance(%q, %v, %q) = %q, %v; want %q, %v", tt.why, tt.cur, tt.known, tt.next, got, changed, tt.want, tt.wantChanged)
+		}
+	}
+}
+
+// TestFullQueueRefusesAndForgets: when the queue is full the correct
+// receiver must answer 503 rather than acknowledge and lose the event, and
+// must not take REALM's retry for a duplicate. A slow single worker and a
+// one-slot queue make the queue fill up.
+func TestFullQueueRefusesAndForgets(t *testing.T) {
+	t.Parallel()
+	cfg := Config{Secrets: []harness.Secret{testSecret}, Workers: 1, QueueSize: 1}
+	tg := serve(t, newReceiver(cfg, map[Fault]bool{}, time.Second), "")
+	// One event occupies the worker for a second, one fills the queue; of
+	// four sent quickly at least two find the queue full.
+	var refused []string
+	for range 4 {
+		id := newID("evt")
+		r := tg.deliver(eventBody(t, id, harness.JobQueued, newID("job"), StatusQueued, nil, nil))
+		switch r.status {
+		case http.StatusAccepted:
+		case http.StatusServiceUnavailable:
+			if r.header.Get("Retry-After") == "" {
+				t.Error("503 without Retry-After")
+			}
+			refused = append(refused, id)
+		default:
+			t.Fatalf("answered %d %q, want 202 or 503", r.status, r.body)
+		}
+	}
+	if len(refused) < 2 {
+		t.Fatalf("%d of 4 deliveries refused, want at least 2 with a full queue", len(refused))
+	}
+	// REALM retries each refused event until the queue has room; each retry
+	// must be processed, not taken for a duplicate.
+	for _, id := range refused {
+		body := eventBody(t, id, harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			r := tg.deliver(body)
+			if r.status == http.StatusAccepted {
+				break
+			}
+			if r.status != http.StatusServiceUnavailable || time.Now().After(deadline) {
+				t.Fatalf("retry of %s answered %d, want 202 once the queue has room", id, r.status)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	for _, id := range refused {
+		deadline := time.Now().Add(10 * time.Second)
+		for tg.rcv.TimesProcessed(id) != 1 && time.Now().Before(deadline) {
+			time.Sleep(pollEvery)
+		}
+		if n := tg.rcv.TimesProcessed(id); n != 1 {
+			t.Fatalf("refused then retried event processed %d times, want 1", n)
+		}
+	}
+}
+
+// TestCloseStopsWorkers is not parallel: it counts goroutines.
+func TestCloseStopsWorkers(t *testing.T) {
+	before := runtime.NumGoroutine()
+	rcv, err := New(Config{Secrets: []harness.Secret{testSecret}, Workers: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := runtime.NumGoroutine(); n < before+16 {
+		t.Fatalf("%d goroutines after New with 16 workers, had %d before", n, before)
+	}
+	rcv.Close()
+	rcv.Close() // twice is fine
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(pollEvery)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Fatalf("%d goroutines after Close, %d before New: workers leak", n, before)
+	}
+}

@@ -1,0 +1,160 @@
+// Package report holds the machine-readable record of a run (report.json)
+// and renders it for people (index.html). The JSON is the source of truth:
+// everything the HTML shows is in it, and `hookcert report` re-renders the
+// HTML from it.
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+)
+
+// Exit statuses of a run (DESIGN section 2).
+const (
+	ExitCompliant    = 0
+	ExitNotCompliant = 1
+	ExitCannotRun    = 2
+)
+
+// File names under the report directory.
+const (
+	JSONFile  = "report.json"
+	HTMLFile  = "index.html"
+	JUnitFile = "junit.xml"
+)
+
+// Settings are the knobs a run was made with, shown in every report.
+type Settings struct {
+	AckDeadline   harness.Duration   `json:"ackDeadline"`
+	SenderTimeout harness.Duration   `json:"senderTimeout"`
+	RetrySchedule []harness.Duration `json:"retrySchedule"`
+	Probe         bool               `json:"probe"`
+	Strict        bool               `json:"strict"`
+	Insecure      bool               `json:"insecure"`
+	Labels        string             `json:"labels,omitempty"`
+	Scenarios     string             `json:"scenarios,omitempty"`
+	// Reference is true when the run targeted the bundled reference
+	// receiver; Faults lists the faults planted in it.
+	Reference bool     `json:"reference"`
+	Faults    []string `json:"faults,omitempty"`
+}
+
+// Report is the record of one conformance (or load) run.
+type Report struct {
+	Suite   string `json:"suite"`
+	Version string `json:"version"`
+	// Target is the webhook URL (without credentials).
+	Target   string           `json:"target"`
+	Settings Settings         `json:"settings"`
+	Started  time.Time        `json:"started"`
+	Duration harness.Duration `json:"duration"`
+	Overall  harness.Overall  `json:"overall"`
+	// Counts holds the number of checks per verdict.
+	Counts map[harness.Verdict]int `json:"counts"`
+	// ExitCode is the exit status the run ends with.
+	ExitCode int `json:"exitCode"`
+	// Error says why the run could not be made (exit 2), or was cut short.
+	Error string `json:"error,omitempty"`
+	// Complete is false when the run stopped before every selected check
+	// ran (an error or Ctrl-C).
+	Complete bool `json:"complete"`
+	// Notes tell the reader about the run itself, e.g. that checks ran
+	// without certificate verification.
+	Notes   []string         `json:"notes,omitempty"`
+	Results []harness.Result `json:"results"`
+}
+
+// New returns an empty report for target, started now.
+func New(target string, s Settings) *Report {
+	return &Report{
+		Suite:    "hookcert",
+		Version:  harness.Version,
+		Target:   target,
+		Settings: s,
+		Started:  time.Now().UTC(),
+		Counts:   map[harness.Verdict]int{},
+		Results:  []harness.Result{},
+	}
+}
+
+// Finish records the results and computes the overall verdict and exit
+// status: 0 when every MUST passed (PARTIAL and warnings included), 1 when
+// any check failed, 2 when the run could not be made (err).
+func (r *Report) Finish(results []harness.Result, complete bool, err error) {
+	r.Results = results
+	r.Complete = complete
+	r.Duration = harness.Duration(time.Since(r.Started))
+	r.Overall, r.Counts = harness.Summarize(results)
+	switch {
+	case err != nil:
+		r.Error = err.Error()
+		r.ExitCode = ExitCannotRun
+		if r.Overall != harness.NotCompliant {
+			r.Overall = harness.Partial
+		}
+	case r.Overall == harness.NotCompliant:
+		r.ExitCode = ExitNotCompliant
+	case !complete:
+		r.Error = "the run was interrupted before every check ran"
+		r.ExitCode = ExitCannotRun
+	default:
+		r.ExitCode = ExitCompliant
+	}
+}
+
+// Write writes report.json and index.html into dir, creating it.
+func (r *Report) Write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("report: encoding: %w", err)
+	}
+	if err := writeFile(filepath.Join(dir, JSONFile), append(b, '\n')); err != nil {
+		return err
+	}
+	html, err := r.HTML()
+	if err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(dir, HTMLFile), html)
+}
+
+// writeFile writes atomically, so an interrupted run never leaves half a
+// report behind.
+func writeFile(name string, data []byte) error {
+	tmp := name + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+// ErrNoReport means the report file does not exist: the run never started.
+var ErrNoReport = errors.New("no report")
+
+// Read reads a report.json.
+func Read(name string) (*Report, error) {
+	b, err := os.ReadFile(name)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w at %s", ErrNoReport, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("report: %s is not a report: %w", name, err)
+	}
+	return &r, nil
+}

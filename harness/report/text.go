@@ -1,0 +1,107 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+)
+
+// Failure returns the one-paragraph message of a failed or warned check:
+// the check, what was expected and what was observed.
+func Failure(r harness.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s (%s): %s\n", r.ID, r.Verdict, r.Level, r.Requirement)
+	if r.Observed != "" {
+		fmt.Fprintf(&b, "observed:\n%s\n", indent(r.Observed))
+	}
+	if r.Expected != "" {
+		fmt.Fprintf(&b, "expected:\n%s\n", indent(r.Expected))
+	}
+	return b.String()
+}
+
+// Evidence renders the exchanges of a check as a plain-text timeline.
+func Evidence(exs []harness.Exchange) string {
+	var b strings.Builder
+	var t0 time.Time
+	if len(exs) > 0 {
+		t0 = exs[0].Start
+	}
+	for i, ex := range exs {
+		fmt.Fprintf(&b, "#%d +%s %s %s", i+1, ex.Start.Sub(t0).Round(time.Millisecond), ex.Request.Method, ex.Request.URL)
+		if ex.Attempt > 0 {
+			fmt.Fprintf(&b, " (attempt %d)", ex.Attempt)
+		}
+		b.WriteByte('\n')
+		for _, k := range sortedKeys(ex.Request.Header) {
+			fmt.Fprintf(&b, "    > %s: %s\n", k, strings.Join(ex.Request.Header[k], ", "))
+		}
+		if ex.Request.BodySize > 0 {
+			fmt.Fprintf(&b, "    > body (%d bytes): %s\n", ex.Request.BodySize, oneLine(ex.Request.Body, 300))
+		}
+		switch {
+		case ex.Response != nil:
+			fmt.Fprintf(&b, "    < %d after %s\n", ex.Response.Status, ex.Latency.Round(time.Microsecond))
+			for _, k := range sortedKeys(ex.Response.Header) {
+				fmt.Fprintf(&b, "    < %s: %s\n", k, strings.Join(ex.Response.Header[k], ", "))
+			}
+			if ex.Response.BodySize > 0 {
+				fmt.Fprintf(&b, "    < body (%d bytes): %s\n", ex.Response.BodySize, oneLine(ex.Response.Body, 300))
+			}
+		case ex.Abandoned:
+			fmt.Fprintf(&b, "    x abandoned on purpose after %s\n", ex.Latency.Round(time.Microsecond))
+		default:
+			fmt.Fprintf(&b, "    x no response after %s: %s\n", ex.Latency.Round(time.Millisecond), ex.Err)
+		}
+	}
+	return b.String()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func oneLine(s string, n int) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
+}
+
+// Summary is the console summary of a run, in the spirit of h2spec: the
+// counts per verdict, the failures by ID, and the overall verdict.
+func (r *Report) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nREALM webhook receiver conformance: %s\n", r.Target)
+	for _, res := range r.Results {
+		if res.Verdict == harness.Fail || res.Verdict == harness.Warn {
+			fmt.Fprintf(&b, "  %-4s %-9s %s\n", res.Verdict, res.ID, res.Title)
+		}
+	}
+	var parts []string
+	for _, v := range harness.Verdicts() {
+		parts = append(parts, fmt.Sprintf("%d %s", r.Counts[v], v))
+	}
+	fmt.Fprintf(&b, "%d checks: %s\n", len(r.Results), strings.Join(parts, ", "))
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "note: %s\n", n)
+	}
+	if r.Error != "" {
+		fmt.Fprintf(&b, "error: %s\n", r.Error)
+	}
+	fmt.Fprintf(&b, "verdict: %s (exit %d)\n", r.Overall, r.ExitCode)
+	return b.String()
+}

@@ -1,0 +1,193 @@
+package scenario
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/schema"
+)
+
+// maxBodySize bounds body.size: the suite pads bodies in memory, and more
+// than this tests nothing that 5 MiB does not.
+const maxBodySize = 64 << 20
+
+// namespace is one kind of name steps give and use: events (send.as), jobs
+// (build.job) or lifecycles batches (lifecycles.as).
+type namespace struct {
+	kind string
+	// define says how to give a name of this kind.
+	define string
+	// first holds, for every name the file defines, the pointer of its
+	// first definition, so a use before it can say where it comes.
+	first map[string]string
+	// known holds the names defined by the steps checked so far.
+	known map[string]bool
+}
+
+func newNamespace(kind, define string) *namespace {
+	return &namespace{kind: kind, define: define, first: map[string]string{}, known: map[string]bool{}}
+}
+
+// use checks a use of name at ptr by a step after all those whose names
+// are known.
+func (ns *namespace) use(doc *document, ptr, name string) []Problem {
+	if ns.known[name] {
+		return nil
+	}
+	if def, ok := ns.first[name]; ok {
+		line, _ := doc.position(def)
+		return []Problem{problemAt(doc, ptr, "%s %q is named only later, at line %d; a step can use only names given by the steps before it", ns.kind, name, line)}
+	}
+	msg := fmt.Sprintf("%s %q is not named by an earlier step (%s)", ns.kind, name, ns.define)
+	if len(ns.known) > 0 {
+		msg += "; names so far: " + strings.Join(slices.Sorted(maps.Keys(ns.known)), ", ")
+	}
+	return []Problem{problemAt(doc, ptr, "%s", msg)}
+}
+
+// check makes the checks of one scenario that the schema cannot make. The
+// scenario has passed the schema, so the fields that go together do.
+func check(s *Scenario, doc *document) []Problem {
+	events := newNamespace("event", "name one with as: on a send step")
+	jobs := newNamespace("job", "name one with job: in a build")
+	batches := newNamespace("lifecycles", "name one with as: on a lifecycles step")
+	var out []Problem
+
+	// First pass: where each name is first given, so that a use before it
+	// can say so, and names given twice.
+	for i, st := range s.Steps {
+		p := "/steps/" + strconv.Itoa(i)
+		if st.Send != nil && st.Send.As != "" {
+			out = append(out, define(doc, events, p+"/send/as", st.Send.As)...)
+		}
+		if st.Send != nil && st.Send.Build != nil && st.Send.Build.Job != "" {
+			// Builds share a job by naming it again: that is no redefinition.
+			if _, ok := jobs.first[st.Send.Build.Job]; !ok {
+				jobs.first[st.Send.Build.Job] = p + "/send/build/job"
+			}
+		}
+		if st.Lifecycles != nil {
+			out = append(out, define(doc, batches, p+"/lifecycles/as", st.Lifecycles.As)...)
+		}
+	}
+
+	probes := 0
+	for i, st := range s.Steps {
+		p := "/steps/" + strconv.Itoa(i)
+		switch {
+		case st.Send != nil:
+			out = append(out, checkSend(doc, p, st, events)...)
+			if st.Send.As != "" {
+				events.known[st.Send.As] = true
+			}
+			if st.Send.Build != nil && st.Send.Build.Job != "" {
+				jobs.known[st.Send.Build.Job] = true
+			}
+		case st.Lifecycles != nil:
+			batches.known[st.Lifecycles.As] = true
+		case st.Pause != nil && st.Pause.For != "":
+			d, err := time.ParseDuration(st.Pause.For)
+			switch {
+			case err != nil:
+				out = append(out, problemAt(doc, p+"/pause/for", "%q is not a duration: %v", st.Pause.For, err))
+			case d <= 0:
+				out = append(out, problemAt(doc, p+"/pause/for", "a pause of %s waits for nothing; remove the step or give a duration above 0", st.Pause.For))
+			}
+		case st.Probe != nil:
+			probes++
+			pr := st.Probe
+			switch {
+			case pr.Event != "":
+				out = append(out, events.use(doc, p+"/probe/event", pr.Event)...)
+			case pr.Job != "":
+				out = append(out, jobs.use(doc, p+"/probe/job", pr.Job)...)
+			case pr.Lifecycles != "":
+				out = append(out, batches.use(doc, p+"/probe/lifecycles", pr.Lifecycles)...)
+			}
+		}
+	}
+	if s.Probe && probes == 0 {
+		out = append(out, problemAt(doc, "/probe", "probe: true, but no step asks the probe: without PROBE_URL the check would be skipped for nothing; add a probe step or remove probe: true"))
+	}
+	return out
+}
+
+// define records the name given at ptr, refusing a name given before.
+func define(doc *document, ns *namespace, ptr, name string) []Problem {
+	if first, ok := ns.first[name]; ok {
+		line, _ := doc.position(first)
+		return []Problem{problemAt(doc, ptr, "%s name %q is already given at line %d; pick another", ns.kind, name, line)}
+	}
+	ns.first[name] = ptr
+	return nil
+}
+
+// checkSend checks a send step at p.
+func checkSend(doc *document, p string, st Step, events *namespace) []Problem {
+	send := st.Send
+	sp := p + "/send"
+	var out []Problem
+	if send.Event != "" {
+		out = append(out, events.use(doc, sp+"/event", send.Event)...)
+	}
+	if send.Replay && (send.Signature != nil || send.Body != nil) {
+		out = append(out, problemAt(doc, sp+"/replay", "replay resends the earlier delivery byte for byte, so it cannot also change its signature or body; drop replay to send a re-signed copy"))
+	}
+	if send.As != "" && (send.Each != "" || send.Repeat > 1) {
+		out = append(out, problemAt(doc, sp+"/as", "as names one event, but this step sends several (each or repeat); give the name on a step that sends one"))
+	}
+	if send.Abandon && st.Expect != nil {
+		out = append(out, problemAt(doc, p+"/expect", "an abandoned delivery gets no answer, so there is nothing to expect; remove expect or abandon"))
+	}
+	if b := send.Build; b != nil {
+		out = append(out, checkBuild(doc, sp, send.Each != "", b)...)
+	}
+	if sig := send.Signature; sig != nil && sig.Offset != "" {
+		if _, err := time.ParseDuration(sig.Offset); err != nil {
+			out = append(out, problemAt(doc, sp+"/signature/offset", "%q is not a duration: %v", sig.Offset, err))
+		}
+	}
+	if body := send.Body; body != nil && body.Size != "" {
+		n, err := ParseSize(body.Size)
+		switch {
+		case err != nil:
+			out = append(out, problemAt(doc, sp+"/body/size", "%v", err))
+		case n == 0:
+			out = append(out, problemAt(doc, sp+"/body/size", "a body padded to 0 bytes is no body; use raw: \"\" for an empty one"))
+		case n > maxBodySize:
+			out = append(out, problemAt(doc, sp+"/body/size", "%s is more than the suite sends (64MiB)", body.Size))
+		}
+	}
+	return out
+}
+
+// checkBuild checks the build of a send step at sp.
+func checkBuild(doc *document, sp string, each bool, b *Build) []Problem {
+	bp := sp + "/build"
+	var out []Problem
+	if each && b.Type != "" {
+		out = append(out, problemAt(doc, bp+"/type", "each: catalogue builds every type of the catalogue, so type %s would be ignored; remove it", b.Type))
+	}
+	if each && b.Unknown {
+		out = append(out, problemAt(doc, bp+"/unknown", "each: catalogue builds the catalogue's types only, so unknown would be ignored; remove it"))
+	}
+	if b.Type != "" && !each {
+		inCatalogue := schema.Default().IsEventType(b.Type)
+		switch {
+		case !b.Unknown && !inCatalogue:
+			out = append(out, problemAt(doc, bp+"/type", "%s is not an event type of the catalogue (%s); add unknown: true to send a type from the future",
+				b.Type, strings.Join(harness.EventTypes(), ", ")))
+		case b.Unknown && inCatalogue:
+			out = append(out, problemAt(doc, bp+"/unknown", "%s is in the catalogue; remove unknown: true", b.Type))
+		}
+	}
+	if b.Results > 0 && (each || b.Type != harness.JobCompleted) {
+		out = append(out, problemAt(doc, bp+"/results", "results are those of a job.completed event; other types have none"))
+	}
+	return out
+}

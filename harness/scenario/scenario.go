@@ -1,0 +1,183 @@
+// Package scenario defines the scripted checks of the conformance suite:
+// one Scenario per check ID of DESIGN section 6, written by people in YAML
+// (or JSON) files under scenarios/, validated against
+// schemas/scenario.schema.json, and interpreted by the engine package.
+//
+// A scenario is a list of steps. Each step does one thing: send a delivery
+// (with mutations), deliver shuffled job lifecycles, pause, ask the probe,
+// or probe TLS. Send steps carry expectations on the answer; probe steps are
+// expectations on what the receiver processed.
+package scenario
+
+import "github.com/realm-ai/hookcert/harness"
+
+// Scenario is one check of the requirement catalogue.
+type Scenario struct {
+	// ID is the stable check ID, e.g. "SIG-02".
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// Level is MUST, SHOULD or INFO.
+	Level harness.Level `json:"level"`
+	// Category groups checks in reports and selects them with labels:
+	// signature, acknowledgement, idempotency, ordering, retry, robustness, tls.
+	Category string `json:"category"`
+	// Requirement is the catalogue's requirement text, quoted in reports.
+	Requirement string `json:"requirement"`
+	// Seed quotes the product's own words the requirement rests on.
+	Seed string `json:"seed"`
+	// Probe is true when the check needs the probe; without PROBE_URL it is
+	// skipped with that reason.
+	Probe bool `json:"probe,omitempty"`
+	// Exclusive scenarios run alone, after the others, because they measure
+	// latency that concurrent traffic would distort.
+	Exclusive bool `json:"exclusive,omitempty"`
+	// After lists check IDs that must have finished before this one starts.
+	After []string `json:"after,omitempty"`
+	// Labels are extra Ginkgo labels besides the category and level.
+	Labels []string `json:"labels,omitempty"`
+	Steps  []Step   `json:"steps"`
+
+	// Source is the file the scenario was read from (set by the loader).
+	Source string `json:"-"`
+}
+
+// Step is one step of a scenario. Exactly one of Send, Lifecycles, Pause,
+// Probe and TLS is set.
+type Step struct {
+	Send       *Send       `json:"send,omitempty"`
+	Lifecycles *Lifecycles `json:"lifecycles,omitempty"`
+	Pause      *Pause      `json:"pause,omitempty"`
+	Probe      *ProbeCheck `json:"probe,omitempty"`
+	TLS        *TLSCheck   `json:"tls,omitempty"`
+	// Expect applies to the deliveries of a Send or Lifecycles step.
+	Expect *Expect `json:"expect,omitempty"`
+}
+
+// Send delivers an event, once or several times.
+type Send struct {
+	// Event is the name of an event sent by an earlier step (a
+	// redelivery) ...
+	Event string `json:"event,omitempty"`
+	// ... or Build describes a new event to build from the catalogue.
+	Build *Build `json:"build,omitempty"`
+	// As names the event so later steps can redeliver or probe it.
+	As string `json:"as,omitempty"`
+	// Each "catalogue" repeats the step for every event type of the
+	// catalogue (Build.Type is then ignored).
+	Each string `json:"each,omitempty"`
+	// Repeat sends that many fresh events one after the other (default 1).
+	Repeat int `json:"repeat,omitempty"`
+	// Copies sends that many identical copies at the same time (default 1).
+	Copies int `json:"copies,omitempty"`
+	// Method is the HTTP method (default POST).
+	Method string `json:"method,omitempty"`
+	// Attempt is the X-Webhook-Attempt number (default 1).
+	Attempt int `json:"attempt,omitempty"`
+	// Abandon closes the connection once the body is sent, before any answer.
+	Abandon bool `json:"abandon,omitempty"`
+	// Background starts the delivery and goes on to the next step at once;
+	// probe steps and the end of the scenario wait for it.
+	Background bool `json:"background,omitempty"`
+	// Replay resends the previous delivery of Event byte for byte,
+	// signature header included (an identical redelivery).
+	Replay    bool       `json:"replay,omitempty"`
+	Signature *Signature `json:"signature,omitempty"`
+	Body      *Body      `json:"body,omitempty"`
+}
+
+// Build describes an event built by the event factory.
+type Build struct {
+	// Type is a catalogue event type, or any dotted name when Unknown.
+	Type string `json:"type,omitempty"`
+	// Unknown allows a type outside the catalogue (forward compatibility).
+	Unknown bool `json:"unknown,omitempty"`
+	// Job names the job: events with the same Job share one jobId; no Job
+	// means a fresh job.
+	Job string `json:"job,omitempty"`
+	// Extra adds unknown fields to envelope and data.
+	Extra bool `json:"extra,omitempty"`
+	// Results is the number of results of a job.completed event.
+	Results int `json:"results,omitempty"`
+	// Set overrides fields by dotted path (the result must still validate).
+	Set map[string]any `json:"set,omitempty"`
+}
+
+// Signature mutates the X-Webhook-Signature header of a delivery. The zero
+// value signs correctly with the secret at the time of sending.
+type Signature struct {
+	// Missing omits the header.
+	Missing bool `json:"missing,omitempty"`
+	// WrongSecret signs with a secret that is not the receiver's.
+	WrongSecret bool `json:"wrongSecret,omitempty"`
+	// Header is sent verbatim, after replacing {t} with the unix time,
+	// {v1} with the correct signature and {v1/2} with its first half.
+	Header *string `json:"header,omitempty"`
+	// Offset shifts t from now, e.g. "-10m" (stale) or "10m" (future).
+	Offset string `json:"offset,omitempty"`
+	// Tamper alters the body after signing it.
+	Tamper bool `json:"tamper,omitempty"`
+	// Rotated puts that many v1 entries made with other secrets before the
+	// valid one (secret rotation).
+	Rotated int `json:"rotated,omitempty"`
+}
+
+// Body replaces the event's body with a deliberately bad one. The body is
+// still signed correctly unless Signature says otherwise.
+type Body struct {
+	// Raw is sent as is (malformed JSON).
+	Raw *string `json:"raw,omitempty"`
+	// Delete removes fields by dotted path (missing required fields).
+	Delete []string `json:"delete,omitempty"`
+	// Size pads the event to this size, e.g. "5MiB" (still valid JSON).
+	Size string `json:"size,omitempty"`
+}
+
+// Lifecycles delivers the whole lifecycle of several jobs, each job's
+// events in shuffled order with its terminal event never last, all jobs at
+// the same time.
+type Lifecycles struct {
+	Jobs    int    `json:"jobs"`
+	Shuffle bool   `json:"shuffle,omitempty"`
+	As      string `json:"as"`
+}
+
+// Pause waits, either a fixed duration or the retry schedule's backoff
+// before the given attempt (Retry 2 waits the first backoff).
+type Pause struct {
+	For   string `json:"for,omitempty"`
+	Retry int    `json:"retry,omitempty"`
+}
+
+// ProbeCheck asks the probe what the receiver did. Exactly one of Event,
+// Job and Lifecycles is set.
+type ProbeCheck struct {
+	// Event and Processed: the event was processed exactly this many times.
+	Event     string `json:"event,omitempty"`
+	Processed *int   `json:"processed,omitempty"`
+	// Job and Status: the job ended in this state; Job names a job of a
+	// Build step.
+	Job    string `json:"job,omitempty"`
+	Status string `json:"status,omitempty"`
+	// Lifecycles: every job of that Lifecycles step ended in its true final
+	// state.
+	Lifecycles string `json:"lifecycles,omitempty"`
+}
+
+// TLSCheck names a TLS check: "https" (the endpoint is HTTPS),
+// "certificate" (valid for the host), "legacy" (TLS 1.0 and 1.1 refused) or
+// "info" (negotiated protocol, version, expiry).
+type TLSCheck struct {
+	Check string `json:"check"`
+}
+
+// Expect is what every delivery of a step must show.
+type Expect struct {
+	// Status is a class ("2xx", "4xx"), a code ("413"), or a negation
+	// ("not-5xx", "not-3xx"). A delivery with no response never matches.
+	Status string `json:"status,omitempty"`
+	// Within requires the acknowledgement within the ack deadline.
+	Within bool `json:"within,omitempty"`
+	// NoEcho requires that the response reveals neither the secret nor the
+	// signature the receiver expected.
+	NoEcho bool `json:"noEcho,omitempty"`
+}

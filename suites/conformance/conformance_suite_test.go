@@ -1,0 +1,198 @@
+// Package conformance_test is the Ginkgo conformance suite: one spec per
+// scenario, labelled by category, level and ID, so LABELS='signature ||
+// idempotency' selects checks. It is thin: the certify package prepares
+// the run and the engine runs the selected scenarios concurrently in
+// BeforeSuite; each spec then reports its check's verdict and evidence.
+// ReportAfterSuite writes junit.xml (Ginkgo's reporter), report.json and
+// index.html, and prints the console summary.
+package conformance_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/reporters"
+	"github.com/onsi/ginkgo/v2/types"
+	. "github.com/onsi/gomega"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/certify"
+	"github.com/realm-ai/hookcert/harness/report"
+	"github.com/realm-ai/hookcert/harness/scenario"
+)
+
+func TestConformance(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "REALM webhook receiver conformance")
+}
+
+// categories in the order reports show them.
+var categories = []string{"signature", "acknowledgement", "idempotency", "ordering", "retry", "robustness", "tls"}
+
+var (
+	// opts and catalogue are read while the spec tree is built, so every
+	// scenario gets its spec; their errors surface in BeforeSuite.
+	opts, optsErr     = certify.OptionsFromEnv(os.Getenv)
+	catalogue, catErr = loadCatalogue()
+
+	session  *certify.Session
+	setupErr error
+	selected []*scenario.Scenario
+	results  = map[string]harness.Result{}
+	ran      bool
+)
+
+func loadCatalogue() ([]*scenario.Scenario, error) {
+	scs, err := scenario.Builtin()
+	if err != nil {
+		return nil, err
+	}
+	if dir := os.Getenv(certify.EnvScenarios); dir != "" {
+		own, err := scenario.LoadDir(dir)
+		if err != nil {
+			return scs, err
+		}
+		merged, _, err := scenario.Merge(scs, own)
+		return merged, err
+	}
+	return scs, nil
+}
+
+// specLabels are the labels of a scenario's spec: its category (from the
+// container), its level, its ID, "probe" when it needs one, and its own.
+func specLabels(sc *scenario.Scenario) []string {
+	return append(sc.AllLabels(), sc.ID)
+}
+
+var _ = BeforeSuite(func(ctx SpecContext) {
+	if optsErr != nil {
+		setupErr = optsErr
+	} else if catErr != nil {
+		setupErr = fmt.Errorf("%w: scenarios: %v", certify.ErrCannotRun, catErr)
+	}
+	if opts.ReportDir == "" {
+		dir, err := os.MkdirTemp("", "hookcert-reports-")
+		Expect(err).NotTo(HaveOccurred())
+		opts.ReportDir = dir
+	}
+	opts.Labels = GinkgoLabelFilter()
+	if setupErr != nil {
+		Fail(setupErr.Error())
+	}
+	session, setupErr = certify.Prepare(ctx, opts)
+	if setupErr != nil {
+		Fail(setupErr.Error())
+	}
+	filter, err := types.ParseLabelFilter(GinkgoLabelFilter())
+	Expect(err).NotTo(HaveOccurred())
+	for _, sc := range session.Scenarios {
+		if filter(specLabels(sc)) {
+			selected = append(selected, sc)
+		}
+	}
+	for _, r := range session.Run(ctx, selected) {
+		results[r.ID] = r
+	}
+	ran = ctx.Err() == nil
+}, NodeTimeout(15*time.Minute))
+
+var _ = Describe("REALM webhook receiver", func() {
+	for _, cat := range categoriesOf(catalogue) {
+		Describe(cat, Label(cat), func() {
+			for _, sc := range catalogue {
+				if sc.Category != cat {
+					continue
+				}
+				It(sc.ID+": "+sc.Title, Label(append(sc.AllLabels(), sc.ID)...), func() {
+					r, ok := results[sc.ID]
+					if !ok {
+						Fail(sc.ID + " did not run: " + orDefault(setupErr, "the run stopped before it"))
+					}
+					AddReportEntry("verdict", fmt.Sprintf("%s %s (%s)", r.ID, r.Verdict, r.Level), ReportEntryVisibilityFailureOrVerbose)
+					if len(r.Evidence) > 0 {
+						AddReportEntry("evidence", report.Evidence(r.Evidence), ReportEntryVisibilityFailureOrVerbose)
+					}
+					switch r.Verdict {
+					case harness.Fail:
+						Fail(report.Failure(r))
+					case harness.Skip:
+						Skip(r.ID + " skipped: " + r.Reason)
+					case harness.Warn:
+						AddReportEntry("warning", report.Failure(r))
+					case harness.InfoVerdict:
+						AddReportEntry("info", r.Observed)
+					}
+				})
+			}
+		})
+	}
+})
+
+// categoriesOf lists the categories present, known ones first in their
+// order, then any a user's scenarios add.
+func categoriesOf(scs []*scenario.Scenario) []string {
+	out := slices.Clone(categories)
+	for _, sc := range scs {
+		if !slices.Contains(out, sc.Category) {
+			out = append(out, sc.Category)
+		}
+	}
+	return out
+}
+
+func orDefault(err error, s string) string {
+	if err != nil {
+		return err.Error()
+	}
+	return s
+}
+
+var _ = ReportAfterSuite("reports", func(rep Report) {
+	dir := opts.ReportDir
+	if dir == "" {
+		return
+	}
+	if session == nil {
+		// Nothing was prepared (bad settings): still write a report that
+		// says why.
+		session = &certify.Session{ReportDir: dir, Report: report.New(opts.URL, report.Settings{})}
+	}
+	defer session.Close()
+	var out []harness.Result
+	for _, sc := range selected {
+		if r, ok := results[sc.ID]; ok {
+			out = append(out, r)
+		}
+	}
+	complete := ran && len(out) == len(selected)
+	var runErr error
+	switch {
+	case setupErr != nil:
+		runErr = setupErr
+	case !ran:
+		runErr = errors.New("interrupted before every check ran")
+		complete = false
+	}
+	if err := session.Finish(out, complete, runErr); err != nil {
+		fmt.Fprintln(os.Stderr, "hookcert: writing the report:", err)
+	}
+	junit := filepath.Join(dir, report.JUnitFile)
+	if err := reporters.GenerateJUnitReportWithConfig(rep, junit, reporters.JunitReportConfig{
+		OmitSuiteSetupNodes:       true,
+		OmitLeafNodeType:          true,
+		OmitSpecLabels:            true,
+		OmitTimelinesForSpecState: types.SpecStatePassed | types.SpecStateSkipped,
+	}); err != nil {
+		fmt.Fprintln(os.Stderr, "hookcert: writing junit.xml:", err)
+	}
+	fmt.Fprint(os.Stdout, session.Report.Summary())
+	fmt.Fprintf(os.Stdout, "reports: %s\n", strings.Join([]string{
+		filepath.Join(dir, report.HTMLFile), junit, filepath.Join(dir, report.JSONFile)}, ", "))
+})

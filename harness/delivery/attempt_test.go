@@ -528,7 +528,8 @@ func ExampleSender_Send() {
 	defer srv.Close()
 	s, err := NewSender(srv.URL, "whsec_example")
 	if err != nil {
-		panic(err)
+		fmt.Println(err)
+		return
 	}
 	ev := harness.Event{ID: "evt_1", Type: harness.JobQueued, Body: []byte(`{"eventId":"evt_1"}`)}
 	ex := s.Send(context.Background(), s.Attempt(ev))

@@ -3,11 +3,11 @@ package probe
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"testing"
 	"time"
-
 )
 
 // Generous periods: the assertions are about what is seen, not about
@@ -35,37 +35,39 @@ func TestAwaitEvent(t *testing.T) {
 		minWait time.Duration
 	}{
 		{"asynchronous processing after a delay is awaited", 1, func(fp *fakeProbe) {
-			fp.after(150*time.Millisecond, func() { fp.events["evt_a"] = 1 })
+			fp.after(150*time.Millisecond, func() { fp.events["evt_a"]++ })
 		}, 1, true, 150*time.Millisecond + testWatch},
 		{"a late second processing during the watch is caught", 1, func(fp *fakeProbe) {
-			fp.after(50*time.Millisecond, func() { fp.events["evt_a"] = 1 })
-			fp.after(50*time.Millisecond+testWatch/3, func() { fp.events["evt_a"] = 2 })
+			fp.after(50*time.Millisecond, func() { fp.events["evt_a"]++ })
+			fp.after(50*time.Millisecond+testWatch/3, func() { fp.events["evt_a"]++ })
 		}, 2, true, testWatch},
 		{"already processed: no settling, just the watch", 1, func(fp *fakeProbe) {
-			fp.events["evt_a"] = 1
+			fp.set(func() { fp.events["evt_a"] = 1 })
 		}, 1, true, testWatch},
 		{"awaiting several processings (IDEM-05 style)", 3, func(fp *fakeProbe) {
-			for i := 1; i <= 3; i++ {
-				fp.after(time.Duration(i)*60*time.Millisecond, func() { fp.events["evt_a"] = i })
+			for i := range 3 {
+				fp.after(time.Duration(i+1)*60*time.Millisecond, func() { fp.events["evt_a"]++ })
 			}
 		}, 3, true, 180 * time.Millisecond},
 		{"never processed: gives up when the settle time ends", 1, func(fp *fakeProbe) {}, 0, false, 500 * time.Millisecond},
 		{"want 0 and nothing happens: the watch plus grace", 0, func(fp *fakeProbe) {}, 0, false, testWatch},
 		{"want 0 but a rejected delivery is processed late: seen", 0, func(fp *fakeProbe) {
-			fp.after(testWatch/2, func() { fp.events["evt_a"] = 1 })
+			fp.after(testWatch/2, func() { fp.events["evt_a"]++ })
 		}, 1, true, testWatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
 			t.Parallel()
 			fp, srv := newFakeProbe(t)
-			fp.set(func() { tt.arrange(fp) })
 			settle := testSettle
 			if !tt.wantFound && tt.want > 0 {
 				settle = 500 * time.Millisecond
 			}
 			c := awaitClient(t, srv.URL, WithSettle(settle))
+			// Arrange only now, so that the timers of the fake workers
+			// start with the wait.
 			start := time.Now()
+			tt.arrange(fp)
 			st, exs, err := c.AwaitEvent(context.Background(), "evt_a", tt.want)
 			took := time.Since(start)
 			if err != nil {
@@ -101,15 +103,15 @@ func TestAwaitJob(t *testing.T) {
 		wantSt  JobState
 	}{
 		{"the expected state arrives after a delay", "completed", func(fp *fakeProbe) {
-			fp.jobs["job_a"] = "processing"
+			fp.set(func() { fp.jobs["job_a"] = "processing" })
 			fp.after(150*time.Millisecond, func() { fp.jobs["job_a"] = "completed" })
 		}, testSettle, JobState{"job_a", "completed", true}},
 		{"a late event overwrites the state during the watch (ORD-02)", "completed", func(fp *fakeProbe) {
-			fp.jobs["job_a"] = "completed"
+			fp.set(func() { fp.jobs["job_a"] = "completed" })
 			fp.after(testWatch/3, func() { fp.jobs["job_a"] = "processing" })
 		}, testSettle, JobState{"job_a", "processing", true}},
 		{"the state never comes: the last one is returned", "failed", func(fp *fakeProbe) {
-			fp.jobs["job_a"] = "queued"
+			fp.set(func() { fp.jobs["job_a"] = "queued" })
 		}, 300 * time.Millisecond, JobState{"job_a", "queued", true}},
 		{"an unknown job stays not found", "completed", func(fp *fakeProbe) {}, 300 * time.Millisecond, JobState{"job_a", "", false}},
 	}
@@ -117,8 +119,8 @@ func TestAwaitJob(t *testing.T) {
 		t.Run(tt.why, func(t *testing.T) {
 			t.Parallel()
 			fp, srv := newFakeProbe(t)
-			fp.set(func() { tt.arrange(fp) })
 			c := awaitClient(t, srv.URL, WithSettle(tt.settle))
+			tt.arrange(fp)
 			st, exs, err := c.AwaitJob(context.Background(), "job_a", tt.want)
 			if err != nil {
 				t.Fatalf("AwaitJob error = %v", err)
@@ -140,8 +142,9 @@ func TestAwaitEvidenceCapped(t *testing.T) {
 		fp.answer = func(w http.ResponseWriter, r *http.Request) {
 			fp.mu.Lock()
 			fp.events["evt_a"]++
+			n := fp.events["evt_a"]
 			fp.mu.Unlock()
-			fp.event(w, r)
+			fmt.Fprintf(w, `{"eventId":"evt_a","timesProcessed":%d}`, n)
 		}
 	})
 	c := awaitClient(t, srv.URL)

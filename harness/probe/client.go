@@ -55,6 +55,9 @@ const (
 	SchemaJob   = "probe-job"
 )
 
+// userAgent identifies the probe calls of the harness.
+const userAgent = "hookcert-probe/1.0"
+
 // bodyLimit bounds the probe answers read; they are a few dozen bytes.
 const bodyLimit = harness.DefaultBodyLimit
 
@@ -233,8 +236,9 @@ func (c *Client) Event(ctx context.Context, eventID string) (EventState, harness
 		return st, ex, err
 	}
 	var doc struct {
-		EventID        string `json:"eventId"`
-		TimesProcessed int    `json:"timesProcessed"`
+		EventID string `json:"eventId"`
+		// A float, because JSON Schema's integer admits 2.0.
+		TimesProcessed float64 `json:"timesProcessed"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return st, ex, fmt.Errorf("%w: %s answered a body that is not a probe-event: %v", ErrProbe, ex.Request.URL, err)
@@ -242,7 +246,7 @@ func (c *Client) Event(ctx context.Context, eventID string) (EventState, harness
 	if doc.EventID != eventID {
 		return st, ex, fmt.Errorf("%w: %s answered for eventId %q: the probe must describe the event asked for", ErrProbe, ex.Request.URL, doc.EventID)
 	}
-	return EventState{EventID: eventID, TimesProcessed: doc.TimesProcessed, Found: true}, ex, nil
+	return EventState{EventID: eventID, TimesProcessed: int(doc.TimesProcessed), Found: true}, ex, nil
 }
 
 // Job asks the probe about one job, like Event.
@@ -296,7 +300,9 @@ func (c *Client) get(ctx context.Context, kind, id, schemaName string) ([]byte, 
 		return nil, false, ex, fmt.Errorf("%w: building GET %s: %w", ErrProbe, target, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set(harness.HeaderUserAgent, harness.UserAgent)
+	// Not REALM's User-Agent: these calls are not deliveries, and a
+	// receiver's logs should tell them apart.
+	req.Header.Set(harness.HeaderUserAgent, userAgent)
 	if c.token.Reveal() != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token.Reveal())
 	}
@@ -310,6 +316,11 @@ func (c *Client) get(ctx context.Context, kind, id, schemaName string) ([]byte, 
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			what = fmt.Sprintf("no answer within %s", c.timeout)
+		}
+		// The URL is in the message already; keep the cause only.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
 		}
 		ex.Err = c.scrub(fmt.Sprintf("%s: %v", what, err))
 		return nil, false, ex, fmt.Errorf("%w: GET %s: %s (is the receiver up and PROBE_URL right?): %w", ErrProbe, target, what, err)

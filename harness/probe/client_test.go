@@ -62,6 +62,8 @@ func TestEvent(t *testing.T) {
 			http.Redirect(w, r, "/elsewhere", http.StatusFound)
 		}, EventState{}, "redirect", true},
 		{"garbage JSON", fixed(200, "<html>hello</html>"), EventState{}, "probe-event", true},
+		{"2.0 is an integer to JSON Schema, so it must decode", fixed(200, `{"eventId":"evt_known","timesProcessed":2.0}`), EventState{"evt_known", 2, true}, "", false},
+		{"a fractional count fails the schema", fixed(200, `{"eventId":"evt_known","timesProcessed":1.5}`), EventState{}, "probe-event schema", true},
 		{"a count that is not an integer fails the schema", fixed(200, `{"eventId":"evt_known","timesProcessed":"two"}`), EventState{}, "probe-event schema", true},
 		{"a negative count fails the schema", fixed(200, `{"eventId":"evt_known","timesProcessed":-1}`), EventState{}, "probe-event schema", true},
 		{"a missing count fails the schema", fixed(200, `{"eventId":"evt_known"}`), EventState{}, "probe-event schema", true},

@@ -89,7 +89,7 @@ func (fp *fakeProbe) job(w http.ResponseWriter, r *http.Request) {
 }
 
 // after runs fn under the lock once d has passed, as an asynchronous
-// worker of the receiver would.
+// worker of the receiver would. Do not call it under the lock.
 func (fp *fakeProbe) after(d time.Duration, fn func()) {
 	fp.mu.Lock()
 	defer fp.mu.Unlock()

@@ -42,6 +42,10 @@ const (
 	// FaultLastWriteWins applies whatever job state arrives last, without
 	// ranking the lifecycle.
 	FaultLastWriteWins Fault = "last-write-wins"
+	// FaultIgnoreUnseenJob ignores events for a job it has not seen queued,
+	// so a terminal event that overtakes the job's first event is lost. It
+	// is not in the DESIGN table: it proves ORD-04.
+	FaultIgnoreUnseenJob Fault = "ignore-unseen-job"
 	// FaultRejectUnknownType answers 400 to event types not in the catalogue.
 	FaultRejectUnknownType Fault = "reject-unknown-type"
 	// FaultStrictFields answers 400 to envelope or data fields outside the
@@ -88,13 +92,14 @@ var faultTable = []struct {
 	{FaultDedupeByJob, "dedupes on jobId and eventType instead of eventId"},
 	{FaultSlowAck, "processes before answering (1.5 s per delivery)"},
 	{FaultLastWriteWins, "applies whatever job state arrives last (late events regress jobs)"},
+	{FaultIgnoreUnseenJob, "ignores events for jobs it has not seen queued (early terminal events lost)"},
 	{FaultRejectUnknownType, "400 on event types not in the catalogue"},
 	{FaultStrictFields, "400 on envelope or data fields not in the catalogue"},
 	{Fault500OnMalformed, "500 on invalid JSON, missing fields or an empty body"},
 	{FaultAcceptAnyMethod, "processes GET, PUT and DELETE like POST"},
 	{FaultNoSizeLimit, "reads any body whole, then answers 500 when it is too large"},
 	{FaultRedirect, "307 to /webhook/v2 for every delivery"},
-	{FaultDropUnderLoad, "a 4-slot queue on slow workers that silently drops events when full"},
+	{FaultDropUnderLoad, "a 400-slot queue served at about 80 events/s that silently drops events when full"},
 	{FaultTLSLegacy, "HTTPS also accepts TLS 1.0 and 1.1"},
 	{FaultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
 }

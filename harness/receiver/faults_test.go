@@ -20,8 +20,8 @@ import (
 func TestFaultCatalogue(t *testing.T) {
 	t.Parallel()
 	all := Faults()
-	if len(all) != 20 {
-		t.Fatalf("Faults() has %d entries, want the 20 of the DESIGN table", len(all))
+	if len(all) != 21 {
+		t.Fatalf("Faults() has %d entries, want the 20 of the DESIGN table and ignore-unseen-job", len(all))
 	}
 	if all[0] != FaultSkipVerify || all[len(all)-1] != FaultExpiredCert {
 		t.Errorf("Faults() is not in DESIGN table order: %v", all)
@@ -198,6 +198,27 @@ func TestFaultLastWriteWins(t *testing.T) {
 	}
 }
 
+func TestFaultIgnoreUnseenJob(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{FaultIgnoreUnseenJob}})
+	unseen, seen := newID("job"), newID("job")
+	early := newID("evt")
+	tg.mustAck(eventBody(t, early, harness.JobCanceled, unseen, StatusCanceled, nil, nil))
+	tg.waitTimes(early, 1)
+	if got := tg.job(unseen); got != "" {
+		t.Fatalf("a terminal event for an unseen job set it to %q, want the bug: ignored", got)
+	}
+	// A job that starts queued still moves forward as usual.
+	for _, st := range []struct{ typ, status string }{{harness.JobQueued, StatusQueued}, {harness.JobCompleted, StatusCompleted}} {
+		id := newID("evt")
+		tg.mustAck(eventBody(t, id, st.typ, seen, st.status, nil, nil))
+		tg.waitTimes(id, 1)
+	}
+	if got := tg.job(seen); got != StatusCompleted {
+		t.Fatalf("a job seen queued then completed is %q, want completed", got)
+	}
+}
+
 func TestFaultRejectUnknownType(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, Config{Faults: []Fault{FaultRejectUnknownType}})
@@ -278,7 +299,7 @@ func TestFaultRedirect(t *testing.T) {
 // processes everything.
 func TestFaultDropUnderLoad(t *testing.T) {
 	t.Parallel()
-	const events, senders = 200, 20
+	const events, senders = 1000, 20
 	burst := func(tg *target) (ids []string) {
 		t.Helper()
 		reqs := make([]*http.Request, events)
@@ -348,8 +369,9 @@ func TestFaultDropUnderLoad(t *testing.T) {
 
 	faulty := newTarget(t, Config{Faults: []Fault{FaultDropUnderLoad}})
 	ids = burst(faulty)
-	// Let the queue drain: at most DropQueueSize+workers events are left.
-	time.Sleep(time.Duration(DropQueueSize+DefaultWorkers)*DropWorkCost + time.Second)
+	// Let the queue drain: at most DropQueueSize+workers events are left,
+	// served DefaultWorkers at a time.
+	time.Sleep(time.Duration(DropQueueSize/DefaultWorkers+1)*DropWorkCost + time.Second)
 	if n := processed(faulty, ids); n >= events {
 		t.Fatalf("all %d acknowledged events were processed, want the bug: some dropped", n)
 	} else {

@@ -97,23 +97,35 @@ func (s *store) markSeen(key string) {
 	s.seen[key] = struct{}{}
 }
 
+// rules are the planted state-machine faults: lastWriteWins stores the
+// arriving state whatever the job's current state (FaultLastWriteWins);
+// knownJobsOnly ignores events for a job the receiver has not seen queued
+// (FaultIgnoreUnseenJob), as an UPDATE of a row that does not exist would.
+type rules struct {
+	lastWriteWins bool
+	knownJobsOnly bool
+}
+
 // process runs the business logic for ev once: it counts the run and moves
-// ev's job, if it names one. With lastWriteWins it stores the arriving state
-// whatever the job's current state (FaultLastWriteWins).
-func (s *store) process(ev event, lastWriteWins bool) {
+// ev's job, if it names one, under the given rules.
+func (s *store) process(ev event, r rules) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.processed[ev.ID]++
 	if ev.JobID == "" || ev.Status == "" {
 		return
 	}
-	if lastWriteWins {
-		if _, ok := statusRank[ev.Status]; ok {
-			s.jobs[ev.JobID] = ev.Status
-		}
+	if _, ok := statusRank[ev.Status]; !ok {
 		return
 	}
 	cur, known := s.jobs[ev.JobID]
+	if r.knownJobsOnly && !known && ev.Status != StatusQueued {
+		return
+	}
+	if r.lastWriteWins {
+		s.jobs[ev.JobID] = ev.Status
+		return
+	}
 	if next, changed := advance(cur, known, ev.Status); changed {
 		s.jobs[ev.JobID] = next
 	}

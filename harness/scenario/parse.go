@@ -15,7 +15,11 @@ const SchemaName = "scenario"
 
 // MaxFileSize bounds a scenario file. The largest built-in one is under
 // 2 KiB; anything near the bound is not a scenario.
-const MaxFileSize = 1 << 20
+const MaxFileSize = 256 << 10
+
+// MaxProblems bounds the problems reported for one file: past a screenful,
+// the first ones are what helps.
+const MaxProblems = 50
 
 // Parse reads one scenario file, YAML or JSON, named name in errors and in
 // the scenario's Source. It checks the file against
@@ -43,7 +47,12 @@ func Parse(name string, data []byte) (*Scenario, error) {
 // of Load to place their problems.
 func parse(name string, data []byte) (*Scenario, *document, error) {
 	fail := func(ps []Problem) error {
-		return &FileError{File: name, Problems: sortProblems(ps)}
+		ps = sortProblems(ps)
+		if len(ps) > MaxProblems {
+			more := len(ps) - MaxProblems
+			ps = append(ps[:MaxProblems], Problem{Message: fmt.Sprintf("%d more problems not shown; fix these first", more)})
+		}
+		return &FileError{File: name, Problems: ps}
 	}
 	if len(data) > MaxFileSize {
 		return nil, nil, fail([]Problem{{Message: fmt.Sprintf("the file has %d bytes, more than a scenario can (%d)", len(data), MaxFileSize)}})

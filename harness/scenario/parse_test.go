@@ -318,7 +318,7 @@ var brokenFiles = []struct {
 			"x3: &a3 [*a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2, *a2]\n" +
 			"x4: &a4 [*a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3]\n" +
 			"x5: &a5 [*a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4]\n",
-		line: 11, pointer: "/x4/7", message: "more than 100000 values", only: true,
+		line: 11, pointer: "/x4/7", message: "this alias takes the file beyond 100000 values", only: true,
 	},
 	{
 		name: "an infinite number",
@@ -502,5 +502,52 @@ func TestFileErrorText(t *testing.T) {
 	want := "a.yaml:3:5: /steps/0: first\na.yaml:4: only a line\na.yaml: no position"
 	if got := e.Error(); got != want {
 		t.Errorf("Error() =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestParseMergeKeys: authors reuse a step with an anchor and a merge key;
+// the merged fields count, the step's own fields win, and a mistake in the
+// anchored mapping is reported where it is written.
+func TestParseMergeKeys(t *testing.T) {
+	src := head + `steps:
+  - send: &base
+      build: {type: job.completed}
+      signature: {wrongSecret: true}
+    expect: {status: 4xx}
+  - send:
+      <<: *base
+      build: {type: job.failed}
+`
+	s, err := Parse("merge.yaml", []byte(src))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	send := s.Steps[1].Send
+	if send.Build.Type != "job.failed" || send.Signature == nil || !send.Signature.WrongSecret {
+		t.Errorf("merged send = %+v, want build from the step and signature from the anchor", send)
+	}
+
+	broken := strings.Replace(src, "signature: {wrongSecret: true}", "signature: {wrongsecret: true}", 1)
+	_, err = Parse("merge.yaml", []byte(broken))
+	fe := fileError(t, err, "merge.yaml")
+	want := Problem{Line: 10, Column: 19, Pointer: "/steps/0/send/signature/wrongsecret", Message: `unknown property "wrongsecret" (did you mean "wrongSecret"?)`}
+	if !slices.Contains(fe.Problems, want) {
+		t.Errorf("problems:\n%v\nwant %v", err, want)
+	}
+}
+
+// TestParseLimits: a file far from a scenario gets a screenful of problems
+// and a count of the rest, and a huge file is refused before parsing.
+func TestParseLimits(t *testing.T) {
+	src := head + "steps:\n" + strings.Repeat("  - tlx: {check: info}\n", MaxProblems+10)
+	_, err := Parse("many.yaml", []byte(src))
+	fe := fileError(t, err, "many.yaml")
+	if len(fe.Problems) != MaxProblems+1 || fe.Problems[MaxProblems].Message != "10 more problems not shown; fix these first" {
+		t.Errorf("got %d problems, last %+v; want %d and a count of the rest", len(fe.Problems), fe.Problems[len(fe.Problems)-1], MaxProblems+1)
+	}
+
+	_, err = Parse("huge.yaml", make([]byte, MaxFileSize+1))
+	if fe := fileError(t, err, "huge.yaml"); !strings.Contains(fe.Problems[0].Message, "more than a scenario can") {
+		t.Errorf("huge file: %v", err)
 	}
 }

@@ -99,6 +99,8 @@ type Build struct {
 	// Results is the number of results of a job.completed event.
 	Results int `json:"results,omitempty"`
 	// Set overrides fields by dotted path (the result must still validate).
+	// Values are in the JSON data model as the loader decodes them:
+	// numbers are json.Number, so that they are sent exactly as written.
 	Set map[string]any `json:"set,omitempty"`
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"regexp"
 	"slices"
@@ -123,11 +124,11 @@ func (c *converter) fail(n *yaml.Node, ptr, format string, args ...any) {
 func (c *converter) convert(n *yaml.Node, ptr string) any {
 	c.count++
 	if c.count == maxValues+1 {
-		at, atPtr := n, ptr
 		if c.alias != nil {
-			at, atPtr = c.alias, c.aliasPtr
+			c.fail(c.alias, c.aliasPtr, "this alias takes the file beyond %d values; a scenario is much smaller (aliases that repeat aliases?)", maxValues)
+		} else {
+			c.fail(n, ptr, "the file holds more than %d values; a scenario is much smaller", maxValues)
 		}
-		c.fail(at, atPtr, "the file expands to more than %d values; a scenario is much smaller (aliases that repeat aliases?)", maxValues)
 	}
 	if c.count > maxValues {
 		return nil
@@ -298,7 +299,7 @@ func (d *document) find(ptr string) (node, key *yaml.Node, ok bool) {
 		node = deref(node)
 		switch node.Kind {
 		case yaml.MappingNode:
-			k, v := lookupKey(node, tok, 0)
+			k, v := lookupKey(node, tok)
 			if v == nil {
 				return node, key, false
 			}
@@ -346,62 +347,62 @@ func (d *document) keys(ptr string) []string {
 		return nil
 	}
 	var out []string
-	seen := map[string]bool{}
-	var collect func(m *yaml.Node, depth int)
-	collect = func(m *yaml.Node, depth int) {
-		if depth > 16 {
-			return
-		}
-		var merges []*yaml.Node
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			k := deref(m.Content[i])
-			if isMerge(k) {
-				merges = append(merges, m.Content[i+1])
-				continue
-			}
-			if k.Kind == yaml.ScalarNode && !seen[k.Value] {
-				seen[k.Value] = true
-				out = append(out, k.Value)
-			}
-		}
-		for _, v := range merges {
-			for _, src := range mergeSources(v) {
-				if src.Kind == yaml.MappingNode {
-					collect(src, depth+1)
-				}
-			}
+	for k := range entries(n) {
+		if !slices.Contains(out, k.Value) {
+			out = append(out, k.Value)
 		}
 	}
-	collect(n, 0)
 	return out
 }
 
 // lookupKey finds key in mapping m, own keys first, then merged mappings.
-func lookupKey(m *yaml.Node, key string, depth int) (k, v *yaml.Node) {
-	if depth > 16 {
-		return nil, nil
-	}
-	var merges []*yaml.Node
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		kn := deref(m.Content[i])
-		if isMerge(kn) {
-			merges = append(merges, m.Content[i+1])
-			continue
-		}
-		if kn.Kind == yaml.ScalarNode && kn.Value == key {
-			return m.Content[i], m.Content[i+1]
-		}
-	}
-	for _, mv := range merges {
-		for _, src := range mergeSources(mv) {
-			if src.Kind == yaml.MappingNode {
-				if k, v := lookupKey(src, key, depth+1); v != nil {
-					return k, v
-				}
-			}
+func lookupKey(m *yaml.Node, key string) (k, v *yaml.Node) {
+	for k, v := range entries(m) {
+		if k.Value == key {
+			return k, v
 		}
 	}
 	return nil, nil
+}
+
+// maxMergeDepth bounds how deep entries follows merge keys (<<) that merge
+// mappings that merge mappings.
+const maxMergeDepth = 16
+
+// entries yields the scalar keys and their values of mapping m in the
+// order YAML gives them precedence: its own entries as written, then those
+// of the mappings it merges (<<), depth first. A key may come more than
+// once; the first wins.
+func entries(m *yaml.Node) iter.Seq2[*yaml.Node, *yaml.Node] {
+	return func(yield func(k, v *yaml.Node) bool) {
+		var walk func(m *yaml.Node, depth int) bool
+		walk = func(m *yaml.Node, depth int) bool {
+			if depth > maxMergeDepth {
+				return true
+			}
+			var merges []*yaml.Node
+			for i := 0; i+1 < len(m.Content); i += 2 {
+				k := deref(m.Content[i])
+				switch {
+				case isMerge(k):
+					merges = append(merges, m.Content[i+1])
+				case k.Kind == yaml.ScalarNode:
+					if !yield(k, m.Content[i+1]) {
+						return false
+					}
+				}
+			}
+			for _, mv := range merges {
+				for _, src := range mergeSources(mv) {
+					if src.Kind == yaml.MappingNode && !walk(src, depth+1) {
+						return false
+					}
+				}
+			}
+			return true
+		}
+		walk(m, 0)
+	}
 }
 
 func deref(n *yaml.Node) *yaml.Node {

@@ -1,0 +1,191 @@
+package certify_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/certify"
+	"github.com/realm-ai/hookcert/harness/receiver"
+	"github.com/realm-ai/hookcert/harness/report"
+)
+
+// plantedFaults is the planted-fault proof of DESIGN section 8: for each
+// fault of the reference receiver, the exact set of checks that must break
+// (FAIL for a MUST, WARN for a SHOULD), and nothing else. The correct
+// receiver breaks none. Each row says why its set is larger than the DESIGN
+// minimum when it is.
+var plantedFaults = []struct {
+	fault  receiver.Fault
+	broken []string
+	why    string
+}{
+	{"", nil, "the correct reference receiver passes every check"},
+	{receiver.FaultSkipVerify, ids("SIG-02 SIG-03 SIG-04 SIG-05 SIG-06 SIG-07"),
+		"without verification stale and future timestamps are accepted too"},
+	{receiver.FaultNoTolerance, ids("SIG-06 SIG-07"), ""},
+	{receiver.FaultFirstSignatureOnly, ids("SIG-08"), ""},
+	{receiver.Fault5xxOnBadSignature, ids("SIG-02 SIG-03 SIG-04 SIG-05 SIG-06 SIG-07"),
+		"stale and future timestamps are rejected with 500 as well"},
+	{receiver.FaultLeakSignature, ids("SIG-09"), ""},
+	{receiver.FaultDoubleProcess, ids("IDEM-02 IDEM-03 IDEM-04 RETRY-02 RETRY-03 RETRY-04"), ""},
+	{receiver.Fault500OnDuplicate, ids("IDEM-01 IDEM-03 IDEM-04 RETRY-01 RETRY-04"),
+		"four of the five concurrent copies of IDEM-04 are duplicates and get 500"},
+	{receiver.FaultRacyDedupe, ids("IDEM-04 RETRY-03"), ""},
+	{receiver.FaultDedupeByJob, ids("IDEM-05"), ""},
+	{receiver.FaultSlowAck, ids("ACK-02 ACK-06 ROB-06"),
+		"every acknowledgement is late, so every check with a deadline breaks; LOAD-01 is the load suite's"},
+	{receiver.FaultLastWriteWins, ids("ORD-02 ORD-03 ORD-05"), ""},
+	{receiver.FaultIgnoreUnseenJob, ids("ORD-02 ORD-03 ORD-04 ORD-05"),
+		"not in the DESIGN table: it exists to prove ORD-04; the ordering checks that start with a terminal event lose it too"},
+	{receiver.FaultRejectUnknownType, ids("ACK-04"), ""},
+	{receiver.FaultStrictFields, ids("ACK-05"), ""},
+	{receiver.Fault500OnMalformed, ids("ROB-01 ROB-02 ROB-03"), ""},
+	{receiver.FaultAcceptAnyMethod, ids("ROB-04"), ""},
+	{receiver.FaultNoSizeLimit, ids("ROB-05"), ""},
+	{receiver.FaultRedirect, ids("SIG-01 SIG-02 SIG-03 SIG-04 SIG-05 SIG-06 SIG-07 SIG-08 " +
+		"ACK-01 ACK-02 ACK-03 ACK-04 ACK-05 ACK-06 IDEM-01 IDEM-02 IDEM-03 IDEM-04 IDEM-05 " +
+		"ORD-01 ORD-02 ORD-03 ORD-04 ORD-05 RETRY-01 RETRY-02 RETRY-03 RETRY-04 ROB-05 ROB-06"),
+		"every POST is redirected, so no delivery is ever acknowledged or processed; only the checks that expect no 5xx, " +
+			"other methods (405), no echo, and TLS still pass"},
+	{receiver.FaultDropUnderLoad, nil, "a conformance run never fills its queue; LOAD-03 catches it under load"},
+	{receiver.FaultTLSLegacy, ids("TLS-03"), ""},
+	{receiver.FaultExpiredCert, ids("TLS-02"),
+		"the other checks run without certificate verification so that the certificate does not hide them"},
+}
+
+func ids(s string) []string { return strings.Fields(s) }
+
+func TestEveryFaultIsInTheProof(t *testing.T) {
+	covered := map[receiver.Fault]bool{}
+	for _, row := range plantedFaults {
+		covered[row.fault] = true
+	}
+	for _, f := range receiver.Faults() {
+		if !covered[f] {
+			t.Errorf("fault %s has no row in the planted-fault proof", f)
+		}
+	}
+}
+
+// TestPlantedFaults runs the whole catalogue against the reference receiver
+// once correct and once per planted fault, and checks that exactly the
+// expected checks break. A check that no fault trips, or a fault that trips
+// nothing it should, fails this test.
+func TestPlantedFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole catalogue once per fault")
+	}
+	tripped := map[string]bool{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
+		}
+		// Every MUST/SHOULD check of the catalogue is tripped by some fault.
+		s, err := certify.Prepare(context.Background(), certify.Options{ReportDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		for _, sc := range s.Scenarios {
+			if sc.Level != harness.Info && !tripped[sc.ID] {
+				t.Errorf("no planted fault trips %s: a check that cannot fail", sc.ID)
+			}
+		}
+	})
+	for _, row := range plantedFaults {
+		name := string(row.fault)
+		if name == "" {
+			name = "correct"
+		}
+		for _, id := range row.broken {
+			tripped[id] = true
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var faults []receiver.Fault
+			if row.fault != "" {
+				faults = []receiver.Fault{row.fault}
+			}
+			dir := t.TempDir()
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			s, err := certify.Prepare(ctx, certify.Options{Faults: faults, ReportDir: dir})
+			if err != nil {
+				t.Fatalf("prepare: %v", err)
+			}
+			defer s.Close()
+			results := s.Run(ctx, s.Scenarios)
+			var broken []string
+			for _, r := range results {
+				switch r.Verdict {
+				case harness.Fail, harness.Warn:
+					broken = append(broken, r.ID)
+				case harness.Skip:
+					t.Errorf("%s skipped against the reference receiver: %s", r.ID, r.Reason)
+				}
+			}
+			want := slices.Clone(row.broken)
+			sort.Strings(broken)
+			sort.Strings(want)
+			if !slices.Equal(broken, want) {
+				for _, r := range results {
+					if slices.Contains(broken, r.ID) != slices.Contains(want, r.ID) {
+						t.Logf("%s", report.Failure(r))
+					}
+				}
+				t.Fatalf("fault %q broke %v, want exactly %v (%s)", name, broken, want, row.why)
+			}
+			if err := s.Finish(results, true, nil); err != nil {
+				t.Fatal(err)
+			}
+			wantExit := report.ExitCompliant
+			if len(want) > 0 && hasFail(results) {
+				wantExit = report.ExitNotCompliant
+			}
+			if s.Report.ExitCode != wantExit {
+				t.Errorf("exit code %d, want %d", s.Report.ExitCode, wantExit)
+			}
+			assertNoSecret(t, dir, s.Secret)
+		})
+	}
+}
+
+func hasFail(rs []harness.Result) bool {
+	for _, r := range rs {
+		if r.Verdict == harness.Fail {
+			return true
+		}
+	}
+	return false
+}
+
+// assertNoSecret checks that no file of a report directory holds the secret.
+func assertNoSecret(t *testing.T, dir string, secret harness.Secret) {
+	t.Helper()
+	if secret.Reveal() == "" {
+		t.Fatal("no secret to look for")
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) == 0 {
+		t.Fatalf("no report was written to %s", dir)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), secret.Reveal()) {
+			t.Errorf("%s contains the secret", e.Name())
+		}
+	}
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// makeConformance runs `make conformance` at the repository root with the
+// given variables, as a user's pipeline would, and returns its exit status
+// and output.
+func makeConformance(t *testing.T, vars ...string) (int, string) {
+	t.Helper()
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make is not installed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "make", append([]string{"-C", "../..", "conformance"}, vars...)...)
+	cmd.Env = append(os.Environ(), "REALM_WEBHOOK_SECRET=")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("make conformance did not finish in time:\n%s", out.String())
+	}
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, out.String()
+}
+
+// readReport checks the three report files exist and returns report.json's
+// exit code and the number of JUnit test cases.
+func readReport(t *testing.T, dir string) (exitCode, cases int) {
+	t.Helper()
+	for _, f := range []string{"index.html", "junit.xml", "report.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Fatalf("%s was not written: %v", f, err)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		ExitCode int `json:"exitCode"`
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatalf("report.json: %v", err)
+	}
+	x, err := os.ReadFile(filepath.Join(dir, "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suites struct {
+		Suites []struct {
+			Cases []struct {
+				Name string `xml:"name,attr"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(x, &suites); err != nil {
+		t.Fatalf("junit.xml: %v", err)
+	}
+	for _, s := range suites.Suites {
+		cases += len(s.Cases)
+	}
+	return rep.ExitCode, cases
+}
+
+func TestMakeConformanceEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs make conformance three times")
+	}
+	t.Run("the bundled reference receiver is compliant", func(t *testing.T) {
+		dir := t.TempDir()
+		code, out := makeConformance(t, "REPORT_DIR="+dir)
+		if code != 0 {
+			t.Fatalf("exit %d, want 0:\n%s", code, out)
+		}
+		exit, cases := readReport(t, dir)
+		if exit != 0 || cases != 39 {
+			t.Fatalf("report.json exit %d and %d JUnit cases, want 0 and one per check (39)", exit, cases)
+		}
+		if !strings.Contains(out, "COMPLIANT (exit 0)") {
+			t.Fatalf("the output does not end with the verdict:\n%s", out)
+		}
+	})
+	t.Run("a receiver that processes duplicates twice is not compliant", func(t *testing.T) {
+		const secret = "whsec_make_e2e"
+		webhook, probe := startReceiver(t, secret, "--fault", "double-process")
+		dir := t.TempDir()
+		code, out := makeConformance(t, "URL="+webhook, "SECRET="+secret, "PROBE_URL="+probe, "REPORT_DIR="+dir)
+		if code != 1 {
+			t.Fatalf("exit %d, want 1:\n%s", code, out)
+		}
+		if exit, _ := readReport(t, dir); exit != 1 {
+			t.Fatalf("report.json says exit %d, want 1", exit)
+		}
+		if !strings.Contains(out, "IDEM-02") {
+			t.Fatalf("the summary does not name the failed check IDEM-02:\n%s", out)
+		}
+		if strings.Contains(out, secret) {
+			t.Fatal("make conformance printed the secret")
+		}
+		for _, f := range []string{"index.html", "junit.xml", "report.json"} {
+			b, _ := os.ReadFile(filepath.Join(dir, f))
+			if strings.Contains(string(b), secret) {
+				t.Fatalf("%s holds the secret", f)
+			}
+		}
+	})
+	t.Run("an unreachable URL cannot be certified", func(t *testing.T) {
+		dir := t.TempDir()
+		code, out := makeConformance(t, "URL=http://127.0.0.1:1/webhook", "SECRET=whsec_x", "REPORT_DIR="+dir)
+		if code != 2 {
+			t.Fatalf("exit %d, want 2:\n%s", code, out)
+		}
+		if exit, _ := readReport(t, dir); exit != 2 {
+			t.Fatalf("report.json says exit %d, want 2", exit)
+		}
+		if !strings.Contains(out, "unreachable") {
+			t.Fatalf("the output does not say the target is unreachable:\n%s", out)
+		}
+	})
+	t.Run("an empty secret cannot be certified", func(t *testing.T) {
+		dir := t.TempDir()
+		code, out := makeConformance(t, "URL=http://127.0.0.1:1/webhook", "REPORT_DIR="+dir)
+		if code != 2 || !strings.Contains(out, "SECRET is empty") {
+			t.Fatalf("exit %d, want 2 with a message about SECRET:\n%s", code, out)
+		}
+		readReport(t, dir)
+	})
+}

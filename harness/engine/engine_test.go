@@ -1,0 +1,218 @@
+package engine_test
+
+import (
+	"context"
+	"crypto/x509"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/delivery"
+	"github.com/realm-ai/hookcert/harness/engine"
+	"github.com/realm-ai/hookcert/harness/probe"
+	"github.com/realm-ai/hookcert/harness/receiver"
+	"github.com/realm-ai/hookcert/harness/scenario"
+)
+
+const secret harness.Secret = "whsec_engine_test"
+
+// builtin returns the built-in scenarios with the given IDs.
+func builtin(t *testing.T, ids ...string) []*scenario.Scenario {
+	t.Helper()
+	all, err := scenario.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*scenario.Scenario
+	for _, id := range ids {
+		for _, sc := range all {
+			if sc.ID == id {
+				out = append(out, sc)
+			}
+		}
+	}
+	if len(out) != len(ids) {
+		t.Fatalf("found %d of the scenarios %v", len(out), ids)
+	}
+	return out
+}
+
+// reference starts the reference receiver and an engine against it.
+func reference(t *testing.T, useTLS, withProbe bool, mutate func(*engine.Config), faults ...receiver.Fault) *engine.Engine {
+	t.Helper()
+	srv, err := receiver.Start("127.0.0.1:0", receiver.Config{Secrets: []harness.Secret{secret}, Faults: faults}, useTLS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	var opts []delivery.Option
+	roots := x509.NewCertPool()
+	if useTLS {
+		opts = append(opts, delivery.WithCACert(srv.CertPEM))
+		roots.AppendCertsFromPEM(srv.CertPEM)
+	}
+	sender, err := delivery.NewSender(srv.WebhookURL, secret, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := engine.Config{Sender: sender, Secret: secret, RootCAs: roots}
+	if withProbe {
+		cfg.Probe, err = probe.New(srv.ProbeURL, probe.WithTLSConfig(sender.TLSConfig()))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	e, err := engine.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestTLS01FailsWithoutTLS(t *testing.T) {
+	// An https:// URL whose endpoint speaks plain HTTP: TLS-01 must fail,
+	// not pass or skip.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	sender, err := delivery.NewSender(strings.Replace(srv.URL, "http://", "https://", 1)+"/webhook", secret, delivery.WithTimeout(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.New(engine.Config{Sender: sender, Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.Run(context.Background(), builtin(t, "TLS-01")[0])
+	if r.Verdict != harness.Fail || !strings.Contains(r.Observed, "no TLS handshake") {
+		t.Fatalf("TLS-01 against plain HTTP: %s, observed %q; want FAIL for no TLS handshake", r.Verdict, r.Observed)
+	}
+}
+
+func TestTLSChecksSkipOnAnHTTPURL(t *testing.T) {
+	e := reference(t, false, true, nil)
+	for _, r := range e.RunAll(context.Background(), builtin(t, "TLS-01", "TLS-02", "TLS-03", "TLS-04")) {
+		if r.Verdict != harness.Skip || !strings.Contains(r.Reason, "http://") {
+			t.Errorf("%s on an http:// URL: %s (%s), want SKIP saying why", r.ID, r.Verdict, r.Reason)
+		}
+	}
+}
+
+func TestChecksThatNeedTheProbeSkipWithoutIt(t *testing.T) {
+	e := reference(t, false, false, nil)
+	rs := e.RunAll(context.Background(), builtin(t, "SIG-02", "ROB-04"))
+	if rs[0].Verdict != harness.Skip || !strings.Contains(rs[0].Reason, "PROBE_URL") {
+		t.Errorf("SIG-02 without a probe: %s (%s), want SKIP naming PROBE_URL", rs[0].Verdict, rs[0].Reason)
+	}
+	// ROB-04 checks status codes without the probe and says what it left out.
+	if rs[1].Verdict != harness.Pass || len(rs[1].Notes) == 0 {
+		t.Errorf("ROB-04 without a probe: %s, notes %v; want PASS with a note on the skipped probe steps", rs[1].Verdict, rs[1].Notes)
+	}
+}
+
+func TestStrictTurnsABrokenShouldIntoAFailure(t *testing.T) {
+	for _, strict := range []bool{false, true} {
+		e := reference(t, false, true, func(c *engine.Config) { c.Strict = strict }, receiver.FaultNoTolerance)
+		r := e.Run(context.Background(), builtin(t, "SIG-06")[0])
+		want := harness.Warn
+		if strict {
+			want = harness.Fail
+		}
+		if r.Verdict != want {
+			t.Errorf("SIG-06 against no-tolerance, strict=%v: %s, want %s", strict, r.Verdict, want)
+		}
+	}
+}
+
+func TestInsecureTurnsACertificateFailureIntoAWarning(t *testing.T) {
+	e := reference(t, true, false, func(c *engine.Config) { c.Insecure = true }, receiver.FaultExpiredCert)
+	r := e.Run(context.Background(), builtin(t, "TLS-02")[0])
+	if r.Verdict != harness.Warn || !strings.Contains(r.Observed, "expired") {
+		t.Fatalf("TLS-02 against an expired certificate under INSECURE: %s, observed %q; want WARN naming the expiry", r.Verdict, r.Observed)
+	}
+}
+
+func TestAfterAndExclusiveOrderTheRun(t *testing.T) {
+	e := reference(t, false, true, nil)
+	scs := builtin(t, "ROB-06", "ROB-01", "ROB-02", "ROB-03", "ROB-04", "ROB-05", "ACK-02")
+	rs := e.RunAll(context.Background(), scs)
+	byID := map[string]harness.Result{}
+	for i, r := range rs {
+		if r.ID != scs[i].ID {
+			t.Fatalf("result %d is %s, want %s: results must come back in the order given", i, r.ID, scs[i].ID)
+		}
+		byID[r.ID] = r
+	}
+	rob6 := byID["ROB-06"]
+	for _, id := range []string{"ROB-01", "ROB-02", "ROB-03", "ROB-04", "ROB-05"} {
+		if end := byID[id].Start.Add(byID[id].Duration); rob6.Start.Before(end) {
+			t.Errorf("ROB-06 started %s before %s ended", end.Sub(rob6.Start), id)
+		}
+	}
+	// Exclusive checks run alone: ACK-02 and ROB-06 do not overlap.
+	a := byID["ACK-02"]
+	if a.Start.Before(rob6.Start.Add(rob6.Duration)) && rob6.Start.Before(a.Start.Add(a.Duration)) {
+		t.Error("the exclusive checks ACK-02 and ROB-06 overlapped")
+	}
+	for _, r := range rs {
+		if r.Verdict != harness.Pass {
+			t.Errorf("%s: %s against the correct receiver: %s", r.ID, r.Verdict, r.Observed)
+		}
+	}
+}
+
+func TestAnInterruptedRunSkipsWhatDidNotRun(t *testing.T) {
+	e := reference(t, false, true, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, r := range e.RunAll(ctx, builtin(t, "SIG-01", "RETRY-04")) {
+		if r.Verdict != harness.Skip || !strings.Contains(r.Reason, "interrupted") {
+			t.Errorf("%s after Ctrl-C: %s (%s), want SKIP saying the run was interrupted", r.ID, r.Verdict, r.Reason)
+		}
+	}
+}
+
+func TestAScenarioWithoutExpectationsCannotPass(t *testing.T) {
+	e := reference(t, false, true, nil)
+	sc, err := scenario.Parse("blind.yaml", []byte(`
+id: X-01
+title: sends and looks at nothing
+level: MUST
+category: custom
+requirement: nothing
+seed: nothing
+steps:
+  - send:
+      build: {type: job.completed}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.Run(context.Background(), sc)
+	if r.Verdict != harness.Fail {
+		t.Fatalf("a scenario that observes nothing: %s, want FAIL", r.Verdict)
+	}
+}
+
+func TestEvidenceNeverHoldsTheSecret(t *testing.T) {
+	e := reference(t, true, true, nil, receiver.FaultLeakSignature)
+	for _, r := range e.RunAll(context.Background(), builtin(t, "SIG-03", "SIG-05", "SIG-09")) {
+		for _, ex := range r.Evidence {
+			text := ex.Request.Body + ex.Request.URL + ex.Err
+			for _, vs := range ex.Request.Header {
+				text += strings.Join(vs, " ")
+			}
+			if ex.Response != nil {
+				text += ex.Response.Body
+			}
+			if strings.Contains(text, secret.Reveal()) {
+				t.Fatalf("%s evidence holds the secret", r.ID)
+			}
+		}
+	}
+}

@@ -89,6 +89,11 @@ const (
 	CompliantWithWarnings Overall = "COMPLIANT WITH WARNINGS"
 	Partial               Overall = "PARTIAL"
 	NotCompliant          Overall = "NOT COMPLIANT"
+	// NotCertified is the verdict of a run that could not be made (exit
+	// status 2): an unreachable target, a misconfigured probe, bad
+	// settings. It is not one of DESIGN's four because none of them fits
+	// a run that checked nothing.
+	NotCertified Overall = "NOT CERTIFIED"
 )
 
 // Summarize counts the verdicts and gives the overall verdict: NOT

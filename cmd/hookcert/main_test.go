@@ -422,4 +422,14 @@ func TestValidate(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stdout, "/data/status") {
 		t.Fatalf("validate of a wrong status: exit %d, stdout %q; want exit 1 naming /data/status", r.code, r.stdout)
 	}
+
+	typo := filepath.Join(dir, "typo.yaml")
+	scenarioText := "id: MY-01\ntitle: t\nlevel: MUST\ncategory: custom\nrequirement: r\nseed: s\nsteps:\n  - send:\n      build: {type: job.completed}\n      signatur: {missing: true}\n    expect: {status: 4xx}\n"
+	if err := os.WriteFile(typo, []byte(scenarioText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = hookcert(t, "", nil, "validate", typo, "../../scenarios/sig-02.yaml")
+	if r.code != 1 || !strings.Contains(r.stdout, "typo.yaml:10:7") || !strings.Contains(r.stdout, "valid scenario SIG-02") {
+		t.Fatalf("validate of a scenario with a typo and a good one: exit %d, stdout %q; want exit 1, the typo's line and SIG-02 valid", r.code, r.stdout)
+	}
 }

@@ -15,7 +15,9 @@ import (
 
 // makeConformance runs `make conformance` at the repository root with the
 // given variables, as a user's pipeline would, and returns its exit status
-// and output.
+// and output. GNU make exits 2 whenever a recipe fails, so make itself can
+// only say 0 or 2; the exact status 0, 1 or 2 is what its last command,
+// `hookcert status`, exits with, checked by statusOf.
 func makeConformance(t *testing.T, vars ...string) (int, string) {
 	t.Helper()
 	if _, err := exec.LookPath("make"); err != nil {
@@ -79,6 +81,13 @@ func readReport(t *testing.T, dir string) (exitCode, cases int) {
 	return rep.ExitCode, cases
 }
 
+// statusOf runs `hookcert status DIR`, the command make conformance ends
+// with, and returns its exit status.
+func statusOf(t *testing.T, dir string) int {
+	t.Helper()
+	return hookcert(t, "", nil, "status", dir).code
+}
+
 func TestMakeConformanceEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs make conformance three times")
@@ -86,7 +95,7 @@ func TestMakeConformanceEndToEnd(t *testing.T) {
 	t.Run("the bundled reference receiver is compliant", func(t *testing.T) {
 		dir := t.TempDir()
 		code, out := makeConformance(t, "REPORT_DIR="+dir)
-		if code != 0 {
+		if code != 0 || statusOf(t, dir) != 0 {
 			t.Fatalf("exit %d, want 0:\n%s", code, out)
 		}
 		exit, cases := readReport(t, dir)
@@ -102,11 +111,14 @@ func TestMakeConformanceEndToEnd(t *testing.T) {
 		webhook, probe := startReceiver(t, secret, "--fault", "double-process")
 		dir := t.TempDir()
 		code, out := makeConformance(t, "URL="+webhook, "SECRET="+secret, "PROBE_URL="+probe, "REPORT_DIR="+dir)
-		if code != 1 {
-			t.Fatalf("exit %d, want 1:\n%s", code, out)
+		if code != 2 || !strings.Contains(out, "NOT COMPLIANT (exit 1)") {
+			t.Fatalf("make exit %d, want 2 (make's failure) with the verdict NOT COMPLIANT (exit 1):\n%s", code, out)
 		}
 		if exit, _ := readReport(t, dir); exit != 1 {
 			t.Fatalf("report.json says exit %d, want 1", exit)
+		}
+		if got := statusOf(t, dir); got != 1 {
+			t.Fatalf("hookcert status exits %d, want 1", got)
 		}
 		if !strings.Contains(out, "IDEM-02") {
 			t.Fatalf("the summary does not name the failed check IDEM-02:\n%s", out)
@@ -129,6 +141,9 @@ func TestMakeConformanceEndToEnd(t *testing.T) {
 		}
 		if exit, _ := readReport(t, dir); exit != 2 {
 			t.Fatalf("report.json says exit %d, want 2", exit)
+		}
+		if got := statusOf(t, dir); got != 2 {
+			t.Fatalf("hookcert status exits %d, want 2", got)
 		}
 		if !strings.Contains(out, "unreachable") {
 			t.Fatalf("the output does not say the target is unreachable:\n%s", out)

@@ -33,7 +33,7 @@ func commands() map[string]command {
 		"sign":     {"print the X-Webhook-Signature header for a body", runSign},
 		"status":   {"print a report's verdict and exit with its status", runStatus},
 		"trigger":  {"send one signed event to a receiver", runTrigger},
-		"validate": {"check a payload against the event catalogue", runValidate},
+		"validate": {"check an event payload or a scenario file against the schemas", runValidate},
 		"version":  {"print the suite version", runVersion},
 	}
 }

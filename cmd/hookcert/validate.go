@@ -5,9 +5,25 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
+	"github.com/realm-ai/hookcert/harness/scenario"
 	"github.com/realm-ai/hookcert/harness/schema"
 )
+
+// isScenario tells a scenario file from an event payload: YAML files are
+// scenarios, and so is JSON with a top-level "steps".
+func isScenario(name string, doc []byte) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml":
+		return true
+	}
+	var probe struct {
+		Steps json.RawMessage `json:"steps"`
+	}
+	return json.Unmarshal(doc, &probe) == nil && probe.Steps != nil
+}
 
 func runValidate(_ context.Context, e env, args []string) error {
 	fs := newFlags(e, "validate", "FILE...")
@@ -16,7 +32,7 @@ func runValidate(_ context.Context, e env, args []string) error {
 		return err
 	}
 	if len(pos) == 0 {
-		return usagef("validate: name at least one file to check")
+		return usagef("validate: name at least one event payload (.json) or scenario file (.yaml) to check")
 	}
 	cat := schema.Default()
 	failed := false
@@ -24,6 +40,16 @@ func runValidate(_ context.Context, e env, args []string) error {
 		doc, err := os.ReadFile(name)
 		if err != nil {
 			return usagef("validate: %v", err)
+		}
+		if isScenario(name, doc) {
+			sc, err := scenario.Parse(name, doc)
+			if err != nil {
+				failed = true
+				fmt.Fprintf(e.stdout, "%s: invalid scenario\n%v\n", name, err)
+				continue
+			}
+			fmt.Fprintf(e.stdout, "%s: valid scenario %s (%d steps)\n", name, sc.ID, len(sc.Steps))
+			continue
 		}
 		if err := cat.ValidateEvent(doc); err != nil {
 			failed = true

@@ -37,7 +37,7 @@ table{border-collapse:collapse;width:100%;margin:1rem 0}td,th{border-bottom:1px 
 pre{white-space:pre-wrap;word-break:break-all;background:#f6f6f6;padding:.5rem;font-size:13px}
 details{margin:.25rem 0}
 </style></head><body>
-<div class="banner {{if eq .Overall "NOT COMPLIANT"}}NOT{{else if eq .Overall "PARTIAL"}}PARTIAL{{else if eq .Overall "COMPLIANT WITH WARNINGS"}}WARN{{end}}">
+<div class="banner {{if or (eq .Overall "NOT COMPLIANT") (eq .Overall "NOT CERTIFIED")}}NOT{{else if eq .Overall "PARTIAL"}}PARTIAL{{else if eq .Overall "COMPLIANT WITH WARNINGS"}}WARN{{end}}">
 <h1>{{.Overall}}</h1>
 <div>{{.Target}} · {{len .Results}} checks: {{range $v, $n := .Counts}}{{$n}} {{$v}} {{end}}</div>
 {{if .Error}}<div><strong>{{.Error}}</strong></div>{{end}}

@@ -96,7 +96,7 @@ func (r *Report) Finish(results []harness.Result, complete bool, err error) {
 		r.Error = err.Error()
 		r.ExitCode = ExitCannotRun
 		if r.Overall != harness.NotCompliant {
-			r.Overall = harness.Partial
+			r.Overall = harness.NotCertified
 		}
 	case r.Overall == harness.NotCompliant:
 		r.ExitCode = ExitNotCompliant

@@ -145,6 +145,13 @@ type Session struct {
 	// Secret is the secret in use (generated for the reference receiver),
 	// so tests can check that no report contains it.
 	Secret harness.Secret
+	// URL and ProbeURL are the resolved target (the reference receiver's
+	// when no URL was given); Sender and Probe reach it with the run's
+	// trust settings (Probe is nil without a probe). The load test uses
+	// them.
+	URL, ProbeURL string
+	Sender        *delivery.Sender
+	Probe         *probe.Client
 
 	ref *receiver.Server
 }
@@ -292,6 +299,7 @@ func (s *Session) prepare(ctx context.Context, o *Options) error {
 		scs = merged
 	}
 	s.Scenarios = scs
+	s.URL, s.ProbeURL, s.Sender, s.Probe = o.URL, o.ProbeURL, sender, pc
 
 	eng, err := engine.New(engine.Config{
 		Sender:        sender,

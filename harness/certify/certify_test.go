@@ -1,0 +1,127 @@
+package certify_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/certify"
+	"github.com/realm-ai/hookcert/harness/receiver"
+	"github.com/realm-ai/hookcert/harness/report"
+)
+
+func TestOptionsFromEnv(t *testing.T) {
+	tests := []struct {
+		why  string
+		env  map[string]string
+		want string // part of the error, "" for none
+	}{
+		{"nothing set is the reference receiver with defaults", nil, ""},
+		{"a deadline that is not a duration", map[string]string{certify.EnvAckDeadline: "fast"}, "ACK_DEADLINE"},
+		{"a negative deadline", map[string]string{certify.EnvAckDeadline: "-1s"}, "ACK_DEADLINE"},
+		{"STRICT must be a yes or no", map[string]string{certify.EnvStrict: "maybe"}, "STRICT"},
+		{"an unknown fault names the valid ones", map[string]string{certify.EnvFaults: "double-process,nope"}, "skip-verify"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.why, func(t *testing.T) {
+			o, err := certify.OptionsFromEnv(func(k string) string { return tc.env[k] })
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, certify.ErrCannotRun)):
+				t.Fatalf("error %v, want one wrapping ErrCannotRun that mentions %q", err, tc.want)
+			}
+			if tc.want == "" && o.URL != "" {
+				t.Fatalf("URL %q, want empty", o.URL)
+			}
+		})
+	}
+	o, err := certify.OptionsFromEnv(func(k string) string {
+		return map[string]string{certify.EnvStrict: "1", certify.EnvFaults: "double-process, slow-ack", harness.SecretEnv: "s3cret"}[k]
+	})
+	if err != nil || !o.Strict || len(o.Faults) != 2 || o.Secret.Reveal() != "s3cret" {
+		t.Fatalf("OptionsFromEnv = %+v, %v", o, err)
+	}
+}
+
+func TestPrepareRefusesRunsThatCannotBeMade(t *testing.T) {
+	const sec harness.Secret = "whsec_prepare_test"
+	// A receiver whose probe answers 500 to everything.
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "boom", http.StatusInternalServerError)
+	}))
+	defer broken.Close()
+	ref, err := receiver.Start("127.0.0.1:0", receiver.Config{Secrets: []harness.Secret{sec}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+
+	tests := []struct {
+		why  string
+		opts certify.Options
+		want string
+	}{
+		{"an empty secret", certify.Options{URL: ref.WebhookURL}, "SECRET is empty"},
+		{"an unreachable target", certify.Options{URL: "http://127.0.0.1:1/webhook", Secret: sec}, "unreachable"},
+		{"not a URL", certify.Options{URL: "staging.example.com/hooks", Secret: sec}, "not an http:// or https:// URL"},
+		{"a probe that answers 500", certify.Options{URL: ref.WebhookURL, Secret: sec, ProbeURL: broken.URL}, "probe"},
+		{"a probe that is not there", certify.Options{URL: ref.WebhookURL, Secret: sec, ProbeURL: "http://127.0.0.1:1/_probe"}, "probe"},
+		{"a CA file that does not exist", certify.Options{URL: ref.WebhookURL, Secret: sec, CACert: "/nonexistent/ca.pem"}, "CA_CERT"},
+		{"faults with a URL of one's own", certify.Options{URL: ref.WebhookURL, Secret: sec, Faults: []receiver.Fault{receiver.FaultSlowAck}}, "FAULTS"},
+		{"a scenario directory that does not exist", certify.Options{URL: ref.WebhookURL, Secret: sec, Scenarios: "/nonexistent/scenarios"}, "SCENARIOS"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.why, func(t *testing.T) {
+			tc.opts.ReportDir = t.TempDir()
+			s, err := certify.Prepare(context.Background(), tc.opts)
+			if !errors.Is(err, certify.ErrCannotRun) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Prepare: %v; want ErrCannotRun mentioning %q", err, tc.want)
+			}
+			// The run could not be made, but its report can be written and
+			// says why, with exit status 2.
+			if err := s.Finish(nil, false, err); err != nil {
+				t.Fatal(err)
+			}
+			r, rerr := report.Read(tc.opts.ReportDir + "/" + report.JSONFile)
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			if r.ExitCode != report.ExitCannotRun || r.Overall != harness.NotCertified || !strings.Contains(r.Error, tc.want) {
+				t.Fatalf("report: exit %d, overall %s, error %q", r.ExitCode, r.Overall, r.Error)
+			}
+			if strings.Contains(err.Error(), sec.Reveal()) {
+				t.Fatal("the error holds the secret")
+			}
+		})
+	}
+}
+
+func TestWithoutAProbeTheVerdictIsPartial(t *testing.T) {
+	ref, err := receiver.Start("127.0.0.1:0", receiver.Config{Secrets: []harness.Secret{"whsec_partial"}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	s, err := certify.Prepare(context.Background(), certify.Options{URL: ref.WebhookURL, Secret: "whsec_partial", ReportDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var picked = s.Scenarios[:0:0]
+	for _, sc := range s.Scenarios {
+		if sc.ID == "SIG-01" || sc.ID == "IDEM-02" {
+			picked = append(picked, sc)
+		}
+	}
+	if err := s.Finish(s.Run(context.Background(), picked), true, nil); err != nil {
+		t.Fatal(err)
+	}
+	if s.Report.Overall != harness.Partial || s.Report.ExitCode != report.ExitCompliant || s.Report.Counts[harness.Skip] != 1 {
+		t.Fatalf("overall %s, exit %d, counts %v; want PARTIAL, 0 and one skip", s.Report.Overall, s.Report.ExitCode, s.Report.Counts)
+	}
+}

@@ -95,8 +95,8 @@ func New(cfg Config) (*Engine, error) {
 
 // Run runs one scenario and returns its verdict. It never panics at a
 // broken receiver: every failure of the target is an observation.
-func (e *Engine) Run(ctx context.Context, sc *scenario.Scenario) harness.Result {
-	res := harness.Result{
+func (e *Engine) Run(ctx context.Context, sc *scenario.Scenario) (res harness.Result) {
+	res = harness.Result{
 		ID:          sc.ID,
 		Title:       sc.Title,
 		Level:       sc.Level,

@@ -521,7 +521,7 @@ func seen(ex harness.Exchange) string {
 	case ex.Response == nil:
 		return "no response: " + ex.Err
 	}
-	s := fmt.Sprintf("%d %s in %s", ex.Status(), http.StatusText(ex.Status()), ex.Latency.Round(time.Millisecond))
+	s := fmt.Sprintf("%d %s in %s", ex.Status(), http.StatusText(ex.Status()), roundLatency(ex.Latency))
 	if loc := ex.Response.Header.Get("Location"); loc != "" {
 		s += ", Location: " + loc
 	}
@@ -532,7 +532,7 @@ func latency(ex harness.Exchange) string {
 	if ex.Response == nil {
 		return "no response: " + ex.Err
 	}
-	return fmt.Sprintf("%d after %s", ex.Status(), ex.Latency.Round(time.Millisecond))
+	return fmt.Sprintf("%d after %s", ex.Status(), roundLatency(ex.Latency))
 }
 
 // pause carries out a Pause step.
@@ -608,4 +608,16 @@ func indexOfType(evs []harness.Event, typ string) int {
 		}
 	}
 	return 0
+}
+
+// roundLatency keeps three significant figures or so: milliseconds above
+// 10 ms, microseconds below, so a fast loopback answer does not read "0s".
+func roundLatency(d time.Duration) time.Duration {
+	switch {
+	case d >= 10*time.Millisecond:
+		return d.Round(time.Millisecond)
+	case d >= 10*time.Microsecond:
+		return d.Round(time.Microsecond)
+	}
+	return d
 }

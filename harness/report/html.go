@@ -4,62 +4,269 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"strings"
+	"time"
 
 	"github.com/realm-ai/hookcert/harness"
 )
 
-// HTML renders the report as one self-contained page: no scripts, no
-// fetches, readable from a CI artifact.
+// HTML renders the report as one self-contained page: inline CSS and SVG,
+// no script, no font or image fetched from anywhere, so it reads the same
+// from a CI artifact, on a phone and on paper. The verdict banner and the
+// failed checks come first; passing checks are collapsed.
 func (r *Report) HTML() ([]byte, error) {
 	var b bytes.Buffer
-	if err := page.Execute(&b, r); err != nil {
+	if err := page.Execute(&b, newPage(r)); err != nil {
 		return nil, fmt.Errorf("report: rendering HTML: %w", err)
 	}
 	return b.Bytes(), nil
 }
 
+// symbols mark verdicts by shape as well as colour, for colour-blind
+// readers and black-and-white print.
+var symbols = map[harness.Verdict]string{
+	harness.Pass:        "✓",
+	harness.Fail:        "✗",
+	harness.Warn:        "!",
+	harness.Skip:        "–",
+	harness.InfoVerdict: "i",
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// countsLine is the banner's count of checks per verdict, failures first.
+func countsLine(r *Report) string {
+	words := map[harness.Verdict][2]string{
+		harness.Fail:        {"failed", "failed"},
+		harness.Warn:        {"warning", "warnings"},
+		harness.Skip:        {"skipped", "skipped"},
+		harness.Pass:        {"passed", "passed"},
+		harness.InfoVerdict: {"info", "info"},
+	}
+	var parts []string
+	for _, v := range harness.Verdicts() {
+		w := words[v]
+		parts = append(parts, plural(r.Counts[v], w[0], w[1]))
+	}
+	return plural(len(r.Results), "check", "checks") + ": " + strings.Join(parts, " · ")
+}
+
 var page = template.Must(template.New("page").Funcs(template.FuncMap{
-	"lower": func(v harness.Verdict) string { return string(v) },
-	"failing": func(v harness.Verdict) bool {
-		return v == harness.Fail || v == harness.Warn
-	},
-}).Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
+	"sym":    func(v harness.Verdict) string { return symbols[v] },
+	"plural": plural,
+	"onoff":  onOff,
+	"counts": countsLine,
+	"css":    func() template.CSS { return template.CSS(stylesheet) },
+	"held":   heldWord,
+	"lat":    func(d harness.Duration) string { return latency(time.Duration(d)) },
+	"rate":   func(f float64) string { return fmt.Sprintf("%.4g/s", f) },
+	"pct":    func(share float64) float64 { return share * 100 },
+}).Parse(pageTemplate))
+
+const pageTemplate = `
+{{- define "why"}}<ol>
+{{- range .}}
+<li><a class="id" href="#{{.ID}}">{{.ID}}</a> <span class="lvl">{{.Level}}</span> <span class="title">{{.Title}}</span>
+<ul class="steps">
+{{- range .Why}}
+<li>{{if .What}}<span class="what">{{.What}}</span>{{end}}{{if .Expected}}<span class="exp"><span class="k">expected</span> {{.Expected}}</span>{{end}}<span class="obs"><span class="k">observed</span> {{.Observed}}</span></li>
+{{- end}}
+</ul></li>
+{{- end}}
+</ol>
+{{- end -}}
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Overall}}: REALM webhook receiver conformance</title>
-<style>
-body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:70rem;padding:1rem;color:#1b1b1b}
-.banner{padding:1rem 1.25rem;border-radius:.5rem;color:#fff;background:#2e7d32}
-.banner.NOT{background:#c62828}.banner.PARTIAL{background:#8d6e00}.banner.WARN{background:#ef6c00}
-.banner h1{margin:0;font-size:1.6rem}
-table{border-collapse:collapse;width:100%;margin:1rem 0}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
-.v{font-weight:700}.PASS{color:#2e7d32}.FAIL{color:#c62828}.WARN{color:#ef6c00}.SKIP{color:#8d6e00}.INFO{color:#1565c0}
-pre{white-space:pre-wrap;word-break:break-all;background:#f6f6f6;padding:.5rem;font-size:13px}
-details{margin:.25rem 0}
-</style></head><body>
-<div class="banner {{if or (eq .Overall "NOT COMPLIANT") (eq .Overall "NOT CERTIFIED")}}NOT{{else if eq .Overall "PARTIAL"}}PARTIAL{{else if eq .Overall "COMPLIANT WITH WARNINGS"}}WARN{{end}}">
-<h1>{{.Overall}}</h1>
-<div>{{.Target}} · {{len .Results}} checks: {{range $v, $n := .Counts}}{{$n}} {{$v}} {{end}}</div>
-{{if .Error}}<div><strong>{{.Error}}</strong></div>{{end}}
+<meta name="color-scheme" content="light">
+<meta name="generator" content="hookcert {{.Version}}">
+<title>{{.Overall}}: {{.Target}} (hookcert)</title>
+<style>{{css}}</style>
+</head>
+<body>
+<header id="verdict" class="banner {{.Class}}" data-overall="{{.Overall}}">
+<p class="kicker">REALM webhook receiver certification</p>
+<h1 id="overall">{{.Overall}}</h1>
+<p class="counts" id="counts">{{counts .Report}}</p>
+<p class="target"><span class="k">target</span> <code>{{if .Target}}{{.Target}}{{else}}none{{end}}</code></p>
+<p class="target"><span class="k">profile</span> {{.Profile}}</p>
+<dl class="facts">
+<div><dt>date</dt><dd>{{.Date}}</dd></div>
+<div><dt>duration</dt><dd>{{.Took}}</dd></div>
+<div><dt>ack deadline</dt><dd>{{.Settings.AckDeadline}}</dd></div>
+<div><dt>sender timeout</dt><dd>{{.Settings.SenderTimeout}}</dd></div>
+<div><dt>retry schedule</dt><dd>{{.Retries}}</dd></div>
+<div><dt>probe</dt><dd>{{onoff .Settings.Probe}}</dd></div>
+<div><dt>strict</dt><dd>{{onoff .Settings.Strict}}</dd></div>
+{{- if .Settings.Insecure}}
+<div><dt>insecure</dt><dd>on: certificates not verified</dd></div>
+{{- end}}
+<div><dt>suite</dt><dd>{{.Suite}} {{.Version}}</dd></div>
+</dl>
+</header>
+<main>
+{{- if .Error}}
+<p class="alert" role="alert" id="error"><strong>{{if eq .ExitCode 2}}The run could not be made in full (exit 2):{{else}}Error:{{end}}</strong> {{.Error}}</p>
+{{- end}}
+{{- with .Notes}}
+<ul class="notes">{{range .}}<li>{{.}}</li>{{end}}</ul>
+{{- end}}
+{{- if .Failed}}
+<section id="failures" class="why v-FAIL">
+<h2>{{plural (len .Failed) "check failed" "checks failed"}}</h2>
+{{template "why" .Failed}}
+</section>
+{{- end}}
+{{- if .Warned}}
+<section id="warnings" class="why v-WARN">
+<h2>{{plural (len .Warned) "warning" "warnings"}} (SHOULD){{if not .Settings.Strict}}: STRICT=1 makes {{if eq (len .Warned) 1}}it a failure{{else}}them failures{{end}}{{end}}</h2>
+{{template "why" .Warned}}
+</section>
+{{- end}}
+<section id="matrix">
+<h2>Checks by category</h2>
+<p class="legend">{{range $v := .Sections}}<span class="chip v-{{.Verdict}}"><span class="sym">{{sym .Verdict}}</span>{{.Verdict}} {{len .Checks}}</span> {{end}}</p>
+<table class="matrix">
+{{- range .Groups}}
+<tr><th scope="row">{{.Category}}</th><td>{{range .Results}}<a class="chip v-{{.Verdict}}" href="#{{.ID}}" title="{{.Verdict}}: {{.Title}}"><span class="sym">{{sym .Verdict}}</span>{{.ID}}</a> {{end}}</td></tr>
+{{- end}}
+</table>
+</section>
+{{- with .Load}}
+<section id="load">
+<h2>Load</h2>
+<dl class="kv">
+<div><dt>requests</dt><dd>{{.Requests}}</dd></div>
+<div><dt>rate</dt><dd>{{rate .Rate}} for {{.Duration}}</dd></div>
+<div><dt>throughput (2xx)</dt><dd>{{rate .Throughput}}</dd></div>
+<div><dt>answered 2xx</dt><dd>{{.SuccessPct}}</dd></div>
+<div><dt>p99</dt><dd class="{{if .P99Within}}ok{{else}}bad{{end}}">{{lat .Latencies.P99}} (deadline {{.AckDeadline}})</dd></div>
+<div><dt>past sender timeout ({{.SenderTimeout}})</dt><dd>{{.PastTimeout}} ({{.PastPct}})</dd></div>
+{{- with .Attackers}}
+<div><dt>attackers</dt><dd>{{range $i, $a := .}}{{if $i}}, {{end}}{{$a}}{{end}}</dd></div>
+{{- end}}
+</dl>
+<div class="charts">
+<figure id="load-percentiles"><figcaption>Latency percentiles</figcaption>{{.PercentSVG}}
+<table class="pct"><tr>{{range .Percentiles}}<th>{{.Name}}</th>{{end}}</tr><tr>{{range .Percentiles}}<td{{if .Over}} class="bad"{{end}}>{{.Value}}</td>{{end}}</tr></table>
+</figure>
+{{- if .Histogram}}
+<figure id="load-histogram"><figcaption>Latency histogram</figcaption>{{.Histogram}}</figure>
+{{- end}}
+{{- if .OverTime}}
+<figure id="load-over-time"><figcaption>Latency over time</figcaption>{{.OverTime}}</figure>
+{{- end}}
 </div>
-<p>hookcert {{.Version}} · started {{.Started.Format "2006-01-02 15:04:05 UTC"}} · took {{.Duration}} ·
-ack deadline {{.Settings.AckDeadline}} · sender timeout {{.Settings.SenderTimeout}} · probe {{if .Settings.Probe}}on{{else}}off{{end}}{{if .Settings.Strict}} · strict{{end}}{{if .Settings.Insecure}} · insecure{{end}}</p>
-<table><tr><th>check</th><th>level</th><th>verdict</th><th>title</th></tr>
-{{range .Results}}<tr><td><a href="#{{.ID}}">{{.ID}}</a></td><td>{{.Level}}</td><td class="v {{lower .Verdict}}">{{.Verdict}}</td><td>{{.Title}}</td></tr>
-{{end}}</table>
-{{range .Results}}<section id="{{.ID}}">
-<details{{if failing .Verdict}} open{{end}}><summary><span class="v {{lower .Verdict}}">{{.Verdict}}</span> <strong>{{.ID}}</strong> {{.Title}}</summary>
-<p><strong>{{.Level}}</strong>: {{.Requirement}}<br><em>{{.Seed}}</em></p>
-{{if .Reason}}<p>{{.Reason}}</p>{{end}}
-{{if .Expected}}<p>Expected</p><pre>{{.Expected}}</pre>{{end}}
-{{if .Observed}}<p>Observed</p><pre>{{.Observed}}</pre>{{end}}
-{{range .Notes}}<p>{{.}}</p>{{end}}
-{{range .Evidence}}<pre>{{.Request.Method}} {{.Request.URL}} (attempt {{.Attempt}}, {{.Request.BodySize}} bytes)
-{{range $k, $v := .Request.Header}}{{$k}}: {{range $v}}{{.}}{{end}}
-{{end}}{{.Request.Body}}
-→ {{if .Response}}{{.Response.Status}} in {{.Latency}}
-{{.Response.Body}}{{else if .Abandoned}}abandoned on purpose{{else}}no response: {{.Err}}{{end}}</pre>
-{{end}}</details></section>
-{{end}}
-</body></html>
-`))
+<div class="tables">
+<table class="small"><caption>Answers by status</caption><tr><th>status</th><th>count</th></tr>
+{{- range .Codes}}
+<tr><td>{{if eq .What "0"}}no answer{{else}}{{.What}}{{end}}</td><td>{{.Count}}</td></tr>
+{{- end}}
+</table>
+{{- with .Errors}}
+<table class="small"><caption>Transport errors</caption><tr><th>error</th><th>count</th></tr>
+{{- range .}}
+<tr><td>{{.What}}</td><td>{{.Count}}</td></tr>
+{{- end}}
+</table>
+{{- end}}
+{{- with .Processed}}
+<table class="small"><caption>Processed, per the probe{{if .Sampled}} (a sample){{end}}</caption>
+<tr><th>checked</th><td>{{.Checked}}</td></tr><tr><th>once</th><td>{{.Once}}</td></tr>
+<tr><th>missing</th><td{{if .Missing}} class="bad"{{end}}>{{.Missing}}</td></tr><tr><th>duplicated</th><td{{if .Duplicated}} class="bad"{{end}}>{{.Duplicated}}</td></tr>
+</table>
+{{- end}}
+</div>
+{{- with .Capacity}}
+<table class="small capacity"><caption>Capacity search: highest rate held {{rate .HighestRate}}; {{.StoppedBecause}}</caption>
+<tr><th>rate</th><th>requests</th><th>p99</th><th>2xx</th><th></th></tr>
+{{- range .Steps}}
+<tr><td>{{rate .Rate}}</td><td>{{.Requests}}</td><td>{{lat .P99}}</td><td>{{printf "%.2f %%" (pct .Success)}}</td><td class="{{if .Held}}ok{{else}}bad{{end}}">{{held .Held}}</td></tr>
+{{- end}}
+</table>
+{{- end}}
+{{- with .ResultsFiles}}
+<p class="files">Raw vegeta results (for <code>vegeta report</code> and <code>vegeta plot</code>): {{range $i, $f := .}}{{if $i}}, {{end}}<a href="{{$f}}">{{$f}}</a>{{end}}</p>
+{{- end}}
+</section>
+{{- end}}
+<section id="checks">
+<h2>Every check</h2>
+{{- range .Sections}}
+<h3 class="vh v-{{.Verdict}}"><span class="sym">{{sym .Verdict}}</span>{{.Heading}} ({{len .Checks}})</h3>
+{{- range .Checks}}
+{{- $open := .OpenExchanges}}
+<details class="check v-{{.Verdict}}" id="{{.ID}}" data-verdict="{{.Verdict}}"{{if .Open}} open{{end}}>
+<summary><span class="badge v-{{.Verdict}}"><span class="sym">{{sym .Verdict}}</span>{{.Verdict}}</span> <span class="id">{{.ID}}</span> <span class="title">{{.Title}}</span> <span class="meta">{{.Level}} · {{.Category}}{{if .Took}} · {{.Took}}{{end}}</span>{{if eq .Verdict "SKIP"}} <span class="skip-reason">{{.Reason}}</span>{{end}}</summary>
+<div class="body">
+<p class="req"><span class="lvl">{{.Level}}</span> {{.Requirement}}</p>
+{{- if .Seed}}
+<blockquote class="seed"><span class="k">the seed's words</span> {{.Seed}}</blockquote>
+{{- end}}
+{{- if and .Reason (ne .Reason .Observed)}}
+<p class="reason"><strong>{{if eq .Verdict "SKIP"}}Skipped because{{else}}Measured{{end}}:</strong></p><pre class="reason">{{.Reason}}</pre>
+{{- end}}
+{{- if or .Expected .Observed}}
+<div class="eo"><div><h4>Expected</h4><pre>{{.Expected}}</pre></div><div><h4>Observed</h4><pre class="observed">{{.Observed}}</pre></div></div>
+{{- end}}
+{{- with .Notes}}
+<ul class="notes">{{range .}}<li>{{.}}</li>{{end}}</ul>
+{{- end}}
+{{- if .Timeline}}
+<h4>Evidence: {{plural (len .Timeline) "exchange" "exchanges"}}</h4>
+<ol class="timeline">
+{{- range .Timeline}}
+<li class="ex{{if .Answered}}{{if not .OK}} not2xx{{end}}{{else}} noanswer{{end}}"><details{{if $open}} open{{end}}>
+<summary><span class="at">#{{.N}} {{.Offset}}</span> <span class="m">{{.Method}}</span> <span class="url">{{.URL}}</span> <span class="att">{{if .Attempt}}attempt {{.Attempt}}{{else}}not a delivery{{end}}</span> → {{if .Answered}}<span class="st">{{.Status}} {{.StatusTxt}}</span> in {{.Latency}}{{else if .Abandoned}}<span class="st">abandoned</span> by the sender after {{.Latency}}{{else}}<span class="st">no response</span> after {{.Latency}}{{end}}</summary>
+<div class="exb">
+<div><h5>request</h5>
+<table class="hdr">{{range .ReqHead}}<tr><th>{{.Name}}</th><td>{{.Value}}</td></tr>{{end}}</table>
+{{- if .ReqSize}}
+<p class="bh">body, {{.ReqSize}} bytes{{if .ReqCut}}, excerpt{{end}}</p><pre>{{.ReqBody}}</pre>
+{{- else}}
+<p class="bh">no body</p>
+{{- end}}
+</div>
+<div><h5>response</h5>
+{{- if .Answered}}
+<p class="bh">{{.Status}} {{.StatusTxt}} after {{.Latency}}</p>
+<table class="hdr">{{range .RespHead}}<tr><th>{{.Name}}</th><td>{{.Value}}</td></tr>{{end}}</table>
+{{- if .RespSize}}
+<p class="bh">body, {{.RespSize}} bytes{{if .RespCut}}, excerpt{{end}}</p><pre>{{.RespBody}}</pre>
+{{- else}}
+<p class="bh">no body</p>
+{{- end}}
+{{- else if .Abandoned}}
+<p class="bh">none: the sender closed the connection on purpose once the body was sent</p>
+{{- else}}
+<p class="bh">none: {{.Err}}</p>
+{{- end}}
+</div>
+</div></details></li>
+{{- end}}
+</ol>
+{{- end}}
+</div>
+</details>
+{{- end}}
+{{- end}}
+</section>
+</main>
+<footer><p>{{.Suite}} {{.Version}} · exit status {{.ExitCode}}{{if not .Complete}} · the run did not complete{{end}} · report.json beside this page holds everything shown here; <code>hookcert report --from report.json</code> renders it again.</p></footer>
+</body>
+</html>
+`

@@ -1,7 +1,11 @@
-// Package report holds the machine-readable record of a run (report.json)
-// and renders it for people (index.html). The JSON is the source of truth:
-// everything the HTML shows is in it, and `hookcert report` re-renders the
-// HTML from it.
+// Package report holds the machine-readable record of a run (report.json,
+// described by schemas/report.schema.json) and renders it for people
+// (index.html: one self-contained page with inline CSS and SVG). The JSON
+// is the source of truth: everything the HTML shows is in it, `hookcert
+// report` re-renders the HTML from it, and Merge combines the reports of
+// a conformance run and a load run into one. junit.xml is written from the
+// same Report by package suites/junit, which may use Ginkgo's reporter;
+// this package depends on the standard library and harness only.
 package report
 
 import (
@@ -68,6 +72,9 @@ type Report struct {
 	// without certificate verification.
 	Notes   []string         `json:"notes,omitempty"`
 	Results []harness.Result `json:"results"`
+	// Load is the measured side of a load run; nil for a conformance run.
+	// The LOAD-* verdicts are in Results, category "load".
+	Load *Load `json:"load,omitempty"`
 }
 
 // New returns an empty report for target, started now.
@@ -90,18 +97,32 @@ func (r *Report) Finish(results []harness.Result, complete bool, err error) {
 	r.Results = results
 	r.Complete = complete
 	r.Duration = harness.Duration(time.Since(r.Started))
-	r.Overall, r.Counts = harness.Summarize(results)
-	switch {
-	case err != nil:
+	if err != nil {
 		r.Error = err.Error()
+	}
+	r.conclude()
+}
+
+// errInterrupted is the Error of a run that stopped before every check ran.
+const errInterrupted = "the run was interrupted before every check ran"
+
+// conclude computes Overall, Counts and ExitCode from Results, Complete and
+// Error, so that a merged report is judged exactly as a fresh one.
+func (r *Report) conclude() {
+	if r.Results == nil {
+		r.Results = []harness.Result{}
+	}
+	r.Overall, r.Counts = harness.Summarize(r.Results)
+	switch {
+	case r.Error != "":
 		r.ExitCode = ExitCannotRun
 		if r.Overall != harness.NotCompliant {
 			r.Overall = harness.NotCertified
 		}
 	case r.Overall == harness.NotCompliant:
 		r.ExitCode = ExitNotCompliant
-	case !complete:
-		r.Error = "the run was interrupted before every check ran"
+	case !r.Complete:
+		r.Error = errInterrupted
 		r.ExitCode = ExitCannotRun
 	default:
 		r.ExitCode = ExitCompliant
@@ -154,7 +175,23 @@ func Read(name string) (*Report, error) {
 	}
 	var r Report
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("report: %s is not a report: %w", name, err)
+		return nil, fmt.Errorf("report: %s is not a report.json: %w", name, err)
+	}
+	if r.Suite == "" || r.Overall == "" {
+		return nil, fmt.Errorf("report: %s is not a report.json: it has no suite or overall verdict", name)
+	}
+	if r.Counts == nil {
+		r.Counts = map[harness.Verdict]int{}
 	}
 	return &r, nil
+}
+
+// Result returns the result of the check with that ID, or nil.
+func (r *Report) Result(id string) *harness.Result {
+	for i := range r.Results {
+		if r.Results[i].ID == id {
+			return &r.Results[i]
+		}
+	}
+	return nil
 }

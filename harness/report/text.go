@@ -86,9 +86,11 @@ func indent(s string) string {
 func (r *Report) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nREALM webhook receiver conformance: %s\n", r.Target)
-	for _, res := range r.Results {
-		if res.Verdict == harness.Fail || res.Verdict == harness.Warn {
-			fmt.Fprintf(&b, "  %-4s %-9s %s\n", res.Verdict, res.ID, res.Title)
+	for _, g := range r.Groups() {
+		for _, res := range g.Results {
+			if res.Verdict == harness.Fail || res.Verdict == harness.Warn {
+				fmt.Fprintf(&b, "  %-4s %-9s %s\n", res.Verdict, res.ID, res.Title)
+			}
 		}
 	}
 	var parts []string
@@ -104,4 +106,48 @@ func (r *Report) Summary() string {
 	}
 	fmt.Fprintf(&b, "verdict: %s (exit %d)\n", r.Overall, r.ExitCode)
 	return b.String()
+}
+
+// CheckText describes one check in plain text, for JUnit's system-out and
+// other consumers without HTML: its verdict, requirement, the seed's words,
+// expected versus observed, the reason of a skip or measurement, notes and,
+// when evidence is true, the evidence timeline.
+func CheckText(r harness.Result, evidence bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s (%s, %s): %s\n", r.ID, r.Verdict, r.Level, r.Category, r.Title)
+	fmt.Fprintf(&b, "requirement: %s\n", r.Requirement)
+	if r.Seed != "" {
+		fmt.Fprintf(&b, "seed: %s\n", r.Seed)
+	}
+	switch r.Verdict {
+	case harness.Warn:
+		b.WriteString("warning: a SHOULD requirement does not hold; STRICT=1 makes this a failure\n")
+	case harness.Skip:
+		fmt.Fprintf(&b, "skipped because:\n%s\n", indent(r.Reason))
+	case harness.InfoVerdict:
+		if r.Reason != "" && r.Reason != r.Observed {
+			fmt.Fprintf(&b, "measured:\n%s\n", indent(r.Reason))
+		}
+	}
+	if r.Expected != "" {
+		fmt.Fprintf(&b, "expected:\n%s\n", indent(r.Expected))
+	}
+	if r.Observed != "" {
+		fmt.Fprintf(&b, "observed:\n%s\n", indent(r.Observed))
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "note: %s\n", n)
+	}
+	if evidence && len(r.Evidence) > 0 {
+		fmt.Fprintf(&b, "evidence (%s):\n%s", exchanges(len(r.Evidence)), Evidence(r.Evidence))
+	}
+	return b.String()
+}
+
+// exchanges counts exchanges in words: "1 exchange", "6 exchanges".
+func exchanges(n int) string {
+	if n == 1 {
+		return "1 exchange"
+	}
+	return fmt.Sprintf("%d exchanges", n)
 }

@@ -1,0 +1,275 @@
+package report
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+)
+
+// ErrNothingToMerge means Merge was given no report.
+var ErrNothingToMerge = errors.New("report: nothing to merge")
+
+// Merge combines the reports of several runs of one target, typically a
+// conformance run and a load run, into one report, and judges it afresh:
+// Overall, Counts and ExitCode are recomputed from the merged results.
+//
+//   - Results are concatenated. When two reports hold the same check ID,
+//     the later report's result wins and a note says so.
+//   - Suite, Version and Settings come from the first report; Target too,
+//     and a note names any other target.
+//   - Started is the earliest start; Duration runs from there to the
+//     latest end.
+//   - Complete only when every report is; Errors are joined.
+//   - Notes are kept once each, in order.
+//   - Load sections are combined by mergeLoad.
+//
+// The inputs are not modified.
+func Merge(reports ...*Report) (*Report, error) {
+	if len(reports) == 0 {
+		return nil, ErrNothingToMerge
+	}
+	first := reports[0]
+	out := &Report{
+		Suite:    first.Suite,
+		Version:  first.Version,
+		Target:   first.Target,
+		Settings: first.Settings,
+		Started:  first.Started,
+		Complete: true,
+		Counts:   map[harness.Verdict]int{},
+		Results:  []harness.Result{},
+	}
+	var end time.Time
+	var errs []string
+	index := map[string]int{}
+	for i, r := range reports {
+		if r == nil {
+			return nil, fmt.Errorf("report: merge: report %d is missing", i+1)
+		}
+		if r.Started.Before(out.Started) {
+			out.Started = r.Started
+		}
+		if e := r.Started.Add(time.Duration(r.Duration)); e.After(end) {
+			end = e
+		}
+		out.Complete = out.Complete && r.Complete
+		if r.Error != "" && !slices.Contains(errs, r.Error) {
+			errs = append(errs, r.Error)
+		}
+		if i > 0 && r.Target != out.Target {
+			out.addNote(fmt.Sprintf("merged with a run against another target: %s", r.Target))
+		}
+		for _, n := range r.Notes {
+			out.addNote(n)
+		}
+		for _, res := range r.Results {
+			if j, ok := index[res.ID]; ok {
+				out.Results[j] = res
+				out.addNote(fmt.Sprintf("%s: the result of a later report replaces an earlier one", res.ID))
+				continue
+			}
+			index[res.ID] = len(out.Results)
+			out.Results = append(out.Results, res)
+		}
+		if r.Load != nil {
+			if out.Load == nil {
+				l := cloneLoad(*r.Load)
+				out.Load = &l
+			} else {
+				merged := mergeLoad(*out.Load, *r.Load)
+				out.Load = &merged
+			}
+		}
+	}
+	if !end.IsZero() && end.After(out.Started) {
+		out.Duration = harness.Duration(end.Sub(out.Started))
+	}
+	out.Error = strings.Join(errs, "; ")
+	out.conclude()
+	return out, nil
+}
+
+func (r *Report) addNote(n string) {
+	if !slices.Contains(r.Notes, n) {
+		r.Notes = append(r.Notes, n)
+	}
+}
+
+// cloneLoad copies the slices and maps of a Load, so merging never writes
+// into an input report.
+func cloneLoad(l Load) Load {
+	l.Attackers = slices.Clone(l.Attackers)
+	l.ResultsFiles = slices.Clone(l.ResultsFiles)
+	l.Errors = slices.Clone(l.Errors)
+	l.Histogram = slices.Clone(l.Histogram)
+	l.OverTime = slices.Clone(l.OverTime)
+	codes := make(map[string]int, len(l.StatusCodes))
+	for k, v := range l.StatusCodes {
+		codes[k] = v
+	}
+	l.StatusCodes = codes
+	if l.Processed != nil {
+		p := *l.Processed
+		l.Processed = &p
+	}
+	if l.Capacity != nil {
+		c := *l.Capacity
+		c.Steps = slices.Clone(c.Steps)
+		l.Capacity = &c
+	}
+	return l
+}
+
+// mergeLoad combines the load sections of two runs that attacked the same
+// target at the same time (several attackers): counts and rates add up;
+// the mean is weighted by requests; min and max are exact; the other
+// percentiles cannot be merged from percentiles, so the larger of the two
+// is kept, which never makes a run look faster than it was. Histogram
+// buckets with the same bound add up, and so do time slices with the same
+// offset (their latencies keep the larger value). The load test may refine
+// this from the raw results files.
+func mergeLoad(a, b Load) Load {
+	out := cloneLoad(a)
+	b = cloneLoad(b)
+	out.Attackers = append(out.Attackers, b.Attackers...)
+	out.ResultsFiles = append(out.ResultsFiles, b.ResultsFiles...)
+	out.Rate += b.Rate
+	out.Duration = max(out.Duration, b.Duration)
+	out.Throughput += b.Throughput
+	total := a.Requests + b.Requests
+	if total > 0 {
+		out.Success = (a.Success*float64(a.Requests) + b.Success*float64(b.Requests)) / float64(total)
+		out.Latencies.Mean = harness.Duration((float64(a.Latencies.Mean)*float64(a.Requests) + float64(b.Latencies.Mean)*float64(b.Requests)) / float64(total))
+	}
+	out.Requests = total
+	for k, v := range b.StatusCodes {
+		out.StatusCodes[k] += v
+	}
+	out.Errors = mergeCounts(out.Errors, b.Errors)
+	switch {
+	case a.Requests == 0:
+		out.Latencies.Min = b.Latencies.Min
+	case b.Requests > 0:
+		out.Latencies.Min = min(a.Latencies.Min, b.Latencies.Min)
+	}
+	out.Latencies.P50 = max(a.Latencies.P50, b.Latencies.P50)
+	out.Latencies.P90 = max(a.Latencies.P90, b.Latencies.P90)
+	out.Latencies.P95 = max(a.Latencies.P95, b.Latencies.P95)
+	out.Latencies.P99 = max(a.Latencies.P99, b.Latencies.P99)
+	out.Latencies.Max = max(a.Latencies.Max, b.Latencies.Max)
+	out.Histogram = mergeBuckets(out.Histogram, b.Histogram)
+	out.OverTime = mergeSlices(out.OverTime, b.OverTime)
+	out.PastTimeout += b.PastTimeout
+	if total > 0 {
+		out.PastTimeoutShare = float64(out.PastTimeout) / float64(total)
+	}
+	if out.SenderTimeout == 0 {
+		out.SenderTimeout = b.SenderTimeout
+	}
+	if out.AckDeadline == 0 {
+		out.AckDeadline = b.AckDeadline
+	}
+	switch {
+	case out.Processed == nil:
+		out.Processed = b.Processed
+	case b.Processed != nil:
+		p := *out.Processed
+		p.Checked += b.Processed.Checked
+		p.Sampled = p.Sampled || b.Processed.Sampled
+		p.Once += b.Processed.Once
+		p.Missing += b.Processed.Missing
+		p.Duplicated += b.Processed.Duplicated
+		out.Processed = &p
+	}
+	if out.Capacity == nil {
+		out.Capacity = b.Capacity
+	}
+	return out
+}
+
+// mergeCounts adds up counts of the same thing, most frequent first.
+func mergeCounts(a, b []Count) []Count {
+	sum := map[string]int{}
+	var order []string
+	for _, c := range append(slices.Clone(a), b...) {
+		if _, ok := sum[c.What]; !ok {
+			order = append(order, c.What)
+		}
+		sum[c.What] += c.Count
+	}
+	out := make([]Count, 0, len(order))
+	for _, w := range order {
+		out = append(out, Count{What: w, Count: sum[w]})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
+	return out
+}
+
+func mergeBuckets(a, b []Bucket) []Bucket {
+	sum := map[harness.Duration]int{}
+	for _, bk := range append(slices.Clone(a), b...) {
+		sum[bk.Le] += bk.Count
+	}
+	out := make([]Bucket, 0, len(sum))
+	for le, n := range sum {
+		out = append(out, Bucket{Le: le, Count: n})
+	}
+	slices.SortFunc(out, func(x, y Bucket) int { return cmp.Compare(x.Le, y.Le) })
+	return out
+}
+
+func mergeSlices(a, b []Slice) []Slice {
+	at := map[harness.Duration]Slice{}
+	for _, s := range append(slices.Clone(a), b...) {
+		m, ok := at[s.Offset]
+		if !ok {
+			at[s.Offset] = s
+			continue
+		}
+		m.Requests += s.Requests
+		m.Errors += s.Errors
+		m.P50 = max(m.P50, s.P50)
+		m.P99 = max(m.P99, s.P99)
+		m.Max = max(m.Max, s.Max)
+		at[s.Offset] = m
+	}
+	out := make([]Slice, 0, len(at))
+	for _, s := range at {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(x, y Slice) int { return cmp.Compare(x.Offset, y.Offset) })
+	return out
+}
+
+// Rebase rewrites the relative paths a report holds (the load section's
+// raw results files), which are relative to the directory the report was
+// read from, to be relative to the directory it will be written to, so
+// that links in a re-rendered or merged report still work.
+func (r *Report) Rebase(from, to string) {
+	if r.Load == nil || from == to {
+		return
+	}
+	absTo, err := filepath.Abs(to)
+	if err != nil {
+		return
+	}
+	for i, f := range r.Load.ResultsFiles {
+		if filepath.IsAbs(f) {
+			continue
+		}
+		abs, err := filepath.Abs(filepath.Join(from, f))
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(absTo, abs); err == nil {
+			r.Load.ResultsFiles[i] = filepath.ToSlash(rel)
+		}
+	}
+}

@@ -1,0 +1,355 @@
+package report_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/report"
+	"github.com/realm-ai/hookcert/harness/schema"
+)
+
+func TestFinish(t *testing.T) {
+	pass := harness.Result{ID: "SIG-01", Verdict: harness.Pass}
+	fail := harness.Result{ID: "SIG-02", Verdict: harness.Fail}
+	skip := harness.Result{ID: "SIG-03", Verdict: harness.Skip}
+	for _, tc := range []struct {
+		why      string
+		results  []harness.Result
+		complete bool
+		err      error
+		overall  harness.Overall
+		exit     int
+	}{
+		{"every check passed", []harness.Result{pass}, true, nil, harness.Compliant, 0},
+		{"a skipped check is partial but still exits 0", []harness.Result{pass, skip}, true, nil, harness.Partial, 0},
+		{"a failed check fails the run", []harness.Result{pass, fail}, true, nil, harness.NotCompliant, 1},
+		{"an interrupted run cannot certify", []harness.Result{pass}, false, nil, harness.Compliant, 2},
+		{"a run that could not be made is not certified", nil, false, errors.New("unreachable"), harness.NotCertified, 2},
+		{"a failure found before the error still shows", []harness.Result{fail}, false, errors.New("interrupted"), harness.NotCompliant, 2},
+	} {
+		t.Run(tc.why, func(t *testing.T) {
+			r := report.New("https://example.com", report.Settings{})
+			r.Finish(tc.results, tc.complete, tc.err)
+			if r.Overall != tc.overall || r.ExitCode != tc.exit {
+				t.Errorf("overall %s exit %d, want %s exit %d", r.Overall, r.ExitCode, tc.overall, tc.exit)
+			}
+			if (r.ExitCode == 2) != (r.Error != "") {
+				t.Errorf("exit %d with error %q: exit 2 and only exit 2 says why", r.ExitCode, r.Error)
+			}
+			if r.Results == nil {
+				t.Error("results are null in report.json; want an empty list")
+			}
+		})
+	}
+}
+
+func TestRead(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		why  string
+		path string
+		want string
+	}{
+		{"a missing file means the run never started", filepath.Join(dir, "none.json"), "no report"},
+		{"garbage is not a report", write("garbage.json", "<html>"), "is not a report.json"},
+		{"JSON of something else is not a report", write("other.json", `{"eventId":"evt_1"}`), "no suite or overall verdict"},
+	} {
+		t.Run(tc.why, func(t *testing.T) {
+			_, err := report.Read(tc.path)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := report.Read(filepath.Join(dir, "none.json")); !errors.Is(err, report.ErrNoReport) {
+		t.Errorf("a missing file: %v, want ErrNoReport so status can say the run did not start", err)
+	}
+}
+
+func TestWriteRoundTrips(t *testing.T) {
+	r := sample(t)
+	dir := t.TempDir()
+	if err := r.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	back, err := report.Read(filepath.Join(dir, report.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(r)
+	b, _ := json.Marshal(back)
+	if string(a) != string(b) {
+		t.Error("report.json does not read back to the same report")
+	}
+	if _, err := os.Stat(filepath.Join(dir, report.HTMLFile)); err != nil {
+		t.Error("Write did not write index.html")
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "*.tmp"))
+	if len(left) > 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+}
+
+func TestReportMatchesItsSchema(t *testing.T) {
+	cat := schema.Default()
+	if !cat.Has("report") {
+		t.Fatal("schemas/report.schema.json is not in the catalogue")
+	}
+	dir := t.TempDir()
+	unreachable := report.New("", report.Settings{})
+	unreachable.Finish(nil, false, errors.New("the target is unreachable"))
+	for _, tc := range []struct {
+		why string
+		r   *report.Report
+	}{
+		{"the sample has every verdict, every kind of exchange and a load section", sample(t)},
+		{"a run that could not be made has no settings and no results", unreachable},
+	} {
+		t.Run(tc.why, func(t *testing.T) {
+			if err := tc.r.Write(dir); err != nil {
+				t.Fatal(err)
+			}
+			doc, err := os.ReadFile(filepath.Join(dir, report.JSONFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cat.Validate("report", doc); err != nil {
+				t.Fatalf("report.json does not match its schema: %v", err)
+			}
+		})
+	}
+	t.Run("the schema rejects what is not a report", func(t *testing.T) {
+		r := sample(t)
+		r.Results[0].Verdict = "MAYBE"
+		doc, _ := json.Marshal(r)
+		if err := cat.Validate("report", doc); err == nil {
+			t.Error("a verdict MAYBE validates")
+		}
+		var m map[string]any
+		_ = json.Unmarshal(doc, &m)
+		m["surprise"] = true
+		delete(m, "overall")
+		doc, _ = json.Marshal(m)
+		if err := cat.Validate("report", doc); err == nil {
+			t.Error("a report without overall and with an unknown field validates")
+		}
+	})
+}
+
+func TestGroups(t *testing.T) {
+	r := &report.Report{Results: []harness.Result{
+		{ID: "MY-01", Category: "custom"},
+		{ID: "SIG-10", Category: "signature"},
+		{ID: "LOAD-01", Category: "load"},
+		{ID: "SIG-02", Category: "signature"},
+		{ID: "ACK-01", Category: "acknowledgement"},
+	}}
+	var got []string
+	for _, g := range r.Groups() {
+		for _, res := range g.Results {
+			got = append(got, g.Category+"/"+res.ID)
+		}
+	}
+	want := []string{"signature/SIG-02", "signature/SIG-10", "acknowledgement/ACK-01", "load/LOAD-01", "custom/MY-01"}
+	if !slices.Equal(got, want) {
+		t.Errorf("groups %v, want %v: catalogue order, then the user's categories; IDs by number", got, want)
+	}
+}
+
+func TestWhy(t *testing.T) {
+	for _, tc := range []struct {
+		why      string
+		expected string
+		observed string
+		want     []report.Step
+	}{
+		{"the observed step is paired with what was expected of it",
+			"step 1, send: a 2xx response\nstep 2, probe event evt_1: timesProcessed 1",
+			"step 2, probe event evt_1: timesProcessed 2",
+			[]report.Step{{What: "step 2, probe event evt_1", Expected: "timesProcessed 1", Observed: "timesProcessed 2"}}},
+		{"text with colons stays whole",
+			"step 1, send: not a 5xx response",
+			"step 1, send: no response after 5s: context deadline exceeded",
+			[]report.Step{{What: "step 1, send", Expected: "not a 5xx response", Observed: "no response after 5s: context deadline exceeded"}}},
+		{"free text is kept as it is",
+			"", "p99 1.4s\nover the deadline",
+			[]report.Step{{Observed: "p99 1.4s\nover the deadline"}}},
+	} {
+		t.Run(tc.why, func(t *testing.T) {
+			got := report.Why(harness.Result{Expected: tc.expected, Observed: tc.observed})
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestProfile(t *testing.T) {
+	r := sample(t)
+	if got := r.Profile(); got != "conformance + load; full catalogue" {
+		t.Errorf("sample profile %q", got)
+	}
+	r.Settings.Labels = "signature"
+	r.Settings.Reference = true
+	r.Settings.Faults = []string{"double-process"}
+	if got := r.Profile(); !strings.Contains(got, "LABELS='signature'") || !strings.Contains(got, "planted fault double-process") {
+		t.Errorf("profile %q does not name the label filter and the planted fault", got)
+	}
+}
+
+// split cuts the sample into the conformance run and the load run it
+// could have been merged from.
+func split(t *testing.T) (conf, load *report.Report) {
+	t.Helper()
+	conf, load = sample(t), sample(t)
+	conf.Load = nil
+	conf.Results = slices.DeleteFunc(conf.Results, func(r harness.Result) bool { return r.Category == "load" })
+	load.Results = slices.DeleteFunc(load.Results, func(r harness.Result) bool { return r.Category != "load" })
+	load.Started = conf.Started.Add(time.Minute)
+	return conf, load
+}
+
+func TestMergeConformanceAndLoad(t *testing.T) {
+	conf, load := split(t)
+	confJSON, _ := json.Marshal(conf)
+	m, err := report.Merge(conf, load)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sample(t)
+	if len(m.Results) != len(s.Results) || m.Load == nil {
+		t.Fatalf("merged %d results (load %v), want %d and the load section", len(m.Results), m.Load != nil, len(s.Results))
+	}
+	for _, v := range harness.Verdicts() {
+		if m.Counts[v] != s.Counts[v] {
+			t.Errorf("%s: %d, want %d", v, m.Counts[v], s.Counts[v])
+		}
+	}
+	if m.Overall != harness.NotCompliant || m.ExitCode != 1 {
+		t.Errorf("merged verdict %s exit %d, want NOT COMPLIANT exit 1 (LOAD-02 failed)", m.Overall, m.ExitCode)
+	}
+	if !m.Started.Equal(conf.Started) || time.Duration(m.Duration) != time.Minute+time.Duration(load.Duration) {
+		t.Errorf("merged run started %s and took %s, want the earliest start and up to the latest end", m.Started, m.Duration)
+	}
+	after, _ := json.Marshal(conf)
+	if string(after) != string(confJSON) {
+		t.Error("Merge modified its input")
+	}
+}
+
+func TestMergeJudgesAfresh(t *testing.T) {
+	conf, load := split(t)
+	for i := range conf.Results {
+		conf.Results[i].Verdict = harness.Pass
+	}
+	conf.Overall, conf.Counts = harness.Summarize(conf.Results)
+	conf.ExitCode = 0
+	m, err := report.Merge(conf, load)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Overall != harness.NotCompliant || m.ExitCode != 1 {
+		t.Errorf("a compliant conformance run merged with a failed load run: %s exit %d, want NOT COMPLIANT exit 1", m.Overall, m.ExitCode)
+	}
+	broken := report.New("https://example.com", report.Settings{})
+	broken.Finish(nil, false, errors.New("the probe is not usable"))
+	m, err = report.Merge(conf, broken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ExitCode != 2 || !strings.Contains(m.Error, "probe is not usable") || m.Complete {
+		t.Errorf("merged with a run that could not be made: exit %d error %q complete %v, want exit 2 with its error", m.ExitCode, m.Error, m.Complete)
+	}
+}
+
+func TestMergeLaterResultWins(t *testing.T) {
+	a := report.New("https://example.com", report.Settings{})
+	a.Finish([]harness.Result{{ID: "SIG-01", Verdict: harness.Fail}}, true, nil)
+	b := report.New("https://example.com", report.Settings{})
+	b.Finish([]harness.Result{{ID: "SIG-01", Verdict: harness.Pass}}, true, nil)
+	m, err := report.Merge(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Results) != 1 || m.Results[0].Verdict != harness.Pass || m.Overall != harness.Compliant {
+		t.Errorf("got %+v, want the later SIG-01 only", m.Results)
+	}
+	if !slices.ContainsFunc(m.Notes, func(n string) bool { return strings.Contains(n, "SIG-01") }) {
+		t.Error("no note says SIG-01 was replaced")
+	}
+	if _, err := report.Merge(); !errors.Is(err, report.ErrNothingToMerge) {
+		t.Errorf("Merge(): %v, want ErrNothingToMerge", err)
+	}
+}
+
+func TestMergeLoadSections(t *testing.T) {
+	_, a := split(t)
+	_, b := split(t)
+	b.Load.Attackers = []string{"attacker-2"}
+	b.Load.ResultsFiles = []string{"load-attacker-2.gob"}
+	b.Load.Success = 1
+	b.Load.StatusCodes = map[string]int{"202": 1000}
+	b.Load.Errors = nil
+	b.Load.Latencies.P99 = harness.Duration(900 * time.Millisecond)
+	b.Load.Latencies.Min = harness.Duration(time.Millisecond)
+	b.Results = nil
+	m, err := report.Merge(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := m.Load
+	for _, c := range []struct {
+		what      string
+		got, want any
+	}{
+		{"attackers are listed together", strings.Join(l.Attackers, ","), "attacker-1,attacker-2"},
+		{"results files are listed together", strings.Join(l.ResultsFiles, ","), "load-attacker-1.gob,load-attacker-2.gob"},
+		{"requests add up", l.Requests, 2000},
+		{"rates add up", l.Rate, 100.0},
+		{"2xx answers add up", l.StatusCodes["202"], 1995},
+		{"the success share is weighted by requests", l.Success, 0.9975},
+		{"p99 keeps the slower run", time.Duration(l.Latencies.P99), 900 * time.Millisecond},
+		{"min is exact", time.Duration(l.Latencies.Min), time.Millisecond},
+		{"histogram buckets with the same bound add up", l.Histogram[0].Count, 240},
+		{"time slices with the same offset add up", l.OverTime[0].Requests, 100},
+		{"probe accounts add up", l.Processed.Checked, 400},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: got %v, want %v", c.what, c.got, c.want)
+		}
+	}
+	if len(a.Load.Attackers) != 1 {
+		t.Error("merging load sections modified an input")
+	}
+}
+
+func TestRebase(t *testing.T) {
+	r := sample(t)
+	r.Rebase("runs/load", "reports")
+	if got := r.Load.ResultsFiles[0]; got != "../runs/load/load-attacker-1.gob" {
+		t.Errorf("results file %q, want it relative to the new report directory", got)
+	}
+}
+
+func TestSummaryCountsEveryVerdict(t *testing.T) {
+	s := sample(t).Summary()
+	for _, want := range []string{"11 checks: 3 FAIL, 1 WARN, 1 SKIP, 4 PASS, 2 INFO", "FAIL IDEM-02", "WARN SIG-06", "verdict: NOT COMPLIANT (exit 1)"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+}

@@ -1,0 +1,385 @@
+package report
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+)
+
+// CatalogueCategories are the categories of the requirement catalogue
+// (DESIGN section 6) in the order reports show them. A user's scenarios
+// may add others; they follow, in the order they first appear.
+func CatalogueCategories() []string {
+	return []string{"signature", "acknowledgement", "idempotency", "ordering", "retry", "robustness", "tls", "load"}
+}
+
+// Group is the checks of one category, in ID order.
+type Group struct {
+	Category string
+	Results  []harness.Result
+}
+
+// Groups returns the results by category: the catalogue's categories
+// first in their order, then any others in the order they first appear;
+// within a category, checks are ordered by ID (SIG-02 before SIG-10).
+// The HTML matrix and the JUnit test suites both follow it.
+func (r *Report) Groups() []Group {
+	order := CatalogueCategories()
+	for _, res := range r.Results {
+		if !slices.Contains(order, res.Category) {
+			order = append(order, res.Category)
+		}
+	}
+	var groups []Group
+	for _, cat := range order {
+		var rs []harness.Result
+		for _, res := range r.Results {
+			if res.Category == cat {
+				rs = append(rs, res)
+			}
+		}
+		if len(rs) == 0 {
+			continue
+		}
+		slices.SortStableFunc(rs, func(a, b harness.Result) int { return compareIDs(a.ID, b.ID) })
+		groups = append(groups, Group{Category: cat, Results: rs})
+	}
+	return groups
+}
+
+// compareIDs orders check IDs by prefix, then by number: SIG-02 < SIG-10 <
+// TLS-01. IDs without a number compare as text.
+func compareIDs(a, b string) int {
+	pa, na := splitID(a)
+	pb, nb := splitID(b)
+	if c := strings.Compare(pa, pb); c != 0 {
+		return c
+	}
+	if na != nb {
+		return na - nb
+	}
+	return strings.Compare(a, b)
+}
+
+func splitID(id string) (string, int) {
+	i := strings.LastIndexByte(id, '-')
+	if i < 0 {
+		return id, 0
+	}
+	n, err := strconv.Atoi(id[i+1:])
+	if err != nil {
+		return id, 0
+	}
+	return id[:i], n
+}
+
+// Profile describes what kind of run the report records, for the reader of
+// a banner: conformance, load, capacity or several merged, the selection
+// of checks, and whether the target was the bundled reference receiver.
+func (r *Report) Profile() string {
+	var conf, load bool
+	for _, res := range r.Results {
+		if res.Category == "load" {
+			load = true
+		} else {
+			conf = true
+		}
+	}
+	var kinds []string
+	if conf {
+		kinds = append(kinds, "conformance")
+	}
+	if load || r.Load != nil {
+		kinds = append(kinds, "load")
+	}
+	if r.Load != nil && r.Load.Capacity != nil {
+		kinds = append(kinds, "capacity")
+	}
+	if len(kinds) == 0 {
+		kinds = append(kinds, "no checks ran")
+	}
+	parts := []string{strings.Join(kinds, " + ")}
+	if r.Settings.Labels != "" {
+		parts = append(parts, "checks selected by LABELS='"+r.Settings.Labels+"'")
+	} else if conf {
+		parts = append(parts, "full catalogue")
+	}
+	if r.Settings.Scenarios != "" {
+		parts = append(parts, "own scenarios from "+r.Settings.Scenarios)
+	}
+	if r.Settings.Reference {
+		ref := "bundled reference receiver"
+		switch len(r.Settings.Faults) {
+		case 0:
+		case 1:
+			ref += " with planted fault " + r.Settings.Faults[0]
+		default:
+			ref += " with planted faults " + strings.Join(r.Settings.Faults, ", ")
+		}
+		parts = append(parts, ref)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Step is one step of a check's explanation: what the step did, what was
+// expected of it and what was observed. It pairs the "step N, what: ..."
+// lines of Result.Expected and Result.Observed.
+type Step struct {
+	What     string
+	Expected string
+	Observed string
+}
+
+// Why pairs the observed lines of a failed or warned check with what was
+// expected of the same step, so a reader sees the cause in one line per
+// step. Lines that do not follow the "step N, what: text" form are kept
+// whole in Observed.
+func Why(r harness.Result) []Step {
+	expected := map[string]string{}
+	for _, line := range strings.Split(r.Expected, "\n") {
+		if what, text, ok := stepLine(line); ok {
+			expected[what] = text
+		}
+	}
+	var steps []Step
+	for _, line := range strings.Split(strings.TrimSpace(r.Observed), "\n") {
+		if line == "" {
+			continue
+		}
+		what, text, ok := stepLine(line)
+		switch {
+		case ok:
+			steps = append(steps, Step{What: what, Expected: expected[what], Observed: text})
+		case len(steps) > 0 && steps[len(steps)-1].What == "":
+			steps[len(steps)-1].Observed += "\n" + line
+		default:
+			steps = append(steps, Step{Observed: line})
+		}
+	}
+	return steps
+}
+
+// stepLine splits "step 4, probe event evt_1: timesProcessed 2" into
+// "step 4, probe event evt_1" and "timesProcessed 2". The step part ends at
+// the first ": " after the step number, so the text may hold colons.
+func stepLine(line string) (what, text string, ok bool) {
+	if !strings.HasPrefix(line, "step ") {
+		return "", "", false
+	}
+	i := strings.Index(line, ": ")
+	if i < 0 {
+		return "", "", false
+	}
+	return line[:i], line[i+2:], true
+}
+
+// exchangeView is one exchange of the evidence as the HTML shows it.
+type exchangeView struct {
+	N       int
+	Offset  string
+	Attempt int
+	Method  string
+	URL     string
+	ReqHead []headerLine
+	ReqBody string
+	ReqSize int
+	// ReqCut and RespCut say the body shown is an excerpt.
+	ReqCut    bool
+	Status    int
+	StatusTxt string
+	OK        bool
+	Latency   string
+	RespHead  []headerLine
+	RespBody  string
+	RespSize  int
+	RespCut   bool
+	Answered  bool
+	Abandoned bool
+	Err       string
+}
+
+type headerLine struct{ Name, Value string }
+
+func headerLines(h http.Header) []headerLine {
+	var out []headerLine
+	for _, k := range sortedKeys(h) {
+		out = append(out, headerLine{k, strings.Join(h[k], ", ")})
+	}
+	return out
+}
+
+// timeline turns the evidence of a check into the rows of its timeline,
+// with offsets from the earliest exchange.
+func timeline(exs []harness.Exchange) []exchangeView {
+	var t0 time.Time
+	for i, ex := range exs {
+		if i == 0 || ex.Start.Before(t0) {
+			t0 = ex.Start
+		}
+	}
+	out := make([]exchangeView, 0, len(exs))
+	for i, ex := range exs {
+		v := exchangeView{
+			N:         i + 1,
+			Offset:    "+" + seconds(ex.Start.Sub(t0)),
+			Attempt:   ex.Attempt,
+			Method:    ex.Request.Method,
+			URL:       ex.Request.URL,
+			ReqHead:   headerLines(ex.Request.Header),
+			ReqBody:   ex.Request.Body,
+			ReqSize:   ex.Request.BodySize,
+			ReqCut:    ex.Request.BodySize > len(ex.Request.Body),
+			Latency:   latency(ex.Latency),
+			Abandoned: ex.Abandoned,
+			Err:       ex.Err,
+		}
+		if ex.Response != nil {
+			v.Answered = true
+			v.Status = ex.Response.Status
+			v.StatusTxt = http.StatusText(ex.Response.Status)
+			v.OK = ex.OK()
+			v.RespHead = headerLines(ex.Response.Header)
+			v.RespBody = ex.Response.Body
+			v.RespSize = ex.Response.BodySize
+			v.RespCut = ex.Response.BodySize > len(ex.Response.Body)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// seconds prints an offset as seconds with millisecond precision, the
+// resolution at which the timeline is read.
+func seconds(d time.Duration) string {
+	return fmt.Sprintf("%.3fs", d.Seconds())
+}
+
+// latency prints a latency rounded to what a reader compares with a
+// deadline: microseconds below 10 ms, milliseconds above.
+func latency(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0s"
+	case d < 10*time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	default:
+		return d.Round(time.Millisecond).String()
+	}
+}
+
+// checkView is one check as the HTML shows it.
+type checkView struct {
+	harness.Result
+	// Open expands the check: failures and warnings are open, so a red run
+	// shows its cause without a click.
+	Open     bool
+	Why      []Step
+	Took     string
+	Timeline []exchangeView
+	// OpenExchanges expands every exchange of a short timeline of an open
+	// check.
+	OpenExchanges bool
+}
+
+// verdictGroup is the checks of one verdict, in the order the page shows
+// them: failures first.
+type verdictGroup struct {
+	Verdict harness.Verdict
+	Heading string
+	Checks  []checkView
+}
+
+// page is what the HTML template renders.
+type pageView struct {
+	*Report
+	Class    string
+	Profile  string
+	Date     string
+	Took     string
+	Retries  string
+	Total    int
+	Groups   []Group
+	Failed   []checkView
+	Warned   []checkView
+	Sections []verdictGroup
+	Load     *loadView
+}
+
+// maxOpenExchanges is how many exchanges an open check may have for all of
+// them to be expanded too; longer timelines show one line per exchange.
+const maxOpenExchanges = 8
+
+func newPage(r *Report) pageView {
+	p := pageView{
+		Report:  r,
+		Class:   bannerClass(r.Overall),
+		Profile: r.Profile(),
+		Date:    r.Started.UTC().Format("2006-01-02 15:04:05 UTC"),
+		Took:    latency(time.Duration(r.Duration)),
+		Total:   len(r.Results),
+		Groups:  r.Groups(),
+	}
+	var retries []string
+	for _, d := range r.Settings.RetrySchedule {
+		retries = append(retries, d.String())
+	}
+	p.Retries = strings.Join(retries, ", ")
+	if p.Retries == "" {
+		p.Retries = "none"
+	}
+	byVerdict := map[harness.Verdict][]checkView{}
+	for _, g := range p.Groups {
+		for _, res := range g.Results {
+			c := checkView{
+				Result:   res,
+				Open:     res.Verdict == harness.Fail || res.Verdict == harness.Warn,
+				Timeline: timeline(res.Evidence),
+			}
+			if res.Duration > 0 {
+				c.Took = latency(res.Duration)
+			}
+			if c.Open {
+				c.Why = Why(res)
+				c.OpenExchanges = len(res.Evidence) <= maxOpenExchanges
+			}
+			byVerdict[res.Verdict] = append(byVerdict[res.Verdict], c)
+		}
+	}
+	p.Failed, p.Warned = byVerdict[harness.Fail], byVerdict[harness.Warn]
+	headings := map[harness.Verdict]string{
+		harness.Fail:        "Failed",
+		harness.Warn:        "Warnings",
+		harness.Skip:        "Skipped",
+		harness.InfoVerdict: "Measured (INFO)",
+		harness.Pass:        "Passed",
+	}
+	for _, v := range []harness.Verdict{harness.Fail, harness.Warn, harness.Skip, harness.InfoVerdict, harness.Pass} {
+		if cs := byVerdict[v]; len(cs) > 0 {
+			p.Sections = append(p.Sections, verdictGroup{Verdict: v, Heading: headings[v], Checks: cs})
+		}
+	}
+	if r.Load != nil {
+		p.Load = newLoadView(r.Load)
+	}
+	return p
+}
+
+// bannerClass is the CSS class of the verdict banner.
+func bannerClass(o harness.Overall) string {
+	switch o {
+	case harness.Compliant:
+		return "b-ok"
+	case harness.CompliantWithWarnings:
+		return "b-warn"
+	case harness.Partial:
+		return "b-partial"
+	case harness.NotCertified:
+		return "b-cannot"
+	}
+	return "b-fail"
+}

@@ -30,6 +30,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"receiver": {"run the reference receiver (with planted faults)", runReceiver},
+		"report":   {"render or merge reports from report.json files", runReport},
 		"sign":     {"print the X-Webhook-Signature header for a body", runSign},
 		"status":   {"print a report's verdict and exit with its status", runStatus},
 		"trigger":  {"send one signed event to a receiver", runTrigger},

@@ -30,12 +30,27 @@ endif
 FAULTS       ?=
 GINKGO_FLAGS ?=
 
+# The load test (make load, make capacity). RATE is deliveries per second
+# (the first rate of a capacity search); MAX_RATE and MAX_DURATION are the
+# safety limits (default 1000/s and 5m), FORCE=1 lifts them to 100000/s and
+# 24h. ATTACKER names this generator when several are merged.
+RATE          ?= 50
+DURATION      ?= 20s
+MAX_RATE      ?=
+MAX_DURATION  ?=
+FORCE         ?=
+ATTACKER      ?=
+STEP_DURATION ?=
+
 abs = $(if $(1),$(abspath $(1)))
 
-.PHONY: help build test vet fmt-check fuzz bench clean conformance
+.PHONY: help build test vet fmt-check fuzz bench clean conformance load capacity certify
 
 help:
 	@echo "make conformance  certify a receiver (URL=..., or the bundled reference receiver)"
+	@echo "make load         load-test it: RATE=50 deliveries/s for DURATION=20s (LOAD-01..04)"
+	@echo "make capacity     find the highest rate it acknowledges within ACK_DEADLINE"
+	@echo "make certify      conformance and load, one combined report"
 	@echo "make build        build $(BIN)"
 	@echo "make test         the project's own tests (race detector on)"
 	@echo "make bench        benchmarks of the hot paths"
@@ -58,8 +73,14 @@ FUZZTIME ?= 20s
 fuzz:
 	$(GO) test ./harness/signing -run '^$$' -fuzz FuzzParseHeader -fuzztime $(FUZZTIME)
 
+# bench: the hot paths, then the load generator's figures (BENCH_COUNT runs
+# each; compare medians): its throughput against vegeta's own static attack,
+# its accuracy against a fixed 200 ms receiver, its peak memory.
+BENCH_COUNT ?= 5
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./harness/signing ./harness/events
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./harness/signing ./harness/events
+	$(GO) test -run '^$$' -bench 'Targeter' -benchmem -count $(BENCH_COUNT) ./harness/load
+	$(GO) test -run '^$$' -bench 'Throughput|Accuracy|Memory' -benchtime 1x -count $(BENCH_COUNT) -timeout 30m ./harness/load
 
 clean:
 	rm -rf bin
@@ -67,11 +88,42 @@ clean:
 
 # conformance: the Ginkgo suite writes junit.xml, report.json and index.html
 # into REPORT_DIR; `hookcert status` then exits 0, 1 or 2 from report.json.
-conformance:
-	@mkdir -p $(REPORT_DIR) && rm -f $(REPORT_DIR)/report.json $(REPORT_DIR)/junit.xml $(REPORT_DIR)/index.html
-	@HOOKCERT_URL='$(URL)' HOOKCERT_PROBE_URL='$(PROBE_URL)' HOOKCERT_PROBE_TOKEN='$(PROBE_TOKEN)' \
+# The settings every run reads from the environment (harness/certify and
+# harness/load); the secret is exported above, never put on a command line.
+run_env = HOOKCERT_URL='$(URL)' HOOKCERT_PROBE_URL='$(PROBE_URL)' HOOKCERT_PROBE_TOKEN='$(PROBE_TOKEN)' \
 	HOOKCERT_STRICT='$(STRICT)' HOOKCERT_INSECURE='$(INSECURE)' HOOKCERT_CA_CERT='$(call abs,$(CA_CERT))' \
-	HOOKCERT_ACK_DEADLINE='$(ACK_DEADLINE)' HOOKCERT_SCENARIOS='$(call abs,$(SCENARIOS))' \
-	HOOKCERT_REPORT_DIR='$(abspath $(REPORT_DIR))' HOOKCERT_FAULTS='$(FAULTS)' \
+	HOOKCERT_ACK_DEADLINE='$(ACK_DEADLINE)' HOOKCERT_REPORT_DIR='$(abspath $(REPORT_DIR))' HOOKCERT_FAULTS='$(FAULTS)'
+load_env = HOOKCERT_RATE='$(RATE)' HOOKCERT_DURATION='$(DURATION)' HOOKCERT_MAX_RATE='$(MAX_RATE)' \
+	HOOKCERT_MAX_DURATION='$(MAX_DURATION)' HOOKCERT_FORCE='$(FORCE)' HOOKCERT_ATTACKER='$(ATTACKER)' \
+	HOOKCERT_STEP_DURATION='$(STEP_DURATION)'
+clean_reports = mkdir -p $(REPORT_DIR) && rm -f $(REPORT_DIR)/report.json $(REPORT_DIR)/junit.xml $(REPORT_DIR)/index.html
+
+conformance:
+	@$(clean_reports)
+	@$(run_env) HOOKCERT_SCENARIOS='$(call abs,$(SCENARIOS))' \
 	$(GO) tool ginkgo --label-filter='$(LABELS)' $(GINKGO_FLAGS) ./suites/conformance || true
+	@$(GO) run ./cmd/hookcert status $(REPORT_DIR)
+
+# load: the Ginkgo load suite attacks at RATE for DURATION, writes the
+# reports and the raw vegeta results (results-ATTACKER.gob) into
+# REPORT_DIR; `hookcert status` exits 0, 1 or 2 as for conformance.
+load:
+	@$(clean_reports) $(REPORT_DIR)/results-*.gob
+	@$(run_env) $(load_env) $(GO) tool ginkgo $(GINKGO_FLAGS) ./suites/load || true
+	@$(GO) run ./cmd/hookcert status $(REPORT_DIR)
+
+# capacity: from RATE, doubling while p99 stays within ACK_DEADLINE with
+# 99.9 % 2xx, up to MAX_RATE, then narrowing; each rate held STEP_DURATION.
+capacity:
+	@$(clean_reports) $(REPORT_DIR)/results-*.gob
+	@$(run_env) $(load_env) $(GO) run ./cmd/hookcert capacity || true
+	@$(GO) run ./cmd/hookcert status $(REPORT_DIR)
+
+# certify: conformance into REPORT_DIR/conformance, load into
+# REPORT_DIR/load, merged into one report in REPORT_DIR.
+certify:
+	@$(clean_reports)
+	@$(MAKE) --no-print-directory conformance REPORT_DIR='$(REPORT_DIR)/conformance' || true
+	@$(MAKE) --no-print-directory load REPORT_DIR='$(REPORT_DIR)/load' || true
+	@$(GO) run ./cmd/hookcert report --from '$(REPORT_DIR)/conformance' --from '$(REPORT_DIR)/load' --out '$(REPORT_DIR)' || true
 	@$(GO) run ./cmd/hookcert status $(REPORT_DIR)

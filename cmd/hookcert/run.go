@@ -29,6 +29,8 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
+		"capacity": {"find the highest rate a receiver acknowledges within the deadline", runCapacity},
+		"load":     {"load-test a receiver with signed events (vegeta)", runLoad},
 		"receiver": {"run the reference receiver (with planted faults)", runReceiver},
 		"report":   {"render or merge reports from report.json files", runReport},
 		"sign":     {"print the X-Webhook-Signature header for a body", runSign},

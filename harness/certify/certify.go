@@ -359,6 +359,14 @@ func (s *Session) Finish(results []harness.Result, complete bool, runErr error) 
 
 // Close stops the reference receiver, if one was started.
 func (s *Session) Close() {
+	// Idle keep-alive connections would make the reference receiver's
+	// graceful shutdown wait for them.
+	if s.Probe != nil {
+		s.Probe.CloseIdleConnections()
+	}
+	if s.Sender != nil {
+		s.Sender.CloseIdleConnections()
+	}
 	if s.ref != nil {
 		s.ref.Close()
 		s.ref = nil

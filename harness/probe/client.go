@@ -215,6 +215,10 @@ func newHTTPClient(o options) *http.Client {
 }
 
 // String describes the client by its URL, never by its token.
+// CloseIdleConnections closes the probe's idle keep-alive connections, so
+// a receiver shutting down after a run does not wait for them.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
 func (c *Client) String() string { return "probe.Client(" + c.base + ")" }
 
 // GoString is String, for %#v.

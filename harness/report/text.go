@@ -85,7 +85,7 @@ func indent(s string) string {
 // counts per verdict, the failures by ID, and the overall verdict.
 func (r *Report) Summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nREALM webhook receiver conformance: %s\n", r.Target)
+	fmt.Fprintf(&b, "\nREALM webhook receiver %s: %s\n", r.kind(), r.Target)
 	for _, g := range r.Groups() {
 		for _, res := range g.Results {
 			if res.Verdict == harness.Fail || res.Verdict == harness.Warn {
@@ -150,4 +150,23 @@ func exchanges(n int) string {
 		return "1 exchange"
 	}
 	return fmt.Sprintf("%d exchanges", n)
+}
+
+// kind names what the run certified, for the summary's first line.
+func (r *Report) kind() string {
+	load, conf := false, false
+	for _, res := range r.Results {
+		if res.Category == "load" {
+			load = true
+		} else {
+			conf = true
+		}
+	}
+	switch {
+	case load && conf:
+		return "conformance and load"
+	case load:
+		return "load test"
+	}
+	return "conformance"
 }

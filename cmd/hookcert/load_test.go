@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// makeTarget runs `make TARGET VARS...` at the repository root, as a
+// user's pipeline would, and returns make's exit status (0 or 2: GNU make
+// reports any failed recipe as 2) and its output.
+func makeTarget(t *testing.T, target string, vars ...string) (int, string) {
+	t.Helper()
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make is not installed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "make", append([]string{"-C", "../..", target}, vars...)...)
+	cmd.Env = append(os.Environ(), "REALM_WEBHOOK_SECRET=")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("make %s did not finish in time:\n%s", target, out.String())
+	}
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, out.String()
+}
+
+// loadReport is what the load tests read of a report.json.
+type loadReport struct {
+	ExitCode int `json:"exitCode"`
+	Results  []struct {
+		ID      string `json:"id"`
+		Verdict string `json:"verdict"`
+	} `json:"results"`
+	Load *struct {
+		Attackers    []string       `json:"attackers"`
+		Rate         float64        `json:"rate"`
+		Requests     int            `json:"requests"`
+		StatusCodes  map[string]int `json:"statusCodes"`
+		ResultsFiles []string       `json:"resultsFiles"`
+		Capacity     *struct {
+			HighestRate float64 `json:"highestRate"`
+		} `json:"capacity"`
+	} `json:"load"`
+}
+
+func readLoadReport(t *testing.T, dir string) loadReport {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r loadReport
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("report.json: %v", err)
+	}
+	return r
+}
+
+func (r loadReport) verdict(id string) string {
+	for _, res := range r.Results {
+		if res.ID == id {
+			return res.Verdict
+		}
+	}
+	return "missing"
+}
+
+// junitCases returns the names of the test cases of a junit.xml.
+func junitCaseNames(t *testing.T, dir string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suites struct {
+		Suites []struct {
+			Cases []struct {
+				Name string `xml:"name,attr"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(b, &suites); err != nil {
+		t.Fatalf("junit.xml: %v", err)
+	}
+	var names []string
+	for _, s := range suites.Suites {
+		for _, c := range s.Cases {
+			names = append(names, c.Name)
+		}
+	}
+	return names
+}
+
+func TestMakeLoadEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs make load twice and make certify")
+	}
+	t.Run("the bundled reference receiver passes", func(t *testing.T) {
+		dir := t.TempDir()
+		code, out := makeTarget(t, "load", "DURATION=2s", "REPORT_DIR="+dir)
+		if code != 0 || statusOf(t, dir) != 0 || !strings.Contains(out, "COMPLIANT (exit 0)") {
+			t.Fatalf("exit %d, want 0:\n%s", code, out)
+		}
+		r := readLoadReport(t, dir)
+		if r.Load == nil || r.Load.Requests < 90 || len(r.Load.ResultsFiles) != 1 {
+			t.Fatalf("load section %+v: want about 100 deliveries (50/s for 2s) and a results file", r.Load)
+		}
+		if _, err := os.Stat(filepath.Join(dir, r.Load.ResultsFiles[0])); err != nil {
+			t.Fatal(err)
+		}
+		if cases := junitCaseNames(t, dir); len(cases) != 4 || !strings.HasPrefix(cases[0], "LOAD-01: ") {
+			t.Fatalf("junit.xml cases %v, want LOAD-01..04", cases)
+		}
+	})
+	t.Run("slow-ack fails LOAD-01", func(t *testing.T) {
+		dir := t.TempDir()
+		code, out := makeTarget(t, "load", "FAULTS=slow-ack", "RATE=20", "DURATION=2s", "REPORT_DIR="+dir)
+		if code != 2 || !strings.Contains(out, "NOT COMPLIANT (exit 1)") || !strings.Contains(out, "LOAD-01") {
+			t.Fatalf("make exit %d, want 2 (make's failure) with NOT COMPLIANT (exit 1) naming LOAD-01:\n%s", code, out)
+		}
+		if r := readLoadReport(t, dir); r.ExitCode != 1 || r.verdict("LOAD-01") != "FAIL" || r.verdict("LOAD-02") != "PASS" {
+			t.Fatalf("report %+v", r.Results)
+		}
+	})
+	t.Run("certify gives one report with conformance and load", func(t *testing.T) {
+		dir := t.TempDir()
+		code, out := makeTarget(t, "certify", "DURATION=2s", "REPORT_DIR="+dir)
+		if code != 0 || statusOf(t, dir) != 0 {
+			t.Fatalf("exit %d, want 0:\n%s", code, out)
+		}
+		cases := junitCaseNames(t, dir)
+		if len(cases) != 43 || !slices.ContainsFunc(cases, func(c string) bool { return strings.HasPrefix(c, "SIG-01: ") }) ||
+			!slices.ContainsFunc(cases, func(c string) bool { return strings.HasPrefix(c, "LOAD-04: ") }) {
+			t.Fatalf("junit.xml has %d cases, want the 39 conformance and 4 load checks: %v", len(cases), cases)
+		}
+		html, err := os.ReadFile(filepath.Join(dir, "index.html"))
+		if err != nil || !bytes.Contains(html, []byte("LOAD-01")) || !bytes.Contains(html, []byte("SIG-01")) || !bytes.Contains(html, []byte("<svg")) {
+			t.Fatalf("index.html does not show both runs with the load charts (%v)", err)
+		}
+	})
+}
+
+// TestLoadGeneratorsMerge runs two generator processes against one
+// receiver, each with its own attacker name and report directory, as the
+// pods of a Kubernetes Indexed Job would, and merges their reports with
+// `hookcert report`.
+func TestLoadGeneratorsMerge(t *testing.T) {
+	const secret = "whsec_generators"
+	webhook, probe := startReceiver(t, secret)
+	root := t.TempDir()
+	env := []string{"REALM_WEBHOOK_SECRET=" + secret}
+	dirs := []string{filepath.Join(root, "gen-0"), filepath.Join(root, "gen-1")}
+	var wg sync.WaitGroup
+	runs := make([]result, 2)
+	for i, dir := range dirs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runs[i] = hookcert(t, "", env, "load", "--url", webhook, "--probe-url", probe,
+				"--attacker", filepath.Base(dir), "--rate", "40", "--duration", "2s", "--report-dir", dir)
+		}()
+	}
+	wg.Wait()
+	requests := 0
+	for i, r := range runs {
+		if r.code != 0 {
+			t.Fatalf("generator %d: exit %d\n%s\n%s", i, r.code, r.stdout, r.stderr)
+		}
+		if strings.Contains(r.stdout+r.stderr, secret) {
+			t.Fatal("a generator printed the secret")
+		}
+		requests += readLoadReport(t, dirs[i]).Load.Requests
+	}
+	merged := filepath.Join(root, "merged")
+	r := hookcert(t, "", nil, "report", "--from", dirs[0], "--from", dirs[1], "--out", merged)
+	if r.code != 0 {
+		t.Fatalf("hookcert report: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	m := readLoadReport(t, merged)
+	if m.Load == nil || m.Load.Requests != requests || m.Load.Rate != 80 || !slices.Equal(m.Load.Attackers, []string{"gen-0", "gen-1"}) {
+		t.Fatalf("merged load section %+v: want %d requests at 80/s from gen-0 and gen-1", m.Load, requests)
+	}
+	for _, f := range m.Load.ResultsFiles {
+		if _, err := os.Stat(filepath.Join(merged, f)); err != nil {
+			t.Fatalf("results file %s not reachable from the merged report: %v", f, err)
+		}
+	}
+	if got := junitCaseNames(t, merged); len(got) != 4 {
+		t.Fatalf("merged junit.xml cases %v, want LOAD-01..04 once each", got)
+	}
+	if m.ExitCode != 0 || statusOf(t, merged) != 0 {
+		t.Fatalf("merged report exit %d, want 0", m.ExitCode)
+	}
+}
+
+func TestLoadCommandRefusesUnsafeLoad(t *testing.T) {
+	dir := t.TempDir()
+	r := hookcert(t, "", nil, "load", "--rate", "5000", "--duration", "1s", "--report-dir", dir)
+	if r.code != 2 || !strings.Contains(r.stderr, "MAX_RATE") {
+		t.Fatalf("exit %d, stderr %q: want 2 and how to raise MAX_RATE", r.code, r.stderr)
+	}
+	if rep := readLoadReport(t, dir); rep.ExitCode != 2 {
+		t.Fatalf("report.json exit %d, want 2", rep.ExitCode)
+	}
+	r = hookcert(t, "", nil, "load", "--rate", "5000", "--duration", "1s", "--max-rate", "6000", "--url", "http://127.0.0.1:1/webhook", "--secret", "x", "--report-dir", dir)
+	if r.code != 2 || strings.Contains(r.stderr, "MAX_RATE") || !strings.Contains(r.stderr, "unreachable") {
+		t.Fatalf("with --max-rate the limit is raised and the run fails only on the unreachable target: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+func TestCapacityCommand(t *testing.T) {
+	dir := t.TempDir()
+	r := hookcert(t, "", nil, "capacity", "--rate", "100", "--max-rate", "200", "--step-duration", "500ms", "--report-dir", dir)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	rep := readLoadReport(t, dir)
+	if rep.Load == nil || rep.Load.Capacity == nil || rep.Load.Capacity.HighestRate != 200 || rep.verdict("CAP-01") != "INFO" {
+		t.Fatalf("report %+v: want 200/s, the highest rate allowed, to hold", rep)
+	}
+}

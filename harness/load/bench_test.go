@@ -1,0 +1,211 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// The generator's own figures (issue 5): run with -benchtime 1x and
+// -count N, and compare medians; `make bench` does.
+
+// trivialReceiver answers 202 to everything at once: the ceiling of what a
+// generator can push on this machine.
+func trivialReceiver(tb testing.TB) *httptest.Server {
+	tb.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
+// flatOut is the attack of the throughput and memory benchmarks: as fast
+// as workers allow, until n deliveries or d.
+func flatOut(g *Generator, n int, d time.Duration, workers uint64, enc vegeta.Encoder) (*Run, error) {
+	return g.attack(context.Background(), plan{
+		name: g.o.attacker, pacer: vegeta.ConstantPacer{}, planned: n, duration: d, maxWorkers: workers,
+	}, enc)
+}
+
+// BenchmarkThroughput compares the highest rate of our attack (a fresh
+// signed event per request, metrics, gob results) with vegeta's own attack
+// of one static target (the same body and headers, gob results), against
+// the same trivial loopback receiver with the same number of workers, in
+// the same run: req/s of each and their ratio. The two alternate in short
+// windows (ABBA), so that a noisy machine slows both alike.
+func BenchmarkThroughput(b *testing.B) {
+	const (
+		window  = 500 * time.Millisecond
+		rounds  = 4
+		workers = 64
+	)
+	srv := trivialReceiver(b)
+	url := srv.URL + "/webhook"
+	g, err := NewGenerator(url, testSecret, WithLimits(ForcedLimits()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer g.Close()
+	var static vegeta.Target
+	if err := g.targeter(&static); err != nil {
+		b.Fatal(err)
+	}
+	ours := func(d time.Duration) int {
+		run, err := flatOut(g, math.MaxInt32, d, workers, vegeta.NewEncoder(io.Discard))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return run.Metrics.Requests()
+	}
+	theirs := func(d time.Duration) int {
+		atk := vegeta.NewAttacker(vegeta.Workers(workers), vegeta.MaxWorkers(workers))
+		enc := vegeta.NewEncoder(io.Discard)
+		n := 0
+		for res := range atk.Attack(vegeta.NewStaticTargeter(static), vegeta.ConstantPacer{}, d, "static") {
+			n++
+			if err := enc.Encode(res); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return n
+	}
+	theirs(window)
+	ours(window)
+	for b.Loop() {
+		var v, o int
+		for i := range rounds {
+			if i%2 == 0 {
+				v += theirs(window)
+				o += ours(window)
+			} else {
+				o += ours(window)
+				v += theirs(window)
+			}
+		}
+		secs := (rounds * window).Seconds()
+		b.ReportMetric(float64(v)/secs, "vegeta-req/s")
+		b.ReportMetric(float64(o)/secs, "signed-req/s")
+		b.ReportMetric(float64(o)/float64(v), "ratio")
+	}
+}
+
+// BenchmarkAccuracy attacks a receiver that waits a fixed 200 ms at 100/s
+// for 3 s and reports the measured p50 and p99, their error against
+// 200 ms, and the estimator's own error against the exact quantiles of the
+// same latencies (decoded from the results).
+func BenchmarkAccuracy(b *testing.B) {
+	const wait = 200 * time.Millisecond
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		time.Sleep(wait)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	g, err := NewGenerator(srv.URL+"/webhook", testSecret)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer g.Close()
+	for b.Loop() {
+		var buf bytes.Buffer
+		run, err := g.Attack(context.Background(), 100, 3*time.Second, vegeta.NewEncoder(&buf))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var all []time.Duration
+		var vm vegeta.Metrics
+		dec := vegeta.NewDecoder(&buf)
+		for {
+			var r vegeta.Result
+			if dec.Decode(&r) != nil {
+				break
+			}
+			all = append(all, r.Latency)
+			vm.Add(&r)
+		}
+		vm.Close()
+		slices.Sort(all)
+		exact := func(q float64) time.Duration { return all[int(math.Ceil(q*float64(len(all))))-1] }
+		l := run.Load()
+		p50, p99 := time.Duration(l.Latencies.P50), time.Duration(l.Latencies.P99)
+		us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+		b.ReportMetric(us(p50)/1000, "p50-ms")
+		b.ReportMetric(us(p99)/1000, "p99-ms")
+		b.ReportMetric(us(p50-wait), "p50-err-µs")
+		b.ReportMetric(us(p99-wait), "p99-err-µs")
+		b.ReportMetric(us(p50-exact(0.5)), "p50-est-err-µs")
+		b.ReportMetric(us(p99-exact(0.99)), "p99-est-err-µs")
+		b.ReportMetric(us(vm.Latencies.P99-exact(0.99)), "vegeta-p99-est-err-µs")
+	}
+}
+
+// BenchmarkMemory makes runs of 10 000 and 100 000 deliveries, results
+// streamed to a file, and reports the peak heap of the process while each
+// runs (sampled every 10 ms; the receiver is in the same process): flat
+// from one to the other if memory does not grow with the requests.
+func BenchmarkMemory(b *testing.B) {
+	srv := trivialReceiver(b)
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(strconv.Itoa(n/1000)+"k", func(b *testing.B) {
+			g, err := NewGenerator(srv.URL+"/webhook", testSecret, WithLimits(ForcedLimits()))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer g.Close()
+			for b.Loop() {
+				f, err := os.Create(filepath.Join(b.TempDir(), "results.gob"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				runtime.GC()
+				stop := make(chan struct{})
+				var peak atomic.Uint64
+				sampled := make(chan struct{})
+				go func() {
+					defer close(sampled)
+					s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+					t := time.NewTicker(10 * time.Millisecond)
+					defer t.Stop()
+					for {
+						metrics.Read(s)
+						peak.Store(max(peak.Load(), s[0].Value.Uint64()))
+						select {
+						case <-stop:
+							return
+						case <-t.C:
+						}
+					}
+				}()
+				start := time.Now()
+				run, err := flatOut(g, n, 10*time.Minute, 64, vegeta.NewEncoder(f))
+				close(stop)
+				<-sampled
+				f.Close()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if got := run.Metrics.Requests(); got != n {
+					b.Fatalf("%d deliveries, want %d", got, n)
+				}
+				b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
+				b.ReportMetric(float64(n)/time.Since(start).Seconds(), "req/s")
+			}
+		})
+	}
+}

@@ -1,0 +1,269 @@
+package load
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/report"
+)
+
+// Category is the category of the load checks in reports and the label of
+// the load suite.
+const Category = "load"
+
+// IDs of the load checks (DESIGN section 6).
+const (
+	Load01 = "LOAD-01"
+	Load02 = "LOAD-02"
+	Load03 = "LOAD-03"
+	Load04 = "LOAD-04"
+)
+
+// Requirement is one load check of the catalogue: what it demands, in the
+// words of DESIGN section 6, and the words it rests on.
+type Requirement struct {
+	ID, Title   string
+	Level       harness.Level
+	Requirement string
+	Seed        string
+	// Probe is true for the check that needs PROBE_URL.
+	Probe bool
+}
+
+// Labels returns the Ginkgo labels of the check's spec: the category, the
+// level in lower case, the ID and "probe" when it needs one, as the
+// conformance checks have.
+func (r Requirement) Labels() []string {
+	l := []string{Category, strings.ToLower(string(r.Level)), r.ID}
+	if r.Probe {
+		l = append(l, "probe")
+	}
+	return l
+}
+
+// Requirements returns the load checks in ID order.
+func Requirements() []Requirement {
+	return []Requirement{
+		{
+			ID: Load01, Title: "p99 acknowledgement latency under load is within the ack deadline", Level: harness.Must,
+			Requirement: "at RATE for DURATION, p99 ack latency is within the ack deadline",
+			Seed:        "Customers must certify that their receiver acknowledges within a second at their production rate",
+		},
+		{
+			ID: Load02, Title: "at least 99.9 % of load deliveries are answered 2xx", Level: harness.Must,
+			Requirement: "at least 99.9 % of load deliveries are answered 2xx (vegeta counts 3xx as success: don't use its ratio)",
+			Seed:        "that it answers 2xx to (nearly) everything",
+		},
+		{
+			ID: Load03, Title: "every load event is processed exactly once", Level: harness.Should, Probe: true,
+			Requirement: "every load event was processed exactly once (probe): nothing lost under load",
+			Seed:        "and that nothing is lost under load",
+		},
+		{
+			ID: Load04, Title: "latency percentiles, histogram, latency over time and deliveries past the sender timeout", Level: harness.Info,
+			Requirement: "latency percentiles, histogram, latency over time, share of deliveries past the sender timeout",
+			Seed:        "REALM retries what it does not see acknowledged, so a slow receiver under load causes a retry storm: the report must show how close to that edge the receiver is.",
+		},
+	}
+}
+
+// Evaluate judges a load section against LOAD-01..04 and returns one
+// result per check, in ID order; strict turns a broken SHOULD into a
+// failure. The caller adds timings and evidence.
+func Evaluate(l *report.Load, strict bool) []harness.Result {
+	var out []harness.Result
+	for _, req := range Requirements() {
+		r := harness.Result{
+			ID: req.ID, Title: req.Title, Level: req.Level, Category: Category,
+			Requirement: req.Requirement, Seed: req.Seed,
+		}
+		switch req.ID {
+		case Load01:
+			judgeLatency(&r, l)
+		case Load02:
+			judgeSuccess(&r, l)
+		case Load03:
+			judgeProcessed(&r, l, strict)
+		case Load04:
+			describe(&r, l)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func judgeLatency(r *harness.Result, l *report.Load) {
+	deadline := time.Duration(l.AckDeadline)
+	r.Expected = fmt.Sprintf("p99 ≤ %s (the ack deadline) at %s for %s", deadline, rateOf(l.Rate), l.Duration)
+	if l.Requests == 0 {
+		r.Verdict, r.Observed = harness.Fail, "no delivery was made"
+		return
+	}
+	p := l.Latencies
+	r.Observed = fmt.Sprintf("p99 %s over %d deliveries (p50 %s, p95 %s, max %s)",
+		roundLatency(time.Duration(p.P99)), l.Requests, roundLatency(time.Duration(p.P50)),
+		roundLatency(time.Duration(p.P95)), roundLatency(time.Duration(p.Max)))
+	r.Verdict = harness.Pass
+	if !withinDeadline(l) {
+		r.Verdict = harness.Fail
+		r.Observed += fmt.Sprintf("; %d deliveries took longer than %s", over(l, deadline), deadline)
+	}
+}
+
+// over estimates from the histogram how many deliveries took longer than
+// d: exact when d is one of its bounds, which the ack deadline always is.
+func over(l *report.Load, d time.Duration) int {
+	n := 0
+	for _, b := range l.Histogram {
+		if time.Duration(b.Le) > d {
+			n += b.Count
+		}
+	}
+	return n
+}
+
+func judgeSuccess(r *harness.Result, l *report.Load) {
+	r.Expected = fmt.Sprintf("at least %s of the deliveries answered 2xx (3xx, 5xx and no answer are failures)", percent(SuccessFloor))
+	if l.Requests == 0 {
+		r.Verdict, r.Observed = harness.Fail, "no delivery was made"
+		return
+	}
+	ok := acknowledged(l)
+	r.Observed = fmt.Sprintf("%s answered 2xx (%d of %d); status codes: %s", percent(float64(ok)/float64(l.Requests)), ok, l.Requests, codes(l.StatusCodes))
+	if len(l.Errors) > 0 {
+		var top []string
+		for _, e := range l.Errors[:min(3, len(l.Errors))] {
+			top = append(top, fmt.Sprintf("%s ×%d", e.What, e.Count))
+		}
+		r.Observed += "; failures: " + strings.Join(top, ", ")
+	}
+	r.Verdict = harness.Pass
+	if !enough2xx(l) {
+		r.Verdict = harness.Fail
+	}
+}
+
+// withinDeadline is LOAD-01's test: p99 within the ack deadline.
+func withinDeadline(l *report.Load) bool { return l.Latencies.P99 <= l.AckDeadline }
+
+// enough2xx is LOAD-02's test: at least SuccessFloor of the deliveries
+// answered 2xx, counted from the status codes (999 of 1000 is exactly the
+// floor).
+func enough2xx(l *report.Load) bool {
+	return float64(acknowledged(l)) >= SuccessFloor*float64(l.Requests)-1e-9
+}
+
+// acknowledged sums the 2xx answers of a load section.
+func acknowledged(l *report.Load) int {
+	n := 0
+	for code, c := range l.StatusCodes {
+		if v, err := strconv.Atoi(code); err == nil && v >= 200 && v < 300 {
+			n += c
+		}
+	}
+	return n
+}
+
+func judgeProcessed(r *harness.Result, l *report.Load, strict bool) {
+	r.Expected = "every acknowledged load event processed exactly once (probe timesProcessed = 1)"
+	p := l.Processed
+	switch {
+	case p == nil:
+		r.Verdict = harness.Skip
+		r.Reason = "no PROBE_URL: status codes cannot show whether an acknowledged event was lost or processed twice"
+		return
+	case p.Checked == 0:
+		r.Verdict = harness.Skip
+		r.Reason = "no delivery was acknowledged, so no event could be asked about (see LOAD-02)"
+		return
+	}
+	acked := acknowledged(l)
+	which := fmt.Sprintf("all %d acknowledged events", p.Checked)
+	if p.Sampled {
+		which = fmt.Sprintf("a uniform sample of %d of the %d acknowledged events", p.Checked, acked)
+		r.Notes = append(r.Notes, fmt.Sprintf("sampled: the probe was asked about %d of %d acknowledged events, chosen uniformly at random", p.Checked, acked))
+	}
+	r.Observed = fmt.Sprintf("of %s: %d processed once, %d never processed, %d processed more than once", which, p.Once, p.Missing, p.Duplicated)
+	if u := Unanswered(*p); u > 0 {
+		r.Observed += fmt.Sprintf(", %d without a usable answer from the probe", u)
+	}
+	r.Verdict = harness.Pass
+	if p.Missing > 0 || p.Duplicated > 0 || Unanswered(*p) > 0 {
+		r.Verdict = harness.Broken(harness.Should, strict)
+	}
+}
+
+func describe(r *harness.Result, l *report.Load) {
+	r.Verdict = harness.InfoVerdict
+	if l.Requests == 0 {
+		r.Observed = "no delivery was made"
+		return
+	}
+	p := l.Latencies
+	d := func(h harness.Duration) time.Duration { return roundLatency(time.Duration(h)) }
+	r.Observed = fmt.Sprintf("p50 %s, p90 %s, p95 %s, p99 %s, max %s; %d of %d deliveries (%s) past the %s sender timeout, each of which REALM would retry",
+		d(p.P50), d(p.P90), d(p.P95), d(p.P99), d(p.Max), l.PastTimeout, l.Requests, percent(l.PastTimeoutShare), time.Duration(l.SenderTimeout))
+	if l.AckDeadline > 0 && l.SenderTimeout > 0 {
+		r.Observed += fmt.Sprintf("; p99 is %s of the ack deadline, max %s of the sender timeout",
+			share(float64(p.P99)/float64(l.AckDeadline)), share(float64(p.Max)/float64(l.SenderTimeout)))
+	}
+	r.Reason = "measured: the percentiles, histogram and latency over time are in the report's load section"
+}
+
+// Headline sums a load section up for the console: the deliveries, their
+// latency, the 2xx share, and those past the sender timeout; first, for a
+// capacity search, the highest rate that held and why the search stopped.
+func Headline(l *report.Load) string {
+	d := func(h harness.Duration) time.Duration { return roundLatency(time.Duration(h)) }
+	s := fmt.Sprintf("load: %d deliveries at %s by %s", l.Requests, rateOf(l.Rate), strings.Join(l.Attackers, ", "))
+	if c := l.Capacity; c != nil {
+		s = fmt.Sprintf("capacity: %s held at most; stopped: %s\n", rateOf(c.HighestRate), c.StoppedBecause) + s
+	}
+	if l.Requests == 0 {
+		return s
+	}
+	p := l.Latencies
+	return s + fmt.Sprintf("; p50 %s, p99 %s, max %s; %s answered 2xx; %d past the %s sender timeout",
+		d(p.P50), d(p.P99), d(p.Max), percent(float64(acknowledged(l))/float64(l.Requests)), l.PastTimeout, time.Duration(l.SenderTimeout))
+}
+
+func rateOf(r float64) string { return strconv.FormatFloat(r, 'f', -1, 64) + "/s" }
+
+// percent prints a share with the precision LOAD-02 is judged at.
+func percent(share float64) string {
+	return strconv.FormatFloat(100*share, 'f', 2, 64) + " %"
+}
+
+// share prints a ratio as a percentage with two significant figures at
+// least: 1.5 → "150 %", 0.00072 → "0.072 %".
+func share(r float64) string {
+	p := 100 * r
+	switch {
+	case p >= 10:
+		return strconv.FormatFloat(p, 'f', 0, 64) + " %"
+	case p >= 1:
+		return strconv.FormatFloat(p, 'f', 1, 64) + " %"
+	}
+	return strconv.FormatFloat(p, 'g', 2, 64) + " %"
+}
+
+func codes(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var parts []string
+	for _, k := range keys {
+		name := k
+		if k == "0" {
+			name = "no answer"
+		}
+		parts = append(parts, fmt.Sprintf("%s ×%d", name, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,291 @@
+package load
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/report"
+)
+
+// Bounds of what Metrics keeps, so that its memory does not grow with the
+// number of requests.
+const (
+	// MaxSlices bounds the time slices of "latency over time": a longer run
+	// gets wider slices.
+	MaxSlices = 100
+	// MaxErrorKinds bounds the distinct error messages counted, OtherErrors
+	// included: the errors beyond the first MaxErrorKinds-1 kinds are
+	// counted together as OtherErrors.
+	MaxErrorKinds = 20
+	// OtherErrors is the label of the errors beyond MaxErrorKinds.
+	OtherErrors = "other errors"
+)
+
+// Metrics aggregates the results of an attack as they arrive: counts by
+// status, errors, latency percentiles, a latency histogram, latency over
+// time and the deliveries past the sender timeout. Its memory is fixed: it
+// keeps no result. Success is 2xx only; vegeta's own Metrics counts 3xx as
+// success, which REALM does not. Add and Snapshot are safe for concurrent
+// use.
+type Metrics struct {
+	mu       sync.Mutex
+	began    time.Time
+	width    time.Duration
+	timeout  time.Duration
+	deadline time.Duration
+	bounds   []time.Duration
+
+	requests, ok, past int
+	codes              map[int]int
+	errors             map[string]int
+	display            []int
+	latency            *histogram
+	slices             []*slice
+	total              time.Duration
+	min, max           time.Duration
+	earliest, latest   time.Time
+	end                time.Time
+}
+
+// slice is one time slice of the attack.
+type slice struct {
+	requests, errors int
+	max              time.Duration
+	min              time.Duration
+	latency          *histogram
+}
+
+// NewMetrics returns empty Metrics for an attack that began at began and
+// is planned to last planned; time slices are sized so that the plan fits
+// in MaxSlices of them, and no narrower than a second. senderTimeout and
+// ackDeadline are the thresholds the histogram always has a bound at.
+func NewMetrics(began time.Time, planned, senderTimeout, ackDeadline time.Duration) *Metrics {
+	return &Metrics{
+		began:    began,
+		width:    sliceWidth(planned),
+		timeout:  senderTimeout,
+		deadline: ackDeadline,
+		bounds:   histogramBounds(ackDeadline, senderTimeout),
+		codes:    map[int]int{},
+		errors:   map[string]int{},
+		latency:  newHistogram(fineBits),
+	}
+}
+
+// sliceWidth is the width of the time slices of a run planned to last d:
+// whole seconds, at most MaxSlices of them.
+func sliceWidth(d time.Duration) time.Duration {
+	w := (d + MaxSlices - 1) / MaxSlices
+	return max(time.Second, w.Round(time.Second))
+}
+
+// histogramBounds are the upper bounds of the latency histogram's bars: a
+// 1-2-5 series from 1 ms to 10 s, plus the ack deadline and the sender
+// timeout so that the chart shows where they fall. Latencies past the last
+// bound fall in a last bar that ends at the max.
+func histogramBounds(extra ...time.Duration) []time.Duration {
+	var b []time.Duration
+	for d := time.Millisecond; d <= time.Second; d *= 10 {
+		b = append(b, d, 2*d, 5*d)
+	}
+	b = append(b, 10*time.Second)
+	for _, d := range extra {
+		if d > 0 && !slices.Contains(b, d) {
+			b = append(b, d)
+		}
+	}
+	slices.Sort(b)
+	return b
+}
+
+// Add counts one result.
+func (m *Metrics) Add(r *vegeta.Result) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.requests++
+	m.codes[int(r.Code)]++
+	good := success(r.Code)
+	if good {
+		m.ok++
+	} else {
+		m.countError(r)
+	}
+	d := r.Latency
+	if m.timeout > 0 && (d >= m.timeout || isTimeout(r)) {
+		m.past++
+	}
+	m.total += d
+	if m.requests == 1 || d < m.min {
+		m.min = d
+	}
+	m.max = max(m.max, d)
+	m.latency.add(d)
+	i, _ := slices.BinarySearch(m.bounds, d)
+	if len(m.display) <= i {
+		m.display = append(m.display, make([]int, i+1-len(m.display))...)
+	}
+	m.display[i]++
+
+	if m.earliest.IsZero() || r.Timestamp.Before(m.earliest) {
+		m.earliest = r.Timestamp
+	}
+	if r.Timestamp.After(m.latest) {
+		m.latest = r.Timestamp
+	}
+	if end := r.End(); end.After(m.end) {
+		m.end = end
+	}
+	s := m.slice(r.Timestamp)
+	s.requests++
+	if !good {
+		s.errors++
+	}
+	if s.latency.n == 0 || d < s.min {
+		s.min = d
+	}
+	s.max = max(s.max, d)
+	s.latency.add(d)
+}
+
+// slice returns the time slice of a result started at t. Results before
+// the beginning count in the first slice, those past MaxSlices in the last.
+func (m *Metrics) slice(t time.Time) *slice {
+	i := 0
+	if off := t.Sub(m.began); off > 0 {
+		i = min(int(off/m.width), MaxSlices-1)
+	}
+	for len(m.slices) <= i {
+		m.slices = append(m.slices, &slice{latency: newHistogram(coarseBits)})
+	}
+	return m.slices[i]
+}
+
+// success is REALM's notion of an acknowledgement: 2xx only.
+func success(code uint16) bool { return code >= 200 && code < 300 }
+
+// isTimeout reports whether the result ended on the client's timeout.
+func isTimeout(r *vegeta.Result) bool {
+	return r.Code == 0 && (strings.Contains(r.Error, "Client.Timeout") || strings.Contains(r.Error, "deadline exceeded"))
+}
+
+func (m *Metrics) countError(r *vegeta.Result) {
+	what := errorKind(r)
+	if _, ok := m.errors[what]; !ok && len(m.errors) >= MaxErrorKinds-1 {
+		what = OtherErrors
+	}
+	m.errors[what]++
+}
+
+// errorKind names the failure of a result that was not a 2xx: the status
+// for an answer (3xx included, which vegeta does not count as an error),
+// the transport error otherwise.
+func errorKind(r *vegeta.Result) string {
+	if r.Code != 0 {
+		return strconv.Itoa(int(r.Code)) + " " + http.StatusText(int(r.Code))
+	}
+	if r.Error == "" {
+		return "no answer"
+	}
+	return r.Error
+}
+
+// Snapshot is what the progress line shows of a running attack.
+type Snapshot struct {
+	Requests int
+	// Errors counts the deliveries not answered 2xx.
+	Errors int
+	P99    time.Duration
+}
+
+// Snapshot returns the figures so far.
+func (m *Metrics) Snapshot() Snapshot {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return Snapshot{
+		Requests: m.requests,
+		Errors:   m.requests - m.ok,
+		P99:      m.latency.quantile(0.99, m.min, m.max),
+	}
+}
+
+// Requests returns the number of results added.
+func (m *Metrics) Requests() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.requests
+}
+
+// Load returns the measured side of the report's load section; the caller
+// adds what the attack itself knows (attackers, requested rate and
+// duration, results files, the probe's account).
+func (m *Metrics) Load() *report.Load {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := &report.Load{
+		Requests:      m.requests,
+		StatusCodes:   map[string]int{},
+		SenderTimeout: harness.Duration(m.timeout),
+		AckDeadline:   harness.Duration(m.deadline),
+		PastTimeout:   m.past,
+		Histogram:     []report.Bucket{},
+		OverTime:      []report.Slice{},
+	}
+	for code, n := range m.codes {
+		l.StatusCodes[strconv.Itoa(code)] = n
+	}
+	for what, n := range m.errors {
+		l.Errors = append(l.Errors, report.Count{What: what, Count: n})
+	}
+	slices.SortFunc(l.Errors, func(a, b report.Count) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.What, b.What))
+	})
+	if m.requests == 0 {
+		return l
+	}
+	l.Success = float64(m.ok) / float64(m.requests)
+	l.PastTimeoutShare = float64(m.past) / float64(m.requests)
+	if span := m.end.Sub(m.earliest); span > 0 {
+		l.Throughput = float64(m.ok) / span.Seconds()
+	}
+	q := func(p float64) harness.Duration { return harness.Duration(m.latency.quantile(p, m.min, m.max)) }
+	l.Latencies = report.Latencies{
+		Min:  harness.Duration(m.min),
+		Mean: harness.Duration(m.total / time.Duration(m.requests)),
+		P50:  q(0.50), P90: q(0.90), P95: q(0.95), P99: q(0.99),
+		Max: harness.Duration(m.max),
+	}
+	// Bars up to the ack deadline at least, so that the chart shows how
+	// far the latencies are from it.
+	bars := len(m.display)
+	if i, ok := slices.BinarySearch(m.bounds, m.deadline); ok {
+		bars = max(bars, i+1)
+	}
+	for i := range bars {
+		le, n := m.max, 0
+		if i < len(m.bounds) {
+			le = m.bounds[i]
+		}
+		if i < len(m.display) {
+			n = m.display[i]
+		}
+		l.Histogram = append(l.Histogram, report.Bucket{Le: harness.Duration(le), Count: n})
+	}
+	for i, s := range m.slices {
+		sl := report.Slice{Offset: harness.Duration(time.Duration(i) * m.width), Requests: s.requests, Errors: s.errors}
+		if s.requests > 0 {
+			sl.P50 = harness.Duration(s.latency.quantile(0.50, s.min, s.max))
+			sl.P99 = harness.Duration(s.latency.quantile(0.99, s.min, s.max))
+			sl.Max = harness.Duration(s.max)
+		}
+		l.OverTime = append(l.OverTime, sl)
+	}
+	return l
+}

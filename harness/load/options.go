@@ -1,0 +1,221 @@
+package load
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/events"
+)
+
+// Defaults of a load run (DESIGN section 2) and of the generator.
+const (
+	// DefaultRate is the deliveries per second of `make load`.
+	DefaultRate = 50
+	// DefaultDuration is how long `make load` attacks.
+	DefaultDuration = 20 * time.Second
+	// DefaultMaxRate and DefaultMaxDuration are the safety limits: a
+	// higher rate or a longer run needs MAX_RATE, MAX_DURATION or FORCE.
+	DefaultMaxRate     = 1000
+	DefaultMaxDuration = 5 * time.Minute
+	// ForcedMaxRate and ForcedMaxDuration are the limits under FORCE=1:
+	// the attack still ends by itself.
+	ForcedMaxRate     = 100_000
+	ForcedMaxDuration = 24 * time.Hour
+	// DefaultSampleSize bounds the acknowledged events LOAD-03 asks the
+	// probe about; a larger run is sampled uniformly.
+	DefaultSampleSize = 2000
+	// DefaultAttacker names the generator in the results when none is
+	// given; each of several generators needs its own name.
+	DefaultAttacker = "hookcert"
+	// DefaultProgressInterval is how often the live progress line on a
+	// terminal is redrawn; DefaultLogInterval how often a plain progress
+	// line is written otherwise (CI logs).
+	DefaultProgressInterval = 250 * time.Millisecond
+	DefaultLogInterval      = 5 * time.Second
+	// BodyKept bounds the response body kept in a result (of a non-2xx
+	// answer only: its evidence); a 2xx body is dropped.
+	BodyKept = 512
+	// DefaultRebuild is how often the targeter builds an event of a type
+	// afresh (see NewTargeter).
+	DefaultRebuild = 128
+	// SuccessFloor is the smallest share of 2xx answers LOAD-02 accepts.
+	SuccessFloor = 0.999
+)
+
+// Sentinel errors; test them with errors.Is.
+var (
+	// ErrUnsafe means a rate or duration beyond the safety limits, or an
+	// attack that would not end by itself.
+	ErrUnsafe = errors.New("unsafe load")
+	// ErrTargeter means the targeter could not build an event: a harness
+	// bug, never the receiver's fault.
+	ErrTargeter = errors.New("the load targeter failed")
+	// ErrInvalidOption means an option was given a value out of range.
+	ErrInvalidOption = errors.New("invalid load option")
+)
+
+// Limits are the safety limits of an attack.
+type Limits struct {
+	// MaxRate is the highest rate per second allowed.
+	MaxRate int
+	// MaxDuration is the longest attack allowed (for a capacity search,
+	// the longest search).
+	MaxDuration time.Duration
+}
+
+// DefaultLimits returns DefaultMaxRate and DefaultMaxDuration.
+func DefaultLimits() Limits { return Limits{MaxRate: DefaultMaxRate, MaxDuration: DefaultMaxDuration} }
+
+// ForcedLimits returns the limits under FORCE=1.
+func ForcedLimits() Limits { return Limits{MaxRate: ForcedMaxRate, MaxDuration: ForcedMaxDuration} }
+
+// Check returns an error wrapping ErrUnsafe, saying what to do, when rate
+// or d is not positive or is beyond the limits.
+func (l Limits) Check(rate int, d time.Duration) error {
+	switch {
+	case rate <= 0:
+		return fmt.Errorf("%w: RATE=%d: the rate must be a positive number of deliveries per second", ErrUnsafe, rate)
+	case d <= 0:
+		return fmt.Errorf("%w: DURATION=%s: the attack must have a positive duration, so that it ends by itself", ErrUnsafe, d)
+	case rate > l.MaxRate:
+		return fmt.Errorf("%w: RATE=%d is above the safety limit of %d/s: raise MAX_RATE (or set FORCE=1) if the receiver is meant to take it", ErrUnsafe, rate, l.MaxRate)
+	case d > l.MaxDuration:
+		return fmt.Errorf("%w: DURATION=%s is above the safety limit of %s: raise MAX_DURATION (or set FORCE=1) if you mean it", ErrUnsafe, d, l.MaxDuration)
+	}
+	return nil
+}
+
+// Option configures a Generator (and NewTargeter).
+type Option func(*options)
+
+type options struct {
+	attacker         string
+	tls              *tls.Config
+	timeout          time.Duration
+	ackDeadline      time.Duration
+	factory          *events.Factory
+	mix              Mix
+	clock            harness.Clock
+	seed             uint64
+	seeded           bool
+	sampleSize       int
+	progress         io.Writer
+	live             bool
+	progressInterval time.Duration
+	limits           Limits
+	rebuild          int
+}
+
+// WithAttacker names the generator: the attack name in the results file
+// (vegeta's Result.Attack, the series of `vegeta plot`) and in the report.
+// Each of several generators whose results are merged needs its own.
+func WithAttacker(name string) Option { return func(o *options) { o.attacker = name } }
+
+// WithTLSConfig sets the TLS configuration (cloned): pass the conformance
+// sender's TLSConfig to trust the same CA.
+func WithTLSConfig(c *tls.Config) Option { return func(o *options) { o.tls = c } }
+
+// WithTimeout sets the sender timeout: an attempt not answered by then is
+// abandoned, as REALM abandons it. The default is
+// harness.DefaultSenderTimeout.
+func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// WithAckDeadline sets the ack deadline that LOAD-01 holds p99 to; the
+// default is harness.DefaultAckDeadline.
+func WithAckDeadline(d time.Duration) Option { return func(o *options) { o.ackDeadline = d } }
+
+// WithFactory sets the events factory; the default is events.NewFactory
+// with the generator's clock.
+func WithFactory(f *events.Factory) Option { return func(o *options) { o.factory = f } }
+
+// WithMix sets the event types sent and their shares; the default is
+// DefaultMix.
+func WithMix(m Mix) Option { return func(o *options) { o.mix = m } }
+
+// WithClock sets the clock signatures are made with (and the default
+// factory's); the default is the wall clock.
+func WithClock(c harness.Clock) Option { return func(o *options) { o.clock = c } }
+
+// WithSeed fixes the randomness of the mix's order and of the sample, so
+// that a run can be repeated; the default is a random seed.
+func WithSeed(seed uint64) Option {
+	return func(o *options) { o.seed, o.seeded = seed, true }
+}
+
+// WithSampleSize bounds the acknowledged events kept for LOAD-03; the
+// default is DefaultSampleSize.
+func WithSampleSize(n int) Option { return func(o *options) { o.sampleSize = n } }
+
+// WithProgress writes progress to w while an attack runs: a line redrawn
+// in place when live (a terminal), plain periodic lines otherwise.
+func WithProgress(w io.Writer, live bool) Option {
+	return func(o *options) { o.progress, o.live = w, live }
+}
+
+// WithProgressInterval sets how often progress is written; the default is
+// DefaultProgressInterval when live, DefaultLogInterval otherwise.
+func WithProgressInterval(d time.Duration) Option {
+	return func(o *options) { o.progressInterval = d }
+}
+
+// WithRebuild sets how often the targeter builds an event of a type afresh
+// through the factory, rather than rewriting the last one built (see
+// NewTargeter); 1 builds every event afresh. The default is
+// DefaultRebuild.
+func WithRebuild(n int) Option { return func(o *options) { o.rebuild = n } }
+
+// WithLimits sets the safety limits; the default is DefaultLimits.
+func WithLimits(l Limits) Option { return func(o *options) { o.limits = l } }
+
+func newOptions(opts []Option) options {
+	o := options{
+		attacker:    DefaultAttacker,
+		timeout:     harness.DefaultSenderTimeout,
+		ackDeadline: harness.DefaultAckDeadline,
+		mix:         DefaultMix(),
+		sampleSize:  DefaultSampleSize,
+		limits:      DefaultLimits(),
+		rebuild:     DefaultRebuild,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if !o.seeded {
+		o.seed = rand.Uint64()
+	}
+	if o.factory == nil {
+		o.factory = events.NewFactory(events.WithClock(o.clock))
+	}
+	if o.progressInterval <= 0 {
+		o.progressInterval = DefaultLogInterval
+		if o.live {
+			o.progressInterval = DefaultProgressInterval
+		}
+	}
+	return o
+}
+
+func (o options) validate() error {
+	switch {
+	case o.attacker == "":
+		return fmt.Errorf("load: %w: the attacker name is empty", ErrInvalidOption)
+	case o.timeout <= 0:
+		return fmt.Errorf("load: %w: sender timeout %s must be positive", ErrInvalidOption, o.timeout)
+	case o.ackDeadline <= 0:
+		return fmt.Errorf("load: %w: ack deadline %s must be positive", ErrInvalidOption, o.ackDeadline)
+	case o.sampleSize < 0:
+		return fmt.Errorf("load: %w: sample size %d must not be negative", ErrInvalidOption, o.sampleSize)
+	case o.limits.MaxRate <= 0 || o.limits.MaxDuration <= 0:
+		return fmt.Errorf("load: %w: safety limits %d/s and %s must be positive", ErrInvalidOption, o.limits.MaxRate, o.limits.MaxDuration)
+	}
+	return nil
+}
+
+// rand returns a generator seeded from the options; each call starts the
+// same sequence again.
+func (o options) rand() *rand.Rand { return rand.New(rand.NewPCG(o.seed, o.seed^0x9e3779b97f4a7c15)) }

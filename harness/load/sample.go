@@ -1,0 +1,66 @@
+package load
+
+import (
+	"math/rand/v2"
+	"net/http"
+	"sync"
+
+	"github.com/realm-ai/hookcert/harness"
+)
+
+// reservoir keeps a uniform sample of at most size event ids out of all
+// those offered (Vitter's algorithm R), so that LOAD-03 can ask the probe
+// about a bounded number of events however long the run. It is safe for
+// concurrent use.
+type reservoir struct {
+	mu   sync.Mutex
+	size int
+	seen int
+	ids  []string
+	rnd  *rand.Rand
+}
+
+func newReservoir(size int, rnd *rand.Rand) *reservoir {
+	return &reservoir{size: size, rnd: rnd, ids: make([]string, 0, min(size, 1024))}
+}
+
+func (r *reservoir) offer(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen++
+	switch {
+	case len(r.ids) < r.size:
+		r.ids = append(r.ids, id)
+	case r.size > 0:
+		if j := r.rnd.IntN(r.seen); j < r.size {
+			r.ids[j] = id
+		}
+	}
+}
+
+// sample returns the ids kept and how many were offered.
+func (r *reservoir) sample() ([]string, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.ids...), r.seen
+}
+
+// observer is the attack's http.RoundTripper: it passes every request on
+// and offers the eventId of each one answered 2xx to the reservoir. vegeta's
+// results do not carry request headers, so this is where an event and its
+// acknowledgement meet.
+type observer struct {
+	next http.RoundTripper
+	acks *reservoir
+}
+
+// RoundTrip implements http.RoundTripper.
+func (o observer) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := o.next.RoundTrip(req)
+	if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if id := req.Header.Get(harness.HeaderID); id != "" {
+			o.acks.offer(id)
+		}
+	}
+	return resp, err
+}

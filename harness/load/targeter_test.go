@@ -1,0 +1,202 @@
+package load
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/schema"
+	"github.com/realm-ai/hookcert/harness/signing"
+)
+
+const testSecret = harness.Secret("whsec_load_test")
+
+// TestTargeterConcurrent calls one targeter from many goroutines, as
+// vegeta's workers do, and checks every target: a valid event of the
+// catalogue, a fresh eventId and jobId, createdAt and a signature at the
+// clock's time, the REALM headers. Most of the 400 bodies are rewritten
+// templates (DefaultRebuild), so this is also the proof that rewriting
+// keeps events valid and distinct.
+func TestTargeterConcurrent(t *testing.T) {
+	at := time.Unix(1710083175, 0)
+	tr, err := NewTargeter("http://127.0.0.1:1/webhook", testSecret, WithClock(func() time.Time { return at }), WithSeed(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, each = 8, 50
+	targets := make(chan vegeta.Target, workers*each)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				var tgt vegeta.Target
+				if err := tr(&tgt); err != nil {
+					t.Error(err)
+					return
+				}
+				targets <- tgt
+			}
+		}()
+	}
+	wg.Wait()
+	close(targets)
+
+	verifier := signing.Verifier{Secrets: []harness.Secret{testSecret}, Clock: func() time.Time { return at }}
+	ids, jobs, models, types := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]int{}
+	for tgt := range targets {
+		if tgt.Method != http.MethodPost || tgt.URL != "http://127.0.0.1:1/webhook" {
+			t.Fatalf("target %s %s, want POST to the webhook", tgt.Method, tgt.URL)
+		}
+		if err := schema.Default().ValidateEvent(tgt.Body); err != nil {
+			t.Fatalf("the body is not a valid event: %v\n%s", err, tgt.Body)
+		}
+		h := tgt.Header
+		for name, want := range map[string]string{
+			harness.HeaderContentType: harness.ContentType,
+			harness.HeaderUserAgent:   harness.UserAgent,
+			harness.HeaderAttempt:     "1",
+		} {
+			if got := h.Get(name); got != want {
+				t.Fatalf("%s: %q, want %q", name, got, want)
+			}
+		}
+		if err := verifier.Verify(h.Get(harness.HeaderSignature), tgt.Body); err != nil {
+			t.Fatalf("the signature does not verify: %v", err)
+		}
+		if !strings.HasPrefix(h.Get(harness.HeaderSignature), "t=1710083175,") {
+			t.Fatalf("signed at %q, not at the clock's time", h.Get(harness.HeaderSignature))
+		}
+		if !strings.Contains(string(tgt.Body), `"createdAt":"2024-03-10T15:06:15Z"`) {
+			t.Fatalf("createdAt is not the clock's time: %s", tgt.Body)
+		}
+		id, typ := h.Get(harness.HeaderID), h.Get(harness.HeaderEvent)
+		if !strings.Contains(string(tgt.Body), `"eventId":"`+id+`"`) || !strings.Contains(string(tgt.Body), `"eventType":"`+typ+`"`) {
+			t.Fatalf("X-Webhook-Id %s and X-Webhook-Event %s do not match the body", id, typ)
+		}
+		if ids[id] {
+			t.Fatalf("eventId %s sent twice", id)
+		}
+		ids[id] = true
+		job := between(string(tgt.Body), `"jobId":"`, `"`)
+		if job == "" || jobs[job] {
+			t.Fatalf("jobId %q is missing or repeated", job)
+		}
+		jobs[job] = true
+		if strings.HasPrefix(typ, "model.") {
+			model := between(string(tgt.Body), `"modelId":"`, `"`)
+			if model == "" || models[model] {
+				t.Fatalf("modelId %q is missing or repeated", model)
+			}
+			models[model] = true
+		}
+		types[typ]++
+	}
+	if len(ids) != workers*each {
+		t.Fatalf("%d targets, want %d", len(ids), workers*each)
+	}
+	// 400 targets are four turns of the default mix (weights sum to 100):
+	// each type exactly four times its weight.
+	for _, s := range DefaultMix() {
+		if types[s.Type] != 4*s.Weight {
+			t.Errorf("%s sent %d times, want %d", s.Type, types[s.Type], 4*s.Weight)
+		}
+	}
+}
+
+func between(s, from, to string) string {
+	_, rest, ok := strings.Cut(s, from)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, to)
+	return v
+}
+
+func TestTargeterMix(t *testing.T) {
+	tr, err := NewTargeter("http://x/", testSecret, WithMix(Mix{{harness.ModelTrainingFailed, 1}, {harness.JobCanceled, 0}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		var tgt vegeta.Target
+		if err := tr(&tgt); err != nil {
+			t.Fatal(err)
+		}
+		if got := tgt.Header.Get(harness.HeaderEvent); got != harness.ModelTrainingFailed {
+			t.Fatalf("sent %s, but the mix has only model.training.failed", got)
+		}
+	}
+}
+
+func TestTargeterRefusesBadSettings(t *testing.T) {
+	cases := []struct {
+		why    string
+		secret harness.Secret
+		mix    Mix
+		want   error
+	}{
+		{"an unknown type would be a harness bug on every request", testSecret, Mix{{"job.archived", 1}}, ErrInvalidMix},
+		{"a mix of zero weights sends nothing", testSecret, Mix{{harness.JobQueued, 0}}, ErrInvalidMix},
+		{"a negative weight is meaningless", testSecret, Mix{{harness.JobQueued, -1}}, ErrInvalidMix},
+	}
+	for _, c := range cases {
+		if _, err := NewTargeter("http://x/", c.secret, WithMix(c.mix)); !errors.Is(err, c.want) {
+			t.Errorf("%s: error %v, want %v", c.why, err, c.want)
+		}
+	}
+	if _, err := NewTargeter("http://x/", testSecret, WithRebuild(0)); !errors.Is(err, ErrInvalidOption) {
+		t.Errorf("rebuilding every 0 events: error %v, want ErrInvalidOption", err)
+	}
+	if _, err := NewTargeter("http://x/", "", WithMix(DefaultMix())); err == nil || !strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("an empty secret: error %v, want one that says how to pass SECRET", err)
+	}
+}
+
+// BenchmarkTargeter is the cost of one request's target: a fresh event and
+// its signature; by default (rebuild=32) mostly a rewritten template, with
+// rebuild=1 every event built and validated by the factory.
+func BenchmarkTargeter(b *testing.B) {
+	for _, n := range []int{DefaultRebuild, 1} {
+		b.Run(fmt.Sprintf("rebuild=%d", n), func(b *testing.B) {
+			tr, err := NewTargeter("http://127.0.0.1:1/webhook", testSecret, WithRebuild(n))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				var tgt vegeta.Target
+				if err := tr(&tgt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkTargeterParallel is BenchmarkTargeter from GOMAXPROCS
+// goroutines, as vegeta's workers call it.
+func BenchmarkTargeterParallel(b *testing.B) {
+	tr, err := NewTargeter("http://127.0.0.1:1/webhook", testSecret)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			var tgt vegeta.Target
+			if err := tr(&tgt); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

@@ -1,0 +1,155 @@
+// Package load_test is the Ginkgo load suite: one spec per load check
+// (LOAD-01..04), labelled "load", by level and by ID, like the conformance
+// checks. It is thin: certify prepares the run (the bundled reference
+// receiver when no URL is given) and the load package attacks, asks the
+// probe and judges in BeforeSuite; each spec then reports its check's
+// verdict. ReportAfterSuite writes report.json, index.html and junit.xml
+// (from the report, by package suites/junit) next to the raw vegeta
+// results, and prints the console summary.
+package load_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/certify"
+	"github.com/realm-ai/hookcert/harness/load"
+	"github.com/realm-ai/hookcert/harness/report"
+	"github.com/realm-ai/hookcert/suites/junit"
+)
+
+// smokeDuration is the attack of a bare `go test` (make test): a short
+// run that proves the suite works. `make load` always sets DURATION.
+const smokeDuration = "2s"
+
+func TestLoad(t *testing.T) {
+	if os.Getenv(load.EnvDuration) == "" {
+		t.Setenv(load.EnvDuration, smokeDuration)
+	}
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "REALM webhook receiver load test")
+}
+
+var (
+	opts     certify.Options
+	session  *certify.Session
+	setupErr error
+	outcome  *load.Outcome
+	results  = map[string]harness.Result{}
+)
+
+var _ = BeforeSuite(func(ctx SpecContext) {
+	var set load.Settings
+	opts, setupErr = certify.OptionsFromEnv(os.Getenv)
+	if setupErr == nil {
+		set, setupErr = load.SettingsFromEnv(os.Getenv)
+	}
+	if opts.ReportDir == "" {
+		dir, err := os.MkdirTemp("", "hookcert-load-")
+		Expect(err).NotTo(HaveOccurred())
+		opts.ReportDir = dir
+	}
+	if setupErr != nil {
+		Fail(setupErr.Error())
+	}
+	session, setupErr = certify.Prepare(ctx, opts)
+	if setupErr != nil {
+		Fail(setupErr.Error())
+	}
+	set.Progress, set.Live = os.Stdout, load.IsTerminal(os.Stdout)
+	fmt.Fprintf(os.Stdout, "attacking %s at %d/s for %s\n", session.Report.Target, set.Rate, set.Duration)
+	outcome, setupErr = load.Certify(ctx, session, set)
+	if outcome != nil {
+		for _, r := range outcome.Results {
+			results[r.ID] = r
+		}
+	}
+	if setupErr != nil {
+		Fail(setupErr.Error())
+	}
+})
+
+var _ = Describe("REALM webhook receiver under load", Label(load.Category), func() {
+	for _, req := range load.Requirements() {
+		It(req.ID+": "+req.Title, Label(req.Labels()...), func() {
+			r, ok := results[req.ID]
+			if !ok {
+				Fail(req.ID + " did not run: " + orDefault(setupErr, "the run stopped before it"))
+			}
+			AddReportEntry("verdict", fmt.Sprintf("%s %s (%s)", r.ID, r.Verdict, r.Level), ReportEntryVisibilityFailureOrVerbose)
+			if len(r.Evidence) > 0 {
+				AddReportEntry("evidence", report.Evidence(r.Evidence), ReportEntryVisibilityFailureOrVerbose)
+			}
+			switch r.Verdict {
+			case harness.Fail:
+				Fail(report.Failure(r))
+			case harness.Skip:
+				Skip(r.ID + " skipped: " + r.Reason)
+			case harness.Warn:
+				AddReportEntry("warning", report.Failure(r))
+			case harness.InfoVerdict:
+				AddReportEntry("info", r.Observed)
+			}
+		})
+	}
+})
+
+func orDefault(err error, s string) string {
+	if err != nil {
+		return err.Error()
+	}
+	return s
+}
+
+var _ = ReportAfterSuite("reports", func(_ Report) {
+	dir := opts.ReportDir
+	if dir == "" {
+		return
+	}
+	if session == nil {
+		// Nothing was prepared (bad settings): still write a report that
+		// says why.
+		session = &certify.Session{ReportDir: dir, Report: report.New(opts.URL, report.Settings{})}
+	}
+	defer session.Close()
+	var out []harness.Result
+	complete := false
+	if outcome != nil {
+		session.Report.Load = outcome.Load
+		out, complete = outcome.Results, outcome.Complete
+	}
+	runErr := setupErr
+	if runErr == nil && !complete {
+		runErr = errors.New("interrupted before the load test ended")
+	}
+	if err := session.Finish(out, complete && runErr == nil, runErr); err != nil {
+		fmt.Fprintln(os.Stderr, "hookcert: writing the report:", err)
+	}
+	junitFile := filepath.Join(dir, report.JUnitFile)
+	if err := junit.Write(session.Report, junitFile); err != nil {
+		fmt.Fprintln(os.Stderr, "hookcert: writing junit.xml:", err)
+	}
+	fmt.Fprint(os.Stdout, session.Report.Summary())
+	if outcome != nil {
+		fmt.Fprintln(os.Stdout, load.Headline(outcome.Load))
+	}
+	files := []string{filepath.Join(dir, report.HTMLFile), junitFile, filepath.Join(dir, report.JSONFile)}
+	if outcome != nil {
+		for _, f := range outcome.Load.ResultsFiles {
+			files = append(files, filepath.Join(dir, f))
+		}
+	}
+	fmt.Fprintf(os.Stdout, "reports: %s\n", strings.Join(files, ", "))
+	if outcome != nil && len(outcome.Load.ResultsFiles) > 0 {
+		fmt.Fprintf(os.Stdout, "raw results: vegeta report %s (or: go run github.com/tsenart/vegeta/v12@v12.13.0 report %[1]s)\n",
+			filepath.Join(dir, outcome.Load.ResultsFiles[0]))
+	}
+})

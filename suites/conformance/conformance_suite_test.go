@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -26,7 +25,7 @@ import (
 	"github.com/realm-ai/hookcert/harness/certify"
 	"github.com/realm-ai/hookcert/harness/report"
 	"github.com/realm-ai/hookcert/harness/scenario"
-	"github.com/realm-ai/hookcert/suites/junit"
+	"github.com/realm-ai/hookcert/suites/check"
 )
 
 func TestConformance(t *testing.T) {
@@ -113,23 +112,7 @@ var _ = Describe("REALM webhook receiver", func() {
 				}
 				It(sc.ID+": "+sc.Title, Label(append(sc.AllLabels(), sc.ID)...), func() {
 					r, ok := results[sc.ID]
-					if !ok {
-						Fail(sc.ID + " did not run: " + orDefault(setupErr, "the run stopped before it"))
-					}
-					AddReportEntry("verdict", fmt.Sprintf("%s %s (%s)", r.ID, r.Verdict, r.Level), ReportEntryVisibilityFailureOrVerbose)
-					if len(r.Evidence) > 0 {
-						AddReportEntry("evidence", report.Evidence(r.Evidence), ReportEntryVisibilityFailureOrVerbose)
-					}
-					switch r.Verdict {
-					case harness.Fail:
-						Fail(report.Failure(r))
-					case harness.Skip:
-						Skip(r.ID + " skipped: " + r.Reason)
-					case harness.Warn:
-						AddReportEntry("warning", report.Failure(r))
-					case harness.InfoVerdict:
-						AddReportEntry("info", r.Observed)
-					}
+					check.Spec(sc.ID, r, ok, setupErr)
 				})
 			}
 		})
@@ -146,13 +129,6 @@ func categoriesOf(scs []*scenario.Scenario) []string {
 		}
 	}
 	return out
-}
-
-func orDefault(err error, s string) string {
-	if err != nil {
-		return err.Error()
-	}
-	return s
 }
 
 var _ = ReportAfterSuite("reports", func(_ Report) {
@@ -181,16 +157,6 @@ var _ = ReportAfterSuite("reports", func(_ Report) {
 		runErr = errors.New("interrupted before every check ran")
 		complete = false
 	}
-	if err := session.Finish(out, complete, runErr); err != nil {
-		fmt.Fprintln(os.Stderr, "hookcert: writing the report:", err)
-	}
-	// junit.xml comes from the report, not from this Ginkgo run, so that
-	// it agrees with report.json and `hookcert report` renders the same.
-	junitFile := filepath.Join(dir, report.JUnitFile)
-	if err := junit.Write(session.Report, junitFile); err != nil {
-		fmt.Fprintln(os.Stderr, "hookcert: writing junit.xml:", err)
-	}
-	fmt.Fprint(os.Stdout, session.Report.Summary())
-	fmt.Fprintf(os.Stdout, "reports: %s\n", strings.Join([]string{
-		filepath.Join(dir, report.HTMLFile), junitFile, filepath.Join(dir, report.JSONFile)}, ", "))
+	files := check.Finish(session, out, complete, runErr)
+	fmt.Fprintf(os.Stdout, "reports: %s\n", strings.Join(files, ", "))
 })

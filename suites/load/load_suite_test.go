@@ -23,7 +23,7 @@ import (
 	"github.com/realm-ai/hookcert/harness/certify"
 	"github.com/realm-ai/hookcert/harness/load"
 	"github.com/realm-ai/hookcert/harness/report"
-	"github.com/realm-ai/hookcert/suites/junit"
+	"github.com/realm-ai/hookcert/suites/check"
 )
 
 // smokeDuration is the attack of a bare `go test` (make test): a short
@@ -81,33 +81,10 @@ var _ = Describe("REALM webhook receiver under load", Label(load.Category), func
 	for _, req := range load.Requirements() {
 		It(req.ID+": "+req.Title, Label(req.Labels()...), func() {
 			r, ok := results[req.ID]
-			if !ok {
-				Fail(req.ID + " did not run: " + orDefault(setupErr, "the run stopped before it"))
-			}
-			AddReportEntry("verdict", fmt.Sprintf("%s %s (%s)", r.ID, r.Verdict, r.Level), ReportEntryVisibilityFailureOrVerbose)
-			if len(r.Evidence) > 0 {
-				AddReportEntry("evidence", report.Evidence(r.Evidence), ReportEntryVisibilityFailureOrVerbose)
-			}
-			switch r.Verdict {
-			case harness.Fail:
-				Fail(report.Failure(r))
-			case harness.Skip:
-				Skip(r.ID + " skipped: " + r.Reason)
-			case harness.Warn:
-				AddReportEntry("warning", report.Failure(r))
-			case harness.InfoVerdict:
-				AddReportEntry("info", r.Observed)
-			}
+			check.Spec(req.ID, r, ok, setupErr)
 		})
 	}
 })
-
-func orDefault(err error, s string) string {
-	if err != nil {
-		return err.Error()
-	}
-	return s
-}
 
 var _ = ReportAfterSuite("reports", func(_ Report) {
 	dir := opts.ReportDir
@@ -130,19 +107,9 @@ var _ = ReportAfterSuite("reports", func(_ Report) {
 	if runErr == nil && !complete {
 		runErr = errors.New("interrupted before the load test ended")
 	}
-	if err := session.Finish(out, complete && runErr == nil, runErr); err != nil {
-		fmt.Fprintln(os.Stderr, "hookcert: writing the report:", err)
-	}
-	junitFile := filepath.Join(dir, report.JUnitFile)
-	if err := junit.Write(session.Report, junitFile); err != nil {
-		fmt.Fprintln(os.Stderr, "hookcert: writing junit.xml:", err)
-	}
-	fmt.Fprint(os.Stdout, session.Report.Summary())
+	files := check.Finish(session, out, complete && runErr == nil, runErr)
 	if outcome != nil {
 		fmt.Fprintln(os.Stdout, load.Headline(outcome.Load))
-	}
-	files := []string{filepath.Join(dir, report.HTMLFile), junitFile, filepath.Join(dir, report.JSONFile)}
-	if outcome != nil {
 		for _, f := range outcome.Load.ResultsFiles {
 			files = append(files, filepath.Join(dir, f))
 		}

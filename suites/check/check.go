@@ -1,0 +1,64 @@
+// Package check is what the Ginkgo suites share: it reports one check's
+// result as the running spec, and writes a session's reports at the end of
+// a suite, so the conformance and load suites stay thin and alike.
+package check
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/certify"
+	"github.com/realm-ai/hookcert/harness/report"
+	"github.com/realm-ai/hookcert/suites/junit"
+)
+
+// Spec reports the result of check id as the running spec: FAIL fails it
+// with expected versus observed, SKIP skips it with the reason, WARN and
+// INFO pass with their text attached, and the evidence is attached to show
+// on failure or with -v. ok false means the check never ran, and setupErr
+// (if any) says why.
+func Spec(id string, r harness.Result, ok bool, setupErr error) {
+	if !ok {
+		why := "the run stopped before it"
+		if setupErr != nil {
+			why = setupErr.Error()
+		}
+		Fail(id + " did not run: " + why)
+	}
+	AddReportEntry("verdict", fmt.Sprintf("%s %s (%s)", r.ID, r.Verdict, r.Level), ReportEntryVisibilityFailureOrVerbose)
+	if len(r.Evidence) > 0 {
+		AddReportEntry("evidence", report.Evidence(r.Evidence), ReportEntryVisibilityFailureOrVerbose)
+	}
+	switch r.Verdict {
+	case harness.Fail:
+		Fail(report.Failure(r))
+	case harness.Skip:
+		Skip(r.ID + " skipped: " + r.Reason)
+	case harness.Warn:
+		AddReportEntry("warning", report.Failure(r))
+	case harness.InfoVerdict:
+		AddReportEntry("info", r.Observed)
+	}
+}
+
+// Finish records the results in the session's report, writes report.json,
+// index.html and junit.xml into its directory, prints the console summary
+// and returns the files written. junit.xml comes from the report, not from
+// the Ginkgo run, so it agrees with report.json and with what `hookcert
+// report` renders. Problems writing are printed, not returned: a suite's
+// last word must still reach the user.
+func Finish(s *certify.Session, results []harness.Result, complete bool, runErr error) []string {
+	if err := s.Finish(results, complete, runErr); err != nil {
+		fmt.Fprintln(os.Stderr, "hookcert: writing the report:", err)
+	}
+	junitFile := filepath.Join(s.ReportDir, report.JUnitFile)
+	if err := junit.Write(s.Report, junitFile); err != nil {
+		fmt.Fprintln(os.Stderr, "hookcert: writing junit.xml:", err)
+	}
+	fmt.Fprint(os.Stdout, s.Report.Summary())
+	return []string{filepath.Join(s.ReportDir, report.HTMLFile), junitFile, filepath.Join(s.ReportDir, report.JSONFile)}
+}

@@ -45,6 +45,16 @@ func Spec(id string, r harness.Result, ok bool, setupErr error) {
 	}
 }
 
+// Ensure returns s, or, when nothing could be prepared (bad settings), an
+// empty session for o's report directory, so that a report saying why is
+// still written.
+func Ensure(s *certify.Session, o certify.Options) *certify.Session {
+	if s != nil {
+		return s
+	}
+	return &certify.Session{ReportDir: o.ReportDir, Report: report.New(o.URL, report.Settings{})}
+}
+
 // Finish records the results in the session's report, writes report.json,
 // index.html and junit.xml into its directory, prints the console summary
 // and returns the files written. junit.xml comes from the report, not from

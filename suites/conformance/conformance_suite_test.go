@@ -23,7 +23,6 @@ import (
 
 	"github.com/realm-ai/hookcert/harness"
 	"github.com/realm-ai/hookcert/harness/certify"
-	"github.com/realm-ai/hookcert/harness/report"
 	"github.com/realm-ai/hookcert/harness/scenario"
 	"github.com/realm-ai/hookcert/suites/check"
 )
@@ -136,11 +135,7 @@ var _ = ReportAfterSuite("reports", func(_ Report) {
 	if dir == "" {
 		return
 	}
-	if session == nil {
-		// Nothing was prepared (bad settings): still write a report that
-		// says why.
-		session = &certify.Session{ReportDir: dir, Report: report.New(opts.URL, report.Settings{})}
-	}
+	session = check.Ensure(session, opts)
 	defer session.Close()
 	var out []harness.Result
 	for _, sc := range selected {

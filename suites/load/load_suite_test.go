@@ -22,7 +22,6 @@ import (
 	"github.com/realm-ai/hookcert/harness"
 	"github.com/realm-ai/hookcert/harness/certify"
 	"github.com/realm-ai/hookcert/harness/load"
-	"github.com/realm-ai/hookcert/harness/report"
 	"github.com/realm-ai/hookcert/suites/check"
 )
 
@@ -91,11 +90,7 @@ var _ = ReportAfterSuite("reports", func(_ Report) {
 	if dir == "" {
 		return
 	}
-	if session == nil {
-		// Nothing was prepared (bad settings): still write a report that
-		// says why.
-		session = &certify.Session{ReportDir: dir, Report: report.New(opts.URL, report.Settings{})}
-	}
+	session = check.Ensure(session, opts)
 	defer session.Close()
 	var out []harness.Result
 	complete := false

@@ -52,7 +52,11 @@ func Ensure(s *certify.Session, o certify.Options) *certify.Session {
 	if s != nil {
 		return s
 	}
-	return &certify.Session{ReportDir: o.ReportDir, Report: report.New(o.URL, report.Settings{})}
+	target := o.URL
+	if target == "" {
+		target = "(the bundled reference receiver)"
+	}
+	return &certify.Session{ReportDir: o.ReportDir, Report: report.New(target, report.Settings{Reference: o.URL == ""})}
 }
 
 // Finish records the results in the session's report, writes report.json,

@@ -157,6 +157,10 @@ type Response struct {
 	Body string `json:"body,omitempty"`
 	// BodySize is how many bytes of body were read (bounded).
 	BodySize int `json:"bodySize"`
+	// SecretEchoed is true when the body read or a header held the
+	// secret. The evidence shows harness.Redacted in its place, so this
+	// flag is how a check still sees the leak.
+	SecretEchoed bool `json:"secretEchoed,omitempty"`
 }
 
 // Exchange is the evidence of one attempt: what was sent, what came back (if

@@ -103,11 +103,13 @@ func (s *Sender) Send(ctx context.Context, a Attempt) harness.Exchange {
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, s.bodyLimit))
+	header := s.scrubHeader(resp.Header)
 	ex.Response = &harness.Response{
-		Status:   resp.StatusCode,
-		Header:   s.scrubHeader(resp.Header),
-		Body:     s.scrub(Excerpt(body)),
-		BodySize: len(body),
+		Status:       resp.StatusCode,
+		Header:       header,
+		Body:         s.scrub(Excerpt(body)),
+		BodySize:     len(body),
+		SecretEchoed: bytes.Contains(body, []byte(s.secret.Reveal())) || !equalHeader(header, resp.Header),
 	}
 	if err != nil {
 		// The acknowledgement arrived, so the response is kept; the error
@@ -246,6 +248,18 @@ func Excerpt(b []byte) string {
 // receiver that echoes it cannot make the report leak it.
 func (s *Sender) scrub(text string) string {
 	return strings.ReplaceAll(text, s.secret.Reveal(), harness.Redacted)
+}
+
+// equalHeader reports whether scrubbing left a header unchanged.
+func equalHeader(a, b http.Header) bool {
+	for k, vs := range b {
+		for i, v := range vs {
+			if a[k][i] != v {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (s *Sender) scrubHeader(h http.Header) http.Header {

@@ -496,6 +496,36 @@ func TestSecretNeverInEvidence(t *testing.T) {
 	}
 }
 
+// TestSecretEchoedIsFlagged shows that scrubbing the secret out of the
+// evidence does not hide the leak from the checks: the response says so.
+func TestSecretEchoedIsFlagged(t *testing.T) {
+	raw := testSecret.Reveal()
+	tests := []struct {
+		why    string
+		header string
+		body   string
+		want   bool
+	}{
+		{"a receiver that echoes the secret in its body", "", "expected secret " + raw, true},
+		{"a receiver that echoes the secret in a header", "key=" + raw, "no", true},
+		{"a receiver that says nothing of it", "fine", "bad signature", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.why, func(t *testing.T) {
+			srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request, n int) {
+				w.Header().Set("X-Debug", tc.header)
+				w.WriteHeader(http.StatusUnauthorized)
+				io.WriteString(w, tc.body)
+			})
+			s := newSender(t, srv.URL)
+			ex := s.Send(context.Background(), s.Attempt(testEvent()))
+			if ex.Response == nil || ex.Response.SecretEchoed != tc.want {
+				t.Fatalf("response %+v, want SecretEchoed %v", ex.Response, tc.want)
+			}
+		})
+	}
+}
+
 func TestExcerpt(t *testing.T) {
 	tests := []struct {
 		why  string

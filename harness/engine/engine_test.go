@@ -115,6 +115,27 @@ func TestChecksThatNeedTheProbeSkipWithoutIt(t *testing.T) {
 	}
 }
 
+func TestSIG09FailsWhenTheSecretIsEchoed(t *testing.T) {
+	// leak-signature proves the expected-signature half of SIG-09; this
+	// receiver leaks the secret itself, which the evidence redacts.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "signature mismatch; our secret is "+secret.Reveal(), http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	sender, err := delivery.NewSender(srv.URL+"/webhook", secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.New(engine.Config{Sender: sender, Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.Run(context.Background(), builtin(t, "SIG-09")[0])
+	if r.Verdict != harness.Fail || !strings.Contains(r.Observed, "the secret") {
+		t.Fatalf("SIG-09 against a receiver that echoes the secret: %s, observed %q; want FAIL naming the secret", r.Verdict, r.Observed)
+	}
+}
+
 func TestStrictTurnsABrokenShouldIntoAFailure(t *testing.T) {
 	for _, strict := range []bool{false, true} {
 		e := reference(t, false, true, func(c *engine.Config) { c.Strict = strict }, receiver.FaultNoTolerance)

@@ -463,7 +463,9 @@ func (r *run) echo(ex harness.Exchange, a delivery.Attempt) string {
 		hay.WriteString(k + ": " + strings.Join(vs, ",") + "\n")
 	}
 	text := hay.String()
-	if secret := r.e.cfg.Secret.Reveal(); secret != "" && strings.Contains(text, secret) {
+	// The sender scrubs the secret out of the evidence; it flags that it
+	// did.
+	if ex.Response.SecretEchoed {
 		return "the secret"
 	}
 	h := ex.Request.Header.Get(harness.HeaderSignature)

@@ -13,7 +13,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -118,7 +117,8 @@ func (e *Engine) Run(ctx context.Context, sc *scenario.Scenario) (res harness.Re
 
 // RunAll runs scenarios and returns their results in the order given.
 // Scenarios run concurrently up to the configured bound, each after the
-// scenarios its After names; exclusive scenarios then run one at a time.
+// scenarios its After names; exclusive scenarios, and those that come after
+// one, then run one at a time.
 // When ctx ends, checks that had not started are skipped with that reason.
 func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness.Result {
 	results := make([]harness.Result, len(scs))
@@ -149,12 +149,38 @@ func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness
 		}
 	}
 
+	// A scenario runs late, one at a time after the concurrent ones, when
+	// it is exclusive or comes after one that runs late; so no concurrent
+	// scenario ever waits for a late one.
+	byID := make(map[string]int, len(scs))
+	for i, sc := range scs {
+		byID[sc.ID] = i
+	}
+	late := make([]bool, len(scs))
+	for changed := true; changed; {
+		changed = false
+		for i, sc := range scs {
+			if late[i] {
+				continue
+			}
+			l := sc.Exclusive
+			for _, dep := range sc.After {
+				if j, ok := byID[dep]; ok && late[j] {
+					l = true
+				}
+			}
+			if l {
+				late[i], changed = true, true
+			}
+		}
+	}
+
 	sem := make(chan struct{}, e.cfg.Concurrency)
 	var wg sync.WaitGroup
-	var exclusive []int
-	for i, sc := range scs {
-		if sc.Exclusive {
-			exclusive = append(exclusive, i)
+	var pending []int
+	for i := range scs {
+		if late[i] {
+			pending = append(pending, i)
 			continue
 		}
 		wg.Add(1)
@@ -166,22 +192,33 @@ func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness
 		}()
 	}
 	wg.Wait()
-	sort.SliceStable(exclusive, func(a, b int) bool {
-		return dependsOn(scs[exclusive[b]], scs[exclusive[a]].ID)
-	})
-	for _, i := range exclusive {
+	// The late ones in the order given, each once everything it comes
+	// after has run (the loader rejects cycles, so this always progresses).
+	ran := map[string]bool{}
+	for len(pending) > 0 {
+		next := 0
+		for k, i := range pending {
+			if ready(scs[i], byID, late, ran) {
+				next = k
+				break
+			}
+		}
+		i := pending[next]
+		pending = append(pending[:next], pending[next+1:]...)
 		runOne(i)
+		ran[scs[i].ID] = true
 	}
 	return results
 }
 
-func dependsOn(sc *scenario.Scenario, id string) bool {
-	for _, d := range sc.After {
-		if d == id {
-			return true
+// ready reports whether every late scenario sc comes after has run.
+func ready(sc *scenario.Scenario, byID map[string]int, late []bool, ran map[string]bool) bool {
+	for _, dep := range sc.After {
+		if j, ok := byID[dep]; ok && late[j] && !ran[dep] {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 func interrupted(sc *scenario.Scenario) harness.Result {

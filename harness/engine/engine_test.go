@@ -187,6 +187,44 @@ func TestAfterAndExclusiveOrderTheRun(t *testing.T) {
 	}
 }
 
+func TestAfterChainsThroughExclusiveChecksDoNotDeadlock(t *testing.T) {
+	e := reference(t, false, false, nil)
+	mk := func(id string, exclusive bool, after ...string) *scenario.Scenario {
+		t.Helper()
+		text := "id: " + id + "\ntitle: t\nlevel: MUST\ncategory: custom\nrequirement: r\nseed: s\n"
+		if exclusive {
+			text += "exclusive: true\n"
+		}
+		if len(after) > 0 {
+			text += "after: [" + strings.Join(after, ", ") + "]\n"
+		}
+		text += "steps:\n  - send:\n      build: {type: job.queued}\n    expect: {status: 2xx}\n"
+		sc, err := scenario.Parse(id+".yaml", []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	}
+	// X-01 (exclusive) comes after a later exclusive X-02, and the
+	// concurrent X-03 comes after X-01: both orders must be honoured.
+	scs := []*scenario.Scenario{mk("X-01", true, "X-02"), mk("X-02", true), mk("X-03", false, "X-01"), mk("X-04", false)}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rs := e.RunAll(ctx, scs)
+	if ctx.Err() != nil {
+		t.Fatal("RunAll deadlocked on the after order")
+	}
+	end := func(r harness.Result) time.Time { return r.Start.Add(r.Duration) }
+	if rs[0].Start.Before(end(rs[1])) || rs[2].Start.Before(end(rs[0])) {
+		t.Fatalf("after order broken: X-02 ended %v, X-01 ran %v..%v, X-03 started %v", end(rs[1]), rs[0].Start, end(rs[0]), rs[2].Start)
+	}
+	for _, r := range rs {
+		if r.Verdict != harness.Pass {
+			t.Errorf("%s: %s: %s", r.ID, r.Verdict, r.Observed)
+		}
+	}
+}
+
 func TestAnInterruptedRunSkipsWhatDidNotRun(t *testing.T) {
 	e := reference(t, false, true, nil)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -109,6 +109,20 @@ func TestMakeConformanceEndToEnd(t *testing.T) {
 			t.Fatalf("the output does not say the target is unreachable:\n%s", out)
 		}
 	})
+	t.Run("a broken scenario file stops the run and says where", func(t *testing.T) {
+		scenarios := t.TempDir()
+		if err := os.WriteFile(filepath.Join(scenarios, "mine.yaml"), []byte("id: MY-01\ntitle: x\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		code, out := makeConformance(t, "SCENARIOS="+scenarios, "REPORT_DIR="+dir)
+		if code != 2 || !strings.Contains(out, "mine.yaml:1:1") {
+			t.Fatalf("exit %d, want 2 naming mine.yaml and the line:\n%s", code, out)
+		}
+		if exit, _ := readReport(t, dir); exit != 2 {
+			t.Fatalf("report.json says exit %d, want 2", exit)
+		}
+	})
 	t.Run("an empty secret cannot be certified", func(t *testing.T) {
 		dir := t.TempDir()
 		code, out := makeConformance(t, "URL=http://127.0.0.1:1/webhook", "REPORT_DIR="+dir)

@@ -280,24 +280,11 @@ func (s *Session) prepare(ctx context.Context, o *Options) error {
 		}
 	}
 
-	scs, err := scenario.Builtin()
+	scs, notes, err := Catalogue(o.Scenarios)
 	if err != nil {
-		return cannotRun("built-in scenarios: %v", err)
+		return err
 	}
-	if o.Scenarios != "" {
-		own, err := scenario.LoadDir(o.Scenarios)
-		if err != nil {
-			return cannotRun("SCENARIOS: %v", err)
-		}
-		merged, replaced, err := scenario.Merge(scs, own)
-		if err != nil {
-			return cannotRun("SCENARIOS: %v", err)
-		}
-		for _, r := range replaced {
-			s.Report.Notes = append(s.Report.Notes, fmt.Sprintf("SCENARIOS: %s from %s replaces the built-in check of the same ID", r.New.ID, r.New.Source))
-		}
-		scs = merged
-	}
+	s.Report.Notes = append(s.Report.Notes, notes...)
 	s.Scenarios = scs
 	s.URL, s.ProbeURL, s.Sender, s.Probe = o.URL, o.ProbeURL, sender, pc
 
@@ -317,6 +304,32 @@ func (s *Session) prepare(ctx context.Context, o *Options) error {
 	}
 	s.Engine = eng
 	return nil
+}
+
+// Catalogue returns the checks of a run: the built-in scenarios, merged with
+// the user's directory when dir is not empty (a user's scenario replaces the
+// built-in one of the same ID; notes say which). Errors wrap ErrCannotRun.
+func Catalogue(dir string) ([]*scenario.Scenario, []string, error) {
+	scs, err := scenario.Builtin()
+	if err != nil {
+		return nil, nil, cannotRun("built-in scenarios: %v", err)
+	}
+	if dir == "" {
+		return scs, nil, nil
+	}
+	own, err := scenario.LoadDir(dir)
+	if err != nil {
+		return nil, nil, cannotRun("SCENARIOS: %v", err)
+	}
+	merged, replaced, err := scenario.Merge(scs, own)
+	if err != nil {
+		return nil, nil, cannotRun("SCENARIOS: %v", err)
+	}
+	var notes []string
+	for _, r := range replaced {
+		notes = append(notes, fmt.Sprintf("SCENARIOS: %s from %s replaces the built-in check of the same ID", r.New.ID, r.New.Source))
+	}
+	return merged, notes, nil
 }
 
 // startReference starts the bundled reference receiver on a free loopback

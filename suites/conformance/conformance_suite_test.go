@@ -38,8 +38,8 @@ var categories = []string{"signature", "acknowledgement", "idempotency", "orderi
 var (
 	// opts and catalogue are read while the spec tree is built, so every
 	// scenario gets its spec; their errors surface in BeforeSuite.
-	opts, optsErr     = certify.OptionsFromEnv(os.Getenv)
-	catalogue, catErr = loadCatalogue()
+	opts, optsErr        = certify.OptionsFromEnv(os.Getenv)
+	catalogue, _, catErr = certify.Catalogue(os.Getenv(certify.EnvScenarios))
 
 	session  *certify.Session
 	setupErr error
@@ -47,22 +47,6 @@ var (
 	results  = map[string]harness.Result{}
 	ran      bool
 )
-
-func loadCatalogue() ([]*scenario.Scenario, error) {
-	scs, err := scenario.Builtin()
-	if err != nil {
-		return nil, err
-	}
-	if dir := os.Getenv(certify.EnvScenarios); dir != "" {
-		own, err := scenario.LoadDir(dir)
-		if err != nil {
-			return scs, err
-		}
-		merged, _, err := scenario.Merge(scs, own)
-		return merged, err
-	}
-	return scs, nil
-}
 
 // specLabels are the labels of a scenario's spec: its category (from the
 // container), its level, its ID, "probe" when it needs one, and its own.
@@ -74,7 +58,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	if optsErr != nil {
 		setupErr = optsErr
 	} else if catErr != nil {
-		setupErr = fmt.Errorf("%w: scenarios: %v", certify.ErrCannotRun, catErr)
+		setupErr = catErr
 	}
 	if opts.ReportDir == "" {
 		dir, err := os.MkdirTemp("", "hookcert-reports-")
@@ -109,7 +93,7 @@ var _ = Describe("REALM webhook receiver", func() {
 				if sc.Category != cat {
 					continue
 				}
-				It(sc.ID+": "+sc.Title, Label(append(sc.AllLabels(), sc.ID)...), func() {
+				It(sc.ID+": "+sc.Title, Label(specLabels(sc)...), func() {
 					r, ok := results[sc.ID]
 					check.Spec(sc.ID, r, ok, setupErr)
 				})
@@ -148,6 +132,10 @@ var _ = ReportAfterSuite("reports", func(_ Report) {
 	switch {
 	case setupErr != nil:
 		runErr = setupErr
+	case optsErr != nil || catErr != nil:
+		// A broken scenario file leaves no spec to run, so BeforeSuite
+		// never ran to report it.
+		runErr = errors.Join(optsErr, catErr)
 	case !ran:
 		runErr = errors.New("interrupted before every check ran")
 		complete = false

@@ -150,8 +150,10 @@ type Session struct {
 	// trust settings (Probe is nil without a probe). The load test uses
 	// them.
 	URL, ProbeURL string
-	Sender        *delivery.Sender
-	Probe         *probe.Client
+	// ProbeToken is scrubbed from the report like the secret.
+	ProbeToken harness.Secret
+	Sender     *delivery.Sender
+	Probe      *probe.Client
 
 	ref *receiver.Server
 }
@@ -187,8 +189,8 @@ func Prepare(ctx context.Context, o Options) (*Session, error) {
 	for _, f := range o.Faults {
 		settings.Faults = append(settings.Faults, string(f))
 	}
-	s := &Session{ReportDir: o.ReportDir, Secret: o.Secret}
-	s.Report = report.New(redact(o.URL), settings)
+	s := &Session{ReportDir: o.ReportDir, Secret: o.Secret, ProbeToken: o.ProbeToken}
+	s.Report = report.New(report.Redact(o.URL), settings)
 	err := s.prepare(ctx, &o)
 	if err != nil {
 		s.Close()
@@ -226,17 +228,17 @@ func (s *Session) prepare(ctx context.Context, o *Options) error {
 		return cannotRun("SECRET is empty: pass SECRET=... or set %s", harness.SecretEnv)
 	}
 	s.Secret = o.Secret
-	s.Report.Target = redact(o.URL)
+	s.Report.Target = report.Redact(o.URL)
 	u, err := url.Parse(o.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return cannotRun("URL=%q is not an http:// or https:// URL of the receiver's webhook", redact(o.URL))
+		return cannotRun("URL=%q is not an http:// or https:// URL of the receiver's webhook", report.Redact(o.URL))
 	}
 	s.Report.Settings.Probe = o.ProbeURL != ""
 
 	// Reachable at all? A closed port or an unknown host cannot be
 	// certified: that is exit 2, not a failing receiver.
 	if err := reachable(ctx, u, o.SenderTimeout); err != nil {
-		return cannotRun("the target %s is unreachable: %v; is the receiver running and the URL right?", redact(o.URL), err)
+		return cannotRun("the target %s is unreachable: %v; is the receiver running and the URL right?", report.Redact(o.URL), err)
 	}
 
 	insecure := o.Insecure
@@ -276,7 +278,7 @@ func (s *Session) prepare(ctx context.Context, o *Options) error {
 			return cannotRun("PROBE_URL: %v", err)
 		}
 		if err := pc.Check(ctx); err != nil {
-			return cannotRun("the probe at %s is not usable: %v", redact(o.ProbeURL), err)
+			return cannotRun("the probe at %s is not usable: %v", report.Redact(o.ProbeURL), err)
 		}
 	}
 
@@ -367,6 +369,7 @@ func (s *Session) Run(ctx context.Context, scs []*scenario.Scenario) []harness.R
 // could not be made, if it could not.
 func (s *Session) Finish(results []harness.Result, complete bool, runErr error) error {
 	s.Report.Finish(results, complete, runErr)
+	s.Report.Scrub(s.Secret, s.ProbeToken)
 	return s.Report.Write(s.ReportDir)
 }
 
@@ -423,13 +426,4 @@ func hostPort(u *url.URL) string {
 		port = 443
 	}
 	return net.JoinHostPort(u.Hostname(), strconv.Itoa(port))
-}
-
-// redact drops credentials from a URL for reports and messages.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	return u.Redacted()
 }

@@ -107,7 +107,7 @@ func (s *Sender) Send(ctx context.Context, a Attempt) harness.Exchange {
 	ex.Response = &harness.Response{
 		Status:       resp.StatusCode,
 		Header:       header,
-		Body:         s.scrub(Excerpt(body)),
+		Body:         Excerpt([]byte(s.scrub(string(body)))),
 		BodySize:     len(body),
 		SecretEchoed: bytes.Contains(body, []byte(s.secret.Reveal())) || !equalHeader(header, resp.Header),
 	}

@@ -509,6 +509,7 @@ func TestSecretEchoedIsFlagged(t *testing.T) {
 		{"a receiver that echoes the secret in its body", "", "expected secret " + raw, true},
 		{"a receiver that echoes the secret in a header", "key=" + raw, "no", true},
 		{"a receiver that says nothing of it", "fine", "bad signature", false},
+		{"a secret across the end of the evidence excerpt", "", strings.Repeat("x", ExcerptLimit-8) + raw, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.why, func(t *testing.T) {
@@ -521,6 +522,9 @@ func TestSecretEchoedIsFlagged(t *testing.T) {
 			ex := s.Send(context.Background(), s.Attempt(testEvent()))
 			if ex.Response == nil || ex.Response.SecretEchoed != tc.want {
 				t.Fatalf("response %+v, want SecretEchoed %v", ex.Response, tc.want)
+			}
+			if strings.Contains(ex.Response.Body, raw[:8]) {
+				t.Fatalf("the evidence holds a piece of the secret: %q", ex.Response.Body[max(0, len(ex.Response.Body)-40):])
 			}
 		})
 	}

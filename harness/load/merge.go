@@ -125,12 +125,12 @@ func Refine(r *report.Report, dir string) error {
 			if j.ID == Load03 && j.Verdict != harness.Skip {
 				j.Evidence = res.Evidence
 			}
-			j.Notes = append(j.Notes, fmt.Sprintf("judged on the merged results of %d generators", len(fresh.Attackers)))
+			if len(fresh.Attackers) > 1 {
+				j.Notes = append(j.Notes, fmt.Sprintf("judged on the merged results of %d generators", len(fresh.Attackers)))
+			}
 			r.Results[i] = j
 		}
 	}
-	duration := r.Duration
-	r.Finish(r.Results, r.Complete, nil)
-	r.Duration = duration
+	r.Conclude()
 	return nil
 }

@@ -81,6 +81,7 @@ type JobState struct {
 // Client calls one receiver's probe. It is safe for concurrent use.
 type Client struct {
 	base      string
+	shown     string // base without credentials, for evidence and errors
 	token     harness.Secret
 	hc        *http.Client
 	timeout   time.Duration
@@ -180,6 +181,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 	return &Client{
 		base:      strings.TrimSuffix(u.String(), "/"),
+		shown:     strings.TrimSuffix(u.Redacted(), "/"),
 		token:     o.token,
 		hc:        o.hc,
 		timeout:   o.timeout,
@@ -219,7 +221,7 @@ func newHTTPClient(o options) *http.Client {
 // a receiver shutting down after a run does not wait for them.
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
-func (c *Client) String() string { return "probe.Client(" + c.base + ")" }
+func (c *Client) String() string { return "probe.Client(" + c.shown + ")" }
 
 // GoString is String, for %#v.
 func (c *Client) GoString() string { return c.String() }
@@ -291,17 +293,20 @@ func (c *Client) Check(ctx context.Context) error {
 // validates against schemaName, found false for a 404, and an error wrapping
 // ErrProbe otherwise. The exchange is filled in every case.
 func (c *Client) get(ctx context.Context, kind, id, schemaName string) ([]byte, bool, harness.Exchange, error) {
-	target := c.base + "/" + kind + "/" + url.PathEscape(id)
+	path := "/" + kind + "/" + url.PathEscape(id)
+	target := c.base + path
+	// shown is the URL without credentials, for evidence and errors.
+	shown := c.shown + path
 	ex := harness.Exchange{
 		Start:   time.Now(),
-		Request: harness.Request{Method: http.MethodGet, URL: target},
+		Request: harness.Request{Method: http.MethodGet, URL: shown},
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		ex.Err = err.Error()
-		return nil, false, ex, fmt.Errorf("%w: building GET %s: %w", ErrProbe, target, err)
+		return nil, false, ex, fmt.Errorf("%w: building GET %s: %w", ErrProbe, shown, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	// Not REALM's User-Agent: these calls are not deliveries, and a
@@ -327,33 +332,33 @@ func (c *Client) get(ctx context.Context, kind, id, schemaName string) ([]byte, 
 			err = ue.Err
 		}
 		ex.Err = c.scrub(fmt.Sprintf("%s: %v", what, err))
-		return nil, false, ex, fmt.Errorf("%w: GET %s: %s (is the receiver up and PROBE_URL right?): %w", ErrProbe, target, what, err)
+		return nil, false, ex, fmt.Errorf("%w: GET %s: %s (is the receiver up and PROBE_URL right?): %w", ErrProbe, shown, what, err)
 	}
 	defer resp.Body.Close()
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, bodyLimit))
 	ex.Response = &harness.Response{
 		Status:   resp.StatusCode,
 		Header:   c.redactHeader(resp.Header),
-		Body:     c.scrub(excerpt(body)),
+		Body:     excerpt([]byte(c.scrub(string(body)))),
 		BodySize: len(body),
 	}
 	if readErr != nil {
 		ex.Err = c.scrub(readErr.Error())
-		return nil, false, ex, fmt.Errorf("%w: GET %s: reading the answer: %w", ErrProbe, target, readErr)
+		return nil, false, ex, fmt.Errorf("%w: GET %s: reading the answer: %w", ErrProbe, shown, readErr)
 	}
 	switch code := resp.StatusCode; {
 	case code == http.StatusOK:
 	case code == http.StatusNotFound:
 		return nil, false, ex, nil
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d: check PROBE_TOKEN", ErrProbe, target, code)
+		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d: check PROBE_TOKEN", ErrProbe, shown, code)
 	case code >= 300 && code < 400:
-		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d (a redirect): point PROBE_URL at the probe itself", ErrProbe, target, code)
+		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d (a redirect): point PROBE_URL at the probe itself", ErrProbe, shown, code)
 	default:
-		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d: the probe must answer 200 or 404 (see DESIGN section 5)", ErrProbe, target, code)
+		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d: the probe must answer 200 or 404 (see DESIGN section 5)", ErrProbe, shown, code)
 	}
 	if err := c.validator.Validate(schemaName, body); err != nil {
-		return nil, false, ex, fmt.Errorf("%w: GET %s answered 200 with a body that does not follow the %s schema: %s", ErrProbe, target, schemaName, c.scrub(err.Error()))
+		return nil, false, ex, fmt.Errorf("%w: GET %s answered 200 with a body that does not follow the %s schema: %s", ErrProbe, shown, schemaName, c.scrub(err.Error()))
 	}
 	return body, true, ex, nil
 }

@@ -171,6 +171,26 @@ func TestToken(t *testing.T) {
 	}
 }
 
+func TestCredentialsInProbeURLStayOut(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no", http.StatusForbidden)
+	}))
+	defer srv.Close()
+	c, err := New(strings.Replace(srv.URL, "http://", "http://alice:hunter2@", 1) + "/_probe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ex, err := c.Event(context.Background(), "evt_x")
+	if err == nil {
+		t.Fatal("a 403 gave no error")
+	}
+	for what, text := range map[string]string{"error": err.Error(), "evidence URL": ex.Request.URL, "String": c.String()} {
+		if strings.Contains(text, "hunter2") {
+			t.Errorf("the %s holds the password: %s", what, text)
+		}
+	}
+}
+
 func TestTimeoutBounded(t *testing.T) {
 	fp, srv := newFakeProbe(t)
 	fp.set(func() {

@@ -92,7 +92,7 @@ func Merge(reports ...*Report) (*Report, error) {
 		out.Duration = harness.Duration(end.Sub(out.Started))
 	}
 	out.Error = strings.Join(errs, "; ")
-	out.conclude()
+	out.Conclude()
 	return out, nil
 }
 

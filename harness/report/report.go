@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -77,12 +78,22 @@ type Report struct {
 	Load *Load `json:"load,omitempty"`
 }
 
+// Redact drops the credentials of a URL (user:password@) for reports and
+// messages; anything that is not such a URL is returned as is.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}
+
 // New returns an empty report for target, started now.
 func New(target string, s Settings) *Report {
 	return &Report{
 		Suite:    "hookcert",
 		Version:  harness.Version,
-		Target:   target,
+		Target:   Redact(target),
 		Settings: s,
 		Started:  time.Now().UTC(),
 		Counts:   map[harness.Verdict]int{},
@@ -91,8 +102,9 @@ func New(target string, s Settings) *Report {
 }
 
 // Finish records the results and computes the overall verdict and exit
-// status: 0 when every MUST passed (PARTIAL and warnings included), 1 when
-// any check failed, 2 when the run could not be made (err).
+// status (see Conclude): 0 when every MUST passed (PARTIAL and warnings
+// included), 1 when any check failed, 2 when the run could not be made
+// (err) or did not finish (complete false).
 func (r *Report) Finish(results []harness.Result, complete bool, err error) {
 	r.Results = results
 	r.Complete = complete
@@ -100,29 +112,30 @@ func (r *Report) Finish(results []harness.Result, complete bool, err error) {
 	if err != nil {
 		r.Error = err.Error()
 	}
-	r.conclude()
+	r.Conclude()
 }
 
 // errInterrupted is the Error of a run that stopped before every check ran.
 const errInterrupted = "the run was interrupted before every check ran"
 
-// conclude computes Overall, Counts and ExitCode from Results, Complete and
-// Error, so that a merged report is judged exactly as a fresh one.
-func (r *Report) conclude() {
+// Conclude computes Overall, Counts and ExitCode from Results, Complete and
+// Error, so that a merged or re-judged report is judged exactly as a fresh
+// one. A failed check makes the run NOT COMPLIANT (exit 1) even when the
+// run then stopped: what it found stands. Otherwise a run that could not be
+// made or did not finish is NOT CERTIFIED (exit 2).
+func (r *Report) Conclude() {
 	if r.Results == nil {
 		r.Results = []harness.Result{}
 	}
+	if !r.Complete && r.Error == "" {
+		r.Error = errInterrupted
+	}
 	r.Overall, r.Counts = harness.Summarize(r.Results)
 	switch {
-	case r.Error != "":
-		r.ExitCode = ExitCannotRun
-		if r.Overall != harness.NotCompliant {
-			r.Overall = harness.NotCertified
-		}
 	case r.Overall == harness.NotCompliant:
 		r.ExitCode = ExitNotCompliant
-	case !r.Complete:
-		r.Error = errInterrupted
+	case r.Error != "":
+		r.Overall = harness.NotCertified
 		r.ExitCode = ExitCannotRun
 	default:
 		r.ExitCode = ExitCompliant

@@ -30,9 +30,9 @@ func TestFinish(t *testing.T) {
 		{"every check passed", []harness.Result{pass}, true, nil, harness.Compliant, 0},
 		{"a skipped check is partial but still exits 0", []harness.Result{pass, skip}, true, nil, harness.Partial, 0},
 		{"a failed check fails the run", []harness.Result{pass, fail}, true, nil, harness.NotCompliant, 1},
-		{"an interrupted run cannot certify", []harness.Result{pass}, false, nil, harness.Compliant, 2},
+		{"an interrupted run cannot certify", []harness.Result{pass}, false, nil, harness.NotCertified, 2},
 		{"a run that could not be made is not certified", nil, false, errors.New("unreachable"), harness.NotCertified, 2},
-		{"a failure found before the error still shows", []harness.Result{fail}, false, errors.New("interrupted"), harness.NotCompliant, 2},
+		{"a failure found before the error stands: not compliant", []harness.Result{fail}, false, errors.New("interrupted"), harness.NotCompliant, 1},
 	} {
 		t.Run(tc.why, func(t *testing.T) {
 			r := report.New("https://example.com", report.Settings{})
@@ -40,13 +40,30 @@ func TestFinish(t *testing.T) {
 			if r.Overall != tc.overall || r.ExitCode != tc.exit {
 				t.Errorf("overall %s exit %d, want %s exit %d", r.Overall, r.ExitCode, tc.overall, tc.exit)
 			}
-			if (r.ExitCode == 2) != (r.Error != "") {
-				t.Errorf("exit %d with error %q: exit 2 and only exit 2 says why", r.ExitCode, r.Error)
+			if r.ExitCode == 2 && r.Error == "" {
+				t.Errorf("exit 2 without saying why")
+			}
+			// Judging the written report again (merge, re-render) gives
+			// the same verdict.
+			again := *r
+			again.Conclude()
+			if again.Overall != r.Overall || again.ExitCode != r.ExitCode {
+				t.Errorf("judged again: %s exit %d, first %s exit %d", again.Overall, again.ExitCode, r.Overall, r.ExitCode)
 			}
 			if r.Results == nil {
 				t.Error("results are null in report.json; want an empty list")
 			}
 		})
+	}
+}
+
+func TestTargetNeverHoldsCredentials(t *testing.T) {
+	r := report.New("https://alice:hunter2@staging.example.com/hooks", report.Settings{})
+	if strings.Contains(r.Target, "hunter2") {
+		t.Fatalf("target %q holds the password", r.Target)
+	}
+	if report.Redact("not a url at all") != "not a url at all" {
+		t.Fatal("Redact changed text that is not a URL with credentials")
 	}
 }
 

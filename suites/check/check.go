@@ -56,7 +56,8 @@ func Ensure(s *certify.Session, o certify.Options) *certify.Session {
 	if target == "" {
 		target = "(the bundled reference receiver)"
 	}
-	return &certify.Session{ReportDir: o.ReportDir, Report: report.New(target, report.Settings{Reference: o.URL == ""})}
+	return &certify.Session{ReportDir: o.ReportDir, Secret: o.Secret, ProbeToken: o.ProbeToken,
+		Report: report.New(target, report.Settings{Reference: o.URL == ""})}
 }
 
 // Finish records the results in the session's report, writes report.json,

@@ -9,6 +9,8 @@
 package harness
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"time"
 )
@@ -97,6 +99,10 @@ func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + Redacted + `
 
 // MarshalText implements encoding.TextMarshaler without revealing the secret.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(Redacted), nil }
+
+// Format implements fmt.Formatter: every verb, %d and %x included, prints
+// Redacted.
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, Redacted) }
 
 // Event types of the catalogue (DESIGN section 4).
 const (

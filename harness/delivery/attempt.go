@@ -109,7 +109,7 @@ func (s *Sender) Send(ctx context.Context, a Attempt) harness.Exchange {
 		Header:       header,
 		Body:         Excerpt([]byte(s.scrub(string(body)))),
 		BodySize:     len(body),
-		SecretEchoed: bytes.Contains(body, []byte(s.secret.Reveal())) || !equalHeader(header, resp.Header),
+		SecretEchoed: s.echoed(body, resp.Header),
 	}
 	if err != nil {
 		// The acknowledgement arrived, so the response is kept; the error
@@ -250,16 +250,25 @@ func (s *Sender) scrub(text string) string {
 	return strings.ReplaceAll(text, s.secret.Reveal(), harness.Redacted)
 }
 
-// equalHeader reports whether scrubbing left a header unchanged.
-func equalHeader(a, b http.Header) bool {
-	for k, vs := range b {
-		for i, v := range vs {
-			if a[k][i] != v {
-				return false
+// echoed reports whether the receiver's answer holds the secret, in its
+// body or in a header name or value.
+func (s *Sender) echoed(body []byte, h http.Header) bool {
+	secret := s.secret.Reveal()
+	if bytes.Contains(body, []byte(secret)) {
+		return true
+	}
+	for k, vs := range h {
+		// Header names arrive canonicalised: compare them without case.
+		if strings.Contains(strings.ToLower(k), strings.ToLower(secret)) {
+			return true
+		}
+		for _, v := range vs {
+			if strings.Contains(v, secret) {
+				return true
 			}
 		}
 	}
-	return true
+	return false
 }
 
 func (s *Sender) scrubHeader(h http.Header) http.Header {
@@ -268,6 +277,9 @@ func (s *Sender) scrubHeader(h http.Header) http.Header {
 		clean := make([]string, len(vs))
 		for i, v := range vs {
 			clean[i] = s.scrub(v)
+		}
+		if strings.Contains(strings.ToLower(k), strings.ToLower(s.secret.Reveal())) {
+			k = harness.Redacted
 		}
 		out[k] = clean
 	}

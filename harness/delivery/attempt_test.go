@@ -503,18 +503,23 @@ func TestSecretEchoedIsFlagged(t *testing.T) {
 	tests := []struct {
 		why    string
 		header string
+		name   string
 		body   string
 		want   bool
 	}{
-		{"a receiver that echoes the secret in its body", "", "expected secret " + raw, true},
-		{"a receiver that echoes the secret in a header", "key=" + raw, "no", true},
-		{"a receiver that says nothing of it", "fine", "bad signature", false},
-		{"a secret across the end of the evidence excerpt", "", strings.Repeat("x", ExcerptLimit-8) + raw, true},
+		{"a receiver that echoes the secret in its body", "", "", "expected secret " + raw, true},
+		{"a receiver that echoes the secret in a header", "key=" + raw, "", "no", true},
+		{"a receiver that echoes the secret as a header name", "", "X-" + raw, "no", true},
+		{"a receiver that says nothing of it", "fine", "", "bad signature", false},
+		{"a secret across the end of the evidence excerpt", "", "", strings.Repeat("x", ExcerptLimit-8) + raw, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.why, func(t *testing.T) {
 			srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request, n int) {
 				w.Header().Set("X-Debug", tc.header)
+				if tc.name != "" {
+					w.Header().Set(tc.name, "1")
+				}
 				w.WriteHeader(http.StatusUnauthorized)
 				io.WriteString(w, tc.body)
 			})
@@ -525,6 +530,11 @@ func TestSecretEchoedIsFlagged(t *testing.T) {
 			}
 			if strings.Contains(ex.Response.Body, raw[:8]) {
 				t.Fatalf("the evidence holds a piece of the secret: %q", ex.Response.Body[max(0, len(ex.Response.Body)-40):])
+			}
+			for k := range ex.Response.Header {
+				if strings.Contains(strings.ToLower(k), strings.ToLower(raw)) {
+					t.Fatalf("a header name in the evidence holds the secret: %s", k)
+				}
 			}
 		})
 	}

@@ -374,6 +374,9 @@ func (c *Client) redactHeader(h http.Header) http.Header {
 			}
 			clean[i] = c.scrub(v)
 		}
+		if t := c.token.Reveal(); t != "" && strings.Contains(strings.ToLower(k), strings.ToLower(t)) {
+			k = harness.Redacted
+		}
 		out[k] = clean
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -126,10 +127,11 @@ func New(cfg Config) (*Receiver, error) {
 	}
 	faults := make(map[Fault]bool, len(cfg.Faults))
 	for _, f := range cfg.Faults {
-		if _, err := ParseFault(string(f)); err != nil {
+		pf, err := ParseFault(string(f))
+		if err != nil {
 			return nil, err
 		}
-		faults[f] = true
+		faults[pf] = true
 	}
 	var workCost time.Duration
 	if faults[FaultDropUnderLoad] {
@@ -179,6 +181,21 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Rec
 	r.mux.HandleFunc("GET "+ProbePath+"/jobs/{jobId}", r.authorize(r.probeJob))
 	return r
 }
+
+// String describes the receiver without its secrets: fmt cannot call the
+// secrets' own String on unexported fields, so %+v of the struct would
+// print them.
+func (r *Receiver) String() string {
+	var names []string
+	for f := range r.faults {
+		names = append(names, string(f))
+	}
+	slices.Sort(names)
+	return "receiver.Receiver(faults: " + strings.Join(names, ",") + ")"
+}
+
+// GoString is String, for %#v.
+func (r *Receiver) GoString() string { return r.String() }
 
 // ServeHTTP implements http.Handler.
 func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {

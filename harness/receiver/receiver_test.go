@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -389,5 +390,27 @@ func TestLogsRevealNoSecret(t *testing.T) {
 	}
 	if strings.Contains(logged, testSecret.Reveal()) || strings.Contains(logged, signing.Sign(testSecret, now.Unix(), body)) {
 		t.Fatalf("log reveals the secret or the expected signature: %q", logged)
+	}
+}
+
+func TestPrintingTheReceiverRevealsNoSecret(t *testing.T) {
+	const secret, token = "whsec_print_test_41", "probe_print_test_17"
+	rcv, err := New(Config{Secrets: []harness.Secret{secret}, ProbeToken: token, Faults: []Fault{" double-process "}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rcv.Close()
+	cfg := Config{Secrets: []harness.Secret{secret}, ProbeToken: token}
+	for _, out := range []string{
+		fmt.Sprintf("%v %+v %#v %s", rcv, rcv, rcv, rcv),
+		fmt.Sprintf("%v %+v %#v %d %x %q", cfg, cfg, cfg, cfg.Secrets[0], cfg.ProbeToken, cfg.Secrets),
+	} {
+		if strings.Contains(out, secret) || strings.Contains(out, token) {
+			t.Fatalf("printed a secret: %s", out)
+		}
+	}
+	// The fault named with spaces around it is planted all the same.
+	if !strings.Contains(rcv.String(), "double-process") {
+		t.Fatalf("%v: the fault was not planted", rcv)
 	}
 }

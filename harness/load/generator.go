@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 type Generator struct {
 	// url is the target as results record it: without credentials.
 	url       string
+	secret    harness.Secret
 	o         options
 	targeter  vegeta.Targeter
 	transport *http.Transport
@@ -50,6 +53,7 @@ func NewGenerator(target string, secret harness.Secret, opts ...Option) (*Genera
 	dialer := &net.Dialer{Timeout: o.timeout, KeepAlive: 30 * time.Second}
 	return &Generator{
 		url:      u.Redacted(),
+		secret:   secret,
 		o:        o,
 		targeter: tr,
 		transport: &http.Transport{
@@ -64,6 +68,19 @@ func NewGenerator(target string, secret harness.Secret, opts ...Option) (*Genera
 			IdleConnTimeout:     30 * time.Second,
 		},
 	}, nil
+}
+
+// scrub takes the secret out of what the receiver controls in a result (the
+// error, which carries a status line or a malformed answer, and the body),
+// before it reaches the metrics, the report or the results file.
+func (g *Generator) scrub(res *vegeta.Result) {
+	secret := g.secret.Reveal()
+	if strings.Contains(res.Error, secret) {
+		res.Error = strings.ReplaceAll(res.Error, secret, harness.Redacted)
+	}
+	if bytes.Contains(res.Body, []byte(secret)) {
+		res.Body = bytes.ReplaceAll(res.Body, []byte(secret), []byte(harness.Redacted))
+	}
 }
 
 // Close closes the kept-alive connections.
@@ -194,6 +211,7 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*Ru
 
 	var encErr error
 	for res := range atk.Attack(targeter, pacer, p.duration, p.name) {
+		g.scrub(res)
 		run.Metrics.Add(res)
 		res.URL = g.url
 		res.Headers = nil

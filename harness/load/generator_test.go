@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -147,6 +148,42 @@ func TestAttackRedirectIsAFailure(t *testing.T) {
 	}
 	if r := Evaluate(l, false)[1]; r.Verdict != harness.Fail || !strings.Contains(r.Observed, "307") {
 		t.Fatalf("LOAD-02 %s: %s", r.Verdict, r.Observed)
+	}
+}
+
+// TestAttackKeepsTheSecretOutOfResults: a receiver that echoes the secret
+// in its status line and body must not get it into the metrics or the
+// results file.
+func TestAttackKeepsTheSecretOutOfResults(t *testing.T) {
+	raw := testSecret.Reveal()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		body := "expected key " + raw
+		fmt.Fprintf(buf, "HTTP/1.1 500 %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", raw, len(body), body)
+		_ = buf.Flush()
+	}))
+	defer srv.Close()
+	g := newTestGenerator(t, srv.URL+"/webhook")
+	var gob bytes.Buffer
+	run, err := g.Attack(context.Background(), 20, 300*time.Millisecond, vegeta.NewEncoder(&gob))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := run.Load()
+	if l.Requests == 0 || l.Success != 0 {
+		t.Fatalf("%d requests, success %v: want every one a failure", l.Requests, l.Success)
+	}
+	text, err := json.Marshal(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(text), raw) || bytes.Contains(gob.Bytes(), []byte(raw)) {
+		t.Fatal("the echoed secret reached the load figures or the results file")
 	}
 }
 

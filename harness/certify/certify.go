@@ -24,6 +24,7 @@ import (
 	"github.com/realm-ai/hookcert/harness"
 	"github.com/realm-ai/hookcert/harness/delivery"
 	"github.com/realm-ai/hookcert/harness/engine"
+	"github.com/realm-ai/hookcert/harness/events"
 	"github.com/realm-ai/hookcert/harness/probe"
 	"github.com/realm-ai/hookcert/harness/receiver"
 	"github.com/realm-ai/hookcert/harness/report"
@@ -280,6 +281,9 @@ func (s *Session) prepare(ctx context.Context, o *Options) error {
 		if err := pc.Check(ctx); err != nil {
 			return cannotRun("the probe at %s is not usable: %v", report.Redact(o.ProbeURL), err)
 		}
+		if err := probeSees(ctx, sender, pc); err != nil {
+			return cannotRun("the probe at %s %v", report.Redact(o.ProbeURL), err)
+		}
 	}
 
 	scs, notes, err := Catalogue(o.Scenarios)
@@ -306,6 +310,39 @@ func (s *Session) prepare(ctx context.Context, o *Options) error {
 	}
 	s.Engine = eng
 	return nil
+}
+
+// probeSees delivers one valid event and waits for the probe to report it
+// processed. Check alone cannot tell a probe from any server that answers
+// 404 to everything; a probe that never sees an acknowledged event would
+// make every "processed once" check fail for the wrong reason. When the
+// receiver does not acknowledge the event, nothing can be told here: the
+// checks will show it.
+func probeSees(ctx context.Context, sender *delivery.Sender, pc *probe.Client) error {
+	ev, err := events.NewFactory().New(harness.JobQueued)
+	if err != nil {
+		return fmt.Errorf("could not be tried: %w", err)
+	}
+	if ex := sender.Send(ctx, sender.Attempt(ev)); !ex.OK() {
+		return nil
+	}
+	deadline := time.Now().Add(pc.Settle())
+	for {
+		st, _, err := pc.Event(ctx, ev.ID)
+		switch {
+		case err != nil:
+			return fmt.Errorf("is not usable: %w", err)
+		case st.Found:
+			return nil
+		case time.Now().After(deadline) || ctx.Err() != nil:
+			return fmt.Errorf("never reported event %s, which the receiver acknowledged, within %s: "+
+				"is PROBE_URL the probe of this receiver (or did the receiver lose the event)?", ev.ID, pc.Settle())
+		}
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-ctx.Done():
+		}
+	}
 }
 
 // Catalogue returns the checks of a run: the built-in scenarios, merged with

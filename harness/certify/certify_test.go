@@ -55,6 +55,8 @@ func TestPrepareRefusesRunsThatCannotBeMade(t *testing.T) {
 		http.Error(w, "boom", http.StatusInternalServerError)
 	}))
 	defer broken.Close()
+	notFound := httptest.NewServer(http.NotFoundHandler())
+	defer notFound.Close()
 	ref, err := receiver.Start("127.0.0.1:0", receiver.Config{Secrets: []harness.Secret{sec}}, false)
 	if err != nil {
 		t.Fatal(err)
@@ -70,6 +72,7 @@ func TestPrepareRefusesRunsThatCannotBeMade(t *testing.T) {
 		{"an unreachable target", certify.Options{URL: "http://127.0.0.1:1/webhook", Secret: sec}, "unreachable"},
 		{"not a URL", certify.Options{URL: "staging.example.com/hooks", Secret: sec}, "not an http:// or https:// URL"},
 		{"a probe that answers 500", certify.Options{URL: ref.WebhookURL, Secret: sec, ProbeURL: broken.URL}, "probe"},
+		{"a probe that answers 404 to everything (a wrong PROBE_URL)", certify.Options{URL: ref.WebhookURL, Secret: sec, ProbeURL: notFound.URL + "/_probe"}, "is PROBE_URL the probe of this receiver"},
 		{"a probe that is not there", certify.Options{URL: ref.WebhookURL, Secret: sec, ProbeURL: "http://127.0.0.1:1/_probe"}, "probe"},
 		{"a CA file that does not exist", certify.Options{URL: ref.WebhookURL, Secret: sec, CACert: "/nonexistent/ca.pem"}, "CA_CERT"},
 		{"faults with a URL of one's own", certify.Options{URL: ref.WebhookURL, Secret: sec, Faults: []receiver.Fault{receiver.FaultSlowAck}}, "FAULTS"},

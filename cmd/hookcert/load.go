@@ -36,13 +36,12 @@ func runCapacity(ctx context.Context, e env, args []string) error {
 // run, calls do, writes report.json, index.html and junit.xml, and exits
 // with the run's status.
 func loadCommand(ctx context.Context, e env, args []string, name string, do func(context.Context, *certify.Session, load.Settings) (*load.Outcome, error)) error {
-	opts, err := certify.OptionsFromEnv(e.getenv)
-	if err != nil {
-		return usagef("%s: %v", name, err)
-	}
-	set, err := load.SettingsFromEnv(e.getenv)
-	if err != nil {
-		return usagef("%s: %v", name, err)
+	// Bad settings in the environment are reported once the flags are
+	// read (--report-dir says where the report goes).
+	opts, envErr := certify.OptionsFromEnv(e.getenv)
+	set := load.DefaultSettings()
+	if envErr == nil {
+		set, envErr = load.SettingsFromEnv(e.getenv)
 	}
 	if opts.ReportDir == "" {
 		opts.ReportDir = "reports"
@@ -102,6 +101,10 @@ func loadCommand(ctx context.Context, e env, args []string, name string, do func
 			set.Limits.MaxDuration = *maxDuration
 		}
 	})
+	if envErr != nil {
+		fmt.Fprintf(e.stderr, "hookcert: %v\n", envErr)
+		return finishLoad(e, name, certify.Placeholder(opts), nil, envErr)
+	}
 	set.Progress = e.stderr
 	if f, ok := e.stderr.(*os.File); ok {
 		set.Live = load.IsTerminal(f)
@@ -117,6 +120,12 @@ func loadCommand(ctx context.Context, e env, args []string, name string, do func
 	if err != nil {
 		fmt.Fprintf(e.stderr, "hookcert: %v\n", err)
 	}
+	return finishLoad(e, name, s, out, err)
+}
+
+// finishLoad writes report.json, index.html and junit.xml for a load or
+// capacity run, prints the summary, and returns the run's exit status.
+func finishLoad(e env, name string, s *certify.Session, out *load.Outcome, err error) error {
 	var results []harness.Result
 	complete := false
 	if out != nil {

@@ -237,3 +237,14 @@ func TestCapacityCommand(t *testing.T) {
 		t.Fatalf("report %+v: want 200/s, the highest rate allowed, to hold", rep)
 	}
 }
+
+func TestLoadWithBadSettingsStillWritesAReport(t *testing.T) {
+	dir := t.TempDir()
+	r := hookcert(t, "", []string{"HOOKCERT_RATE=abc"}, "load", "--report-dir", dir)
+	if r.code != 2 || !strings.Contains(r.stderr, "RATE") {
+		t.Fatalf("exit %d, stderr %q; want 2 naming RATE", r.code, r.stderr)
+	}
+	if rep := readLoadReport(t, dir); rep.ExitCode != 2 {
+		t.Fatalf("report.json says exit %d, want 2", rep.ExitCode)
+	}
+}

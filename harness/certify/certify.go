@@ -98,13 +98,13 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 		ReportDir:  getenv(EnvReportDir),
 	}
 	var err error
-	if o.Strict, err = flag(getenv, EnvStrict, "STRICT"); err != nil {
+	if o.Strict, err = EnvFlag(getenv, EnvStrict, "STRICT"); err != nil {
 		return o, err
 	}
-	if o.Insecure, err = flag(getenv, EnvInsecure, "INSECURE"); err != nil {
+	if o.Insecure, err = EnvFlag(getenv, EnvInsecure, "INSECURE"); err != nil {
 		return o, err
 	}
-	if o.PlainHTTP, err = flag(getenv, EnvPlainHTTP, "PLAIN_HTTP"); err != nil {
+	if o.PlainHTTP, err = EnvFlag(getenv, EnvPlainHTTP, "PLAIN_HTTP"); err != nil {
 		return o, err
 	}
 	if s := getenv(EnvAckDeadline); s != "" {
@@ -124,7 +124,10 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 	return o, nil
 }
 
-func flag(getenv func(string) string, env, name string) (bool, error) {
+// EnvFlag reads a yes/no setting: empty, 0, false or no is off; 1, true or
+// yes is on; anything else is an error wrapping ErrCannotRun that names the
+// make variable.
+func EnvFlag(getenv func(string) string, env, name string) (bool, error) {
 	switch v := strings.TrimSpace(getenv(env)); strings.ToLower(v) {
 	case "", "0", "false", "no":
 		return false, nil
@@ -343,6 +346,17 @@ func probeSees(ctx context.Context, sender *delivery.Sender, pc *probe.Client) e
 		case <-ctx.Done():
 		}
 	}
+}
+
+// Placeholder returns a session for a run whose settings could not even be
+// read, so that a report saying why is still written into o.ReportDir.
+func Placeholder(o Options) *Session {
+	target := o.URL
+	if target == "" {
+		target = "(the bundled reference receiver)"
+	}
+	return &Session{ReportDir: o.ReportDir, Secret: o.Secret, ProbeToken: o.ProbeToken,
+		Report: report.New(target, report.Settings{Reference: o.URL == ""})}
 }
 
 // Catalogue returns the checks of a run: the built-in scenarios, merged with

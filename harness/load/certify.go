@@ -65,18 +65,16 @@ var attackerName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 
 // SettingsFromEnv reads the settings from the environment, starting from
 // DefaultSettings. FORCE=1 raises the limits to ForcedLimits; MAX_RATE and
-// MAX_DURATION set them explicitly. Errors wrap certify.ErrCannotRun.
+// MAX_DURATION set them explicitly. It only parses: the limits are checked
+// by Certify and Capacity. Errors wrap certify.ErrCannotRun.
 func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 	s := DefaultSettings()
-	var err error
-	if v := strings.TrimSpace(getenv(EnvForce)); v != "" {
-		force, err := strconv.ParseBool(v)
-		if err != nil {
-			return s, cannotRun("FORCE=%q: use FORCE=1 or leave it out", v)
-		}
-		if force {
-			s.Limits = ForcedLimits()
-		}
+	force, err := certify.EnvFlag(getenv, EnvForce, "FORCE")
+	if err != nil {
+		return s, err
+	}
+	if force {
+		s.Limits = ForcedLimits()
 	}
 	ints := []struct {
 		env, name string
@@ -108,7 +106,9 @@ func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 	if v := strings.TrimSpace(getenv(EnvAttacker)); v != "" {
 		s.Attacker = v
 	}
-	return s, s.check()
+	// Only parsed here: flags may still raise the limits or rename the
+	// attacker, so Certify and Capacity check what is finally asked.
+	return s, nil
 }
 
 // check validates the settings that do not depend on the target.

@@ -188,6 +188,22 @@ func TestCertifyRefusesUnsafeSettings(t *testing.T) {
 	}
 }
 
+func TestLimitsAreCheckedAfterFlags(t *testing.T) {
+	// RATE=2000 from the environment, then --max-rate 5000 on the command
+	// line: parsing must not refuse what the flag will allow.
+	s, err := SettingsFromEnv(func(k string) string { return map[string]string{EnvRate: "2000"}[k] })
+	if err != nil {
+		t.Fatalf("parsing refused RATE=2000 before any flag could raise the limit: %v", err)
+	}
+	if s.check() == nil {
+		t.Fatal("RATE=2000 passed the default limit of 1000/s")
+	}
+	s.Limits.MaxRate = 5000
+	if err := s.check(); err != nil {
+		t.Fatalf("RATE=2000 under MAX_RATE 5000: %v", err)
+	}
+}
+
 func TestSettingsFromEnv(t *testing.T) {
 	cases := []struct {
 		why  string
@@ -211,11 +227,16 @@ func TestSettingsFromEnv(t *testing.T) {
 		{"a duration over the limit needs an override", map[string]string{EnvDuration: "6m"}, nil, "MAX_DURATION"},
 		{"a duration must be a duration", map[string]string{EnvDuration: "20"}, nil, "DURATION"},
 		{"FORCE is a flag", map[string]string{EnvForce: "please"}, nil, "FORCE"},
+		{"FORCE reads like STRICT", map[string]string{EnvForce: "yes", EnvRate: "2000"}, func(s Settings) bool { return s.Limits == ForcedLimits() }, ""},
 		{"an attacker name names a file", map[string]string{EnvAttacker: "../x"}, nil, "ATTACKER"},
 		{"an attacker name per generator", map[string]string{EnvAttacker: "gen-3"}, func(s Settings) bool { return s.Attacker == "gen-3" }, ""},
 	}
 	for _, c := range cases {
 		s, err := SettingsFromEnv(func(k string) string { return c.env[k] })
+		if err == nil {
+			// What Certify checks before it attacks, once flags applied.
+			err = s.check()
+		}
 		switch {
 		case c.fail != "" && (err == nil || !errors.Is(err, certify.ErrCannotRun) || !strings.Contains(err.Error(), c.fail)):
 			t.Errorf("%s: error %v, want one naming %s", c.why, err, c.fail)

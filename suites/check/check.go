@@ -52,12 +52,7 @@ func Ensure(s *certify.Session, o certify.Options) *certify.Session {
 	if s != nil {
 		return s
 	}
-	target := o.URL
-	if target == "" {
-		target = "(the bundled reference receiver)"
-	}
-	return &certify.Session{ReportDir: o.ReportDir, Secret: o.Secret, ProbeToken: o.ProbeToken,
-		Report: report.New(target, report.Settings{Reference: o.URL == ""})}
+	return certify.Placeholder(o)
 }
 
 // Finish records the results in the session's report, writes report.json,

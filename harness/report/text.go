@@ -11,6 +11,9 @@ import (
 
 // Failure returns the one-paragraph message of a failed or warned check:
 // the check, what was expected and what was observed.
+//
+// Observed comes first: it holds only the steps that went wrong, while
+// Expected lists every step, so the cause leads a CI failure message.
 func Failure(r harness.Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s (%s): %s\n", r.ID, r.Verdict, r.Level, r.Requirement)
@@ -154,19 +157,9 @@ func exchanges(n int) string {
 
 // kind names what the run certified, for the summary's first line.
 func (r *Report) kind() string {
-	load, conf := false, false
-	for _, res := range r.Results {
-		if res.Category == "load" {
-			load = true
-		} else {
-			conf = true
-		}
+	kinds, _ := r.kinds()
+	if len(kinds) == 0 {
+		return "conformance"
 	}
-	switch {
-	case load && conf:
-		return "conformance and load"
-	case load:
-		return "load test"
-	}
-	return "conformance"
+	return strings.Join(kinds, " and ")
 }

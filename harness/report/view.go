@@ -78,11 +78,10 @@ func splitID(id string) (string, int) {
 	return id[:i], n
 }
 
-// Profile describes what kind of run the report records, for the reader of
-// a banner: conformance, load, capacity or several merged, the selection
-// of checks, and whether the target was the bundled reference receiver.
-func (r *Report) Profile() string {
-	var conf, load bool
+// kinds names what the run certified (conformance, load, capacity), and
+// says whether it holds conformance checks.
+func (r *Report) kinds() (kinds []string, conf bool) {
+	load := r.Load != nil
 	for _, res := range r.Results {
 		if res.Category == "load" {
 			load = true
@@ -90,16 +89,23 @@ func (r *Report) Profile() string {
 			conf = true
 		}
 	}
-	var kinds []string
 	if conf {
 		kinds = append(kinds, "conformance")
 	}
-	if load || r.Load != nil {
+	if load {
 		kinds = append(kinds, "load")
 	}
 	if r.Load != nil && r.Load.Capacity != nil {
 		kinds = append(kinds, "capacity")
 	}
+	return kinds, conf
+}
+
+// Profile describes what kind of run the report records, for the reader of
+// a banner: conformance, load, capacity or several merged, the selection
+// of checks, and whether the target was the bundled reference receiver.
+func (r *Report) Profile() string {
+	kinds, conf := r.kinds()
 	if len(kinds) == 0 {
 		kinds = append(kinds, "no checks ran")
 	}

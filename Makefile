@@ -19,10 +19,13 @@ ACK_DEADLINE ?= 1s
 SCENARIOS    ?=
 REPORT_DIR   ?= reports
 
-# The secret reaches the suite through the environment, never a command
-# line that make would echo.
+# The secret and the probe token reach the suite through the environment,
+# never a command line that make would echo or ps would show.
 ifneq ($(SECRET),)
 export REALM_WEBHOOK_SECRET := $(SECRET)
+endif
+ifneq ($(PROBE_TOKEN),)
+export HOOKCERT_PROBE_TOKEN := $(PROBE_TOKEN)
 endif
 
 # FAULTS plants bugs in the bundled reference receiver (no URL): a quick way
@@ -90,7 +93,7 @@ clean:
 # into REPORT_DIR; `hookcert status` then exits 0, 1 or 2 from report.json.
 # The settings every run reads from the environment (harness/certify and
 # harness/load); the secret is exported above, never put on a command line.
-run_env = HOOKCERT_URL='$(URL)' HOOKCERT_PROBE_URL='$(PROBE_URL)' HOOKCERT_PROBE_TOKEN='$(PROBE_TOKEN)' \
+run_env = HOOKCERT_URL='$(URL)' HOOKCERT_PROBE_URL='$(PROBE_URL)' \
 	HOOKCERT_STRICT='$(STRICT)' HOOKCERT_INSECURE='$(INSECURE)' HOOKCERT_CA_CERT='$(call abs,$(CA_CERT))' \
 	HOOKCERT_ACK_DEADLINE='$(ACK_DEADLINE)' HOOKCERT_REPORT_DIR='$(abspath $(REPORT_DIR))' HOOKCERT_FAULTS='$(FAULTS)'
 load_env = HOOKCERT_RATE='$(RATE)' HOOKCERT_DURATION='$(DURATION)' HOOKCERT_MAX_RATE='$(MAX_RATE)' \

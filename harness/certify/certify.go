@@ -274,10 +274,8 @@ func (s *Session) prepare(ctx context.Context, o *Options) error {
 		if o.ProbeToken.Reveal() != "" {
 			popts = append(popts, probe.WithToken(o.ProbeToken))
 		}
-		popts = append(popts, probe.WithTLSConfig(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}))
-		if insecure {
-			popts = append(popts, probe.WithInsecure())
-		}
+		// The probe is trusted exactly as the webhook is.
+		popts = append(popts, probe.WithTLSConfig(sender.TLSConfig()))
 		if pc, err = probe.New(o.ProbeURL, popts...); err != nil {
 			return cannotRun("PROBE_URL: %v", err)
 		}

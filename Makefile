@@ -16,6 +16,12 @@ STRICT       ?=
 INSECURE     ?=
 CA_CERT      ?=
 ACK_DEADLINE ?= 1s
+# The sender's timing (empty: 5s, 5s and 1s,2s,4s): how long the probe is
+# polled for an expected state, how long an attempt may go unanswered, and
+# the waits between attempts.
+SETTLE         ?=
+SENDER_TIMEOUT ?=
+RETRY_SCHEDULE ?=
 SCENARIOS    ?=
 REPORT_DIR   ?= reports
 
@@ -95,7 +101,8 @@ clean:
 # harness/load); the secret is exported above, never put on a command line.
 run_env = HOOKCERT_URL='$(URL)' HOOKCERT_PROBE_URL='$(PROBE_URL)' \
 	HOOKCERT_STRICT='$(STRICT)' HOOKCERT_INSECURE='$(INSECURE)' HOOKCERT_CA_CERT='$(call abs,$(CA_CERT))' \
-	HOOKCERT_ACK_DEADLINE='$(ACK_DEADLINE)' HOOKCERT_REPORT_DIR='$(abspath $(REPORT_DIR))' HOOKCERT_FAULTS='$(FAULTS)'
+	HOOKCERT_ACK_DEADLINE='$(ACK_DEADLINE)' HOOKCERT_SETTLE='$(SETTLE)' HOOKCERT_SENDER_TIMEOUT='$(SENDER_TIMEOUT)' \
+	HOOKCERT_RETRY_SCHEDULE='$(RETRY_SCHEDULE)' HOOKCERT_REPORT_DIR='$(abspath $(REPORT_DIR))' HOOKCERT_FAULTS='$(FAULTS)'
 load_env = HOOKCERT_RATE='$(RATE)' HOOKCERT_DURATION='$(DURATION)' HOOKCERT_MAX_RATE='$(MAX_RATE)' \
 	HOOKCERT_MAX_DURATION='$(MAX_DURATION)' HOOKCERT_FORCE='$(FORCE)' HOOKCERT_ATTACKER='$(ATTACKER)' \
 	HOOKCERT_STEP_DURATION='$(STEP_DURATION)'

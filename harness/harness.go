@@ -9,6 +9,7 @@
 package harness
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -39,30 +40,16 @@ const ContentType = "application/json"
 // need not appear on a command line or in a CI log.
 const SecretEnv = "REALM_WEBHOOK_SECRET"
 
-// Sender timing defaults (DESIGN sections 3 and 5).
+// Limits that are not waits (the waits are in Timing).
 const (
-	// DefaultAckDeadline is what the certification demands of every
-	// acknowledgement.
-	DefaultAckDeadline = time.Second
-	// DefaultSenderTimeout is how long REALM waits for an answer before it
-	// abandons an attempt.
-	DefaultSenderTimeout = 5 * time.Second
 	// DefaultTolerance is the largest |now - t| a receiver accepts.
 	DefaultTolerance = 300 * time.Second
-	// DefaultSettle is how long the probe is polled for an expected state.
-	DefaultSettle = 5 * time.Second
-	// DefaultWatch is how long the probe is watched, once the expected state
-	// is seen, for late extra processing.
-	DefaultWatch = 500 * time.Millisecond
 	// DefaultBodyLimit bounds how much of a response body is read.
 	DefaultBodyLimit = 64 << 10
 )
 
-// DefaultRetrySchedule is the compressed backoff between attempts: attempt 2
-// goes 1 s after attempt 1 failed, attempt 3 2 s after attempt 2, and so on.
-func DefaultRetrySchedule() []time.Duration {
-	return []time.Duration{1 * time.Second, 2 * time.Second, 4 * time.Second}
-}
+// ErrTiming means a Timing holds a duration out of range.
+var ErrTiming = errors.New("invalid timing")
 
 // Clock returns the current time. Signing, event building and the receiver
 // take one so that tests can fix the time.

@@ -12,68 +12,70 @@ import (
 	"github.com/realm-ai/hookcert/harness/certify"
 	"github.com/realm-ai/hookcert/harness/load"
 	"github.com/realm-ai/hookcert/harness/report"
-	"github.com/realm-ai/hookcert/suites/junit"
 )
 
 // runLoad load-tests a receiver (LOAD-01..04), as `make load` does through
 // the Ginkgo suite; it is what each generator of a distributed run calls.
 func runLoad(ctx context.Context, e env, args []string) error {
-	return loadCommand(ctx, e, args, "load", func(ctx context.Context, s *certify.Session, set load.Settings) (*load.Outcome, error) {
-		return load.Certify(ctx, s, set)
-	})
+	return loadCommand(ctx, e, args, "load", (*certify.Session).Load)
 }
 
 // runCapacity searches for the highest rate a receiver acknowledges within
 // the deadline.
 func runCapacity(ctx context.Context, e env, args []string) error {
-	return loadCommand(ctx, e, args, "capacity", func(ctx context.Context, s *certify.Session, set load.Settings) (*load.Outcome, error) {
-		return load.Capacity(ctx, s, set, load.SearchFrom(set))
-	})
+	return loadCommand(ctx, e, args, "capacity", (*certify.Session).Capacity)
+}
+
+// loadFlags names each setting a load command takes by its flag.
+var loadFlags = map[certify.Setting]string{
+	certify.SetURL: "url", certify.SetSecret: "secret", certify.SetProbeURL: "probe-url",
+	certify.SetProbeToken: "probe-token", certify.SetAckDeadline: "ack-deadline", certify.SetReportDir: "report-dir",
+	certify.SetStrict: "strict", certify.SetInsecure: "insecure", certify.SetCACert: "ca-cert", certify.SetFaults: "fault",
+	certify.SetStepDuration: "step-duration", certify.SetDuration: "duration", certify.SetRate: "rate",
+	certify.SetAttacker: "attacker", certify.SetSampleSize: "sample-size", certify.SetForce: "force",
+	certify.SetMaxRate: "max-rate", certify.SetMaxDuration: "max-duration",
 }
 
 // loadCommand parses the flags common to load and capacity (their defaults
 // come from the same HOOKCERT_* variables as the suites'), prepares the
 // run, calls do, writes report.json, index.html and junit.xml, and exits
 // with the run's status.
-func loadCommand(ctx context.Context, e env, args []string, name string, do func(context.Context, *certify.Session, load.Settings) (*load.Outcome, error)) error {
+func loadCommand(ctx context.Context, e env, args []string, name string, do func(*certify.Session, context.Context) (*load.Outcome, error)) error {
 	// Bad settings in the environment are reported once the flags are
 	// read (--report-dir says where the report goes).
-	opts, envErr := certify.OptionsFromEnv(e.getenv)
-	set := load.DefaultSettings()
-	if envErr == nil {
-		set, envErr = load.SettingsFromEnv(e.getenv)
+	set, envErr := certify.FromEnv(e.getenv)
+	if set.ReportDir == "" {
+		set.ReportDir = "reports"
 	}
-	if opts.ReportDir == "" {
-		opts.ReportDir = "reports"
-	}
-	if opts.AckDeadline <= 0 {
-		opts.AckDeadline = harness.DefaultAckDeadline
+	if set.Timing.AckDeadline <= 0 {
+		set.Timing.AckDeadline = harness.DefaultTiming().AckDeadline
 	}
 	fs := newFlags(e, name, "[--url URL] [--rate N] [--duration D] [flags]")
-	fs.StringVar(&opts.URL, "url", opts.URL, "webhook URL (default: the bundled reference receiver)")
+	fs.StringVar(&set.URL, "url", set.URL, "webhook URL (default: the bundled reference receiver)")
 	secret := fs.String("secret", "", "signing secret (default $"+harness.SecretEnv+")")
-	fs.StringVar(&opts.ProbeURL, "probe-url", opts.ProbeURL, "base URL of the receiver's probe (LOAD-03)")
-	probeToken := fs.String("probe-token", "", "bearer token for the probe (default $"+certify.EnvProbeToken+")")
-	fs.DurationVar(&opts.AckDeadline, "ack-deadline", opts.AckDeadline, "what p99 must stay within")
-	fs.StringVar(&opts.ReportDir, "report-dir", opts.ReportDir, "where the reports and the raw results go")
-	fs.BoolVar(&opts.Strict, "strict", opts.Strict, "a broken SHOULD (LOAD-03) fails the run")
-	fs.BoolVar(&opts.Insecure, "insecure", opts.Insecure, "skip verification of the receiver's certificate")
-	fs.StringVar(&opts.CACert, "ca-cert", opts.CACert, "PEM file of a CA to trust")
+	fs.StringVar(&set.ProbeURL, "probe-url", set.ProbeURL, "base URL of the receiver's probe (LOAD-03)")
+	probeToken := fs.String("probe-token", "", "bearer token for the probe (default $"+certify.Env(certify.SetProbeToken)+")")
+	fs.DurationVar(&set.Timing.AckDeadline, "ack-deadline", set.Timing.AckDeadline, "what p99 must stay within")
+	fs.StringVar(&set.ReportDir, "report-dir", set.ReportDir, "where the reports and the raw results go")
+	fs.BoolVar(&set.Strict, "strict", set.Strict, "a broken SHOULD (LOAD-03) fails the run")
+	fs.BoolVar(&set.Insecure, "insecure", set.Insecure, "skip verification of the receiver's certificate")
+	fs.StringVar(&set.CACert, "ca-cert", set.CACert, "PEM file of a CA to trust")
 	var faults faultList
 	fs.Var(&faults, "fault", "plant a known bug in the reference receiver (repeatable; no --url only)")
+	l := &set.Load
 	rateHelp := "deliveries per second"
 	if name == "capacity" {
 		rateHelp = "the first rate tried, doubled while it holds"
-		fs.DurationVar(&set.StepDuration, "step-duration", set.StepDuration, "how long each rate is held")
+		fs.DurationVar(&l.StepDuration, "step-duration", l.StepDuration, "how long each rate is held")
 	} else {
-		fs.DurationVar(&set.Duration, "duration", set.Duration, "how long to attack")
+		fs.DurationVar(&l.Duration, "duration", l.Duration, "how long to attack")
 	}
-	fs.IntVar(&set.Rate, "rate", set.Rate, rateHelp)
-	fs.StringVar(&set.Attacker, "attacker", set.Attacker, "this generator's name (one per generator whose results are merged)")
-	fs.IntVar(&set.SampleSize, "sample-size", set.SampleSize, "acknowledged events asked of the probe at most (a uniform sample)")
+	fs.IntVar(&l.Rate, "rate", l.Rate, rateHelp)
+	fs.StringVar(&l.Attacker, "attacker", l.Attacker, "this generator's name (one per generator whose results are merged)")
+	fs.IntVar(&l.SampleSize, "sample-size", l.SampleSize, "acknowledged events asked of the probe at most (a uniform sample)")
 	force := fs.Bool("force", false, fmt.Sprintf("lift the safety limits to %d/s and %s", load.ForcedMaxRate, load.ForcedMaxDuration))
-	maxRate := fs.Int("max-rate", set.Limits.MaxRate, "safety limit on the rate")
-	maxDuration := fs.Duration("max-duration", set.Limits.MaxDuration, "safety limit on the duration (of the whole search for capacity)")
+	maxRate := fs.Int("max-rate", l.Limits.MaxRate, "safety limit on the rate")
+	maxDuration := fs.Duration("max-duration", l.Limits.MaxDuration, "safety limit on the duration (of the whole search for capacity)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -82,50 +84,60 @@ func loadCommand(ctx context.Context, e env, args []string, name string, do func
 		return usagef("%s: unexpected argument %q", name, pos[0])
 	}
 	if *secret != "" {
-		opts.Secret = harness.Secret(*secret)
+		set.Secret = harness.Secret(*secret)
 	}
 	if *probeToken != "" {
-		opts.ProbeToken = harness.Secret(*probeToken)
+		set.ProbeToken = harness.Secret(*probeToken)
 	}
 	if len(faults) > 0 {
-		opts.Faults = faults
+		set.Faults = faults
 	}
 	if *force {
-		set.Limits = load.ForcedLimits()
+		l.Limits = load.ForcedLimits()
 	}
+	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) {
+		given[f.Name] = true
 		switch f.Name {
 		case "max-rate":
-			set.Limits.MaxRate = *maxRate
+			l.Limits.MaxRate = *maxRate
 		case "max-duration":
-			set.Limits.MaxDuration = *maxDuration
+			l.Limits.MaxDuration = *maxDuration
 		}
 	})
+	// A setting given as a flag is named by its flag in errors; one from
+	// the environment (make capacity) by its make variable.
+	set.Names = func(s certify.Setting) string {
+		if f, ok := loadFlags[s]; ok && given[f] {
+			return "--" + f
+		}
+		return certify.MakeNames(s)
+	}
 	if envErr != nil {
 		fmt.Fprintf(e.stderr, "hookcert: %v\n", envErr)
-		return finishLoad(e, name, certify.Placeholder(opts), nil, envErr)
+		return finishLoad(e, certify.Placeholder(set), nil, envErr)
 	}
-	set.Progress = e.stderr
+	l.Progress = e.stderr
 	if f, ok := e.stderr.(*os.File); ok {
-		set.Live = load.IsTerminal(f)
+		l.Live = load.IsTerminal(f)
 	}
 
-	s, err := certify.Prepare(ctx, opts)
+	s, err := certify.Prepare(ctx, set)
 	defer s.Close()
 	var out *load.Outcome
 	if err == nil {
 		fmt.Fprintf(e.stderr, "%s: attacking %s\n", name, s.Report.Target)
-		out, err = do(ctx, s, set)
+		out, err = do(s, ctx)
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "hookcert: %v\n", err)
 	}
-	return finishLoad(e, name, s, out, err)
+	return finishLoad(e, s, out, err)
 }
 
 // finishLoad writes report.json, index.html and junit.xml for a load or
 // capacity run, prints the summary, and returns the run's exit status.
-func finishLoad(e env, name string, s *certify.Session, out *load.Outcome, err error) error {
+func finishLoad(e env, s *certify.Session, out *load.Outcome, err error) error {
 	var results []harness.Result
 	complete := false
 	if out != nil {
@@ -133,17 +145,13 @@ func finishLoad(e env, name string, s *certify.Session, out *load.Outcome, err e
 		results, complete = out.Results, out.Complete
 	}
 	if werr := s.Finish(results, complete, err); werr != nil {
-		return fmt.Errorf("%s: writing the report: %w", name, werr)
-	}
-	junitFile := filepath.Join(s.ReportDir, report.JUnitFile)
-	if werr := junit.Write(s.Report, junitFile); werr != nil {
-		return fmt.Errorf("%s: writing the report: %w", name, werr)
+		return fmt.Errorf("writing the report: %w", werr)
 	}
 	fmt.Fprint(e.stdout, s.Report.Summary())
 	if out != nil {
 		fmt.Fprintln(e.stdout, load.Headline(out.Load))
 	}
-	files := []string{filepath.Join(s.ReportDir, report.HTMLFile), junitFile, filepath.Join(s.ReportDir, report.JSONFile)}
+	files := []string{filepath.Join(s.ReportDir, report.HTMLFile), filepath.Join(s.ReportDir, report.JUnitFile), filepath.Join(s.ReportDir, report.JSONFile)}
 	if out != nil {
 		for _, f := range out.Load.ResultsFiles {
 			files = append(files, filepath.Join(s.ReportDir, f))

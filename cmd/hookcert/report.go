@@ -10,7 +10,6 @@ import (
 
 	"github.com/realm-ai/hookcert/harness/load"
 	"github.com/realm-ai/hookcert/harness/report"
-	"github.com/realm-ai/hookcert/suites/junit"
 )
 
 // runReport renders report.json files again as index.html, junit.xml and
@@ -69,12 +68,8 @@ func runReport(_ context.Context, e env, args []string) error {
 	if err := merged.Write(*out); err != nil {
 		return fmt.Errorf("report: writing into %s: %w", *out, err)
 	}
-	junitFile := filepath.Join(*out, report.JUnitFile)
-	if err := junit.Write(merged, junitFile); err != nil {
-		return fmt.Errorf("report: writing into %s: %w", *out, err)
-	}
 	fmt.Fprint(e.stdout, merged.Summary())
 	fmt.Fprintf(e.stdout, "reports: %s, %s, %s\n",
-		filepath.Join(*out, report.HTMLFile), junitFile, filepath.Join(*out, report.JSONFile))
+		filepath.Join(*out, report.HTMLFile), filepath.Join(*out, report.JUnitFile), filepath.Join(*out, report.JSONFile))
 	return nil
 }

@@ -19,7 +19,7 @@ func runTrigger(ctx context.Context, e env, args []string) error {
 	jobID := fs.String("job-id", "", "the event's data.jobId (default: a fresh job_ id)")
 	caCert := fs.String("ca-cert", "", "PEM file of a CA to trust for https")
 	insecure := fs.Bool("insecure", false, "skip TLS certificate verification")
-	timeout := fs.Duration("timeout", harness.DefaultSenderTimeout, "abandon the attempt after this long")
+	timeout := fs.Duration("timeout", harness.DefaultTiming().SenderTimeout, "abandon the attempt after this long")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err

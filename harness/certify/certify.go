@@ -31,115 +31,14 @@ import (
 	"github.com/realm-ai/hookcert/harness/scenario"
 )
 
-// ErrCannotRun wraps every reason a run could not be made (exit status 2):
-// bad settings, an unreachable target, a misconfigured probe, a broken
-// scenario file.
-var ErrCannotRun = errors.New("the run could not be made")
-
 func cannotRun(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrCannotRun, fmt.Sprintf(format, args...))
 }
 
-// Options are the user's settings (DESIGN section 2).
-type Options struct {
-	// URL is the webhook URL; empty starts the reference receiver.
-	URL        string
-	Secret     harness.Secret
-	ProbeURL   string
-	ProbeToken harness.Secret
-	Labels     string
-	Strict     bool
-	Insecure   bool
-	// CACert is a PEM file of a CA to trust besides the system roots.
-	CACert      string
-	AckDeadline time.Duration
-	// Scenarios is a directory of the user's own scenario files.
-	Scenarios string
-	ReportDir string
-	// Faults are planted in the reference receiver (URL empty only).
-	Faults []receiver.Fault
-	// PlainHTTP serves the reference receiver without TLS.
-	PlainHTTP bool
-	// SenderTimeout and RetrySchedule default to DESIGN section 3.
-	SenderTimeout time.Duration
-	RetrySchedule []time.Duration
-	// Concurrency bounds how many scenarios run at once.
-	Concurrency int
-}
-
-// Environment variables read by OptionsFromEnv; the Makefile sets them
-// from its variables.
-const (
-	EnvURL         = "HOOKCERT_URL"
-	EnvProbeURL    = "HOOKCERT_PROBE_URL"
-	EnvProbeToken  = "HOOKCERT_PROBE_TOKEN"
-	EnvLabels      = "HOOKCERT_LABELS"
-	EnvStrict      = "HOOKCERT_STRICT"
-	EnvInsecure    = "HOOKCERT_INSECURE"
-	EnvCACert      = "HOOKCERT_CA_CERT"
-	EnvAckDeadline = "HOOKCERT_ACK_DEADLINE"
-	EnvScenarios   = "HOOKCERT_SCENARIOS"
-	EnvReportDir   = "HOOKCERT_REPORT_DIR"
-	EnvFaults      = "HOOKCERT_FAULTS"
-	EnvPlainHTTP   = "HOOKCERT_PLAIN_HTTP"
-)
-
-// OptionsFromEnv reads the options from the environment. The secret comes
-// from REALM_WEBHOOK_SECRET. Errors wrap ErrCannotRun.
-func OptionsFromEnv(getenv func(string) string) (Options, error) {
-	o := Options{
-		URL:        strings.TrimSpace(getenv(EnvURL)),
-		Secret:     harness.Secret(getenv(harness.SecretEnv)),
-		ProbeURL:   strings.TrimSpace(getenv(EnvProbeURL)),
-		ProbeToken: harness.Secret(getenv(EnvProbeToken)),
-		Labels:     getenv(EnvLabels),
-		CACert:     getenv(EnvCACert),
-		Scenarios:  getenv(EnvScenarios),
-		ReportDir:  getenv(EnvReportDir),
-	}
-	var err error
-	if o.Strict, err = EnvFlag(getenv, EnvStrict, "STRICT"); err != nil {
-		return o, err
-	}
-	if o.Insecure, err = EnvFlag(getenv, EnvInsecure, "INSECURE"); err != nil {
-		return o, err
-	}
-	if o.PlainHTTP, err = EnvFlag(getenv, EnvPlainHTTP, "PLAIN_HTTP"); err != nil {
-		return o, err
-	}
-	if s := getenv(EnvAckDeadline); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			return o, cannotRun("ACK_DEADLINE=%q is not a positive duration such as 1s or 800ms", s)
-		}
-		o.AckDeadline = d
-	}
-	for _, name := range strings.FieldsFunc(getenv(EnvFaults), func(r rune) bool { return r == ',' || r == ' ' }) {
-		f, err := receiver.ParseFault(name)
-		if err != nil {
-			return o, cannotRun("FAULTS: %v", err)
-		}
-		o.Faults = append(o.Faults, f)
-	}
-	return o, nil
-}
-
-// EnvFlag reads a yes/no setting: empty, 0, false or no is off; 1, true or
-// yes is on; anything else is an error wrapping ErrCannotRun that names the
-// make variable.
-func EnvFlag(getenv func(string) string, env, name string) (bool, error) {
-	switch v := strings.TrimSpace(getenv(env)); strings.ToLower(v) {
-	case "", "0", "false", "no":
-		return false, nil
-	case "1", "true", "yes":
-		return true, nil
-	default:
-		return false, cannotRun("%s=%q: use %s=1 or leave it out", name, v, name)
-	}
-}
-
 // Session is one prepared run.
 type Session struct {
+	// Settings are the run's settings, defaults filled in.
+	Settings Settings
 	// Report is filled as the run goes; it exists even when Prepare fails.
 	Report    *report.Report
 	Engine    *engine.Engine
@@ -160,60 +59,64 @@ type Session struct {
 	Probe      *probe.Client
 
 	ref *receiver.Server
+	// tls is the run's trust: system roots, CA_CERT and the reference
+	// receiver's certificate, without verification under INSECURE=1 or
+	// when the certificate did not verify.
+	tls *tls.Config
 }
 
-// Prepare checks the options and readies the run. On error it still
+// Prepare checks the settings and readies the run. On error it still
 // returns a Session whose Report can be written; the error wraps
 // ErrCannotRun.
-func Prepare(ctx context.Context, o Options) (*Session, error) {
-	if o.AckDeadline <= 0 {
-		o.AckDeadline = harness.DefaultAckDeadline
-	}
-	if o.SenderTimeout <= 0 {
-		o.SenderTimeout = harness.DefaultSenderTimeout
-	}
-	if len(o.RetrySchedule) == 0 {
-		o.RetrySchedule = harness.DefaultRetrySchedule()
-	}
-	if o.ReportDir == "" {
-		o.ReportDir = "reports"
-	}
-	settings := report.Settings{
-		AckDeadline:   harness.Duration(o.AckDeadline),
-		SenderTimeout: harness.Duration(o.SenderTimeout),
-		Strict:        o.Strict,
-		Insecure:      o.Insecure,
-		Labels:        o.Labels,
-		Scenarios:     o.Scenarios,
-		Reference:     o.URL == "",
-	}
-	for _, d := range o.RetrySchedule {
-		settings.RetrySchedule = append(settings.RetrySchedule, harness.Duration(d))
-	}
-	for _, f := range o.Faults {
-		settings.Faults = append(settings.Faults, string(f))
-	}
-	s := &Session{ReportDir: o.ReportDir, Secret: o.Secret, ProbeToken: o.ProbeToken}
-	s.Report = report.New(report.Redact(o.URL), settings)
-	err := s.prepare(ctx, &o)
+func Prepare(ctx context.Context, set Settings) (*Session, error) {
+	set = set.withDefaults()
+	s := &Session{Settings: set, ReportDir: set.ReportDir, Secret: set.Secret, ProbeToken: set.ProbeToken}
+	s.Report = report.New(report.Redact(set.URL), set.record())
+	err := s.prepare(ctx)
 	if err != nil {
 		s.Close()
 	}
 	return s, err
 }
 
-func (s *Session) prepare(ctx context.Context, o *Options) error {
+// record is what the report says of the settings.
+func (set Settings) record() report.Settings {
+	t := set.Timing
+	r := report.Settings{
+		AckDeadline:   harness.Duration(t.AckDeadline),
+		SenderTimeout: harness.Duration(t.SenderTimeout),
+		Strict:        set.Strict,
+		Insecure:      set.Insecure,
+		Labels:        set.Labels,
+		Scenarios:     set.Scenarios,
+		Reference:     set.URL == "",
+		Probe:         set.ProbeURL != "",
+	}
+	for _, d := range t.RetrySchedule {
+		r.RetrySchedule = append(r.RetrySchedule, harness.Duration(d))
+	}
+	for _, f := range set.Faults {
+		r.Faults = append(r.Faults, string(f))
+	}
+	return r
+}
+
+func (s *Session) prepare(ctx context.Context) error {
+	o := &s.Settings
+	if err := o.Timing.Validate(); err != nil {
+		return cannotRun("%v", err)
+	}
 	roots, err := x509.SystemCertPool()
 	if err != nil || roots == nil {
 		roots = x509.NewCertPool()
 	}
-	var caPEM []byte
 	if o.CACert != "" {
-		if caPEM, err = os.ReadFile(o.CACert); err != nil {
-			return cannotRun("CA_CERT: %v", err)
+		caPEM, err := os.ReadFile(o.CACert)
+		if err != nil {
+			return o.bad(SetCACert, "%v", err)
 		}
 		if !roots.AppendCertsFromPEM(caPEM) {
-			return cannotRun("CA_CERT=%s holds no PEM certificate", o.CACert)
+			return o.bad(SetCACert, "%s holds no PEM certificate", o.CACert)
 		}
 	}
 
@@ -222,32 +125,31 @@ func (s *Session) prepare(ctx context.Context, o *Options) error {
 			return err
 		}
 		if len(s.ref.CertPEM) > 0 {
-			caPEM = s.ref.CertPEM
-			roots.AppendCertsFromPEM(caPEM)
+			roots.AppendCertsFromPEM(s.ref.CertPEM)
 		}
 	} else if len(o.Faults) > 0 {
-		return cannotRun("FAULTS plants bugs in the bundled reference receiver: leave URL empty to use it")
+		return o.bad(SetFaults, "plants bugs in the bundled reference receiver: leave %s empty to use it", o.name(SetURL))
 	}
 	if strings.TrimSpace(o.Secret.Reveal()) == "" {
-		return cannotRun("SECRET is empty: pass SECRET=... or set %s", harness.SecretEnv)
+		return cannotRun("%s is empty: pass %s=... or set %s", o.name(SetSecret), o.name(SetSecret), harness.SecretEnv)
 	}
 	s.Secret = o.Secret
 	s.Report.Target = report.Redact(o.URL)
 	u, err := url.Parse(o.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return cannotRun("URL=%q is not an http:// or https:// URL of the receiver's webhook", report.Redact(o.URL))
+		return o.bad(SetURL, "%q is not an http:// or https:// URL of the receiver's webhook", report.Redact(o.URL))
 	}
 	s.Report.Settings.Probe = o.ProbeURL != ""
 
 	// Reachable at all? A closed port or an unknown host cannot be
 	// certified: that is exit 2, not a failing receiver.
-	if err := reachable(ctx, u, o.SenderTimeout); err != nil {
+	if err := reachable(ctx, u, o.Timing.SenderTimeout); err != nil {
 		return cannotRun("the target %s is unreachable: %v; is the receiver running and the URL right?", report.Redact(o.URL), err)
 	}
 
 	insecure := o.Insecure
 	if u.Scheme == "https" && !insecure {
-		if err := verifies(ctx, u, roots, o.SenderTimeout); err != nil {
+		if err := verifies(ctx, u, roots, o.Timing.SenderTimeout); err != nil {
 			// TLS-02 fails and says why; the other checks still run, without
 			// verification, so one bad certificate does not hide the rest
 			// of the receiver's behaviour.
@@ -256,13 +158,10 @@ func (s *Session) prepare(ctx context.Context, o *Options) error {
 			insecure = true
 		}
 	}
-	opts := []delivery.Option{delivery.WithTimeout(o.SenderTimeout)}
-	if caPEM != nil {
-		opts = append(opts, delivery.WithCACert(caPEM))
-	}
-	if insecure {
-		opts = append(opts, delivery.WithInsecure())
-	}
+	// Trust is built once: the sender, the probe, the TLS checks and the
+	// load generator all use this configuration.
+	s.tls = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots, InsecureSkipVerify: insecure}
+	opts := []delivery.Option{delivery.WithTimeout(o.Timing.SenderTimeout), delivery.WithTLSConfig(s.tls)}
 	sender, err := delivery.NewSender(o.URL, o.Secret, opts...)
 	if err != nil {
 		return cannotRun("%v", err)
@@ -270,14 +169,15 @@ func (s *Session) prepare(ctx context.Context, o *Options) error {
 
 	var pc *probe.Client
 	if o.ProbeURL != "" {
-		popts := []probe.Option{probe.WithTimeout(o.SenderTimeout)}
+		popts := []probe.Option{probe.WithTimeout(o.Timing.SenderTimeout),
+			probe.WithSettle(o.Timing.Settle), probe.WithWatch(o.Timing.Watch)}
 		if o.ProbeToken.Reveal() != "" {
 			popts = append(popts, probe.WithToken(o.ProbeToken))
 		}
 		// The probe is trusted exactly as the webhook is.
-		popts = append(popts, probe.WithTLSConfig(sender.TLSConfig()))
+		popts = append(popts, probe.WithTLSConfig(s.tls))
 		if pc, err = probe.New(o.ProbeURL, popts...); err != nil {
-			return cannotRun("PROBE_URL: %v", err)
+			return o.bad(SetProbeURL, "%v", err)
 		}
 		if err := pc.Check(ctx); err != nil {
 			return cannotRun("the probe at %s is not usable: %v", report.Redact(o.ProbeURL), err)
@@ -287,7 +187,7 @@ func (s *Session) prepare(ctx context.Context, o *Options) error {
 		}
 	}
 
-	scs, notes, err := Catalogue(o.Scenarios)
+	scs, notes, err := o.catalogue()
 	if err != nil {
 		return err
 	}
@@ -296,15 +196,14 @@ func (s *Session) prepare(ctx context.Context, o *Options) error {
 	s.URL, s.ProbeURL, s.Sender, s.Probe = o.URL, o.ProbeURL, sender, pc
 
 	eng, err := engine.New(engine.Config{
-		Sender:        sender,
-		Probe:         pc,
-		Secret:        o.Secret,
-		AckDeadline:   o.AckDeadline,
-		RetrySchedule: o.RetrySchedule,
-		Strict:        o.Strict,
-		Insecure:      o.Insecure,
-		RootCAs:       roots,
-		Concurrency:   o.Concurrency,
+		Sender:      sender,
+		Probe:       pc,
+		Secret:      o.Secret,
+		Timing:      o.Timing,
+		Strict:      o.Strict,
+		Insecure:    o.Insecure,
+		RootCAs:     roots,
+		Concurrency: o.Concurrency,
 	})
 	if err != nil {
 		return cannotRun("%v", err)
@@ -347,20 +246,29 @@ func probeSees(ctx context.Context, sender *delivery.Sender, pc *probe.Client) e
 }
 
 // Placeholder returns a session for a run whose settings could not even be
-// read, so that a report saying why is still written into o.ReportDir.
-func Placeholder(o Options) *Session {
-	target := o.URL
+// read, so that a report saying why is still written into set.ReportDir.
+func Placeholder(set Settings) *Session {
+	target := set.URL
 	if target == "" {
 		target = "(the bundled reference receiver)"
 	}
-	return &Session{ReportDir: o.ReportDir, Secret: o.Secret, ProbeToken: o.ProbeToken,
-		Report: report.New(target, report.Settings{Reference: o.URL == ""})}
+	return &Session{Settings: set, ReportDir: set.ReportDir, Secret: set.Secret, ProbeToken: set.ProbeToken,
+		Report: report.New(target, report.Settings{Reference: set.URL == ""})}
 }
 
 // Catalogue returns the checks of a run: the built-in scenarios, merged with
-// the user's directory when dir is not empty (a user's scenario replaces the
-// built-in one of the same ID; notes say which). Errors wrap ErrCannotRun.
-func Catalogue(dir string) ([]*scenario.Scenario, []string, error) {
+// the user's directory when Scenarios is not empty (a user's scenario
+// replaces the built-in one of the same ID). Errors wrap ErrCannotRun.
+// The conformance suite calls it while it builds its spec tree.
+func (set Settings) Catalogue() ([]*scenario.Scenario, error) {
+	scs, _, err := set.catalogue()
+	return scs, err
+}
+
+// catalogue is Catalogue with notes saying which built-in checks a user's
+// scenario replaced.
+func (set *Settings) catalogue() ([]*scenario.Scenario, []string, error) {
+	dir := set.Scenarios
 	scs, err := scenario.Builtin()
 	if err != nil {
 		return nil, nil, cannotRun("built-in scenarios: %v", err)
@@ -370,22 +278,22 @@ func Catalogue(dir string) ([]*scenario.Scenario, []string, error) {
 	}
 	own, err := scenario.LoadDir(dir)
 	if err != nil {
-		return nil, nil, cannotRun("SCENARIOS: %v", err)
+		return nil, nil, set.bad(SetScenarios, "%v", err)
 	}
 	merged, replaced, err := scenario.Merge(scs, own)
 	if err != nil {
-		return nil, nil, cannotRun("SCENARIOS: %v", err)
+		return nil, nil, set.bad(SetScenarios, "%v", err)
 	}
 	var notes []string
 	for _, r := range replaced {
-		notes = append(notes, fmt.Sprintf("SCENARIOS: %s from %s replaces the built-in check of the same ID", r.New.ID, r.New.Source))
+		notes = append(notes, fmt.Sprintf("%s: %s from %s replaces the built-in check of the same ID", set.name(SetScenarios), r.New.ID, r.New.Source))
 	}
 	return merged, notes, nil
 }
 
 // startReference starts the bundled reference receiver on a free loopback
 // port, over HTTPS with a generated certificate, with a generated secret.
-func (s *Session) startReference(o *Options) error {
+func (s *Session) startReference(o *Settings) error {
 	if o.Secret.Reveal() == "" {
 		b := make([]byte, 24)
 		if _, err := rand.Read(b); err != nil {
@@ -396,6 +304,7 @@ func (s *Session) startReference(o *Options) error {
 	srv, err := receiver.Start("127.0.0.1:0", receiver.Config{
 		Secrets: []harness.Secret{o.Secret},
 		Faults:  o.Faults,
+		Timing:  o.Timing,
 	}, !o.PlainHTTP)
 	if err != nil {
 		return cannotRun("starting the reference receiver: %v", err)

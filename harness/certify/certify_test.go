@@ -14,21 +14,21 @@ import (
 	"github.com/realm-ai/hookcert/harness/report"
 )
 
-func TestOptionsFromEnv(t *testing.T) {
+func TestFromEnv(t *testing.T) {
 	tests := []struct {
 		why  string
 		env  map[string]string
 		want string // part of the error, "" for none
 	}{
 		{"nothing set is the reference receiver with defaults", nil, ""},
-		{"a deadline that is not a duration", map[string]string{certify.EnvAckDeadline: "fast"}, "ACK_DEADLINE"},
-		{"a negative deadline", map[string]string{certify.EnvAckDeadline: "-1s"}, "ACK_DEADLINE"},
-		{"STRICT must be a yes or no", map[string]string{certify.EnvStrict: "maybe"}, "STRICT"},
-		{"an unknown fault names the valid ones", map[string]string{certify.EnvFaults: "double-process,nope"}, "skip-verify"},
+		{"a deadline that is not a duration", map[string]string{certify.Env(certify.SetAckDeadline): "fast"}, "ACK_DEADLINE"},
+		{"a negative deadline", map[string]string{certify.Env(certify.SetAckDeadline): "-1s"}, "ACK_DEADLINE"},
+		{"STRICT must be a yes or no", map[string]string{certify.Env(certify.SetStrict): "maybe"}, "STRICT"},
+		{"an unknown fault names the valid ones", map[string]string{certify.Env(certify.SetFaults): "double-process,nope"}, "skip-verify"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.why, func(t *testing.T) {
-			o, err := certify.OptionsFromEnv(func(k string) string { return tc.env[k] })
+			o, err := certify.FromEnv(func(k string) string { return tc.env[k] })
 			switch {
 			case tc.want == "" && err != nil:
 				t.Fatalf("unexpected error: %v", err)
@@ -40,11 +40,11 @@ func TestOptionsFromEnv(t *testing.T) {
 			}
 		})
 	}
-	o, err := certify.OptionsFromEnv(func(k string) string {
-		return map[string]string{certify.EnvStrict: "1", certify.EnvFaults: "double-process, slow-ack", harness.SecretEnv: "s3cret"}[k]
+	o, err := certify.FromEnv(func(k string) string {
+		return map[string]string{certify.Env(certify.SetStrict): "1", certify.Env(certify.SetFaults): "double-process, slow-ack", harness.SecretEnv: "s3cret"}[k]
 	})
 	if err != nil || !o.Strict || len(o.Faults) != 2 || o.Secret.Reveal() != "s3cret" {
-		t.Fatalf("OptionsFromEnv = %+v, %v", o, err)
+		t.Fatalf("FromEnv = %+v, %v", o, err)
 	}
 }
 
@@ -65,18 +65,18 @@ func TestPrepareRefusesRunsThatCannotBeMade(t *testing.T) {
 
 	tests := []struct {
 		why  string
-		opts certify.Options
+		opts certify.Settings
 		want string
 	}{
-		{"an empty secret", certify.Options{URL: ref.WebhookURL}, "SECRET is empty"},
-		{"an unreachable target", certify.Options{URL: "http://127.0.0.1:1/webhook", Secret: sec}, "unreachable"},
-		{"not a URL", certify.Options{URL: "staging.example.com/hooks", Secret: sec}, "not an http:// or https:// URL"},
-		{"a probe that answers 500", certify.Options{URL: ref.WebhookURL, Secret: sec, ProbeURL: broken.URL}, "probe"},
-		{"a probe that answers 404 to everything (a wrong PROBE_URL)", certify.Options{URL: ref.WebhookURL, Secret: sec, ProbeURL: notFound.URL + "/_probe"}, "is PROBE_URL the probe of this receiver"},
-		{"a probe that is not there", certify.Options{URL: ref.WebhookURL, Secret: sec, ProbeURL: "http://127.0.0.1:1/_probe"}, "probe"},
-		{"a CA file that does not exist", certify.Options{URL: ref.WebhookURL, Secret: sec, CACert: "/nonexistent/ca.pem"}, "CA_CERT"},
-		{"faults with a URL of one's own", certify.Options{URL: ref.WebhookURL, Secret: sec, Faults: []receiver.Fault{receiver.FaultSlowAck}}, "FAULTS"},
-		{"a scenario directory that does not exist", certify.Options{URL: ref.WebhookURL, Secret: sec, Scenarios: "/nonexistent/scenarios"}, "SCENARIOS"},
+		{"an empty secret", certify.Settings{URL: ref.WebhookURL}, "SECRET is empty"},
+		{"an unreachable target", certify.Settings{URL: "http://127.0.0.1:1/webhook", Secret: sec}, "unreachable"},
+		{"not a URL", certify.Settings{URL: "staging.example.com/hooks", Secret: sec}, "not an http:// or https:// URL"},
+		{"a probe that answers 500", certify.Settings{URL: ref.WebhookURL, Secret: sec, ProbeURL: broken.URL}, "probe"},
+		{"a probe that answers 404 to everything (a wrong PROBE_URL)", certify.Settings{URL: ref.WebhookURL, Secret: sec, ProbeURL: notFound.URL + "/_probe"}, "is PROBE_URL the probe of this receiver"},
+		{"a probe that is not there", certify.Settings{URL: ref.WebhookURL, Secret: sec, ProbeURL: "http://127.0.0.1:1/_probe"}, "probe"},
+		{"a CA file that does not exist", certify.Settings{URL: ref.WebhookURL, Secret: sec, CACert: "/nonexistent/ca.pem"}, "CA_CERT"},
+		{"faults with a URL of one's own", certify.Settings{URL: ref.WebhookURL, Secret: sec, Faults: []receiver.Fault{receiver.FaultSlowAck}}, "FAULTS"},
+		{"a scenario directory that does not exist", certify.Settings{URL: ref.WebhookURL, Secret: sec, Scenarios: "/nonexistent/scenarios"}, "SCENARIOS"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.why, func(t *testing.T) {
@@ -110,7 +110,7 @@ func TestWithoutAProbeTheVerdictIsPartial(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ref.Close()
-	s, err := certify.Prepare(context.Background(), certify.Options{URL: ref.WebhookURL, Secret: "whsec_partial", ReportDir: t.TempDir()})
+	s, err := certify.Prepare(context.Background(), certify.Settings{URL: ref.WebhookURL, Secret: "whsec_partial", ReportDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

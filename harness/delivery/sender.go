@@ -65,7 +65,7 @@ type Option func(*options)
 
 // WithTimeout sets the sender timeout: the deadline of every attempt, from
 // the dial through TLS, the request, the response headers and the bounded
-// body read. The default is harness.DefaultSenderTimeout.
+// body read. The default is harness.DefaultTiming().SenderTimeout.
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
 // WithCACert adds the PEM certificates to the roots trusted for https, on
@@ -106,7 +106,7 @@ func NewSender(target string, secret harness.Secret, opts ...Option) (*Sender, e
 	if secret.Reveal() == "" {
 		return nil, fmt.Errorf("delivery: %w: pass SECRET=... or set %s", ErrNoSecret, harness.SecretEnv)
 	}
-	o := options{timeout: harness.DefaultSenderTimeout, bodyLimit: harness.DefaultBodyLimit}
+	o := options{timeout: harness.DefaultTiming().SenderTimeout, bodyLimit: harness.DefaultBodyLimit}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -225,7 +225,7 @@ func (s *Sender) CloseIdleConnections() { s.transport.CloseIdleConnections() }
 // is not 2xx, waits schedule[i] and makes attempt i+2, re-signed at the time
 // of that attempt and with the same X-Webhook-Id. It stops at the first 2xx,
 // after the last attempt or when ctx ends, and returns every attempt made. A
-// nil schedule makes a single attempt; pass harness.DefaultRetrySchedule()
+// nil schedule makes a single attempt; pass harness.DefaultTiming().RetrySchedule
 // for REALM's.
 func (s *Sender) Deliver(ctx context.Context, ev harness.Event, schedule []time.Duration) []harness.Exchange {
 	exs := make([]harness.Exchange, 0, len(schedule)+1)

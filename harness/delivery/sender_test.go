@@ -66,8 +66,8 @@ func TestNewSenderAccepts(t *testing.T) {
 	if got := s.URL(); strings.Contains(got, "hunter2") || !strings.Contains(got, "staging.example.com:8443/hooks/realm") {
 		t.Errorf("URL() = %q, want the target with its password redacted", got)
 	}
-	if s.Timeout() != harness.DefaultSenderTimeout {
-		t.Errorf("default timeout = %s, want %s", s.Timeout(), harness.DefaultSenderTimeout)
+	if s.Timeout() != harness.DefaultTiming().SenderTimeout {
+		t.Errorf("default timeout = %s, want %s", s.Timeout(), harness.DefaultTiming().SenderTimeout)
 	}
 	for _, out := range []string{s.String(), s.GoString()} {
 		if strings.Contains(out, testSecret.Reveal()) || strings.Contains(out, "hunter2") {

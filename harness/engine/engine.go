@@ -41,10 +41,10 @@ type Config struct {
 	// Secret is the receiver's secret, used to compute the signature a
 	// receiver must not echo. It never appears in results.
 	Secret harness.Secret
-	// AckDeadline is what every acknowledgement must meet (default 1 s).
-	AckDeadline time.Duration
-	// RetrySchedule is the backoff between attempts (default 1 s, 2 s, 4 s).
-	RetrySchedule []time.Duration
+	// Timing gives the ack deadline every acknowledgement must meet and
+	// the retry schedule; zero fields take harness.DefaultTiming's. The
+	// sender and the probe carry their own parts of the same value.
+	Timing harness.Timing
 	// Strict turns broken SHOULDs into failures.
 	Strict bool
 	// Insecure is set when the user chose not to verify the certificate:
@@ -80,12 +80,7 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Factory == nil {
 		cfg.Factory = events.NewFactory()
 	}
-	if cfg.AckDeadline <= 0 {
-		cfg.AckDeadline = harness.DefaultAckDeadline
-	}
-	if len(cfg.RetrySchedule) == 0 {
-		cfg.RetrySchedule = harness.DefaultRetrySchedule()
-	}
+	cfg.Timing = cfg.Timing.WithDefaults()
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}

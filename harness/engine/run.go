@@ -438,7 +438,7 @@ func (r *run) expect(n int, what string, exp *scenario.Expect, ex harness.Exchan
 		r.observe(observation{step: n, what: what, expected: want, observed: seen(ex), ok: ok})
 	}
 	if exp.Within {
-		d := r.e.cfg.AckDeadline
+		d := r.e.cfg.Timing.AckDeadline
 		ok := ex.Response != nil && ex.Latency <= d
 		r.observe(observation{step: n, what: what,
 			expected: "acknowledged within the ack deadline of " + d.String(),
@@ -542,7 +542,7 @@ func (r *run) pause(ctx context.Context, p *scenario.Pause) error {
 	var d time.Duration
 	switch {
 	case p.Retry >= 2:
-		sched := r.e.cfg.RetrySchedule
+		sched := r.e.cfg.Timing.RetrySchedule
 		i := min(p.Retry-2, len(sched)-1)
 		d = sched[i]
 	case p.For != "":

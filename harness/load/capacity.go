@@ -7,8 +7,6 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/realm-ai/hookcert/harness"
-	"github.com/realm-ai/hookcert/harness/certify"
 	"github.com/realm-ai/hookcert/harness/report"
 )
 
@@ -64,19 +62,20 @@ func (s Search) Longest(timeout time.Duration) time.Duration {
 
 // check validates the plan against the limits: every rate and the whole
 // search must be within them.
-func (s Search) check(l Limits, timeout time.Duration) error {
+func (s Search) Check(l Limits, timeout time.Duration) error {
 	switch {
 	case s.Start <= 0 || s.Max < s.Start:
-		return fmt.Errorf("%w: the capacity search needs 0 < RATE (%d) ≤ MAX_RATE (%d)", ErrUnsafe, s.Start, s.Max)
+		return &LimitError{Setting: LimitRate, Asked: int64(s.Start), Limit: int64(s.Max),
+			msg: fmt.Sprintf("the capacity search needs 0 < the first rate (%d/s) ≤ the rate limit (%d/s)", s.Start, s.Max)}
 	case s.Step <= 0 || s.Cooldown < 0 || s.Refine < 0:
-		return fmt.Errorf("%w: the capacity search needs a positive STEP_DURATION", ErrUnsafe)
+		return &LimitError{Setting: LimitSearch, Asked: int64(s.Step), msg: "the capacity search needs a positive step duration"}
 	}
 	if err := l.Check(s.Max, s.Step); err != nil {
 		return err
 	}
 	if d := s.Longest(timeout); d > l.MaxDuration {
-		return fmt.Errorf("%w: the capacity search could take %s (%d rates of %s), above the safety limit of %s: shorten STEP_DURATION or raise MAX_DURATION",
-			ErrUnsafe, d.Round(time.Second), s.steps(), s.Step, l.MaxDuration)
+		return &LimitError{Setting: LimitSearch, Asked: int64(d), Limit: int64(l.MaxDuration),
+			msg: fmt.Sprintf("the capacity search could take %s (%d rates of %s), above the safety limit of %s", d.Round(time.Second), s.steps(), s.Step, l.MaxDuration)}
 	}
 	return nil
 }
@@ -88,7 +87,7 @@ func (s Search) check(l Limits, timeout time.Duration) error {
 // after Refine rates past the first failure, when the generator cannot
 // send the rate asked, or when ctx ends.
 func (g *Generator) Capacity(ctx context.Context, s Search, enc vegeta.Encoder) (*report.Capacity, *Run, error) {
-	if err := s.check(g.o.limits, g.o.timeout); err != nil {
+	if err := s.Check(g.o.limits, g.o.timeout); err != nil {
 		return nil, nil, err
 	}
 	c := &report.Capacity{Steps: []report.CapacityStep{}}
@@ -135,7 +134,7 @@ func (g *Generator) Capacity(ctx context.Context, s Search, enc vegeta.Encoder) 
 		}
 		low = rate
 		if rate == s.Max {
-			c.StoppedBecause = fmt.Sprintf("%d/s, the highest rate allowed (MAX_RATE), held", s.Max)
+			c.StoppedBecause = fmt.Sprintf("%d/s, the highest rate allowed (the rate limit), held", s.Max)
 			return c, pick(best, first), nil
 		}
 	}
@@ -168,63 +167,6 @@ func pick(best, first *Run) *Run {
 		return best
 	}
 	return first
-}
-
-// SearchFrom returns the search of the settings: from set.Rate, up to the
-// rate limit, each rate held set.StepDuration.
-func SearchFrom(set Settings) Search {
-	s := DefaultSearch()
-	s.Start, s.Max, s.Step = set.Rate, set.Limits.MaxRate, set.StepDuration
-	return s
-}
-
-// Capacity runs a capacity search against the session's target (see
-// Generator.Capacity), streaming every step's results to
-// REPORT_DIR/results-<attacker>.gob. Its outcome holds one INFO check,
-// CapacityID, and the load section of the highest rate that held, with
-// the search in Load.Capacity. An error wraps certify.ErrCannotRun.
-func Capacity(ctx context.Context, s *certify.Session, set Settings, search Search) (*Outcome, error) {
-	if err := checkAttacker(set.Attacker); err != nil {
-		return nil, err
-	}
-	g, err := generator(s, set)
-	if err != nil {
-		return nil, err
-	}
-	defer g.Close()
-	if err := search.check(g.o.limits, g.o.timeout); err != nil {
-		return nil, cannotRunErr(err)
-	}
-	enc, closeResults, err := results(s.ReportDir, set.Attacker)
-	if err != nil {
-		return nil, err
-	}
-	began := time.Now()
-	c, run, err := g.Capacity(ctx, search, enc)
-	if cerr := closeResults(); err == nil && cerr != nil {
-		err = fmt.Errorf("load: writing the results: %w", cerr)
-	}
-	if run == nil {
-		return nil, cannotRunErr(err)
-	}
-	l := run.Load()
-	l.ResultsFiles = []string{ResultsFile(set.Attacker)}
-	l.Capacity = c
-	r := harness.Result{
-		ID: CapacityID, Title: "the highest rate acknowledged within the ack deadline with at least 99.9 % 2xx",
-		Level: harness.Info, Category: Category, Verdict: harness.InfoVerdict,
-		Requirement: "report the highest rate whose p99 stays within the ack deadline with at least 99.9 % answered 2xx: the figure a team needs to size its receiver",
-		Seed:        "raise the rate step by step until p99 passes the deadline or 2xx falls under 99.9 %, and report the highest rate that held",
-		Expected:    fmt.Sprintf("p99 ≤ %s and ≥ %s 2xx, rates from %d/s up to %d/s held %s each", g.o.ackDeadline, percent(SuccessFloor), search.Start, search.Max, search.Step),
-		Observed:    capacityObserved(c),
-		Reason:      "measured: the rates tried are in the report's load section",
-		Start:       began, Duration: time.Since(began),
-	}
-	out := &Outcome{Results: []harness.Result{r}, Load: l, Complete: ctx.Err() == nil}
-	if err != nil {
-		return out, cannotRunErr(err)
-	}
-	return out, nil
 }
 
 func capacityObserved(c *report.Capacity) string {

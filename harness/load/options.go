@@ -74,21 +74,54 @@ func DefaultLimits() Limits { return Limits{MaxRate: DefaultMaxRate, MaxDuration
 // ForcedLimits returns the limits under FORCE=1.
 func ForcedLimits() Limits { return Limits{MaxRate: ForcedMaxRate, MaxDuration: ForcedMaxDuration} }
 
-// Check returns an error wrapping ErrUnsafe, saying what to do, when rate
-// or d is not positive or is beyond the limits.
+// Check returns a *LimitError, wrapping ErrUnsafe, when rate or d is not
+// positive or is beyond the limits.
 func (l Limits) Check(rate int, d time.Duration) error {
 	switch {
 	case rate <= 0:
-		return fmt.Errorf("%w: RATE=%d: the rate must be a positive number of deliveries per second", ErrUnsafe, rate)
+		return &LimitError{Setting: LimitRate, Asked: int64(rate), msg: "the rate must be a positive number of deliveries per second"}
 	case d <= 0:
-		return fmt.Errorf("%w: DURATION=%s: the attack must have a positive duration, so that it ends by itself", ErrUnsafe, d)
+		return &LimitError{Setting: LimitDuration, Asked: int64(d), msg: "the attack must have a positive duration, so that it ends by itself"}
 	case rate > l.MaxRate:
-		return fmt.Errorf("%w: RATE=%d is above the safety limit of %d/s: raise MAX_RATE (or set FORCE=1) if the receiver is meant to take it", ErrUnsafe, rate, l.MaxRate)
+		return &LimitError{Setting: LimitRate, Asked: int64(rate), Limit: int64(l.MaxRate),
+			msg: fmt.Sprintf("the rate is above the safety limit of %d/s", l.MaxRate)}
 	case d > l.MaxDuration:
-		return fmt.Errorf("%w: DURATION=%s is above the safety limit of %s: raise MAX_DURATION (or set FORCE=1) if you mean it", ErrUnsafe, d, l.MaxDuration)
+		return &LimitError{Setting: LimitDuration, Asked: int64(d), Limit: int64(l.MaxDuration),
+			msg: fmt.Sprintf("the duration is above the safety limit of %s", l.MaxDuration)}
 	}
 	return nil
 }
+
+// LimitSetting says which setting a LimitError is about.
+type LimitSetting int
+
+// The settings a safety limit bounds.
+const (
+	// LimitRate: the rate (Asked and Limit per second).
+	LimitRate LimitSetting = iota
+	// LimitDuration: the attack's duration (Asked and Limit in
+	// nanoseconds).
+	LimitDuration
+	// LimitSearch: a capacity search's longest run (nanoseconds) against
+	// the duration limit.
+	LimitSearch
+)
+
+// LimitError is a load beyond the safety limits, or one that would not
+// end by itself. It wraps ErrUnsafe; a front end names the settings to
+// change in its own words.
+type LimitError struct {
+	Setting LimitSetting
+	// Asked is what was asked; Limit the limit it broke, 0 when the value
+	// was not positive.
+	Asked, Limit int64
+	msg          string
+}
+
+func (e *LimitError) Error() string { return e.msg }
+
+// Unwrap makes errors.Is(err, ErrUnsafe) hold.
+func (e *LimitError) Unwrap() error { return ErrUnsafe }
 
 // Option configures a Generator (and NewTargeter).
 type Option func(*options)
@@ -122,11 +155,11 @@ func WithTLSConfig(c *tls.Config) Option { return func(o *options) { o.tls = c }
 
 // WithTimeout sets the sender timeout: an attempt not answered by then is
 // abandoned, as REALM abandons it. The default is
-// harness.DefaultSenderTimeout.
+// harness.DefaultTiming().SenderTimeout.
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
 // WithAckDeadline sets the ack deadline that LOAD-01 holds p99 to; the
-// default is harness.DefaultAckDeadline.
+// default is harness.DefaultTiming().AckDeadline.
 func WithAckDeadline(d time.Duration) Option { return func(o *options) { o.ackDeadline = d } }
 
 // WithFactory sets the events factory; the default is events.NewFactory
@@ -175,8 +208,8 @@ func WithLimits(l Limits) Option { return func(o *options) { o.limits = l } }
 func newOptions(opts []Option) options {
 	o := options{
 		attacker:    DefaultAttacker,
-		timeout:     harness.DefaultSenderTimeout,
-		ackDeadline: harness.DefaultAckDeadline,
+		timeout:     harness.DefaultTiming().SenderTimeout,
+		ackDeadline: harness.DefaultTiming().AckDeadline,
 		mix:         DefaultMix(),
 		sampleSize:  DefaultSampleSize,
 		limits:      DefaultLimits(),

@@ -129,11 +129,11 @@ func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout =
 func WithValidator(v harness.Validator) Option { return func(o *options) { o.validator = v } }
 
 // WithSettle sets how long Await* poll for the expected state; the default
-// is harness.DefaultSettle.
+// is harness.DefaultTiming().Settle.
 func WithSettle(d time.Duration) Option { return func(o *options) { o.settle = d } }
 
 // WithWatch sets how long Await* keep watching once the expected state is
-// seen; the default is harness.DefaultWatch.
+// seen; the default is harness.DefaultTiming().Watch.
 func WithWatch(d time.Duration) Option { return func(o *options) { o.watch = d } }
 
 // WithInterval sets the pause between polls; the default is
@@ -158,8 +158,8 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 	o := options{
 		timeout:  DefaultTimeout,
-		settle:   harness.DefaultSettle,
-		watch:    harness.DefaultWatch,
+		settle:   harness.DefaultTiming().Settle,
+		watch:    harness.DefaultTiming().Watch,
 		interval: DefaultInterval,
 	}
 	for _, opt := range opts {

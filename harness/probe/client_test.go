@@ -41,8 +41,8 @@ func TestNewRejects(t *testing.T) {
 		})
 	}
 	c := newClient(t, "http://127.0.0.1:9/_probe/")
-	if c.Settle() != harness.DefaultSettle || c.Watch() != harness.DefaultWatch {
-		t.Errorf("defaults settle %s watch %s, want %s and %s", c.Settle(), c.Watch(), harness.DefaultSettle, harness.DefaultWatch)
+	if c.Settle() != harness.DefaultTiming().Settle || c.Watch() != harness.DefaultTiming().Watch {
+		t.Errorf("defaults settle %s watch %s, want %s and %s", c.Settle(), c.Watch(), harness.DefaultTiming().Settle, harness.DefaultTiming().Watch)
 	}
 }
 

@@ -37,7 +37,7 @@ const (
 	// eventId, so distinct events of the same job and type are dropped.
 	FaultDedupeByJob Fault = "dedupe-by-job"
 	// FaultSlowAck processes the event before answering, which takes
-	// SlowAckDelay.
+	// the timing's SlowAck.
 	FaultSlowAck Fault = "slow-ack"
 	// FaultLastWriteWins applies whatever job state arrives last, without
 	// ranking the lifecycle.
@@ -90,7 +90,7 @@ var faultTable = []struct {
 	{Fault500OnDuplicate, "a redelivery of a seen event fails with 500"},
 	{FaultRacyDedupe, "check-then-insert dedupe without a lock: concurrent copies all pass"},
 	{FaultDedupeByJob, "dedupes on jobId and eventType instead of eventId"},
-	{FaultSlowAck, "processes before answering (1.5 s per delivery)"},
+	{FaultSlowAck, "processes before answering (1.5 s per delivery at real time)"},
 	{FaultLastWriteWins, "applies whatever job state arrives last (late events regress jobs)"},
 	{FaultIgnoreUnseenJob, "ignores events for jobs it has not seen queued (early terminal events lost)"},
 	{FaultRejectUnknownType, "400 on event types not in the catalogue"},

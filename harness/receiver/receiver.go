@@ -42,13 +42,6 @@ const (
 
 // Parameters of the faults that need one.
 const (
-	// SlowAckDelay is how long FaultSlowAck works before it answers: more
-	// than the default ack deadline of 1 s, less than the sender timeout.
-	SlowAckDelay = 1500 * time.Millisecond
-	// RacyDedupeWindow is the gap FaultRacyDedupe leaves between checking
-	// and recording an event, wide enough that concurrent copies reliably
-	// all pass the check.
-	RacyDedupeWindow = 250 * time.Millisecond
 	// DropQueueSize is the queue capacity under FaultDropUnderLoad.
 	DropQueueSize = 400
 	// DropWorkCost is what each event costs a worker under
@@ -90,6 +83,9 @@ type Config struct {
 	// Clock gives the time signatures are checked against; nil means the
 	// system clock.
 	Clock harness.Clock
+	// Timing gives the delays of the faults that wait (slow-ack,
+	// racy-dedupe); zero fields take harness.DefaultTiming's.
+	Timing harness.Timing
 	// Logger receives one line per delivery and per refusal; nil is silent.
 	// Secrets and signatures never reach it.
 	Logger *slog.Logger
@@ -111,6 +107,9 @@ type Receiver struct {
 	store *store
 	rules rules
 	pool  *pool
+
+	// slowAck and racyWindow are the delays of the faults that wait.
+	slowAck, racyWindow time.Duration
 }
 
 // New returns a receiver configured by cfg, its workers running. It fails
@@ -159,6 +158,7 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Rec
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	cfg.Timing = cfg.Timing.WithDefaults()
 	secrets := append([]harness.Secret(nil), cfg.Secrets...)
 	r := &Receiver{
 		verifier:   signing.Verifier{Secrets: secrets, Tolerance: cfg.Tolerance, Clock: cfg.Clock},
@@ -169,6 +169,8 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Rec
 		clock:      cfg.Clock,
 		log:        cfg.Logger,
 		store:      newStore(),
+		slowAck:    cfg.Timing.SlowAck,
+		racyWindow: cfg.Timing.RacyWindow,
 	}
 
 	r.rules = rules{lastWriteWins: faults[FaultLastWriteWins], knownJobsOnly: faults[FaultIgnoreUnseenJob]}
@@ -275,7 +277,7 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 	}
 
 	if r.faults[FaultSlowAck] {
-		r.pool.sleep(SlowAckDelay)
+		r.pool.sleep(r.slowAck)
 		r.store.process(ev, r.rules)
 		r.answer(w, req, http.StatusOK, "", ev.ID, "processed before acknowledging")
 		return
@@ -400,7 +402,7 @@ func (r *Receiver) dedupe(ev event) (key string, fresh bool) {
 			return key, false
 		}
 		// Stands for the database round trip between SELECT and INSERT.
-		r.pool.sleep(RacyDedupeWindow)
+		r.pool.sleep(r.racyWindow)
 		r.store.markSeen(key)
 		return key, true
 	default:

@@ -131,7 +131,7 @@ func dialable(a net.Addr) string {
 func (s *Server) Receiver() *Receiver { return s.rcv }
 
 // Client returns an HTTP client for the server: it trusts the server's
-// certificate, gives up after harness.DefaultSenderTimeout and, like REALM,
+// certificate, gives up after harness.DefaultTiming().SenderTimeout and, like REALM,
 // does not follow redirects.
 func (s *Server) Client() *http.Client {
 	// No proxy, whatever the environment says: the server is on loopback.
@@ -143,7 +143,7 @@ func (s *Server) Client() *http.Client {
 	}
 	return &http.Client{
 		Transport: tr,
-		Timeout:   harness.DefaultSenderTimeout,
+		Timeout:   harness.DefaultTiming().SenderTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},

@@ -220,7 +220,7 @@ func TestBrowserFaultyRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	s, err := certify.Prepare(ctx, certify.Options{Faults: []receiver.Fault{receiver.FaultDoubleProcess}, ReportDir: dir})
+	s, err := certify.Prepare(ctx, certify.Settings{Faults: []receiver.Fault{receiver.FaultDoubleProcess}, ReportDir: dir, Timing: harness.DefaultTiming().Scale(0.25)})
 	if err != nil {
 		t.Fatal(err)
 	}

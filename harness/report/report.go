@@ -4,8 +4,8 @@
 // is the source of truth: everything the HTML shows is in it, `hookcert
 // report` re-renders the HTML from it, and Merge combines the reports of
 // a conformance run and a load run into one. junit.xml is written from the
-// same Report by package suites/junit, which may use Ginkgo's reporter;
-// this package depends on the standard library and harness only.
+// same Report too (junit.go, with encoding/xml), so CI sees the same
+// checks; this package depends on the standard library and harness only.
 package report
 
 import (
@@ -142,7 +142,9 @@ func (r *Report) Conclude() {
 	}
 }
 
-// Write writes report.json and index.html into dir, creating it.
+// Write writes report.json, index.html and junit.xml into dir, creating
+// it. Each file is replaced atomically; callers need not write junit.xml
+// themselves.
 func (r *Report) Write(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -158,17 +160,27 @@ func (r *Report) Write(dir string) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(dir, HTMLFile), html)
+	if err := writeFile(filepath.Join(dir, HTMLFile), html); err != nil {
+		return err
+	}
+	junit, err := r.junitXML()
+	if err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(dir, JUnitFile), junit)
 }
 
 // writeFile writes atomically, so an interrupted run never leaves half a
-// report behind.
+// report behind; a write that fails removes its temporary file, so it
+// leaves nothing behind either.
 func writeFile(name string, data []byte) error {
 	tmp := name + ".tmp"
 	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("report: %w", err)
 	}
 	if err := os.Rename(tmp, name); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil

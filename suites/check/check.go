@@ -13,7 +13,6 @@ import (
 	"github.com/realm-ai/hookcert/harness"
 	"github.com/realm-ai/hookcert/harness/certify"
 	"github.com/realm-ai/hookcert/harness/report"
-	"github.com/realm-ai/hookcert/suites/junit"
 )
 
 // Spec reports the result of check id as the running spec: FAIL fails it
@@ -48,7 +47,7 @@ func Spec(id string, r harness.Result, ok bool, setupErr error) {
 // Ensure returns s, or, when nothing could be prepared (bad settings), an
 // empty session for o's report directory, so that a report saying why is
 // still written.
-func Ensure(s *certify.Session, o certify.Options) *certify.Session {
+func Ensure(s *certify.Session, o certify.Settings) *certify.Session {
 	if s != nil {
 		return s
 	}
@@ -57,18 +56,14 @@ func Ensure(s *certify.Session, o certify.Options) *certify.Session {
 
 // Finish records the results in the session's report, writes report.json,
 // index.html and junit.xml into its directory, prints the console summary
-// and returns the files written. junit.xml comes from the report, not from
-// the Ginkgo run, so it agrees with report.json and with what `hookcert
-// report` renders. Problems writing are printed, not returned: a suite's
-// last word must still reach the user.
+// and returns the files written. junit.xml is written with the report (by
+// harness/report), not from the Ginkgo run, so it agrees with report.json
+// and with what `hookcert report` renders. Problems writing are printed,
+// not returned: a suite's last word must still reach the user.
 func Finish(s *certify.Session, results []harness.Result, complete bool, runErr error) []string {
 	if err := s.Finish(results, complete, runErr); err != nil {
 		fmt.Fprintln(os.Stderr, "hookcert: writing the report:", err)
 	}
-	junitFile := filepath.Join(s.ReportDir, report.JUnitFile)
-	if err := junit.Write(s.Report, junitFile); err != nil {
-		fmt.Fprintln(os.Stderr, "hookcert: writing junit.xml:", err)
-	}
 	fmt.Fprint(os.Stdout, s.Report.Summary())
-	return []string{filepath.Join(s.ReportDir, report.HTMLFile), junitFile, filepath.Join(s.ReportDir, report.JSONFile)}
+	return []string{filepath.Join(s.ReportDir, report.HTMLFile), filepath.Join(s.ReportDir, report.JUnitFile), filepath.Join(s.ReportDir, report.JSONFile)}
 }

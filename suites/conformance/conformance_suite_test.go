@@ -27,7 +27,19 @@ import (
 	"github.com/realm-ai/hookcert/suites/check"
 )
 
+// smokeTiming compresses the sender's waits for a bare `go test` (make
+// test), which proves the suite works; `make conformance`, which always
+// sets the report directory, runs at the timing it is given.
+var smokeTiming = map[certify.Setting]string{
+	certify.SetSettle: "1s", certify.SetSenderTimeout: "2s", certify.SetRetrySchedule: "250ms,500ms,1s",
+}
+
 func TestConformance(t *testing.T) {
+	if _, byMake := os.LookupEnv(certify.Env(certify.SetReportDir)); !byMake {
+		for set, v := range smokeTiming {
+			t.Setenv(certify.Env(set), v)
+		}
+	}
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "REALM webhook receiver conformance")
 }
@@ -38,8 +50,8 @@ var categories = []string{"signature", "acknowledgement", "idempotency", "orderi
 var (
 	// opts and catalogue are read while the spec tree is built, so every
 	// scenario gets its spec; their errors surface in BeforeSuite.
-	opts, optsErr        = certify.OptionsFromEnv(os.Getenv)
-	catalogue, _, catErr = certify.Catalogue(os.Getenv(certify.EnvScenarios))
+	opts, optsErr     = certify.FromEnv(os.Getenv)
+	catalogue, catErr = opts.Catalogue()
 
 	session  *certify.Session
 	setupErr error
@@ -55,6 +67,9 @@ func specLabels(sc *scenario.Scenario) []string {
 }
 
 var _ = BeforeSuite(func(ctx SpecContext) {
+	// Read again: TestConformance may have set the smoke timing after the
+	// spec tree was built.
+	opts, optsErr = certify.FromEnv(os.Getenv)
 	if optsErr != nil {
 		setupErr = optsErr
 	} else if catErr != nil {

@@ -30,15 +30,15 @@ import (
 const smokeDuration = "2s"
 
 func TestLoad(t *testing.T) {
-	if os.Getenv(load.EnvDuration) == "" {
-		t.Setenv(load.EnvDuration, smokeDuration)
+	if env := certify.Env(certify.SetDuration); os.Getenv(env) == "" {
+		t.Setenv(env, smokeDuration)
 	}
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "REALM webhook receiver load test")
 }
 
 var (
-	opts     certify.Options
+	opts     certify.Settings
 	session  *certify.Session
 	setupErr error
 	outcome  *load.Outcome
@@ -46,11 +46,7 @@ var (
 )
 
 var _ = BeforeSuite(func(ctx SpecContext) {
-	var set load.Settings
-	opts, setupErr = certify.OptionsFromEnv(os.Getenv)
-	if setupErr == nil {
-		set, setupErr = load.SettingsFromEnv(os.Getenv)
-	}
+	opts, setupErr = certify.FromEnv(os.Getenv)
 	if opts.ReportDir == "" {
 		dir, err := os.MkdirTemp("", "hookcert-load-")
 		Expect(err).NotTo(HaveOccurred())
@@ -59,13 +55,14 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	if setupErr != nil {
 		Fail(setupErr.Error())
 	}
+	opts.Load.Progress, opts.Load.Live = os.Stdout, load.IsTerminal(os.Stdout)
 	session, setupErr = certify.Prepare(ctx, opts)
 	if setupErr != nil {
 		Fail(setupErr.Error())
 	}
-	set.Progress, set.Live = os.Stdout, load.IsTerminal(os.Stdout)
+	set := session.Settings.Load
 	fmt.Fprintf(os.Stdout, "attacking %s at %d/s for %s\n", session.Report.Target, set.Rate, set.Duration)
-	outcome, setupErr = load.Certify(ctx, session, set)
+	outcome, setupErr = session.Load(ctx)
 	if outcome != nil {
 		for _, r := range outcome.Results {
 			results[r.ID] = r

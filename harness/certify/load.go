@@ -1,0 +1,112 @@
+package certify
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/realm-ai/hookcert/harness/load"
+)
+
+// Load load-tests the session's target (LOAD-01..04): it attacks at the
+// settings' rate for their duration with signed events, streaming the
+// results to REPORT_DIR/results-<attacker>.gob, asks the probe (if any)
+// about the acknowledged events, and judges. An error wraps ErrCannotRun:
+// the run could not be made (or its results not written); the Outcome is
+// nil only when nothing was sent.
+func (s *Session) Load(ctx context.Context) (*load.Outcome, error) {
+	if err := s.Settings.checkLoad(false); err != nil {
+		return nil, err
+	}
+	set := s.Settings.Load
+	return s.attack(ctx, func(g *load.Generator, enc io.Writer) (*load.Outcome, error) {
+		return g.Test(ctx, set.Rate, set.Duration, enc, s.Probe, s.Settings.Strict)
+	})
+}
+
+// Capacity searches for the highest rate the session's target
+// acknowledges within the deadline: from the settings' rate, doubled up to
+// the rate limit, each rate held the step duration. Its outcome holds one
+// INFO check, load.CapacityID. An error wraps ErrCannotRun.
+func (s *Session) Capacity(ctx context.Context) (*load.Outcome, error) {
+	if err := s.Settings.checkLoad(true); err != nil {
+		return nil, err
+	}
+	set := s.Settings.Load
+	search := load.DefaultSearch()
+	search.Start, search.Max, search.Step = set.Rate, set.Limits.MaxRate, set.StepDuration
+	if err := search.Check(set.Limits, s.Settings.Timing.SenderTimeout); err != nil {
+		return nil, s.Settings.unsafe(err)
+	}
+	return s.attack(ctx, func(g *load.Generator, enc io.Writer) (*load.Outcome, error) {
+		return g.CapacityCheck(ctx, search, enc)
+	})
+}
+
+// attack builds the generator for the session's target with its trust and
+// timing, opens the results file, runs do and closes the file.
+func (s *Session) attack(ctx context.Context, do func(*load.Generator, io.Writer) (*load.Outcome, error)) (*load.Outcome, error) {
+	set := s.Settings.Load
+	opts := []load.Option{
+		load.WithAttacker(set.Attacker),
+		load.WithTLSConfig(s.tls),
+		load.WithTimeout(s.Settings.Timing.SenderTimeout),
+		load.WithAckDeadline(s.Settings.Timing.AckDeadline),
+		load.WithSampleSize(set.SampleSize),
+		load.WithLimits(set.Limits),
+	}
+	if set.Progress != nil {
+		opts = append(opts, load.WithProgress(set.Progress, set.Live))
+	}
+	g, err := load.NewGenerator(s.URL, s.Secret, opts...)
+	if err != nil {
+		return nil, s.cannotRunErr(err)
+	}
+	defer g.Close()
+	enc, closeResults, err := s.results(set.Attacker)
+	if err != nil {
+		return nil, err
+	}
+	out, err := do(g, enc)
+	if cerr := closeResults(); err == nil && cerr != nil {
+		err = fmt.Errorf("load: writing the results: %w", cerr)
+	}
+	if err != nil {
+		return out, s.cannotRunErr(err)
+	}
+	return out, nil
+}
+
+// results opens the results file for streaming; close flushes and closes
+// it.
+func (s *Session) results(attacker string) (io.Writer, func() error, error) {
+	if err := os.MkdirAll(s.ReportDir, 0o755); err != nil {
+		return nil, nil, s.Settings.bad(SetReportDir, "%v", err)
+	}
+	f, err := os.Create(filepath.Join(s.ReportDir, load.ResultsFile(attacker)))
+	if err != nil {
+		return nil, nil, cannotRun("the results file: %v", err)
+	}
+	w := bufio.NewWriterSize(f, 64<<10)
+	closeFn := func() error {
+		return errors.Join(w.Flush(), f.Close())
+	}
+	return w, closeFn, nil
+}
+
+// cannotRunErr wraps err in ErrCannotRun, in the user's words when it is
+// about a safety limit, keeping its own chain (load.ErrUnsafe) for
+// errors.Is.
+func (s *Session) cannotRunErr(err error) error {
+	if errors.Is(err, ErrCannotRun) {
+		return err
+	}
+	if uerr := s.Settings.unsafe(err); errors.Is(uerr, ErrCannotRun) {
+		return uerr
+	}
+	return fmt.Errorf("%w: %w", ErrCannotRun, err)
+}

@@ -1,0 +1,300 @@
+package certify
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/load"
+	"github.com/realm-ai/hookcert/harness/receiver"
+)
+
+// ErrCannotRun wraps every reason a run could not be made (exit status 2):
+// bad settings, an unreachable target, a misconfigured probe, a broken
+// scenario file.
+var ErrCannotRun = errors.New("the run could not be made")
+
+// Settings are everything a run is told, in one value: built once (from
+// the environment by FromEnv, or from flags by the CLI), checked once by
+// Prepare, and carried down to the sender, the probe, the engine, the load
+// generator and the report. Nothing reads a report back to learn them.
+type Settings struct {
+	// URL is the webhook URL; empty starts the reference receiver.
+	URL        string
+	Secret     harness.Secret
+	ProbeURL   string
+	ProbeToken harness.Secret
+	Labels     string
+	Strict     bool
+	Insecure   bool
+	// CACert is a PEM file of a CA to trust besides the system roots.
+	CACert string
+	// Scenarios is a directory of the user's own scenario files.
+	Scenarios string
+	ReportDir string
+	// Faults are planted in the reference receiver (URL empty only).
+	Faults []receiver.Fault
+	// PlainHTTP serves the reference receiver without TLS.
+	PlainHTTP bool
+	// Concurrency bounds how many scenarios run at once.
+	Concurrency int
+	// Timing holds every wall-clock constant of the run; zero fields take
+	// harness.DefaultTiming's. Tests compress it with Timing.Scale.
+	Timing harness.Timing
+	// Load are the knobs of a load run or a capacity search.
+	Load LoadSettings
+	// Names says how errors name a setting to the user: nil names them as
+	// the Makefile's variables (MakeNames); the CLI passes its flags.
+	Names func(Setting) string
+}
+
+// LoadSettings are the knobs of a load run or a capacity search.
+type LoadSettings struct {
+	// Rate is the deliveries per second (the first rate of a search).
+	Rate int
+	// Duration is how long the attack lasts.
+	Duration time.Duration
+	// Attacker names this generator; each of several merged generators
+	// needs its own.
+	Attacker string
+	// Limits are the safety limits of the attack.
+	Limits load.Limits
+	// SampleSize bounds the acknowledged events asked of the probe.
+	SampleSize int
+	// StepDuration is how long a capacity search holds each rate.
+	StepDuration time.Duration
+	// Progress, when set, receives progress lines; Live redraws one line
+	// (a terminal).
+	Progress io.Writer
+	Live     bool
+}
+
+// DefaultLoadSettings returns the defaults of `make load`.
+func DefaultLoadSettings() LoadSettings {
+	return LoadSettings{
+		Rate: load.DefaultRate, Duration: load.DefaultDuration, Attacker: load.DefaultAttacker,
+		Limits: load.DefaultLimits(), SampleSize: load.DefaultSampleSize, StepDuration: load.DefaultStepDuration,
+	}
+}
+
+// Setting names one user setting in errors, so that each front end can
+// say it in its own words (a make variable, a flag).
+type Setting string
+
+// The settings errors can name.
+const (
+	SetURL           Setting = "URL"
+	SetSecret        Setting = "SECRET"
+	SetProbeURL      Setting = "PROBE_URL"
+	SetProbeToken    Setting = "PROBE_TOKEN"
+	SetLabels        Setting = "LABELS"
+	SetStrict        Setting = "STRICT"
+	SetInsecure      Setting = "INSECURE"
+	SetCACert        Setting = "CA_CERT"
+	SetAckDeadline   Setting = "ACK_DEADLINE"
+	SetSenderTimeout Setting = "SENDER_TIMEOUT"
+	SetRetrySchedule Setting = "RETRY_SCHEDULE"
+	SetSettle        Setting = "SETTLE"
+	SetScenarios     Setting = "SCENARIOS"
+	SetReportDir     Setting = "REPORT_DIR"
+	SetFaults        Setting = "FAULTS"
+	SetPlainHTTP     Setting = "PLAIN_HTTP"
+	SetRate          Setting = "RATE"
+	SetDuration      Setting = "DURATION"
+	SetMaxRate       Setting = "MAX_RATE"
+	SetMaxDuration   Setting = "MAX_DURATION"
+	SetForce         Setting = "FORCE"
+	SetAttacker      Setting = "ATTACKER"
+	SetSampleSize    Setting = "SAMPLE_SIZE"
+	SetStepDuration  Setting = "STEP_DURATION"
+)
+
+// MakeNames names a setting as the Makefile's variable.
+func MakeNames(s Setting) string { return string(s) }
+
+// name says setting s in the user's words.
+func (s *Settings) name(set Setting) string {
+	if s.Names == nil {
+		return MakeNames(set)
+	}
+	return s.Names(set)
+}
+
+// Env is the environment variable each setting is read from by FromEnv;
+// the Makefile sets them from its variables. The secret comes from
+// harness.SecretEnv.
+func Env(s Setting) string { return "HOOKCERT_" + string(s) }
+
+// FromEnv reads the settings from the environment, starting from the
+// defaults. It only parses; Prepare checks what is finally asked, after
+// the CLI's flags. Errors wrap ErrCannotRun and name the make variable.
+func FromEnv(getenv func(string) string) (Settings, error) {
+	s := Settings{
+		URL:        strings.TrimSpace(getenv(Env(SetURL))),
+		Secret:     harness.Secret(getenv(harness.SecretEnv)),
+		ProbeURL:   strings.TrimSpace(getenv(Env(SetProbeURL))),
+		ProbeToken: harness.Secret(getenv(Env(SetProbeToken))),
+		Labels:     getenv(Env(SetLabels)),
+		CACert:     getenv(Env(SetCACert)),
+		Scenarios:  getenv(Env(SetScenarios)),
+		ReportDir:  getenv(Env(SetReportDir)),
+		Load:       DefaultLoadSettings(),
+	}
+	var err error
+	flags := []struct {
+		set Setting
+		to  *bool
+	}{{SetStrict, &s.Strict}, {SetInsecure, &s.Insecure}, {SetPlainHTTP, &s.PlainHTTP}}
+	for _, f := range flags {
+		if *f.to, err = ParseFlag(getenv(Env(f.set))); err != nil {
+			return s, s.bad(f.set, "%v", err)
+		}
+	}
+	force, err := ParseFlag(getenv(Env(SetForce)))
+	if err != nil {
+		return s, s.bad(SetForce, "%v", err)
+	}
+	if force {
+		s.Load.Limits = load.ForcedLimits()
+	}
+	durs := []struct {
+		set Setting
+		to  *time.Duration
+	}{
+		{SetAckDeadline, &s.Timing.AckDeadline}, {SetSenderTimeout, &s.Timing.SenderTimeout},
+		{SetSettle, &s.Timing.Settle}, {SetDuration, &s.Load.Duration},
+		{SetMaxDuration, &s.Load.Limits.MaxDuration}, {SetStepDuration, &s.Load.StepDuration},
+	}
+	for _, d := range durs {
+		if v := strings.TrimSpace(getenv(Env(d.set))); v != "" {
+			if *d.to, err = time.ParseDuration(v); err != nil || *d.to <= 0 {
+				return s, s.bad(d.set, "%q is not a positive duration such as 1s or 800ms", v)
+			}
+		}
+	}
+	if v := strings.TrimSpace(getenv(Env(SetRetrySchedule))); v != "" {
+		for _, part := range strings.Split(v, ",") {
+			d, err := time.ParseDuration(strings.TrimSpace(part))
+			if err != nil || d <= 0 {
+				return s, s.bad(SetRetrySchedule, "%q is not a list of positive durations such as 1s,2s,4s", v)
+			}
+			s.Timing.RetrySchedule = append(s.Timing.RetrySchedule, d)
+		}
+	}
+	ints := []struct {
+		set Setting
+		to  *int
+	}{{SetRate, &s.Load.Rate}, {SetMaxRate, &s.Load.Limits.MaxRate}, {SetSampleSize, &s.Load.SampleSize}}
+	for _, i := range ints {
+		if v := strings.TrimSpace(getenv(Env(i.set))); v != "" {
+			if *i.to, err = strconv.Atoi(strings.TrimSuffix(v, "/s")); err != nil || *i.to < 0 {
+				return s, s.bad(i.set, "%q is not a whole number such as 50", v)
+			}
+		}
+	}
+	if v := strings.TrimSpace(getenv(Env(SetAttacker))); v != "" {
+		s.Load.Attacker = v
+	}
+	for _, name := range strings.FieldsFunc(getenv(Env(SetFaults)), func(r rune) bool { return r == ',' || r == ' ' }) {
+		f, err := receiver.ParseFault(name)
+		if err != nil {
+			return s, s.bad(SetFaults, "%v", err)
+		}
+		s.Faults = append(s.Faults, f)
+	}
+	return s, nil
+}
+
+// ParseFlag reads a yes/no setting: empty, 0, false or no is off; 1, true
+// or yes is on; anything else is an error.
+func ParseFlag(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "0", "false", "no":
+		return false, nil
+	case "1", "true", "yes":
+		return true, nil
+	}
+	return false, fmt.Errorf("%q is not a yes or no: use 1 or leave it out", strings.TrimSpace(v))
+}
+
+// bad is an error wrapping ErrCannotRun that names setting set.
+func (s *Settings) bad(set Setting, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrCannotRun, s.name(set), fmt.Sprintf(format, args...))
+}
+
+// withDefaults fills what was left zero.
+func (s Settings) withDefaults() Settings {
+	s.Timing = s.Timing.WithDefaults()
+	if s.ReportDir == "" {
+		s.ReportDir = "reports"
+	}
+	return s
+}
+
+// attackerName is what an attacker name may be: it names a file.
+var attackerName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+
+// checkLoad validates the load settings that do not depend on the target;
+// capacity searches check their own plan.
+func (s *Settings) checkLoad(capacity bool) error {
+	l := s.Load
+	if !attackerName.MatchString(l.Attacker) {
+		return s.bad(SetAttacker, "%q: use letters, digits, '.', '_' and '-' (it names the results file)", l.Attacker)
+	}
+	if l.SampleSize < 1 {
+		return s.bad(SetSampleSize, "%d: LOAD-03 needs at least one event to ask the probe about", l.SampleSize)
+	}
+	if l.Limits.MaxRate <= 0 {
+		return s.bad(SetMaxRate, "%d must be positive", l.Limits.MaxRate)
+	}
+	if l.Limits.MaxDuration <= 0 {
+		return s.bad(SetMaxDuration, "%s must be positive", l.Limits.MaxDuration)
+	}
+	if capacity {
+		return nil
+	}
+	return s.unsafe(l.Limits.Check(l.Rate, l.Duration))
+}
+
+// unsafe turns a load.LimitError into advice in the user's words: which
+// setting to change.
+func (s *Settings) unsafe(err error) error {
+	var le *load.LimitError
+	if err == nil || !errors.As(err, &le) {
+		return err
+	}
+	force := fmt.Sprintf(" (or set %s)", s.name(SetForce))
+	var advice string
+	switch le.Setting {
+	case load.LimitRate:
+		advice = fmt.Sprintf("%s=%d: %v", s.name(SetRate), le.Asked, err)
+		if le.Limit > 0 {
+			advice += fmt.Sprintf(": raise %s%s if the receiver is meant to take it", s.name(SetMaxRate), force)
+		}
+	case load.LimitDuration:
+		advice = fmt.Sprintf("%s=%s: %v", s.name(SetDuration), time.Duration(le.Asked), err)
+		if le.Limit > 0 {
+			advice += fmt.Sprintf(": raise %s%s if you mean it", s.name(SetMaxDuration), force)
+		}
+	case load.LimitSearch:
+		advice = fmt.Sprintf("%v: shorten %s or raise %s", err, s.name(SetStepDuration), s.name(SetMaxDuration))
+	default:
+		advice = err.Error()
+	}
+	return fmt.Errorf("%w: %w", ErrCannotRun, &adviceError{msg: advice, err: err})
+}
+
+// adviceError says err in the user's words and keeps its chain for
+// errors.Is (load.ErrUnsafe).
+type adviceError struct {
+	msg string
+	err error
+}
+
+func (e *adviceError) Error() string { return e.msg }
+func (e *adviceError) Unwrap() error { return e.err }

@@ -1,0 +1,112 @@
+package harness
+
+import (
+	"fmt"
+	"time"
+)
+
+// Timing holds every wall-clock constant of a run: what the certification
+// demands of the receiver, how the sender waits and retries, how long the
+// probe is given, and the delays of the reference receiver's planted
+// faults. It is one value so that tests can compress all of it at once
+// (Scale) and a run at a fraction of real time keeps every relation
+// between its parts: a slow acknowledgement stays later than the ack
+// deadline and sooner than the sender timeout, a retry still comes after
+// the attempt it repeats was abandoned.
+type Timing struct {
+	// AckDeadline is what the certification demands of every
+	// acknowledgement.
+	AckDeadline time.Duration
+	// SenderTimeout is how long REALM waits for an answer before it
+	// abandons an attempt.
+	SenderTimeout time.Duration
+	// RetrySchedule is the backoff between attempts: attempt 2 goes
+	// RetrySchedule[0] after attempt 1 failed, and so on.
+	RetrySchedule []time.Duration
+	// Settle is how long the probe is polled for an expected state.
+	Settle time.Duration
+	// Watch is how long the probe is watched, once the expected state is
+	// seen, for late extra processing.
+	Watch time.Duration
+	// SlowAck is how long the reference receiver's slow-ack fault works
+	// before it answers: later than AckDeadline, sooner than
+	// SenderTimeout.
+	SlowAck time.Duration
+	// RacyWindow is the gap the racy-dedupe fault leaves between checking
+	// and recording an event, wide enough that concurrent copies all pass
+	// the check.
+	RacyWindow time.Duration
+}
+
+// DefaultTiming returns the timing of a real run: an ack deadline of 1 s,
+// a sender timeout of 5 s, retries after 1 s, 2 s and 4 s, a settle time of
+// 5 s and a watch of 0.5 s.
+func DefaultTiming() Timing {
+	return Timing{
+		AckDeadline:   time.Second,
+		SenderTimeout: 5 * time.Second,
+		RetrySchedule: []time.Duration{1 * time.Second, 2 * time.Second, 4 * time.Second},
+		Settle:        5 * time.Second,
+		Watch:         500 * time.Millisecond,
+		SlowAck:       1500 * time.Millisecond,
+		RacyWindow:    250 * time.Millisecond,
+	}
+}
+
+// Scale returns t with every duration multiplied by f: Scale(0.25) runs a
+// catalogue in a quarter of its real time. The schedule is copied.
+func (t Timing) Scale(f float64) Timing {
+	s := func(d time.Duration) time.Duration { return time.Duration(float64(d) * f) }
+	out := Timing{
+		AckDeadline:   s(t.AckDeadline),
+		SenderTimeout: s(t.SenderTimeout),
+		Settle:        s(t.Settle),
+		Watch:         s(t.Watch),
+		SlowAck:       s(t.SlowAck),
+		RacyWindow:    s(t.RacyWindow),
+	}
+	for _, d := range t.RetrySchedule {
+		out.RetrySchedule = append(out.RetrySchedule, s(d))
+	}
+	return out
+}
+
+// WithDefaults returns t with every zero field taken from DefaultTiming.
+func (t Timing) WithDefaults() Timing {
+	d := DefaultTiming()
+	fill := func(v *time.Duration, def time.Duration) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	fill(&t.AckDeadline, d.AckDeadline)
+	fill(&t.SenderTimeout, d.SenderTimeout)
+	fill(&t.Settle, d.Settle)
+	fill(&t.Watch, d.Watch)
+	fill(&t.SlowAck, d.SlowAck)
+	fill(&t.RacyWindow, d.RacyWindow)
+	if len(t.RetrySchedule) == 0 {
+		t.RetrySchedule = d.RetrySchedule
+	}
+	return t
+}
+
+// Validate reports the first duration that is out of range: the ack
+// deadline, sender timeout and every retry delay must be positive, the
+// settle and watch times not negative. The error names the field.
+func (t Timing) Validate() error {
+	switch {
+	case t.AckDeadline <= 0:
+		return fmt.Errorf("%w: the ack deadline %s must be positive", ErrTiming, t.AckDeadline)
+	case t.SenderTimeout <= 0:
+		return fmt.Errorf("%w: the sender timeout %s must be positive", ErrTiming, t.SenderTimeout)
+	case t.Settle < 0 || t.Watch < 0:
+		return fmt.Errorf("%w: the settle time %s and the watch %s must not be negative", ErrTiming, t.Settle, t.Watch)
+	}
+	for _, d := range t.RetrySchedule {
+		if d <= 0 {
+			return fmt.Errorf("%w: the retry delay %s must be positive", ErrTiming, d)
+		}
+	}
+	return nil
+}

@@ -5,16 +5,10 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	vegeta "github.com/tsenart/vegeta/v12/lib"
-
-	"github.com/realm-ai/hookcert/harness"
-	"github.com/realm-ai/hookcert/harness/certify"
 )
 
 // limited is a receiver that holds up to a rate: above limit deliveries
@@ -76,47 +70,22 @@ func TestCapacitySearchStops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.HighestRate != 100 || len(c.Steps) != 2 || !strings.Contains(c.StoppedBecause, "MAX_RATE") {
-		t.Fatalf("%+v: want 50 and 100 held, then a stop at MAX_RATE", c)
+	if c.HighestRate != 100 || len(c.Steps) != 2 || !strings.Contains(c.StoppedBecause, "(the rate limit)") {
+		t.Fatalf("%+v: want 50 and 100 held, then a stop at the rate limit", c)
 	}
-	if _, _, err := g.Capacity(context.Background(), Search{Start: 50, Max: 200, Step: time.Second}, nil); !errors.Is(err, ErrUnsafe) {
-		t.Fatalf("a search above MAX_RATE: %v, want ErrUnsafe", err)
+	var le *LimitError
+	_, _, err = g.Capacity(context.Background(), Search{Start: 50, Max: 200, Step: time.Second}, nil)
+	if !errors.Is(err, ErrUnsafe) || !errors.As(err, &le) || le.Setting != LimitRate || le.Asked != 200 || le.Limit != 100 {
+		t.Fatalf("a search above the rate limit: %v, want a LimitError on the rate (ErrUnsafe)", err)
 	}
-	if _, _, err := g.Capacity(context.Background(), Search{Start: 1, Max: 100, Step: 10 * time.Second}, nil); !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "could take") {
-		t.Fatalf("a search longer than MAX_DURATION: %v, want ErrUnsafe", err)
+	_, _, err = g.Capacity(context.Background(), Search{Start: 1, Max: 100, Step: 10 * time.Second}, nil)
+	if !errors.Is(err, ErrUnsafe) || !errors.As(err, &le) || le.Setting != LimitSearch || le.Limit != int64(time.Minute) || !strings.Contains(err.Error(), "could take") {
+		t.Fatalf("a search longer than the duration limit: %v, want a LimitError on the search (ErrUnsafe)", err)
 	}
 	none := limited(t, 20)
 	g = newTestGenerator(t, none.URL+"/webhook")
 	c, best, err := g.Capacity(context.Background(), Search{Start: 100, Max: 200, Step: 400 * time.Millisecond}, nil)
 	if err != nil || c.HighestRate != 0 || best == nil || !strings.Contains(c.StoppedBecause, "first rate") {
 		t.Fatalf("%+v, %v: want no rate held, the first step's run, and why", c, err)
-	}
-}
-
-func TestCapacityReport(t *testing.T) {
-	s := prepare(t, certify.Options{})
-	set := DefaultSettings()
-	set.Rate, set.StepDuration, set.Limits.MaxRate = 100, 500*time.Millisecond, 200
-	out, err := Capacity(context.Background(), s, set, SearchFrom(set))
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeReport(t, s, out)
-	r := out.Results[0]
-	if len(out.Results) != 1 || r.ID != CapacityID || r.Verdict != harness.InfoVerdict || !strings.Contains(r.Observed, "highest rate that held: 200/s") {
-		t.Fatalf("results %+v", out.Results)
-	}
-	if h := Headline(out.Load); !strings.HasPrefix(h, "capacity: 200/s held at most; stopped: 200/s, the highest rate allowed (MAX_RATE), held\nload: ") {
-		t.Fatalf("headline %q", h)
-	}
-	if c := out.Load.Capacity; c == nil || c.HighestRate != 200 || out.Load.Rate != 200 || len(out.Load.ResultsFiles) != 1 {
-		t.Fatalf("load section %+v", out.Load)
-	}
-	n, names := 0, map[string]bool{}
-	if err := eachInFile(filepath.Join(s.ReportDir, out.Load.ResultsFiles[0]), func(r *vegeta.Result) { n++; names[r.Attack] = true }); err != nil {
-		t.Fatal(err)
-	}
-	if !names["hookcert@100"] || !names["hookcert@200"] || n < 140 {
-		t.Fatalf("%d results, attacks %v: want each rate as its own attack", n, names)
 	}
 }

@@ -222,20 +222,27 @@ func TestAttackRefusesUnsafeLoad(t *testing.T) {
 	rec := newRecorder(t, http.StatusOK, 0)
 	g := newTestGenerator(t, rec.URL+"/webhook", WithLimits(Limits{MaxRate: 100, MaxDuration: time.Minute}))
 	cases := []struct {
-		why  string
-		rate int
-		d    time.Duration
-		want string
+		why          string
+		rate         int
+		d            time.Duration
+		setting      LimitSetting
+		asked, limit int64
+		want         string
 	}{
-		{"over the rate limit", 101, time.Second, "MAX_RATE"},
-		{"over the duration limit", 10, 2 * time.Minute, "MAX_DURATION"},
-		{"an attack without end", 10, 0, "ends by itself"},
-		{"no rate", 0, time.Second, "positive"},
+		{"over the rate limit", 101, time.Second, LimitRate, 101, 100, "above the safety limit of 100/s"},
+		{"over the duration limit", 10, 2 * time.Minute, LimitDuration, int64(2 * time.Minute), int64(time.Minute), "above the safety limit of 1m0s"},
+		{"an attack without end", 10, 0, LimitDuration, 0, 0, "ends by itself"},
+		{"no rate", 0, time.Second, LimitRate, 0, 0, "positive"},
 	}
 	for _, c := range cases {
 		run, err := g.Attack(context.Background(), c.rate, c.d, nil)
-		if !errors.Is(err, ErrUnsafe) || run != nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: run %v, error %v: want ErrUnsafe mentioning %s", c.why, run, err, c.want)
+		var le *LimitError
+		if !errors.Is(err, ErrUnsafe) || run != nil || !errors.As(err, &le) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: run %v, error %v: want a LimitError (ErrUnsafe) mentioning %s", c.why, run, err, c.want)
+			continue
+		}
+		if le.Setting != c.setting || le.Asked != c.asked || le.Limit != c.limit {
+			t.Errorf("%s: %+v, want setting %d, asked %d, limit %d", c.why, *le, c.setting, c.asked, c.limit)
 		}
 	}
 	if ids, _ := rec.seen(); len(ids) != 0 {

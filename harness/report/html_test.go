@@ -19,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // samplePath is a fixed report with one check of every verdict, evidence
 // of every kind (answered, abandoned, no answer, a body with markup) and a
-// load section. Package suites/junit and cmd/hookcert read it too.
+// load section. The JUnit tests and cmd/hookcert read it too.
 const samplePath = "testdata/sample.json"
 
 func sample(t *testing.T) *report.Report {

@@ -3,9 +3,8 @@
 // idempotency' selects checks. It is thin: the certify package prepares
 // the run and the engine runs the selected scenarios concurrently in
 // BeforeSuite; each spec then reports its check's verdict and evidence.
-// ReportAfterSuite writes report.json, index.html and junit.xml (Ginkgo's
-// JUnit reporter, fed from the report by package suites/junit), and prints
-// the console summary.
+// ReportAfterSuite writes report.json, index.html and junit.xml (all three
+// from the report, by harness/report), and prints the console summary.
 package conformance_test
 
 import (

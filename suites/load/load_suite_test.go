@@ -4,7 +4,7 @@
 // receiver when no URL is given) and the load package attacks, asks the
 // probe and judges in BeforeSuite; each spec then reports its check's
 // verdict. ReportAfterSuite writes report.json, index.html and junit.xml
-// (from the report, by package suites/junit) next to the raw vegeta
+// (from the report, by harness/report) next to the raw vegeta
 // results, and prints the console summary.
 package load_test
 

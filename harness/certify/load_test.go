@@ -1,0 +1,494 @@
+package certify_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/certify"
+	"github.com/realm-ai/hookcert/harness/load"
+	"github.com/realm-ai/hookcert/harness/receiver"
+	"github.com/realm-ai/hookcert/harness/report"
+	"github.com/realm-ai/hookcert/harness/schema"
+)
+
+const loadSecret harness.Secret = "whsec_load_test"
+
+// loadTiming is the timing of the load tests: the real one (LOAD-01 judges
+// latencies against the real 1 s ack deadline, and the slow-ack fault must
+// stay later than it), but for the probe's settle time, which only bounds
+// how long LOAD-03 polls for events that are never processed.
+var loadTiming = harness.Timing{Settle: time.Second}
+
+// prepareLoad readies a load run against set's target (the bundled
+// reference receiver, over HTTPS with its probe, when set.URL is empty).
+func prepareLoad(t *testing.T, set certify.Settings) *certify.Session {
+	t.Helper()
+	if set.ReportDir == "" {
+		set.ReportDir = t.TempDir()
+	}
+	s, err := certify.Prepare(context.Background(), set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// shortLoad are the settings of a short load run: rate for d, the other
+// knobs `make load`'s.
+func shortLoad(rate int, d time.Duration) certify.LoadSettings {
+	l := certify.DefaultLoadSettings()
+	l.Rate, l.Duration = rate, d
+	return l
+}
+
+// writeLoadReport writes the outcome's report.json, as the suite and the
+// CLI do, and checks it against schemas/report.schema.json.
+func writeLoadReport(t *testing.T, s *certify.Session, out *load.Outcome) {
+	t.Helper()
+	s.Report.Load = out.Load
+	if err := s.Finish(out.Results, out.Complete, nil); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(s.ReportDir, report.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.Default().Validate("report", doc); err != nil {
+		t.Fatalf("report.json does not match its schema: %v", err)
+	}
+}
+
+func verdictsOf(out *load.Outcome) map[string]harness.Result {
+	m := map[string]harness.Result{}
+	for _, r := range out.Results {
+		m[r.ID] = r
+	}
+	return m
+}
+
+// eachResultIn decodes every result of a vegeta results file (gob), up to
+// where it ends, as the load package reads them.
+func eachResultIn(name string, fn func(*vegeta.Result)) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	dec := vegeta.NewDecoder(bufio.NewReaderSize(f, 64<<10))
+	for {
+		// gob leaves out zero fields: decode into a fresh value each time.
+		var r vegeta.Result
+		switch err := dec.Decode(&r); {
+		case err == nil:
+			fn(&r)
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			return nil
+		default:
+			return err
+		}
+	}
+}
+
+// TestCertifyAgainstTheReferenceReceiver runs short load tests against the
+// reference receiver, correct and with the faults the load checks exist
+// for (DESIGN section 8): each check must fail for its fault and only
+// for it.
+func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
+	cases := []struct {
+		name   string
+		faults []receiver.Fault
+		rate   int
+		d      time.Duration
+		want   map[string]harness.Verdict
+	}{
+		{"a correct receiver passes", nil, 100, 2 * time.Second,
+			map[string]harness.Verdict{load.Load01: harness.Pass, load.Load02: harness.Pass, load.Load03: harness.Pass, load.Load04: harness.InfoVerdict}},
+		// Every answer takes 1.5 s.
+		{"slow-ack fails LOAD-01", []receiver.Fault{receiver.FaultSlowAck}, 20, 1500 * time.Millisecond,
+			map[string]harness.Verdict{load.Load01: harness.Fail, load.Load02: harness.Pass, load.Load03: harness.Pass, load.Load04: harness.InfoVerdict}},
+		// 400/s against a 400-slot queue served at 80/s loses events.
+		{"drop-under-load warns LOAD-03", []receiver.Fault{receiver.FaultDropUnderLoad}, 400, 2 * time.Second,
+			map[string]harness.Verdict{load.Load01: harness.Pass, load.Load02: harness.Pass, load.Load03: harness.Warn, load.Load04: harness.InfoVerdict}},
+		// Every answer is a 307, which vegeta would count as a success.
+		{"redirect fails LOAD-02", []receiver.Fault{receiver.FaultRedirect}, 50, time.Second,
+			map[string]harness.Verdict{load.Load01: harness.Pass, load.Load02: harness.Fail, load.Load03: harness.Skip, load.Load04: harness.InfoVerdict}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// Plain HTTP and one at a time: latency is what is judged, and
+			// TLS handshakes under the race detector on a busy machine
+			// would be measured as the receiver's. The suite runs over
+			// HTTPS.
+			s := prepareLoad(t, certify.Settings{Faults: c.faults, PlainHTTP: true, Timing: loadTiming, Load: shortLoad(c.rate, c.d)})
+			out, err := s.Load(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeLoadReport(t, s, out)
+			got := verdictsOf(out)
+			for id, want := range c.want {
+				if got[id].Verdict != want {
+					t.Errorf("%s %s, want %s: %s", id, got[id].Verdict, want, got[id].Observed)
+				}
+			}
+			l := out.Load
+			acked := c.want[load.Load03] != harness.Skip
+			if !out.Complete || l.Requests < c.rate*int(c.d/time.Second)*9/10 || acked && (l.Processed == nil || l.Processed.Checked == 0) {
+				t.Fatalf("complete %v, %d requests, processed %+v", out.Complete, l.Requests, l.Processed)
+			}
+			n := 0
+			if err := eachResultIn(filepath.Join(s.ReportDir, l.ResultsFiles[0]), func(*vegeta.Result) { n++ }); err != nil || n != l.Requests {
+				t.Fatalf("the results file holds %d results (%v), want %d", n, err, l.Requests)
+			}
+			if c.faults == nil {
+				return
+			}
+			if c.faults[0] == receiver.FaultDropUnderLoad {
+				if l.Processed.Missing == 0 || len(got[load.Load03].Evidence) == 0 {
+					t.Fatalf("LOAD-03 warned without missing events or evidence: %+v", l.Processed)
+				}
+				if r := load.Evaluate(l, true)[2]; r.Verdict != harness.Fail {
+					t.Fatalf("under STRICT LOAD-03 is %s, want FAIL", r.Verdict)
+				}
+			}
+		})
+	}
+}
+
+func TestCertifyWithoutProbeSkipsLoad03(t *testing.T) {
+	srv, err := receiver.Start("", receiver.Config{Secrets: []harness.Secret{loadSecret}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	s := prepareLoad(t, certify.Settings{URL: srv.WebhookURL, Secret: loadSecret, Timing: loadTiming, Load: shortLoad(50, time.Second)})
+	out, err := s.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := verdictsOf(out)[load.Load03]; r.Verdict != harness.Skip || !strings.Contains(r.Reason, "PROBE_URL") {
+		t.Fatalf("LOAD-03 %s (%s), want SKIP for want of a probe", r.Verdict, r.Reason)
+	}
+}
+
+func TestCertifySamplesLargeRuns(t *testing.T) {
+	set := shortLoad(100, time.Second)
+	set.SampleSize = 30
+	s := prepareLoad(t, certify.Settings{Timing: loadTiming, Load: set})
+	out, err := s.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, r := out.Load.Processed, verdictsOf(out)[load.Load03]
+	if p.Checked != 30 || !p.Sampled || p.Once != 30 || r.Verdict != harness.Pass || !strings.Contains(r.Observed, "sample of 30") {
+		t.Fatalf("processed %+v, LOAD-03 %s: %s", p, r.Verdict, r.Observed)
+	}
+}
+
+// TestCertifyInterrupted: Ctrl-C during the attack still gives the
+// figures so far, an incomplete run, and LOAD-03 unjudged.
+func TestCertifyInterrupted(t *testing.T) {
+	s := prepareLoad(t, certify.Settings{PlainHTTP: true, Timing: loadTiming, Load: shortLoad(50, 10*time.Second)})
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	out, err := s.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Complete || out.Load.Requests == 0 || out.Load.Requests > 50 || verdictsOf(out)[load.Load03].Verdict != harness.Skip {
+		t.Fatalf("complete %v, %d requests, LOAD-03 %s: want an incomplete run of about 25 deliveries", out.Complete, out.Load.Requests, verdictsOf(out)[load.Load03].Verdict)
+	}
+	writeLoadReport(t, s, out)
+	if s.Report.ExitCode != report.ExitCannotRun {
+		t.Fatalf("an interrupted run exits %d, want %d", s.Report.ExitCode, report.ExitCannotRun)
+	}
+}
+
+func TestCertifyRefusesUnsafeSettings(t *testing.T) {
+	set := shortLoad(5000, time.Second)
+	s := prepareLoad(t, certify.Settings{Timing: loadTiming, Load: set})
+	out, err := s.Load(context.Background())
+	if !errors.Is(err, certify.ErrCannotRun) || !errors.Is(err, load.ErrUnsafe) || out != nil {
+		t.Fatalf("outcome %v, error %v: want a run that cannot be made (exit 2) for an unsafe rate", out, err)
+	}
+	var le *load.LimitError
+	if !errors.As(err, &le) || le.Setting != load.LimitRate || le.Asked != 5000 || le.Limit != load.DefaultMaxRate ||
+		!strings.Contains(err.Error(), "RATE=5000") || !strings.Contains(err.Error(), "MAX_RATE") || !strings.Contains(err.Error(), "FORCE") {
+		t.Fatalf("error %v: want the rate limit's error, advising MAX_RATE or FORCE", err)
+	}
+	if _, err := os.Stat(filepath.Join(s.ReportDir, load.ResultsFile(set.Attacker))); !os.IsNotExist(err) {
+		t.Fatal("a results file was written for a refused run")
+	}
+}
+
+// stopped is a context that has already ended: a load run under it checks
+// its settings, as before any attack, and then stops at once, having sent
+// next to nothing.
+func stopped() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+func TestLimitsAreCheckedAfterFlags(t *testing.T) {
+	// RATE=2000 from the environment, then --max-rate 5000 on the command
+	// line: parsing must not refuse what the flag will allow.
+	set, err := certify.FromEnv(func(k string) string { return map[string]string{certify.Env(certify.SetRate): "2000"}[k] })
+	if err != nil {
+		t.Fatalf("parsing refused RATE=2000 before any flag could raise the limit: %v", err)
+	}
+	set.Timing = loadTiming
+	s := prepareLoad(t, set)
+	out, err := s.Load(stopped())
+	if !errors.Is(err, certify.ErrCannotRun) || !errors.Is(err, load.ErrUnsafe) || !strings.Contains(err.Error(), "MAX_RATE") || out != nil {
+		t.Fatalf("RATE=2000 under the default limit of 1000/s: outcome %v, error %v; want a refusal naming MAX_RATE", out, err)
+	}
+	set.Load.Limits.MaxRate = 5000
+	s = prepareLoad(t, set)
+	if out, err := s.Load(stopped()); err != nil || out == nil || out.Complete {
+		t.Fatalf("RATE=2000 under MAX_RATE 5000: outcome %v, error %v; want the check passed and the stopped attack interrupted", out, err)
+	}
+}
+
+// TestFromEnvLoad reads the load variables as `make load` sets them, then
+// has a load run check what was read, as it does before it attacks once
+// the flags are applied.
+func TestFromEnvLoad(t *testing.T) {
+	env := func(s certify.Setting) string { return certify.Env(s) }
+	srv, err := receiver.Start("", receiver.Config{Secrets: []harness.Secret{loadSecret}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cases := []struct {
+		why    string
+		env    map[string]string
+		ok     func(certify.LoadSettings) bool
+		fail   string
+		unsafe bool // the failure is a safety limit's (load.ErrUnsafe)
+	}{
+		{"defaults are make load's", nil, func(s certify.LoadSettings) bool {
+			return s.Rate == 50 && s.Duration == 20*time.Second && s.Limits == load.DefaultLimits() && s.Attacker == load.DefaultAttacker &&
+				s.SampleSize == load.DefaultSampleSize && s.StepDuration == load.DefaultStepDuration
+		}, "", false},
+		{"RATE and DURATION", map[string]string{env(certify.SetRate): "200", env(certify.SetDuration): "1m"}, func(s certify.LoadSettings) bool {
+			return s.Rate == 200 && s.Duration == time.Minute
+		}, "", false},
+		{"RATE may say /s", map[string]string{env(certify.SetRate): "200/s"}, func(s certify.LoadSettings) bool { return s.Rate == 200 }, "", false},
+		{"a rate over the limit needs an override", map[string]string{env(certify.SetRate): "2000"}, nil, "MAX_RATE", true},
+		{"MAX_RATE is the override", map[string]string{env(certify.SetRate): "2000", env(certify.SetMaxRate): "5000"}, func(s certify.LoadSettings) bool {
+			return s.Limits.MaxRate == 5000
+		}, "", false},
+		{"FORCE lifts both limits", map[string]string{env(certify.SetRate): "2000", env(certify.SetDuration): "1h", env(certify.SetForce): "1"}, func(s certify.LoadSettings) bool {
+			return s.Limits == load.ForcedLimits()
+		}, "", false},
+		{"FORCE does not lift what MAX_* set", map[string]string{env(certify.SetForce): "1", env(certify.SetMaxDuration): "10m"}, func(s certify.LoadSettings) bool {
+			return s.Limits.MaxDuration == 10*time.Minute && s.Limits.MaxRate == load.ForcedMaxRate
+		}, "", false},
+		{"a duration over the limit needs an override", map[string]string{env(certify.SetDuration): "6m"}, nil, "MAX_DURATION", true},
+		{"a duration must be a duration", map[string]string{env(certify.SetDuration): "20"}, nil, "DURATION", false},
+		{"FORCE is a flag", map[string]string{env(certify.SetForce): "please"}, nil, "FORCE", false},
+		{"FORCE reads like STRICT", map[string]string{env(certify.SetForce): "yes", env(certify.SetRate): "2000"}, func(s certify.LoadSettings) bool {
+			return s.Limits == load.ForcedLimits()
+		}, "", false},
+		{"an attacker name names a file", map[string]string{env(certify.SetAttacker): "../x"}, nil, "ATTACKER", false},
+		{"an attacker name per generator", map[string]string{env(certify.SetAttacker): "gen-3"}, func(s certify.LoadSettings) bool {
+			return s.Attacker == "gen-3"
+		}, "", false},
+		{"SAMPLE_SIZE and STEP_DURATION", map[string]string{env(certify.SetSampleSize): "30", env(certify.SetStepDuration): "2s"}, func(s certify.LoadSettings) bool {
+			return s.SampleSize == 30 && s.StepDuration == 2*time.Second
+		}, "", false},
+		{"LOAD-03 needs a sample", map[string]string{env(certify.SetSampleSize): "0"}, nil, "SAMPLE_SIZE", false},
+	}
+	for _, c := range cases {
+		t.Run(c.why, func(t *testing.T) {
+			set, err := certify.FromEnv(func(k string) string { return c.env[k] })
+			if err == nil {
+				// What a load run checks before it attacks, once flags
+				// applied.
+				set.URL, set.Secret, set.ReportDir, set.Timing = srv.WebhookURL, loadSecret, t.TempDir(), loadTiming
+				s := prepareLoad(t, set)
+				_, err = s.Load(stopped())
+			}
+			switch {
+			case c.fail != "" && (err == nil || !errors.Is(err, certify.ErrCannotRun) || !strings.Contains(err.Error(), c.fail)):
+				t.Errorf("error %v, want one naming %s", err, c.fail)
+			case c.fail != "" && c.unsafe != errors.Is(err, load.ErrUnsafe):
+				t.Errorf("error %v: wraps load.ErrUnsafe %v, want %v", err, !c.unsafe, c.unsafe)
+			case c.fail == "" && (err != nil || !c.ok(set.Load)):
+				t.Errorf("%+v, %v", set.Load, err)
+			}
+		})
+	}
+}
+
+func TestCapacityReport(t *testing.T) {
+	set := certify.DefaultLoadSettings()
+	set.Rate, set.StepDuration, set.Limits.MaxRate = 100, 500*time.Millisecond, 200
+	s := prepareLoad(t, certify.Settings{Timing: loadTiming, Load: set})
+	out, err := s.Capacity(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeLoadReport(t, s, out)
+	r := out.Results[0]
+	if len(out.Results) != 1 || r.ID != load.CapacityID || r.Verdict != harness.InfoVerdict || !strings.Contains(r.Observed, "highest rate that held: 200/s") {
+		t.Fatalf("results %+v", out.Results)
+	}
+	if h := load.Headline(out.Load); !strings.HasPrefix(h, "capacity: 200/s held at most; stopped: 200/s, the highest rate allowed (the rate limit), held\nload: ") {
+		t.Fatalf("headline %q", h)
+	}
+	if c := out.Load.Capacity; c == nil || c.HighestRate != 200 || out.Load.Rate != 200 || len(out.Load.ResultsFiles) != 1 {
+		t.Fatalf("load section %+v", out.Load)
+	}
+	n, names := 0, map[string]bool{}
+	if err := eachResultIn(filepath.Join(s.ReportDir, out.Load.ResultsFiles[0]), func(r *vegeta.Result) { n++; names[r.Attack] = true }); err != nil {
+		t.Fatal(err)
+	}
+	if !names["hookcert@100"] || !names["hookcert@200"] || n < 140 {
+		t.Fatalf("%d results, attacks %v: want each rate as its own attack", n, names)
+	}
+}
+
+// generate runs one generator against the target into its own report
+// directory, as one pod of a distributed run would, and writes its report.
+func generate(t *testing.T, set certify.Settings, attacker string, rate int) string {
+	t.Helper()
+	set.ReportDir = filepath.Join(set.ReportDir, attacker)
+	set.Load = shortLoad(rate, 2*time.Second)
+	set.Load.Attacker = attacker
+	s, err := certify.Prepare(context.Background(), set)
+	if err != nil {
+		t.Error(err)
+		return ""
+	}
+	defer s.Close()
+	out, err := s.Load(context.Background())
+	if err != nil {
+		t.Error(err)
+		return ""
+	}
+	s.Report.Load = out.Load
+	if err := s.Finish(out.Results, out.Complete, nil); err != nil {
+		t.Error(err)
+	}
+	return s.ReportDir
+}
+
+// mergeReports does what `hookcert report --from A --from B --out DIR`
+// does with several generators' reports: Merge, then Refine from the raw
+// results.
+func mergeReports(t *testing.T, dirs []string, out string) *report.Report {
+	t.Helper()
+	var reps []*report.Report
+	for _, d := range dirs {
+		r, err := report.Read(filepath.Join(d, report.JSONFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Rebase(d, out)
+		reps = append(reps, r)
+	}
+	merged, err := report.Merge(reps...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := load.Refine(merged, out); err != nil {
+		t.Fatal(err)
+	}
+	return merged
+}
+
+// TestTwoGeneratorsMerge runs two generators at once against one receiver,
+// each with its own name and results file, and merges their reports: the
+// figures are those of all the requests together, exactly.
+func TestTwoGeneratorsMerge(t *testing.T) {
+	srv, err := receiver.Start("", receiver.Config{Secrets: []harness.Secret{loadSecret}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	root := t.TempDir()
+	set := certify.Settings{URL: srv.WebhookURL, ProbeURL: srv.ProbeURL, Secret: loadSecret, ReportDir: root, Timing: loadTiming}
+	dirs := make([]string, 2)
+	var wg sync.WaitGroup
+	for i, rate := range []int{60, 40} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dirs[i] = generate(t, set, "gen-"+string(rune('0'+i)), rate)
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	out := filepath.Join(root, "merged")
+	m := mergeReports(t, dirs, out)
+	l := m.Load
+
+	parts := make([]*report.Load, 2)
+	for i, d := range dirs {
+		r, _ := report.Read(filepath.Join(d, report.JSONFile))
+		parts[i] = r.Load
+	}
+	if l.Requests != parts[0].Requests+parts[1].Requests || l.Rate != 100 {
+		t.Fatalf("merged %d requests at %v/s, want %d + %d at 100/s", l.Requests, l.Rate, parts[0].Requests, parts[1].Requests)
+	}
+	if !slices.Equal(l.Attackers, []string{"gen-0", "gen-1"}) || len(l.ResultsFiles) != 2 {
+		t.Fatalf("attackers %v, results files %v", l.Attackers, l.ResultsFiles)
+	}
+	for _, f := range l.ResultsFiles {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Fatalf("results file %s is not reachable from the merged report: %v", f, err)
+		}
+	}
+	// Exactly the figures of one attack that made every request.
+	var files []string
+	for i, d := range dirs {
+		files = append(files, filepath.Join(d, parts[i].ResultsFiles[0]))
+	}
+	whole, err := load.Recompute(files, 5*time.Second, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Latencies != whole.Latencies {
+		t.Fatalf("merged latencies %+v, want those of all results %+v", l.Latencies, whole.Latencies)
+	}
+	sliced := 0
+	for _, s := range l.OverTime {
+		sliced += s.Requests
+	}
+	if sliced != l.Requests {
+		t.Fatalf("the time slices hold %d requests, want %d", sliced, l.Requests)
+	}
+	if p := l.Processed; p == nil || p.Checked != l.Requests || p.Once != l.Requests {
+		t.Fatalf("the probe's accounts were not added up: %+v", p)
+	}
+	var verdicts []string
+	for _, r := range m.Results {
+		verdicts = append(verdicts, r.ID+"="+string(r.Verdict))
+		if !strings.Contains(strings.Join(r.Notes, " "), "merged results of 2 generators") {
+			t.Errorf("%s does not say it was judged on the merged results", r.ID)
+		}
+	}
+	if got := strings.Join(verdicts, " "); got != "LOAD-01=PASS LOAD-02=PASS LOAD-03=PASS LOAD-04=INFO" {
+		t.Fatalf("merged results %s", got)
+	}
+	if m.Overall != harness.Compliant || m.ExitCode != report.ExitCompliant {
+		t.Fatalf("merged verdict %s (exit %d)", m.Overall, m.ExitCode)
+	}
+}

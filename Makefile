@@ -106,12 +106,19 @@ run_env = HOOKCERT_URL='$(URL)' HOOKCERT_PROBE_URL='$(PROBE_URL)' \
 load_env = HOOKCERT_RATE='$(RATE)' HOOKCERT_DURATION='$(DURATION)' HOOKCERT_MAX_RATE='$(MAX_RATE)' \
 	HOOKCERT_MAX_DURATION='$(MAX_DURATION)' HOOKCERT_FORCE='$(FORCE)' HOOKCERT_ATTACKER='$(ATTACKER)' \
 	HOOKCERT_STEP_DURATION='$(STEP_DURATION)'
+# suite NAME,ENV,FLAGS runs the Ginkgo suite suites/NAME. It is compiled
+# into a directory of its own first: Ginkgo would compile it into
+# suites/NAME, where two runs at once (CI jobs sharing a checkout, the
+# project's tests) would overwrite each other's binary. A failed run still
+# ends in `hookcert status`, which reads the report it wrote.
+suite = tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(GO) test -c -o "$$tmp/$(1).test" ./suites/$(1) && \
+	$(2) $(GO) tool ginkgo $(3) $(GINKGO_FLAGS) "$$tmp/$(1).test" || true
 clean_reports = mkdir -p $(REPORT_DIR) && rm -f $(REPORT_DIR)/report.json $(REPORT_DIR)/junit.xml $(REPORT_DIR)/index.html
 
 conformance:
 	@$(clean_reports)
-	@$(run_env) HOOKCERT_SCENARIOS='$(call abs,$(SCENARIOS))' \
-	$(GO) tool ginkgo --label-filter='$(LABELS)' $(GINKGO_FLAGS) ./suites/conformance || true
+	@$(call suite,conformance,$(run_env) HOOKCERT_SCENARIOS='$(call abs,$(SCENARIOS))',--label-filter='$(LABELS)')
 	@$(GO) run ./cmd/hookcert status $(REPORT_DIR)
 
 # load: the Ginkgo load suite attacks at RATE for DURATION, writes the
@@ -119,7 +126,7 @@ conformance:
 # REPORT_DIR; `hookcert status` exits 0, 1 or 2 as for conformance.
 load:
 	@$(clean_reports) $(REPORT_DIR)/results-*.gob
-	@$(run_env) $(load_env) $(GO) tool ginkgo $(GINKGO_FLAGS) ./suites/load || true
+	@$(call suite,load,$(run_env) $(load_env),)
 	@$(GO) run ./cmd/hookcert status $(REPORT_DIR)
 
 # capacity: from RATE, doubling while p99 stays within ACK_DEADLINE with

@@ -1,10 +1,6 @@
 package harness
 
-import (
-	"fmt"
-	"strings"
-	"time"
-)
+import "time"
 
 // Level is a requirement's strength, per RFC 2119.
 type Level string
@@ -16,13 +12,16 @@ const (
 	Info   Level = "INFO"
 )
 
-// ParseLevel parses MUST, SHOULD or INFO (case-insensitive).
-func ParseLevel(s string) (Level, error) {
-	switch l := Level(strings.ToUpper(s)); l {
-	case Must, Should, Info:
-		return l, nil
-	}
-	return "", fmt.Errorf("level %q: want MUST, SHOULD or INFO", s)
+// CategoryLoad is the category of the load checks (LOAD-01..04), last in
+// reports.
+const CategoryLoad = "load"
+
+// Categories returns the categories of the requirement catalogue in the
+// order reports and the conformance suite show them; the load checks come
+// last. A user's scenarios may add others, which follow. Each call returns
+// a new slice, so a caller cannot change the catalogue's.
+func Categories() []string {
+	return []string{"signature", "acknowledgement", "idempotency", "ordering", "retry", "robustness", "tls", CategoryLoad}
 }
 
 // Verdict is the outcome of one check.

@@ -172,8 +172,11 @@ type Exchange struct {
 	// Abandoned is true when the sender closed the connection on purpose
 	// once the body was sent, without waiting for an answer.
 	Abandoned bool `json:"abandoned,omitempty"`
-	// Err describes a transport failure (timeout, reset, TLS), empty if a
-	// response arrived or the attempt was abandoned on purpose.
+	// Failure is the kind of transport failure, FailureNone if a response
+	// arrived and was read whole or the attempt was abandoned on purpose.
+	Failure FailureKind `json:"failure,omitempty"`
+	// Err describes the transport failure for people (timeout, reset,
+	// TLS): what happened and what to do. It is empty when Failure is.
 	Err string `json:"error,omitempty"`
 }
 

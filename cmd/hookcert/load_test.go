@@ -110,10 +110,12 @@ func junitCaseNames(t *testing.T, dir string) []string {
 }
 
 func TestMakeLoadEndToEnd(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs make load twice and make certify")
 	}
 	t.Run("the bundled reference receiver passes", func(t *testing.T) {
+		t.Parallel()
 		dir := t.TempDir()
 		code, out := makeTarget(t, "load", "DURATION=2s", "REPORT_DIR="+dir)
 		if code != 0 || statusOf(t, dir) != 0 || !strings.Contains(out, "COMPLIANT (exit 0)") {
@@ -131,6 +133,7 @@ func TestMakeLoadEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("slow-ack fails LOAD-01", func(t *testing.T) {
+		t.Parallel()
 		dir := t.TempDir()
 		code, out := makeTarget(t, "load", "FAULTS=slow-ack", "RATE=20", "DURATION=2s", "REPORT_DIR="+dir)
 		if code != 2 || !strings.Contains(out, "NOT COMPLIANT (exit 1)") || !strings.Contains(out, "LOAD-01") {
@@ -141,6 +144,7 @@ func TestMakeLoadEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("certify gives one report with conformance and load", func(t *testing.T) {
+		t.Parallel()
 		dir := t.TempDir()
 		// The sender's waits are compressed: the real-time run of the
 		// catalogue is TestMakeConformanceEndToEnd's.

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,6 +38,14 @@ const (
 var binPath string
 
 func TestMain(m *testing.M) {
+	// The end-to-end tests spend their time waiting on make, on
+	// subprocesses and on the sender's schedule, not on the CPU: run more
+	// of them at once than the default (one per core), unless -parallel
+	// was given.
+	flag.Parse()
+	if !parallelGiven() {
+		_ = flag.Set("test.parallel", "6")
+	}
 	dir, err := os.MkdirTemp("", "hookcert-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -52,6 +61,12 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// parallelGiven reports whether -test.parallel was on the command line.
+func parallelGiven() (given bool) {
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	return given
 }
 
 // result is what one hookcert run printed and how it exited.

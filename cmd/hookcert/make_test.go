@@ -49,10 +49,12 @@ func statusOf(t *testing.T, dir string) int {
 }
 
 func TestMakeConformanceEndToEnd(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs make conformance three times")
 	}
 	t.Run("the bundled reference receiver is compliant", func(t *testing.T) {
+		t.Parallel()
 		dir := t.TempDir()
 		code, out := makeConformance(t, "REPORT_DIR="+dir)
 		if code != 0 || statusOf(t, dir) != 0 {
@@ -67,6 +69,7 @@ func TestMakeConformanceEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("a receiver that processes duplicates twice is not compliant", func(t *testing.T) {
+		t.Parallel()
 		const secret = "whsec_make_e2e"
 		webhook, probe := startReceiver(t, secret, "--fault", "double-process")
 		dir := t.TempDir()
@@ -97,6 +100,7 @@ func TestMakeConformanceEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("an unreachable URL cannot be certified", func(t *testing.T) {
+		t.Parallel()
 		dir := t.TempDir()
 		code, out := makeConformance(t, "URL=http://127.0.0.1:1/webhook", "SECRET=whsec_x", "REPORT_DIR="+dir)
 		if code != 2 {
@@ -113,6 +117,7 @@ func TestMakeConformanceEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("a broken scenario file stops the run and says where", func(t *testing.T) {
+		t.Parallel()
 		scenarios := t.TempDir()
 		if err := os.WriteFile(filepath.Join(scenarios, "mine.yaml"), []byte("id: MY-01\ntitle: x\n"), 0o600); err != nil {
 			t.Fatal(err)
@@ -127,6 +132,7 @@ func TestMakeConformanceEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("an empty secret cannot be certified", func(t *testing.T) {
+		t.Parallel()
 		dir := t.TempDir()
 		code, out := makeConformance(t, "URL=http://127.0.0.1:1/webhook", "REPORT_DIR="+dir)
 		if code != 2 || !strings.Contains(out, "SECRET is empty") {

@@ -17,7 +17,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -226,23 +225,19 @@ func probeSees(ctx context.Context, sender *delivery.Sender, pc *probe.Client) e
 	if ex := sender.Send(ctx, sender.Attempt(ev)); !ex.OK() {
 		return nil
 	}
-	deadline := time.Now().Add(pc.Settle())
-	for {
+	err = harness.Poll(ctx, probe.DefaultInterval, time.Now().Add(pc.Settle()), func() (bool, error) {
 		st, _, err := pc.Event(ctx, ev.ID)
-		switch {
-		case err != nil:
-			return fmt.Errorf("is not usable: %w", err)
-		case st.Found:
-			return nil
-		case time.Now().After(deadline) || ctx.Err() != nil:
-			return fmt.Errorf("never reported event %s, which the receiver acknowledged, within %s: "+
-				"is PROBE_URL the probe of this receiver (or did the receiver lose the event)?", ev.ID, pc.Settle())
-		}
-		select {
-		case <-time.After(50 * time.Millisecond):
-		case <-ctx.Done():
-		}
+		return st.Found, err
+	})
+	switch {
+	case errors.Is(err, probe.ErrProbe):
+		return fmt.Errorf("is not usable: %w", err)
+	case err != nil:
+		// The settle time passed, or the run was interrupted first.
+		return fmt.Errorf("never reported event %s, which the receiver acknowledged, within %s: "+
+			"is PROBE_URL the probe of this receiver (or did the receiver lose the event)?", ev.ID, pc.Settle())
 	}
+	return nil
 }
 
 // Placeholder returns a session for a run whose settings could not even be
@@ -351,7 +346,7 @@ func reachable(ctx context.Context, u *url.URL, timeout time.Duration) error {
 	d := net.Dialer{Timeout: timeout}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	c, err := d.DialContext(ctx, "tcp", hostPort(u))
+	c, err := d.DialContext(ctx, "tcp", harness.HostPort(u))
 	if err != nil {
 		return err
 	}
@@ -362,7 +357,7 @@ func verifies(ctx context.Context, u *url.URL, roots *x509.CertPool, timeout tim
 	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: timeout}, Config: &tls.Config{RootCAs: roots, ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	c, err := d.DialContext(ctx, "tcp", hostPort(u))
+	c, err := d.DialContext(ctx, "tcp", harness.HostPort(u))
 	if err != nil {
 		var ce *tls.CertificateVerificationError
 		if errors.As(err, &ce) {
@@ -373,15 +368,4 @@ func verifies(ctx context.Context, u *url.URL, roots *x509.CertPool, timeout tim
 		return nil
 	}
 	return c.Close()
-}
-
-func hostPort(u *url.URL) string {
-	if u.Port() != "" {
-		return u.Host
-	}
-	port := 80
-	if u.Scheme == "https" {
-		port = 443
-	}
-	return net.JoinHostPort(u.Hostname(), strconv.Itoa(port))
 }

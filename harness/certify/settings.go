@@ -283,6 +283,8 @@ func (s *Settings) unsafe(err error) error {
 		}
 	case load.LimitSearch:
 		advice = fmt.Sprintf("%v: shorten %s or raise %s", err, s.name(SetStepDuration), s.name(SetMaxDuration))
+	case load.LimitStep:
+		advice = fmt.Sprintf("%s=%s: %v", s.name(SetStepDuration), time.Duration(le.Asked), err)
 	default:
 		advice = err.Error()
 	}

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -66,8 +65,9 @@ func (s *Sender) Attempt(ev harness.Event) Attempt {
 }
 
 // Send makes one attempt and returns its evidence. It never fails: a
-// transport failure is described in Exchange.Err (see Classify). The whole
-// attempt runs under the sender timeout, and under ctx.
+// transport failure is recorded in Exchange.Failure and described in
+// Exchange.Err. The whole attempt runs under the sender timeout, and under
+// ctx.
 func (s *Sender) Send(ctx context.Context, a Attempt) harness.Exchange {
 	number := a.Number
 	if number <= 0 {
@@ -85,7 +85,8 @@ func (s *Sender) Send(ctx context.Context, a Attempt) harness.Exchange {
 		BodySize: len(a.Body),
 	}
 	if err != nil {
-		ex.Err = string(FailureOther) + ": " + s.scrub(err.Error())
+		ex.Failure = harness.FailureOther
+		ex.Err = string(harness.FailureOther) + ": " + s.scrub(err.Error())
 		return ex
 	}
 	ex.Request.Header = req.Header.Clone()
@@ -98,23 +99,22 @@ func (s *Sender) Send(ctx context.Context, a Attempt) harness.Exchange {
 	resp, err := s.client.Do(req)
 	ex.Latency = time.Since(start)
 	if err != nil {
-		ex.Err = s.scrub(describe(ctx, err, s.timeout, "waiting for an answer"))
+		s.fail(ctx, &ex, err, "waiting for an answer")
 		return ex
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, s.bodyLimit))
-	header := s.scrubHeader(resp.Header)
 	ex.Response = &harness.Response{
 		Status:       resp.StatusCode,
-		Header:       header,
+		Header:       harness.ScrubHeader(resp.Header, s.secret),
 		Body:         Excerpt([]byte(s.scrub(string(body)))),
 		BodySize:     len(body),
-		SecretEchoed: s.echoed(body, resp.Header),
+		SecretEchoed: harness.Echoes(body, resp.Header, s.secret),
 	}
 	if err != nil {
 		// The acknowledgement arrived, so the response is kept; the error
 		// says the body did not.
-		ex.Err = s.scrub(describe(ctx, err, s.timeout, "reading the response body"))
+		s.fail(ctx, &ex, err, "reading the response body")
 	}
 	return ex
 }
@@ -178,7 +178,7 @@ func (s *Sender) abandon(ctx context.Context, req *http.Request, ex *harness.Exc
 	defer func() { ex.Latency = time.Since(start) }()
 	conn, err := s.dial(ctx)
 	if err != nil {
-		ex.Err = s.scrub(describe(ctx, err, s.timeout, "connecting"))
+		s.fail(ctx, ex, err, "connecting")
 		return
 	}
 	defer conn.Close()
@@ -190,11 +190,11 @@ func (s *Sender) abandon(ctx context.Context, req *http.Request, ex *harness.Exc
 	defer stop()
 	w := bufio.NewWriter(conn)
 	if err := req.Write(w); err != nil {
-		ex.Err = s.scrub(describe(ctx, err, s.timeout, "sending the request"))
+		s.fail(ctx, ex, err, "sending the request")
 		return
 	}
 	if err := w.Flush(); err != nil {
-		ex.Err = s.scrub(describe(ctx, err, s.timeout, "sending the request"))
+		s.fail(ctx, ex, err, "sending the request")
 		return
 	}
 	ex.Abandoned = true
@@ -203,14 +203,7 @@ func (s *Sender) abandon(ctx context.Context, req *http.Request, ex *harness.Exc
 // dial opens a connection to the target as the transport would: TCP, and
 // TLS with the sender's configuration for https.
 func (s *Sender) dial(ctx context.Context) (net.Conn, error) {
-	port := s.url.Port()
-	if port == "" {
-		port = "80"
-		if s.url.Scheme == "https" {
-			port = "443"
-		}
-	}
-	addr := net.JoinHostPort(s.url.Hostname(), port)
+	addr := harness.HostPort(s.url)
 	nd := &net.Dialer{Timeout: s.timeout}
 	if s.url.Scheme != "https" {
 		return nd.DialContext(ctx, "tcp", addr)
@@ -246,42 +239,12 @@ func Excerpt(b []byte) string {
 
 // scrub removes the sender's secret from text the receiver controls, so a
 // receiver that echoes it cannot make the report leak it.
-func (s *Sender) scrub(text string) string {
-	return strings.ReplaceAll(text, s.secret.Reveal(), harness.Redacted)
-}
+func (s *Sender) scrub(text string) string { return harness.Scrub(text, s.secret) }
 
-// echoed reports whether the receiver's answer holds the secret, in its
-// body or in a header name or value.
-func (s *Sender) echoed(body []byte, h http.Header) bool {
-	secret := s.secret.Reveal()
-	if bytes.Contains(body, []byte(secret)) {
-		return true
-	}
-	for k, vs := range h {
-		// Header names arrive canonicalised: compare them without case.
-		if strings.Contains(strings.ToLower(k), strings.ToLower(secret)) {
-			return true
-		}
-		for _, v := range vs {
-			if strings.Contains(v, secret) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func (s *Sender) scrubHeader(h http.Header) http.Header {
-	out := make(http.Header, len(h))
-	for k, vs := range h {
-		clean := make([]string, len(vs))
-		for i, v := range vs {
-			clean[i] = s.scrub(v)
-		}
-		if strings.Contains(strings.ToLower(k), strings.ToLower(s.secret.Reveal())) {
-			k = harness.Redacted
-		}
-		out[k] = clean
-	}
-	return out
+// fail records the transport failure err of the attempt in ex: its kind,
+// and the sentence describing it without the secret. phase says what the
+// sender was doing.
+func (s *Sender) fail(ctx context.Context, ex *harness.Exchange, err error, phase string) {
+	kind, text := describe(ctx, err, s.timeout, phase)
+	ex.Failure, ex.Err = kind, s.scrub(text)
 }

@@ -251,8 +251,8 @@ func TestTimeout(t *testing.T) {
 		if d := time.Since(start); d > 3*time.Second {
 			t.Errorf("Send took %s with a %s timeout", d, timeout)
 		}
-		if Classify(ex) != FailureTimeout || ex.Response != nil || !strings.Contains(ex.Err, timeout.String()) {
-			t.Errorf("evidence = %q (response %v), want a timeout naming %s", ex.Err, ex.Response, timeout)
+		if ex.Failure != harness.FailureTimeout || ex.Response != nil || !strings.Contains(ex.Err, timeout.String()) {
+			t.Errorf("evidence = %s %q (response %v), want a timeout naming %s", ex.Failure, ex.Err, ex.Response, timeout)
 		}
 		if ex.Latency < timeout {
 			t.Errorf("latency %s, want at least the timeout", ex.Latency)
@@ -274,8 +274,8 @@ func TestTimeout(t *testing.T) {
 		if d := time.Since(start); d > 3*time.Second {
 			t.Errorf("Send took %s with a %s timeout: the body read must be bounded too", d, timeout)
 		}
-		if ex.Status() != 200 || ex.Response.Body != "partial" || Classify(ex) != FailureTimeout {
-			t.Errorf("evidence = status %d body %q err %q, want the 200, the partial body and a timeout", ex.Status(), ex.Response.Body, ex.Err)
+		if ex.Status() != 200 || ex.Response.Body != "partial" || ex.Failure != harness.FailureTimeout {
+			t.Errorf("evidence = status %d body %q failure %q err %q, want the 200, the partial body and a timeout", ex.Status(), ex.Response.Body, ex.Failure, ex.Err)
 		}
 	})
 	t.Run("no TLS handshake", func(t *testing.T) {
@@ -301,8 +301,8 @@ func TestTimeout(t *testing.T) {
 		if d := time.Since(start); d > 3*time.Second {
 			t.Errorf("Send took %s with a %s timeout", d, timeout)
 		}
-		if Classify(ex) != FailureTimeout {
-			t.Errorf("Classify = %q (%s), want timeout", Classify(ex), ex.Err)
+		if ex.Failure != harness.FailureTimeout {
+			t.Errorf("Failure = %q (%s), want timeout", ex.Failure, ex.Err)
 		}
 	})
 }
@@ -396,7 +396,7 @@ func TestAbandon(t *testing.T) {
 		a := s.Attempt(testEvent())
 		a.Abandon = true
 		ex := s.Send(context.Background(), a)
-		if ex.Abandoned || !Refused(ex) {
+		if ex.Abandoned || ex.Failure != harness.FailureRefused {
 			t.Errorf("evidence abandoned %v err %q, want a refused, not abandoned, attempt", ex.Abandoned, ex.Err)
 		}
 	})
@@ -417,8 +417,12 @@ func closedAddr(t *testing.T) string {
 func TestRefusedIsClassified(t *testing.T) {
 	s := newSender(t, "http://"+closedAddr(t)+"/hook")
 	ex := s.Send(context.Background(), s.Attempt(testEvent()))
-	if !Refused(ex) || !Unreachable(ex) || ex.Response != nil {
-		t.Fatalf("evidence %q, want a refused connection", ex.Err)
+	if ex.Failure != harness.FailureRefused || ex.Response != nil {
+		t.Fatalf("evidence %s %q, want a refused connection", ex.Failure, ex.Err)
+	}
+	// People read the kind in the error too.
+	if !strings.HasPrefix(ex.Err, string(harness.FailureRefused)+": ") {
+		t.Errorf("error %q does not say the connection was refused", ex.Err)
 	}
 	// The kind survives report.json.
 	b, err := json.Marshal(ex)
@@ -429,8 +433,8 @@ func TestRefusedIsClassified(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	if !Refused(back) {
-		t.Errorf("after a JSON round trip Classify = %q", Classify(back))
+	if back.Failure != harness.FailureRefused || back.Err != ex.Err {
+		t.Errorf("after a JSON round trip Failure = %q, error %q", back.Failure, back.Err)
 	}
 }
 
@@ -449,8 +453,8 @@ func TestCanceled(t *testing.T) {
 		cancel()
 	}()
 	ex := s.Send(ctx, s.Attempt(testEvent()))
-	if Classify(ex) != FailureCanceled {
-		t.Errorf("Classify = %q (%s), want canceled", Classify(ex), ex.Err)
+	if ex.Failure != harness.FailureCanceled {
+		t.Errorf("Failure = %q (%s), want canceled", ex.Failure, ex.Err)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -30,6 +29,11 @@ var (
 	// ErrInvalidOption means an option was given a value out of range.
 	ErrInvalidOption = errors.New("invalid option")
 )
+
+// maxIdle bounds the kept-alive connections to the receiver: enough for
+// the checks that send concurrently (lifecycles, duplicate storms) to
+// reuse their connections.
+const maxIdle = 256
 
 // ExcerptLimit bounds the body excerpts kept as evidence, so that a report
 // stays readable and small however large the bodies are.
@@ -120,21 +124,9 @@ func NewSender(target string, secret harness.Secret, opts ...Option) (*Sender, e
 	if err != nil {
 		return nil, err
 	}
-	dialer := &net.Dialer{Timeout: o.timeout, KeepAlive: 30 * time.Second}
-	tr := &http.Transport{
-		// No proxy: the harness must reach the receiver exactly as REALM
-		// does, and the abandon path dials directly too.
-		Proxy:               nil,
-		DialContext:         dialer.DialContext,
-		TLSClientConfig:     cfg.Clone(),
-		TLSHandshakeTimeout: o.timeout,
-		// Send and record the bytes as they are; transparent gzip would
-		// add a header REALM does not send and hide what came back.
-		DisableCompression:  true,
-		MaxIdleConns:        256,
-		MaxIdleConnsPerHost: 256,
-		IdleConnTimeout:     30 * time.Second,
-	}
+	// The abandon path dials the receiver itself; the transport, which
+	// uses no proxy, reaches the same address.
+	tr := harness.NewTransport(cfg, o.timeout, maxIdle)
 	return &Sender{
 		url:       u,
 		secret:    secret,
@@ -230,14 +222,8 @@ func (s *Sender) CloseIdleConnections() { s.transport.CloseIdleConnections() }
 func (s *Sender) Deliver(ctx context.Context, ev harness.Event, schedule []time.Duration) []harness.Exchange {
 	exs := make([]harness.Exchange, 0, len(schedule)+1)
 	for i := 0; i <= len(schedule); i++ {
-		if i > 0 {
-			t := time.NewTimer(schedule[i-1])
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return exs
-			case <-t.C:
-			}
+		if i > 0 && harness.Sleep(ctx, schedule[i-1]) != nil {
+			return exs
 		}
 		a := s.Attempt(ev)
 		a.Number = i + 1

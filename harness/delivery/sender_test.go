@@ -90,24 +90,24 @@ func TestHTTPS(t *testing.T) {
 	tests := []struct {
 		why  string
 		opts []Option
-		want Failure
+		want harness.FailureKind
 	}{
-		{"the test server's certificate is trusted through the CA option", []Option{WithCACert(certPEM(t, srv))}, FailureNone},
-		{"the same CA read from a file", []Option{WithCAFile(caFile)}, FailureNone},
-		{"an unknown CA fails the handshake", nil, FailureTLS},
-		{"insecure skips verification", []Option{WithInsecure()}, FailureNone},
+		{"the test server's certificate is trusted through the CA option", []Option{WithCACert(certPEM(t, srv))}, harness.FailureNone},
+		{"the same CA read from a file", []Option{WithCAFile(caFile)}, harness.FailureNone},
+		{"an unknown CA fails the handshake", nil, harness.FailureTLS},
+		{"insecure skips verification", []Option{WithInsecure()}, harness.FailureNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
 			s := newSender(t, srv.URL, tt.opts...)
 			ex := s.Send(context.Background(), s.Attempt(testEvent()))
-			if got := Classify(ex); got != tt.want {
-				t.Fatalf("Classify = %q (err %q), want %q", got, ex.Err, tt.want)
+			if ex.Failure != tt.want {
+				t.Fatalf("Failure = %q (err %q), want %q", ex.Failure, ex.Err, tt.want)
 			}
-			if tt.want == FailureNone && !ex.OK() {
+			if tt.want == harness.FailureNone && !ex.OK() {
 				t.Errorf("status %d, want 2xx", ex.Status())
 			}
-			if tt.want == FailureTLS && (ex.Response != nil || !strings.Contains(ex.Err, "CA_CERT")) {
+			if tt.want == harness.FailureTLS && (ex.Response != nil || !strings.Contains(ex.Err, "CA_CERT")) {
 				t.Errorf("TLS failure evidence = %+v, want no response and advice on CA_CERT", ex)
 			}
 		})

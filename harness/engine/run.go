@@ -318,10 +318,7 @@ func (r *run) sendOne(ctx context.Context, n int, s *scenario.Send, exp *scenari
 		}()
 		// Give the background delivery a head start so the next step
 		// overlaps it rather than racing it to the connection.
-		select {
-		case <-time.After(5 * time.Millisecond):
-		case <-ctx.Done():
-		}
+		_ = harness.Sleep(ctx, 5*time.Millisecond)
 		return nil
 	}
 	deliver()
@@ -523,7 +520,7 @@ func seen(ex harness.Exchange) string {
 	case ex.Response == nil:
 		return "no response: " + ex.Err
 	}
-	s := fmt.Sprintf("%d %s in %s", ex.Status(), http.StatusText(ex.Status()), roundLatency(ex.Latency))
+	s := fmt.Sprintf("%d %s in %s", ex.Status(), http.StatusText(ex.Status()), harness.RoundLatency(ex.Latency))
 	if loc := ex.Response.Header.Get("Location"); loc != "" {
 		s += ", Location: " + loc
 	}
@@ -534,7 +531,7 @@ func latency(ex harness.Exchange) string {
 	if ex.Response == nil {
 		return "no response: " + ex.Err
 	}
-	return fmt.Sprintf("%d after %s", ex.Status(), roundLatency(ex.Latency))
+	return fmt.Sprintf("%d after %s", ex.Status(), harness.RoundLatency(ex.Latency))
 }
 
 // pause carries out a Pause step.
@@ -551,14 +548,7 @@ func (r *run) pause(ctx context.Context, p *scenario.Pause) error {
 			return fmt.Errorf("pause: %w", err)
 		}
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return harness.Sleep(ctx, d)
 }
 
 // deliverLifecycles carries out a Lifecycles step: every job's lifecycle,
@@ -610,16 +600,4 @@ func indexOfType(evs []harness.Event, typ string) int {
 		}
 	}
 	return 0
-}
-
-// roundLatency keeps three significant figures or so: milliseconds above
-// 10 ms, microseconds below, so a fast loopback answer does not read "0s".
-func roundLatency(d time.Duration) time.Duration {
-	switch {
-	case d >= 10*time.Millisecond:
-		return d.Round(time.Millisecond)
-	case d >= 10*time.Microsecond:
-		return d.Round(time.Microsecond)
-	}
-	return d
 }

@@ -7,6 +7,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/realm-ai/hookcert/harness"
 	"github.com/realm-ai/hookcert/harness/report"
 )
 
@@ -64,11 +65,14 @@ func (s Search) Longest(timeout time.Duration) time.Duration {
 // search must be within them.
 func (s Search) Check(l Limits, timeout time.Duration) error {
 	switch {
-	case s.Start <= 0 || s.Max < s.Start:
+	case s.Start <= 0:
+		return &LimitError{Setting: LimitRate, Asked: int64(s.Start),
+			msg: fmt.Sprintf("the capacity search needs a positive first rate, not %d/s", s.Start)}
+	case s.Max < s.Start:
 		return &LimitError{Setting: LimitRate, Asked: int64(s.Start), Limit: int64(s.Max),
-			msg: fmt.Sprintf("the capacity search needs 0 < the first rate (%d/s) ≤ the rate limit (%d/s)", s.Start, s.Max)}
+			msg: fmt.Sprintf("the capacity search needs the first rate (%d/s) ≤ the rate limit (%d/s)", s.Start, s.Max)}
 	case s.Step <= 0 || s.Cooldown < 0 || s.Refine < 0:
-		return &LimitError{Setting: LimitSearch, Asked: int64(s.Step), msg: "the capacity search needs a positive step duration"}
+		return &LimitError{Setting: LimitStep, Asked: int64(s.Step), msg: "the capacity search needs a positive step duration"}
 	}
 	if err := l.Check(s.Max, s.Step); err != nil {
 		return err
@@ -93,7 +97,7 @@ func (g *Generator) Capacity(ctx context.Context, s Search, enc vegeta.Encoder) 
 	c := &report.Capacity{Steps: []report.CapacityStep{}}
 	var best, first *Run
 	try := func(rate int) (held bool, stop string, err error) {
-		if len(c.Steps) > 0 && !sleep(ctx, s.Cooldown) {
+		if len(c.Steps) > 0 && harness.Sleep(ctx, s.Cooldown) != nil {
 			return false, "interrupted", nil
 		}
 		run, err := g.attackAt(ctx, fmt.Sprintf("%s@%d", g.o.attacker, rate), rate, s.Step, enc)
@@ -179,7 +183,7 @@ func capacityObserved(c *report.Capacity) string {
 		if st.Held {
 			mark = "held"
 		}
-		s += fmt.Sprintf("; %s %s (p99 %s, %s 2xx)", rateOf(st.Rate), mark, roundLatency(time.Duration(st.P99)), percent(st.Success))
+		s += fmt.Sprintf("; %s %s (p99 %s, %s 2xx)", rateOf(st.Rate), mark, harness.RoundLatency(time.Duration(st.P99)), harness.Percent(st.Success))
 	}
 	return s + "; stopped: " + c.StoppedBecause
 }

@@ -13,7 +13,7 @@ import (
 
 // Category is the category of the load checks in reports and the label of
 // the load suite.
-const Category = "load"
+const Category = harness.CategoryLoad
 
 // IDs of the load checks (DESIGN section 6).
 const (
@@ -105,8 +105,8 @@ func judgeLatency(r *harness.Result, l *report.Load) {
 	}
 	p := l.Latencies
 	r.Observed = fmt.Sprintf("p99 %s over %d deliveries (p50 %s, p95 %s, max %s)",
-		roundLatency(time.Duration(p.P99)), l.Requests, roundLatency(time.Duration(p.P50)),
-		roundLatency(time.Duration(p.P95)), roundLatency(time.Duration(p.Max)))
+		harness.RoundLatency(time.Duration(p.P99)), l.Requests, harness.RoundLatency(time.Duration(p.P50)),
+		harness.RoundLatency(time.Duration(p.P95)), harness.RoundLatency(time.Duration(p.Max)))
 	r.Verdict = harness.Pass
 	if !withinDeadline(l) {
 		r.Verdict = harness.Fail
@@ -127,13 +127,12 @@ func over(l *report.Load, d time.Duration) int {
 }
 
 func judgeSuccess(r *harness.Result, l *report.Load) {
-	r.Expected = fmt.Sprintf("at least %s of the deliveries answered 2xx (3xx, 5xx and no answer are failures)", percent(SuccessFloor))
+	r.Expected = fmt.Sprintf("at least %s of the deliveries answered 2xx (3xx, 5xx and no answer are failures)", harness.Percent(SuccessFloor))
 	if l.Requests == 0 {
 		r.Verdict, r.Observed = harness.Fail, "no delivery was made"
 		return
 	}
-	ok := acknowledged(l)
-	r.Observed = fmt.Sprintf("%s answered 2xx (%d of %d); status codes: %s", percent(float64(ok)/float64(l.Requests)), ok, l.Requests, codes(l.StatusCodes))
+	r.Observed = fmt.Sprintf("%s answered 2xx (%d of %d); status codes: %s", harness.Percent(float64(l.OK)/float64(l.Requests)), l.OK, l.Requests, codes(l.StatusCodes))
 	if len(l.Errors) > 0 {
 		var top []string
 		for _, e := range l.Errors[:min(3, len(l.Errors))] {
@@ -151,21 +150,9 @@ func judgeSuccess(r *harness.Result, l *report.Load) {
 func withinDeadline(l *report.Load) bool { return l.Latencies.P99 <= l.AckDeadline }
 
 // enough2xx is LOAD-02's test: at least SuccessFloor of the deliveries
-// answered 2xx, counted from the status codes (999 of 1000 is exactly the
-// floor).
+// answered 2xx (999 of 1000 is exactly the floor).
 func enough2xx(l *report.Load) bool {
-	return float64(acknowledged(l)) >= SuccessFloor*float64(l.Requests)-1e-9
-}
-
-// acknowledged sums the 2xx answers of a load section.
-func acknowledged(l *report.Load) int {
-	n := 0
-	for code, c := range l.StatusCodes {
-		if v, err := strconv.Atoi(code); err == nil && v >= 200 && v < 300 {
-			n += c
-		}
-	}
-	return n
+	return float64(l.OK) >= SuccessFloor*float64(l.Requests)-1e-9
 }
 
 func judgeProcessed(r *harness.Result, l *report.Load, strict bool) {
@@ -181,11 +168,10 @@ func judgeProcessed(r *harness.Result, l *report.Load, strict bool) {
 		r.Reason = "no delivery was acknowledged, so no event could be asked about (see LOAD-02)"
 		return
 	}
-	acked := acknowledged(l)
 	which := fmt.Sprintf("all %d acknowledged events", p.Checked)
 	if p.Sampled {
-		which = fmt.Sprintf("a uniform sample of %d of the %d acknowledged events", p.Checked, acked)
-		r.Notes = append(r.Notes, fmt.Sprintf("sampled: the probe was asked about %d of %d acknowledged events, chosen uniformly at random", p.Checked, acked))
+		which = fmt.Sprintf("a uniform sample of %d of the %d acknowledged events", p.Checked, l.OK)
+		r.Notes = append(r.Notes, fmt.Sprintf("sampled: the probe was asked about %d of %d acknowledged events, chosen uniformly at random", p.Checked, l.OK))
 	}
 	r.Observed = fmt.Sprintf("of %s: %d processed once, %d never processed, %d processed more than once", which, p.Once, p.Missing, p.Duplicated)
 	if u := Unanswered(*p); u > 0 {
@@ -204,9 +190,9 @@ func describe(r *harness.Result, l *report.Load) {
 		return
 	}
 	p := l.Latencies
-	d := func(h harness.Duration) time.Duration { return roundLatency(time.Duration(h)) }
+	d := func(h harness.Duration) time.Duration { return harness.RoundLatency(time.Duration(h)) }
 	r.Observed = fmt.Sprintf("p50 %s, p90 %s, p95 %s, p99 %s, max %s; %d of %d deliveries (%s) past the %s sender timeout, each of which REALM would retry",
-		d(p.P50), d(p.P90), d(p.P95), d(p.P99), d(p.Max), l.PastTimeout, l.Requests, percent(l.PastTimeoutShare), time.Duration(l.SenderTimeout))
+		d(p.P50), d(p.P90), d(p.P95), d(p.P99), d(p.Max), l.PastTimeout, l.Requests, harness.Percent(l.PastTimeoutShare), time.Duration(l.SenderTimeout))
 	if l.AckDeadline > 0 && l.SenderTimeout > 0 {
 		r.Observed += fmt.Sprintf("; p99 is %s of the ack deadline, max %s of the sender timeout",
 			share(float64(p.P99)/float64(l.AckDeadline)), share(float64(p.Max)/float64(l.SenderTimeout)))
@@ -218,7 +204,7 @@ func describe(r *harness.Result, l *report.Load) {
 // latency, the 2xx share, and those past the sender timeout; first, for a
 // capacity search, the highest rate that held and why the search stopped.
 func Headline(l *report.Load) string {
-	d := func(h harness.Duration) time.Duration { return roundLatency(time.Duration(h)) }
+	d := func(h harness.Duration) time.Duration { return harness.RoundLatency(time.Duration(h)) }
 	s := fmt.Sprintf("load: %d deliveries at %s by %s", l.Requests, rateOf(l.Rate), strings.Join(l.Attackers, ", "))
 	if c := l.Capacity; c != nil {
 		s = fmt.Sprintf("capacity: %s held at most; stopped: %s\n", rateOf(c.HighestRate), c.StoppedBecause) + s
@@ -228,15 +214,10 @@ func Headline(l *report.Load) string {
 	}
 	p := l.Latencies
 	return s + fmt.Sprintf("; p50 %s, p99 %s, max %s; %s answered 2xx; %d past the %s sender timeout",
-		d(p.P50), d(p.P99), d(p.Max), percent(float64(acknowledged(l))/float64(l.Requests)), l.PastTimeout, time.Duration(l.SenderTimeout))
+		d(p.P50), d(p.P99), d(p.Max), harness.Percent(float64(l.OK)/float64(l.Requests)), l.PastTimeout, time.Duration(l.SenderTimeout))
 }
 
 func rateOf(r float64) string { return strconv.FormatFloat(r, 'f', -1, 64) + "/s" }
-
-// percent prints a share with the precision LOAD-02 is judged at.
-func percent(share float64) string {
-	return strconv.FormatFloat(100*share, 'f', 2, 64) + " %"
-}
 
 // share prints a ratio as a percentage with two significant figures at
 // least: 1.5 → "150 %", 0.00072 → "0.072 %".

@@ -231,6 +231,7 @@ func (m *Metrics) Load() *report.Load {
 	defer m.mu.Unlock()
 	l := &report.Load{
 		Requests:      m.requests,
+		OK:            m.ok,
 		StatusCodes:   map[string]int{},
 		SenderTimeout: harness.Duration(m.timeout),
 		AckDeadline:   harness.Duration(m.deadline),

@@ -137,7 +137,7 @@ func TestEvaluate(t *testing.T) {
 	base := func() *report.Load {
 		return &report.Load{
 			Rate: 50, Duration: harness.Duration(20 * time.Second), Requests: 1000,
-			StatusCodes: map[string]int{"202": 1000}, Success: 1,
+			StatusCodes: map[string]int{"202": 1000}, OK: 1000, Success: 1,
 			AckDeadline: harness.Duration(time.Second), SenderTimeout: harness.Duration(5 * time.Second),
 			Latencies: report.Latencies{P50: harness.Duration(time.Millisecond), P99: harness.Duration(900 * time.Millisecond)},
 			Processed: &report.Processed{Checked: 1000, Once: 1000},
@@ -159,19 +159,19 @@ func TestEvaluate(t *testing.T) {
 		{"all well", func(*report.Load) {}, false, "LOAD-01=PASS LOAD-02=PASS LOAD-03=PASS LOAD-04=INFO"},
 		{"p99 exactly at the deadline holds", func(l *report.Load) { l.Latencies.P99 = l.AckDeadline }, false, "LOAD-01=PASS LOAD-02=PASS LOAD-03=PASS LOAD-04=INFO"},
 		{"p99 past the deadline fails LOAD-01", func(l *report.Load) { l.Latencies.P99 = harness.Duration(1001 * time.Millisecond) }, false, "LOAD-01=FAIL LOAD-02=PASS LOAD-03=PASS LOAD-04=INFO"},
-		{"999 of 1000 is the floor", func(l *report.Load) { l.StatusCodes = map[string]int{"202": 999, "503": 1} }, false, "LOAD-01=PASS LOAD-02=PASS LOAD-03=PASS LOAD-04=INFO"},
-		{"998 of 1000 is under it", func(l *report.Load) { l.StatusCodes = map[string]int{"202": 998, "307": 2} }, false, "LOAD-01=PASS LOAD-02=FAIL LOAD-03=PASS LOAD-04=INFO"},
+		{"999 of 1000 is the floor", func(l *report.Load) { l.StatusCodes, l.OK = map[string]int{"202": 999, "503": 1}, 999 }, false, "LOAD-01=PASS LOAD-02=PASS LOAD-03=PASS LOAD-04=INFO"},
+		{"998 of 1000 is under it", func(l *report.Load) { l.StatusCodes, l.OK = map[string]int{"202": 998, "307": 2}, 998 }, false, "LOAD-01=PASS LOAD-02=FAIL LOAD-03=PASS LOAD-04=INFO"},
 		{"a lost event warns", func(l *report.Load) { l.Processed = &report.Processed{Checked: 1000, Once: 999, Missing: 1} }, false, "LOAD-01=PASS LOAD-02=PASS LOAD-03=WARN LOAD-04=INFO"},
 		{"a lost event fails under STRICT", func(l *report.Load) { l.Processed = &report.Processed{Checked: 1000, Once: 999, Missing: 1} }, true, "LOAD-01=PASS LOAD-02=PASS LOAD-03=FAIL LOAD-04=INFO"},
 		{"a duplicate warns", func(l *report.Load) { l.Processed = &report.Processed{Checked: 1000, Once: 999, Duplicated: 1} }, false, "LOAD-01=PASS LOAD-02=PASS LOAD-03=WARN LOAD-04=INFO"},
 		{"an unanswered probe call warns", func(l *report.Load) { l.Processed = &report.Processed{Checked: 1000, Once: 999} }, false, "LOAD-01=PASS LOAD-02=PASS LOAD-03=WARN LOAD-04=INFO"},
 		{"no probe skips LOAD-03", func(l *report.Load) { l.Processed = nil }, false, "LOAD-01=PASS LOAD-02=PASS LOAD-03=SKIP LOAD-04=INFO"},
 		{"nothing acknowledged skips LOAD-03", func(l *report.Load) {
-			l.StatusCodes = map[string]int{"500": 1000}
+			l.StatusCodes, l.OK = map[string]int{"500": 1000}, 0
 			l.Processed = &report.Processed{}
 		}, false, "LOAD-01=PASS LOAD-02=FAIL LOAD-03=SKIP LOAD-04=INFO"},
 		{"no delivery at all fails the MUSTs", func(l *report.Load) {
-			l.Requests, l.StatusCodes = 0, map[string]int{}
+			l.Requests, l.StatusCodes, l.OK = 0, map[string]int{}, 0
 		}, false, "LOAD-01=FAIL LOAD-02=FAIL LOAD-03=PASS LOAD-04=INFO"},
 	}
 	for _, c := range cases {

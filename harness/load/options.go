@@ -105,6 +105,9 @@ const (
 	// LimitSearch: a capacity search's longest run (nanoseconds) against
 	// the duration limit.
 	LimitSearch
+	// LimitStep: a capacity search's step duration (nanoseconds), which
+	// must be positive.
+	LimitStep
 )
 
 // LimitError is a load beyond the safety limits, or one that would not
@@ -161,10 +164,6 @@ func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout =
 // WithAckDeadline sets the ack deadline that LOAD-01 holds p99 to; the
 // default is harness.DefaultTiming().AckDeadline.
 func WithAckDeadline(d time.Duration) Option { return func(o *options) { o.ackDeadline = d } }
-
-// WithFactory sets the events factory; the default is events.NewFactory
-// with the generator's clock.
-func WithFactory(f *events.Factory) Option { return func(o *options) { o.factory = f } }
 
 // WithMix sets the event types sent and their shares; the default is
 // DefaultMix.

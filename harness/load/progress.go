@@ -6,6 +6,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/realm-ai/hookcert/harness"
 )
 
 // progress writes what an attack has done so far: on a terminal one line
@@ -85,27 +87,10 @@ func (p *progress) write(now time.Time) {
 func progressLine(name string, elapsed time.Duration, s Snapshot, rate float64) string {
 	errShare := 0.0
 	if s.Requests > 0 {
-		errShare = 100 * float64(s.Errors) / float64(s.Requests)
+		errShare = float64(s.Errors) / float64(s.Requests)
 	}
-	return fmt.Sprintf("%s  %6.1fs  %7d requests  %7.1f/s  p99 %-9s  errors %d (%.2f %%)",
-		name, elapsed.Seconds(), s.Requests, rate, roundLatency(s.P99), s.Errors, errShare)
-}
-
-// roundLatency rounds a latency for people: three significant figures.
-func roundLatency(d time.Duration) time.Duration {
-	switch {
-	case d >= 10*time.Second:
-		return d.Round(100 * time.Millisecond)
-	case d >= time.Second:
-		return d.Round(10 * time.Millisecond)
-	case d >= 100*time.Millisecond:
-		return d.Round(time.Millisecond)
-	case d >= 10*time.Millisecond:
-		return d.Round(100 * time.Microsecond)
-	case d >= time.Millisecond:
-		return d.Round(10 * time.Microsecond)
-	}
-	return d.Round(time.Microsecond)
+	return fmt.Sprintf("%s  %6.1fs  %7d requests  %7.1f/s  p99 %-9s  errors %d (%s)",
+		name, elapsed.Seconds(), s.Requests, rate, harness.RoundLatency(s.P99), s.Errors, harness.Percent(errShare))
 }
 
 // IsTerminal reports whether f is a character device (a terminal), where

@@ -85,27 +85,26 @@ func Verify(ctx context.Context, pc *probe.Client, ids []string, sampled bool, o
 	for i := range pending {
 		pending[i] = i
 	}
+	// Rounds go on while events keep appearing, up to MaxSettleRounds
+	// settle times; a settle time without a new one ends them.
 	start := time.Now()
 	progressed := start
-	for len(pending) > 0 && ctx.Err() == nil {
-		v.ask(ctx, pending)
-		left := pending[:0:0]
-		for _, i := range pending {
-			if v.seen[i] == 0 {
-				left = append(left, i)
+	if len(pending) > 0 && ctx.Err() == nil {
+		_ = harness.Poll(ctx, o.Interval, start.Add(MaxSettleRounds*o.Settle), func() (bool, error) {
+			v.ask(ctx, pending)
+			left := pending[:0:0]
+			for _, i := range pending {
+				if v.seen[i] == 0 {
+					left = append(left, i)
+				}
 			}
-		}
-		now := time.Now()
-		if len(left) < len(pending) {
-			progressed = now
-		}
-		pending = left
-		if len(pending) == 0 || now.Sub(progressed) >= o.Settle || now.Sub(start) >= MaxSettleRounds*o.Settle {
-			break
-		}
-		if !sleep(ctx, o.Interval) {
-			break
-		}
+			now := time.Now()
+			if len(left) < len(pending) {
+				progressed = now
+			}
+			pending = left
+			return len(pending) == 0 || now.Sub(progressed) >= o.Settle, nil
+		})
 	}
 	var processed []int
 	for i, n := range v.seen {
@@ -113,7 +112,7 @@ func Verify(ctx context.Context, pc *probe.Client, ids []string, sampled bool, o
 			processed = append(processed, i)
 		}
 	}
-	if len(processed) > 0 && sleep(ctx, o.Watch) {
+	if len(processed) > 0 && harness.Sleep(ctx, o.Watch) == nil {
 		v.ask(ctx, processed)
 	}
 	return v.account(ctx, sampled)
@@ -184,16 +183,4 @@ func (v *verifier) account(ctx context.Context, sampled bool) Verification {
 	}
 	out.Evidence = append(missing, dup...)
 	return out
-}
-
-// sleep waits d or until ctx ends; it reports whether it waited d.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -78,26 +79,18 @@ func (c *Client) await(ctx context.Context, watchOnly bool, reached func() bool,
 }
 
 // poll calls fn, then again every interval, until it reports done, fails,
-// or the deadline has passed; the last call is made at or after the
-// deadline, so the state at the end of the period is seen.
+// or the deadline has passed (see harness.Poll). The end of the period is
+// not an error: the caller judges the state last seen.
 func (c *Client) poll(ctx context.Context, deadline time.Time, fn func() (bool, error)) error {
-	for {
-		done, err := fn()
-		if err != nil || done {
-			return err
-		}
-		remaining := time.Until(deadline)
-		if remaining <= 0 {
-			return nil
-		}
-		t := time.NewTimer(min(c.interval, remaining))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("probe: waiting for the expected state: %w", ctx.Err())
-		case <-t.C:
-		}
+	err := harness.Poll(ctx, c.interval, deadline, fn)
+	switch {
+	case errors.Is(err, harness.ErrPollTimeout):
+		return nil
+	case err != nil && !errors.Is(err, ErrProbe):
+		// Not a probe call's failure: ctx ended between two calls.
+		return fmt.Errorf("probe: waiting for the expected state: %w", err)
 	}
+	return err
 }
 
 // tracker keeps the evidence of a series of polls: the first exchange,

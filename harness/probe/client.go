@@ -61,6 +61,10 @@ const userAgent = "hookcert-probe/1.0"
 // bodyLimit bounds the probe answers read; they are a few dozen bytes.
 const bodyLimit = harness.DefaultBodyLimit
 
+// maxIdle bounds the kept-alive connections to the probe, enough for the
+// checks that ask about many jobs at once.
+const maxIdle = 32
+
 // EventState is what the probe says about one event.
 type EventState struct {
 	EventID string
@@ -193,34 +197,30 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 }
 
 func newHTTPClient(o options) *http.Client {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if o.tls != nil {
-		cfg = o.tls.Clone()
-	}
+	cfg := o.tls.Clone()
 	if o.insecure {
+		if cfg == nil {
+			cfg = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
 		cfg.InsecureSkipVerify = true
 	}
-	dialer := &net.Dialer{Timeout: o.timeout}
+	tr := harness.NewTransport(cfg, o.timeout, maxIdle)
+	// Probe calls are not REALM deliveries: like any client, they accept
+	// a gzipped answer.
+	tr.DisableCompression = false
 	return &http.Client{
-		Transport: &http.Transport{
-			Proxy:               nil,
-			DialContext:         dialer.DialContext,
-			TLSClientConfig:     cfg,
-			TLSHandshakeTimeout: o.timeout,
-			MaxIdleConnsPerHost: 32,
-			IdleConnTimeout:     30 * time.Second,
-		},
+		Transport: tr,
 		// A probe that redirects is misconfigured; say so rather than
 		// follow it somewhere the token should not go.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
 
-// String describes the client by its URL, never by its token.
 // CloseIdleConnections closes the probe's idle keep-alive connections, so
 // a receiver shutting down after a run does not wait for them.
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
+// String describes the client by its URL, never by its token.
 func (c *Client) String() string { return "probe.Client(" + c.shown + ")" }
 
 // GoString is String, for %#v.
@@ -305,7 +305,7 @@ func (c *Client) get(ctx context.Context, kind, id, schemaName string) ([]byte, 
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		ex.Err = err.Error()
+		ex.Failure, ex.Err = harness.FailureOther, err.Error()
 		return nil, false, ex, fmt.Errorf("%w: building GET %s: %w", ErrProbe, shown, err)
 	}
 	req.Header.Set("Accept", "application/json")
@@ -321,17 +321,17 @@ func (c *Client) get(ctx context.Context, kind, id, schemaName string) ([]byte, 
 	resp, err := c.hc.Do(req)
 	ex.Latency = time.Since(start)
 	if err != nil {
-		what := "no answer"
+		what, kind := "no answer", harness.FailureOther
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
-			what = fmt.Sprintf("no answer within %s", c.timeout)
+			what, kind = fmt.Sprintf("no answer within %s", c.timeout), harness.FailureTimeout
 		}
 		// The URL is in the message already; keep the cause only.
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		ex.Err = c.scrub(fmt.Sprintf("%s: %v", what, err))
+		ex.Failure, ex.Err = kind, c.scrub(fmt.Sprintf("%s: %v", what, err))
 		return nil, false, ex, fmt.Errorf("%w: GET %s: %s (is the receiver up and PROBE_URL right?): %w", ErrProbe, shown, what, err)
 	}
 	defer resp.Body.Close()
@@ -343,7 +343,7 @@ func (c *Client) get(ctx context.Context, kind, id, schemaName string) ([]byte, 
 		BodySize: len(body),
 	}
 	if readErr != nil {
-		ex.Err = c.scrub(readErr.Error())
+		ex.Failure, ex.Err = harness.FailureOther, c.scrub(readErr.Error())
 		return nil, false, ex, fmt.Errorf("%w: GET %s: reading the answer: %w", ErrProbe, shown, readErr)
 	}
 	switch code := resp.StatusCode; {
@@ -363,33 +363,21 @@ func (c *Client) get(ctx context.Context, kind, id, schemaName string) ([]byte, 
 	return body, true, ex, nil
 }
 
-// redactHeader copies h for the evidence, with the credentials replaced.
+// redactHeader copies h for the evidence, with the credentials replaced:
+// the Authorization header whole, the token wherever else it appears.
 func (c *Client) redactHeader(h http.Header) http.Header {
-	out := make(http.Header, len(h))
-	for k, vs := range h {
-		clean := make([]string, len(vs))
-		for i, v := range vs {
-			if k == "Authorization" {
-				v = "Bearer " + harness.Redacted
-			}
-			clean[i] = c.scrub(v)
+	if vs, ok := h["Authorization"]; ok {
+		h = h.Clone()
+		for i := range vs {
+			h["Authorization"][i] = "Bearer " + harness.Redacted
 		}
-		if t := c.token.Reveal(); t != "" && strings.Contains(strings.ToLower(k), strings.ToLower(t)) {
-			k = harness.Redacted
-		}
-		out[k] = clean
 	}
-	return out
+	return harness.ScrubHeader(h, c.token)
 }
 
 // scrub removes the token from text the probe controls, so that a probe
 // echoing it cannot make the report leak it.
-func (c *Client) scrub(s string) string {
-	if c.token.Reveal() == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.token.Reveal(), harness.Redacted)
-}
+func (c *Client) scrub(s string) string { return harness.Scrub(s, c.token) }
 
 // excerptLimit bounds the body kept as evidence; probe answers are tiny,
 // so only a misbehaving probe reaches it.

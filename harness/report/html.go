@@ -72,7 +72,7 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"held":   heldWord,
 	"lat":    func(d harness.Duration) string { return latency(time.Duration(d)) },
 	"rate":   func(f float64) string { return fmt.Sprintf("%.4g/s", f) },
-	"pct":    func(share float64) float64 { return share * 100 },
+	"pct":    harness.Percent,
 }).Parse(pageTemplate))
 
 const pageTemplate = `
@@ -195,7 +195,7 @@ const pageTemplate = `
 <table class="small capacity"><caption>Capacity search: highest rate held {{rate .HighestRate}}; {{.StoppedBecause}}</caption>
 <tr><th>rate</th><th>requests</th><th>p99</th><th>2xx</th><th></th></tr>
 {{- range .Steps}}
-<tr><td>{{rate .Rate}}</td><td>{{.Requests}}</td><td>{{lat .P99}}</td><td>{{printf "%.2f %%" (pct .Success)}}</td><td class="{{if .Held}}ok{{else}}bad{{end}}">{{held .Held}}</td></tr>
+<tr><td>{{rate .Rate}}</td><td>{{.Requests}}</td><td>{{lat .P99}}</td><td>{{pct .Success}}</td><td class="{{if .Held}}ok{{else}}bad{{end}}">{{held .Held}}</td></tr>
 {{- end}}
 </table>
 {{- end}}

@@ -286,7 +286,7 @@ func TestLoadSectionOnlyWithLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`id="load-percentiles"`, `id="load-histogram"`, `id="load-over-time"`, "ack deadline 1s", "99.5 %", "load-attacker-1.gob"} {
+	for _, want := range []string{`id="load-percentiles"`, `id="load-histogram"`, `id="load-over-time"`, "ack deadline 1s", "99.50 %", "load-attacker-1.gob"} {
 		if !strings.Contains(string(html), want) {
 			t.Errorf("the load section lacks %q", want)
 		}

@@ -17,8 +17,11 @@ type Load struct {
 	// successful deliveries per second.
 	Requests   int     `json:"requests"`
 	Throughput float64 `json:"throughput"`
-	// Success is the share of deliveries answered 2xx (not vegeta's ratio,
-	// which counts 3xx as success).
+	// OK counts the deliveries answered 2xx, REALM's acknowledgement;
+	// Success is their share of Requests (not vegeta's ratio, which counts
+	// 3xx as success). The checks judge OK, which is exact where a share
+	// would round.
+	OK      int     `json:"ok"`
 	Success float64 `json:"success"`
 	// StatusCodes counts answers by status code ("0" = no answer).
 	StatusCodes map[string]int `json:"statusCodes"`

@@ -149,6 +149,7 @@ func mergeLoad(a, b Load) Load {
 		out.Latencies.Mean = harness.Duration((float64(a.Latencies.Mean)*float64(a.Requests) + float64(b.Latencies.Mean)*float64(b.Requests)) / float64(total))
 	}
 	out.Requests = total
+	out.OK += b.OK
 	for k, v := range b.StatusCodes {
 		out.StatusCodes[k] += v
 	}

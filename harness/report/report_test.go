@@ -318,7 +318,7 @@ func TestMergeLoadSections(t *testing.T) {
 	_, b := split(t)
 	b.Load.Attackers = []string{"attacker-2"}
 	b.Load.ResultsFiles = []string{"load-attacker-2.gob"}
-	b.Load.Success = 1
+	b.Load.Success, b.Load.OK = 1, 1000
 	b.Load.StatusCodes = map[string]int{"202": 1000}
 	b.Load.Errors = nil
 	b.Load.Latencies.P99 = harness.Duration(900 * time.Millisecond)
@@ -338,6 +338,7 @@ func TestMergeLoadSections(t *testing.T) {
 		{"requests add up", l.Requests, 2000},
 		{"rates add up", l.Rate, 100.0},
 		{"2xx answers add up", l.StatusCodes["202"], 1995},
+		{"2xx counts add up", l.OK, 1995},
 		{"the success share is weighted by requests", l.Success, 0.9975},
 		{"p99 keeps the slower run", time.Duration(l.Latencies.P99), 900 * time.Millisecond},
 		{"min is exact", time.Duration(l.Latencies.Min), time.Millisecond},

@@ -1,38 +1,18 @@
 package report
 
-import (
-	"net/http"
-	"strings"
-
-	"github.com/realm-ai/hookcert/harness"
-)
+import "github.com/realm-ai/hookcert/harness"
 
 // Scrub replaces every occurrence of the given secrets in the report's text
-// with harness.Redacted. The sender and the probe already scrub their own
-// secret from what they record; this last pass before a report is written
-// also catches one echoed where the other's evidence is (the webhook secret
-// in a probe answer, the probe token in a delivery's) and anything a
-// message quoted.
+// with harness.Redacted, header names included. The sender and the probe
+// already scrub their own secret from what they record; this last pass
+// before a report is written also catches one echoed where the other's
+// evidence is (the webhook secret in a probe answer, the probe token in a
+// delivery's) and anything a message quoted.
 func (r *Report) Scrub(secrets ...harness.Secret) {
-	var pairs []string
-	for _, s := range secrets {
-		if v := s.Reveal(); v != "" {
-			pairs = append(pairs, v, harness.Redacted)
-		}
-	}
-	if len(pairs) == 0 {
-		return
-	}
-	rep := strings.NewReplacer(pairs...)
-	str := func(p *string) { *p = rep.Replace(*p) }
+	str := func(p *string) { *p = harness.Scrub(*p, secrets...) }
 	strs := func(ss []string) {
 		for i := range ss {
 			str(&ss[i])
-		}
-	}
-	header := func(h http.Header) {
-		for _, vs := range h {
-			strs(vs)
 		}
 	}
 	str(&r.Target)
@@ -48,11 +28,11 @@ func (r *Report) Scrub(secrets ...harness.Secret) {
 			ex := &res.Evidence[j]
 			str(&ex.Request.URL)
 			str(&ex.Request.Body)
-			header(ex.Request.Header)
+			ex.Request.Header = harness.ScrubHeader(ex.Request.Header, secrets...)
 			str(&ex.Err)
 			if ex.Response != nil {
 				str(&ex.Response.Body)
-				header(ex.Response.Header)
+				ex.Response.Header = harness.ScrubHeader(ex.Response.Header, secrets...)
 			}
 		}
 	}

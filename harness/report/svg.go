@@ -39,8 +39,8 @@ type percentileRow struct {
 func newLoadView(l *Load) *loadView {
 	v := &loadView{
 		Load:       l,
-		SuccessPct: percent(l.Success),
-		PastPct:    percent(l.PastTimeoutShare),
+		SuccessPct: harness.Percent(l.Success),
+		PastPct:    harness.Percent(l.PastTimeoutShare),
 	}
 	for _, k := range sortedKeys(l.StatusCodes) {
 		v.Codes = append(v.Codes, Count{What: k, Count: l.StatusCodes[k]})
@@ -74,14 +74,6 @@ func percentiles(l Latencies) []namedDuration {
 		{"p95", time.Duration(l.P95)}, {"p99", time.Duration(l.P99)},
 		{"max", time.Duration(l.Max)},
 	}
-}
-
-// percent prints a share (0..1) as a percentage with the precision LOAD-02
-// is judged at (99.9 %).
-func percent(share float64) string {
-	s := strconv.FormatFloat(share*100, 'f', 2, 64)
-	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	return s + " %"
 }
 
 // Chart geometry, in SVG user units; the SVG scales to its container.

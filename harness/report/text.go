@@ -47,7 +47,7 @@ func Evidence(exs []harness.Exchange) string {
 		}
 		switch {
 		case ex.Response != nil:
-			fmt.Fprintf(&b, "    < %d after %s\n", ex.Response.Status, ex.Latency.Round(time.Microsecond))
+			fmt.Fprintf(&b, "    < %d after %s\n", ex.Response.Status, latency(ex.Latency))
 			for _, k := range sortedKeys(ex.Response.Header) {
 				fmt.Fprintf(&b, "    < %s: %s\n", k, strings.Join(ex.Response.Header[k], ", "))
 			}
@@ -55,9 +55,9 @@ func Evidence(exs []harness.Exchange) string {
 				fmt.Fprintf(&b, "    < body (%d bytes): %s\n", ex.Response.BodySize, oneLine(ex.Response.Body, 300))
 			}
 		case ex.Abandoned:
-			fmt.Fprintf(&b, "    x abandoned on purpose after %s\n", ex.Latency.Round(time.Microsecond))
+			fmt.Fprintf(&b, "    x abandoned on purpose after %s\n", latency(ex.Latency))
 		default:
-			fmt.Fprintf(&b, "    x no response after %s: %s\n", ex.Latency.Round(time.Millisecond), ex.Err)
+			fmt.Fprintf(&b, "    x no response after %s: %s\n", latency(ex.Latency), ex.Err)
 		}
 	}
 	return b.String()

@@ -11,13 +11,6 @@ import (
 	"github.com/realm-ai/hookcert/harness"
 )
 
-// CatalogueCategories are the categories of the requirement catalogue
-// (DESIGN section 6) in the order reports show them. A user's scenarios
-// may add others; they follow, in the order they first appear.
-func CatalogueCategories() []string {
-	return []string{"signature", "acknowledgement", "idempotency", "ordering", "retry", "robustness", "tls", "load"}
-}
-
 // Group is the checks of one category, in ID order.
 type Group struct {
 	Category string
@@ -25,11 +18,12 @@ type Group struct {
 }
 
 // Groups returns the results by category: the catalogue's categories
-// first in their order, then any others in the order they first appear;
+// (harness.Categories) first in their order, then any others in the order
+// they first appear;
 // within a category, checks are ordered by ID (SIG-02 before SIG-10).
 // The HTML matrix and the JUnit test suites both follow it.
 func (r *Report) Groups() []Group {
-	order := CatalogueCategories()
+	order := harness.Categories()
 	for _, res := range r.Results {
 		if !slices.Contains(order, res.Category) {
 			order = append(order, res.Category)
@@ -265,18 +259,8 @@ func seconds(d time.Duration) string {
 	return fmt.Sprintf("%.3fs", d.Seconds())
 }
 
-// latency prints a latency rounded to what a reader compares with a
-// deadline: microseconds below 10 ms, milliseconds above.
-func latency(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "0s"
-	case d < 10*time.Millisecond:
-		return d.Round(time.Microsecond).String()
-	default:
-		return d.Round(time.Millisecond).String()
-	}
-}
+// latency prints a latency as harness.RoundLatency rounds it.
+func latency(d time.Duration) string { return harness.RoundLatency(d).String() }
 
 // checkView is one check as the HTML shows it.
 type checkView struct {

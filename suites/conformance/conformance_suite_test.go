@@ -43,9 +43,6 @@ func TestConformance(t *testing.T) {
 	RunSpecs(t, "REALM webhook receiver conformance")
 }
 
-// categories in the order reports show them.
-var categories = []string{"signature", "acknowledgement", "idempotency", "ordering", "retry", "robustness", "tls"}
-
 var (
 	// opts and catalogue are read while the spec tree is built, so every
 	// scenario gets its spec; their errors surface in BeforeSuite.
@@ -116,10 +113,16 @@ var _ = Describe("REALM webhook receiver", func() {
 	}
 })
 
-// categoriesOf lists the categories present, known ones first in their
-// order, then any a user's scenarios add.
+// categoriesOf lists the categories present, the catalogue's first in the
+// order reports show them (harness.Categories), then any a user's
+// scenarios add.
 func categoriesOf(scs []*scenario.Scenario) []string {
-	out := slices.Clone(categories)
+	var out []string
+	for _, cat := range harness.Categories() {
+		if slices.ContainsFunc(scs, func(sc *scenario.Scenario) bool { return sc.Category == cat }) {
+			out = append(out, cat)
+		}
+	}
 	for _, sc := range scs {
 		if !slices.Contains(out, sc.Category) {
 			out = append(out, sc.Category)

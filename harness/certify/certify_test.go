@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/realm-ai/hookcert/harness"
 	"github.com/realm-ai/hookcert/harness/certify"
@@ -81,6 +82,8 @@ func TestPrepareRefusesRunsThatCannotBeMade(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.why, func(t *testing.T) {
 			tc.opts.ReportDir = t.TempDir()
+			// A wrong probe is told by waiting out the settle time.
+			tc.opts.Timing.Settle = time.Second
 			s, err := certify.Prepare(context.Background(), tc.opts)
 			if !errors.Is(err, certify.ErrCannotRun) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Prepare: %v; want ErrCannotRun mentioning %q", err, tc.want)

@@ -170,6 +170,7 @@ func TestMakeLoadEndToEnd(t *testing.T) {
 // pods of a Kubernetes Indexed Job would, and merges their reports with
 // `hookcert report`.
 func TestLoadGeneratorsMerge(t *testing.T) {
+	t.Parallel()
 	const secret = "whsec_generators"
 	webhook, probe := startReceiver(t, secret)
 	root := t.TempDir()
@@ -234,6 +235,7 @@ func TestLoadCommandRefusesUnsafeLoad(t *testing.T) {
 }
 
 func TestCapacityCommand(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	r := hookcert(t, "", nil, "capacity", "--rate", "100", "--max-rate", "200", "--step-duration", "500ms", "--report-dir", dir)
 	if r.code != 0 {

@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 	// was given.
 	flag.Parse()
 	if !parallelGiven() {
-		_ = flag.Set("test.parallel", "6")
+		_ = flag.Set("test.parallel", "4")
 	}
 	dir, err := os.MkdirTemp("", "hookcert-bin")
 	if err != nil {

@@ -107,6 +107,12 @@ func eachResultIn(name string, fn func(*vegeta.Result)) error {
 // for (DESIGN section 8): each check must fail for its fault and only
 // for it.
 func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
+	// The rows that must pass LOAD-01 are judged against a generous
+	// deadline (a busy machine must not fail a correct receiver), the
+	// slow-ack row against the real one, which its 1.5 s answers miss
+	// however busy the machine. The rows run alone, not beside the
+	// planted-fault proof: 400 deliveries a second under the race detector
+	// would starve it.
 	cases := []struct {
 		name   string
 		faults []receiver.Fault
@@ -119,8 +125,9 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 		// Every answer takes 1.5 s.
 		{"slow-ack fails LOAD-01", []receiver.Fault{receiver.FaultSlowAck}, 20, 1500 * time.Millisecond,
 			map[string]harness.Verdict{load.Load01: harness.Fail, load.Load02: harness.Pass, load.Load03: harness.Pass, load.Load04: harness.InfoVerdict}},
-		// 400/s against a 400-slot queue served at 80/s loses events.
-		{"drop-under-load warns LOAD-03", []receiver.Fault{receiver.FaultDropUnderLoad}, 400, 2 * time.Second,
+		// 200/s against a 50-slot queue served at 80/s loses events, even
+		// when a busy machine lets the generator send only half of them.
+		{"drop-under-load warns LOAD-03", []receiver.Fault{receiver.FaultDropUnderLoad}, 200, 2 * time.Second,
 			map[string]harness.Verdict{load.Load01: harness.Pass, load.Load02: harness.Pass, load.Load03: harness.Warn, load.Load04: harness.InfoVerdict}},
 		// Every answer is a 307, which vegeta would count as a success.
 		{"redirect fails LOAD-02", []receiver.Fault{receiver.FaultRedirect}, 50, time.Second,
@@ -132,7 +139,21 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 			// TLS handshakes under the race detector on a busy machine
 			// would be measured as the receiver's. The suite runs over
 			// HTTPS.
-			s := prepareLoad(t, certify.Settings{Faults: c.faults, PlainHTTP: true, Timing: loadTiming, Load: shortLoad(c.rate, c.d)})
+			timing := loadTiming
+			if c.want[load.Load01] == harness.Pass {
+				timing.AckDeadline = 3 * time.Second
+			}
+			set := certify.Settings{Faults: c.faults, PlainHTTP: true, Timing: timing, Load: shortLoad(c.rate, c.d)}
+			if slices.Contains(c.faults, receiver.FaultDropUnderLoad) {
+				// Its own receiver, with a queue small enough to fill.
+				srv, err := receiver.Start("", receiver.Config{Secrets: []harness.Secret{loadSecret}, Faults: c.faults, QueueSize: 50}, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { srv.Close() })
+				set.URL, set.ProbeURL, set.Secret, set.Faults = srv.WebhookURL, srv.ProbeURL, loadSecret, nil
+			}
+			s := prepareLoad(t, set)
 			out, err := s.Load(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -146,7 +167,11 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 			}
 			l := out.Load
 			acked := c.want[load.Load03] != harness.Skip
-			if !out.Complete || l.Requests < c.rate*int(c.d/time.Second)*9/10 || acked && (l.Processed == nil || l.Processed.Checked == 0) {
+			// At least half of the planned deliveries: enough to show a
+			// load run was made, whatever a busy machine lets the generator
+			// send (its pace is the load package's tests' and benchmarks'
+			// business).
+			if !out.Complete || l.Requests < c.rate*int(c.d/time.Second)/2 || acked && (l.Processed == nil || l.Processed.Checked == 0) {
 				t.Fatalf("complete %v, %d requests, processed %+v", out.Complete, l.Requests, l.Processed)
 			}
 			n := 0

@@ -73,7 +73,8 @@ type Config struct {
 	// DefaultWorkers.
 	Workers int
 	// QueueSize is the capacity of the queue of acknowledged events waiting
-	// for a worker; zero means DefaultQueueSize.
+	// for a worker; zero means DefaultQueueSize, or DropQueueSize under
+	// FaultDropUnderLoad.
 	QueueSize int
 	// MaxBody is the largest accepted request body in bytes; zero means
 	// DefaultMaxBody.
@@ -134,7 +135,10 @@ func New(cfg Config) (*Receiver, error) {
 	}
 	var workCost time.Duration
 	if faults[FaultDropUnderLoad] {
-		cfg.QueueSize, workCost = DropQueueSize, DropWorkCost
+		workCost = DropWorkCost
+		if cfg.QueueSize <= 0 {
+			cfg.QueueSize = DropQueueSize
+		}
 	}
 	return newReceiver(cfg, faults, workCost), nil
 }

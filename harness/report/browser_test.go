@@ -19,6 +19,7 @@ import (
 	"github.com/realm-ai/hookcert/harness/certify"
 	"github.com/realm-ai/hookcert/harness/receiver"
 	"github.com/realm-ai/hookcert/harness/report"
+	"github.com/realm-ai/hookcert/harness/scenario"
 )
 
 // screenshots keeps the screenshots of TestBrowserFaultyRun for a person to
@@ -213,9 +214,10 @@ func measure(t *testing.T, page string, w, h int) layout {
 // scrolling, NOT COMPLIANT and the first failed check with why it failed;
 // on a phone (390×844), the verdict first and no sideways scrolling. It keeps screenshots of both (see -screenshots).
 func TestBrowserFaultyRun(t *testing.T) {
+	t.Parallel()
 	chromium(t)
 	if testing.Short() {
-		t.Skip("runs the whole catalogue against the reference receiver")
+		t.Skip("runs the signature and idempotency checks against the reference receiver")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -225,7 +227,15 @@ func TestBrowserFaultyRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.Finish(s.Run(ctx, s.Scenarios), true, nil); err != nil {
+	// The idempotency checks are where the planted fault shows; the rest of
+	// the catalogue would only lengthen the page below the first screen.
+	var picked []*scenario.Scenario
+	for _, sc := range s.Scenarios {
+		if sc.Category == "idempotency" || sc.Category == "signature" {
+			picked = append(picked, sc)
+		}
+	}
+	if err := s.Finish(s.Run(ctx, picked), true, nil); err != nil {
 		t.Fatal(err)
 	}
 	r := s.Report

@@ -515,13 +515,17 @@ func TestNoSecretInAnyReportFile(t *testing.T) {
 		faults []receiver.Fault
 		url    string
 	}{
+		// The planted-fault proof (harness/certify) checks every fault's
+		// three report files for its generated secret; these rows add a
+		// probe token, a re-rendering from report.json and the JUnit
+		// consumers, for a receiver that echoes what it should not and
+		// for a run that could not be made.
 		{"a compliant receiver", nil, ""},
 		{"a receiver that echoes the expected signature", []receiver.Fault{receiver.FaultLeakSignature}, ""},
-		{"a receiver that verifies nothing", []receiver.Fault{receiver.FaultSkipVerify}, ""},
-		{"a receiver that processes duplicates", []receiver.Fault{receiver.FaultDoubleProcess}, ""},
 		{"a target that cannot be reached", nil, "http://127.0.0.1:1/webhook"},
 	} {
 		t.Run(tc.why, func(t *testing.T) {
+			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			dir := t.TempDir()

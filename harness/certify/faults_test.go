@@ -95,7 +95,7 @@ var fast = func() harness.Timing {
 // only make them later. Its other checks measure no latency.
 var slow = func() harness.Timing {
 	t := fast
-	t.AckDeadline, t.SlowAck = 250*time.Millisecond, 500*time.Millisecond
+	t.AckDeadline, t.SlowAck = 150*time.Millisecond, 350*time.Millisecond
 	return t
 }()
 

@@ -25,11 +25,13 @@ import (
 
 const loadSecret harness.Secret = "whsec_load_test"
 
-// loadTiming is the timing of the load tests: the real one (LOAD-01 judges
-// latencies against the real 1 s ack deadline, and the slow-ack fault must
-// stay later than it), but for the probe's settle time, which only bounds
-// how long LOAD-03 polls for events that are never processed.
-var loadTiming = harness.Timing{Settle: time.Second}
+// loadTiming is the timing of the load tests: a settle time of 1 s, which
+// only bounds how long LOAD-03 polls for events that are never processed,
+// and a generous ack deadline of 3 s, so that a busy machine (the race
+// detector, other packages' tests on two cores) never fails a correct
+// receiver's LOAD-01. The slow-ack row is judged against the real 1 s,
+// which its 1.5 s answers miss however busy the machine.
+var loadTiming = harness.Timing{Settle: time.Second, AckDeadline: 3 * time.Second}
 
 // prepareLoad readies a load run against set's target (the bundled
 // reference receiver, over HTTPS with its probe, when set.URL is empty).
@@ -107,12 +109,8 @@ func eachResultIn(name string, fn func(*vegeta.Result)) error {
 // for (DESIGN section 8): each check must fail for its fault and only
 // for it.
 func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
-	// The rows that must pass LOAD-01 are judged against a generous
-	// deadline (a busy machine must not fail a correct receiver), the
-	// slow-ack row against the real one, which its 1.5 s answers miss
-	// however busy the machine. The rows run alone, not beside the
-	// planted-fault proof: 400 deliveries a second under the race detector
-	// would starve it.
+	// The rows run alone, not beside the planted-fault proof: hundreds of
+	// deliveries a second under the race detector would starve it.
 	cases := []struct {
 		name   string
 		faults []receiver.Fault
@@ -140,8 +138,8 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 			// would be measured as the receiver's. The suite runs over
 			// HTTPS.
 			timing := loadTiming
-			if c.want[load.Load01] == harness.Pass {
-				timing.AckDeadline = 3 * time.Second
+			if c.want[load.Load01] == harness.Fail {
+				timing.AckDeadline = harness.DefaultTiming().AckDeadline
 			}
 			set := certify.Settings{Faults: c.faults, PlainHTTP: true, Timing: timing, Load: shortLoad(c.rate, c.d)}
 			if slices.Contains(c.faults, receiver.FaultDropUnderLoad) {
@@ -362,28 +360,31 @@ func TestFromEnvLoad(t *testing.T) {
 
 func TestCapacityReport(t *testing.T) {
 	set := certify.DefaultLoadSettings()
-	set.Rate, set.StepDuration, set.Limits.MaxRate = 100, 500*time.Millisecond, 200
-	s := prepareLoad(t, certify.Settings{Timing: loadTiming, Load: set})
+	set.Rate, set.StepDuration, set.Limits.MaxRate = 50, time.Second, 100
+	// Both rates must hold, so plain HTTP: TLS handshakes under the race
+	// detector on a busy machine would be measured as the receiver's (the
+	// search's stops are the load package's tests').
+	s := prepareLoad(t, certify.Settings{Timing: loadTiming, PlainHTTP: true, Load: set})
 	out, err := s.Capacity(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	writeLoadReport(t, s, out)
 	r := out.Results[0]
-	if len(out.Results) != 1 || r.ID != load.CapacityID || r.Verdict != harness.InfoVerdict || !strings.Contains(r.Observed, "highest rate that held: 200/s") {
+	if len(out.Results) != 1 || r.ID != load.CapacityID || r.Verdict != harness.InfoVerdict || !strings.Contains(r.Observed, "highest rate that held: 100/s") {
 		t.Fatalf("results %+v", out.Results)
 	}
-	if h := load.Headline(out.Load); !strings.HasPrefix(h, "capacity: 200/s held at most; stopped: 200/s, the highest rate allowed (the rate limit), held\nload: ") {
+	if h := load.Headline(out.Load); !strings.HasPrefix(h, "capacity: 100/s held at most; stopped: 100/s, the highest rate allowed (the rate limit), held\nload: ") {
 		t.Fatalf("headline %q", h)
 	}
-	if c := out.Load.Capacity; c == nil || c.HighestRate != 200 || out.Load.Rate != 200 || len(out.Load.ResultsFiles) != 1 {
+	if c := out.Load.Capacity; c == nil || c.HighestRate != 100 || out.Load.Rate != 100 || len(out.Load.ResultsFiles) != 1 {
 		t.Fatalf("load section %+v", out.Load)
 	}
 	n, names := 0, map[string]bool{}
 	if err := eachResultIn(filepath.Join(s.ReportDir, out.Load.ResultsFiles[0]), func(r *vegeta.Result) { n++; names[r.Attack] = true }); err != nil {
 		t.Fatal(err)
 	}
-	if !names["hookcert@100"] || !names["hookcert@200"] || n < 140 {
+	if !names["hookcert@50"] || !names["hookcert@100"] || n < 142 {
 		t.Fatalf("%d results, attacks %v: want each rate as its own attack", n, names)
 	}
 }

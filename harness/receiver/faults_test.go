@@ -367,11 +367,14 @@ func TestFaultDropUnderLoad(t *testing.T) {
 		t.Fatalf("the correct receiver processed %d of %d acknowledged events", n, events)
 	}
 
-	faulty := newTarget(t, Config{Faults: []Fault{FaultDropUnderLoad}})
+	// A queue smaller than DropQueueSize fills the same way and drains
+	// sooner.
+	const queue = 40
+	faulty := newTarget(t, Config{Faults: []Fault{FaultDropUnderLoad}, QueueSize: queue})
 	ids = burst(faulty)
-	// Let the queue drain: at most DropQueueSize+workers events are left,
-	// served DefaultWorkers at a time.
-	time.Sleep(time.Duration(DropQueueSize/DefaultWorkers+1)*DropWorkCost + time.Second)
+	// Let the queue drain: at most queue+workers events are left, served
+	// DefaultWorkers at a time.
+	time.Sleep(time.Duration(queue/DefaultWorkers+1)*DropWorkCost + time.Second)
 	if n := processed(faulty, ids); n >= events {
 		t.Fatalf("all %d acknowledged events were processed, want the bug: some dropped", n)
 	} else {

@@ -222,7 +222,7 @@ func TestBrowserFaultyRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	s, err := certify.Prepare(ctx, certify.Settings{Faults: []receiver.Fault{receiver.FaultDoubleProcess}, ReportDir: dir, Timing: harness.DefaultTiming().Scale(0.25)})
+	s, err := certify.Prepare(ctx, certify.Settings{Faults: []receiver.Fault{receiver.FaultDoubleProcess}, ReportDir: dir, Labels: "signature || idempotency", Timing: harness.DefaultTiming().Scale(0.25)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,8 +243,15 @@ func TestBrowserFaultyRun(t *testing.T) {
 		t.Fatalf("the planted fault made the run %s with %d failures; the test needs a failing run", r.Overall, r.Counts[harness.Fail])
 	}
 	page := filepath.Join(dir, report.HTMLFile)
+	shots := *screenshots
+	if shots == "" {
+		shots = t.TempDir()
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
 
-	checkDOM(t, browse(t, "1280,900", page, "--dump-dom"), r)
+	// One launch renders the DOM and takes the laptop screenshot.
+	checkDOM(t, browse(t, "1280,900", page, "--dump-dom", "--screenshot="+filepath.Join(shots, "failing-run.png")), r)
 
 	var first harness.Result
 	for _, g := range r.Groups() {
@@ -280,22 +287,10 @@ func TestBrowserFaultyRun(t *testing.T) {
 		t.Error("on a phone the verdict is not on the first screen")
 	}
 
-	shots := *screenshots
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, shot := range []struct {
-		name, size, page string
-		flags            []string
-	}{
-		{"failing-run.png", "1280,900", page, nil},
-		// The phone shot frames the page in a 390px viewport (see framed).
-		{"failing-run-phone.png", "500,844", framed(t, page, 390, 844), []string{"--allow-file-access-from-files"}},
-	} {
-		out := filepath.Join(shots, shot.name)
-		browse(t, shot.size, shot.page, append(shot.flags, "--screenshot="+out)...)
+	// The phone shot frames the page in a 390px viewport (see framed).
+	browse(t, "500,844", framed(t, page, 390, 844), "--allow-file-access-from-files", "--screenshot="+filepath.Join(shots, "failing-run-phone.png"))
+	for _, name := range []string{"failing-run.png", "failing-run-phone.png"} {
+		out := filepath.Join(shots, name)
 		info, err := os.Stat(out)
 		if err != nil || info.Size() < 10_000 {
 			t.Errorf("no screenshot at %s (%v)", out, err)

@@ -5,7 +5,7 @@ import "time"
 // Level is a requirement's strength, per RFC 2119.
 type Level string
 
-// Requirement levels of the catalogue (DESIGN section 6).
+// Requirement levels of the catalogue (README "The checks").
 const (
 	Must   Level = "MUST"
 	Should Level = "SHOULD"
@@ -27,7 +27,7 @@ func Categories() []string {
 // Verdict is the outcome of one check.
 type Verdict string
 
-// Verdicts per check (DESIGN section 6).
+// Verdicts per check.
 const (
 	// Pass: the requirement holds.
 	Pass Verdict = "PASS"
@@ -82,7 +82,7 @@ type Result struct {
 // Overall is the verdict of a whole run.
 type Overall string
 
-// Overall verdicts (DESIGN section 6).
+// Overall verdicts (README "The report").
 const (
 	Compliant             Overall = "COMPLIANT"
 	CompliantWithWarnings Overall = "COMPLIANT WITH WARNINGS"
@@ -90,7 +90,7 @@ const (
 	NotCompliant          Overall = "NOT COMPLIANT"
 	// NotCertified is the verdict of a run that could not be made (exit
 	// status 2): an unreachable target, a misconfigured probe, bad
-	// settings. It is not one of DESIGN's four because none of them fits
+	// settings. It is not one of the other four because none of them fits
 	// a run that checked nothing.
 	NotCertified Overall = "NOT CERTIFIED"
 )

@@ -20,7 +20,7 @@ import (
 // report.
 const Version = "0.1.0"
 
-// Header names of a REALM v1 delivery (DESIGN section 3).
+// Header names of a REALM v1 delivery.
 const (
 	HeaderContentType = "Content-Type"
 	HeaderUserAgent   = "User-Agent"
@@ -91,7 +91,7 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(Redacted), nil }
 // Redacted.
 func (s Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, Redacted) }
 
-// Event types of the catalogue (DESIGN section 4).
+// Event types of the catalogue; schemas/ holds one schema for each.
 const (
 	JobQueued              = "job.queued"
 	JobProcessing          = "job.processing"
@@ -189,7 +189,7 @@ func (e Exchange) Status() int {
 }
 
 // OK reports whether the attempt was acknowledged: a 2xx response.
-// Redirects and every other status are failures (DESIGN section 3).
+// Redirects and every other status are failures (README "Make variables").
 func (e Exchange) OK() bool {
 	s := e.Status()
 	return s >= 200 && s < 300

@@ -1,7 +1,7 @@
 // Package scenarios holds the built-in scenario files of the conformance
-// suite, one per check of the requirement catalogue (DESIGN section 6), and
-// embeds them so that the suite runs the files in this folder wherever the
-// binary goes.
+// suite, one per check of the requirement catalogue (README "The checks"),
+// and embeds them so that the suite runs the files in this folder wherever
+// the binary goes.
 //
 // A scenario file is YAML described by schemas/scenario.schema.json; package
 // harness/scenario loads and checks them (scenario.Builtin). The file is

@@ -1,6 +1,6 @@
 // Package schemas holds the REALM webhook catalogue as JSON Schema draft
-// 2020-12 files (DESIGN section 4) and embeds them, so the harness validates
-// against exactly the files in this folder and never fetches a schema.
+// 2020-12 files and embeds them, so the harness validates against exactly
+// the files in this folder and never fetches a schema.
 //
 // Convention: a schema named NAME lives in NAME.schema.json, with $id
 // https://schemas.realm.ai/webhooks/v1/NAME.schema.json, and a valid example

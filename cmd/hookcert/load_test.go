@@ -117,7 +117,7 @@ func TestMakeLoadEndToEnd(t *testing.T) {
 	t.Run("the bundled reference receiver passes", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
-		code, out := makeTarget(t, "load", "DURATION=2s", "REPORT_DIR="+dir)
+		code, out := makeTarget(t, "load", "DURATION=2s", "SETTLE=1s", "REPORT_DIR="+dir)
 		if code != 0 || statusOf(t, dir) != 0 || !strings.Contains(out, "COMPLIANT (exit 0)") {
 			t.Fatalf("exit %d, want 0:\n%s", code, out)
 		}
@@ -135,7 +135,7 @@ func TestMakeLoadEndToEnd(t *testing.T) {
 	t.Run("slow-ack fails LOAD-01", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
-		code, out := makeTarget(t, "load", "FAULTS=slow-ack", "RATE=20", "DURATION=2s", "REPORT_DIR="+dir)
+		code, out := makeTarget(t, "load", "FAULTS=slow-ack", "RATE=20", "DURATION=1s", "SETTLE=1s", "REPORT_DIR="+dir)
 		if code != 2 || !strings.Contains(out, "NOT COMPLIANT (exit 1)") || !strings.Contains(out, "LOAD-01") {
 			t.Fatalf("make exit %d, want 2 (make's failure) with NOT COMPLIANT (exit 1) naming LOAD-01:\n%s", code, out)
 		}
@@ -148,7 +148,7 @@ func TestMakeLoadEndToEnd(t *testing.T) {
 		dir := t.TempDir()
 		// The sender's waits are compressed: the real-time run of the
 		// catalogue is TestMakeConformanceEndToEnd's.
-		code, out := makeTarget(t, "certify", "DURATION=2s", "REPORT_DIR="+dir,
+		code, out := makeTarget(t, "certify", "DURATION=1s", "REPORT_DIR="+dir,
 			"SETTLE=1s", "SENDER_TIMEOUT=2s", "RETRY_SCHEDULE=250ms,500ms,1s")
 		if code != 0 || statusOf(t, dir) != 0 {
 			t.Fatalf("exit %d, want 0:\n%s", code, out)

@@ -31,6 +31,10 @@ const loadSecret harness.Secret = "whsec_load_test"
 // detector, other packages' tests on two cores) never fails a correct
 // receiver's LOAD-01. The slow-ack row has a deadline of its own, which
 // its answers miss however busy the machine.
+//
+// The tests that attack lightly (a few dozen deliveries a second) or not at
+// all run in parallel, beside the planted-fault proof; the heavy ones
+// (TestCertifyAgainstTheReferenceReceiver, TestCapacityReport) run alone.
 var loadTiming = harness.Timing{Settle: time.Second, AckDeadline: 3 * time.Second}
 
 // prepareLoad readies a load run against set's target (the bundled
@@ -194,6 +198,7 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 }
 
 func TestCertifyWithoutProbeSkipsLoad03(t *testing.T) {
+	t.Parallel()
 	srv, err := receiver.Start("", receiver.Config{Secrets: []harness.Secret{loadSecret}}, false)
 	if err != nil {
 		t.Fatal(err)
@@ -210,6 +215,7 @@ func TestCertifyWithoutProbeSkipsLoad03(t *testing.T) {
 }
 
 func TestCertifySamplesLargeRuns(t *testing.T) {
+	t.Parallel()
 	set := shortLoad(100, time.Second)
 	set.SampleSize = 30
 	s := prepareLoad(t, certify.Settings{Timing: loadTiming, Load: set})
@@ -226,6 +232,7 @@ func TestCertifySamplesLargeRuns(t *testing.T) {
 // TestCertifyInterrupted: Ctrl-C during the attack still gives the
 // figures so far, an incomplete run, and LOAD-03 unjudged.
 func TestCertifyInterrupted(t *testing.T) {
+	t.Parallel()
 	s := prepareLoad(t, certify.Settings{PlainHTTP: true, Timing: loadTiming, Load: shortLoad(50, 10*time.Second)})
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
@@ -243,6 +250,7 @@ func TestCertifyInterrupted(t *testing.T) {
 }
 
 func TestCertifyRefusesUnsafeSettings(t *testing.T) {
+	t.Parallel()
 	set := shortLoad(5000, time.Second)
 	s := prepareLoad(t, certify.Settings{Timing: loadTiming, Load: set})
 	out, err := s.Load(context.Background())
@@ -269,6 +277,7 @@ func stopped() context.Context {
 }
 
 func TestLimitsAreCheckedAfterFlags(t *testing.T) {
+	t.Parallel()
 	// RATE=2000 from the environment, then --max-rate 5000 on the command
 	// line: parsing must not refuse what the flag will allow.
 	set, err := certify.FromEnv(func(k string) string { return map[string]string{certify.Env(certify.SetRate): "2000"}[k] })
@@ -292,6 +301,7 @@ func TestLimitsAreCheckedAfterFlags(t *testing.T) {
 // has a load run check what was read, as it does before it attacks once
 // the flags are applied.
 func TestFromEnvLoad(t *testing.T) {
+	t.Parallel()
 	env := func(s certify.Setting) string { return certify.Env(s) }
 	srv, err := receiver.Start("", receiver.Config{Secrets: []harness.Secret{loadSecret}}, false)
 	if err != nil {
@@ -444,6 +454,7 @@ func mergeReports(t *testing.T, dirs []string, out string) *report.Report {
 // each with its own name and results file, and merges their reports: the
 // figures are those of all the requests together, exactly.
 func TestTwoGeneratorsMerge(t *testing.T) {
+	t.Parallel()
 	srv, err := receiver.Start("", receiver.Config{Secrets: []harness.Secret{loadSecret}}, false)
 	if err != nil {
 		t.Fatal(err)

@@ -44,7 +44,7 @@ func describe(ctx context.Context, err error, timeout time.Duration, phase strin
 	case dialing:
 		return say(harness.FailureUnreachable, "could not connect: %s", detail)
 	case isTLS(err):
-		return say(harness.FailureTLS, "%s (pass CA_CERT=... to trust a private CA, or INSECURE=1)", detail)
+		return say(harness.FailureTLS, "%s (give the run the certificate of a private CA to trust, or turn certificate verification off)", detail)
 	case isTimeout(err) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return say(harness.FailureTimeout, "no answer within the sender timeout %s while %s; REALM abandons such an attempt and retries", timeout, phase)
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),

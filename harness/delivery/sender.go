@@ -1,6 +1,6 @@
-// Package delivery plays the REALM sender (DESIGN section 3): it signs and
-// POSTs webhook deliveries to a receiver, runs the retry schedule, abandons
-// attempts on purpose for the retry checks, and records every attempt as a
+// Package delivery plays the REALM sender: it signs and POSTs webhook
+// deliveries to a receiver, runs the retry schedule, abandons attempts on
+// purpose for the retry checks, and records every attempt as a
 // harness.Exchange that never holds the secret.
 package delivery
 
@@ -83,8 +83,8 @@ func WithCAFile(path string) Option {
 	return func(o *options) { o.caFiles = append(o.caFiles, path) }
 }
 
-// WithInsecure skips verification of the receiver's certificate
-// (INSECURE=1). The TLS checks report it as a warning.
+// WithInsecure skips verification of the receiver's certificate. The TLS
+// checks report it as a warning.
 func WithInsecure() Option { return func(o *options) { o.insecure = true } }
 
 // WithClock sets the clock the signatures are made with; the default is the
@@ -108,7 +108,7 @@ func NewSender(target string, secret harness.Secret, opts ...Option) (*Sender, e
 		return nil, err
 	}
 	if secret.Reveal() == "" {
-		return nil, fmt.Errorf("delivery: %w: pass SECRET=... or set %s", ErrNoSecret, harness.SecretEnv)
+		return nil, fmt.Errorf("delivery: %w: give the sender the receiver's signing secret", ErrNoSecret)
 	}
 	o := options{timeout: harness.DefaultTiming().SenderTimeout, bodyLimit: harness.DefaultBodyLimit}
 	for _, opt := range opts {

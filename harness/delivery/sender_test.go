@@ -107,8 +107,8 @@ func TestHTTPS(t *testing.T) {
 			if tt.want == harness.FailureNone && !ex.OK() {
 				t.Errorf("status %d, want 2xx", ex.Status())
 			}
-			if tt.want == harness.FailureTLS && (ex.Response != nil || !strings.Contains(ex.Err, "CA_CERT")) {
-				t.Errorf("TLS failure evidence = %+v, want no response and advice on CA_CERT", ex)
+			if tt.want == harness.FailureTLS && (ex.Response != nil || !strings.Contains(ex.Err, "private CA")) {
+				t.Errorf("TLS failure evidence = %+v, want no response and advice on trusting a private CA", ex)
 			}
 		})
 	}

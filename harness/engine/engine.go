@@ -102,7 +102,7 @@ func (e *Engine) Run(ctx context.Context, sc *scenario.Scenario) (res harness.Re
 	defer func() { res.Duration = time.Since(res.Start) }()
 	if sc.Probe && e.cfg.Probe == nil {
 		res.Verdict = harness.Skip
-		res.Reason = "needs the probe (DESIGN section 5): set PROBE_URL to certify this check"
+		res.Reason = "needs the probe (README \"The probe contract\"): give the run a probe URL to certify this check"
 		return res
 	}
 	r := newRun(e, sc)

@@ -106,8 +106,8 @@ func TestTLSChecksSkipOnAnHTTPURL(t *testing.T) {
 func TestChecksThatNeedTheProbeSkipWithoutIt(t *testing.T) {
 	e := reference(t, false, false, nil)
 	rs := e.RunAll(context.Background(), builtin(t, "SIG-02", "ROB-04"))
-	if rs[0].Verdict != harness.Skip || !strings.Contains(rs[0].Reason, "PROBE_URL") {
-		t.Errorf("SIG-02 without a probe: %s (%s), want SKIP naming PROBE_URL", rs[0].Verdict, rs[0].Reason)
+	if rs[0].Verdict != harness.Skip || !strings.Contains(rs[0].Reason, "probe URL") {
+		t.Errorf("SIG-02 without a probe: %s (%s), want SKIP naming the probe URL", rs[0].Verdict, rs[0].Reason)
 	}
 	// ROB-04 checks status codes without the probe and says what it left out.
 	if rs[1].Verdict != harness.Pass || len(rs[1].Notes) == 0 {

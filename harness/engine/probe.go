@@ -14,7 +14,7 @@ import (
 func (r *run) probe(ctx context.Context, n int, p *scenario.ProbeCheck) error {
 	pc := r.e.cfg.Probe
 	if pc == nil {
-		r.note("step %d (probe) skipped: no PROBE_URL, so only the status codes were checked", n)
+		r.note("step %d (probe) skipped: no probe URL, so only the status codes were checked", n)
 		return nil
 	}
 	switch {

@@ -68,9 +68,9 @@ func (r *run) tls(ctx context.Context, n int, t *scenario.TLSCheck) error {
 		obs := "verification failed: " + certProblem(err)
 		if r.e.cfg.Insecure {
 			r.mu.Lock()
-			r.warn = "INSECURE=1 was set, so this failure is a warning: " + obs
+			r.warn = "certificate verification is off, so this failure is a warning: " + obs
 			r.mu.Unlock()
-			r.observe(observation{step: n, what: what, expected: exp, observed: obs + " (tolerated under INSECURE=1)", ok: true})
+			r.observe(observation{step: n, what: what, expected: exp, observed: obs + " (tolerated: certificate verification is off)", ok: true})
 			return nil
 		}
 		r.observe(observation{step: n, what: what, expected: exp, observed: obs})
@@ -119,7 +119,7 @@ func certProblem(err error) string {
 	case errors.As(err, &inv) && inv.Reason == x509.Expired:
 		return "the certificate has expired or is not yet valid (" + inv.Error() + ")"
 	case errors.As(err, &unk):
-		return "signed by an unknown authority: pass CA_CERT=ca.pem to trust a private CA"
+		return "signed by an unknown authority: give the run the certificate of a private CA to trust"
 	case errors.As(err, &host):
 		return "not valid for this host (" + host.Error() + ")"
 	}

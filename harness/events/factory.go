@@ -1,4 +1,4 @@
-// Package events builds REALM webhook events (DESIGN section 4): valid
+// Package events builds REALM webhook events of the catalogue: valid
 // bodies of every catalogue type with fresh ids, realistic data and the
 // clock's time, plus the deliberate variants the checks need (an unknown
 // future type, extra fields, a lifecycle of one job, overridden fields).

@@ -12,7 +12,7 @@ import (
 	"github.com/realm-ai/hookcert/harness/schema"
 )
 
-// vector is the DESIGN section 3 test vector body.
+// vector is the body of the REALM v1 signing test vector.
 const vector = `{"eventId":"evt_webhook_12345","eventType":"job.completed","apiVersion":"v1","createdAt":"2024-03-10T15:06:15Z","data":{"object":"job","jobId":"job_img_gen_123","jobType":"image_generation","status":"completed","results":[{"imageId":"img_abc","url":"https://cdn.realm.ai/images/img_abc.png","seed":123456789}],"completedAt":"2024-03-10T15:06:10Z"}}`
 
 func TestMutateWithoutEditsKeepsTheBody(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 // the load suite.
 const Category = harness.CategoryLoad
 
-// IDs of the load checks (DESIGN section 6).
+// IDs of the load checks (README "The load test").
 const (
 	Load01 = "LOAD-01"
 	Load02 = "LOAD-02"
@@ -24,13 +24,14 @@ const (
 )
 
 // Requirement is one load check of the catalogue: what it demands, in the
-// words of DESIGN section 6, and the words it rests on.
+// catalogue's words (README "The load test"), and the words it
+// rests on.
 type Requirement struct {
 	ID, Title   string
 	Level       harness.Level
 	Requirement string
 	Seed        string
-	// Probe is true for the check that needs PROBE_URL.
+	// Probe is true for the check that needs the probe.
 	Probe bool
 }
 
@@ -50,7 +51,7 @@ func Requirements() []Requirement {
 	return []Requirement{
 		{
 			ID: Load01, Title: "p99 acknowledgement latency under load is within the ack deadline", Level: harness.Must,
-			Requirement: "at RATE for DURATION, p99 ack latency is within the ack deadline",
+			Requirement: "at the run's rate for its duration, p99 ack latency is within the ack deadline",
 			Seed:        "Customers must certify that their receiver acknowledges within a second at their production rate",
 		},
 		{
@@ -161,7 +162,7 @@ func judgeProcessed(r *harness.Result, l *report.Load, strict bool) {
 	switch {
 	case p == nil:
 		r.Verdict = harness.Skip
-		r.Reason = "no PROBE_URL: status codes cannot show whether an acknowledged event was lost or processed twice"
+		r.Reason = "no probe URL: status codes cannot show whether an acknowledged event was lost or processed twice"
 		return
 	case p.Checked == 0:
 		r.Verdict = harness.Skip

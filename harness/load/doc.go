@@ -1,4 +1,4 @@
-// Package load is the load test of DESIGN section 6 (LOAD-01..04): it
+// Package load is the load test (LOAD-01..04, README "The load test"): it
 // attacks a receiver with vegeta, every request a fresh, valid REALM event
 // signed at send time, and judges whether p99 of the acknowledgements stays
 // within the ack deadline, whether (nearly) every delivery is answered 2xx,

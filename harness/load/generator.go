@@ -151,7 +151,7 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*Ru
 	client := &http.Client{
 		Transport: observer{next: g.transport, acks: acks},
 		Timeout:   g.o.timeout,
-		// Redirects are never followed (DESIGN section 3): the 3xx is the
+		// Redirects are never followed (README "Make variables"): the 3xx is the
 		// answer, and a failure.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}

@@ -12,17 +12,17 @@ import (
 	"github.com/realm-ai/hookcert/harness/events"
 )
 
-// Defaults of a load run (DESIGN section 2) and of the generator.
+// Defaults of a load run (README "The load test") and of the generator.
 const (
 	// DefaultRate is the deliveries per second of `make load`.
 	DefaultRate = 50
 	// DefaultDuration is how long `make load` attacks.
 	DefaultDuration = 20 * time.Second
 	// DefaultMaxRate and DefaultMaxDuration are the safety limits: a
-	// higher rate or a longer run needs MAX_RATE, MAX_DURATION or FORCE.
+	// higher rate or a longer run needs raised Limits, or ForcedLimits.
 	DefaultMaxRate     = 1000
 	DefaultMaxDuration = 5 * time.Minute
-	// ForcedMaxRate and ForcedMaxDuration are the limits under FORCE=1:
+	// ForcedMaxRate and ForcedMaxDuration are the limits of a forced run:
 	// the attack still ends by itself.
 	ForcedMaxRate     = 100_000
 	ForcedMaxDuration = 24 * time.Hour
@@ -71,7 +71,8 @@ type Limits struct {
 // DefaultLimits returns DefaultMaxRate and DefaultMaxDuration.
 func DefaultLimits() Limits { return Limits{MaxRate: DefaultMaxRate, MaxDuration: DefaultMaxDuration} }
 
-// ForcedLimits returns the limits under FORCE=1.
+// ForcedLimits returns the limits of a forced run, ForcedMaxRate and
+// ForcedMaxDuration.
 func ForcedLimits() Limits { return Limits{MaxRate: ForcedMaxRate, MaxDuration: ForcedMaxDuration} }
 
 // Check returns a *LimitError, wrapping ErrUnsafe, when rate or d is not

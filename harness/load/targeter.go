@@ -80,11 +80,11 @@ func isCatalogued(t string) bool {
 
 // NewTargeter returns a vegeta.Targeter whose every Target is a fresh,
 // valid REALM event for url, of a type taken in turn from the mix, signed
-// with secret at the moment vegeta asks for it: the REALM v1 headers of
-// DESIGN section 3, attempt 1. Every event has a new eventId, jobId (and
-// modelId for model events) and the clock's createdAt. It is safe for
-// concurrent use by vegeta's workers. NewTargeter heeds WithFactory,
-// WithMix, WithClock, WithSeed and WithRebuild.
+// with secret at the moment vegeta asks for it, with the headers of a
+// REALM v1 delivery (harness.Header*), attempt 1. Every event has a new
+// eventId, jobId (and modelId for model events) and the clock's createdAt.
+// It is safe for concurrent use by vegeta's workers. NewTargeter heeds
+// WithFactory, WithMix, WithClock, WithSeed and WithRebuild.
 //
 // Building and validating an event costs about 20 µs, more than the rest
 // of a request on loopback, so by default the factory builds (and
@@ -100,7 +100,7 @@ func NewTargeter(url string, secret harness.Secret, opts ...Option) (vegeta.Targ
 
 func newTargeter(url string, secret harness.Secret, o options) (vegeta.Targeter, error) {
 	if secret.Reveal() == "" {
-		return nil, fmt.Errorf("load: the secret is empty: pass SECRET=... or set %s", harness.SecretEnv)
+		return nil, errors.New("load: the secret is empty: give the targeter the receiver's signing secret")
 	}
 	if o.rebuild < 1 {
 		return nil, fmt.Errorf("load: %w: rebuild every %d events: want 1 or more", ErrInvalidOption, o.rebuild)

@@ -1,9 +1,10 @@
 // Package probe is the client of the receiver's read-only test endpoints
-// (DESIGN section 5): GET {PROBE_URL}/events/{eventId} says how many times
-// the business logic ran for an event, GET {PROBE_URL}/jobs/{jobId} which
-// state the receiver holds for a job. The checks that status codes cannot
-// decide (duplicates processed twice, late events overwriting newer states)
-// poll it, and every call is kept as evidence with the token redacted.
+// (README "The probe contract"): GET {probe URL}/events/{eventId} says how
+// many times the business logic ran for an event, GET {probe URL}/jobs/{jobId}
+// which state the receiver holds for a job. The checks that status codes
+// cannot decide (duplicates processed twice, late events overwriting newer
+// states) poll it, and every call is kept as evidence with the token
+// redacted.
 package probe
 
 import (
@@ -31,9 +32,9 @@ var (
 	ErrProbe = errors.New("probe")
 	// ErrUnusable means Check found the probe misconfigured, so the run
 	// cannot be made.
-	ErrUnusable = errors.New("PROBE_URL unusable (fix it, or leave PROBE_URL unset to skip the checks that need it)")
+	ErrUnusable = errors.New("probe unusable (fix the probe URL, or run without a probe to skip the checks that need it)")
 	// ErrInvalidURL means the probe base URL is not an absolute http(s) URL.
-	ErrInvalidURL = errors.New("invalid PROBE_URL")
+	ErrInvalidURL = errors.New("invalid probe URL")
 	// ErrInvalidOption means an option was given a value out of range.
 	ErrInvalidOption = errors.New("invalid probe option")
 )
@@ -110,7 +111,7 @@ type options struct {
 // Option configures a Client.
 type Option func(*options)
 
-// WithToken sends Authorization: Bearer <token> (PROBE_TOKEN). The token is
+// WithToken sends Authorization: Bearer <token>, the probe token. The token is
 // redacted from the evidence.
 func WithToken(token harness.Secret) Option { return func(o *options) { o.token = token } }
 
@@ -144,7 +145,7 @@ func WithWatch(d time.Duration) Option { return func(o *options) { o.watch = d }
 // DefaultInterval.
 func WithInterval(d time.Duration) Option { return func(o *options) { o.interval = d } }
 
-// New returns a client for the probe at baseURL (PROBE_URL), an absolute
+// New returns a client for the probe at baseURL, the probe URL, an absolute
 // http or https URL; the paths /events/{id} and /jobs/{id} are appended.
 func New(baseURL string, opts ...Option) (*Client, error) {
 	u, err := url.Parse(baseURL)
@@ -332,7 +333,7 @@ func (c *Client) get(ctx context.Context, kind, id, schemaName string) ([]byte, 
 			err = ue.Err
 		}
 		ex.Failure, ex.Err = kind, c.scrub(fmt.Sprintf("%s: %v", what, err))
-		return nil, false, ex, fmt.Errorf("%w: GET %s: %s (is the receiver up and PROBE_URL right?): %w", ErrProbe, shown, what, err)
+		return nil, false, ex, fmt.Errorf("%w: GET %s: %s (is the receiver up and the probe URL right?): %w", ErrProbe, shown, what, err)
 	}
 	defer resp.Body.Close()
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, bodyLimit))
@@ -351,11 +352,11 @@ func (c *Client) get(ctx context.Context, kind, id, schemaName string) ([]byte, 
 	case code == http.StatusNotFound:
 		return nil, false, ex, nil
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d: check PROBE_TOKEN", ErrProbe, shown, code)
+		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d: check the probe token", ErrProbe, shown, code)
 	case code >= 300 && code < 400:
-		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d (a redirect): point PROBE_URL at the probe itself", ErrProbe, shown, code)
+		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d (a redirect): give the probe's own URL, not one that redirects to it", ErrProbe, shown, code)
 	default:
-		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d: the probe must answer 200 or 404 (see DESIGN section 5)", ErrProbe, shown, code)
+		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d: the probe must answer 200 or 404 (README \"The probe contract\")", ErrProbe, shown, code)
 	}
 	if err := c.validator.Validate(schemaName, body); err != nil {
 		return nil, false, ex, fmt.Errorf("%w: GET %s answered 200 with a body that does not follow the %s schema: %s", ErrProbe, shown, schemaName, c.scrub(err.Error()))

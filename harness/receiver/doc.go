@@ -1,9 +1,10 @@
 // Package receiver is the reference REALM webhook receiver: a correct
 // receiver written the way we tell customers to write one, and, switchable
-// one at a time, every bug of DESIGN section 8 planted in it. The suite runs
-// against the correct receiver by default (so a fresh clone demonstrates a
-// passing certification) and against each fault in its own tests (so each
-// check is shown to catch the bug it exists for).
+// one at a time, every bug of the planted-fault table planted in it
+// (README "The reference receiver"). The suite runs against the correct
+// receiver by default (so a fresh clone demonstrates a passing
+// certification) and against each fault in its own tests (so each check is
+// shown to catch the bug it exists for).
 //
 // # How a delivery is handled, and why
 //
@@ -42,8 +43,8 @@
 //     job.processing must not overwrite job.completed, and a terminal state
 //     is final. A terminal event for a job never seen is applied.
 //
-// The probe of DESIGN section 5 lives under ProbePath, read-only and
-// optionally behind a bearer token: GET ProbePath/events/{eventId} says how
+// The probe (README "The probe contract") lives under ProbePath, read-only
+// and optionally behind a bearer token: GET ProbePath/events/{eventId} says how
 // often the business logic ran for an event, GET ProbePath/jobs/{jobId} the
 // state a job is in. In production it would be absent or on an internal
 // port; on staging it is what lets the suite see processing, not just

@@ -33,8 +33,8 @@ type event struct {
 	Status string
 }
 
-// Fields the catalogue defines (DESIGN section 4, schemas/). Only
-// FaultStrictFields looks at them. The sets are per family, the union over
+// Fields the catalogue defines (schemas/). Only FaultStrictFields looks at
+// them. The sets are per family, the union over
 // the family's types, so that the strict receiver still accepts every valid
 // catalogue event and trips on invented fields only.
 var (

@@ -6,12 +6,13 @@ import (
 	"strings"
 )
 
-// Fault names one planted bug of DESIGN section 8. A receiver started with a
-// fault behaves correctly except for exactly that one thing, so the suite's
-// own tests can show that each check catches the bug it is written for.
+// Fault names one planted bug (README "The reference receiver"). A
+// receiver started with a fault behaves correctly except for exactly that
+// one thing, so the suite's own tests can show that each check catches the
+// bug it is written for.
 type Fault string
 
-// The planted faults, in the order of the DESIGN table.
+// The planted faults, in the order of the planted-fault table, faultTable.
 const (
 	// FaultSkipVerify does no signature verification at all.
 	FaultSkipVerify Fault = "skip-verify"
@@ -44,7 +45,7 @@ const (
 	FaultLastWriteWins Fault = "last-write-wins"
 	// FaultIgnoreUnseenJob ignores events for a job it has not seen queued,
 	// so a terminal event that overtakes the job's first event is lost. It
-	// is not in the DESIGN table: it proves ORD-04.
+	// is the one fault added to the 20 first planned: it proves ORD-04.
 	FaultIgnoreUnseenJob Fault = "ignore-unseen-job"
 	// FaultRejectUnknownType answers 400 to event types not in the catalogue.
 	FaultRejectUnknownType Fault = "reject-unknown-type"
@@ -76,7 +77,7 @@ const (
 // name that is not in Faults.
 var ErrUnknownFault = errors.New("unknown fault")
 
-// faultTable holds every fault with its description, in DESIGN table order.
+// faultTable is the planted-fault table: every fault with its description.
 var faultTable = []struct {
 	f    Fault
 	desc string
@@ -104,7 +105,7 @@ var faultTable = []struct {
 	{FaultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
 }
 
-// Faults returns every fault, in the order of the DESIGN table.
+// Faults returns every fault, in the order of the planted-fault table.
 func Faults() []Fault {
 	out := make([]Fault, len(faultTable))
 	for i, e := range faultTable {
@@ -113,8 +114,8 @@ func Faults() []Fault {
 	return out
 }
 
-// Description returns a one-line description of the fault for --help, or
-// "" for a fault that does not exist.
+// Description returns a one-line description of the fault for a usage
+// message, or "" for a fault that does not exist.
 func (f Fault) Description() string {
 	for _, e := range faultTable {
 		if e.f == f {
@@ -125,7 +126,7 @@ func (f Fault) Description() string {
 }
 
 // ParseFault returns the fault named s. The error wraps ErrUnknownFault and
-// lists the valid names, so a mistyped --fault tells the user what to type.
+// lists the valid names, so a mistyped fault name tells the user what to type.
 func ParseFault(s string) (Fault, error) {
 	s = strings.TrimSpace(s)
 	for _, e := range faultTable {

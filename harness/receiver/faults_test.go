@@ -21,10 +21,10 @@ func TestFaultCatalogue(t *testing.T) {
 	t.Parallel()
 	all := Faults()
 	if len(all) != 21 {
-		t.Fatalf("Faults() has %d entries, want the 20 of the DESIGN table and ignore-unseen-job", len(all))
+		t.Fatalf("Faults() has %d entries, want the 20 planned faults and ignore-unseen-job", len(all))
 	}
 	if all[0] != FaultSkipVerify || all[len(all)-1] != FaultExpiredCert {
-		t.Errorf("Faults() is not in DESIGN table order: %v", all)
+		t.Errorf("Faults() is not in the planted-fault table's order: %v", all)
 	}
 	seen := map[Fault]bool{}
 	for _, f := range all {

@@ -20,8 +20,9 @@ import (
 const (
 	// WebhookPath is where REALM delivers events.
 	WebhookPath = "/webhook"
-	// ProbePath is the root of the read-only probe of DESIGN section 5:
-	// ProbePath+"/events/{eventId}" and ProbePath+"/jobs/{jobId}".
+	// ProbePath is the root of the read-only probe
+	// (README "The probe contract"): ProbePath+"/events/{eventId}" and
+	// ProbePath+"/jobs/{jobId}".
 	ProbePath = "/_probe"
 	// RedirectPath is where FaultRedirect sends deliveries. It is not served.
 	RedirectPath = "/webhook/v2"

@@ -41,7 +41,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	}
 }
 
-// TestDesignTestVector delivers the DESIGN section 3 test vector with the
+// TestDesignTestVector delivers the REALM v1 signing test vector with the
 // clock fixed at its t: the receiver must agree with the spec, not only with
 // our own signing code.
 func TestDesignTestVector(t *testing.T) {

@@ -42,7 +42,7 @@ type Server struct {
 	// ProbeURL is the probe's base: URL + ProbePath.
 	ProbeURL string
 	// CertPEM is the server's self-signed certificate, for clients to trust
-	// (CA_CERT); nil when serving plain HTTP.
+	// as a CA; nil when serving plain HTTP.
 	CertPEM []byte
 
 	rcv      *Receiver

@@ -2,7 +2,7 @@ package receiver
 
 import "sync"
 
-// Job states of the lifecycle (DESIGN section 4).
+// Job states of the lifecycle.
 const (
 	StatusQueued     = "queued"
 	StatusProcessing = "processing"

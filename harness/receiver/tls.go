@@ -29,7 +29,7 @@ var loopbackHosts = []string{"127.0.0.1", "::1", "localhost"}
 // SelfSigned returns an ECDSA P-256 certificate valid for hosts (IP
 // addresses become IP SANs, the rest DNS SANs) from notBefore to notAfter,
 // signed by its own key, together with its PEM encoding. It is marked as a
-// CA so that a client can trust the PEM as a root (CA_CERT) and then verify
+// CA so that a client can trust the PEM as a root and then verify
 // the server like any other.
 func SelfSigned(hosts []string, notBefore, notAfter time.Time) (tls.Certificate, []byte, error) {
 	if len(hosts) == 0 {

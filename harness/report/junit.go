@@ -13,7 +13,7 @@ package report
 //
 // How verdicts map:
 //   - PASS and INFO pass; WARN passes too (a broken SHOULD is a warning),
-//     with the warning in system-out. Under STRICT=1 the engine already
+//     with the warning in system-out. In a strict run the engine already
 //     made such a check FAIL.
 //   - FAIL fails: the failure message says what was observed and what was
 //     expected; the failure body repeats it and adds the evidence timeline.

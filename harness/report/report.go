@@ -20,7 +20,7 @@ import (
 	"github.com/realm-ai/hookcert/harness"
 )
 
-// Exit statuses of a run (DESIGN section 2).
+// Exit statuses of a run (README "Exit status").
 const (
 	ExitCompliant    = 0
 	ExitNotCompliant = 1

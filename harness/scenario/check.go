@@ -112,7 +112,7 @@ func check(s *Scenario, doc *document) []Problem {
 		}
 	}
 	if s.Probe && probes == 0 {
-		out = append(out, problemAt(doc, "/probe", "probe: true, but no step asks the probe: without PROBE_URL the check would be skipped for nothing; add a probe step or remove probe: true"))
+		out = append(out, problemAt(doc, "/probe", "probe: true, but no step asks the probe: without a probe URL the check would be skipped for nothing; add a probe step or remove probe: true"))
 	}
 	return out
 }

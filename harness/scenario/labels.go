@@ -6,7 +6,7 @@ import (
 )
 
 // ProbeLabel is the label of every scenario that needs the probe, so that
-// LABELS='!probe' runs only what works without PROBE_URL.
+// the label filter '!probe' runs only what works without a probe URL.
 const ProbeLabel = "probe"
 
 // AllLabels returns the Ginkgo labels of the scenario: its category, its

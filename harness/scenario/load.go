@@ -44,8 +44,8 @@ func Load(fsys fs.FS, dir string) ([]*Scenario, error) {
 	return load(fsys, dir, func(base string) string { return path.Join(dir, base) })
 }
 
-// LoadDir loads a user's own directory of scenario files on disk (the
-// SCENARIOS=dir of the Makefile), as Load does; Sources are paths on disk.
+// LoadDir loads a user's own directory of scenario files on disk, as Load
+// does; Sources are paths on disk.
 // A directory that does not exist, is a file, or holds no scenario file is
 // an error that says so.
 func LoadDir(dir string) ([]*Scenario, error) {

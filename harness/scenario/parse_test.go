@@ -484,7 +484,7 @@ func TestAllLabels(t *testing.T) {
 		why  string
 	}{
 		{Scenario{Category: "signature", Level: "MUST"}, []string{"signature", "must"}, "category and lowercase level"},
-		{Scenario{Category: "retry", Level: "SHOULD", Probe: true}, []string{"retry", "should", "probe"}, "probe marks checks that need PROBE_URL"},
+		{Scenario{Category: "retry", Level: "SHOULD", Probe: true}, []string{"retry", "should", "probe"}, "probe marks checks that need a probe URL"},
 		{Scenario{Category: "tls", Level: "INFO", Labels: []string{"smoke", "tls"}}, []string{"tls", "info", "smoke"}, "own labels follow, without repeats"},
 	} {
 		if got := tc.s.AllLabels(); !slices.Equal(got, tc.want) {

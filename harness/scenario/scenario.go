@@ -1,6 +1,6 @@
 // Package scenario defines the scripted checks of the conformance suite:
-// one Scenario per check ID of DESIGN section 6, written by people in YAML
-// (or JSON) files under scenarios/, validated against
+// one Scenario per check ID (README "The checks"), written by people in
+// YAML (or JSON) files under scenarios/, validated against
 // schemas/scenario.schema.json, and interpreted by the engine package.
 //
 // A scenario is a list of steps. Each step does one thing: send a delivery
@@ -25,8 +25,8 @@ type Scenario struct {
 	Requirement string `json:"requirement"`
 	// Seed quotes the product's own words the requirement rests on.
 	Seed string `json:"seed"`
-	// Probe is true when the check needs the probe; without PROBE_URL it is
-	// skipped with that reason.
+	// Probe is true when the check needs the probe; without a probe URL it
+	// is skipped with that reason.
 	Probe bool `json:"probe,omitempty"`
 	// Exclusive scenarios run alone, after the others, because they measure
 	// latency that concurrent traffic would distort.

@@ -15,9 +15,10 @@ import (
 	"github.com/realm-ai/hookcert/schemas"
 )
 
-// owned lists the schemas of the event catalogue (DESIGN sections 4 and 5).
-// They must exist and have an example; schemas added later by the same
-// convention (scenario, report) may go without one.
+// owned lists the schemas of the event catalogue and of the probe's answers
+// (README "The probe contract"). They must exist and have an example;
+// schemas added later by the same convention (scenario, report) may go
+// without one.
 func owned() []string {
 	return append([]string{Envelope, "probe-event", "probe-job"}, harness.EventTypes()...)
 }
@@ -133,13 +134,14 @@ func TestSchemaHeaders(t *testing.T) {
 	}
 }
 
-// TestTestVector pins the DESIGN section 3 body: it is the job.completed
-// example, byte for byte, so the signing test vector is also a valid event.
+// TestTestVector pins the body of the REALM v1 signing test vector: it is
+// the job.completed example, byte for byte, so the signing test vector is
+// also a valid event.
 func TestTestVector(t *testing.T) {
 	c := catalogue(t)
 	const vector = `{"eventId":"evt_webhook_12345","eventType":"job.completed","apiVersion":"v1","createdAt":"2024-03-10T15:06:15Z","data":{"object":"job","jobId":"job_img_gen_123","jobType":"image_generation","status":"completed","results":[{"imageId":"img_abc","url":"https://cdn.realm.ai/images/img_abc.png","seed":123456789}],"completedAt":"2024-03-10T15:06:10Z"}}`
 	if got := string(example(t, c, harness.JobCompleted)); got != vector {
-		t.Errorf("job.completed example differs from the DESIGN test vector:\n got %s\nwant %s", got, vector)
+		t.Errorf("job.completed example differs from the signing test vector's body:\n got %s\nwant %s", got, vector)
 	}
 	if err := c.ValidateEvent([]byte(vector)); err != nil {
 		t.Errorf("test vector: %v", err)

@@ -1,6 +1,7 @@
-// Package signing implements the REALM v1 webhook signature (DESIGN section
-// 3): v1 = lowercase hex(HMAC-SHA256(secret, "<t>." + raw body)), carried in
-// the X-Webhook-Signature header as "t=<unix seconds>,v1=<hex>[,v1=<hex>...]".
+// Package signing implements the REALM v1 webhook signature
+// (README "The hookcert command"): v1 = lowercase hex(HMAC-SHA256(secret,
+// "<t>." + raw body)), carried in the X-Webhook-Signature header as
+// "t=<unix seconds>,v1=<hex>[,v1=<hex>...]".
 package signing
 
 import (

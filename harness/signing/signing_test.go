@@ -11,7 +11,7 @@ import (
 	"github.com/realm-ai/hookcert/harness"
 )
 
-// The DESIGN section 3 test vector, verbatim: the 348-byte body has no
+// The REALM v1 signing test vector, verbatim: the 348-byte body has no
 // trailing newline.
 const (
 	vectorSecret  harness.Secret = "realm_test_secret"
@@ -32,15 +32,15 @@ func fixed(t time.Time) harness.Clock { return func() time.Time { return t } }
 
 func TestSignVector(t *testing.T) {
 	if n := len(vectorBody); n != 348 {
-		t.Fatalf("test vector body is %d bytes, DESIGN says 348", n)
+		t.Fatalf("test vector body is %d bytes, want 348", n)
 	}
 	tests := []struct {
 		why    string
 		secret harness.Secret
 		want   string
 	}{
-		{"the primary secret of the DESIGN vector", vectorSecret, vectorV1},
-		{"the rotated secret of the DESIGN vector", vectorRotated, vectorV1Rot},
+		{"the primary secret of the test vector", vectorSecret, vectorV1},
+		{"the rotated secret of the test vector", vectorRotated, vectorV1Rot},
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
@@ -168,7 +168,7 @@ func TestVerifier(t *testing.T) {
 		clock   harness.Clock
 		wantErr error
 	}{
-		{"the DESIGN vector verifies at its own time", nil, good, vectorBody, fixed(now), nil},
+		{"the test vector verifies at its own time", nil, good, vectorBody, fixed(now), nil},
 		{"rotation: only the last of several v1 is valid", nil,
 			FormatHeader(vectorT, hexA, vectorV1Rot, vectorV1), vectorBody, fixed(now), nil},
 		{"receiver-side rotation: the header signed with the new secret, verifier knows both",
@@ -319,7 +319,8 @@ func BenchmarkVerify(b *testing.B) {
 	}
 }
 
-// ExampleSign signs the DESIGN section 3 test vector.
+// ExampleSign signs the REALM v1 signing test vector, as
+// README "The hookcert command" does.
 func ExampleSign() {
 	body := []byte(vectorBody)
 	fmt.Println(FormatHeader(vectorT, Sign("realm_test_secret", vectorT, body)))

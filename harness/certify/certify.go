@@ -178,11 +178,12 @@ func (s *Session) prepare(ctx context.Context) error {
 		if pc, err = probe.New(o.ProbeURL, popts...); err != nil {
 			return o.bad(SetProbeURL, "%v", err)
 		}
+		// The probe package names no setting; say which one to fix.
 		if err := pc.Check(ctx); err != nil {
-			return cannotRun("the probe at %s is not usable: %v", report.Redact(o.ProbeURL), err)
+			return o.bad(probeSetting(err), "the probe at %s is not usable: %v", report.Redact(o.ProbeURL), err)
 		}
-		if err := probeSees(ctx, sender, pc); err != nil {
-			return cannotRun("the probe at %s %v", report.Redact(o.ProbeURL), err)
+		if err := probeSees(ctx, sender, pc, o.name(SetProbeURL)); err != nil {
+			return o.bad(probeSetting(err), "the probe at %s %v", report.Redact(o.ProbeURL), err)
 		}
 	}
 
@@ -216,8 +217,9 @@ func (s *Session) prepare(ctx context.Context) error {
 // 404 to everything; a probe that never sees an acknowledged event would
 // make every "processed once" check fail for the wrong reason. When the
 // receiver does not acknowledge the event, nothing can be told here: the
-// checks will show it.
-func probeSees(ctx context.Context, sender *delivery.Sender, pc *probe.Client) error {
+// checks will show it. probeURL is the probe URL setting's name, for the
+// advice.
+func probeSees(ctx context.Context, sender *delivery.Sender, pc *probe.Client, probeURL string) error {
 	ev, err := events.NewFactory().New(harness.JobQueued)
 	if err != nil {
 		return fmt.Errorf("could not be tried: %w", err)
@@ -235,9 +237,18 @@ func probeSees(ctx context.Context, sender *delivery.Sender, pc *probe.Client) e
 	case err != nil:
 		// The settle time passed, or the run was interrupted first.
 		return fmt.Errorf("never reported event %s, which the receiver acknowledged, within %s: "+
-			"is PROBE_URL the probe of this receiver (or did the receiver lose the event)?", ev.ID, pc.Settle())
+			"is %s the probe of this receiver (or did the receiver lose the event)?", ev.ID, pc.Settle(), probeURL)
 	}
 	return nil
+}
+
+// probeSetting is the setting to fix for a probe that is not usable: the
+// token when the probe refused it, else the probe URL.
+func probeSetting(err error) Setting {
+	if errors.Is(err, probe.ErrUnauthorized) {
+		return SetProbeToken
+	}
+	return SetProbeURL
 }
 
 // Placeholder returns a session for a run whose settings could not even be

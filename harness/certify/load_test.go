@@ -209,7 +209,7 @@ func TestCertifyWithoutProbeSkipsLoad03(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := verdictsOf(out)[load.Load03]; r.Verdict != harness.Skip || !strings.Contains(r.Reason, "PROBE_URL") {
+	if r := verdictsOf(out)[load.Load03]; r.Verdict != harness.Skip || !strings.Contains(r.Reason, "probe URL") {
 		t.Fatalf("LOAD-03 %s (%s), want SKIP for want of a probe", r.Verdict, r.Reason)
 	}
 }

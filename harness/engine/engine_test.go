@@ -60,7 +60,9 @@ func reference(t *testing.T, useTLS, withProbe bool, mutate func(*engine.Config)
 	}
 	cfg := engine.Config{Sender: sender, Secret: secret, RootCAs: roots}
 	if withProbe {
-		cfg.Probe, err = probe.New(srv.ProbeURL, probe.WithTLSConfig(sender.TLSConfig()))
+		// A short settle time: the checks that prove nothing was processed
+		// wait it out.
+		cfg.Probe, err = probe.New(srv.ProbeURL, probe.WithTLSConfig(sender.TLSConfig()), probe.WithSettle(time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,7 +32,10 @@ var (
 	ErrProbe = errors.New("probe")
 	// ErrUnusable means Check found the probe misconfigured, so the run
 	// cannot be made.
-	ErrUnusable = errors.New("probe unusable (fix the probe URL, or run without a probe to skip the checks that need it)")
+	ErrUnusable = errors.New("probe unusable (fix it, or run without a probe to skip the checks that need it)")
+	// ErrUnauthorized means the probe answered 401 or 403: the probe token
+	// is missing or wrong. It comes wrapped together with ErrProbe.
+	ErrUnauthorized = errors.New("unauthorized")
 	// ErrInvalidURL means the probe base URL is not an absolute http(s) URL.
 	ErrInvalidURL = errors.New("invalid probe URL")
 	// ErrInvalidOption means an option was given a value out of range.
@@ -352,7 +355,7 @@ func (c *Client) get(ctx context.Context, kind, id, schemaName string) ([]byte, 
 	case code == http.StatusNotFound:
 		return nil, false, ex, nil
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d: check the probe token", ErrProbe, shown, code)
+		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d: %w: check the probe token", ErrProbe, shown, code, ErrUnauthorized)
 	case code >= 300 && code < 400:
 		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d (a redirect): give the probe's own URL, not one that redirects to it", ErrProbe, shown, code)
 	default:

@@ -57,7 +57,7 @@ func TestEvent(t *testing.T) {
 		{"processed twice: found with its count", nil, EventState{"evt_known", 2, true}, "", false},
 		{"unknown event: 404 is not an error", fixed(404, "not found"), EventState{"evt_known", 0, false}, "", false},
 		{"a 500 is a broken probe", fixed(500, "boom"), EventState{}, "answered 500", true},
-		{"a 403 points at the token", fixed(403, "no"), EventState{}, "check PROBE_TOKEN", true},
+		{"a 403 points at the token", fixed(403, "no"), EventState{}, "check the probe token", true},
 		{"a redirect is not followed", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/elsewhere", http.StatusFound)
 		}, EventState{}, "redirect", true},
@@ -145,8 +145,8 @@ func TestToken(t *testing.T) {
 
 	bad := newClient(t, srv.URL, WithToken("ptok_wrong"))
 	_, badEx, err := bad.Event(context.Background(), "evt_a")
-	if !errors.Is(err, ErrProbe) || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "PROBE_TOKEN") {
-		t.Errorf("with a wrong token: error %v, want a 401 naming PROBE_TOKEN", err)
+	if !errors.Is(err, ErrProbe) || !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "probe token") {
+		t.Errorf("with a wrong token: error %v, want ErrUnauthorized, a 401 naming the probe token", err)
 	}
 	none := newClient(t, srv.URL)
 	if _, _, err := none.Event(context.Background(), "evt_a"); !errors.Is(err, ErrProbe) {

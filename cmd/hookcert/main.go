@@ -21,7 +21,7 @@ func main() {
 	os.Exit(exitCode(err, os.Stderr))
 }
 
-// Exit statuses, as DESIGN section 2 defines them.
+// Exit statuses, as README "Exit status" defines them.
 const (
 	exitOK        = 0 // compliant, or the command did what was asked
 	exitFailed    = 1 // not compliant, or the event was not acknowledged

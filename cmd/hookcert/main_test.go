@@ -25,7 +25,7 @@ import (
 	"github.com/realm-ai/hookcert/harness"
 )
 
-// The DESIGN section 3 test vector, verbatim.
+// The REALM v1 signing test vector, verbatim.
 const (
 	vectorSecret  = "realm_test_secret"
 	vectorT       = "1710083175"
@@ -99,7 +99,7 @@ func hookcert(t *testing.T, stdin string, env []string, args ...string) result {
 
 func TestSignReproducesTheTestVector(t *testing.T) {
 	if len(vectorBody) != 348 {
-		t.Fatalf("test vector body is %d bytes, DESIGN says 348", len(vectorBody))
+		t.Fatalf("test vector body is %d bytes, want 348", len(vectorBody))
 	}
 	want := "X-Webhook-Signature: t=" + vectorT + ",v1=" + vectorV1 + "\n"
 	r := hookcert(t, vectorBody, nil, "sign", "--secret", vectorSecret, "--timestamp", vectorT)
@@ -322,8 +322,8 @@ func TestReceiverAcceptsOpenSSLSignatureAndDedupes(t *testing.T) {
 	}
 }
 
-// independentReceiver is a minimal REALM receiver written from DESIGN
-// section 3 with crypto/hmac alone, to show trigger works against receivers
+// independentReceiver is a minimal REALM receiver written from the v1
+// signature (README "The hookcert command") with crypto/hmac alone, to show trigger works against receivers
 // other than ours.
 type independentReceiver struct {
 	mu   sync.Mutex
@@ -431,7 +431,7 @@ func TestValidate(t *testing.T) {
 	}
 	r := hookcert(t, "", nil, "validate", good)
 	if r.code != 0 || !strings.Contains(r.stdout, "valid job.completed") {
-		t.Fatalf("validate of the DESIGN example: exit %d, stdout %q", r.code, r.stdout)
+		t.Fatalf("validate of the test vector's body: exit %d, stdout %q", r.code, r.stdout)
 	}
 	r = hookcert(t, "", nil, "validate", bad)
 	if r.code != 1 || !strings.Contains(r.stdout, "/data/status") {

@@ -110,7 +110,8 @@ func eachResultIn(name string, fn func(*vegeta.Result)) error {
 
 // TestCertifyAgainstTheReferenceReceiver runs short load tests against the
 // reference receiver, correct and with the faults the load checks exist
-// for (DESIGN section 8): each check must fail for its fault and only
+// for (README "The reference receiver"): each check must fail for its
+// fault and only
 // for it.
 func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 	// The rows run alone, not beside the planted-fault proof: hundreds of

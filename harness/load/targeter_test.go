@@ -156,8 +156,8 @@ func TestTargeterRefusesBadSettings(t *testing.T) {
 	if _, err := NewTargeter("http://x/", testSecret, WithRebuild(0)); !errors.Is(err, ErrInvalidOption) {
 		t.Errorf("rebuilding every 0 events: error %v, want ErrInvalidOption", err)
 	}
-	if _, err := NewTargeter("http://x/", "", WithMix(DefaultMix())); err == nil || !strings.Contains(err.Error(), "SECRET") {
-		t.Errorf("an empty secret: error %v, want one that says how to pass SECRET", err)
+	if _, err := NewTargeter("http://x/", "", WithMix(DefaultMix())); err == nil || !strings.Contains(err.Error(), "signing secret") {
+		t.Errorf("an empty secret: error %v, want one that asks for the signing secret", err)
 	}
 }
 

@@ -1,7 +1,6 @@
 package certify_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -85,26 +84,22 @@ func verdictsOf(out *load.Outcome) map[string]harness.Result {
 	return m
 }
 
-// eachResultIn decodes every result of a vegeta results file (gob), up to
-// where it ends, as the load package reads them.
+// eachResultIn decodes every result of a complete vegeta results file
+// (gob), as `vegeta report` would, independently of the load package.
 func eachResultIn(name string, fn func(*vegeta.Result)) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	dec := vegeta.NewDecoder(bufio.NewReaderSize(f, 64<<10))
-	for {
-		// gob leaves out zero fields: decode into a fresh value each time.
-		var r vegeta.Result
-		switch err := dec.Decode(&r); {
-		case err == nil:
-			fn(&r)
-		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	for dec := vegeta.NewDecoder(f); ; {
+		var r vegeta.Result // fresh each time: gob leaves out zero fields
+		if err := dec.Decode(&r); errors.Is(err, io.EOF) {
 			return nil
-		default:
+		} else if err != nil {
 			return err
 		}
+		fn(&r)
 	}
 }
 

@@ -105,10 +105,12 @@ func loadCommand(ctx context.Context, e env, args []string, name string, do func
 			l.Limits.MaxDuration = *maxDuration
 		}
 	})
-	// A setting given as a flag is named by its flag in errors; one from
-	// the environment (make capacity) by its make variable.
+	// Errors name a setting by its flag, but when make runs the command
+	// (make capacity: it always passes the report directory through the
+	// environment) and the flag was not given, by its make variable.
+	byMake := e.getenv(certify.Env(certify.SetReportDir)) != ""
 	set.Names = func(s certify.Setting) string {
-		if f, ok := loadFlags[s]; ok && given[f] {
+		if f, ok := loadFlags[s]; ok && (given[f] || !byMake) {
 			return "--" + f
 		}
 		return certify.MakeNames(s)

@@ -222,14 +222,15 @@ func TestLoadGeneratorsMerge(t *testing.T) {
 func TestLoadCommandRefusesUnsafeLoad(t *testing.T) {
 	dir := t.TempDir()
 	r := hookcert(t, "", nil, "load", "--rate", "5000", "--duration", "1s", "--report-dir", dir)
-	if r.code != 2 || !strings.Contains(r.stderr, "MAX_RATE") {
-		t.Fatalf("exit %d, stderr %q: want 2 and how to raise MAX_RATE", r.code, r.stderr)
+	// On the command line, the advice names flags.
+	if r.code != 2 || !strings.Contains(r.stderr, "--rate=5000") || !strings.Contains(r.stderr, "raise --max-rate (or set --force)") {
+		t.Fatalf("exit %d, stderr %q: want 2 and how to raise --max-rate", r.code, r.stderr)
 	}
 	if rep := readLoadReport(t, dir); rep.ExitCode != 2 {
 		t.Fatalf("report.json exit %d, want 2", rep.ExitCode)
 	}
 	r = hookcert(t, "", nil, "load", "--rate", "5000", "--duration", "1s", "--max-rate", "6000", "--url", "http://127.0.0.1:1/webhook", "--secret", "x", "--report-dir", dir)
-	if r.code != 2 || strings.Contains(r.stderr, "MAX_RATE") || !strings.Contains(r.stderr, "unreachable") {
+	if r.code != 2 || strings.Contains(r.stderr, "safety limit") || !strings.Contains(r.stderr, "unreachable") {
 		t.Fatalf("with --max-rate the limit is raised and the run fails only on the unreachable target: exit %d, %q", r.code, r.stderr)
 	}
 }

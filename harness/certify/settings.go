@@ -46,7 +46,9 @@ type Settings struct {
 	// Timing holds every wall-clock constant of the run; zero fields take
 	// harness.DefaultTiming's. Tests compress it with Timing.Scale.
 	Timing harness.Timing
-	// Load are the knobs of a load run or a capacity search.
+	// Load are the knobs of a load run or a capacity search. Prepare
+	// fills none of them in (a zero sample size is an error, not "the
+	// default"): start from DefaultLoadSettings, as FromEnv does.
 	Load LoadSettings
 	// Names says how errors name a setting to the user: nil names them as
 	// the Makefile's variables (MakeNames); the CLI passes its flags.

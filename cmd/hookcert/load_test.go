@@ -112,37 +112,12 @@ func junitCaseNames(t *testing.T, dir string) []string {
 func TestMakeLoadEndToEnd(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
-		t.Skip("runs make load twice and make certify")
+		t.Skip("runs make certify")
 	}
-	t.Run("the bundled reference receiver passes", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		code, out := makeTarget(t, "load", "DURATION=2s", "SETTLE=1s", "REPORT_DIR="+dir)
-		if code != 0 || statusOf(t, dir) != 0 || !strings.Contains(out, "COMPLIANT (exit 0)") {
-			t.Fatalf("exit %d, want 0:\n%s", code, out)
-		}
-		r := readLoadReport(t, dir)
-		if r.Load == nil || r.Load.Requests < 90 || len(r.Load.ResultsFiles) != 1 {
-			t.Fatalf("load section %+v: want about 100 deliveries (50/s for 2s) and a results file", r.Load)
-		}
-		if _, err := os.Stat(filepath.Join(dir, r.Load.ResultsFiles[0])); err != nil {
-			t.Fatal(err)
-		}
-		if cases := junitCaseNames(t, dir); len(cases) != 4 || !strings.HasPrefix(cases[0], "LOAD-01: ") {
-			t.Fatalf("junit.xml cases %v, want LOAD-01..04", cases)
-		}
-	})
-	t.Run("slow-ack fails LOAD-01", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		code, out := makeTarget(t, "load", "FAULTS=slow-ack", "RATE=20", "DURATION=1s", "SETTLE=1s", "REPORT_DIR="+dir)
-		if code != 2 || !strings.Contains(out, "NOT COMPLIANT (exit 1)") || !strings.Contains(out, "LOAD-01") {
-			t.Fatalf("make exit %d, want 2 (make's failure) with NOT COMPLIANT (exit 1) naming LOAD-01:\n%s", code, out)
-		}
-		if r := readLoadReport(t, dir); r.ExitCode != 1 || r.verdict("LOAD-01") != "FAIL" || r.verdict("LOAD-02") != "PASS" {
-			t.Fatalf("report %+v", r.Results)
-		}
-	})
+	// make certify runs make conformance and make load, each into a
+	// directory of its own, then merges them. A failing load check through
+	// make is the load package's and certify's tests' business (slow-ack
+	// fails LOAD-01); make's failure exit is make conformance's test.
 	t.Run("certify gives one report with conformance and load", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
@@ -161,6 +136,18 @@ func TestMakeLoadEndToEnd(t *testing.T) {
 		html, err := os.ReadFile(filepath.Join(dir, "index.html"))
 		if err != nil || !bytes.Contains(html, []byte("LOAD-01")) || !bytes.Contains(html, []byte("SIG-01")) || !bytes.Contains(html, []byte("<svg")) {
 			t.Fatalf("index.html does not show both runs with the load charts (%v)", err)
+		}
+		// make load's own report, before the merge.
+		loadDir := filepath.Join(dir, "load")
+		r := readLoadReport(t, loadDir)
+		if r.ExitCode != 0 || r.Load == nil || r.Load.Requests < 45 || len(r.Load.ResultsFiles) != 1 {
+			t.Fatalf("make load: exit %d, load section %+v: want 0, about 50 deliveries (50/s for 1s) and a results file", r.ExitCode, r.Load)
+		}
+		if _, err := os.Stat(filepath.Join(loadDir, r.Load.ResultsFiles[0])); err != nil {
+			t.Fatal(err)
+		}
+		if cases := junitCaseNames(t, loadDir); len(cases) != 4 || !strings.HasPrefix(cases[0], "LOAD-01: ") {
+			t.Fatalf("make load's junit.xml cases %v, want LOAD-01..04", cases)
 		}
 	})
 }

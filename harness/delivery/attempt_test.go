@@ -237,6 +237,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 }
 
 func TestTimeout(t *testing.T) {
+	t.Parallel()
 	const timeout = 300 * time.Millisecond
 	t.Run("no response headers", func(t *testing.T) {
 		srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request, n int) {
@@ -341,6 +342,7 @@ func TestBodyLimit(t *testing.T) {
 func isValidUTF8(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
 
 func TestAbandon(t *testing.T) {
+	t.Parallel()
 	// A body large enough to need several segments, so that "the whole
 	// body arrived" means something.
 	body := bytes.Repeat([]byte("x"), 256<<10)
@@ -439,6 +441,7 @@ func TestRefusedIsClassified(t *testing.T) {
 }
 
 func TestCanceled(t *testing.T) {
+	t.Parallel()
 	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		select {
 		case <-r.Context().Done():
@@ -462,6 +465,7 @@ func TestCanceled(t *testing.T) {
 // including a receiver that echoes the secret back, and searches it for the
 // secret.
 func TestSecretNeverInEvidence(t *testing.T) {
+	t.Parallel()
 	raw := testSecret.Reveal()
 	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		w.Header().Set("X-Echo", "secret="+raw)

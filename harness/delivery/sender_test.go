@@ -127,6 +127,7 @@ func TestTLSConfigIsAClone(t *testing.T) {
 }
 
 func TestDeliverRetriesUntil2xx(t *testing.T) {
+	t.Parallel()
 	srv, rc := serve(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		if n <= 2 {
 			http.Error(w, "busy", http.StatusServiceUnavailable)
@@ -178,6 +179,7 @@ func TestDeliverRetriesUntil2xx(t *testing.T) {
 }
 
 func TestDeliverStops(t *testing.T) {
+	t.Parallel()
 	t.Run("after the schedule is exhausted", func(t *testing.T) {
 		srv, rc := serve(t, func(w http.ResponseWriter, r *http.Request, n int) { w.WriteHeader(500) })
 		s := newSender(t, srv.URL)
@@ -215,6 +217,7 @@ func TestDeliverStops(t *testing.T) {
 // TestConcurrentSends runs attempts in parallel, as IDEM-04 and ORD-05 do;
 // the race detector checks the sender's shared state.
 func TestConcurrentSends(t *testing.T) {
+	t.Parallel()
 	srv, rc := serve(t, nil)
 	s := newSender(t, srv.URL)
 	var wg sync.WaitGroup

@@ -78,6 +78,7 @@ func reference(t *testing.T, useTLS, withProbe bool, mutate func(*engine.Config)
 }
 
 func TestTLS01FailsWithoutTLS(t *testing.T) {
+	t.Parallel()
 	// An https:// URL whose endpoint speaks plain HTTP: TLS-01 must fail,
 	// not pass or skip.
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
@@ -161,6 +162,7 @@ func TestInsecureTurnsACertificateFailureIntoAWarning(t *testing.T) {
 }
 
 func TestAfterAndExclusiveOrderTheRun(t *testing.T) {
+	t.Parallel()
 	e := reference(t, false, true, nil)
 	scs := builtin(t, "ROB-06", "ROB-01", "ROB-02", "ROB-03", "ROB-04", "ROB-05", "ACK-02")
 	rs := e.RunAll(context.Background(), scs)
@@ -190,6 +192,7 @@ func TestAfterAndExclusiveOrderTheRun(t *testing.T) {
 }
 
 func TestAfterChainsThroughExclusiveChecksDoNotDeadlock(t *testing.T) {
+	t.Parallel()
 	e := reference(t, false, false, nil)
 	mk := func(id string, exclusive bool, after ...string) *scenario.Scenario {
 		t.Helper()
@@ -261,6 +264,7 @@ steps:
 }
 
 func TestEvidenceNeverHoldsTheSecret(t *testing.T) {
+	t.Parallel()
 	e := reference(t, true, true, nil, receiver.FaultLeakSignature)
 	for _, r := range e.RunAll(context.Background(), builtin(t, "SIG-03", "SIG-05", "SIG-09")) {
 		for _, ex := range r.Evidence {

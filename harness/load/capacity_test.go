@@ -40,6 +40,7 @@ func limited(t *testing.T, limit int) *httptest.Server {
 }
 
 func TestCapacitySearch(t *testing.T) {
+	t.Parallel()
 	srv := limited(t, 150)
 	g := newTestGenerator(t, srv.URL+"/webhook")
 	s := Search{Start: 40, Max: 400, Step: 600 * time.Millisecond, Cooldown: 600 * time.Millisecond, Refine: 2}
@@ -64,6 +65,7 @@ func TestCapacitySearch(t *testing.T) {
 }
 
 func TestCapacitySearchStops(t *testing.T) {
+	t.Parallel()
 	srv := limited(t, 10_000)
 	g := newTestGenerator(t, srv.URL+"/webhook", WithLimits(Limits{MaxRate: 100, MaxDuration: time.Minute}))
 	c, _, err := g.Capacity(context.Background(), Search{Start: 50, Max: 100, Step: 400 * time.Millisecond, Refine: 3}, nil)

@@ -77,6 +77,7 @@ func newTestGenerator(t *testing.T, url string, opts ...Option) *Generator {
 }
 
 func TestAttack(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder(t, http.StatusAccepted, 0)
 	// Credentials in the URL must not reach the results file.
 	target := strings.Replace(rec.URL, "http://", "http://hook:s3cret@", 1) + "/webhook"
@@ -133,6 +134,7 @@ func TestAttack(t *testing.T) {
 // TestAttackRedirectIsAFailure: vegeta counts a 3xx as a success and may
 // follow it; REALM does neither.
 func TestAttackRedirectIsAFailure(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder(t, http.StatusTemporaryRedirect, 0)
 	g := newTestGenerator(t, rec.URL+"/webhook")
 	run, err := g.Attack(context.Background(), 20, 500*time.Millisecond, nil)
@@ -155,6 +157,7 @@ func TestAttackRedirectIsAFailure(t *testing.T) {
 // in its status line and body must not get it into the metrics or the
 // results file.
 func TestAttackKeepsTheSecretOutOfResults(t *testing.T) {
+	t.Parallel()
 	raw := testSecret.Reveal()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -188,6 +191,7 @@ func TestAttackKeepsTheSecretOutOfResults(t *testing.T) {
 }
 
 func TestAttackSenderTimeout(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder(t, http.StatusOK, 700*time.Millisecond)
 	g := newTestGenerator(t, rec.URL+"/webhook", WithTimeout(200*time.Millisecond))
 	run, err := g.Attack(context.Background(), 10, 500*time.Millisecond, nil)
@@ -204,6 +208,7 @@ func TestAttackSenderTimeout(t *testing.T) {
 }
 
 func TestAttackStopsWhenCanceled(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder(t, http.StatusOK, 50*time.Millisecond)
 	g := newTestGenerator(t, rec.URL+"/webhook")
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -280,6 +285,7 @@ func TestReservoir(t *testing.T) {
 }
 
 func TestProgress(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder(t, http.StatusOK, 0)
 	for _, live := range []bool{false, true} {
 		var out syncBuffer
@@ -329,6 +335,7 @@ func (s *syncBuffer) String() string {
 // command of the pinned version (built from the module cache) on it:
 // `vegeta report` must count every result and `vegeta plot` draw them.
 func TestResultsReadByVegetaCLI(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder(t, http.StatusAccepted, 0)
 	g := newTestGenerator(t, rec.URL+"/webhook", WithAttacker("cli"))
 	dir := t.TempDir()

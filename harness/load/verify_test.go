@@ -55,6 +55,7 @@ func probeClient(t *testing.T, url string) *probe.Client {
 }
 
 func TestVerify(t *testing.T) {
+	t.Parallel()
 	// evt_once_*: processed at once; evt_late_*: processed after 100 ms
 	// (within the settle time); evt_lost_*: never; evt_twice_*: twice; evt_again_*:
 	// once, and again after 200 ms (caught by the watch); evt_broken:
@@ -108,6 +109,7 @@ func TestVerify(t *testing.T) {
 // past the settle time; the polling stops once none has appeared for the
 // settle time.
 func TestVerifyWaitsForABacklog(t *testing.T) {
+	t.Parallel()
 	const settle = 200 * time.Millisecond
 	f := newFakeProbe(t, func(id string, since time.Duration) (int, int) {
 		var i int
@@ -134,6 +136,7 @@ func TestVerifyWaitsForABacklog(t *testing.T) {
 }
 
 func TestVerifyStopsWithContext(t *testing.T) {
+	t.Parallel()
 	f := newFakeProbe(t, func(string, time.Duration) (int, int) { return 0, 0 })
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()

@@ -24,6 +24,7 @@ func awaitClient(t *testing.T, url string, opts ...Option) *Client {
 }
 
 func TestAwaitEvent(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		why     string
 		want    int
@@ -95,6 +96,7 @@ func TestAwaitEvent(t *testing.T) {
 }
 
 func TestAwaitJob(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		why     string
 		want    string
@@ -136,6 +138,7 @@ func TestAwaitJob(t *testing.T) {
 }
 
 func TestAwaitEvidenceCapped(t *testing.T) {
+	t.Parallel()
 	fp, srv := newFakeProbe(t)
 	// The count climbs on every call: every poll is a change.
 	fp.set(func() {
@@ -167,6 +170,7 @@ func TestAwaitEvidenceCapped(t *testing.T) {
 }
 
 func TestAwaitStopsOnProbeErrorAndCancel(t *testing.T) {
+	t.Parallel()
 	t.Run("a failing probe ends the wait with its error", func(t *testing.T) {
 		fp, srv := newFakeProbe(t)
 		fp.set(func() { fp.answer = fixed(500, "") })

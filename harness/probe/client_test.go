@@ -192,6 +192,7 @@ func TestCredentialsInProbeURLStayOut(t *testing.T) {
 }
 
 func TestTimeoutBounded(t *testing.T) {
+	t.Parallel()
 	fp, srv := newFakeProbe(t)
 	fp.set(func() {
 		fp.answer = func(w http.ResponseWriter, r *http.Request) {

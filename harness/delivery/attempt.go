@@ -74,9 +74,6 @@ func (s *Sender) Send(ctx context.Context, a Attempt) harness.Exchange {
 		number = 1
 	}
 	ex := harness.Exchange{Attempt: number, Start: s.clock.Now()}
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-
 	req, err := s.request(ctx, a, number)
 	ex.Request = harness.Request{
 		Method:   a.method(),
@@ -90,12 +87,18 @@ func (s *Sender) Send(ctx context.Context, a Attempt) harness.Exchange {
 		return ex
 	}
 	ex.Request.Header = req.Header.Clone()
+	// The sender timeout starts with the latency's clock, once the request
+	// is built and signed: a timed-out attempt never reports less latency
+	// than the timeout it was given.
+	start := time.Now()
+	ctx, cancel := context.WithDeadline(ctx, start.Add(s.timeout))
+	defer cancel()
+	req = req.WithContext(ctx)
 	if a.Abandon {
-		s.abandon(ctx, req, &ex)
+		s.abandon(ctx, req, &ex, start)
 		return ex
 	}
 
-	start := time.Now()
 	resp, err := s.client.Do(req)
 	ex.Latency = time.Since(start)
 	if err != nil {
@@ -173,8 +176,7 @@ func (s *Sender) request(ctx context.Context, a Attempt, number int) (*http.Requ
 
 // abandon writes req on a connection of its own and closes it at once, so
 // the receiver gets the whole request but the sender never sees an answer.
-func (s *Sender) abandon(ctx context.Context, req *http.Request, ex *harness.Exchange) {
-	start := time.Now()
+func (s *Sender) abandon(ctx context.Context, req *http.Request, ex *harness.Exchange, start time.Time) {
 	defer func() { ex.Latency = time.Since(start) }()
 	conn, err := s.dial(ctx)
 	if err != nil {

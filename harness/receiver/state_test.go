@@ -3,6 +3,7 @@ package receiver
 import (
 	"net/http"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,23 +94,42 @@ func TestFullQueueRefusesAndForgets(t *testing.T) {
 	}
 }
 
-// TestCloseStopsWorkers is not parallel: it counts goroutines.
+// workers counts the goroutines running a pool's worker loop, of any
+// receiver in the process.
+func workers() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return strings.Count(string(buf[:n]), "receiver.(*pool).work(")
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// TestCloseStopsWorkers is not parallel: it counts the worker goroutines
+// of every receiver in the process.
 func TestCloseStopsWorkers(t *testing.T) {
-	before := runtime.NumGoroutine()
+	before := workers()
 	rcv, err := New(Config{Secrets: []harness.Secret{testSecret}, Workers: 16})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := runtime.NumGoroutine(); n < before+16 {
-		t.Fatalf("%d goroutines after New with 16 workers, had %d before", n, before)
+	// The workers are started, not necessarily running yet.
+	deadline := time.Now().Add(2 * time.Second)
+	for workers() < before+16 && time.Now().Before(deadline) {
+		time.Sleep(pollEvery)
+	}
+	if n := workers(); n != before+16 {
+		t.Fatalf("%d workers after New with 16 workers, had %d before", n, before)
 	}
 	rcv.Close()
 	rcv.Close() // twice is fine
-	deadline := time.Now().Add(2 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+	deadline = time.Now().Add(2 * time.Second)
+	for workers() > before && time.Now().Before(deadline) {
 		time.Sleep(pollEvery)
 	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Fatalf("%d goroutines after Close, %d before New: workers leak", n, before)
+	if n := workers(); n > before {
+		t.Fatalf("%d workers after Close, %d before New: workers leak", n, before)
 	}
 }

@@ -136,7 +136,8 @@ func TestBrowserRendersSample(t *testing.T) {
 
 // frameProbe shows the report in an iframe of an exact viewport size
 // (headless Chromium will not make a window narrower than 500px) and,
-// once it has loaded, measures its layout into a <pre id="layout">. The
+// once it has loaded, measures its layout into a hidden <pre id="layout">,
+// which --dump-dom prints and a screenshot does not show. The
 // probe is a test page beside the report; the report itself has no
 // script.
 const frameProbe = `<!DOCTYPE html>
@@ -159,6 +160,7 @@ window.addEventListener('load', function () {
   };
   var pre = document.createElement('pre');
   pre.id = 'layout';
+  pre.style.display = 'none';
   pre.textContent = JSON.stringify(out);
   document.body.appendChild(pre);
 });
@@ -189,12 +191,12 @@ func framed(t *testing.T, page string, w, h int) string {
 }
 
 // measure lays the page out in a w×h viewport and returns where things
-// are.
-func measure(t *testing.T, page string, w, h int) layout {
+// are; extra are more flags for the same launch (a screenshot).
+func measure(t *testing.T, page string, w, h int, extra ...string) layout {
 	t.Helper()
 	size := fmt.Sprintf("%d,%d", max(w, 500)+40, h+200)
-	dom := browse(t, size, framed(t, page, w, h), "--dump-dom", "--allow-file-access-from-files")
-	m := regexp.MustCompile(`<pre id="layout">([^<]*)</pre>`).FindStringSubmatch(dom)
+	dom := browse(t, size, framed(t, page, w, h), append([]string{"--dump-dom", "--allow-file-access-from-files"}, extra...)...)
+	m := regexp.MustCompile(`<pre id="layout"[^>]*>([^<]*)</pre>`).FindStringSubmatch(dom)
 	if m == nil {
 		t.Fatalf("the layout probe did not run at %dx%d", w, h)
 	}
@@ -275,7 +277,8 @@ func TestBrowserFaultyRun(t *testing.T) {
 		t.Errorf("why %s failed ends at %.0fpx of a %.0fpx screen: a reader must scroll to see it", first.ID, desk.FirstWhy.Bottom, desk.VH)
 	}
 	t.Logf("1280x800: verdict ends at %.0fpx, why %s failed ends at %.0fpx of %.0fpx", desk.Overall.Bottom, first.ID, desk.FirstWhy.Bottom, desk.VH)
-	phone := measure(t, page, 390, 844)
+	// The phone shot frames the page in a 390px viewport (see framed).
+	phone := measure(t, page, 390, 844, "--screenshot="+filepath.Join(shots, "failing-run-phone.png"))
 	if phone.Overall == nil {
 		t.Fatal("on a phone the page shows no verdict")
 	}
@@ -287,8 +290,6 @@ func TestBrowserFaultyRun(t *testing.T) {
 		t.Error("on a phone the verdict is not on the first screen")
 	}
 
-	// The phone shot frames the page in a 390px viewport (see framed).
-	browse(t, "500,844", framed(t, page, 390, 844), "--allow-file-access-from-files", "--screenshot="+filepath.Join(shots, "failing-run-phone.png"))
 	for _, name := range []string{"failing-run.png", "failing-run-phone.png"} {
 		out := filepath.Join(shots, name)
 		info, err := os.Stat(out)

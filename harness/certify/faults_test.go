@@ -14,8 +14,10 @@ import (
 
 	"github.com/realm-ai/hookcert/harness"
 	"github.com/realm-ai/hookcert/harness/certify"
+	"github.com/realm-ai/hookcert/harness/engine"
 	"github.com/realm-ai/hookcert/harness/receiver"
 	"github.com/realm-ai/hookcert/harness/report"
+	"github.com/realm-ai/hookcert/harness/scenario"
 )
 
 // plantedFaults is the planted-fault proof (README "The reference
@@ -57,6 +59,20 @@ var plantedFaults = []plantedRow{
 	{receiver.FaultTLSLegacy, ids("TLS-03"), ""},
 	{receiver.FaultExpiredCert, ids("TLS-02"),
 		"the other checks run without certificate verification so that the certificate does not hide them"},
+}
+
+// probeOnly is the no-probe column of the proof: for each fault, the
+// checks of its row that only the probe can see break. Without the probe
+// a fault breaks exactly its row's checks but these, which are skipped
+// instead; every other check is judged from what the status codes show
+// (README "The probe contract").
+var probeOnly = map[receiver.Fault][]string{
+	receiver.FaultDoubleProcess:   ids("IDEM-02 IDEM-03 IDEM-04 RETRY-02 RETRY-03 RETRY-04"),
+	receiver.FaultRacyDedupe:      ids("IDEM-04 RETRY-03"),
+	receiver.FaultDedupeByJob:     ids("IDEM-05"),
+	receiver.FaultLastWriteWins:   ids("ORD-02 ORD-03 ORD-05"),
+	receiver.FaultIgnoreUnseenJob: ids("ORD-02 ORD-03 ORD-04 ORD-05"),
+	receiver.FaultRedirect:        ids("RETRY-02 RETRY-03"),
 }
 
 // plantedRow is one fault of the proof and the checks it must break.
@@ -236,6 +252,15 @@ func proveRow(t *testing.T, fault receiver.Fault, want []string, why string) {
 		}
 		t.Fatalf("fault %q broke %v, want exactly %v (%s)", name, broken, want, why)
 	}
+	for _, id := range probeOnly[fault] {
+		if !slices.Contains(want, id) {
+			t.Errorf("the no-probe column names %s, which fault %q does not break", id, name)
+		}
+	}
+	wantBlind := slices.DeleteFunc(slices.Clone(want), func(id string) bool { return slices.Contains(probeOnly[fault], id) })
+	if got := brokenWithoutProbe(ctx, t, s, timing, results); !slices.Equal(got, wantBlind) {
+		t.Errorf("without the probe, fault %q broke %v, want exactly %v", name, got, wantBlind)
+	}
 	if err := s.Finish(results, true, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -247,6 +272,42 @@ func proveRow(t *testing.T, fault receiver.Fault, want []string, why string) {
 		t.Errorf("exit code %d, want %d", s.Report.ExitCode, wantExit)
 	}
 	assertNoSecret(t, dir, s.Secret)
+}
+
+// brokenWithoutProbe runs again, without the probe, the checks that have a
+// probe step, and returns the checks broken in a run without the probe:
+// those, and the other checks as the run with the probe found them.
+func brokenWithoutProbe(ctx context.Context, t *testing.T, s *certify.Session, timing harness.Timing, withProbe []harness.Result) []string {
+	t.Helper()
+	eng, err := engine.New(engine.Config{Sender: s.Sender, Secret: s.Secret, Timing: timing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var probed []*scenario.Scenario
+	for _, sc := range s.Scenarios {
+		if slices.ContainsFunc(sc.Steps, func(st scenario.Step) bool { return st.Probe != nil }) {
+			probed = append(probed, sc)
+		}
+	}
+	again := map[string]harness.Result{}
+	for _, r := range eng.RunAll(ctx, probed) {
+		again[r.ID] = r
+	}
+	var broken []string
+	for _, r := range withProbe {
+		if a, ok := again[r.ID]; ok {
+			r = a
+			if sc := s.Scenarios[slices.IndexFunc(s.Scenarios, func(sc *scenario.Scenario) bool { return sc.ID == r.ID })]; sc.Probe &&
+				r.Verdict == harness.Skip && !strings.Contains(r.Reason, "probe URL") {
+				t.Errorf("%s without the probe skipped for another reason: %s", r.ID, r.Reason)
+			}
+		}
+		if r.Verdict == harness.Fail || r.Verdict == harness.Warn {
+			broken = append(broken, r.ID)
+		}
+	}
+	sort.Strings(broken)
+	return broken
 }
 
 func hasFail(rs []harness.Result) bool {

@@ -100,11 +100,8 @@ func (e *Engine) Run(ctx context.Context, sc *scenario.Scenario) (res harness.Re
 		Start:       time.Now(),
 	}
 	defer func() { res.Duration = time.Since(res.Start) }()
-	if sc.Probe && e.cfg.Probe == nil {
-		res.Verdict = harness.Skip
-		res.Reason = "needs the probe (README \"The probe contract\"): give the run a probe URL to certify this check"
-		return res
-	}
+	// Without a probe a check still runs: what its status codes show is
+	// judged, and only the probe steps are left out (see verdict).
 	r := newRun(e, sc)
 	r.steps(ctx)
 	return r.verdict(res)
@@ -237,6 +234,10 @@ func (o observation) String() string {
 	return fmt.Sprintf("step %d, %s: expected %s; observed %s", o.step, o.what, o.expected, o.observed)
 }
 
+// UnprobedReason is why a check that needs the probe is skipped when the
+// run has none and nothing else it observed failed.
+const UnprobedReason = "processing not verified without a probe URL (README \"The probe contract\")"
+
 // skipError ends a scenario with SKIP and its reason.
 type skipError struct{ reason string }
 
@@ -272,6 +273,19 @@ func (r *run) verdict(res harness.Result) harness.Result {
 	case len(failed) > 0:
 		res.Verdict = harness.Broken(res.Level, r.e.cfg.Strict)
 		res.Observed = strings.Join(obs, "\n")
+	case r.unprobed && r.sc.Probe:
+		// Everything observable passed; what only the probe can show was
+		// not looked at, so the check is not certified either way.
+		res.Verdict = harness.Skip
+		res.Reason = UnprobedReason
+		if len(r.obs) > 0 {
+			res.Reason = "what needs no probe passed; " + UnprobedReason
+			var all []string
+			for _, o := range r.obs {
+				all = append(all, fmt.Sprintf("step %d, %s: %s", o.step, o.what, o.observed))
+			}
+			res.Observed = strings.Join(all, "\n")
+		}
 	case len(r.obs) == 0:
 		// A scenario that observed nothing cannot pass: that would be a
 		// check that cannot fail.

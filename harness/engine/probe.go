@@ -14,7 +14,10 @@ import (
 func (r *run) probe(ctx context.Context, n int, p *scenario.ProbeCheck) error {
 	pc := r.e.cfg.Probe
 	if pc == nil {
-		r.note("step %d (probe) skipped: no probe URL, so only the status codes were checked", n)
+		r.mu.Lock()
+		r.unprobed = true
+		r.mu.Unlock()
+		r.note("step %d (probe) left out: without a probe URL only the status codes were checked", n)
 		return nil
 	}
 	switch {

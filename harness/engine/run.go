@@ -46,6 +46,8 @@ type run struct {
 
 	skip        *skipError
 	interrupted bool
+	// unprobed is set when a probe step was left out for want of a probe.
+	unprobed bool
 }
 
 // sent is an event a step delivered, with its last attempt for replays.

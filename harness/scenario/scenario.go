@@ -25,8 +25,9 @@ type Scenario struct {
 	Requirement string `json:"requirement"`
 	// Seed quotes the product's own words the requirement rests on.
 	Seed string `json:"seed"`
-	// Probe is true when the check needs the probe; without a probe URL it
-	// is skipped with that reason.
+	// Probe is true when the check needs the probe. Without a probe URL
+	// its status expectations are still judged; only when they all hold
+	// is it skipped, saying that processing was not verified.
 	Probe bool `json:"probe,omitempty"`
 	// Exclusive scenarios run alone, after the others, because they measure
 	// latency that concurrent traffic would distort.

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -182,9 +183,9 @@ func (s *Session) prepare(ctx context.Context) error {
 		if err := pc.Check(ctx); err != nil {
 			return o.bad(probeSetting(err), "the probe at %s is not usable: %v", report.Redact(o.ProbeURL), err)
 		}
-		if err := probeSees(ctx, sender, pc, o.name(SetProbeURL)); err != nil {
-			return o.bad(probeSetting(err), "the probe at %s %v", report.Redact(o.ProbeURL), err)
-		}
+	}
+	if err := s.preflight(ctx, sender, pc); err != nil {
+		return err
 	}
 
 	scs, notes, err := o.catalogue()
@@ -212,19 +213,28 @@ func (s *Session) prepare(ctx context.Context) error {
 	return nil
 }
 
-// probeSees delivers one valid event and waits for the probe to report it
-// processed. Check alone cannot tell a probe from any server that answers
-// 404 to everything; a probe that never sees an acknowledged event would
-// make every "processed once" check fail for the wrong reason. When the
-// receiver does not acknowledge the event, nothing can be told here: the
-// checks will show it. probeURL is the probe URL setting's name, for the
-// advice.
-func probeSees(ctx context.Context, sender *delivery.Sender, pc *probe.Client, probeURL string) error {
+// preflight delivers one correctly signed event before the checks. A
+// receiver that refuses it with 401 or 403 does not accept the secret the
+// run signs with: every signed check would fail for a reason that is the
+// settings', not the receiver's, so the run cannot be made. Any other
+// answer goes on to the checks, which will show it.
+//
+// With a probe, it then waits for the probe to report the event processed.
+// Check alone cannot tell a probe from any server that answers 404 to
+// everything; a probe that never sees an acknowledged event would make
+// every "processed once" check fail for the wrong reason.
+func (s *Session) preflight(ctx context.Context, sender *delivery.Sender, pc *probe.Client) error {
+	o := &s.Settings
 	ev, err := events.NewFactory().New(harness.JobQueued)
 	if err != nil {
-		return fmt.Errorf("could not be tried: %w", err)
+		return cannotRun("the first delivery could not be built: %v", err)
 	}
-	if ex := sender.Send(ctx, sender.Attempt(ev)); !ex.OK() {
+	ex := sender.Send(ctx, sender.Attempt(ev))
+	if st := ex.Status(); st == http.StatusUnauthorized || st == http.StatusForbidden {
+		return o.bad(SetSecret, "the receiver refused a correctly signed delivery with %d: check that it is the secret the receiver verifies with, "+
+			"used as it is (no trimming, no decoding)", st)
+	}
+	if pc == nil || !ex.OK() {
 		return nil
 	}
 	err = harness.Poll(ctx, probe.DefaultInterval, time.Now().Add(pc.Settle()), func() (bool, error) {
@@ -233,11 +243,14 @@ func probeSees(ctx context.Context, sender *delivery.Sender, pc *probe.Client, p
 	})
 	switch {
 	case errors.Is(err, probe.ErrProbe):
-		return fmt.Errorf("is not usable: %w", err)
+		return o.bad(probeSetting(err), "the probe at %s is not usable: %v", report.Redact(o.ProbeURL), err)
+	case ctx.Err() != nil:
+		return cannotRun("interrupted before the checks began")
 	case err != nil:
-		// The settle time passed, or the run was interrupted first.
-		return fmt.Errorf("never reported event %s, which the receiver acknowledged, within %s: "+
-			"is %s the probe of this receiver (or did the receiver lose the event)?", ev.ID, pc.Settle(), probeURL)
+		// The settle time passed.
+		return o.bad(SetProbeURL, "the probe at %s never reported event %s, which the receiver acknowledged, within %s: "+
+			"is it the probe of this receiver? If the receiver processes later than that, raise %s",
+			report.Redact(o.ProbeURL), ev.ID, pc.Settle(), o.name(SetSettle))
 	}
 	return nil
 }

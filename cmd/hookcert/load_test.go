@@ -129,9 +129,9 @@ func TestMakeLoadEndToEnd(t *testing.T) {
 			t.Fatalf("exit %d, want 0:\n%s", code, out)
 		}
 		cases := junitCaseNames(t, dir)
-		if len(cases) != 43 || !slices.ContainsFunc(cases, func(c string) bool { return strings.HasPrefix(c, "SIG-01: ") }) ||
+		if len(cases) != 44 || !slices.ContainsFunc(cases, func(c string) bool { return strings.HasPrefix(c, "SIG-01: ") }) ||
 			!slices.ContainsFunc(cases, func(c string) bool { return strings.HasPrefix(c, "LOAD-04: ") }) {
-			t.Fatalf("junit.xml has %d cases, want the 39 conformance and 4 load checks: %v", len(cases), cases)
+			t.Fatalf("junit.xml has %d cases, want the 40 conformance and 4 load checks: %v", len(cases), cases)
 		}
 		html, err := os.ReadFile(filepath.Join(dir, "index.html"))
 		if err != nil || !bytes.Contains(html, []byte("LOAD-01")) || !bytes.Contains(html, []byte("SIG-01")) || !bytes.Contains(html, []byte("<svg")) {

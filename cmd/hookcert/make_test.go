@@ -61,8 +61,8 @@ func TestMakeConformanceEndToEnd(t *testing.T) {
 			t.Fatalf("exit %d, want 0:\n%s", code, out)
 		}
 		exit, cases := readReport(t, dir)
-		if exit != 0 || cases != 39 {
-			t.Fatalf("report.json exit %d and %d JUnit cases, want 0 and one per check (39)", exit, cases)
+		if exit != 0 || cases != 40 {
+			t.Fatalf("report.json exit %d and %d JUnit cases, want 0 and one per check (40)", exit, cases)
 		}
 		if !strings.Contains(out, "COMPLIANT (exit 0)") {
 			t.Fatalf("the output does not end with the verdict:\n%s", out)

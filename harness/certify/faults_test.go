@@ -51,11 +51,12 @@ var plantedFaults = []plantedRow{
 	{receiver.FaultAcceptAnyMethod, ids("ROB-04"), ""},
 	{receiver.FaultNoSizeLimit, ids("ROB-05"), ""},
 	{receiver.FaultRedirect, ids("SIG-01 SIG-02 SIG-03 SIG-04 SIG-05 SIG-06 SIG-07 SIG-08 " +
-		"ACK-01 ACK-02 ACK-03 ACK-04 ACK-05 ACK-06 IDEM-01 IDEM-02 IDEM-03 IDEM-04 IDEM-05 " +
+		"ACK-01 ACK-02 ACK-03 ACK-04 ACK-05 ACK-06 ACK-07 IDEM-01 IDEM-02 IDEM-03 IDEM-04 IDEM-05 " +
 		"ORD-01 ORD-02 ORD-03 ORD-04 ORD-05 RETRY-01 RETRY-02 RETRY-03 RETRY-04 ROB-05 ROB-06"),
 		"every POST is redirected, so no delivery is ever acknowledged or processed; only the checks that expect no 5xx, " +
 			"other methods (405), no echo, and TLS still pass"},
 	{receiver.FaultDropUnderLoad, nil, "a conformance run never fills its queue; LOAD-03 catches it under load"},
+	{receiver.FaultDropModelEvents, ids("ACK-07"), ""},
 	{receiver.FaultTLSLegacy, ids("TLS-03"), ""},
 	{receiver.FaultExpiredCert, ids("TLS-02"),
 		"the other checks run without certificate verification so that the certificate does not hide them"},
@@ -72,7 +73,8 @@ var probeOnly = map[receiver.Fault][]string{
 	receiver.FaultDedupeByJob:     ids("IDEM-05"),
 	receiver.FaultLastWriteWins:   ids("ORD-02 ORD-03 ORD-05"),
 	receiver.FaultIgnoreUnseenJob: ids("ORD-02 ORD-03 ORD-04 ORD-05"),
-	receiver.FaultRedirect:        ids("RETRY-02 RETRY-03"),
+	receiver.FaultRedirect:        ids("ACK-07 RETRY-02 RETRY-03"),
+	receiver.FaultDropModelEvents: ids("ACK-07"),
 }
 
 // plantedRow is one fault of the proof and the checks it must break.

@@ -3,8 +3,11 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
+
+	"github.com/realm-ai/hookcert/harness"
 
 	"github.com/realm-ai/hookcert/harness/scenario"
 )
@@ -20,7 +23,12 @@ func (r *run) probe(ctx context.Context, n int, p *scenario.ProbeCheck) error {
 		r.note("step %d (probe) left out: without a probe URL only the status codes were checked", n)
 		return nil
 	}
+	r.mu.Lock()
+	group := r.groups[p.Event]
+	r.mu.Unlock()
 	switch {
+	case p.Event != "" && len(group) > 0:
+		r.probeGroup(ctx, n, p.Event, group, *p.Processed)
 	case p.Event != "":
 		r.mu.Lock()
 		s := r.events[p.Event]
@@ -103,4 +111,56 @@ func (r *run) probe(ctx context.Context, n int, p *scenario.ProbeCheck) error {
 		return fmt.Errorf("probe step names no event, job or lifecycles")
 	}
 	return nil
+}
+
+// probeGroup asks the probe about every event a step sent under one name
+// (each: catalogue, repeat) and acknowledged 2xx: each must have been
+// processed want times. An acknowledgement is a promise; the events that
+// were not acknowledged are the status checks' business, and only counted
+// here.
+func (r *run) probeGroup(ctx context.Context, n int, name string, group []member, want int) {
+	var acked []harness.Event
+	for _, m := range group {
+		if m.acked {
+			acked = append(acked, m.ev)
+		}
+	}
+	var mu sync.Mutex
+	var wrong []string
+	var wg sync.WaitGroup
+	for _, ev := range acked {
+		wg.Go(func() {
+			st, exs, err := r.e.cfg.Probe.AwaitEvent(ctx, ev.ID, want)
+			var bad string
+			switch {
+			case err != nil:
+				bad = fmt.Sprintf("%s %s: probe error: %v", ev.Type, ev.ID, err)
+			case !st.Found && want > 0:
+				bad = fmt.Sprintf("%s %s: never processed (404)", ev.Type, ev.ID)
+			case st.TimesProcessed != want:
+				bad = fmt.Sprintf("%s %s: timesProcessed %d", ev.Type, ev.ID, st.TimesProcessed)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if bad != "" {
+				wrong = append(wrong, bad)
+				r.record(exs...)
+			}
+		})
+	}
+	wg.Wait()
+	sort.Strings(wrong)
+	what := fmt.Sprintf("probe the %d acknowledged events of %s", len(acked), name)
+	if left := len(group) - len(acked); left > 0 {
+		what += fmt.Sprintf(" (%d not acknowledged, not asked)", left)
+	}
+	obs := fmt.Sprintf("every one processed %d times", want)
+	switch {
+	case len(acked) == 0:
+		obs = "none was acknowledged, so none could be asked about"
+	case len(wrong) > 0:
+		obs = fmt.Sprintf("%d of %d not: %s", len(wrong), len(acked), strings.Join(wrong[:min(5, len(wrong))], "; "))
+	}
+	r.observe(observation{step: n, what: what, expected: fmt.Sprintf("timesProcessed %d for each", want),
+		observed: obs, ok: len(wrong) == 0 && len(acked) > 0})
 }

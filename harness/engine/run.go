@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,6 +41,7 @@ type run struct {
 	warn     string
 
 	events     map[string]*sent
+	groups     map[string][]member
 	jobs       map[string]string
 	lifecycles map[string][]lifecycle
 	background sync.WaitGroup
@@ -48,6 +50,13 @@ type run struct {
 	interrupted bool
 	// unprobed is set when a probe step was left out for want of a probe.
 	unprobed bool
+}
+
+// member is one event of a step that sent several under one name (each:
+// catalogue, repeat), and whether a copy of it was acknowledged 2xx.
+type member struct {
+	ev    harness.Event
+	acked bool
 }
 
 // sent is an event a step delivered, with its last attempt for replays.
@@ -66,6 +75,7 @@ func newRun(e *Engine, sc *scenario.Scenario) *run {
 	return &run{
 		e: e, sc: sc,
 		events:     map[string]*sent{},
+		groups:     map[string][]member{},
 		jobs:       map[string]string{},
 		lifecycles: map[string][]lifecycle{},
 	}
@@ -300,6 +310,10 @@ func (r *run) sendOne(ctx context.Context, n int, s *scenario.Send, exp *scenari
 			}
 			r.mu.Lock()
 			r.events[name] = &sent{ev: ev, last: exs[0]}
+			if s.As != "" && (s.Each == "catalogue" || s.Repeat > 1) {
+				acked := slices.ContainsFunc(exs, harness.Exchange.OK)
+				r.groups[s.As] = append(r.groups[s.As], member{ev: ev, acked: acked})
+			}
 			r.mu.Unlock()
 		}
 	}

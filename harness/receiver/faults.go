@@ -66,6 +66,10 @@ const (
 	// FaultDropUnderLoad queues events in DropQueueSize slots on slow workers
 	// and, when the queue is full, drops the event but still acknowledges it.
 	FaultDropUnderLoad Fault = "drop-under-load"
+	// FaultDropModelEvents acknowledges model.training.* events like any
+	// other, but its worker never processes them: an acknowledgement
+	// broken as a promise.
+	FaultDropModelEvents Fault = "drop-model-events"
 	// FaultTLSLegacy makes the HTTPS server also accept TLS 1.0 and 1.1.
 	FaultTLSLegacy Fault = "tls-legacy"
 	// FaultExpiredCert makes the HTTPS server present a certificate whose
@@ -101,6 +105,7 @@ var faultTable = []struct {
 	{FaultNoSizeLimit, "reads any body whole, then answers 500 when it is too large"},
 	{FaultRedirect, "307 to /webhook/v2 for every delivery"},
 	{FaultDropUnderLoad, "a 400-slot queue served at about 80 events/s that silently drops events when full"},
+	{FaultDropModelEvents, "acknowledges model.training.* events but never processes them"},
 	{FaultTLSLegacy, "HTTPS also accepts TLS 1.0 and 1.1"},
 	{FaultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
 }

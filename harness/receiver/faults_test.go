@@ -20,8 +20,8 @@ import (
 func TestFaultCatalogue(t *testing.T) {
 	t.Parallel()
 	all := Faults()
-	if len(all) != 21 {
-		t.Fatalf("Faults() has %d entries, want the 20 planned faults and ignore-unseen-job", len(all))
+	if len(all) != 22 {
+		t.Fatalf("Faults() has %d entries, want the 20 planned faults, ignore-unseen-job and drop-model-events", len(all))
 	}
 	if all[0] != FaultSkipVerify || all[len(all)-1] != FaultExpiredCert {
 		t.Errorf("Faults() is not in the planted-fault table's order: %v", all)
@@ -379,5 +379,25 @@ func TestFaultDropUnderLoad(t *testing.T) {
 		t.Fatalf("all %d acknowledged events were processed, want the bug: some dropped", n)
 	} else {
 		t.Logf("drop-under-load processed %d of %d acknowledged events", n, events)
+	}
+}
+
+func TestFaultDropModelEvents(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{FaultDropModelEvents}})
+	model, job := newID("evt"), newID("evt")
+	tg.mustAck(eventBody(t, model, harness.ModelTrainingCompleted, newID("job"), StatusCompleted, nil, nil))
+	tg.mustAck(eventBody(t, job, harness.JobQueued, newID("job"), StatusQueued, nil, nil))
+	deadline := time.Now().Add(5 * time.Second)
+	for tg.times(job) == 0 && time.Now().Before(deadline) {
+		time.Sleep(pollEvery)
+	}
+	if n := tg.times(job); n != 1 {
+		t.Fatalf("a job event was processed %d times, want 1: only model events are dropped", n)
+	}
+	// The job event, queued after it, has been worked off: the model
+	// event would have been too.
+	if n := tg.times(model); n != 0 {
+		t.Fatalf("an acknowledged model event was processed %d times, want the bug: never", n)
 	}
 }

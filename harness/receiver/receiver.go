@@ -288,6 +288,11 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
+	if r.faults[FaultDropModelEvents] && strings.HasPrefix(ev.Type, "model.") {
+		r.answer(w, req, http.StatusAccepted, "", ev.ID, "queued: dropped, the worker never processes model events")
+		return
+	}
+
 	if !r.pool.submit(ev) {
 		if r.faults[FaultDropUnderLoad] {
 			r.answer(w, req, http.StatusAccepted, "", ev.ID, "queue full: dropped")

@@ -58,12 +58,18 @@ func check(s *Scenario, doc *document) []Problem {
 	batches := newNamespace("lifecycles", "name one with as: on a lifecycles step")
 	var out []Problem
 
+	// several are the names given to a step that sends several events
+	// (each, repeat): a probe step asks about all of them.
+	several := map[string]bool{}
 	// First pass: where each name is first given, so that a use before it
 	// can say so, and names given twice.
 	for i, st := range s.Steps {
 		p := "/steps/" + strconv.Itoa(i)
 		if st.Send != nil && st.Send.As != "" {
 			out = append(out, define(doc, events, p+"/send/as", st.Send.As)...)
+			if st.Send.Each != "" || st.Send.Repeat > 1 {
+				several[st.Send.As] = true
+			}
 		}
 		if st.Send != nil && st.Send.Build != nil && st.Send.Build.Job != "" {
 			// Builds share a job by naming it again: that is no redefinition.
@@ -82,6 +88,9 @@ func check(s *Scenario, doc *document) []Problem {
 		switch {
 		case st.Send != nil:
 			out = append(out, checkSend(doc, p, st, events)...)
+			if several[st.Send.Event] {
+				out = append(out, problemAt(doc, p+"/send/event", "%q names the several events of a step (each or repeat), which only a probe step can ask about; name one event to redeliver it", st.Send.Event))
+			}
 			if st.Send.As != "" {
 				events.known[st.Send.As] = true
 			}
@@ -137,9 +146,6 @@ func checkSend(doc *document, p string, st Step, events *namespace) []Problem {
 	}
 	if send.Replay && (send.Signature != nil || send.Body != nil) {
 		out = append(out, problemAt(doc, sp+"/replay", "replay resends the earlier delivery byte for byte, so it cannot also change its signature or body; drop replay to send a re-signed copy"))
-	}
-	if send.As != "" && (send.Each != "" || send.Repeat > 1) {
-		out = append(out, problemAt(doc, sp+"/as", "as names one event, but this step sends several (each or repeat); give the name on a step that sends one"))
 	}
 	if send.Abandon && st.Expect != nil {
 		out = append(out, problemAt(doc, p+"/expect", "an abandoned delivery gets no answer, so there is nothing to expect; remove expect or abandon"))

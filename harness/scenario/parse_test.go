@@ -241,6 +241,11 @@ var brokenFiles = []struct {
 		line: 9, pointer: "/steps/1/send/as", message: `event name "x" is already given at line 8`, only: true,
 	},
 	{
+		name: "a redelivery of the several events of one step",
+		src:  head + "steps:\n  - send: {build: {}, each: catalogue, as: all}\n  - send: {event: all}\n",
+		line: 9, pointer: "/steps/1/send/event", message: `"all" names the several events of a step (each or repeat), which only a probe step can ask about`, only: true,
+	},
+	{
 		name: "replay without the event to replay",
 		src:  head + "steps:\n  - send: {build: {type: job.completed}, replay: true}\n",
 		line: 8, pointer: "/steps/0/send/replay", message: "replay: true resends an earlier delivery: name its event with event", only: true,

@@ -110,25 +110,38 @@ func (e *Engine) Run(ctx context.Context, sc *scenario.Scenario) (res harness.Re
 // RunAll runs scenarios and returns their results in the order given.
 // Scenarios run concurrently up to the configured bound, each after the
 // scenarios its After names; exclusive scenarios, and those that come after
-// one, then run one at a time.
+// one, then run one at a time. A scenario takes one of the bounded slots
+// only once what it comes after has finished, so no slot is held by a
+// scenario that waits (with a bound of 1, a dependency could otherwise never
+// get the slot its dependent holds).
 // When ctx ends, checks that had not started are skipped with that reason.
+//
+// The after order must have no cycle (Load and Merge reject one); IDs it
+// names that are not among scs are ignored.
 func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness.Result {
 	results := make([]harness.Result, len(scs))
 	done := make(map[string]chan struct{}, len(scs))
 	for _, sc := range scs {
 		done[sc.ID] = make(chan struct{})
 	}
-	runOne := func(i int) {
-		sc := scs[i]
-		defer close(done[sc.ID])
+	// await returns once every scenario sc comes after has finished, or
+	// ctx has ended.
+	await := func(sc *scenario.Scenario) {
 		for _, dep := range sc.After {
 			if ch, ok := done[dep]; ok {
 				select {
 				case <-ch:
 				case <-ctx.Done():
+					return
 				}
 			}
 		}
+	}
+	// runOne runs scs[i], whose dependencies have finished, reports its
+	// result and marks it finished.
+	runOne := func(i int) {
+		sc := scs[i]
+		defer close(done[sc.ID])
 		if ctx.Err() != nil {
 			results[i] = interrupted(sc)
 		} else {
@@ -178,8 +191,15 @@ func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+			// Wait first, then take a slot: a scenario holding a slot is
+			// always running, so the slots never run out on waiting.
+			await(scs[i])
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				// Not started: runOne skips it without a slot.
+			}
 			runOne(i)
 		}()
 	}
@@ -197,6 +217,7 @@ func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness
 		}
 		i := pending[next]
 		pending = append(pending[:next], pending[next+1:]...)
+		await(scs[i])
 		runOne(i)
 		ran[scs[i].ID] = true
 	}

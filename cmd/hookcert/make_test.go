@@ -126,11 +126,38 @@ func TestMakeConformanceEndToEnd(t *testing.T) {
 		}
 		dir := t.TempDir()
 		code, out := makeConformance(t, "SCENARIOS="+scenarios, "REPORT_DIR="+dir)
-		if code != 2 || !strings.Contains(out, "mine.yaml:1:1") {
+		if code != 2 || !strings.Contains(out, "mine.yaml:1:1") || strings.Contains(out, "Test Suite Passed") {
 			t.Fatalf("exit %d, want 2 naming mine.yaml and the line:\n%s", code, out)
 		}
 		if exit, _ := readReport(t, dir); exit != 2 {
 			t.Fatalf("report.json says exit %d, want 2", exit)
+		}
+	})
+	for _, tc := range []struct{ why, labels, want string }{
+		{"a label filter that selects no check says so", "signatuer", `LABELS: "signatuer" selects no check`},
+		{"a label filter that does not parse says why", "SIG-01 ||", `LABELS: "SIG-01 ||" does not parse`},
+	} {
+		t.Run(tc.why, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			code, out := makeConformance(t, "LABELS="+tc.labels, "REPORT_DIR="+dir)
+			if code != 2 || !strings.Contains(out, tc.want) || strings.Contains(out, "Test Suite Passed") || strings.Contains(out, "interrupted") {
+				t.Fatalf("exit %d, want 2 saying %q, and no word of a passed or interrupted suite:\n%s", code, tc.want, out)
+			}
+			if exit, _ := readReport(t, dir); exit != 2 || statusOf(t, dir) != 2 {
+				t.Fatalf("report.json says exit %d, want 2", exit)
+			}
+		})
+	}
+	t.Run("a report directory that cannot be made is one clear error", func(t *testing.T) {
+		t.Parallel()
+		file := filepath.Join(t.TempDir(), "a-file")
+		if err := os.WriteFile(file, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, out := makeConformance(t, "REPORT_DIR="+filepath.Join(file, "reports"))
+		if code != 2 || !strings.Contains(out, "a-file") || strings.Contains(out, "verdict") || strings.Contains(out, "reports:") {
+			t.Fatalf("exit %d, want 2 naming the directory, with no verdict and no report paths:\n%s", code, out)
 		}
 	})
 	t.Run("an empty secret cannot be certified", func(t *testing.T) {

@@ -106,6 +106,10 @@ func (s *Session) prepare(ctx context.Context) error {
 	if err := o.Timing.Validate(); err != nil {
 		return cannotRun("%v", err)
 	}
+	// A run whose report cannot be written is not worth making.
+	if err := writable(o.ReportDir); err != nil {
+		return o.Bad(SetReportDir, "the reports cannot be written there: %v", err)
+	}
 	roots, err := x509.SystemCertPool()
 	if err != nil || roots == nil {
 		roots = x509.NewCertPool()
@@ -113,10 +117,10 @@ func (s *Session) prepare(ctx context.Context) error {
 	if o.CACert != "" {
 		caPEM, err := os.ReadFile(o.CACert)
 		if err != nil {
-			return o.bad(SetCACert, "%v", err)
+			return o.Bad(SetCACert, "%v", err)
 		}
 		if !roots.AppendCertsFromPEM(caPEM) {
-			return o.bad(SetCACert, "%s holds no PEM certificate", o.CACert)
+			return o.Bad(SetCACert, "%s holds no PEM certificate", o.CACert)
 		}
 	}
 
@@ -128,7 +132,7 @@ func (s *Session) prepare(ctx context.Context) error {
 			roots.AppendCertsFromPEM(s.ref.CertPEM)
 		}
 	} else if len(o.Faults) > 0 {
-		return o.bad(SetFaults, "plants bugs in the bundled reference receiver: leave %s empty to use it", o.name(SetURL))
+		return o.Bad(SetFaults, "plants bugs in the bundled reference receiver: leave %s empty to use it", o.name(SetURL))
 	}
 	if strings.TrimSpace(o.Secret.Reveal()) == "" {
 		return cannotRun("%s is empty: pass %s=... or set %s", o.name(SetSecret), o.name(SetSecret), harness.SecretEnv)
@@ -137,7 +141,7 @@ func (s *Session) prepare(ctx context.Context) error {
 	s.Report.Target = report.Redact(o.URL)
 	u, err := url.Parse(o.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return o.bad(SetURL, "%q is not an http:// or https:// URL of the receiver's webhook", report.Redact(o.URL))
+		return o.Bad(SetURL, "%q is not an http:// or https:// URL of the receiver's webhook", report.Redact(o.URL))
 	}
 	s.Report.Settings.Probe = o.ProbeURL != ""
 
@@ -177,11 +181,11 @@ func (s *Session) prepare(ctx context.Context) error {
 		// The probe is trusted exactly as the webhook is.
 		popts = append(popts, probe.WithTLSConfig(s.tls))
 		if pc, err = probe.New(o.ProbeURL, popts...); err != nil {
-			return o.bad(SetProbeURL, "%v", err)
+			return o.Bad(SetProbeURL, "%v", err)
 		}
 		// The probe package names no setting; say which one to fix.
 		if err := pc.Check(ctx); err != nil {
-			return o.bad(probeSetting(err), "the probe at %s is not usable: %v", report.Redact(o.ProbeURL), err)
+			return o.Bad(probeSetting(err), "the probe at %s is not usable: %v", report.Redact(o.ProbeURL), err)
 		}
 	}
 	if err := s.preflight(ctx, sender, pc); err != nil {
@@ -231,7 +235,7 @@ func (s *Session) preflight(ctx context.Context, sender *delivery.Sender, pc *pr
 	}
 	ex := sender.Send(ctx, sender.Attempt(ev))
 	if st := ex.Status(); st == http.StatusUnauthorized || st == http.StatusForbidden {
-		return o.bad(SetSecret, "the receiver refused a correctly signed delivery with %d: check that it is the secret the receiver verifies with, "+
+		return o.Bad(SetSecret, "the receiver refused a correctly signed delivery with %d: check that it is the secret the receiver verifies with, "+
 			"used as it is (no trimming, no decoding)", st)
 	}
 	if pc == nil || !ex.OK() {
@@ -243,12 +247,12 @@ func (s *Session) preflight(ctx context.Context, sender *delivery.Sender, pc *pr
 	})
 	switch {
 	case errors.Is(err, probe.ErrProbe):
-		return o.bad(probeSetting(err), "the probe at %s is not usable: %v", report.Redact(o.ProbeURL), err)
+		return o.Bad(probeSetting(err), "the probe at %s is not usable: %v", report.Redact(o.ProbeURL), err)
 	case ctx.Err() != nil:
 		return cannotRun("interrupted before the checks began")
 	case err != nil:
 		// The settle time passed.
-		return o.bad(SetProbeURL, "the probe at %s never reported event %s, which the receiver acknowledged, within %s: "+
+		return o.Bad(SetProbeURL, "the probe at %s never reported event %s, which the receiver acknowledged, within %s: "+
 			"is it the probe of this receiver? If the receiver processes later than that, raise %s",
 			report.Redact(o.ProbeURL), ev.ID, pc.Settle(), o.name(SetSettle))
 	}
@@ -297,11 +301,11 @@ func (set *Settings) catalogue() ([]*scenario.Scenario, []string, error) {
 	}
 	own, err := scenario.LoadDir(dir)
 	if err != nil {
-		return nil, nil, set.bad(SetScenarios, "%v", err)
+		return nil, nil, set.Bad(SetScenarios, "%v", err)
 	}
 	merged, replaced, err := scenario.Merge(scs, own)
 	if err != nil {
-		return nil, nil, set.bad(SetScenarios, "%v", err)
+		return nil, nil, set.Bad(SetScenarios, "%v", err)
 	}
 	var notes []string
 	for _, r := range replaced {
@@ -364,6 +368,21 @@ func (s *Session) Close() {
 		s.ref.Close()
 		s.ref = nil
 	}
+}
+
+// writable makes dir if need be and checks that a file can be written in
+// it.
+func writable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".hookcert-write-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }
 
 func reachable(ctx context.Context, u *url.URL, timeout time.Duration) error {

@@ -85,7 +85,7 @@ func (s *Session) attack(ctx context.Context, do func(*load.Generator, io.Writer
 // it.
 func (s *Session) results(attacker string) (io.Writer, func() error, error) {
 	if err := os.MkdirAll(s.ReportDir, 0o755); err != nil {
-		return nil, nil, s.Settings.bad(SetReportDir, "%v", err)
+		return nil, nil, s.Settings.Bad(SetReportDir, "%v", err)
 	}
 	f, err := os.Create(filepath.Join(s.ReportDir, load.ResultsFile(attacker)))
 	if err != nil {

@@ -154,12 +154,12 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	}{{SetStrict, &s.Strict}, {SetInsecure, &s.Insecure}, {SetPlainHTTP, &s.PlainHTTP}}
 	for _, f := range flags {
 		if *f.to, err = ParseFlag(getenv(Env(f.set))); err != nil {
-			return s, s.bad(f.set, "%v", err)
+			return s, s.Bad(f.set, "%v", err)
 		}
 	}
 	force, err := ParseFlag(getenv(Env(SetForce)))
 	if err != nil {
-		return s, s.bad(SetForce, "%v", err)
+		return s, s.Bad(SetForce, "%v", err)
 	}
 	if force {
 		s.Load.Limits = load.ForcedLimits()
@@ -175,7 +175,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	for _, d := range durs {
 		if v := strings.TrimSpace(getenv(Env(d.set))); v != "" {
 			if *d.to, err = time.ParseDuration(v); err != nil || *d.to <= 0 {
-				return s, s.bad(d.set, "%q is not a positive duration such as 1s or 800ms", v)
+				return s, s.Bad(d.set, "%q is not a positive duration such as 1s or 800ms", v)
 			}
 		}
 	}
@@ -183,7 +183,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		for _, part := range strings.Split(v, ",") {
 			d, err := time.ParseDuration(strings.TrimSpace(part))
 			if err != nil || d <= 0 {
-				return s, s.bad(SetRetrySchedule, "%q is not a list of positive durations such as 1s,2s,4s", v)
+				return s, s.Bad(SetRetrySchedule, "%q is not a list of positive durations such as 1s,2s,4s", v)
 			}
 			s.Timing.RetrySchedule = append(s.Timing.RetrySchedule, d)
 		}
@@ -195,7 +195,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	for _, i := range ints {
 		if v := strings.TrimSpace(getenv(Env(i.set))); v != "" {
 			if *i.to, err = strconv.Atoi(strings.TrimSuffix(v, "/s")); err != nil || *i.to < 0 {
-				return s, s.bad(i.set, "%q is not a whole number such as 50", v)
+				return s, s.Bad(i.set, "%q is not a whole number such as 50", v)
 			}
 		}
 	}
@@ -205,7 +205,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	for _, name := range strings.FieldsFunc(getenv(Env(SetFaults)), func(r rune) bool { return r == ',' || r == ' ' }) {
 		f, err := receiver.ParseFault(name)
 		if err != nil {
-			return s, s.bad(SetFaults, "%v", err)
+			return s, s.Bad(SetFaults, "%v", err)
 		}
 		s.Faults = append(s.Faults, f)
 	}
@@ -224,8 +224,9 @@ func ParseFlag(v string) (bool, error) {
 	return false, fmt.Errorf("%q is not a yes or no: use 1 or leave it out", strings.TrimSpace(v))
 }
 
-// bad is an error wrapping ErrCannotRun that names setting set.
-func (s *Settings) bad(set Setting, format string, args ...any) error {
+// Bad is an error wrapping ErrCannotRun that names setting set: the run
+// cannot be made, and the user is told which setting to fix.
+func (s *Settings) Bad(set Setting, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrCannotRun, s.name(set), fmt.Sprintf(format, args...))
 }
 
@@ -246,16 +247,16 @@ var attackerName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 func (s *Settings) checkLoad(capacity bool) error {
 	l := s.Load
 	if !attackerName.MatchString(l.Attacker) {
-		return s.bad(SetAttacker, "%q: use letters, digits, '.', '_' and '-' (it names the results file)", l.Attacker)
+		return s.Bad(SetAttacker, "%q: use letters, digits, '.', '_' and '-' (it names the results file)", l.Attacker)
 	}
 	if l.SampleSize < 1 {
-		return s.bad(SetSampleSize, "%d: LOAD-03 needs at least one event to ask the probe about", l.SampleSize)
+		return s.Bad(SetSampleSize, "%d: LOAD-03 needs at least one event to ask the probe about", l.SampleSize)
 	}
 	if l.Limits.MaxRate <= 0 {
-		return s.bad(SetMaxRate, "%d must be positive", l.Limits.MaxRate)
+		return s.Bad(SetMaxRate, "%d must be positive", l.Limits.MaxRate)
 	}
 	if l.Limits.MaxDuration <= 0 {
-		return s.bad(SetMaxDuration, "%s must be positive", l.Limits.MaxDuration)
+		return s.Bad(SetMaxDuration, "%s must be positive", l.Limits.MaxDuration)
 	}
 	if capacity {
 		return nil

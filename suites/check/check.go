@@ -58,11 +58,13 @@ func Ensure(s *certify.Session, o certify.Settings) *certify.Session {
 // index.html and junit.xml into its directory, prints the console summary
 // and returns the files written. junit.xml is written with the report (by
 // harness/report), not from the Ginkgo run, so it agrees with report.json
-// and with what `hookcert report` renders. Problems writing are printed,
-// not returned: a suite's last word must still reach the user.
+// and with what `hookcert report` renders. A report that cannot be
+// written is one error on the console and no files: no verdict is printed
+// that no report backs.
 func Finish(s *certify.Session, results []harness.Result, complete bool, runErr error) []string {
 	if err := s.Finish(results, complete, runErr); err != nil {
-		fmt.Fprintln(os.Stderr, "hookcert: writing the report:", err)
+		fmt.Fprintf(os.Stderr, "error: the reports could not be written into %s: %v\n", s.ReportDir, err)
+		return nil
 	}
 	fmt.Fprint(os.Stdout, s.Report.Summary())
 	return []string{filepath.Join(s.ReportDir, report.HTMLFile), filepath.Join(s.ReportDir, report.JUnitFile), filepath.Join(s.ReportDir, report.JSONFile)}

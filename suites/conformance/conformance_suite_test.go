@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -39,8 +40,52 @@ func TestConformance(t *testing.T) {
 			t.Setenv(certify.Env(set), v)
 		}
 	}
+	// A run that cannot be made before any spec exists (settings, a broken
+	// scenario file, a label filter that does not parse or selects
+	// nothing) writes its report and fails here: Ginkgo would otherwise run
+	// no spec and call the suite passed.
+	if err := before(); err != nil {
+		opts, _ := certify.FromEnv(os.Getenv)
+		if opts.ReportDir != "" {
+			s := check.Ensure(nil, opts)
+			if files := check.Finish(s, nil, false, err); len(files) > 0 {
+				fmt.Fprintf(os.Stdout, "reports: %s\n", strings.Join(files, ", "))
+			}
+		}
+		t.Fatal(err)
+	}
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "REALM webhook receiver conformance")
+}
+
+// ansi matches the terminal colour codes in Ginkgo's errors.
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// plain is a Ginkgo error message on one line, without colours.
+func plain(msg string) string {
+	return strings.Join(strings.Fields(ansi.ReplaceAllString(msg, "")), " ")
+}
+
+// before is why the run cannot start, if it cannot: the settings or the
+// scenario files are broken, or the label filter does not parse or selects
+// no check.
+func before() error {
+	if err := errors.Join(optsErr, catErr); err != nil {
+		return err
+	}
+	filter := GinkgoLabelFilter()
+	if strings.TrimSpace(filter) == "" {
+		return nil
+	}
+	match, err := types.ParseLabelFilter(filter)
+	if err != nil {
+		return opts.Bad(certify.SetLabels, "%q does not parse: %s", filter, plain(err.Error()))
+	}
+	if !slices.ContainsFunc(catalogue, func(sc *scenario.Scenario) bool { return match(specLabels(sc)) }) {
+		return opts.Bad(certify.SetLabels, "%q selects no check: the labels are the categories (%s), the levels (must, should, info), probe, and the check IDs",
+			filter, strings.Join(categoriesOf(catalogue), ", "))
+	}
+	return nil
 }
 
 var (
@@ -158,5 +203,8 @@ var _ = ReportAfterSuite("reports", func(_ Report) {
 		complete = false
 	}
 	files := check.Finish(session, out, complete, runErr)
+	if len(files) == 0 {
+		Fail("the reports could not be written")
+	}
 	fmt.Fprintf(os.Stdout, "reports: %s\n", strings.Join(files, ", "))
 })

@@ -106,6 +106,9 @@ var _ = ReportAfterSuite("reports", func(_ Report) {
 			files = append(files, filepath.Join(dir, f))
 		}
 	}
+	if len(files) == 0 {
+		Fail("the reports could not be written")
+	}
 	fmt.Fprintf(os.Stdout, "reports: %s\n", strings.Join(files, ", "))
 	if outcome != nil && len(outcome.Load.ResultsFiles) > 0 {
 		fmt.Fprintf(os.Stdout, "raw results: vegeta report %s (or: go run github.com/tsenart/vegeta/v12@v12.13.0 report %[1]s)\n",

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -279,5 +280,38 @@ func TestEvidenceNeverHoldsTheSecret(t *testing.T) {
 				t.Fatalf("%s evidence holds the secret", r.ID)
 			}
 		}
+	}
+}
+
+// TestASequenceStopsAtItsFirstUnansweredDelivery runs ACK-02, a sequential
+// sample of several deliveries per event type, against a receiver that
+// never answers: the check fails after the first delivery has waited out
+// the sender timeout, instead of waiting it out for every delivery.
+func TestASequenceStopsAtItsFirstUnansweredDelivery(t *testing.T) {
+	t.Parallel()
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-hang:
+		}
+	}))
+	defer srv.Close()
+	defer close(hang)
+	const timeout = 300 * time.Millisecond
+	sender, err := delivery.NewSender(srv.URL+"/webhook", secret, delivery.WithTimeout(timeout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.New(engine.Config{Sender: sender, Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.Run(context.Background(), builtin(t, "ACK-02")[0])
+	if r.Verdict != harness.Fail || len(r.Evidence) != 1 {
+		t.Fatalf("ACK-02 against a receiver that never answers: %s with %d deliveries, want FAIL after the first", r.Verdict, len(r.Evidence))
+	}
+	if r.Duration > 10*timeout || !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, "stopped after delivery 1 of") }) {
+		t.Fatalf("ACK-02 took %s with notes %v: want it to stop after the first unanswered delivery and say so", r.Duration, r.Notes)
 	}
 }

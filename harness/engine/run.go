@@ -245,9 +245,22 @@ func (r *run) send(ctx context.Context, n int, s *scenario.Send, exp *scenario.E
 		types = harness.EventTypes()
 	}
 	repeat := max(s.Repeat, 1)
+	total, sent := len(types)*repeat, 0
 	for _, typ := range types {
 		for range repeat {
-			if err := r.sendOne(ctx, n, s, exp, typ); err != nil {
+			err := r.sendOne(ctx, n, s, exp, typ)
+			sent++
+			if errors.Is(err, errUnanswered) {
+				// A receiver that left one delivery of a sequence
+				// unanswered would leave the next ones too: each would
+				// only wait out the sender timeout again. The check is
+				// judged from what was seen.
+				if sent < total {
+					r.note("step %d stopped after delivery %d of %d, which got no answer", n, sent, total)
+				}
+				return nil
+			}
+			if err != nil {
 				return err
 			}
 			if ctx.Err() != nil {
@@ -257,6 +270,9 @@ func (r *run) send(ctx context.Context, n int, s *scenario.Send, exp *scenario.E
 	}
 	return nil
 }
+
+// errUnanswered is sendOne's word that its delivery got no answer at all.
+var errUnanswered = errors.New("no answer")
 
 func (r *run) sendOne(ctx context.Context, n int, s *scenario.Send, exp *scenario.Expect, eventType string) error {
 	var ev harness.Event
@@ -288,6 +304,7 @@ func (r *run) sendOne(ctx context.Context, n int, s *scenario.Send, exp *scenari
 	}
 	what := describe(s, ev)
 	copies := max(s.Copies, 1)
+	unanswered := false
 	deliver := func() {
 		exs := make([]harness.Exchange, copies)
 		var wg sync.WaitGroup
@@ -302,6 +319,7 @@ func (r *run) sendOne(ctx context.Context, n int, s *scenario.Send, exp *scenari
 		r.record(exs...)
 		for _, ex := range exs {
 			r.expect(n, what, exp, ex, a)
+			unanswered = unanswered || ex.Response == nil && !ex.Abandoned
 		}
 		if s.As != "" || prev != nil {
 			name := s.As
@@ -338,6 +356,9 @@ func (r *run) sendOne(ctx context.Context, n int, s *scenario.Send, exp *scenari
 		return nil
 	}
 	deliver()
+	if unanswered && (s.Repeat > 1 || s.Each != "") {
+		return errUnanswered
+	}
 	return nil
 }
 

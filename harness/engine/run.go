@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
@@ -109,6 +110,14 @@ func (r *run) steps(ctx context.Context) {
 		switch {
 		case errors.As(err, &skip):
 			r.skip = skip
+			return
+		case errors.Is(err, errUnanswered):
+			// A receiver that left a delivery unanswered would leave the
+			// next ones too: each would only wait out the sender timeout
+			// again. The check is judged from what was seen.
+			if n < len(r.sc.Steps) {
+				r.note("stopped after step %d, whose delivery got no answer: the later steps were not run", n)
+			}
 			return
 		case ctx.Err() != nil:
 			r.interrupted = true
@@ -251,14 +260,10 @@ func (r *run) send(ctx context.Context, n int, s *scenario.Send, exp *scenario.E
 			err := r.sendOne(ctx, n, s, exp, typ)
 			sent++
 			if errors.Is(err, errUnanswered) {
-				// A receiver that left one delivery of a sequence
-				// unanswered would leave the next ones too: each would
-				// only wait out the sender timeout again. The check is
-				// judged from what was seen.
 				if sent < total {
 					r.note("step %d stopped after delivery %d of %d, which got no answer", n, sent, total)
 				}
-				return nil
+				return err
 			}
 			if err != nil {
 				return err
@@ -356,7 +361,13 @@ func (r *run) sendOne(ctx context.Context, n int, s *scenario.Send, exp *scenari
 		return nil
 	}
 	deliver()
-	if unanswered && (s.Repeat > 1 || s.Each != "") {
+	if unanswered {
+		if exp == nil {
+			// The step expected nothing, but REALM counts a delivery
+			// without an answer as not acknowledged: say so, since the
+			// check stops here.
+			r.observe(observation{step: n, what: what, expected: "an answer", observed: "no answer"})
+		}
 		return errUnanswered
 	}
 	return nil
@@ -611,15 +622,24 @@ func (r *run) deliverLifecycles(ctx context.Context, n int, l *scenario.Lifecycl
 		jobs[i] = lifecycle{jobID: id, final: evs[indexOfType(evs, final)].Status}
 		batches[i] = evs
 	}
+	// Once one delivery goes unanswered, no job sends its next event: each
+	// would only wait out the sender timeout again.
+	var silent atomic.Bool
 	var wg sync.WaitGroup
 	for i := range batches {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for _, ev := range batches[i] {
+				if silent.Load() {
+					return
+				}
 				ex := r.e.cfg.Sender.Send(ctx, r.e.cfg.Sender.Attempt(ev))
 				r.record(ex)
 				r.expect(n, "lifecycle of "+ev.JobID+": send "+ev.Type, exp, ex, r.e.cfg.Sender.Attempt(ev))
+				if ex.Response == nil {
+					silent.Store(true)
+				}
 			}
 		}()
 	}
@@ -627,6 +647,10 @@ func (r *run) deliverLifecycles(ctx context.Context, n int, l *scenario.Lifecycl
 	r.mu.Lock()
 	r.lifecycles[l.As] = jobs
 	r.mu.Unlock()
+	if silent.Load() {
+		r.note("step %d stopped sending the lifecycles once a delivery got no answer", n)
+		return errUnanswered
+	}
 	return nil
 }
 

@@ -26,8 +26,10 @@ import (
 
 // DefaultConcurrency is how many scenarios run at once. Scenarios are
 // independent (fresh event and job ids), so they may overlap; those that
-// measure latency are marked exclusive and run alone.
-const DefaultConcurrency = 8
+// measure latency are marked exclusive and run alone. Against a receiver
+// that never answers, every check waits out one sender timeout: with 16 at
+// once the run stays within its time bound (README "The checks").
+const DefaultConcurrency = 16
 
 // Config is what the engine needs to play the sender against one target.
 type Config struct {

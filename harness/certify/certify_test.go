@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +133,50 @@ func TestWithoutAProbeTheVerdictIsPartial(t *testing.T) {
 	}
 	if s.Report.Overall != harness.Partial || s.Report.ExitCode != report.ExitCompliant || s.Report.Counts[harness.Skip] != 1 {
 		t.Fatalf("overall %s, exit %d, counts %v; want PARTIAL, 0 and one skip", s.Report.Overall, s.Report.ExitCode, s.Report.Counts)
+	}
+}
+
+// TestAnAsynchronousReceiver certifies a receiver whose worker processes
+// each event well after acknowledging it (600 ms against a settle time of
+// 1.5 s: at scale, 7 s against SETTLE=10s). It is compliant; the same
+// receiver processing duplicates breaks exactly the double-process row of
+// the planted-fault proof, IDEM-02 included: the watch after a redelivery
+// lasts as long as the original took to be processed.
+func TestAnAsynchronousReceiver(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs the catalogue twice")
+	}
+	const sec harness.Secret = "whsec_async"
+	timing := fast
+	timing.Settle = 1500 * time.Millisecond
+	for _, tc := range []struct {
+		faults []receiver.Fault
+		want   []string
+	}{
+		{nil, nil},
+		{[]receiver.Fault{receiver.FaultDoubleProcess}, ids("IDEM-02 IDEM-03 IDEM-04 RETRY-02 RETRY-03 RETRY-04")},
+	} {
+		srv, err := receiver.Start("127.0.0.1:0", receiver.Config{Secrets: []harness.Secret{sec}, Faults: tc.faults, Lag: 600 * time.Millisecond}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		s, err := certify.Prepare(context.Background(), certify.Settings{URL: srv.WebhookURL, ProbeURL: srv.ProbeURL, Secret: sec, ReportDir: t.TempDir(), Timing: timing})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		var broken []string
+		for _, r := range s.Run(context.Background(), s.Scenarios) {
+			if r.Verdict == harness.Fail || r.Verdict == harness.Warn {
+				broken = append(broken, r.ID)
+				t.Logf("%s", report.Failure(r))
+			}
+		}
+		sort.Strings(broken)
+		if !slices.Equal(broken, tc.want) {
+			t.Errorf("faults %v with a 600 ms worker: broke %v, want exactly %v", tc.faults, broken, tc.want)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/probe"
 
 	"github.com/realm-ai/hookcert/harness/scenario"
 )
@@ -40,7 +41,15 @@ func (r *run) probe(ctx context.Context, n int, p *scenario.ProbeCheck) error {
 		if p.Processed != nil {
 			want = *p.Processed
 		}
-		st, exs, err := pc.AwaitEvent(ctx, s.ev.ID, want)
+		var st probe.EventState
+		var exs []harness.Exchange
+		var err error
+		if s.redelivered {
+			// The copy gets as long to be processed as the original took.
+			st, exs, err = pc.AwaitRedelivered(ctx, s.ev.ID, want, s.first, s.last.Start)
+		} else {
+			st, exs, err = pc.AwaitEvent(ctx, s.ev.ID, want)
+		}
 		r.record(exs...)
 		what := fmt.Sprintf("probe event %s (%s)", s.ev.ID, p.Event)
 		exp := fmt.Sprintf("timesProcessed %d", want)

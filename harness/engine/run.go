@@ -64,6 +64,10 @@ type member struct {
 type sent struct {
 	ev   harness.Event
 	last harness.Exchange
+	// first is when the event was first delivered; redelivered says it
+	// was delivered again since.
+	first       time.Time
+	redelivered bool
 }
 
 // lifecycle is one job of a Lifecycles step and the state it must end in.
@@ -332,7 +336,11 @@ func (r *run) sendOne(ctx context.Context, n int, s *scenario.Send, exp *scenari
 				name = s.Event
 			}
 			r.mu.Lock()
-			r.events[name] = &sent{ev: ev, last: exs[0]}
+			next := &sent{ev: ev, last: exs[0], first: exs[0].Start}
+			if old := r.events[name]; old != nil && old.ev.ID == ev.ID && !old.first.IsZero() {
+				next.first, next.redelivered = old.first, true
+			}
+			r.events[name] = next
 			if s.As != "" && (s.Each == "catalogue" || s.Repeat > 1) {
 				acked := slices.ContainsFunc(exs, harness.Exchange.OK)
 				r.groups[s.As] = append(r.groups[s.As], member{ev: ev, acked: acked})

@@ -27,6 +27,19 @@ const zeroGrace = 250 * time.Millisecond
 // compares them with what it wanted. An error wraps ErrProbe (the probe
 // failed) or the context's error.
 func (c *Client) AwaitEvent(ctx context.Context, eventID string, want int) (EventState, []harness.Exchange, error) {
+	return c.awaitEvent(ctx, eventID, want, time.Time{}, time.Time{})
+}
+
+// AwaitRedelivered is AwaitEvent for an event first delivered at first and
+// delivered again at last. "Processed want times" is only proven once the
+// last copy had as long to be processed as the first took: the watch lasts
+// until last plus twice the lag seen between first and the probe reaching
+// want (at least the watch period, at most the settle time).
+func (c *Client) AwaitRedelivered(ctx context.Context, eventID string, want int, first, last time.Time) (EventState, []harness.Exchange, error) {
+	return c.awaitEvent(ctx, eventID, want, first, last)
+}
+
+func (c *Client) awaitEvent(ctx context.Context, eventID string, want int, first, last time.Time) (EventState, []harness.Exchange, error) {
 	var tr tracker[EventState]
 	best := EventState{EventID: eventID}
 	observe := func() error {
@@ -38,7 +51,13 @@ func (c *Client) AwaitEvent(ctx context.Context, eventID string, want int) (Even
 		return err
 	}
 	reached := func() bool { return best.TimesProcessed >= want }
-	err := c.await(ctx, want <= 0, reached, observe)
+	err := c.await(ctx, want <= 0, reached, observe, func(at time.Time) time.Duration {
+		if first.IsZero() {
+			return c.watch
+		}
+		lag := at.Sub(first)
+		return min(max(c.watch, last.Add(2*lag).Sub(at)), c.settle)
+	})
 	return best, tr.evidence(), err
 }
 
@@ -57,14 +76,15 @@ func (c *Client) AwaitJob(ctx context.Context, jobID, want string) (JobState, []
 		return err
 	}
 	reached := func() bool { return last.Found && last.Status == want }
-	err := c.await(ctx, false, reached, observe)
+	err := c.await(ctx, false, reached, observe, nil)
 	return last, tr.evidence(), err
 }
 
 // await runs the settle phase (poll until reached or the settle time ends)
-// and, if reached, the watch phase. watchOnly skips settling: nothing is to
-// be awaited, only watched for, a little longer.
-func (c *Client) await(ctx context.Context, watchOnly bool, reached func() bool, observe func() error) error {
+// and, if reached, the watch phase, which lasts watchFor(the time it was
+// reached), or the watch period when watchFor is nil. watchOnly skips
+// settling: nothing is to be awaited, only watched for, a little longer.
+func (c *Client) await(ctx context.Context, watchOnly bool, reached func() bool, observe func() error, watchFor func(time.Time) time.Duration) error {
 	if watchOnly {
 		return c.poll(ctx, time.Now().Add(c.watch+zeroGrace), func() (bool, error) { return false, observe() })
 	}
@@ -75,7 +95,11 @@ func (c *Client) await(ctx context.Context, watchOnly bool, reached func() bool,
 	if err != nil || !reached() {
 		return err
 	}
-	return c.poll(ctx, time.Now().Add(c.watch), func() (bool, error) { return false, observe() })
+	now, watch := time.Now(), c.watch
+	if watchFor != nil {
+		watch = watchFor(now)
+	}
+	return c.poll(ctx, now.Add(watch), func() (bool, error) { return false, observe() })
 }
 
 // poll calls fn, then again every interval, until it reports done, fails,

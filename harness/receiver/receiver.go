@@ -88,6 +88,11 @@ type Config struct {
 	// Timing gives the delays of the faults that wait (slow-ack,
 	// racy-dedupe); zero fields take harness.DefaultTiming's.
 	Timing harness.Timing
+	// Lag, when set, processes each acknowledged event that long after
+	// acknowledging it, each on its own timer: a correct receiver whose
+	// asynchronous worker is slow, as the contract allows (raise the
+	// settle time to certify it).
+	Lag time.Duration
 	// Logger receives one line per delivery and per refusal; nil is silent.
 	// Secrets and signatures never reach it.
 	Logger *slog.Logger
@@ -112,6 +117,7 @@ type Receiver struct {
 
 	// slowAck and racyWindow are the delays of the faults that wait.
 	slowAck, racyWindow time.Duration
+	lag                 time.Duration
 }
 
 // New returns a receiver configured by cfg, its workers running. It fails
@@ -176,6 +182,7 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Rec
 		store:      newStore(),
 		slowAck:    cfg.Timing.SlowAck,
 		racyWindow: cfg.Timing.RacyWindow,
+		lag:        cfg.Lag,
 	}
 
 	r.rules = rules{lastWriteWins: faults[FaultLastWriteWins], knownJobsOnly: faults[FaultIgnoreUnseenJob]}
@@ -290,6 +297,12 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 
 	if r.faults[FaultDropModelEvents] && strings.HasPrefix(ev.Type, "model.") {
 		r.answer(w, req, http.StatusAccepted, "", ev.ID, "queued: dropped, the worker never processes model events")
+		return
+	}
+
+	if r.lag > 0 {
+		time.AfterFunc(r.lag, func() { r.store.process(ev, r.rules) })
+		r.answer(w, req, http.StatusAccepted, "", ev.ID, "queued")
 		return
 	}
 

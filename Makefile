@@ -121,7 +121,7 @@ suite = tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 clean_reports = mkdir -p $(REPORT_DIR) && rm -f $(REPORT_DIR)/report.json $(REPORT_DIR)/junit.xml $(REPORT_DIR)/index.html
 
 conformance:
-	@$(clean_reports)
+	@$(clean_reports) $(REPORT_DIR)/results-*.gob
 	@$(call suite,conformance,$(run_env) HOOKCERT_SCENARIOS='$(call abs,$(SCENARIOS))',--label-filter='$(LABELS)')
 	@$(GO) run ./cmd/hookcert status $(REPORT_DIR)
 

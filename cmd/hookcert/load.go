@@ -50,7 +50,11 @@ func loadCommand(ctx context.Context, e env, args []string, name string, do func
 	if set.Timing.AckDeadline <= 0 {
 		set.Timing.AckDeadline = harness.DefaultTiming().AckDeadline
 	}
-	fs := newFlags(e, name, "[--url URL] [--rate N] [--duration D] [flags]")
+	usage := "[--url URL] [--rate N] [--duration D] [flags]"
+	if name == "capacity" {
+		usage = "[--url URL] [--rate N] [--step-duration D] [flags]"
+	}
+	fs := newFlags(e, name, usage)
 	fs.StringVar(&set.URL, "url", set.URL, "webhook URL (default: the bundled reference receiver)")
 	secret := fs.String("secret", "", "signing secret (default $"+harness.SecretEnv+")")
 	fs.StringVar(&set.ProbeURL, "probe-url", set.ProbeURL, "base URL of the receiver's probe (LOAD-03)")

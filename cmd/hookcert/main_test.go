@@ -417,6 +417,12 @@ func TestTriggerExits1WhenNotAcknowledged(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stdout, "no response") {
 		t.Fatalf("trigger to a closed port: exit %d, stdout %q; want exit 1 and 'no response'", r.code, r.stdout)
 	}
+	// A certificate the trigger cannot verify: the hint names its flags.
+	tlsHook, _ := startReceiver(t, "right_secret", "--tls")
+	r = hookcert(t, "", nil, "trigger", "job.failed", "--url", tlsHook, "--secret", "right_secret")
+	if r.code != 1 || !strings.Contains(r.stdout, "--ca-cert") || !strings.Contains(r.stdout, "--insecure") || strings.Contains(r.stdout, "CA_CERT") {
+		t.Fatalf("trigger to an unknown certificate: exit %d, stdout %q; want exit 1 and a hint naming --ca-cert and --insecure", r.code, r.stdout)
+	}
 }
 
 func TestValidate(t *testing.T) {

@@ -67,6 +67,9 @@ func runTrigger(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "status  %d\n", ex.Status())
 	} else {
 		fmt.Fprintf(e.stdout, "status  no response: %s\n", ex.Err)
+		if ex.Failure == harness.FailureTLS {
+			fmt.Fprintln(e.stdout, "hint    trust the receiver's CA with --ca-cert FILE, or skip verification with --insecure")
+		}
 	}
 	fmt.Fprintf(e.stdout, "latency %s\n", ex.Latency.Round(time.Microsecond))
 	if !ex.OK() {

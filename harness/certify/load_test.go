@@ -321,6 +321,8 @@ func TestFromEnvLoad(t *testing.T) {
 			return s.Rate == 200 && s.Duration == time.Minute
 		}, "", false},
 		{"RATE may say /s", map[string]string{env(certify.SetRate): "200/s"}, func(s certify.LoadSettings) bool { return s.Rate == 200 }, "", false},
+		{"a negative rate says so", map[string]string{env(certify.SetRate): "-5"}, nil, `RATE: "-5" is below zero`, false},
+		{"a rate that is no number says so", map[string]string{env(certify.SetRate): "fast"}, nil, `RATE: "fast" is not a whole number`, false},
 		{"a rate over the limit needs an override", map[string]string{env(certify.SetRate): "2000"}, nil, "MAX_RATE", true},
 		{"MAX_RATE is the override", map[string]string{env(certify.SetRate): "2000", env(certify.SetMaxRate): "5000"}, func(s certify.LoadSettings) bool {
 			return s.Limits.MaxRate == 5000

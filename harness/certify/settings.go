@@ -194,8 +194,12 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	}{{SetRate, &s.Load.Rate}, {SetMaxRate, &s.Load.Limits.MaxRate}, {SetSampleSize, &s.Load.SampleSize}}
 	for _, i := range ints {
 		if v := strings.TrimSpace(getenv(Env(i.set))); v != "" {
-			if *i.to, err = strconv.Atoi(strings.TrimSuffix(v, "/s")); err != nil || *i.to < 0 {
+			*i.to, err = strconv.Atoi(strings.TrimSuffix(v, "/s"))
+			switch {
+			case err != nil:
 				return s, s.Bad(i.set, "%q is not a whole number such as 50", v)
+			case *i.to < 0:
+				return s, s.Bad(i.set, "%q is below zero: give a whole number such as 50", v)
 			}
 		}
 	}

@@ -28,7 +28,7 @@ func Spec(id string, r harness.Result, ok bool, setupErr error) {
 		}
 		Fail(id + " did not run: " + why)
 	}
-	AddReportEntry("verdict", fmt.Sprintf("%s %s (%s)", r.ID, r.Verdict, r.Level), ReportEntryVisibilityFailureOrVerbose)
+	AddReportEntry("verdict", fmt.Sprintf("%s %s (%s)", r.ID, r.Verdict, r.Level), ReportEntryVisibilityNever)
 	if len(r.Evidence) > 0 {
 		AddReportEntry("evidence", report.Evidence(r.Evidence), ReportEntryVisibilityFailureOrVerbose)
 	}

@@ -120,7 +120,7 @@ func (r *run) steps(ctx context.Context) {
 			// next ones too: each would only wait out the sender timeout
 			// again. The check is judged from what was seen.
 			if n < len(r.sc.Steps) {
-				r.note("stopped after step %d, whose delivery got no answer: the later steps were not run", n)
+				r.note("stopped after step %d, whose delivery got no answer within the sender timeout: the later steps were not run", n)
 			}
 			return
 		case ctx.Err() != nil:
@@ -265,7 +265,7 @@ func (r *run) send(ctx context.Context, n int, s *scenario.Send, exp *scenario.E
 			sent++
 			if errors.Is(err, errUnanswered) {
 				if sent < total {
-					r.note("step %d stopped after delivery %d of %d, which got no answer", n, sent, total)
+					r.note("step %d stopped after delivery %d of %d, which got no answer within the sender timeout", n, sent, total)
 				}
 				return err
 			}
@@ -280,8 +280,16 @@ func (r *run) send(ctx context.Context, n int, s *scenario.Send, exp *scenario.E
 	return nil
 }
 
-// errUnanswered is sendOne's word that its delivery got no answer at all.
+// errUnanswered is sendOne's word that its delivery got no answer at all,
+// or one that did not end within the sender timeout.
 var errUnanswered = errors.New("no answer")
+
+// stalled reports whether ex got no answer (not by the sender's choice), or
+// an answer that did not end within the sender timeout (a body that
+// trickles): either way the next delivery would wait as long again.
+func stalled(ex harness.Exchange) bool {
+	return !ex.Abandoned && (ex.Response == nil || ex.Failure == harness.FailureTimeout)
+}
 
 func (r *run) sendOne(ctx context.Context, n int, s *scenario.Send, exp *scenario.Expect, eventType string) error {
 	var ev harness.Event
@@ -328,7 +336,7 @@ func (r *run) sendOne(ctx context.Context, n int, s *scenario.Send, exp *scenari
 		r.record(exs...)
 		for _, ex := range exs {
 			r.expect(n, what, exp, ex, a)
-			unanswered = unanswered || ex.Response == nil && !ex.Abandoned
+			unanswered = unanswered || stalled(ex)
 		}
 		if s.As != "" || prev != nil {
 			name := s.As
@@ -374,7 +382,7 @@ func (r *run) sendOne(ctx context.Context, n int, s *scenario.Send, exp *scenari
 			// The step expected nothing, but REALM counts a delivery
 			// without an answer as not acknowledged: say so, since the
 			// check stops here.
-			r.observe(observation{step: n, what: what, expected: "an answer", observed: "no answer"})
+			r.observe(observation{step: n, what: what, expected: "an answer within the sender timeout", observed: "none (see the evidence)"})
 		}
 		return errUnanswered
 	}
@@ -645,7 +653,7 @@ func (r *run) deliverLifecycles(ctx context.Context, n int, l *scenario.Lifecycl
 				ex := r.e.cfg.Sender.Send(ctx, r.e.cfg.Sender.Attempt(ev))
 				r.record(ex)
 				r.expect(n, "lifecycle of "+ev.JobID+": send "+ev.Type, exp, ex, r.e.cfg.Sender.Attempt(ev))
-				if ex.Response == nil {
+				if stalled(ex) {
 					silent.Store(true)
 				}
 			}

@@ -1,0 +1,187 @@
+package certify_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/certify"
+	"github.com/realm-ai/hookcert/harness/report"
+)
+
+// hostileScale compresses the run's timing for the hostile table: the
+// bound a run must meet scales with it (README "The checks": a receiver
+// that never answers is judged in well under 45 s, make included).
+const hostileScale = 0.25
+
+// rawServer serves every connection with serve on a loopback listener of
+// its own and returns the webhook URL. Connections are closed when the
+// test ends.
+func rawServer(t *testing.T, serve func(c net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				// Nothing here outlives the test.
+				stop := context.AfterFunc(contextOf(done), func() { c.Close() })
+				defer stop()
+				serve(c)
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String() + "/webhook"
+}
+
+// contextOf is a context that ends when done is closed.
+func contextOf(done <-chan struct{}) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-done; cancel() }()
+	return ctx
+}
+
+// readHead reads a request's head, so that a server answers after it.
+func readHead(c net.Conn) {
+	r := bufio.NewReader(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil || line == "\r\n" {
+			return
+		}
+	}
+}
+
+// drip writes s one byte every 100 ms until the connection is closed.
+func drip(c net.Conn, s string) {
+	for i := 0; ; i = (i + 1) % len(s) {
+		if _, err := c.Write([]byte{s[i]}); err != nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestHostileReceivers runs the catalogue against receivers that hang,
+// trickle, flood or answer nonsense. Each run must end within the time
+// bound, be judged NOT COMPLIANT (status 1) from what was seen, and write
+// its reports.
+func TestHostileReceivers(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs the catalogue against nine hostile receivers")
+	}
+	const sec harness.Secret = "whsec_hostile"
+	handler := func(h http.HandlerFunc) string {
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		return srv.URL + "/webhook"
+	}
+	cases := []struct {
+		name string
+		url  func() string
+	}{
+		{"hang", func() string { return rawServer(t, func(c net.Conn) { _, _ = c.Read(make([]byte, 1)); select {} }) }},
+		{"trickle", func() string {
+			return rawServer(t, func(c net.Conn) {
+				readHead(c)
+				_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"))
+				drip(c, "x")
+			})
+		}},
+		{"headers one byte at a time", func() string {
+			return rawServer(t, func(c net.Conn) {
+				readHead(c)
+				drip(c, "HTTP/1.1 200 OK\r\nX-Slow: ")
+			})
+		}},
+		{"a 1 GB body", func() string {
+			return rawServer(t, func(c net.Conn) {
+				readHead(c)
+				_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\n"))
+				buf := make([]byte, 64<<10)
+				for n := 0; n < 1_000_000_000; n += len(buf) {
+					if _, err := c.Write(buf); err != nil {
+						return
+					}
+				}
+			})
+		}},
+		{"reset on accept", func() string {
+			return rawServer(t, func(c net.Conn) {
+				if tc, ok := c.(*net.TCPConn); ok {
+					_ = tc.SetLinger(0)
+				}
+			})
+		}},
+		{"random bytes instead of HTTP", func() string {
+			return rawServer(t, func(c net.Conn) {
+				readHead(c)
+				b := make([]byte, 4096)
+				_, _ = rand.Read(b)
+				_, _ = c.Write(b)
+			})
+		}},
+		{"a redirect loop", func() string {
+			return handler(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, r.URL.String(), http.StatusTemporaryRedirect)
+			})
+		}},
+		{"404 to everything", func() string { return handler(http.NotFound) }},
+		{"200 to everything", func() string {
+			return handler(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+		}},
+	}
+	timing := harness.DefaultTiming().Scale(hostileScale)
+	// 45 s at real time; at real time the run of a receiver that never
+	// answers takes about 37 s of it, and make about 5 s.
+	bound := time.Duration(float64(45*time.Second) * hostileScale)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			start := time.Now()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			s, err := certify.Prepare(ctx, certify.Settings{URL: tc.url(), Secret: sec, ReportDir: dir, Timing: timing})
+			if err != nil {
+				t.Fatalf("prepare: %v", err)
+			}
+			defer s.Close()
+			results := s.Run(ctx, s.Scenarios)
+			if err := s.Finish(results, true, nil); err != nil {
+				t.Fatal(err)
+			}
+			took := time.Since(start)
+			if took > bound {
+				t.Errorf("the run took %s, want at most %s (45 s at real time)", took.Round(time.Millisecond), bound)
+			}
+			if s.Report.ExitCode != report.ExitNotCompliant {
+				t.Errorf("exit %d (%s), want 1", s.Report.ExitCode, s.Report.Overall)
+			}
+			for _, f := range []string{report.JSONFile, report.HTMLFile, report.JUnitFile} {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("%s not written: %v", f, err)
+				}
+			}
+			t.Logf("%s: %s in %s", tc.name, s.Report.Overall, took.Round(time.Millisecond))
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"syscall"
@@ -50,8 +51,25 @@ func describe(ctx context.Context, err error, timeout time.Duration, phase strin
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return say(harness.FailureReset, "the receiver closed the connection while %s: %s", phase, detail)
+	case strings.Contains(detail, "server response headers exceeded"):
+		return say(harness.FailureOther, "the receiver sent more than %d KiB of headers while %s; the sender reads no more", maxHeaderBytes>>10, phase)
+	case notHTTP(err, detail):
+		return say(harness.FailureOther, "the answer is not HTTP/1.1 (%s) while %s", strings.TrimPrefix(detail, brokenPrefix), phase)
 	}
 	return say(harness.FailureOther, "%s while %s", detail, phase)
+}
+
+// brokenPrefix is how net/http's Transport prefixes an error that broke
+// the connection; it says nothing to a reader of the report.
+const brokenPrefix = "net/http: HTTP/1.x transport connection broken: "
+
+// notHTTP reports whether err says the bytes that came back could not be
+// parsed as an HTTP/1.1 answer. net/http's parse errors are unexported
+// values; their text is what tells them apart.
+func notHTTP(err error, detail string) bool {
+	var pe textproto.ProtocolError
+	return errors.As(err, &pe) || strings.Contains(detail, "malformed HTTP") ||
+		strings.Contains(detail, "malformed MIME")
 }
 
 func isTimeout(err error) bool {

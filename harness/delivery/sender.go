@@ -35,6 +35,12 @@ var (
 // reuse their connections.
 const maxIdle = 256
 
+// maxHeaderBytes bounds how much of a response's headers is read, as
+// net/http's server bounds a request's (http.DefaultMaxHeaderBytes, 1 MiB):
+// the Transport's own default, 10 MiB, costs some 50 MiB of allocations to
+// refuse a receiver whose header never ends. Real receivers send a few KiB.
+const maxHeaderBytes = http.DefaultMaxHeaderBytes
+
 // ExcerptLimit bounds the body excerpts kept as evidence, so that a report
 // stays readable and small however large the bodies are.
 const ExcerptLimit = 4 << 10
@@ -127,6 +133,10 @@ func NewSender(target string, secret harness.Secret, opts ...Option) (*Sender, e
 	// The abandon path dials the receiver itself; the transport, which
 	// uses no proxy, reaches the same address.
 	tr := harness.NewTransport(cfg, o.timeout, maxIdle)
+	// An answer sent before the whole body was read is the answer, not
+	// a reset (earlyanswer.go).
+	earlyAnswers(tr, o.timeout)
+	tr.MaxResponseHeaderBytes = maxHeaderBytes
 	return &Sender{
 		url:       u,
 		secret:    secret,

@@ -1,0 +1,164 @@
+package delivery
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// A receiver may answer before it has read the whole request: nginx and
+// many frameworks send 413 as soon as they see a Content-Length that is too
+// large, without reading the body, and close the connection. The close
+// resets it, since the body is unread, and the sender, still writing, gets
+// "connection reset by peer" or "broken pipe" from its next write while
+// the answer already waits in its receive buffer. net/http's Transport
+// reads and writes a request in two goroutines; when the write error
+// reaches it before the read loop has parsed the answer, it reports the
+// write error and drops the answer (golang/go#11745, golang/go#51109). On
+// loopback that lost the answer in a quarter to nine tenths of the attempts
+// from 64 KiB bodies up; ROB-05 sends 5 MiB.
+//
+// earlyConn is the sender's fix. Every connection the Transport makes is
+// wrapped in one, above TLS, so that it sees the bytes the Transport sees.
+// A write that fails because the receiver closed or reset the connection
+// is held back until the read side has failed too (or the connection is
+// closed): the read loop, which reads while the request is written, thus
+// always gets to an answer first if there is one, and the Transport
+// returns that answer as the response. The held write then fails a
+// connection the Transport no longer reuses. A receiver that closes without
+// answering leaves nothing to read: the read side fails at once, releases
+// the write, and the attempt is a reset as before. Writes that succeed,
+// those of every ordinary request, are passed through untouched, and
+// keep-alive, TLS, the header limit, 1xx answers and cancellation stay the
+// Transport's.
+//
+// The hold ends long before the sender timeout that bounds it: a read on a
+// closed or reset connection returns at once, and the Transport closes the
+// connection when the attempt's context ends.
+//
+// One more race of the same kind is settled here: when the read loop finds
+// the receiver gone, the Transport closes the connection, and a write still
+// under way then fails with "use of closed network connection", which the
+// Transport may report in preference to the read error. Such a write
+// reports the read error instead, so that the attempt is the reset it is
+// and not a transport error of the sender's own making.
+type earlyConn struct {
+	net.Conn
+	hold time.Duration
+	// readDone is closed once a read has failed or the connection is
+	// closed: nothing more will come from the receiver.
+	readDone chan struct{}
+	once     sync.Once
+	mu       sync.Mutex
+	readErr  error // the first read error, if the receiver closed
+}
+
+func newEarlyConn(c net.Conn, hold time.Duration) *earlyConn {
+	return &earlyConn{Conn: c, hold: hold, readDone: make(chan struct{})}
+}
+
+// earlyAnswers makes every connection of tr an earlyConn. The plain
+// connections come from tr's dialer; the TLS ones are that dialer's
+// connections with the handshake the Transport would make: tr's TLS
+// configuration, the target's host name as the server name unless the
+// configuration names one, and the handshake bounded by timeout. timeout
+// also bounds every hold.
+func earlyAnswers(tr *http.Transport, timeout time.Duration) {
+	dial := tr.DialContext
+	cfg := tr.TLSClientConfig.Clone()
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return newEarlyConn(c, timeout), nil
+	}
+	tr.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		raw, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		c := cfg.Clone()
+		if c.ServerName == "" {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				host = addr
+			}
+			c.ServerName = host
+		}
+		tc := tls.Client(raw, c)
+		// The Transport's dial outlives the request's context; the
+		// handshake gets the sender timeout, as TLSHandshakeTimeout
+		// would give it.
+		hctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		if err := tc.HandshakeContext(hctx); err != nil {
+			raw.Close()
+			return nil, err
+		}
+		return newEarlyConn(tc, timeout), nil
+	}
+}
+
+func (c *earlyConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if err != nil {
+		if peerClosed(err) {
+			c.mu.Lock()
+			if c.readErr == nil {
+				c.readErr = err
+			}
+			c.mu.Unlock()
+		}
+		c.readEnded()
+	}
+	return n, err
+}
+
+func (c *earlyConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if err == nil {
+		return n, nil
+	}
+	if peerClosed(err) {
+		t := time.NewTimer(c.hold)
+		defer t.Stop()
+		select {
+		case <-c.readDone:
+		case <-t.C:
+		}
+		return n, err
+	}
+	if errors.Is(err, net.ErrClosed) {
+		// The Transport closed the connection under this write because
+		// its read loop found the receiver gone: that, not the close, is
+		// why the write failed.
+		c.mu.Lock()
+		rerr := c.readErr
+		c.mu.Unlock()
+		if rerr != nil {
+			return n, rerr
+		}
+	}
+	return n, err
+}
+
+func (c *earlyConn) Close() error {
+	c.readEnded()
+	return c.Conn.Close()
+}
+
+func (c *earlyConn) readEnded() { c.once.Do(func() { close(c.readDone) }) }
+
+// peerClosed reports whether err says the receiver closed or reset the
+// connection.
+func peerClosed(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}

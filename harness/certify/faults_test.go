@@ -228,7 +228,8 @@ func proveRow(t *testing.T, fault receiver.Fault, want []string, why string) {
 	case receiver.FaultRacyDedupe:
 		timing = racy
 	}
-	s, err := certify.Prepare(ctx, certify.Settings{Faults: faults, ReportDir: dir, Timing: timing})
+	// Eight checks at once per row, as rows run four at a time.
+	s, err := certify.Prepare(ctx, certify.Settings{Faults: faults, ReportDir: dir, Timing: timing, Concurrency: 8})
 	if err != nil {
 		t.Fatalf("prepare: %v", err)
 	}

@@ -44,7 +44,7 @@ func TestConformance(t *testing.T) {
 	// scenario file, a label filter that does not parse or selects
 	// nothing) writes its report and fails here: Ginkgo would otherwise run
 	// no spec and call the suite passed.
-	if err := before(); err != nil {
+	if err := before(GinkgoLabelFilter()); err != nil {
 		opts, _ := certify.FromEnv(os.Getenv)
 		if opts.ReportDir != "" {
 			s := check.Ensure(nil, opts)
@@ -69,11 +69,10 @@ func plain(msg string) string {
 // before is why the run cannot start, if it cannot: the settings or the
 // scenario files are broken, or the label filter does not parse or selects
 // no check.
-func before() error {
+func before(filter string) error {
 	if err := errors.Join(optsErr, catErr); err != nil {
 		return err
 	}
-	filter := GinkgoLabelFilter()
 	if strings.TrimSpace(filter) == "" {
 		return nil
 	}
@@ -208,3 +207,25 @@ var _ = ReportAfterSuite("reports", func(_ Report) {
 	}
 	fmt.Fprintf(os.Stdout, "reports: %s\n", strings.Join(files, ", "))
 })
+
+// TestLabelFilters checks the label filters before any spec runs: one that
+// selects checks passes, one that selects none or does not parse is an
+// error naming LABELS (the make conformance test runs the first through
+// make).
+func TestLabelFilters(t *testing.T) {
+	for _, tc := range []struct{ filter, want string }{
+		{"", ""},
+		{"signature && must", ""},
+		{"SIG-01", ""},
+		{"signatuer", `LABELS: "signatuer" selects no check`},
+		{"SIG-01 ||", `LABELS: "SIG-01 ||" does not parse: Syntax Error`},
+	} {
+		err := before(tc.filter)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%q: %v, want no error", tc.filter, err)
+		case tc.want != "" && (!errors.Is(err, certify.ErrCannotRun) || !strings.Contains(fmt.Sprint(err), tc.want) || strings.Contains(fmt.Sprint(err), "\x1b")):
+			t.Errorf("%q: %v, want a plain error saying %q", tc.filter, err, tc.want)
+		}
+	}
+}

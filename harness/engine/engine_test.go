@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -313,5 +314,20 @@ func TestASequenceStopsAtItsFirstUnansweredDelivery(t *testing.T) {
 	}
 	if r.Duration > 10*timeout || !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, "stopped after delivery 1 of") }) {
 		t.Fatalf("ACK-02 took %s with notes %v: want it to stop after the first unanswered delivery and say so", r.Duration, r.Notes)
+	}
+}
+
+// TestHeadersAreShownAsSent checks that a check reports the signature
+// headers it sent, their {t} and {v1} filled in, not the scenario's
+// templates.
+func TestHeadersAreShownAsSent(t *testing.T) {
+	t.Parallel()
+	e := reference(t, false, false, nil)
+	r := e.Run(context.Background(), builtin(t, "SIG-05")[0])
+	if r.Verdict != harness.Pass {
+		t.Fatalf("SIG-05 against the reference receiver: %s: %s", r.Verdict, r.Observed)
+	}
+	if strings.Contains(r.Expected, "{t}") || strings.Contains(r.Expected, "{v1") || !regexp.MustCompile(`t=\d{10}`).MatchString(r.Expected) {
+		t.Fatalf("SIG-05 shows templates, not the headers as sent:\n%s", r.Expected)
 	}
 }

@@ -196,7 +196,7 @@ func (r *run) build(b *scenario.Build, eventType string) (harness.Event, error) 
 }
 
 // describe names a send for a human.
-func describe(s *scenario.Send, ev harness.Event) string {
+func describe(s *scenario.Send, ev harness.Event, a delivery.Attempt) string {
 	var parts []string
 	if s.Method != "" && s.Method != http.MethodPost {
 		parts = append(parts, s.Method)
@@ -221,8 +221,9 @@ func describe(s *scenario.Send, ev harness.Event) string {
 			parts = append(parts, "no signature header")
 		case sig.WrongSecret:
 			parts = append(parts, "signed with a wrong secret")
-		case sig.Header != nil:
-			parts = append(parts, fmt.Sprintf("signature header %q", *sig.Header))
+		case sig.Header != nil && a.Signature != nil:
+			// The header as sent, its {t} and {v1} filled in.
+			parts = append(parts, fmt.Sprintf("signature header %q", *a.Signature))
 		case sig.Tamper:
 			parts = append(parts, "body altered after signing")
 		case sig.Rotated > 0:
@@ -319,7 +320,7 @@ func (r *run) sendOne(ctx context.Context, n int, s *scenario.Send, exp *scenari
 	if err != nil {
 		return err
 	}
-	what := describe(s, ev)
+	what := describe(s, ev, a)
 	copies := max(s.Copies, 1)
 	unanswered := false
 	deliver := func() {

@@ -5,10 +5,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -99,7 +102,7 @@ func (s *Sender) Send(ctx context.Context, a Attempt) harness.Exchange {
 		return ex
 	}
 
-	resp, err := s.client.Do(req)
+	resp, err := s.do(ctx, req)
 	ex.Latency = time.Since(start)
 	if err != nil {
 		s.fail(ctx, &ex, err, "waiting for an answer")
@@ -249,4 +252,30 @@ func (s *Sender) scrub(text string) string { return harness.Scrub(text, s.secret
 func (s *Sender) fail(ctx context.Context, ex *harness.Exchange, err error, phase string) {
 	kind, text := describe(ctx, err, s.timeout, phase)
 	ex.Failure, ex.Err = kind, s.scrub(text)
+}
+
+// do sends req. A kept-alive connection that the receiver closed while it
+// sat idle fails the request before a byte of an answer comes back; any
+// HTTP client then sends the request again on a new connection (net/http
+// does so itself only for requests it knows to be idempotent). The
+// receiver never saw that attempt, so it is sent once more, on a new
+// connection and the same deadline, rather than reported as the
+// receiver's reset. A failure on a new connection is the receiver's.
+func (s *Sender) do(ctx context.Context, req *http.Request) (*http.Response, error) {
+	var reused bool
+	trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { reused = i.Reused }}
+	resp, err := s.client.Do(req.WithContext(httptrace.WithClientTrace(ctx, trace)))
+	if err == nil || !reused || ctx.Err() != nil || req.GetBody == nil ||
+		!(errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
+		return resp, err
+	}
+	body, berr := req.GetBody()
+	if berr != nil {
+		return resp, err
+	}
+	// The other idle connections may have been closed as well.
+	s.client.CloseIdleConnections()
+	retry := req.Clone(ctx)
+	retry.Body = body
+	return s.client.Do(retry)
 }

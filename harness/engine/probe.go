@@ -84,32 +84,19 @@ func (r *run) probe(ctx context.Context, n int, p *scenario.ProbeCheck) error {
 		if !ok {
 			return fmt.Errorf("probe: lifecycles %q are not defined by an earlier step", p.Lifecycles)
 		}
-		var mu sync.Mutex
-		var wrong []string
-		var wg sync.WaitGroup
-		for _, j := range jobs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				st, exs, err := pc.AwaitJob(ctx, j.jobID, j.final)
-				var bad string
-				switch {
-				case err != nil:
-					bad = fmt.Sprintf("%s: probe error: %v", j.jobID, err)
-				case !st.Found:
-					bad = fmt.Sprintf("%s: unknown (404), want %s", j.jobID, j.final)
-				case st.Status != j.final:
-					bad = fmt.Sprintf("%s: %s, want %s", j.jobID, st.Status, j.final)
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				if bad != "" {
-					wrong = append(wrong, bad)
-					r.record(exs...)
-				}
-			}()
-		}
-		wg.Wait()
+		wrong := r.awaitEach(len(jobs), func(i int) (string, []harness.Exchange) {
+			j := jobs[i]
+			st, exs, err := pc.AwaitJob(ctx, j.jobID, j.final)
+			switch {
+			case err != nil:
+				return fmt.Sprintf("%s: probe error: %v", j.jobID, err), exs
+			case !st.Found:
+				return fmt.Sprintf("%s: unknown (404), want %s", j.jobID, j.final), exs
+			case st.Status != j.final:
+				return fmt.Sprintf("%s: %s, want %s", j.jobID, st.Status, j.final), exs
+			}
+			return "", exs
+		})
 		obs := fmt.Sprintf("all %d jobs ended in their final state", len(jobs))
 		if len(wrong) > 0 {
 			obs = fmt.Sprintf("%d of %d jobs ended wrong: %s", len(wrong), len(jobs), strings.Join(wrong[:min(5, len(wrong))], "; "))
@@ -134,31 +121,19 @@ func (r *run) probeGroup(ctx context.Context, n int, name string, group []member
 			acked = append(acked, m.ev)
 		}
 	}
-	var mu sync.Mutex
-	var wrong []string
-	var wg sync.WaitGroup
-	for _, ev := range acked {
-		wg.Go(func() {
-			st, exs, err := r.e.cfg.Probe.AwaitEvent(ctx, ev.ID, want)
-			var bad string
-			switch {
-			case err != nil:
-				bad = fmt.Sprintf("%s %s: probe error: %v", ev.Type, ev.ID, err)
-			case !st.Found && want > 0:
-				bad = fmt.Sprintf("%s %s: never processed (404)", ev.Type, ev.ID)
-			case st.TimesProcessed != want:
-				bad = fmt.Sprintf("%s %s: timesProcessed %d", ev.Type, ev.ID, st.TimesProcessed)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if bad != "" {
-				wrong = append(wrong, bad)
-				r.record(exs...)
-			}
-		})
-	}
-	wg.Wait()
-	sort.Strings(wrong)
+	wrong := r.awaitEach(len(acked), func(i int) (string, []harness.Exchange) {
+		ev := acked[i]
+		st, exs, err := r.e.cfg.Probe.AwaitEvent(ctx, ev.ID, want)
+		switch {
+		case err != nil:
+			return fmt.Sprintf("%s %s: probe error: %v", ev.Type, ev.ID, err), exs
+		case !st.Found && want > 0:
+			return fmt.Sprintf("%s %s: never processed (404)", ev.Type, ev.ID), exs
+		case st.TimesProcessed != want:
+			return fmt.Sprintf("%s %s: timesProcessed %d", ev.Type, ev.ID, st.TimesProcessed), exs
+		}
+		return "", exs
+	})
 	what := fmt.Sprintf("probe the %d acknowledged events of %s", len(acked), name)
 	if left := len(group) - len(acked); left > 0 {
 		what += fmt.Sprintf(" (%d not acknowledged, not asked)", left)
@@ -172,4 +147,28 @@ func (r *run) probeGroup(ctx context.Context, n int, name string, group []member
 	}
 	r.observe(observation{step: n, what: what, expected: fmt.Sprintf("timesProcessed %d for each", want),
 		observed: obs, ok: len(wrong) == 0 && len(acked) > 0})
+}
+
+// awaitEach runs await for items 0..n-1 at once (each polls the probe for
+// up to the settle time) and returns, sorted, what each that went wrong
+// said; the evidence of those is recorded.
+func (r *run) awaitEach(n int, await func(i int) (bad string, exs []harness.Exchange)) []string {
+	var mu sync.Mutex
+	var wrong []string
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			bad, exs := await(i)
+			if bad == "" {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			wrong = append(wrong, bad)
+			r.record(exs...)
+		})
+	}
+	wg.Wait()
+	sort.Strings(wrong)
+	return wrong
 }

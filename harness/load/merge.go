@@ -129,6 +129,9 @@ func Refine(r *report.Report, dir string) error {
 				j.Notes = append(j.Notes, fmt.Sprintf("judged on the merged results of %d generators", len(fresh.Attackers)))
 			}
 			r.Results[i] = j
+			// Judged on all the results: no report's result replaced
+			// another's.
+			r.Notes = slices.DeleteFunc(r.Notes, func(n string) bool { return n == report.ReplacedNote(j.ID) })
 		}
 	}
 	r.Conclude()

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,8 +65,16 @@ func TestRefineJudgesTheWhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !slices.Contains(merged.Notes, report.ReplacedNote(Load01)) {
+		t.Fatalf("the merge's notes %q do not say that the later LOAD-01 replaced the earlier", merged.Notes)
+	}
 	if err := Refine(merged, out); err != nil {
 		t.Fatal(err)
+	}
+	for _, n := range merged.Notes {
+		if strings.Contains(n, "replaces an earlier one") {
+			t.Fatalf("after judging on all the results, the report still says %q", n)
+		}
 	}
 	if r := merged.Results[0]; r.ID != Load01 || r.Verdict != harness.Fail {
 		t.Fatalf("%s %s: a third of the merged deliveries took 1.5 s, so p99 is past the deadline", r.ID, r.Verdict)

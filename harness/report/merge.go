@@ -72,7 +72,7 @@ func Merge(reports ...*Report) (*Report, error) {
 		for _, res := range r.Results {
 			if j, ok := index[res.ID]; ok {
 				out.Results[j] = res
-				out.addNote(fmt.Sprintf("%s: the result of a later report replaces an earlier one", res.ID))
+				out.addNote(ReplacedNote(res.ID))
 				continue
 			}
 			index[res.ID] = len(out.Results)
@@ -94,6 +94,13 @@ func Merge(reports ...*Report) (*Report, error) {
 	out.Error = strings.Join(errs, "; ")
 	out.Conclude()
 	return out, nil
+}
+
+// ReplacedNote is the note a merge leaves when a later report's result of
+// check id replaces an earlier one's. A check judged again on the merged
+// figures (the load checks) takes it back.
+func ReplacedNote(id string) string {
+	return id + ": the result of a later report replaces an earlier one"
 }
 
 func (r *Report) addNote(n string) {

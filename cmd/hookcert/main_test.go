@@ -443,6 +443,18 @@ func TestValidate(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stdout, "/data/status") {
 		t.Fatalf("validate of a wrong status: exit %d, stdout %q; want exit 1 naming /data/status", r.code, r.stdout)
 	}
+	// The probe's answers are checked against the probe's schemas.
+	r = hookcert(t, "", nil, "validate", "../../schemas/probe-event.example.json", "../../schemas/probe-job.example.json")
+	if r.code != 0 || !strings.Contains(r.stdout, "valid probe-event answer") || !strings.Contains(r.stdout, "valid probe-job answer") {
+		t.Fatalf("validate of the probe's examples: exit %d, stdout %q; want both valid probe answers", r.code, r.stdout)
+	}
+	negative := filepath.Join(dir, "negative.json")
+	if err := os.WriteFile(negative, []byte(`{"eventId":"evt_1","timesProcessed":-1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r = hookcert(t, "", nil, "validate", negative); r.code != 1 || !strings.Contains(r.stdout, "/timesProcessed") {
+		t.Fatalf("validate of a negative count: exit %d, stdout %q; want exit 1 naming /timesProcessed", r.code, r.stdout)
+	}
 
 	typo := filepath.Join(dir, "typo.yaml")
 	scenarioText := "id: MY-01\ntitle: t\nlevel: MUST\ncategory: custom\nrequirement: r\nseed: s\nsteps:\n  - send:\n      build: {type: job.completed}\n      signatur: {missing: true}\n    expect: {status: 4xx}\n"

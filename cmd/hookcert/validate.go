@@ -25,6 +25,23 @@ func isScenario(name string, doc []byte) bool {
 	return json.Unmarshal(doc, &probe) == nil && probe.Steps != nil
 }
 
+// probeAnswer names the schema of a probe's answer ("probe-event" or
+// "probe-job") when doc is one rather than an event: no eventType, and
+// timesProcessed, or a jobId with a status.
+func probeAnswer(doc []byte) string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(doc, &top) != nil || top["eventType"] != nil {
+		return ""
+	}
+	switch {
+	case top["timesProcessed"] != nil:
+		return "probe-event"
+	case top["jobId"] != nil && top["status"] != nil:
+		return "probe-job"
+	}
+	return ""
+}
+
 func runValidate(_ context.Context, e env, args []string) error {
 	fs := newFlags(e, "validate", "FILE...")
 	pos, err := parse(fs, args)
@@ -49,6 +66,15 @@ func runValidate(_ context.Context, e env, args []string) error {
 				continue
 			}
 			fmt.Fprintf(e.stdout, "%s: valid scenario %s (%d steps)\n", name, sc.ID, len(sc.Steps))
+			continue
+		}
+		if probe := probeAnswer(doc); probe != "" {
+			if err := cat.Validate(probe, doc); err != nil {
+				failed = true
+				fmt.Fprintf(e.stdout, "%s: invalid\n  %v\n", name, err)
+				continue
+			}
+			fmt.Fprintf(e.stdout, "%s: valid %s answer\n", name, probe)
 			continue
 		}
 		if err := cat.ValidateEvent(doc); err != nil {

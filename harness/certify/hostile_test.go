@@ -19,9 +19,9 @@ import (
 	"github.com/realm-ai/hookcert/harness/report"
 )
 
-// hostileScale compresses the run's timing for the hostile table: the
-// bound a run must meet scales with it (README "The checks": a receiver
-// that never answers is judged in well under 45 s, make included).
+// hostileScale compresses the run's timing for the hostile table (at real
+// time a receiver that never answers is judged in well under 45 s, make
+// included: README "The checks").
 const hostileScale = 0.25
 
 // rawServer serves every connection with serve on a loopback listener of

@@ -25,7 +25,7 @@ import (
 // race detector and a loaded machine may add to it.
 const (
 	hostileTimeout = 500 * time.Millisecond
-	slack          = 1500 * time.Millisecond
+	slack          = 3 * time.Second
 )
 
 // readRequest reads the whole request from c, so that what the receiver

@@ -110,19 +110,31 @@ run_env = HOOKCERT_URL='$(URL)' HOOKCERT_PROBE_URL='$(PROBE_URL)' \
 load_env = HOOKCERT_RATE='$(RATE)' HOOKCERT_DURATION='$(DURATION)' HOOKCERT_MAX_RATE='$(MAX_RATE)' \
 	HOOKCERT_MAX_DURATION='$(MAX_DURATION)' HOOKCERT_FORCE='$(FORCE)' HOOKCERT_ATTACKER='$(ATTACKER)' \
 	HOOKCERT_STEP_DURATION='$(STEP_DURATION)'
-# suite NAME,ENV,FLAGS runs the Ginkgo suite suites/NAME. It is compiled
-# into a directory of its own first: Ginkgo would compile it into
-# suites/NAME, where two runs at once (CI jobs sharing a checkout, the
-# project's tests) would overwrite each other's binary. A failed run still
-# ends in `hookcert status`, which reads the report it wrote.
+# suite NAME,ENV,FLAGS runs the Ginkgo suite suites/NAME: its compiled
+# binary, run directly, so that one Ctrl-C reaches it once (the suite stops
+# its checks and still writes the reports). GINKGO_FLAGS are passed as the
+# binary takes them: -v as -ginkgo.v, --no-color as -ginkgo.no-color.
+# A failed run still ends in `hookcert status`, which reads the report it
+# wrote.
+ginkgo_flags = $(foreach f,$(GINKGO_FLAGS),-ginkgo.$(patsubst -%,%,$(patsubst --%,%,$(f))))
 suite = tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	$(GO) test -c -o "$$tmp/$(1).test" ./suites/$(1) && \
-	$(2) $(GO) tool ginkgo $(3) $(GINKGO_FLAGS) "$$tmp/$(1).test" || true
+	{ $(call build_suite,$(1),$$tmp/$(1).test); } && \
+	$(2) "$$tmp/$(1).test" $(3) $(ginkgo_flags) || true
+# build_suite NAME,DEST compiles suites/NAME into DEST. The compiled suite
+# is kept in $(SUITE_DIR), which go relinks only when the code changed; a
+# lock keeps two runs at once (CI jobs sharing a checkout, the project's
+# tests) from writing it together, and each run executes a copy of its
+# own. Without flock, each run compiles a suite of its own.
+SUITE_DIR := bin/suites
+build_suite = if command -v flock >/dev/null 2>&1; then \
+	mkdir -p $(SUITE_DIR) && flock $(SUITE_DIR)/.lock \
+	sh -c '$(GO) test -c -o $(SUITE_DIR)/$(1).test ./suites/$(1) && cp $(SUITE_DIR)/$(1).test "$$1"' sh "$(2)"; \
+	else $(GO) test -c -o "$(2)" ./suites/$(1); fi
 clean_reports = mkdir -p $(REPORT_DIR) && rm -f $(REPORT_DIR)/report.json $(REPORT_DIR)/junit.xml $(REPORT_DIR)/index.html
 
 conformance:
 	@$(clean_reports) $(REPORT_DIR)/results-*.gob
-	@$(call suite,conformance,$(run_env) HOOKCERT_SCENARIOS='$(call abs,$(SCENARIOS))',--label-filter='$(LABELS)')
+	@$(call suite,conformance,$(run_env) HOOKCERT_SCENARIOS='$(call abs,$(SCENARIOS))',-ginkgo.label-filter='$(LABELS)')
 	@$(GO) run ./cmd/hookcert status $(REPORT_DIR)
 
 # load: the Ginkgo load suite attacks at RATE for DURATION, writes the

@@ -142,7 +142,7 @@ func TestMakeConformanceEndToEnd(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			code, out := makeConformance(t, "LABELS="+tc.labels, "REPORT_DIR="+dir)
-			if code != 2 || !strings.Contains(out, tc.want) || strings.Contains(out, "Test Suite Passed") || strings.Contains(out, "interrupted") {
+			if code != 2 || !strings.Contains(out, tc.want) || strings.Contains(out, "SUCCESS!") || strings.Contains(out, "interrupted") {
 				t.Fatalf("exit %d, want 2 saying %q, and no word of a passed or interrupted suite:\n%s", code, tc.want, out)
 			}
 			if exit, _ := readReport(t, dir); exit != 2 || statusOf(t, dir) != 2 {

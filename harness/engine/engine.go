@@ -240,8 +240,21 @@ func interrupted(sc *scenario.Scenario) harness.Result {
 	return harness.Result{
 		ID: sc.ID, Title: sc.Title, Level: sc.Level, Category: sc.Category,
 		Requirement: sc.Requirement, Seed: sc.Seed, Start: time.Now(),
-		Verdict: harness.Skip, Reason: "the run was interrupted before this check ran",
+		Verdict: harness.Skip, Reason: reasonNotStarted,
 	}
+}
+
+// The reasons of a check the run's end cut off: before it started, or
+// while it ran.
+const (
+	reasonNotStarted = "the run was interrupted before this check ran"
+	reasonCutShort   = "the run was interrupted while this check ran"
+)
+
+// Interrupted reports whether r is the SKIP of a check the run's end cut
+// off, rather than a verdict.
+func Interrupted(r harness.Result) bool {
+	return r.Verdict == harness.Skip && (r.Reason == reasonNotStarted || r.Reason == reasonCutShort)
 }
 
 // observation is what one step expected and what it saw.
@@ -288,7 +301,7 @@ func (r *run) verdict(res harness.Result) harness.Result {
 	switch {
 	case r.interrupted:
 		res.Verdict = harness.Skip
-		res.Reason = "the run was interrupted while this check ran"
+		res.Reason = reasonCutShort
 	case res.Level == harness.Info:
 		res.Verdict = harness.InfoVerdict
 		res.Reason = strings.Join(r.info, "\n")

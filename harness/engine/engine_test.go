@@ -317,6 +317,51 @@ func TestASequenceStopsAtItsFirstUnansweredDelivery(t *testing.T) {
 	}
 }
 
+// TestADeliveryCutByTheInterruptIsNoVerdict interrupts checks whose
+// deliveries are under way, plain and abandoned alike: each is SKIP as
+// cut short, never FAIL for the answer the interrupt took away.
+func TestADeliveryCutByTheInterruptIsNoVerdict(t *testing.T) {
+	t.Parallel()
+	hang := make(chan struct{})
+	arrived := make(chan struct{}, 8)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-r.Context().Done():
+		case <-hang:
+		}
+	}))
+	defer srv.Close()
+	defer close(hang)
+	sender, err := delivery.NewSender(srv.URL+"/webhook", secret, delivery.WithTimeout(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.New(engine.Config{Sender: sender, Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		// Both checks' first deliveries have reached the receiver.
+		<-arrived
+		<-arrived
+		cancel()
+	}()
+	done := make(chan []harness.Result)
+	go func() { done <- e.RunAll(ctx, builtin(t, "SIG-01", "RETRY-01")) }()
+	select {
+	case rs := <-done:
+		for _, r := range rs {
+			if !engine.Interrupted(r) {
+				t.Errorf("%s cut short by the interrupt: %s (%s %s), want SKIP as interrupted", r.ID, r.Verdict, r.Reason, r.Observed)
+			}
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the run did not end after the interrupt")
+	}
+}
+
 // TestHeadersAreShownAsSent checks that a check reports the signature
 // headers it sent, their {t} and {v1} filled in, not the scenario's
 // templates.

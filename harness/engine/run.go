@@ -87,7 +87,14 @@ func newRun(e *Engine, sc *scenario.Scenario) *run {
 }
 
 func (r *run) steps(ctx context.Context) {
-	defer r.background.Wait()
+	defer func() {
+		r.background.Wait()
+		// A delivery the run's end cancelled says nothing of the receiver:
+		// the check was cut short, whatever its steps observed.
+		if ctx.Err() != nil && slices.ContainsFunc(r.evidence, func(ex harness.Exchange) bool { return ex.Failure == harness.FailureCanceled }) {
+			r.interrupted = true
+		}
+	}()
 	for i, st := range r.sc.Steps {
 		if ctx.Err() != nil {
 			r.interrupted = true
@@ -115,6 +122,9 @@ func (r *run) steps(ctx context.Context) {
 		case errors.As(err, &skip):
 			r.skip = skip
 			return
+		case ctx.Err() != nil:
+			r.interrupted = true
+			return
 		case errors.Is(err, errUnanswered):
 			// A receiver that left a delivery unanswered would leave the
 			// next ones too: each would only wait out the sender timeout
@@ -122,9 +132,6 @@ func (r *run) steps(ctx context.Context) {
 			if n < len(r.sc.Steps) {
 				r.note("stopped after step %d, whose delivery got no answer within the sender timeout: the later steps were not run", n)
 			}
-			return
-		case ctx.Err() != nil:
-			r.interrupted = true
 			return
 		case err != nil:
 			// A harness problem (a scenario that cannot be carried out) is

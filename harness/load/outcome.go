@@ -55,6 +55,11 @@ func (g *Generator) Test(ctx context.Context, rate int, d time.Duration, w io.Wr
 	for i := range results {
 		r := &results[i]
 		r.Start, r.Duration = run.Began, elapsed
+		if interrupted && l.Requests == 0 {
+			// Nothing was measured: no verdict, not a failure.
+			r.Verdict, r.Reason, r.Observed, r.Notes = harness.Skip, "the run was interrupted before any delivery was made", "", nil
+			continue
+		}
 		if r.ID != Load03 {
 			continue
 		}

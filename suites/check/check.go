@@ -4,9 +4,13 @@
 package check
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"sync"
+	"syscall"
 
 	. "github.com/onsi/ginkgo/v2"
 
@@ -68,4 +72,38 @@ func Finish(s *certify.Session, results []harness.Result, complete bool, runErr 
 	}
 	fmt.Fprint(os.Stdout, s.Report.Summary())
 	return []string{filepath.Join(s.ReportDir, report.HTMLFile), filepath.Join(s.ReportDir, report.JUnitFile), filepath.Join(s.ReportDir, report.JSONFile)}
+}
+
+// Interruptible returns a context that ends at the first Ctrl-C (SIGINT)
+// or SIGTERM, and a stop that restores the signals' usual effect. The
+// suites run their checks under it before Ginkgo starts, so that one
+// interrupt stops the run once: the deliveries under way end, the checks
+// that finished keep their verdicts, and the reports are written. Until
+// stop, a later interrupt is only acknowledged on w, since ending the
+// process would lose the reports.
+func Interruptible(w *os.File) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		for n := 0; ; n++ {
+			select {
+			case <-done:
+				return
+			case s := <-sig:
+				if n == 0 {
+					fmt.Fprintf(w, "\n%s: stopping the checks under way, then writing the reports\n", s)
+				} else {
+					fmt.Fprintf(w, "\n%s: still stopping; the reports are written next\n", s)
+				}
+				cancel()
+			}
+		}
+	}()
+	return ctx, sync.OnceFunc(func() {
+		signal.Stop(sig)
+		close(done)
+		cancel()
+	})
 }

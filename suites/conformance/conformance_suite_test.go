@@ -1,13 +1,15 @@
 // Package conformance_test is the Ginkgo conformance suite: one spec per
 // scenario, labelled by category, level and ID, so LABELS='signature ||
 // idempotency' selects checks. It is thin: the certify package prepares
-// the run and the engine runs the selected scenarios concurrently in
-// BeforeSuite; each spec then reports its check's verdict and evidence.
+// the run and the engine runs the selected scenarios concurrently before
+// Ginkgo starts, under an interrupt of the suite's own (one Ctrl-C stops
+// the run once); each spec then reports its check's verdict and evidence.
 // ReportAfterSuite writes report.json, index.html and junit.xml (all three
 // from the report, by harness/report), and prints the console summary.
 package conformance_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -23,6 +25,7 @@ import (
 
 	"github.com/realm-ai/hookcert/harness"
 	"github.com/realm-ai/hookcert/harness/certify"
+	"github.com/realm-ai/hookcert/harness/engine"
 	"github.com/realm-ai/hookcert/harness/scenario"
 	"github.com/realm-ai/hookcert/suites/check"
 )
@@ -54,6 +57,12 @@ func TestConformance(t *testing.T) {
 		}
 		t.Fatal(err)
 	}
+	// The checks run before Ginkgo starts, under an interrupt of their
+	// own: one Ctrl-C stops them once and the specs then report what ran.
+	ctx, stop := check.Interruptible(os.Stderr)
+	defer stop()
+	runChecks(ctx)
+	stop()
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "REALM webhook receiver conformance")
 }
@@ -106,40 +115,71 @@ func specLabels(sc *scenario.Scenario) []string {
 	return append(sc.AllLabels(), sc.ID)
 }
 
-var _ = BeforeSuite(func(ctx SpecContext) {
+// runChecks prepares the session and runs the selected checks; setupErr
+// says why the run could not be made, and ran whether every check ran to
+// its end.
+func runChecks(ctx context.Context) {
 	// Read again: TestConformance may have set the smoke timing after the
 	// spec tree was built.
 	opts, optsErr = certify.FromEnv(os.Getenv)
-	if optsErr != nil {
-		setupErr = optsErr
-	} else if catErr != nil {
-		setupErr = catErr
-	}
 	if opts.ReportDir == "" {
 		dir, err := os.MkdirTemp("", "hookcert-reports-")
-		Expect(err).NotTo(HaveOccurred())
+		if err != nil {
+			setupErr = err
+			return
+		}
 		opts.ReportDir = dir
 	}
-	opts.Labels = GinkgoLabelFilter()
-	if setupErr != nil {
-		Fail(setupErr.Error())
+	if setupErr = errors.Join(optsErr, catErr); setupErr != nil {
+		return
 	}
+	opts.Labels = GinkgoLabelFilter()
 	session, setupErr = certify.Prepare(ctx, opts)
 	if setupErr != nil {
-		Fail(setupErr.Error())
+		return
 	}
-	filter, err := types.ParseLabelFilter(GinkgoLabelFilter())
-	Expect(err).NotTo(HaveOccurred())
+	// before has parsed the filter already.
+	filter, _ := types.ParseLabelFilter(GinkgoLabelFilter())
 	for _, sc := range session.Scenarios {
 		if filter(specLabels(sc)) {
 			selected = append(selected, sc)
 		}
 	}
+	fmt.Fprintf(os.Stdout, "running %d checks against %s\n", len(selected), session.Report.Target)
+	// Every wait of a check is bounded; this bounds them all, should a
+	// receiver find a way around.
+	ctx, cancel := context.WithTimeoutCause(ctx, runLimit, errOverTime)
+	defer cancel()
 	for _, r := range session.Run(ctx, selected) {
 		results[r.ID] = r
 	}
 	ran = ctx.Err() == nil
-}, NodeTimeout(15*time.Minute))
+	if !ran && context.Cause(ctx) == errOverTime {
+		stoppedBy = errOverTime
+	}
+}
+
+const runLimit = 15 * time.Minute
+
+var errOverTime = fmt.Errorf("stopped after %s: every check's waits are bounded, so a run this long is a bug of the suite; please report it", runLimit)
+
+// runErr is why the run could not be made, or did not end.
+func runErr() error {
+	if setupErr == nil && !ran {
+		return stoppedBy
+	}
+	return setupErr
+}
+
+// stoppedBy is why a run that was made did not end: an interrupt unless
+// runChecks says otherwise.
+var stoppedBy = errors.New("interrupted before every check ran")
+
+var _ = BeforeSuite(func() {
+	if setupErr != nil {
+		Fail(setupErr.Error())
+	}
+})
 
 var _ = Describe("REALM webhook receiver", func() {
 	for _, cat := range categoriesOf(catalogue) {
@@ -150,7 +190,7 @@ var _ = Describe("REALM webhook receiver", func() {
 				}
 				It(sc.ID+": "+sc.Title, Label(specLabels(sc)...), func() {
 					r, ok := results[sc.ID]
-					check.Spec(sc.ID, r, ok, setupErr)
+					check.Spec(sc.ID, r, ok && !engine.Interrupted(r), runErr())
 				})
 			}
 		})
@@ -188,20 +228,7 @@ var _ = ReportAfterSuite("reports", func(_ Report) {
 			out = append(out, r)
 		}
 	}
-	complete := ran && len(out) == len(selected)
-	var runErr error
-	switch {
-	case setupErr != nil:
-		runErr = setupErr
-	case optsErr != nil || catErr != nil:
-		// A broken scenario file leaves no spec to run, so BeforeSuite
-		// never ran to report it.
-		runErr = errors.Join(optsErr, catErr)
-	case !ran:
-		runErr = errors.New("interrupted before every check ran")
-		complete = false
-	}
-	files := check.Finish(session, out, complete, runErr)
+	files := check.Finish(session, out, ran && len(out) == len(selected), runErr())
 	if len(files) == 0 {
 		Fail("the reports could not be written")
 	}

@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"fmt"
 	"net/http"
 	"runtime"
 	"strings"
@@ -94,42 +95,42 @@ func TestFullQueueRefusesAndForgets(t *testing.T) {
 	}
 }
 
-// workers counts the goroutines running a pool's worker loop, of any
-// receiver in the process.
-func workers() int {
+// workers counts the goroutines running p's worker loop (the stack shows
+// the pool each runs for).
+func workers(p *pool) int {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
 		if n < len(buf) {
-			return strings.Count(string(buf[:n]), "receiver.(*pool).work(")
+			return strings.Count(string(buf[:n]), fmt.Sprintf("receiver.(*pool).work(%p", p))
 		}
 		buf = make([]byte, 2*len(buf))
 	}
 }
 
-// TestCloseStopsWorkers is not parallel: it counts the worker goroutines
-// of every receiver in the process.
+// TestCloseStopsWorkers counts the worker goroutines of one receiver, by
+// its pool, so that other receivers' workers still stopping do not count.
 func TestCloseStopsWorkers(t *testing.T) {
-	before := workers()
+	t.Parallel()
 	rcv, err := New(Config{Secrets: []harness.Secret{testSecret}, Workers: 16})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The workers are started, not necessarily running yet.
 	deadline := time.Now().Add(2 * time.Second)
-	for workers() < before+16 && time.Now().Before(deadline) {
+	for workers(rcv.pool) < 16 && time.Now().Before(deadline) {
 		time.Sleep(pollEvery)
 	}
-	if n := workers(); n != before+16 {
-		t.Fatalf("%d workers after New with 16 workers, had %d before", n, before)
+	if n := workers(rcv.pool); n != 16 {
+		t.Fatalf("%d workers after New with 16 workers", n)
 	}
 	rcv.Close()
 	rcv.Close() // twice is fine
 	deadline = time.Now().Add(2 * time.Second)
-	for workers() > before && time.Now().Before(deadline) {
+	for workers(rcv.pool) > 0 && time.Now().Before(deadline) {
 		time.Sleep(pollEvery)
 	}
-	if n := workers(); n > before {
-		t.Fatalf("%d workers after Close, %d before New: workers leak", n, before)
+	if n := workers(rcv.pool); n > 0 {
+		t.Fatalf("%d workers after Close: workers leak", n)
 	}
 }

@@ -55,15 +55,14 @@ func runReport(_ context.Context, e env, args []string) error {
 		r.Rebase(filepath.Dir(name), *out)
 		reps = append(reps, r)
 	}
-	merged, err := report.Merge(reps...)
-	if err != nil {
-		return usagef("report: %v", err)
-	}
-	// Merged load figures from report.Merge are bounds; recompute them
-	// exactly from the generators' raw results files and judge LOAD-* on
-	// the whole.
-	if err := load.Refine(merged, *out); err != nil {
+	// Several generators' load figures are measured once from their raw
+	// results files, and LOAD-* judged on the whole.
+	merged, err := load.Merge(*out, reps...)
+	switch {
+	case errors.Is(err, load.ErrNoResults):
 		fmt.Fprintf(e.stderr, "hookcert: report: %v; the merged load figures are bounds\n", err)
+	case err != nil:
+		return usagef("report: %v", err)
 	}
 	if err := merged.Write(*out); err != nil {
 		return fmt.Errorf("report: writing into %s: %w", *out, err)

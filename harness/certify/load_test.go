@@ -431,8 +431,8 @@ func generate(t *testing.T, set certify.Settings, attacker string, rate int) str
 }
 
 // mergeReports does what `hookcert report --from A --from B --out DIR`
-// does with several generators' reports: Merge, then Refine from the raw
-// results.
+// does with several generators' reports: load.Merge, which measures the
+// load from the raw results.
 func mergeReports(t *testing.T, dirs []string, out string) *report.Report {
 	t.Helper()
 	var reps []*report.Report
@@ -444,11 +444,8 @@ func mergeReports(t *testing.T, dirs []string, out string) *report.Report {
 		r.Rebase(d, out)
 		reps = append(reps, r)
 	}
-	merged, err := report.Merge(reps...)
+	merged, err := load.Merge(out, reps...)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := load.Refine(merged, out); err != nil {
 		t.Fatal(err)
 	}
 	return merged

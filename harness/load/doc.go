@@ -19,7 +19,7 @@
 //   - Verify asks the probe about the sampled events; Evaluate judges a load
 //     section (report.Load) against LOAD-01..04.
 //   - Generator.Capacity searches for the highest rate that holds.
-//   - Recompute and Refine merge the results of several generators exactly.
+//   - Recompute and Merge merge the results of several generators exactly.
 //
 // Certify and Capacity wire these to a certify.Session, for the Ginkgo load
 // suite and `hookcert load` / `hookcert capacity`.

@@ -84,38 +84,52 @@ func eachInFile(name string, fn func(*vegeta.Result)) error {
 	}
 }
 
-// Refine improves a report that report.Merge made of several generators'
-// load reports: it recomputes the load section exactly from the results
-// files it lists (relative to dir, where the report is written), replacing
-// the percentiles Merge can only bound, and judges LOAD-01..04 again on the
-// merged figures, so that the verdicts are those of the whole load rather
-// than of the last generator merged. The requested rates, the probe's
-// account and the notes of the parts are kept. A report without a load
-// section, or of a capacity search, is left alone. When a results file
-// cannot be read, the report is left as Merge made it and the error wraps
-// ErrNoResults.
-func Refine(r *report.Report, dir string) error {
-	l := r.Load
-	if l == nil || l.Capacity != nil || len(l.ResultsFiles) == 0 {
-		return nil
+// Merge merges the reports of one target (report.MergeWith) with the
+// load sections of several generators measured once, exactly, from the
+// raw results files they list (relative to dir, where the merged report is
+// written), and LOAD-01..04 judged again on the whole, so that the verdicts
+// are those of the whole load rather than of the last generator merged.
+// When a results file cannot be read, the merged report holds
+// report.Merge's bounds and the verdicts of the parts, and the error wraps
+// ErrNoResults; any other error comes with no report.
+func Merge(dir string, reps ...*report.Report) (*report.Report, error) {
+	measure := func(files []string, senderTimeout, ackDeadline time.Duration) (*report.Load, error) {
+		paths := make([]string, len(files))
+		for i, f := range files {
+			paths[i] = f
+			if !filepath.IsAbs(f) {
+				paths[i] = filepath.Join(dir, filepath.FromSlash(f))
+			}
+		}
+		return Recompute(paths, senderTimeout, ackDeadline)
 	}
-	files := make([]string, len(l.ResultsFiles))
-	for i, f := range l.ResultsFiles {
-		files[i] = f
-		if !filepath.IsAbs(f) {
-			files[i] = filepath.Join(dir, filepath.FromSlash(f))
+	merged, err := report.MergeWith(measure, reps...)
+	if errors.Is(err, ErrNoResults) {
+		bounded, err2 := report.Merge(reps...)
+		if err2 != nil {
+			return nil, err2
+		}
+		return bounded, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	generators := 0
+	for _, r := range reps {
+		if r.Load != nil && r.Load.Capacity == nil {
+			generators++
 		}
 	}
-	fresh, err := Recompute(files, time.Duration(l.SenderTimeout), time.Duration(l.AckDeadline))
-	if err != nil {
-		return err
+	if generators > 1 {
+		judgeWhole(merged)
 	}
-	fresh.Attackers = l.Attackers
-	fresh.Rate, fresh.Duration = l.Rate, l.Duration
-	fresh.Processed, fresh.ResultsFiles = l.Processed, l.ResultsFiles
-	r.Load = fresh
+	return merged, nil
+}
 
-	judged := Evaluate(fresh, r.Settings.Strict)
+// judgeWhole judges LOAD-01..04 on r's merged load section, in place of the
+// parts' verdicts.
+func judgeWhole(r *report.Report) {
+	judged := Evaluate(r.Load, r.Settings.Strict)
 	for i, res := range r.Results {
 		for _, j := range judged {
 			if res.ID != j.ID {
@@ -125,9 +139,7 @@ func Refine(r *report.Report, dir string) error {
 			if j.ID == Load03 && j.Verdict != harness.Skip {
 				j.Evidence = res.Evidence
 			}
-			if len(fresh.Attackers) > 1 {
-				j.Notes = append(j.Notes, fmt.Sprintf("judged on the merged results of %d generators", len(fresh.Attackers)))
-			}
+			j.Notes = append(j.Notes, fmt.Sprintf("judged on the merged results of %d generators", len(r.Load.Attackers)))
 			r.Results[i] = j
 			// Judged on all the results: no report's result replaced
 			// another's.
@@ -135,5 +147,4 @@ func Refine(r *report.Report, dir string) error {
 		}
 	}
 	r.Conclude()
-	return nil
 }

@@ -15,10 +15,11 @@ import (
 	"github.com/realm-ai/hookcert/harness/report"
 )
 
-// TestRefineJudgesTheWhole: one generator saw slow answers, the other fast
-// ones. Merge alone keeps the verdict of the last report merged; Refine
-// judges the merged latencies.
-func TestRefineJudgesTheWhole(t *testing.T) {
+// TestMergeJudgesTheWhole: one generator saw slow answers, the other fast
+// ones. report.Merge alone bounds the figures and keeps the verdict of the
+// last report merged; Merge measures the whole from the raw results and
+// judges it.
+func TestMergeJudgesTheWhole(t *testing.T) {
 	root := t.TempDir()
 	write := func(attacker string, n int, latency time.Duration) string {
 		dir := filepath.Join(root, attacker)
@@ -61,15 +62,22 @@ func TestRefineJudgesTheWhole(t *testing.T) {
 		r.Rebase(d, out)
 		reps = append(reps, r)
 	}
-	merged, err := report.Merge(reps...)
+	bounded, err := report.Merge(reps...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(merged.Notes, report.ReplacedNote(Load01)) {
-		t.Fatalf("the merge's notes %q do not say that the later LOAD-01 replaced the earlier", merged.Notes)
+	if !slices.Contains(bounded.Notes, report.ReplacedNote(Load01)) {
+		t.Fatalf("the merge's notes %q do not say that the later LOAD-01 replaced the earlier", bounded.Notes)
 	}
-	if err := Refine(merged, out); err != nil {
+	if got := time.Duration(bounded.Load.Latencies.P50); got < time.Second {
+		t.Fatalf("bounded p50 %s, want the larger of the parts' (1.5s)", got)
+	}
+	merged, err := Merge(out, reps...)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if merged.Load.Requests != 150 || len(merged.Load.Attackers) != 2 || merged.Load.Rate != 200 {
+		t.Fatalf("merged load: %d requests by %v at %.0f/s, want 150 by both at 200/s", merged.Load.Requests, merged.Load.Attackers, merged.Load.Rate)
 	}
 	for _, n := range merged.Notes {
 		if strings.Contains(n, "replaces an earlier one") {
@@ -87,12 +95,20 @@ func TestRefineJudgesTheWhole(t *testing.T) {
 	}
 }
 
-func TestRefineWithoutResults(t *testing.T) {
-	r := &report.Report{Load: &report.Load{ResultsFiles: []string{"results-gone.gob"}}}
-	if err := Refine(r, t.TempDir()); !errors.Is(err, ErrNoResults) {
-		t.Fatalf("error %v, want ErrNoResults", err)
+// TestMergeWithoutResults: when a generator's results file is gone, the
+// merged report holds the bounds and the parts' verdicts, and says why.
+func TestMergeWithoutResults(t *testing.T) {
+	part := func(attacker string) *report.Report {
+		r := report.New("https://example.test/webhook", report.Settings{})
+		r.Load = &report.Load{Attackers: []string{attacker}, Requests: 10, ResultsFiles: []string{ResultsFile(attacker)}}
+		r.Finish(Evaluate(r.Load, false), true, nil)
+		return r
 	}
-	if err := Refine(&report.Report{}, t.TempDir()); err != nil {
+	merged, err := Merge(t.TempDir(), part("a"), part("b"))
+	if !errors.Is(err, ErrNoResults) || merged == nil || merged.Load.Requests != 20 {
+		t.Fatalf("Merge = %v, %v: want the bounded report (20 requests) and ErrNoResults", merged, err)
+	}
+	if merged, err := Merge(t.TempDir(), report.New("https://example.test/webhook", report.Settings{})); err != nil || merged.Load != nil {
 		t.Fatalf("a report without a load section: %v", err)
 	}
 }

@@ -28,10 +28,28 @@ var ErrNothingToMerge = errors.New("report: nothing to merge")
 //     latest end.
 //   - Complete only when every report is; Errors are joined.
 //   - Notes are kept once each, in order.
-//   - Load sections are combined by mergeLoad.
+//   - The load sections of several generators are combined: what they
+//     planned adds up (see MergeWith), and their measured figures are
+//     bounded from the parts' figures by mergeLoad.
 //
 // The inputs are not modified.
 func Merge(reports ...*Report) (*Report, error) {
+	return MergeWith(nil, reports...)
+}
+
+// Measure returns the measured figures of one load made of several
+// generators' results files: requests, answers, latencies, histogram and
+// time slices, exactly as if one attack had made every request.
+type Measure func(files []string, senderTimeout, ackDeadline time.Duration) (*Load, error)
+
+// MergeWith is Merge, with the measured figures of several load sections
+// computed once by measure from the results files they list, rather than
+// bounded from their percentiles. Only the plan is taken from the parts:
+// the attackers, the requested rates (added up), the longest duration, the
+// results files and the probe's account. A nil measure, a capacity search
+// or a part without results files leaves the figures to mergeLoad. An
+// error from measure is returned, and no report.
+func MergeWith(measure Measure, reports ...*Report) (*Report, error) {
 	if len(reports) == 0 {
 		return nil, ErrNothingToMerge
 	}
@@ -48,6 +66,7 @@ func Merge(reports ...*Report) (*Report, error) {
 	}
 	var end time.Time
 	var errs []string
+	var loads []Load
 	index := map[string]int{}
 	for i, r := range reports {
 		if r == nil {
@@ -79,14 +98,15 @@ func Merge(reports ...*Report) (*Report, error) {
 			out.Results = append(out.Results, res)
 		}
 		if r.Load != nil {
-			if out.Load == nil {
-				l := cloneLoad(*r.Load)
-				out.Load = &l
-			} else {
-				merged := mergeLoad(*out.Load, *r.Load)
-				out.Load = &merged
-			}
+			loads = append(loads, cloneLoad(*r.Load))
 		}
+	}
+	if len(loads) > 0 {
+		l, err := combineLoads(measure, loads)
+		if err != nil {
+			return nil, err
+		}
+		out.Load = &l
 	}
 	if !end.IsZero() && end.After(out.Started) {
 		out.Duration = harness.Duration(end.Sub(out.Started))
@@ -94,6 +114,59 @@ func Merge(reports ...*Report) (*Report, error) {
 	out.Error = strings.Join(errs, "; ")
 	out.Conclude()
 	return out, nil
+}
+
+// combineLoads combines the load sections of several generators: measured
+// by measure when it can be, bounded by mergeLoad otherwise.
+func combineLoads(measure Measure, loads []Load) (Load, error) {
+	if len(loads) == 1 {
+		return loads[0], nil
+	}
+	exact := measure != nil && !slices.ContainsFunc(loads, func(l Load) bool { return l.Capacity != nil || len(l.ResultsFiles) == 0 })
+	if !exact {
+		out := loads[0]
+		for _, l := range loads[1:] {
+			out = mergeLoad(out, l)
+		}
+		return out, nil
+	}
+	plan := loads[0]
+	for _, l := range loads[1:] {
+		plan.Attackers = append(plan.Attackers, l.Attackers...)
+		plan.ResultsFiles = append(plan.ResultsFiles, l.ResultsFiles...)
+		plan.Rate += l.Rate
+		plan.Duration = max(plan.Duration, l.Duration)
+		plan.Processed = addProcessed(plan.Processed, l.Processed)
+		plan.SenderTimeout = cmp.Or(plan.SenderTimeout, l.SenderTimeout)
+		plan.AckDeadline = cmp.Or(plan.AckDeadline, l.AckDeadline)
+	}
+	m, err := measure(plan.ResultsFiles, time.Duration(plan.SenderTimeout), time.Duration(plan.AckDeadline))
+	if err != nil {
+		return Load{}, err
+	}
+	out := *m
+	out.Attackers, out.ResultsFiles = plan.Attackers, plan.ResultsFiles
+	out.Rate, out.Duration, out.Processed = plan.Rate, plan.Duration, plan.Processed
+	out.SenderTimeout, out.AckDeadline = plan.SenderTimeout, plan.AckDeadline
+	return out, nil
+}
+
+// addProcessed adds up the probe's accounts of two parts of a load; a part
+// the probe did not check adds nothing.
+func addProcessed(a, b *Processed) *Processed {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	p := *a
+	p.Checked += b.Checked
+	p.Sampled = p.Sampled || b.Sampled
+	p.Once += b.Once
+	p.Missing += b.Missing
+	p.Duplicated += b.Duplicated
+	return &p
 }
 
 // ReplacedNote is the note a merge leaves when a later report's result of
@@ -140,8 +213,8 @@ func cloneLoad(l Load) Load {
 // percentiles cannot be merged from percentiles, so the larger of the two
 // is kept, which never makes a run look faster than it was. Histogram
 // buckets with the same bound add up, and so do time slices with the same
-// offset (their latencies keep the larger value). The load test may refine
-// this from the raw results files.
+// offset (their latencies keep the larger value). MergeWith measures
+// instead, when it is given the raw results.
 func mergeLoad(a, b Load) Load {
 	out := cloneLoad(a)
 	b = cloneLoad(b)
@@ -184,18 +257,7 @@ func mergeLoad(a, b Load) Load {
 	if out.AckDeadline == 0 {
 		out.AckDeadline = b.AckDeadline
 	}
-	switch {
-	case out.Processed == nil:
-		out.Processed = b.Processed
-	case b.Processed != nil:
-		p := *out.Processed
-		p.Checked += b.Processed.Checked
-		p.Sampled = p.Sampled || b.Processed.Sampled
-		p.Once += b.Processed.Once
-		p.Missing += b.Processed.Missing
-		p.Duplicated += b.Processed.Duplicated
-		out.Processed = &p
-	}
+	out.Processed = addProcessed(out.Processed, b.Processed)
 	if out.Capacity == nil {
 		out.Capacity = b.Capacity
 	}

@@ -371,3 +371,38 @@ func TestSummaryCountsEveryVerdict(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeWithMeasuresOnce: given the raw results, the merged figures are
+// the measure's, taken once over every generator's files; only the plan
+// comes from the parts. A measure that fails makes no report.
+func TestMergeWithMeasuresOnce(t *testing.T) {
+	_, a := split(t)
+	_, b := split(t)
+	b.Load.Attackers, b.Load.ResultsFiles = []string{"attacker-2"}, []string{"load-attacker-2.gob"}
+	b.Results = nil
+	var calls [][]string
+	measured := report.Load{Requests: 1234, Latencies: report.Latencies{P99: harness.Duration(7 * time.Millisecond)}}
+	measure := func(files []string, senderTimeout, ackDeadline time.Duration) (*report.Load, error) {
+		calls = append(calls, files)
+		l := measured
+		return &l, nil
+	}
+	m, err := report.MergeWith(measure, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 1 || strings.Join(calls[0], ",") != "load-attacker-1.gob,load-attacker-2.gob" {
+		t.Fatalf("measure called with %v, want once with both files", calls)
+	}
+	l := m.Load
+	if l.Requests != 1234 || l.Latencies.P99 != measured.Latencies.P99 {
+		t.Errorf("merged figures %d requests, p99 %s: want the measure's", l.Requests, l.Latencies.P99)
+	}
+	if l.Rate != a.Load.Rate+b.Load.Rate || strings.Join(l.Attackers, ",") != "attacker-1,attacker-2" {
+		t.Errorf("plan: rate %.0f by %v, want the parts' rates added and both attackers", l.Rate, l.Attackers)
+	}
+	broken := func([]string, time.Duration, time.Duration) (*report.Load, error) { return nil, errors.New("gone") }
+	if m, err := report.MergeWith(broken, a, b); err == nil || m != nil {
+		t.Errorf("a measure that fails: %v, %v; want its error and no report", m, err)
+	}
+}

@@ -251,12 +251,6 @@ const (
 	reasonCutShort   = "the run was interrupted while this check ran"
 )
 
-// Interrupted reports whether r is the SKIP of a check the run's end cut
-// off, rather than a verdict.
-func Interrupted(r harness.Result) bool {
-	return r.Verdict == harness.Skip && (r.Reason == reasonNotStarted || r.Reason == reasonCutShort)
-}
-
 // observation is what one step expected and what it saw.
 type observation struct {
 	step     int

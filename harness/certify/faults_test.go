@@ -28,13 +28,15 @@ import (
 // fault's own check when it is.
 var plantedFaults = []plantedRow{
 	{"", nil, "the correct reference receiver passes every check"},
-	{receiver.FaultSkipVerify, ids("SIG-02 SIG-03 SIG-04 SIG-05 SIG-06 SIG-07"),
-		"without verification stale and future timestamps are accepted too"},
+	{receiver.FaultSkipVerify, ids("SIG-02 SIG-03 SIG-04 SIG-05 SIG-06 SIG-07 SIG-11"),
+		"without verification stale and future timestamps are accepted too, and so is SIG-11's forged delivery"},
 	{receiver.FaultNoTolerance, ids("SIG-06 SIG-07"), ""},
 	{receiver.FaultFirstSignatureOnly, ids("SIG-08"), ""},
-	{receiver.Fault5xxOnBadSignature, ids("SIG-02 SIG-03 SIG-04 SIG-05 SIG-06 SIG-07"),
-		"stale and future timestamps are rejected with 500 as well"},
+	{receiver.Fault5xxOnBadSignature, ids("SIG-02 SIG-03 SIG-04 SIG-05 SIG-06 SIG-07 SIG-11"),
+		"stale and future timestamps, and SIG-11's forged delivery, are rejected with 500 as well"},
 	{receiver.FaultLeakSignature, ids("SIG-09"), ""},
+	{receiver.FaultVerifyReparsed, ids("SIG-10"), ""},
+	{receiver.FaultMarkBeforeVerify, ids("SIG-11"), ""},
 	{receiver.FaultDoubleProcess, ids("IDEM-02 IDEM-03 IDEM-04 RETRY-02 RETRY-03 RETRY-04"), ""},
 	{receiver.Fault500OnDuplicate, ids("IDEM-01 IDEM-03 IDEM-04 RETRY-01 RETRY-04"),
 		"four of the five concurrent copies of IDEM-04 are duplicates and get 500"},
@@ -50,7 +52,7 @@ var plantedFaults = []plantedRow{
 	{receiver.Fault500OnMalformed, ids("ROB-01 ROB-02 ROB-03"), ""},
 	{receiver.FaultAcceptAnyMethod, ids("ROB-04"), ""},
 	{receiver.FaultNoSizeLimit, ids("ROB-05"), ""},
-	{receiver.FaultRedirect, ids("SIG-01 SIG-02 SIG-03 SIG-04 SIG-05 SIG-06 SIG-07 SIG-08 " +
+	{receiver.FaultRedirect, ids("SIG-01 SIG-02 SIG-03 SIG-04 SIG-05 SIG-06 SIG-07 SIG-08 SIG-10 SIG-11 " +
 		"ACK-01 ACK-02 ACK-03 ACK-04 ACK-05 ACK-06 ACK-07 IDEM-01 IDEM-02 IDEM-03 IDEM-04 IDEM-05 " +
 		"ORD-01 ORD-02 ORD-03 ORD-04 ORD-05 RETRY-01 RETRY-02 RETRY-03 RETRY-04 ROB-05 ROB-06"),
 		"every POST is redirected, so no delivery is ever acknowledged or processed; only the checks that expect no 5xx, " +
@@ -68,13 +70,14 @@ var plantedFaults = []plantedRow{
 // instead; every other check is judged from what the status codes show
 // (README "The probe contract").
 var probeOnly = map[receiver.Fault][]string{
-	receiver.FaultDoubleProcess:   ids("IDEM-02 IDEM-03 IDEM-04 RETRY-02 RETRY-03 RETRY-04"),
-	receiver.FaultRacyDedupe:      ids("IDEM-04 RETRY-03"),
-	receiver.FaultDedupeByJob:     ids("IDEM-05"),
-	receiver.FaultLastWriteWins:   ids("ORD-02 ORD-03 ORD-05"),
-	receiver.FaultIgnoreUnseenJob: ids("ORD-02 ORD-03 ORD-04 ORD-05"),
-	receiver.FaultRedirect:        ids("ACK-07 RETRY-02 RETRY-03"),
-	receiver.FaultDropModelEvents: ids("ACK-07"),
+	receiver.FaultMarkBeforeVerify: ids("SIG-11"),
+	receiver.FaultDoubleProcess:    ids("IDEM-02 IDEM-03 IDEM-04 RETRY-02 RETRY-03 RETRY-04"),
+	receiver.FaultRacyDedupe:       ids("IDEM-04 RETRY-03"),
+	receiver.FaultDedupeByJob:      ids("IDEM-05"),
+	receiver.FaultLastWriteWins:    ids("ORD-02 ORD-03 ORD-05"),
+	receiver.FaultIgnoreUnseenJob:  ids("ORD-02 ORD-03 ORD-04 ORD-05"),
+	receiver.FaultRedirect:         ids("ACK-07 RETRY-02 RETRY-03"),
+	receiver.FaultDropModelEvents:  ids("ACK-07"),
 }
 
 // plantedRow is one fault of the proof and the checks it must break.

@@ -250,6 +250,8 @@ func describe(s *scenario.Send, ev harness.Event, a delivery.Attempt) string {
 			parts = append(parts, "without "+strings.Join(b.Delete, ", "))
 		case b.Size != "":
 			parts = append(parts, b.Size+" body")
+		case b.Format != "":
+			parts = append(parts, b.Format+" JSON")
 		}
 	}
 	what := "send " + ev.Type
@@ -442,6 +444,12 @@ func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.
 				return a, err
 			}
 			body, err := pad(ev.Body, int(size))
+			if err != nil {
+				return a, err
+			}
+			a.Body = body
+		case b.Format != "":
+			body, err := reformat(ev.Body, b.Format)
 			if err != nil {
 				return a, err
 			}

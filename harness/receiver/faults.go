@@ -25,6 +25,14 @@ const (
 	Fault5xxOnBadSignature Fault = "5xx-on-bad-signature"
 	// FaultLeakSignature echoes the expected v1 signature in the 401 body.
 	FaultLeakSignature Fault = "leak-signature"
+	// FaultVerifyReparsed computes the MAC over the body parsed and written
+	// again (as a framework that hands the handler a parsed object would),
+	// not over the raw bytes: any other formatting of the same event fails.
+	FaultVerifyReparsed Fault = "verify-reparsed"
+	// FaultMarkBeforeVerify records the eventId as seen before checking the
+	// signature, so a forged delivery carrying a real event's id makes the
+	// genuine one a duplicate.
+	FaultMarkBeforeVerify Fault = "mark-before-verify"
 	// FaultDoubleProcess does no deduplication: every delivery is processed.
 	FaultDoubleProcess Fault = "double-process"
 	// Fault500OnDuplicate answers 500 to a redelivery of an event it has
@@ -91,6 +99,8 @@ var faultTable = []struct {
 	{FaultFirstSignatureOnly, "checks only the first v1 entry (breaks secret rotation)"},
 	{Fault5xxOnBadSignature, "answers 500 instead of 401 to a bad signature"},
 	{FaultLeakSignature, "echoes the expected signature in the 401 body"},
+	{FaultVerifyReparsed, "computes the MAC over the parsed and re-serialized body, not the raw bytes"},
+	{FaultMarkBeforeVerify, "records the eventId as seen before checking the signature"},
 	{FaultDoubleProcess, "no deduplication: every delivery is processed"},
 	{Fault500OnDuplicate, "a redelivery of a seen event fails with 500"},
 	{FaultRacyDedupe, "check-then-insert dedupe without a lock: concurrent copies all pass"},

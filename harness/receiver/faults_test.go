@@ -2,6 +2,7 @@ package receiver
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -20,8 +21,8 @@ import (
 func TestFaultCatalogue(t *testing.T) {
 	t.Parallel()
 	all := Faults()
-	if len(all) != 22 {
-		t.Fatalf("Faults() has %d entries, want the 20 planned faults, ignore-unseen-job and drop-model-events", len(all))
+	if len(all) != 24 {
+		t.Fatalf("Faults() has %d entries, want the 20 planned faults, ignore-unseen-job, drop-model-events, verify-reparsed and mark-before-verify", len(all))
 	}
 	if all[0] != FaultSkipVerify || all[len(all)-1] != FaultExpiredCert {
 		t.Errorf("Faults() is not in the planted-fault table's order: %v", all)
@@ -118,6 +119,39 @@ func TestFaultLeakSignature(t *testing.T) {
 	if want := signing.Sign(testSecret, now.Unix(), body); !strings.Contains(r.body, want) {
 		t.Fatalf("the 401 body %q does not leak the expected signature %s", r.body, want)
 	}
+}
+
+func TestFaultVerifyReparsed(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{FaultVerifyReparsed}})
+	// The compact body the factory writes reads back to the same bytes ...
+	id := newID("evt")
+	tg.mustAck(eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil))
+	tg.processedOnce(id)
+	// ... the same event indented does not, so its valid signature fails.
+	pretty := newID("evt")
+	var indented bytes.Buffer
+	if err := json.Indent(&indented, eventBody(t, pretty, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil), "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	if r := tg.deliver(indented.Bytes()); r.status != http.StatusUnauthorized {
+		t.Fatalf("a correctly signed indented body answered %d, want the bug: 401", r.status)
+	}
+	tg.neverProcessed(pretty)
+}
+
+func TestFaultMarkBeforeVerify(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{FaultMarkBeforeVerify}})
+	id := newID("evt")
+	body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+	r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader("whsec_forger", time.Now(), body)})
+	if r.status != http.StatusUnauthorized {
+		t.Fatalf("a forged delivery answered %d, want 401", r.status)
+	}
+	// The forged copy took the id: the genuine delivery is a "duplicate".
+	tg.mustAck(body)
+	tg.neverProcessed(id)
 }
 
 func TestFaultDoubleProcess(t *testing.T) {

@@ -259,8 +259,27 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
+	// claimed is the event id FaultMarkBeforeVerify recorded from the
+	// unverified body.
+	var claimed string
+	if r.faults[FaultMarkBeforeVerify] {
+		if id := unverifiedID(body); id != "" {
+			if !r.store.claim(id) {
+				r.answer(w, req, http.StatusOK, "", id, "duplicate (not verified)")
+				return
+			}
+			claimed = id
+		}
+	}
+
 	header := req.Header.Get(harness.HeaderSignature)
-	if err := r.verify(header, body); err != nil {
+	signed := body
+	if r.faults[FaultVerifyReparsed] {
+		if re, err := reserialize(body); err == nil {
+			signed = re
+		}
+	}
+	if err := r.verify(header, signed); err != nil {
 		r.rejectSignature(w, req, header, body, err)
 		return
 	}
@@ -277,7 +296,10 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
-	key, fresh := r.dedupe(ev)
+	key, fresh := claimed, true
+	if claimed == "" {
+		key, fresh = r.dedupe(ev)
+	}
 	if !fresh {
 		if r.faults[Fault500OnDuplicate] {
 			r.answer(w, req, http.StatusInternalServerError, "event already exists", ev.ID, "duplicate")

@@ -133,7 +133,25 @@ type Body struct {
 	Delete []string `json:"delete,omitempty"`
 	// Size pads the event to this size, e.g. "5MiB" (still valid JSON).
 	Size string `json:"size,omitempty"`
+	// Format writes the same event in other bytes (FormatPretty, ...), so
+	// that only a receiver that verifies the raw body accepts it.
+	Format string `json:"format,omitempty"`
 }
+
+// The byte forms of Body.Format: the same JSON value, written otherwise.
+const (
+	// FormatPretty indents the event over several lines.
+	FormatPretty = "pretty"
+	// FormatEscaped writes every non-ASCII character of its strings as a
+	// \uXXXX escape.
+	FormatEscaped = "escaped"
+	// FormatDecimal writes its integers with a fraction, 7 as 7.0.
+	FormatDecimal = "decimal"
+	// FormatExponent writes its integers in exponent form, 1000 as 1e+03.
+	FormatExponent = "exponent"
+	// FormatReversed writes the keys of every object in reverse order.
+	FormatReversed = "reversed"
+)
 
 // Lifecycles delivers the whole lifecycle of several jobs, each job's
 // events in shuffled order with its terminal event never last, all jobs at

@@ -118,6 +118,49 @@ func TestSignReproducesTheTestVector(t *testing.T) {
 	}
 }
 
+// TestSignReproducesTheSchemeVectors prints every built-in scheme's headers
+// for the test vector body, byte for byte (README "Signing schemes"), signs
+// with a scheme file of the user's (Slack's, checked with openssl), and
+// refuses a broken one saying where.
+func TestSignReproducesTheSchemeVectors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		scheme, secret, want string
+		extra                []string
+	}{
+		{"realm-v1", vectorSecret, "X-Webhook-Signature: t=" + vectorT + ",v1=" + vectorV1 + "\nX-Webhook-Id: evt_webhook_12345\nX-Webhook-Event: job.completed\nX-Webhook-Attempt: 1\n", nil},
+		{"standard-webhooks", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "webhook-signature: v1,wqiAZb0tkT++6oK/cCGpzOgY9dKdCz8gtZw0TCaY8JI=\nwebhook-id: evt_webhook_12345\nwebhook-timestamp: " + vectorT + "\n", nil},
+		{"stripe", "whsec_realm_stripe_test", "Stripe-Signature: t=" + vectorT + ",v1=9e0c23995962835c04388205f8e09278837f8a2ace0344b1b1021e7a5ffb1a76\n", nil},
+		{"github", vectorSecret, "X-Hub-Signature-256: sha256=875caa318f09ab4a98a3c0bd5bb436ba0ea4ea08d40e7f7ef82951e81e30d48f\nX-GitHub-Delivery: evt_webhook_12345\nX-GitHub-Event: job.completed\n", nil},
+		{"github", vectorSecret, "X-Hub-Signature-256: sha256=875caa318f09ab4a98a3c0bd5bb436ba0ea4ea08d40e7f7ef82951e81e30d48f\nX-GitHub-Delivery: dlv_1\nX-GitHub-Event: job.completed\n", []string{"--id", "dlv_1"}},
+	} {
+		args := append([]string{"sign", "--scheme", tc.scheme, "--secret", tc.secret, "--timestamp", vectorT}, tc.extra...)
+		if r := hookcert(t, vectorBody, nil, args...); r.code != 0 || r.stdout != tc.want {
+			t.Errorf("sign --scheme %s: exit %d, stdout %q, stderr %q; want %q", tc.scheme, r.code, r.stdout, r.stderr, tc.want)
+		}
+	}
+	dir := t.TempDir()
+	slack := filepath.Join(dir, "slack.yaml")
+	if err := os.WriteFile(slack, []byte("name: slack\nsignature: {header: X-Slack-Signature, entry: \"v0={signature}\"}\nmessage: \"v0:{t}:{body}\"\nmac: hmac-sha256\nencoding: hex\ntimestamp: {tolerance: 5m}\nheaders:\n  - {name: X-Slack-Request-Timestamp, value: \"{t}\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// printf 'v0:1531420618:{"token":"x","team_id":"T1"}' | openssl dgst -sha256 -hmac 8f742231b10e8888abcd99yyyzzz85a5
+	want := "X-Slack-Signature: v0=52829b3d2f64470ba3650b8c612b0186c5e52c47d1de8a55d4a6afe4aeab3a6a\nX-Slack-Request-Timestamp: 1531420618\n"
+	if r := hookcert(t, `{"token":"x","team_id":"T1"}`, nil, "sign", "--scheme", slack, "--secret", "8f742231b10e8888abcd99yyyzzz85a5", "--timestamp", "1531420618"); r.code != 0 || r.stdout != want {
+		t.Errorf("sign with a Slack scheme file: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	broken := filepath.Join(dir, "broken.yaml")
+	if err := os.WriteFile(broken, []byte("name: x\nsignature: {header: S, entry: v1}\nmessage: \"{body}\"\nmac: md5\nencoding: hex\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := hookcert(t, "x", nil, "sign", "--scheme", broken, "--secret", "s"); r.code != 2 || !strings.Contains(r.stderr, "broken.yaml:4:") || r.stdout != "" {
+		t.Errorf("a broken scheme file: exit %d, stderr %q; want 2 naming broken.yaml:4 (mac) and nothing signed", r.code, r.stderr)
+	}
+	if r := hookcert(t, "x", nil, "sign", "--scheme", "standard-webhooks", "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"); r.code != 2 || !strings.Contains(r.stderr, "--id") || r.stdout != "" {
+		t.Errorf("standard-webhooks without an id: exit %d, stdout %q, stderr %q; want 2 asking for --id", r.code, r.stdout, r.stderr)
+	}
+}
+
 func TestUsageErrorsExit2WithAMessage(t *testing.T) {
 	tests := []struct {
 		why  string

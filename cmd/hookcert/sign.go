@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/certify"
 	"github.com/realm-ai/hookcert/harness/signing"
 )
 
@@ -16,10 +19,12 @@ import (
 const maxSignBody = 64 << 20
 
 func runSign(_ context.Context, e env, args []string) error {
-	fs := newFlags(e, "sign", "--secret S [--timestamp T] [--file F] < body")
+	fs := newFlags(e, "sign", "--secret S [--scheme S] [--timestamp T] [--id ID] [--file F] < body")
 	secretFlag := fs.String("secret", "", "signing secret (default $"+harness.SecretEnv+")")
 	ts := fs.String("timestamp", "", "unix seconds to sign at (default: now)")
 	file := fs.String("file", "", "read the body from this file instead of standard input")
+	schemeFlag := fs.String("scheme", "", "signing scheme: "+strings.Join(signing.BuiltinSchemes(), ", ")+", or a scheme file; prints all its headers (default: the REALM v1 signature header alone)")
+	id := fs.String("id", "", "the event id the scheme's headers carry (default: the body's eventId)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -54,6 +59,37 @@ func runSign(_ context.Context, e env, args []string) error {
 	if len(body) > maxSignBody {
 		return usagef("sign: the body is larger than %d MiB", maxSignBody>>20)
 	}
-	_, err = fmt.Fprintf(e.stdout, "%s: %s\n", harness.HeaderSignature, signing.FormatHeader(t, signing.Sign(secret, t, body)))
-	return err
+	if *schemeFlag == "" {
+		_, err = fmt.Fprintf(e.stdout, "%s: %s\n", harness.HeaderSignature, signing.FormatHeader(t, signing.Sign(secret, t, body)))
+		return err
+	}
+	scheme, err := certify.LoadScheme(*schemeFlag)
+	if err != nil {
+		return usagef("sign: --scheme: %v", err)
+	}
+	key, err := scheme.KeyOf(secret)
+	if err != nil {
+		return usagef("sign: %v", err)
+	}
+	// The id and type the headers carry come from the body unless given.
+	var ev struct {
+		ID   string `json:"eventId"`
+		Type string `json:"eventType"`
+	}
+	_ = json.Unmarshal(body, &ev)
+	if *id != "" {
+		ev.ID = *id
+	}
+	for _, h := range scheme.Headers {
+		if ev.ID == "" && strings.Contains(h.Value, "{id}") {
+			return usagef("sign: the %s scheme sends the event id in %s: give --id, or a body with an eventId", scheme.Name, h.Name)
+		}
+	}
+	lines := scheme.HeaderLines(signing.Delivery{ID: ev.ID, Type: ev.Type, Attempt: 1, T: t, Body: body}, key)
+	for _, l := range lines {
+		if _, err := fmt.Fprintf(e.stdout, "%s: %s\n", l.Name, l.Value); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -43,38 +43,61 @@ func Parse(name string, data []byte) (*Scenario, error) {
 	return s, err
 }
 
-// parse is Parse that also returns the YAML tree, for the set-level checks
-// of Load to place their problems.
-func parse(name string, data []byte) (*Scenario, *document, error) {
-	fail := func(ps []Problem) error {
-		ps = sortProblems(ps)
-		if len(ps) > MaxProblems {
-			more := len(ps) - MaxProblems
-			ps = append(ps[:MaxProblems], Problem{Message: fmt.Sprintf("%d more problems not shown; fix these first", more)})
-		}
-		return &FileError{File: name, Problems: ps}
-	}
+// DecodeFile reads a YAML (or JSON) file of another kind than a scenario,
+// such as a signing scheme, named name in errors, and checks it against
+// the catalogue's schema schemaName. It returns the document as JSON, or a
+// *FileError listing every problem with its line, column and JSON pointer,
+// as Parse does for scenarios.
+func DecodeFile(name string, data []byte, schemaName string) ([]byte, error) {
+	raw, _, err := decodeFile(name, data, schemaName)
+	return raw, err
+}
+
+// decodeFile is DecodeFile that also returns the YAML tree.
+func decodeFile(name string, data []byte, schemaName string) ([]byte, *document, error) {
 	if len(data) > MaxFileSize {
-		return nil, nil, fail([]Problem{{Message: fmt.Sprintf("the file has %d bytes, more than a scenario can (%d)", len(data), MaxFileSize)}})
+		return nil, nil, failFile(name, []Problem{{Message: fmt.Sprintf("the file has %d bytes, more than a %s can (%d)", len(data), schemaName, MaxFileSize)}})
 	}
 	doc, probs := parseYAML(data)
 	if len(probs) > 0 {
-		return nil, nil, fail(probs)
+		return nil, nil, failFile(name, probs)
 	}
 	v, probs := doc.value()
 	if len(probs) > 0 {
-		return nil, doc, fail(probs)
+		return nil, doc, failFile(name, probs)
 	}
 	raw, err := json.Marshal(v)
 	if err != nil {
-		return nil, doc, fmt.Errorf("scenario %s: encode as JSON: %w", name, err)
+		return nil, doc, fmt.Errorf("%s %s: encode as JSON: %w", schemaName, name, err)
 	}
-	if err := schema.Default().Validate(SchemaName, raw); err != nil {
+	if err := schema.Default().Validate(schemaName, raw); err != nil {
 		var ve *schema.ValidationError
 		if !errors.As(err, &ve) {
-			return nil, doc, fmt.Errorf("scenario %s: %w", name, err)
+			return nil, doc, fmt.Errorf("%s %s: %w", schemaName, name, err)
 		}
-		return nil, doc, fail(explain(doc, v, ve.Causes))
+		return nil, doc, failFile(name, explain(doc, v, ve.Causes))
+	}
+	return raw, doc, nil
+}
+
+// failFile is the *FileError of file name with problems ps, the first
+// MaxProblems of them in order.
+func failFile(name string, ps []Problem) error {
+	ps = sortProblems(ps)
+	if len(ps) > MaxProblems {
+		more := len(ps) - MaxProblems
+		ps = append(ps[:MaxProblems], Problem{Message: fmt.Sprintf("%d more problems not shown; fix these first", more)})
+	}
+	return &FileError{File: name, Problems: ps}
+}
+
+// parse is Parse that also returns the YAML tree, for the set-level checks
+// of Load to place their problems.
+func parse(name string, data []byte) (*Scenario, *document, error) {
+	fail := func(ps []Problem) error { return failFile(name, ps) }
+	raw, doc, err := decodeFile(name, data, SchemaName)
+	if err != nil {
+		return nil, doc, err
 	}
 	var s Scenario
 	dec := json.NewDecoder(bytes.NewReader(raw))

@@ -1,7 +1,9 @@
 // Package signing implements the REALM v1 webhook signature
 // (README "The hookcert command"): v1 = lowercase hex(HMAC-SHA256(secret,
 // "<t>." + raw body)), carried in the X-Webhook-Signature header as
-// "t=<unix seconds>,v1=<hex>[,v1=<hex>...]".
+// "t=<unix seconds>,v1=<hex>[,v1=<hex>...]", with the fast signer the
+// sender and the load generator use. Scheme models any HMAC signing scheme
+// (README "Signing schemes"), REALM v1 among them, from its scheme file.
 package signing
 
 import (

@@ -67,6 +67,10 @@ type KeyRule struct {
 // Timestamp is the tolerance of a scheme that signs a timestamp.
 type Timestamp struct {
 	Tolerance string `json:"tolerance"`
+	// PastOnly: only timestamps older than the tolerance are refused, as
+	// the provider's own library does (Stripe's); one ahead of the clock
+	// is accepted.
+	PastOnly bool `json:"pastOnly,omitempty"`
 }
 
 // Header is one header of a delivery: a name and a template of {t}, {id},
@@ -345,7 +349,7 @@ func (s *Scheme) Verify(keys [][]byte, h http.Header, body []byte, now time.Time
 		switch tol := s.Tolerance(); {
 		case age > tol:
 			return ErrTooOld
-		case age < -tol:
+		case age < -tol && !s.Timestamp.PastOnly:
 			return ErrTooNew
 		}
 	}

@@ -161,6 +161,26 @@ func TestSignReproducesTheSchemeVectors(t *testing.T) {
 	}
 }
 
+// TestReceiverAndTriggerTakeAScheme runs the reference receiver verifying
+// each built-in scheme and triggers an event signed in that scheme (202,
+// exit 0) and in REALM v1 (refused, exit 1, where the schemes differ).
+func TestReceiverAndTriggerTakeAScheme(t *testing.T) {
+	t.Parallel()
+	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	for _, scheme := range []string{"standard-webhooks", "stripe", "github"} {
+		webhook, _ := startReceiver(t, secret, "--scheme", scheme)
+		if r := hookcert(t, "", nil, "trigger", "job.completed", "--url", webhook, "--secret", secret, "--scheme", scheme); r.code != 0 || !strings.Contains(r.stdout, "status  202") {
+			t.Errorf("trigger --scheme %s against a %s receiver: exit %d, stdout %q, stderr %q", scheme, scheme, r.code, r.stdout, r.stderr)
+		}
+		if r := hookcert(t, "", nil, "trigger", "job.completed", "--url", webhook, "--secret", secret); r.code != 1 {
+			t.Errorf("a REALM v1 delivery to a %s receiver: exit %d, stdout %q; want it refused (exit 1)", scheme, r.code, r.stdout)
+		}
+	}
+	if r := hookcert(t, "", nil, "receiver", "--secret", secret, "--scheme", "nope"); r.code != 2 || !strings.Contains(r.stderr, "standard-webhooks") {
+		t.Errorf("an unknown scheme: exit %d, stderr %q; want 2 listing the built-in ones", r.code, r.stderr)
+	}
+}
+
 func TestUsageErrorsExit2WithAMessage(t *testing.T) {
 	tests := []struct {
 		why  string

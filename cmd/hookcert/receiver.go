@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/certify"
 	"github.com/realm-ai/hookcert/harness/receiver"
+	"github.com/realm-ai/hookcert/harness/signing"
 )
 
 // faultList collects repeated --fault flags.
@@ -43,8 +45,9 @@ func runReceiver(ctx context.Context, e env, args []string) error {
 	certOut := fs.String("cert-out", "", "with --tls, write the certificate (PEM) here, to pass as CA_CERT")
 	probeToken := fs.String("probe-token", "", "require this bearer token on the probe")
 	verbose := fs.Bool("v", false, "log every delivery to standard error")
+	schemeFlag := fs.String("scheme", "", "the signing scheme verified: "+strings.Join(signing.BuiltinSchemes(), ", ")+", or a scheme file (default realm-v1)")
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: hookcert receiver --addr HOST:PORT --secret S [--fault F]... [--tls]\n\nflags:\n")
+		fmt.Fprintf(e.stderr, "usage: hookcert receiver --addr HOST:PORT --secret S [--scheme S] [--fault F]... [--tls]\n\nflags:\n")
 		fs.PrintDefaults()
 		fmt.Fprintln(e.stderr, "\nfaults:")
 		for _, f := range receiver.Faults() {
@@ -69,6 +72,11 @@ func runReceiver(ctx context.Context, e env, args []string) error {
 		Secrets:    []harness.Secret{secret},
 		Faults:     faults,
 		ProbeToken: harness.Secret(*probeToken),
+	}
+	if *schemeFlag != "" {
+		if cfg.Scheme, err = certify.LoadScheme(*schemeFlag); err != nil {
+			return usagef("receiver: --scheme: %v", err)
+		}
 	}
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(e.stderr, nil))

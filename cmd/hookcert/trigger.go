@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/certify"
 	"github.com/realm-ai/hookcert/harness/delivery"
 	"github.com/realm-ai/hookcert/harness/events"
+	"github.com/realm-ai/hookcert/harness/signing"
 )
 
 func runTrigger(ctx context.Context, e env, args []string) error {
@@ -20,6 +22,7 @@ func runTrigger(ctx context.Context, e env, args []string) error {
 	caCert := fs.String("ca-cert", "", "PEM file of a CA to trust for https")
 	insecure := fs.Bool("insecure", false, "skip TLS certificate verification")
 	timeout := fs.Duration("timeout", harness.DefaultTiming().SenderTimeout, "abandon the attempt after this long")
+	schemeFlag := fs.String("scheme", "", "sign with this scheme: "+strings.Join(signing.BuiltinSchemes(), ", ")+", or a scheme file (default realm-v1)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -43,6 +46,13 @@ func runTrigger(ctx context.Context, e env, args []string) error {
 		return usagef("trigger: --timeout must be positive")
 	}
 	opts := []delivery.Option{delivery.WithTimeout(*timeout)}
+	if *schemeFlag != "" {
+		sc, err := certify.LoadScheme(*schemeFlag)
+		if err != nil {
+			return usagef("trigger: --scheme: %v", err)
+		}
+		opts = append(opts, delivery.WithScheme(sc))
+	}
 	if *caCert != "" {
 		opts = append(opts, delivery.WithCAFile(*caCert))
 	}

@@ -141,28 +141,10 @@ func (s *Sender) request(ctx context.Context, a Attempt, number int) (*http.Requ
 	h := req.Header
 	h.Set(harness.HeaderContentType, harness.ContentType)
 	h.Set(harness.HeaderUserAgent, harness.UserAgent)
-	if a.EventID != "" {
-		h.Set(harness.HeaderID, a.EventID)
-	}
-	if a.EventType != "" {
-		h.Set(harness.HeaderEvent, a.EventType)
-	}
-	h.Set(harness.HeaderAttempt, strconv.Itoa(number))
-	switch {
-	case a.NoSignature:
-	case a.Signature != nil:
-		h[harness.HeaderSignature] = []string{*a.Signature}
-	default:
-		signed := a.Body
-		if a.SignedBody != nil {
-			signed = a.SignedBody
-		}
-		secrets := a.Secrets
-		if secrets == nil {
-			secrets = []harness.Secret{s.secret}
-		}
-		signer := signing.Signer{Secrets: secrets}
-		h.Set(harness.HeaderSignature, signer.HeaderAt(s.clock.Now().Add(a.TimeOffset), signed))
+	if s.scheme != nil {
+		s.schemeHeaders(h, a, number)
+	} else {
+		s.realmHeaders(h, a, number)
 	}
 	for k, vs := range a.Header {
 		switch {
@@ -278,4 +260,68 @@ func (s *Sender) do(ctx context.Context, req *http.Request) (*http.Response, err
 	retry := req.Clone(ctx)
 	retry.Body = body
 	return s.client.Do(retry)
+}
+
+// realmHeaders sets the REALM v1 headers of attempt a, signed by the fast
+// signer unless a asks for no signature or a literal one.
+func (s *Sender) realmHeaders(h http.Header, a Attempt, number int) {
+	if a.EventID != "" {
+		h.Set(harness.HeaderID, a.EventID)
+	}
+	if a.EventType != "" {
+		h.Set(harness.HeaderEvent, a.EventType)
+	}
+	h.Set(harness.HeaderAttempt, strconv.Itoa(number))
+	switch {
+	case a.NoSignature:
+	case a.Signature != nil:
+		h[harness.HeaderSignature] = []string{*a.Signature}
+	default:
+		secrets := a.Secrets
+		if secrets == nil {
+			secrets = []harness.Secret{s.secret}
+		}
+		signer := signing.Signer{Secrets: secrets}
+		h.Set(harness.HeaderSignature, signer.HeaderAt(s.clock.Now().Add(a.TimeOffset), a.signed()))
+	}
+}
+
+// schemeHeaders sets the headers of the sender's scheme for attempt a:
+// every header it sends, signed with a's secrets (the sender's by
+// default), then without the signature header (NoSignature) or with a
+// literal one (Signature).
+func (s *Sender) schemeHeaders(h http.Header, a Attempt, number int) {
+	secrets := a.Secrets
+	if secrets == nil {
+		secrets = []harness.Secret{s.secret}
+	}
+	keys := make([][]byte, len(secrets))
+	for i, sec := range secrets {
+		k, err := s.scheme.KeyOf(sec)
+		if err != nil {
+			// A secret the scheme cannot decode (a wrong one, on purpose)
+			// still signs, with its bytes as they are.
+			k = []byte(sec.Reveal())
+		}
+		keys[i] = k
+	}
+	d := signing.Delivery{ID: a.EventID, Type: a.EventType, Attempt: number, T: s.clock.Now().Add(a.TimeOffset).Unix(), Body: a.signed()}
+	for _, l := range s.scheme.HeaderLines(d, keys...) {
+		h.Set(l.Name, l.Value)
+	}
+	switch {
+	case a.NoSignature:
+		h.Del(s.scheme.Signature.Header)
+	case a.Signature != nil:
+		h[http.CanonicalHeaderKey(s.scheme.Signature.Header)] = []string{*a.Signature}
+	}
+}
+
+// signed is the body the signature covers: SignedBody when the body is
+// altered after signing.
+func (a Attempt) signed() []byte {
+	if a.SignedBody != nil {
+		return a.SignedBody
+	}
+	return a.Body
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/signing"
 )
 
 // Sentinel errors of NewSender; all of them mean the run cannot be made.
@@ -48,8 +49,10 @@ const ExcerptLimit = 4 << 10
 // Sender delivers signed REALM webhooks to one target URL. It is safe for
 // concurrent use; keep-alive connections are reused between attempts.
 type Sender struct {
-	url       *url.URL
-	secret    harness.Secret
+	url    *url.URL
+	secret harness.Secret
+	// scheme signs the deliveries; nil is REALM v1 by its fast signer.
+	scheme    *signing.Scheme
 	timeout   time.Duration
 	bodyLimit int64
 	clock     harness.Clock
@@ -68,6 +71,7 @@ type options struct {
 	caFiles   []string
 	insecure  bool
 	tls       *tls.Config
+	scheme    *signing.Scheme
 }
 
 // Option configures a Sender.
@@ -101,6 +105,11 @@ func WithClock(c harness.Clock) Option { return func(o *options) { o.clock = c }
 // default is harness.DefaultBodyLimit. The rest is never read, so a receiver
 // that answers endlessly cannot stall the run.
 func WithBodyLimit(n int64) Option { return func(o *options) { o.bodyLimit = n } }
+
+// WithScheme signs the deliveries with a signing scheme (README "Signing
+// schemes") and sends its headers; without it, deliveries are signed with
+// REALM v1.
+func WithScheme(sc *signing.Scheme) Option { return func(o *options) { o.scheme = sc } }
 
 // WithTLSConfig sets the base TLS configuration (it is cloned); the CA and
 // insecure options are applied on top of it.
@@ -140,6 +149,7 @@ func NewSender(target string, secret harness.Secret, opts ...Option) (*Sender, e
 	return &Sender{
 		url:       u,
 		secret:    secret,
+		scheme:    o.scheme,
 		timeout:   o.timeout,
 		bodyLimit: o.bodyLimit,
 		clock:     o.clock,

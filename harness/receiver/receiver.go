@@ -65,6 +65,9 @@ var ErrNoSecret = errors.New("no signing secret")
 type Config struct {
 	// Secrets are the signing secrets accepted; several during a rotation.
 	Secrets []harness.Secret
+	// Scheme is the signing scheme verified (README "Signing schemes");
+	// nil is REALM v1. Its tolerance replaces Tolerance.
+	Scheme *signing.Scheme
 	// Faults are the bugs to plant; none makes a correct receiver.
 	Faults []Fault
 	// Tolerance is the largest accepted |now - t|; zero means
@@ -103,6 +106,8 @@ type Config struct {
 // New and stop its workers with Close.
 type Receiver struct {
 	verifier   signing.Verifier
+	scheme     *signing.Scheme
+	keys       [][]byte // the secrets as the scheme's keys
 	secrets    []harness.Secret
 	faults     map[Fault]bool
 	maxBody    int64
@@ -130,6 +135,13 @@ func New(cfg Config) (*Receiver, error) {
 	for i, s := range cfg.Secrets {
 		if s.Reveal() == "" {
 			return nil, fmt.Errorf("receiver: %w: secret %d is empty", ErrNoSecret, i)
+		}
+	}
+	if sc := cfg.Scheme; sc != nil {
+		for i, s := range cfg.Secrets {
+			if _, err := sc.KeyOf(s); err != nil {
+				return nil, fmt.Errorf("receiver: secret %d: %w", i, err)
+			}
 		}
 	}
 	faults := make(map[Fault]bool, len(cfg.Faults))
@@ -171,8 +183,17 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Rec
 	}
 	cfg.Timing = cfg.Timing.WithDefaults()
 	secrets := append([]harness.Secret(nil), cfg.Secrets...)
+	var keys [][]byte
+	if cfg.Scheme != nil {
+		for _, s := range secrets {
+			k, _ := cfg.Scheme.KeyOf(s) // New checked them
+			keys = append(keys, k)
+		}
+	}
 	r := &Receiver{
 		verifier:   signing.Verifier{Secrets: secrets, Tolerance: cfg.Tolerance, Clock: cfg.Clock},
+		scheme:     cfg.Scheme,
+		keys:       keys,
 		secrets:    secrets,
 		faults:     faults,
 		maxBody:    cfg.MaxBody,
@@ -279,7 +300,7 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 			signed = re
 		}
 	}
-	if err := r.verify(header, signed); err != nil {
+	if err := r.verify(req.Header, signed); err != nil {
 		r.rejectSignature(w, req, header, body, err)
 		return
 	}
@@ -379,11 +400,14 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, i
 // signing.Verifier.Verify taken apart so that the signature faults can be
 // planted one step at a time: parse, match any v1 under any secret in
 // constant time, then check the age of t.
-func (r *Receiver) verify(header string, body []byte) error {
+func (r *Receiver) verify(h http.Header, body []byte) error {
 	if r.faults[FaultSkipVerify] {
 		return nil
 	}
-	sig, err := signing.ParseHeader(header)
+	if r.scheme != nil {
+		return r.verifyScheme(h, body)
+	}
+	sig, err := signing.ParseHeader(h.Get(harness.HeaderSignature))
 	if err != nil {
 		return err
 	}
@@ -397,6 +421,27 @@ func (r *Receiver) verify(header string, body []byte) error {
 		return nil
 	}
 	return r.verifier.Fresh(sig)
+}
+
+// verifyScheme is verify for a scheme other than the built-in REALM v1
+// path, with the signature faults that the scheme can express.
+func (r *Receiver) verifyScheme(h http.Header, body []byte) error {
+	sc := r.scheme
+	if r.faults[FaultFirstSignatureOnly] && sc.Signature.Separator != "" {
+		// Only the first signature entry is looked at.
+		parts := strings.Split(h.Get(sc.Signature.Header), sc.Signature.Separator)
+		keep := 1
+		if sc.Signature.TimestampEntry != "" {
+			keep = 2
+		}
+		h = h.Clone()
+		h.Set(sc.Signature.Header, strings.Join(parts[:min(keep, len(parts))], sc.Signature.Separator))
+	}
+	now := r.clock.Now()
+	if r.faults[FaultNoTolerance] {
+		now = time.Time{}
+	}
+	return sc.Verify(r.keys, h, body, now)
 }
 
 // rejectSignature answers a delivery whose signature failed. The body says

@@ -39,10 +39,14 @@ const (
 	Skip Verdict = "SKIP"
 	// InfoVerdict: measured, no verdict.
 	InfoVerdict Verdict = "INFO"
+	// NotApplicable: the run's signing scheme cannot express the check (no
+	// timestamp, one signature only); Result.Reason says why. It neither
+	// fails a run nor makes it partial.
+	NotApplicable Verdict = "N/A"
 )
 
 // Verdicts lists every verdict in the order reports show them.
-func Verdicts() []Verdict { return []Verdict{Fail, Warn, Skip, Pass, InfoVerdict} }
+func Verdicts() []Verdict { return []Verdict{Fail, Warn, Skip, Pass, InfoVerdict, NotApplicable} }
 
 // Broken returns the verdict for a requirement of level l that does not
 // hold: FAIL for MUST, WARN for SHOULD (FAIL when strict), INFO for INFO.
@@ -71,7 +75,7 @@ type Result struct {
 	// Expected and Observed say, for a human, what the check wanted and saw.
 	Expected string `json:"expected,omitempty"`
 	Observed string `json:"observed,omitempty"`
-	// Reason explains a SKIP, or an INFO measurement.
+	// Reason explains a SKIP or an N/A, or an INFO measurement.
 	Reason   string        `json:"reason,omitempty"`
 	Evidence []Exchange    `json:"evidence,omitempty"`
 	Notes    []string      `json:"notes,omitempty"`

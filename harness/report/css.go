@@ -63,7 +63,7 @@ a{color:inherit}
 .v-PASS.chip,.badge.v-PASS{background:var(--pass-bg);color:var(--pass);border-color:#b5dcc0}
 .v-FAIL.chip,.badge.v-FAIL{background:var(--fail);color:#fff}
 .v-WARN.chip,.badge.v-WARN{background:var(--warn);color:#fff}
-.v-SKIP.chip,.badge.v-SKIP{background:var(--skip-bg);color:var(--skip);border-color:#cbd2da}
+.v-SKIP.chip,.badge.v-SKIP,.v-N\/A.chip,.badge.v-N\/A{background:var(--skip-bg);color:var(--skip);border-color:#cbd2da}
 .v-INFO.chip,.badge.v-INFO{background:var(--info-bg);color:var(--info);border-color:#bcd0ee}
 a.chip:hover,a.chip:focus{outline:2px solid var(--ink);outline-offset:1px}
 
@@ -93,10 +93,10 @@ table.small th,table.small td{padding:.15rem .6rem;border-bottom:1px solid var(-
 
 /* checks */
 .vh{padding-bottom:.2rem;border-bottom:2px solid currentColor}
-.vh.v-PASS{color:var(--pass)}.vh.v-FAIL{color:var(--fail)}.vh.v-WARN{color:var(--warn)}.vh.v-SKIP{color:var(--skip)}.vh.v-INFO{color:var(--info)}
+.vh.v-PASS{color:var(--pass)}.vh.v-FAIL{color:var(--fail)}.vh.v-WARN{color:var(--warn)}.vh.v-SKIP,.vh.v-N\/A{color:var(--skip)}.vh.v-INFO{color:var(--info)}
 .check{margin:.4rem 0;border:1px solid var(--line);border-left:5px solid var(--line);border-radius:4px;background:#fff}
 .check.v-FAIL{border-left-color:var(--fail)}.check.v-WARN{border-left-color:var(--warn)}
-.check.v-PASS{border-left-color:var(--pass)}.check.v-SKIP{border-left-color:#9aa3ad}.check.v-INFO{border-left-color:var(--info)}
+.check.v-PASS{border-left-color:var(--pass)}.check.v-SKIP,.check.v-N\/A{border-left-color:#9aa3ad}.check.v-INFO{border-left-color:var(--info)}
 .check>summary{cursor:pointer;padding:.4rem .6rem;list-style-position:inside}
 .check[open]>summary{border-bottom:1px solid var(--line)}
 .badge{display:inline-block;min-width:4.2rem;padding:0 .35rem;border-radius:3px;font-size:.78rem;font-weight:700;font-family:ui-monospace,monospace}

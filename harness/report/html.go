@@ -25,11 +25,12 @@ func (r *Report) HTML() ([]byte, error) {
 // symbols mark verdicts by shape as well as colour, for colour-blind
 // readers and black-and-white print.
 var symbols = map[harness.Verdict]string{
-	harness.Pass:        "✓",
-	harness.Fail:        "✗",
-	harness.Warn:        "!",
-	harness.Skip:        "–",
-	harness.InfoVerdict: "i",
+	harness.Pass:          "✓",
+	harness.Fail:          "✗",
+	harness.Warn:          "!",
+	harness.Skip:          "–",
+	harness.InfoVerdict:   "i",
+	harness.NotApplicable: "∅",
 }
 
 func plural(n int, one, many string) string {
@@ -49,14 +50,18 @@ func onOff(b bool) string {
 // countsLine is the banner's count of checks per verdict, failures first.
 func countsLine(r *Report) string {
 	words := map[harness.Verdict][2]string{
-		harness.Fail:        {"failed", "failed"},
-		harness.Warn:        {"warning", "warnings"},
-		harness.Skip:        {"skipped", "skipped"},
-		harness.Pass:        {"passed", "passed"},
-		harness.InfoVerdict: {"info", "info"},
+		harness.Fail:          {"failed", "failed"},
+		harness.Warn:          {"warning", "warnings"},
+		harness.Skip:          {"skipped", "skipped"},
+		harness.Pass:          {"passed", "passed"},
+		harness.InfoVerdict:   {"info", "info"},
+		harness.NotApplicable: {"not applicable", "not applicable"},
 	}
 	var parts []string
 	for _, v := range harness.Verdicts() {
+		if v == harness.NotApplicable && r.Counts[v] == 0 {
+			continue
+		}
 		w := words[v]
 		parts = append(parts, plural(r.Counts[v], w[0], w[1]))
 	}
@@ -211,14 +216,14 @@ const pageTemplate = `
 {{- range .Checks}}
 {{- $open := .OpenExchanges}}
 <details class="check v-{{.Verdict}}" id="{{.ID}}" data-verdict="{{.Verdict}}"{{if .Open}} open{{end}}>
-<summary><span class="badge v-{{.Verdict}}"><span class="sym">{{sym .Verdict}}</span>{{.Verdict}}</span> <span class="id">{{.ID}}</span> <span class="title">{{.Title}}</span> <span class="meta">{{.Level}} · {{.Category}}{{if .Took}} · {{.Took}}{{end}}</span>{{if eq .Verdict "SKIP"}} <span class="skip-reason">{{.Reason}}</span>{{end}}</summary>
+<summary><span class="badge v-{{.Verdict}}"><span class="sym">{{sym .Verdict}}</span>{{.Verdict}}</span> <span class="id">{{.ID}}</span> <span class="title">{{.Title}}</span> <span class="meta">{{.Level}} · {{.Category}}{{if .Took}} · {{.Took}}{{end}}</span>{{if or (eq .Verdict "SKIP") (eq .Verdict "N/A")}} <span class="skip-reason">{{.Reason}}</span>{{end}}</summary>
 <div class="body">
 <p class="req"><span class="lvl">{{.Level}}</span> {{.Requirement}}</p>
 {{- if .Seed}}
 <blockquote class="seed"><span class="k">the seed's words</span> {{.Seed}}</blockquote>
 {{- end}}
 {{- if and .Reason (ne .Reason .Observed)}}
-<p class="reason"><strong>{{if eq .Verdict "SKIP"}}Skipped because{{else}}Measured{{end}}:</strong></p><pre class="reason">{{.Reason}}</pre>
+<p class="reason"><strong>{{if eq .Verdict "SKIP"}}Skipped because{{else if eq .Verdict "N/A"}}Not applicable because{{else}}Measured{{end}}:</strong></p><pre class="reason">{{.Reason}}</pre>
 {{- end}}
 {{- if or .Expected .Observed}}
 <div class="eo"><div><h4>Expected</h4><pre>{{.Expected}}</pre></div><div><h4>Observed</h4><pre class="observed">{{.Observed}}</pre></div></div>

@@ -17,7 +17,7 @@ package report
 //     made such a check FAIL.
 //   - FAIL fails: the failure message says what was observed and what was
 //     expected; the failure body repeats it and adds the evidence timeline.
-//   - SKIP is skipped with its reason.
+//   - SKIP is skipped with its reason, and so is N/A ("not applicable").
 //   - A run that could not be made, or stopped early, adds a test suite
 //     "hookcert" with one test case "hookcert: ..." holding an <error>, so
 //     CI shows why.
@@ -231,8 +231,11 @@ func junitCheck(res harness.Result) junitCase {
 		}
 		c.Status = stateFailed
 		c.Failure = &junitProblem{Message: msg, Type: stateFailed, Text: body}
-	case harness.Skip:
+	case harness.Skip, harness.NotApplicable:
 		msg := "skipped"
+		if res.Verdict == harness.NotApplicable {
+			msg = "not applicable"
+		}
 		if res.Reason != "" {
 			msg += " - " + res.Reason
 		}

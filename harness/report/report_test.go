@@ -19,6 +19,7 @@ func TestFinish(t *testing.T) {
 	pass := harness.Result{ID: "SIG-01", Verdict: harness.Pass}
 	fail := harness.Result{ID: "SIG-02", Verdict: harness.Fail}
 	skip := harness.Result{ID: "SIG-03", Verdict: harness.Skip}
+	na := harness.Result{ID: "SIG-06", Verdict: harness.NotApplicable, Reason: "the github scheme has no timestamp"}
 	for _, tc := range []struct {
 		why      string
 		results  []harness.Result
@@ -29,6 +30,7 @@ func TestFinish(t *testing.T) {
 	}{
 		{"every check passed", []harness.Result{pass}, true, nil, harness.Compliant, 0},
 		{"a skipped check is partial but still exits 0", []harness.Result{pass, skip}, true, nil, harness.Partial, 0},
+		{"a check the scheme cannot express is neither a failure nor partial", []harness.Result{pass, na}, true, nil, harness.Compliant, 0},
 		{"a failed check fails the run", []harness.Result{pass, fail}, true, nil, harness.NotCompliant, 1},
 		{"an interrupted run cannot certify", []harness.Result{pass}, false, nil, harness.NotCertified, 2},
 		{"a run that could not be made is not certified", nil, false, errors.New("unreachable"), harness.NotCertified, 2},
@@ -404,5 +406,39 @@ func TestMergeWithMeasuresOnce(t *testing.T) {
 	broken := func([]string, time.Duration, time.Duration) (*report.Load, error) { return nil, errors.New("gone") }
 	if m, err := report.MergeWith(broken, a, b); err == nil || m != nil {
 		t.Errorf("a measure that fails: %v, %v; want its error and no report", m, err)
+	}
+}
+
+// TestNotApplicableIsShownEverywhere: an N/A check is in the console
+// summary, the HTML with its reason, JUnit as skipped with the reason, and
+// report.json, which still matches its schema.
+func TestNotApplicableIsShownEverywhere(t *testing.T) {
+	r := report.New("https://example.com/webhook", report.Settings{})
+	r.Finish([]harness.Result{
+		{ID: "SIG-01", Title: "signed", Level: harness.Must, Category: "signature", Verdict: harness.Pass},
+		{ID: "SIG-06", Title: "stale", Level: harness.Should, Category: "signature", Verdict: harness.NotApplicable, Reason: "the github scheme has no timestamp"},
+	}, true, nil)
+	if r.Overall != harness.Compliant || r.Counts[harness.NotApplicable] != 1 {
+		t.Fatalf("overall %s, counts %v", r.Overall, r.Counts)
+	}
+	if sum := r.Summary(); !strings.Contains(sum, "1 N/A") {
+		t.Errorf("the summary does not count the N/A check:\n%s", sum)
+	}
+	dir := t.TempDir()
+	if err := r.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	html, _ := os.ReadFile(filepath.Join(dir, report.HTMLFile))
+	junit, _ := os.ReadFile(filepath.Join(dir, report.JUnitFile))
+	js, _ := os.ReadFile(filepath.Join(dir, report.JSONFile))
+	for what, want := range map[string]bool{
+		"the HTML shows the reason":            strings.Contains(string(html), "Not applicable because") && strings.Contains(string(html), "has no timestamp"),
+		"JUnit skips it with the reason":       strings.Contains(string(junit), `<skipped message="not applicable - the github scheme has no timestamp">`),
+		"report.json holds the verdict":        strings.Contains(string(js), `"verdict": "N/A"`),
+		"report.json still matches its schema": schema.Default().Validate("report", js) == nil,
+	} {
+		if !want {
+			t.Errorf("%s: it does not", what)
+		}
 	}
 }

@@ -98,6 +98,10 @@ func (r *Report) Summary() string {
 	}
 	var parts []string
 	for _, v := range harness.Verdicts() {
+		if v == harness.NotApplicable && r.Counts[v] == 0 {
+			// Only a signing scheme makes checks N/A.
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%d %s", r.Counts[v], v))
 	}
 	fmt.Fprintf(&b, "%d checks: %s\n", len(r.Results), strings.Join(parts, ", "))
@@ -127,6 +131,8 @@ func CheckText(r harness.Result, evidence bool) string {
 		b.WriteString("warning: a SHOULD requirement does not hold; STRICT=1 makes this a failure\n")
 	case harness.Skip:
 		fmt.Fprintf(&b, "skipped because:\n%s\n", indent(r.Reason))
+	case harness.NotApplicable:
+		fmt.Fprintf(&b, "not applicable because:\n%s\n", indent(r.Reason))
 	case harness.InfoVerdict:
 		if r.Reason != "" && r.Reason != r.Observed {
 			fmt.Fprintf(&b, "measured:\n%s\n", indent(r.Reason))

@@ -342,13 +342,14 @@ func newPage(r *Report) pageView {
 	}
 	p.Failed, p.Warned = byVerdict[harness.Fail], byVerdict[harness.Warn]
 	headings := map[harness.Verdict]string{
-		harness.Fail:        "Failed",
-		harness.Warn:        "Warnings",
-		harness.Skip:        "Skipped",
-		harness.InfoVerdict: "Measured (INFO)",
-		harness.Pass:        "Passed",
+		harness.Fail:          "Failed",
+		harness.Warn:          "Warnings",
+		harness.Skip:          "Skipped",
+		harness.InfoVerdict:   "Measured (INFO)",
+		harness.Pass:          "Passed",
+		harness.NotApplicable: "Not applicable to the signing scheme (N/A)",
 	}
-	for _, v := range []harness.Verdict{harness.Fail, harness.Warn, harness.Skip, harness.InfoVerdict, harness.Pass} {
+	for _, v := range []harness.Verdict{harness.Fail, harness.Warn, harness.Skip, harness.InfoVerdict, harness.Pass, harness.NotApplicable} {
 		if cs := byVerdict[v]; len(cs) > 0 {
 			p.Sections = append(p.Sections, verdictGroup{Verdict: v, Heading: headings[v], Checks: cs})
 		}

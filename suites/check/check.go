@@ -41,6 +41,8 @@ func Spec(id string, r harness.Result, ok bool, setupErr error) {
 		Fail(report.Failure(r))
 	case harness.Skip:
 		Skip(r.ID + " skipped: " + r.Reason)
+	case harness.NotApplicable:
+		Skip(r.ID + " N/A: " + r.Reason)
 	case harness.Warn:
 		AddReportEntry("warning", report.Failure(r))
 	case harness.InfoVerdict:

@@ -22,6 +22,7 @@ import (
 	"github.com/realm-ai/hookcert/harness/events"
 	"github.com/realm-ai/hookcert/harness/probe"
 	"github.com/realm-ai/hookcert/harness/scenario"
+	"github.com/realm-ai/hookcert/harness/signing"
 )
 
 // DefaultConcurrency is how many scenarios run at once. Scenarios are
@@ -43,6 +44,9 @@ type Config struct {
 	// Secret is the receiver's secret, used to compute the signature a
 	// receiver must not echo. It never appears in results.
 	Secret harness.Secret
+	// Scheme is the signing scheme of the run, the Sender's; nil is REALM
+	// v1. A check it cannot express is N/A.
+	Scheme *signing.Scheme
 	// Timing gives the ack deadline every acknowledgement must meet and
 	// the retry schedule; zero fields take harness.DefaultTiming's. The
 	// sender and the probe carry their own parts of the same value.
@@ -81,6 +85,13 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.Factory == nil {
 		cfg.Factory = events.NewFactory()
+	}
+	if cfg.Scheme == nil {
+		sc, err := signing.Builtin(signing.DefaultScheme)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		cfg.Scheme = sc
 	}
 	cfg.Timing = cfg.Timing.WithDefaults()
 	if cfg.Concurrency <= 0 {
@@ -280,6 +291,12 @@ func (r *run) verdict(res harness.Result) harness.Result {
 	if r.skip != nil {
 		res.Verdict = harness.Skip
 		res.Reason = r.skip.reason
+		return res
+	}
+	if r.leftOut > 0 && len(r.evidence) == 0 && !r.interrupted {
+		// Every delivery of the check was one the scheme cannot express.
+		res.Verdict = harness.NotApplicable
+		res.Reason = strings.Join(r.notes, "\n")
 		return res
 	}
 	var exp, obs, failed []string

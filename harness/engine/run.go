@@ -49,6 +49,10 @@ type run struct {
 
 	skip        *skipError
 	interrupted bool
+	// leftOut counts the steps the signing scheme cannot express; gone
+	// names their events.
+	leftOut int
+	gone    map[string]bool
 	// unprobed is set when a probe step was left out for want of a probe.
 	unprobed bool
 }
@@ -83,6 +87,7 @@ func newRun(e *Engine, sc *scenario.Scenario) *run {
 		groups:     map[string][]member{},
 		jobs:       map[string]string{},
 		lifecycles: map[string][]lifecycle{},
+		gone:       map[string]bool{},
 	}
 }
 
@@ -109,6 +114,8 @@ func (r *run) steps(ctx context.Context) {
 			err = r.deliverLifecycles(ctx, n, st.Lifecycles, st.Expect)
 		case st.Pause != nil:
 			err = r.pause(ctx, st.Pause)
+		case st.Probe != nil && r.gone[st.Probe.Event]:
+			r.note("step %d (probe) left out: its event was not sent", n)
 		case st.Probe != nil:
 			r.background.Wait()
 			err = r.probe(ctx, n, st.Probe)
@@ -118,7 +125,15 @@ func (r *run) steps(ctx context.Context) {
 			err = fmt.Errorf("step %d does nothing", n)
 		}
 		var skip *skipError
+		var lo *leftOut
 		switch {
+		case errors.As(err, &lo):
+			r.note("step %d left out: %s", n, lo.reason)
+			r.leftOut++
+			if st.Send != nil && st.Send.As != "" {
+				r.gone[st.Send.As] = true
+			}
+			continue
 		case errors.As(err, &skip):
 			r.skip = skip
 			return
@@ -228,6 +243,8 @@ func describe(s *scenario.Send, ev harness.Event, a delivery.Attempt) string {
 			parts = append(parts, "no signature header")
 		case sig.WrongSecret:
 			parts = append(parts, "signed with a wrong secret")
+		case sig.Malformed != "" && a.Signature != nil:
+			parts = append(parts, fmt.Sprintf("%s signature header %q", sig.Malformed, *a.Signature))
 		case sig.Header != nil && a.Signature != nil:
 			// The header as sent, its {t} and {v1} filled in.
 			parts = append(parts, fmt.Sprintf("signature header %q", *a.Signature))
@@ -457,10 +474,17 @@ func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.
 		}
 	}
 	if sig := s.Signature; sig != nil {
+		sc := r.e.cfg.Scheme
 		if sig.Offset != "" {
 			d, err := time.ParseDuration(sig.Offset)
 			if err != nil {
 				return a, fmt.Errorf("signature offset: %w", err)
+			}
+			switch {
+			case !sc.HasTimestamp():
+				return a, &leftOut{fmt.Sprintf("the %s scheme signs no timestamp", sc.Name)}
+			case d > 0 && sc.Timestamp.PastOnly:
+				return a, &leftOut{fmt.Sprintf("the %s scheme accepts timestamps ahead of the clock, as its provider's own library does", sc.Name)}
 			}
 			a.TimeOffset = d
 		}
@@ -470,6 +494,9 @@ func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.
 		case sig.WrongSecret:
 			a.Secrets = []harness.Secret{wrongSecret()}
 		case sig.Rotated > 0:
+			if sc.Signature.Separator == "" {
+				return a, &leftOut{fmt.Sprintf("the %s scheme carries one signature only", sc.Name)}
+			}
 			for range sig.Rotated {
 				a.Secrets = append(a.Secrets, wrongSecret())
 			}
@@ -480,17 +507,78 @@ func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.
 				return a, fmt.Errorf("tampering with the body: %w", err)
 			}
 			a.SignedBody, a.Body = a.Body, tampered
+		case sig.Malformed != "":
+			return r.malformed(a, sig.Malformed)
 		case sig.Header != nil:
-			t := time.Now().Add(a.TimeOffset).Unix()
-			v1 := signing.Sign(r.e.cfg.Secret, t, a.Body)
+			d, v1 := r.signature(a)
 			h := strings.NewReplacer(
-				"{t}", strconv.FormatInt(t, 10),
+				"{t}", strconv.FormatInt(d.T, 10),
 				"{v1/2}", v1[:len(v1)/2],
 				"{v1}", v1,
 			).Replace(*sig.Header)
 			a.Signature = &h
 		}
 	}
+	return a, nil
+}
+
+// leftOut is a step the run's signing scheme cannot express: it is left
+// out with a note, and a check whose deliveries were all left out is N/A.
+type leftOut struct{ reason string }
+
+func (l *leftOut) Error() string { return l.reason }
+
+// signature is the delivery a signs now and its valid signature in the
+// run's scheme, encoded as an entry writes it.
+func (r *run) signature(a delivery.Attempt) (signing.Delivery, string) {
+	sc := r.e.cfg.Scheme
+	d := signing.Delivery{ID: a.EventID, Type: a.EventType, Attempt: max(a.Number, 1), T: time.Now().Add(a.TimeOffset).Unix(), Body: a.Body}
+	key, err := sc.KeyOf(r.e.cfg.Secret)
+	if err != nil {
+		key = []byte(r.e.cfg.Secret.Reveal())
+	}
+	return d, sc.Sign(key, d)
+}
+
+// malformed sets a malformed signature header of the run's scheme on a.
+func (r *run) malformed(a delivery.Attempt, kind string) (delivery.Attempt, error) {
+	sc := r.e.cfg.Scheme
+	d, v := r.signature(a)
+	entry := func(sig string) string { return strings.Replace(sc.Signature.Entry, "{signature}", sig, 1) }
+	var h string
+	switch kind {
+	case "empty":
+	case "garbage":
+		h = "garbage"
+	case "no-signature":
+		if sc.Signature.TimestampEntry != "" {
+			h = sc.SignatureValue(d)
+		} else {
+			h = entry("")
+		}
+	case "bad-encoding":
+		bad := "zz"
+		if sc.Encoding == "base64" {
+			bad = "!!"
+		}
+		h = sc.SignatureValue(d, bad+v[2:len(v)-2]+bad)
+	case "truncated":
+		h = sc.SignatureValue(d, v[:len(v)/2])
+	case "no-timestamp":
+		switch {
+		case !sc.HasTimestamp():
+			return a, &leftOut{fmt.Sprintf("the %s scheme signs no timestamp", sc.Name)}
+		case sc.Signature.TimestampEntry != "":
+			h = entry(v)
+		default:
+			// The signature is valid; the header that carries t is gone.
+			h = sc.SignatureValue(d, v)
+			a.Header = http.Header{sc.TimestampHeader(): nil}
+		}
+	default:
+		return a, fmt.Errorf("unknown malformed signature %q", kind)
+	}
+	a.Signature = &h
 	return a, nil
 }
 
@@ -545,22 +633,25 @@ func (r *run) echo(ex harness.Exchange, a delivery.Attempt) string {
 	if ex.Response.SecretEchoed {
 		return "the secret"
 	}
-	h := ex.Request.Header.Get(harness.HeaderSignature)
-	sig, err := signing.ParseHeader(h)
-	t := sig.Timestamp
-	if err != nil {
-		// Without a parseable t, look for the signature at any second near
+	sc := r.e.cfg.Scheme
+	t, signed := sc.SignedTime(ex.Request.Header)
+	if !signed {
+		// Without a readable t, look for the signature at any second near
 		// the attempt.
 		t = ex.Start.Unix()
 	}
-	body := a.Body
+	key, err := sc.KeyOf(r.e.cfg.Secret)
+	if err != nil {
+		key = []byte(r.e.cfg.Secret.Reveal())
+	}
+	lower := strings.ToLower(text)
 	for dt := int64(-2); dt <= 2; dt++ {
-		if err == nil && dt != 0 {
+		if signed && dt != 0 {
 			continue
 		}
-		v1 := signing.Sign(r.e.cfg.Secret, t+dt, body)
-		if strings.Contains(strings.ToLower(text), v1) {
-			return "the expected signature " + v1[:12] + "…"
+		v := sc.Sign(key, signing.Delivery{ID: a.EventID, Type: a.EventType, Attempt: max(a.Number, 1), T: t + dt, Body: a.Body})
+		if strings.Contains(text, v) || sc.Encoding == "hex" && strings.Contains(lower, v) {
+			return "the expected signature " + v[:12] + "…"
 		}
 	}
 	return ""

@@ -122,6 +122,9 @@ type Signature struct {
 	// Rotated puts that many v1 entries made with other secrets before the
 	// valid one (secret rotation).
 	Rotated int `json:"rotated,omitempty"`
+	// Malformed sends a malformed header of the run's scheme: empty,
+	// garbage, no-signature, bad-encoding, truncated or no-timestamp.
+	Malformed string `json:"malformed,omitempty"`
 }
 
 // Body replaces the event's body with a deliberately bad one. The body is

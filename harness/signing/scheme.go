@@ -194,6 +194,22 @@ func (s *Scheme) hash() func() hash.Hash {
 	return nil
 }
 
+// TimestampHeader names the header that carries the timestamp, "" when
+// the signature header does (or there is none).
+func (s *Scheme) TimestampHeader() string { return s.headerOf("{t}") }
+
+// SignedTime is the timestamp a delivery's headers carry, and whether they
+// carry a readable one.
+func (s *Scheme) SignedTime(h http.Header) (int64, bool) {
+	raw := h.Get(s.headerOf("{t}"))
+	if s.Signature.TimestampEntry != "" {
+		first, _, _ := strings.Cut(h.Get(s.Signature.Header), s.Signature.Separator)
+		raw, _ = cutTemplate(first, s.Signature.TimestampEntry, "{t}")
+	}
+	t, err := strconv.ParseInt(raw, 10, 64)
+	return t, err == nil && t > 0
+}
+
 // HasTimestamp reports whether the scheme signs a timestamp (the checks of
 // stale and future timestamps apply).
 func (s *Scheme) HasTimestamp() bool { return s.Timestamp != nil }

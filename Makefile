@@ -12,6 +12,9 @@ SECRET       ?=
 PROBE_URL    ?=
 PROBE_TOKEN  ?=
 LABELS       ?=
+# SCHEME is the signing scheme: realm-v1 (empty), standard-webhooks, stripe,
+# github, or a scheme file (README "Signing schemes").
+SCHEME       ?=
 STRICT       ?=
 INSECURE     ?=
 CA_CERT      ?=
@@ -118,7 +121,7 @@ clean:
 # The settings every run reads from the environment (harness/certify and
 # harness/load); the secret is exported above, never put on a command line.
 run_env = HOOKCERT_URL='$(URL)' HOOKCERT_PROBE_URL='$(PROBE_URL)' \
-	HOOKCERT_STRICT='$(STRICT)' HOOKCERT_INSECURE='$(INSECURE)' HOOKCERT_CA_CERT='$(call abs,$(CA_CERT))' \
+	HOOKCERT_SCHEME='$(if $(wildcard $(SCHEME)),$(abspath $(SCHEME)),$(SCHEME))' HOOKCERT_STRICT='$(STRICT)' HOOKCERT_INSECURE='$(INSECURE)' HOOKCERT_CA_CERT='$(call abs,$(CA_CERT))' \
 	HOOKCERT_ACK_DEADLINE='$(ACK_DEADLINE)' HOOKCERT_SETTLE='$(SETTLE)' HOOKCERT_SENDER_TIMEOUT='$(SENDER_TIMEOUT)' \
 	HOOKCERT_RETRY_SCHEDULE='$(RETRY_SCHEDULE)' HOOKCERT_REPORT_DIR='$(abspath $(REPORT_DIR))' HOOKCERT_FAULTS='$(FAULTS)'
 load_env = HOOKCERT_RATE='$(RATE)' HOOKCERT_DURATION='$(DURATION)' HOOKCERT_MAX_RATE='$(MAX_RATE)' \

@@ -11,7 +11,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -30,6 +30,7 @@ import (
 	"github.com/realm-ai/hookcert/harness/receiver"
 	"github.com/realm-ai/hookcert/harness/report"
 	"github.com/realm-ai/hookcert/harness/scenario"
+	"github.com/realm-ai/hookcert/harness/signing"
 )
 
 func cannotRun(format string, args ...any) error {
@@ -90,6 +91,7 @@ func (set Settings) record() report.Settings {
 		Insecure:      set.Insecure,
 		Labels:        set.Labels,
 		Scenarios:     set.Scenarios,
+		Scheme:        set.Scheme,
 		Reference:     set.URL == "",
 		Probe:         set.ProbeURL != "",
 	}
@@ -125,6 +127,17 @@ func (s *Session) prepare(ctx context.Context) error {
 		}
 	}
 
+	scheme, err := LoadScheme(o.Scheme)
+	if err != nil {
+		return o.Bad(SetScheme, "%v", err)
+	}
+	// REALM v1 signs by its fast path; another scheme by its file.
+	if o.Scheme == "" || o.Scheme == signing.DefaultScheme {
+		o.scheme = nil
+	} else {
+		o.scheme = scheme
+		s.Report.Settings.Scheme = scheme.Name
+	}
 	if o.URL == "" {
 		if err := s.startReference(o); err != nil {
 			return err
@@ -167,6 +180,9 @@ func (s *Session) prepare(ctx context.Context) error {
 	// load generator all use this configuration.
 	s.tls = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots, InsecureSkipVerify: insecure}
 	opts := []delivery.Option{delivery.WithTimeout(o.Timing.SenderTimeout), delivery.WithTLSConfig(s.tls)}
+	if o.scheme != nil {
+		opts = append(opts, delivery.WithScheme(o.scheme))
+	}
 	sender, err := delivery.NewSender(o.URL, o.Secret, opts...)
 	if err != nil {
 		return cannotRun("%v", err)
@@ -205,6 +221,7 @@ func (s *Session) prepare(ctx context.Context) error {
 		Sender:      sender,
 		Probe:       pc,
 		Secret:      o.Secret,
+		Scheme:      scheme,
 		Timing:      o.Timing,
 		Strict:      o.Strict,
 		Insecure:    o.Insecure,
@@ -237,7 +254,7 @@ func (s *Session) preflight(ctx context.Context, sender *delivery.Sender, pc *pr
 	ex := sender.Send(ctx, sender.Attempt(ev))
 	if st := ex.Status(); st == http.StatusUnauthorized || st == http.StatusForbidden {
 		return o.Bad(SetSecret, "the receiver refused a correctly signed delivery with %d: check that it is the secret the receiver verifies with, "+
-			"used as it is (no trimming, no decoding)", st)
+			"used as it is (no trimming, no decoding), and that %s names the signing scheme it verifies", st, o.name(SetScheme))
 	}
 	if pc == nil || !ex.OK() {
 		return nil
@@ -323,12 +340,14 @@ func (s *Session) startReference(o *Settings) error {
 		if _, err := rand.Read(b); err != nil {
 			return cannotRun("generating a secret: %v", err)
 		}
-		o.Secret = harness.Secret("whsec_" + hex.EncodeToString(b))
+		// Base64 after whsec_, so that every scheme takes it as a key.
+		o.Secret = harness.Secret("whsec_" + base64.StdEncoding.EncodeToString(b))
 	}
 	srv, err := receiver.Start("127.0.0.1:0", receiver.Config{
 		Secrets: []harness.Secret{o.Secret},
 		Faults:  o.Faults,
 		Timing:  o.Timing,
+		Scheme:  o.scheme,
 	}, !o.PlainHTTP)
 	if err != nil {
 		return cannotRun("starting the reference receiver: %v", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/realm-ai/hookcert/harness/receiver"
 	"github.com/realm-ai/hookcert/harness/report"
 	"github.com/realm-ai/hookcert/harness/scenario"
+	"github.com/realm-ai/hookcert/harness/signing"
 )
 
 // plantedFaults is the planted-fault proof (README "The reference
@@ -190,7 +191,7 @@ func TestPlantedFaults(t *testing.T) {
 	// Rows run rowsAtOnce at a time: a row spends its time waiting on the
 	// sender's schedule and the probe, not on the CPU, so -parallel's one
 	// per core would leave the cores idle.
-	const rowsAtOnce = 4
+	const rowsAtOnce = 6
 	slots := make(chan struct{}, rowsAtOnce)
 	var rows sync.WaitGroup
 	defer rows.Wait()
@@ -210,14 +211,61 @@ func TestPlantedFaults(t *testing.T) {
 		slots <- struct{}{}
 		rows.Go(func() {
 			defer func() { <-slots }()
-			t.Run(name, func(t *testing.T) { proveRow(t, row.fault, row.broken, row.why) })
+			t.Run(name, func(t *testing.T) { proveRow(t, "", row.fault, row.broken, row.why) })
 		})
 	}
+	// In the other built-in schemes, the rows whose fault is in the
+	// signature check (the others do not touch it): the same exact sets,
+	// less the checks the scheme cannot express, which are N/A.
+	for _, scheme := range signing.BuiltinSchemes() {
+		if scheme == signing.DefaultScheme {
+			continue
+		}
+		for _, row := range plantedFaults {
+			if row.fault != "" && !slices.Contains(signatureFaults, row.fault) {
+				continue
+			}
+			name := scheme + "/" + cmp.Or(string(row.fault), "correct")
+			slots <- struct{}{}
+			rows.Go(func() {
+				defer func() { <-slots }()
+				t.Run(name, func(t *testing.T) { proveRow(t, scheme, row.fault, row.broken, row.why) })
+			})
+		}
+	}
+}
+
+// signatureFaults are the faults of the signature check, proven in every
+// built-in scheme.
+var signatureFaults = []receiver.Fault{
+	receiver.FaultSkipVerify, receiver.FaultNoTolerance, receiver.FaultFirstSignatureOnly, receiver.Fault5xxOnBadSignature,
+	receiver.FaultLeakSignature, receiver.FaultVerifyReparsed, receiver.FaultMarkBeforeVerify,
+}
+
+// notApplicable are the checks a scheme cannot express: the stale and
+// future timestamps without timestamps, the future one when only old ones
+// are refused, the rotation with one signature only.
+func notApplicable(t *testing.T, name string) []string {
+	t.Helper()
+	sc, err := signing.Builtin(cmp.Or(name, signing.DefaultScheme))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	if !sc.HasTimestamp() {
+		out = append(out, "SIG-06", "SIG-07")
+	} else if sc.Timestamp.PastOnly {
+		out = append(out, "SIG-07")
+	}
+	if sc.Signature.Separator == "" {
+		out = append(out, "SIG-08")
+	}
+	return out
 }
 
 // proveRow runs the catalogue against the reference receiver with fault
 // planted (none for "") and checks that exactly the checks in want break.
-func proveRow(t *testing.T, fault receiver.Fault, want []string, why string) {
+func proveRow(t *testing.T, scheme string, fault receiver.Fault, want []string, why string) {
 	name := string(fault)
 	if name == "" {
 		name = "correct"
@@ -236,23 +284,31 @@ func proveRow(t *testing.T, fault receiver.Fault, want []string, why string) {
 	case receiver.FaultRacyDedupe:
 		timing = racy
 	}
-	// Eight checks at once per row, as rows run four at a time.
-	s, err := certify.Prepare(ctx, certify.Settings{Faults: faults, ReportDir: dir, Timing: timing, Concurrency: 8})
+	// Eight checks at once per row, as rows run six at a time.
+	s, err := certify.Prepare(ctx, certify.Settings{Faults: faults, Scheme: scheme, ReportDir: dir, Timing: timing, Concurrency: 8})
 	if err != nil {
 		t.Fatalf("prepare: %v", err)
 	}
 	defer s.Close()
 	results := s.Run(ctx, s.Scenarios)
-	var broken []string
+	var broken, na []string
 	for _, r := range results {
 		switch r.Verdict {
 		case harness.Fail, harness.Warn:
 			broken = append(broken, r.ID)
 		case harness.Skip:
 			t.Errorf("%s skipped against the reference receiver: %s", r.ID, r.Reason)
+		case harness.NotApplicable:
+			na = append(na, r.ID)
 		}
 	}
-	want = slices.Clone(want)
+	// The checks the scheme cannot express are N/A, exactly, and so
+	// cannot break.
+	wantNA := notApplicable(t, scheme)
+	if sort.Strings(na); !slices.Equal(na, wantNA) {
+		t.Errorf("in the %s scheme %v are N/A, want exactly %v", cmp.Or(scheme, signing.DefaultScheme), na, wantNA)
+	}
+	want = slices.DeleteFunc(slices.Clone(want), func(id string) bool { return slices.Contains(wantNA, id) })
 	sort.Strings(broken)
 	sort.Strings(want)
 	if !slices.Equal(broken, want) {
@@ -269,7 +325,7 @@ func proveRow(t *testing.T, fault receiver.Fault, want []string, why string) {
 		}
 	}
 	wantBlind := slices.DeleteFunc(slices.Clone(want), func(id string) bool { return slices.Contains(probeOnly[fault], id) })
-	if got := brokenWithoutProbe(ctx, t, s, timing, results); !slices.Equal(got, wantBlind) {
+	if got := brokenWithoutProbe(ctx, t, s, scheme, timing, results); !slices.Equal(got, wantBlind) {
 		t.Errorf("without the probe, fault %q broke %v, want exactly %v", name, got, wantBlind)
 	}
 	if err := s.Finish(results, true, nil); err != nil {
@@ -288,9 +344,13 @@ func proveRow(t *testing.T, fault receiver.Fault, want []string, why string) {
 // brokenWithoutProbe runs again, without the probe, the checks that have a
 // probe step, and returns the checks broken in a run without the probe:
 // those, and the other checks as the run with the probe found them.
-func brokenWithoutProbe(ctx context.Context, t *testing.T, s *certify.Session, timing harness.Timing, withProbe []harness.Result) []string {
+func brokenWithoutProbe(ctx context.Context, t *testing.T, s *certify.Session, scheme string, timing harness.Timing, withProbe []harness.Result) []string {
 	t.Helper()
-	eng, err := engine.New(engine.Config{Sender: s.Sender, Secret: s.Secret, Timing: timing})
+	sc, err := signing.Builtin(cmp.Or(scheme, signing.DefaultScheme))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(engine.Config{Sender: s.Sender, Secret: s.Secret, Scheme: sc, Timing: timing})
 	if err != nil {
 		t.Fatal(err)
 	}

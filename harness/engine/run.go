@@ -437,9 +437,20 @@ func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.
 		if prev == nil || prev.last.Request.Header == nil {
 			return a, errors.New("replay needs an earlier delivery of the same event")
 		}
-		h := prev.last.Request.Header.Get(harness.HeaderSignature)
+		// Byte for byte: the signature header and every other header of
+		// the scheme (a timestamp header above all) as they were sent.
+		sc := r.e.cfg.Scheme
+		h := prev.last.Request.Header.Get(sc.Signature.Header)
 		a.Signature = &h
 		a.Number = max(prev.last.Attempt, 1)
+		for _, sh := range sc.Headers {
+			if v := prev.last.Request.Header.Get(sh.Name); v != "" {
+				if a.Header == nil {
+					a.Header = http.Header{}
+				}
+				a.Header.Set(sh.Name, v)
+			}
+		}
 	}
 	if b := s.Body; b != nil {
 		switch {

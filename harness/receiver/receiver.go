@@ -454,10 +454,21 @@ func (r *Receiver) rejectSignature(w http.ResponseWriter, req *http.Request, hea
 	}
 	if r.faults[FaultLeakSignature] {
 		r.logDelivery(req, status, "", cause.Error())
-		expected := signing.Sign(r.secrets[0], r.leakTimestamp(header), body)
+		expected := "v1=" + signing.Sign(r.secrets[0], r.leakTimestamp(header), body)
+		if sc := r.scheme; sc != nil {
+			t, ok := sc.SignedTime(req.Header)
+			if !ok {
+				t = r.clock.Now().Unix()
+			}
+			d := signing.Delivery{ID: req.Header.Get(sc.IDHeader()), T: t, Body: body}
+			if d.ID == "" {
+				d.ID = unverifiedID(body)
+			}
+			expected = strings.Replace(sc.Signature.Entry, "{signature}", sc.Sign(r.keys[0], d), 1)
+		}
 		writeJSON(w, status, map[string]string{
 			"error":    "signature mismatch",
-			"expected": "v1=" + expected,
+			"expected": expected,
 		})
 		return
 	}

@@ -117,6 +117,9 @@ const pageTemplate = `
 <div><dt>retry schedule</dt><dd>{{.Retries}}</dd></div>
 <div><dt>probe</dt><dd>{{onoff .Settings.Probe}}</dd></div>
 <div><dt>strict</dt><dd>{{onoff .Settings.Strict}}</dd></div>
+{{- if .Settings.Scheme}}
+<div><dt>signing scheme</dt><dd>{{.Settings.Scheme}}</dd></div>
+{{- end}}
 {{- if .Settings.Insecure}}
 <div><dt>insecure</dt><dd>on: certificates not verified</dd></div>
 {{- end}}

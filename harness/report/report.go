@@ -43,7 +43,9 @@ type Settings struct {
 	Strict        bool               `json:"strict"`
 	Insecure      bool               `json:"insecure"`
 	Labels        string             `json:"labels,omitempty"`
-	Scenarios     string             `json:"scenarios,omitempty"`
+	// Scheme is the signing scheme of the run; empty is REALM v1.
+	Scheme    string `json:"scheme,omitempty"`
+	Scenarios string `json:"scenarios,omitempty"`
 	// Reference is true when the run targeted the bundled reference
 	// receiver; Faults lists the faults planted in it.
 	Reference bool     `json:"reference"`

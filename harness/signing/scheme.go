@@ -198,6 +198,9 @@ func (s *Scheme) hash() func() hash.Hash {
 // the signature header does (or there is none).
 func (s *Scheme) TimestampHeader() string { return s.headerOf("{t}") }
 
+// IDHeader names the header that carries the event id, "" when none does.
+func (s *Scheme) IDHeader() string { return s.headerOf("{id}") }
+
 // SignedTime is the timestamp a delivery's headers carry, and whether they
 // carry a readable one.
 func (s *Scheme) SignedTime(h http.Header) (int64, bool) {

@@ -107,6 +107,27 @@ func TestMakeConformanceEndToEnd(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a receiver verifying another signing scheme is certified in it", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		code, out := makeConformance(t, "SCHEME=github", "REPORT_DIR="+dir, "LABELS=signature",
+			"SETTLE=1s", "SENDER_TIMEOUT=2s", "RETRY_SCHEDULE=250ms,500ms,1s")
+		if code != 0 || !strings.Contains(out, "COMPLIANT (exit 0)") || !strings.Contains(out, "3 N/A") {
+			t.Fatalf("make exit %d, want 0, COMPLIANT, with SIG-06..08 N/A:\n%s", code, out)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep struct {
+			Settings struct {
+				Scheme string `json:"scheme"`
+			} `json:"settings"`
+		}
+		if err := json.Unmarshal(b, &rep); err != nil || rep.Settings.Scheme != "github" {
+			t.Fatalf("report.json settings.scheme %q (%v), want github", rep.Settings.Scheme, err)
+		}
+	})
 	t.Run("an unreachable URL cannot be certified", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()

@@ -1,11 +1,16 @@
 package receiver_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"testing"
 	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	"github.com/stripe/stripe-go/v82/webhook"
+	svix "github.com/svix/svix-webhooks/go"
 
 	"github.com/realm-ai/hookcert/harness"
 	"github.com/realm-ai/hookcert/harness/delivery"
@@ -90,5 +95,82 @@ func TestEverySchemeEndToEnd(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestWhatTheLibrariesSignIsAccepted posts deliveries signed by the
+// providers' official libraries to the reference receiver verifying their
+// scheme, over HTTP: each is acknowledged and processed.
+func TestWhatTheLibrariesSignIsAccepted(t *testing.T) {
+	t.Parallel()
+	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	std, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv, err := svix.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := map[string]func(id string, body []byte) http.Header{
+		"standard-webhooks": func(id string, body []byte) http.Header {
+			now := time.Now()
+			v, err := std.Sign(id, now, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return http.Header{"Webhook-Id": {id}, "Webhook-Timestamp": {fmt.Sprint(now.Unix())}, "Webhook-Signature": {v}}
+		},
+		"stripe": func(_ string, body []byte) http.Header {
+			p := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: secret})
+			return http.Header{"Stripe-Signature": {p.Header}}
+		},
+	}
+	// Svix signs in the same scheme as Standard Webhooks.
+	svixSign := func(id string, body []byte) http.Header {
+		now := time.Now()
+		v, err := sv.Sign(id, now, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return http.Header{"Webhook-Id": {id}, "Webhook-Timestamp": {fmt.Sprint(now.Unix())}, "Webhook-Signature": {v}}
+	}
+	for _, tc := range []struct {
+		scheme, lib string
+		sign        func(string, []byte) http.Header
+	}{
+		{"standard-webhooks", "standard-webhooks", sign["standard-webhooks"]},
+		{"standard-webhooks", "svix", svixSign},
+		{"stripe", "stripe-go", sign["stripe"]},
+	} {
+		sc, err := signing.Builtin(tc.scheme)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := receiver.Start("127.0.0.1:0", receiver.Config{Secrets: []harness.Secret{secret}, Scheme: sc}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := fmt.Sprintf("evt_lib_%d", time.Now().UnixNano())
+		body := []byte(fmt.Sprintf(`{"eventId":%q,"eventType":"job.queued","apiVersion":"v1","createdAt":"2026-11-29T12:00:00Z","data":{"object":"job","jobId":"job_lib","jobType":"image_generation","status":"queued"}}`, id))
+		req, _ := http.NewRequest(http.MethodPost, srv.WebhookURL, bytes.NewReader(body))
+		req.Header = tc.sign(id, body)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Errorf("a delivery signed by %s answered %d by the %s reference receiver, want 202", tc.lib, resp.StatusCode, tc.scheme)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for srv.Receiver().TimesProcessed(id) != 1 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n := srv.Receiver().TimesProcessed(id); n != 1 {
+			t.Errorf("a delivery signed by %s was processed %d times, want 1", tc.lib, n)
+		}
+		srv.Close()
 	}
 }

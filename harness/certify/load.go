@@ -58,6 +58,7 @@ func (s *Session) attack(ctx context.Context, do func(*load.Generator, io.Writer
 		load.WithAckDeadline(s.Settings.Timing.AckDeadline),
 		load.WithSampleSize(set.SampleSize),
 		load.WithLimits(set.Limits),
+		load.WithScheme(s.Settings.scheme),
 	}
 	if set.Progress != nil {
 		opts = append(opts, load.WithProgress(set.Progress, set.Live))

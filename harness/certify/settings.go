@@ -259,9 +259,6 @@ var attackerName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 // capacity searches check their own plan.
 func (s *Settings) checkLoad(capacity bool) error {
 	l := s.Load
-	if s.scheme != nil {
-		return s.Bad(SetScheme, "the load test signs in realm-v1 only, so far: leave %s empty for it", s.name(SetScheme))
-	}
 	if !attackerName.MatchString(l.Attacker) {
 		return s.Bad(SetAttacker, "%q: use letters, digits, '.', '_' and '-' (it names the results file)", l.Attacker)
 	}

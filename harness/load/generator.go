@@ -68,6 +68,15 @@ func (g *Generator) scrub(res *vegeta.Result) {
 // Close closes the kept-alive connections.
 func (g *Generator) Close() { g.transport.CloseIdleConnections() }
 
+// idHeader is the header a delivery carries its event id in: the scheme's,
+// or X-Webhook-Id.
+func (g *Generator) idHeader() string {
+	if sc := g.o.scheme; sc != nil && sc.IDHeader() != "" {
+		return http.CanonicalHeaderKey(sc.IDHeader())
+	}
+	return harness.HeaderID
+}
+
 // Run is one finished attack.
 type Run struct {
 	// Attacker names the generator; Name the attack in the results
@@ -149,7 +158,7 @@ type plan struct {
 func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*Run, error) {
 	acks := newReservoir(g.o.sampleSize, g.o.rand())
 	client := &http.Client{
-		Transport: observer{next: g.transport, acks: acks},
+		Transport: observer{next: g.transport, acks: acks, idHeader: g.idHeader()},
 		Timeout:   g.o.timeout,
 		// Redirects are never followed (README "Make variables"): the 3xx is the
 		// answer, and a failure.

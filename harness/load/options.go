@@ -10,6 +10,7 @@ import (
 
 	"github.com/realm-ai/hookcert/harness"
 	"github.com/realm-ai/hookcert/harness/events"
+	"github.com/realm-ai/hookcert/harness/signing"
 )
 
 // Defaults of a load run (README "The load test") and of the generator.
@@ -131,6 +132,7 @@ func (e *LimitError) Unwrap() error { return ErrUnsafe }
 type Option func(*options)
 
 type options struct {
+	scheme           *signing.Scheme
 	attacker         string
 	tls              *tls.Config
 	timeout          time.Duration
@@ -169,6 +171,10 @@ func WithAckDeadline(d time.Duration) Option { return func(o *options) { o.ackDe
 // WithMix sets the event types sent and their shares; the default is
 // DefaultMix.
 func WithMix(m Mix) Option { return func(o *options) { o.mix = m } }
+
+// WithScheme signs the deliveries with a signing scheme and sends its
+// headers; without it they are REALM v1, signed by the fast signer.
+func WithScheme(sc *signing.Scheme) Option { return func(o *options) { o.scheme = sc } }
 
 // WithClock sets the clock signatures are made with (and the default
 // factory's); the default is the wall clock.

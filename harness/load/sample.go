@@ -4,8 +4,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
-
-	"github.com/realm-ai/hookcert/harness"
 )
 
 // reservoir keeps a uniform sample of at most size event ids out of all
@@ -52,13 +50,15 @@ func (r *reservoir) sample() ([]string, int) {
 type observer struct {
 	next http.RoundTripper
 	acks *reservoir
+	// idHeader carries the event id.
+	idHeader string
 }
 
 // RoundTrip implements http.RoundTripper.
 func (o observer) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := o.next.RoundTrip(req)
 	if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		if id := req.Header.Get(harness.HeaderID); id != "" {
+		if id := req.Header.Get(o.idHeader); id != "" {
 			o.acks.offer(id)
 		}
 	}

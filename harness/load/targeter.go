@@ -114,6 +114,9 @@ func newTargeter(url string, secret harness.Secret, o options) (vegeta.Targeter,
 		src.slots[t] = &slot{}
 	}
 	var n atomic.Uint64
+	if o.scheme != nil {
+		return schemeTargeter(url, secret, o.scheme, types, src, o.clock, &n)
+	}
 	return func(t *vegeta.Target) error {
 		typ := types[(n.Add(1)-1)%uint64(len(types))]
 		body, id, err := src.event(typ)
@@ -144,6 +147,46 @@ func newTargeter(url string, secret harness.Secret, o options) (vegeta.Targeter,
 // attemptOne is X-Webhook-Attempt of a first attempt; the load test sends
 // no retries.
 const attemptOne = "1"
+
+// schemeTargeter is the targeter for a scheme other than REALM v1's fast
+// path: the same events, with every header of the scheme. The event id
+// also travels in X-Webhook-Id when the scheme has no header of its own
+// for it, so that the acknowledged events can be sampled for LOAD-03.
+func schemeTargeter(url string, secret harness.Secret, sc *signing.Scheme, types []string, src *source, clock harness.Clock, n *atomic.Uint64) (vegeta.Targeter, error) {
+	key, err := sc.KeyOf(secret)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	// Header names in canonical form, once.
+	names := []string{http.CanonicalHeaderKey(sc.Signature.Header)}
+	for _, h := range sc.Headers {
+		names = append(names, http.CanonicalHeaderKey(h.Name))
+	}
+	idHeader := http.CanonicalHeaderKey(sc.IDHeader())
+	if idHeader == "" {
+		idHeader = harness.HeaderID
+	}
+	return func(t *vegeta.Target) error {
+		typ := types[(n.Add(1)-1)%uint64(len(types))]
+		body, id, err := src.event(typ)
+		if err != nil {
+			return err
+		}
+		lines := sc.HeaderLines(signing.Delivery{ID: id, Type: typ, Attempt: 1, T: clock.Now().Unix(), Body: body}, key)
+		t.Method, t.URL, t.Body = http.MethodPost, url, body
+		h := make(http.Header, len(lines)+3)
+		h[harness.HeaderContentType] = []string{harness.ContentType}
+		h[harness.HeaderUserAgent] = []string{harness.UserAgent}
+		for i, l := range lines {
+			h[names[i]] = []string{l.Value}
+		}
+		if h[idHeader] == nil {
+			h[idHeader] = []string{id}
+		}
+		t.Header = h
+		return nil
+	}, nil
+}
 
 // source hands out event bodies: per type, a factory-built template
 // rebuilt every rebuild events, rewritten in between.

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -199,4 +200,66 @@ func BenchmarkTargeterParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestSchemeTargeter: in every built-in scheme, each target verifies with
+// the scheme and carries its event id where the acknowledgements are
+// sampled from.
+func TestSchemeTargeter(t *testing.T) {
+	const secret harness.Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	for _, name := range signing.BuiltinSchemes() {
+		sc, err := signing.Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := sc.KeyOf(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := NewTargeter("http://127.0.0.1:1/webhook", secret, WithScheme(sc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := &Generator{o: newOptions([]Option{WithScheme(sc)})}
+		for range 20 {
+			var tgt vegeta.Target
+			if err := tr(&tgt); err != nil {
+				t.Fatal(err)
+			}
+			if err := sc.Verify([][]byte{key}, tgt.Header, tgt.Body, time.Now()); err != nil {
+				t.Fatalf("%s: a target does not verify: %v (%v)", name, err, tgt.Header)
+			}
+			var ev struct {
+				ID string `json:"eventId"`
+			}
+			if err := json.Unmarshal(tgt.Body, &ev); err != nil || tgt.Header.Get(g.idHeader()) != ev.ID {
+				t.Fatalf("%s: the id header %s holds %q, the event %q", name, g.idHeader(), tgt.Header.Get(g.idHeader()), ev.ID)
+			}
+		}
+	}
+}
+
+// BenchmarkSchemeTargeter is BenchmarkTargeter's default in each built-in
+// scheme, by the scheme's general path (REALM v1 too, for comparison with
+// the fast signer of BenchmarkTargeter).
+func BenchmarkSchemeTargeter(b *testing.B) {
+	for _, name := range signing.BuiltinSchemes() {
+		b.Run(name, func(b *testing.B) {
+			sc, err := signing.Builtin(name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			tr, err := NewTargeter("http://127.0.0.1:1/webhook", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", WithScheme(sc))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				var tgt vegeta.Target
+				if err := tr(&tgt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -248,21 +248,53 @@ func (s *Scheme) KeyOf(secret harness.Secret) ([]byte, error) {
 
 // fill replaces the placeholders of a template with d's values.
 func fill(template string, d Delivery) string {
-	return strings.NewReplacer(
-		"{t}", strconv.FormatInt(d.T, 10),
-		"{id}", d.ID,
-		"{type}", d.Type,
-		"{attempt}", strconv.Itoa(d.Attempt),
-	).Replace(template)
+	if !strings.Contains(template, "{") {
+		return template
+	}
+	return string(appendFilled(make([]byte, 0, len(template)+len(d.ID)+16), template, d))
+}
+
+// appendFilled appends template to b with its placeholders replaced by
+// d's values; it runs for every delivery of a load test, so it neither
+// builds a Replacer nor formats through fmt.
+func appendFilled(b []byte, template string, d Delivery) []byte {
+	for {
+		i := strings.IndexByte(template, '{')
+		if i < 0 {
+			return append(b, template...)
+		}
+		b = append(b, template[:i]...)
+		template = template[i:]
+		switch {
+		case strings.HasPrefix(template, "{t}"):
+			b = strconv.AppendInt(b, d.T, 10)
+			template = template[len("{t}"):]
+		case strings.HasPrefix(template, "{id}"):
+			b = append(b, d.ID...)
+			template = template[len("{id}"):]
+		case strings.HasPrefix(template, "{type}"):
+			b = append(b, d.Type...)
+			template = template[len("{type}"):]
+		case strings.HasPrefix(template, "{attempt}"):
+			b = strconv.AppendInt(b, int64(d.Attempt), 10)
+			template = template[len("{attempt}"):]
+		default:
+			b = append(b, '{')
+			template = template[1:]
+		}
+	}
 }
 
 // mac is the raw MAC of d under key.
 func (s *Scheme) mac(key []byte, d Delivery) []byte {
 	before, after, _ := strings.Cut(s.Message, "{body}")
 	m := hmac.New(s.hash(), key)
-	m.Write([]byte(fill(before, d)))
+	var buf [128]byte
+	m.Write(appendFilled(buf[:0], before, d))
 	m.Write(d.Body)
-	m.Write([]byte(fill(after, d)))
+	if after != "" {
+		m.Write(appendFilled(buf[:0], after, d))
+	}
 	return m.Sum(nil)
 }
 

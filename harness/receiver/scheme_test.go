@@ -156,7 +156,7 @@ func TestWhatTheLibrariesSignIsAccepted(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, srv.WebhookURL, bytes.NewReader(body))
 		req.Header = tc.sign(id, body)
 		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

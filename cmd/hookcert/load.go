@@ -12,6 +12,7 @@ import (
 	"github.com/realm-ai/hookcert/harness/certify"
 	"github.com/realm-ai/hookcert/harness/load"
 	"github.com/realm-ai/hookcert/harness/report"
+	"github.com/realm-ai/hookcert/harness/signing"
 )
 
 // runLoad load-tests a receiver (LOAD-01..04), as `make load` does through
@@ -33,7 +34,7 @@ var loadFlags = map[certify.Setting]string{
 	certify.SetStrict: "strict", certify.SetInsecure: "insecure", certify.SetCACert: "ca-cert", certify.SetFaults: "fault",
 	certify.SetStepDuration: "step-duration", certify.SetDuration: "duration", certify.SetRate: "rate",
 	certify.SetAttacker: "attacker", certify.SetSampleSize: "sample-size", certify.SetForce: "force",
-	certify.SetMaxRate: "max-rate", certify.SetMaxDuration: "max-duration",
+	certify.SetMaxRate: "max-rate", certify.SetMaxDuration: "max-duration", certify.SetScheme: "scheme",
 }
 
 // loadCommand parses the flags common to load and capacity (their defaults
@@ -64,6 +65,7 @@ func loadCommand(ctx context.Context, e env, args []string, name string, do func
 	fs.BoolVar(&set.Strict, "strict", set.Strict, "a broken SHOULD (LOAD-03) fails the run")
 	fs.BoolVar(&set.Insecure, "insecure", set.Insecure, "skip verification of the receiver's certificate")
 	fs.StringVar(&set.CACert, "ca-cert", set.CACert, "PEM file of a CA to trust")
+	fs.StringVar(&set.Scheme, "scheme", set.Scheme, "signing scheme: "+strings.Join(signing.BuiltinSchemes(), ", ")+", or a scheme file (default realm-v1)")
 	var faults faultList
 	fs.Var(&faults, "fault", "plant a known bug in the reference receiver (repeatable; no --url only)")
 	l := &set.Load

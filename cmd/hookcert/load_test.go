@@ -251,3 +251,27 @@ func TestLoadWithBadSettingsStillWritesAReport(t *testing.T) {
 		t.Fatalf("report.json says exit %d, want 2", rep.ExitCode)
 	}
 }
+
+// TestLoadTakesAScheme loads the reference receiver verifying the github
+// scheme with deliveries signed in it (all acknowledged, LOAD-03 verified
+// through the scheme's id header), and refuses an unknown scheme naming
+// the flag.
+func TestLoadTakesAScheme(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := hookcert(t, "", nil, "load", "--scheme", "github", "--rate", "40", "--duration", "1s", "--report-dir", dir)
+	rep := readLoadReport(t, dir)
+	load03 := ""
+	for _, res := range rep.Results {
+		if res.ID == "LOAD-03" {
+			load03 = res.Verdict
+		}
+	}
+	if r.code != 0 || rep.ExitCode != 0 || rep.Load == nil || rep.Load.Requests == 0 || rep.Load.StatusCodes["202"] != rep.Load.Requests || load03 != "PASS" {
+		t.Fatalf("load --scheme github: exit %d, report %+v; want 0 with every delivery acknowledged 202 and LOAD-03 PASS (got %q)\n%s", r.code, rep.Load, load03, r.stderr)
+	}
+	r = hookcert(t, "", nil, "load", "--scheme", "nope", "--duration", "1s", "--report-dir", t.TempDir())
+	if r.code != 2 || !strings.Contains(r.stderr, "--scheme") {
+		t.Fatalf("an unknown scheme: exit %d, stderr %q; want 2 naming --scheme", r.code, r.stderr)
+	}
+}

@@ -166,9 +166,9 @@ func TestTargeterRefusesBadSettings(t *testing.T) {
 // its signature; by default (rebuild=32) mostly a rewritten template, with
 // rebuild=1 every event built and validated by the factory.
 func BenchmarkTargeter(b *testing.B) {
-	for _, n := range []int{DefaultRebuild, 1} {
-		b.Run(fmt.Sprintf("rebuild=%d", n), func(b *testing.B) {
-			tr, err := NewTargeter("http://127.0.0.1:1/webhook", testSecret, WithRebuild(n))
+	run := func(name string, secret harness.Secret, opts ...Option) {
+		b.Run(name, func(b *testing.B) {
+			tr, err := NewTargeter("http://127.0.0.1:1/webhook", secret, opts...)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -180,6 +180,19 @@ func BenchmarkTargeter(b *testing.B) {
 				}
 			}
 		})
+	}
+	for _, n := range []int{DefaultRebuild, 1} {
+		run(fmt.Sprintf("rebuild=%d", n), testSecret, WithRebuild(n))
+	}
+	// Each built-in scheme by the general path (REALM v1 too, to compare
+	// with the fast signer above).
+	for _, name := range signing.BuiltinSchemes() {
+		sc, err := signing.Builtin(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		// A secret that every scheme's key rule takes.
+		run("scheme="+name, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", WithScheme(sc))
 	}
 }
 
@@ -236,30 +249,5 @@ func TestSchemeTargeter(t *testing.T) {
 				t.Fatalf("%s: the id header %s holds %q, the event %q", name, g.idHeader(), tgt.Header.Get(g.idHeader()), ev.ID)
 			}
 		}
-	}
-}
-
-// BenchmarkSchemeTargeter is BenchmarkTargeter's default in each built-in
-// scheme, by the scheme's general path (REALM v1 too, for comparison with
-// the fast signer of BenchmarkTargeter).
-func BenchmarkSchemeTargeter(b *testing.B) {
-	for _, name := range signing.BuiltinSchemes() {
-		b.Run(name, func(b *testing.B) {
-			sc, err := signing.Builtin(name)
-			if err != nil {
-				b.Fatal(err)
-			}
-			tr, err := NewTargeter("http://127.0.0.1:1/webhook", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", WithScheme(sc))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				var tgt vegeta.Target
-				if err := tr(&tgt); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
 	}
 }

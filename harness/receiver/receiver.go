@@ -463,8 +463,10 @@ func (r *Receiver) rejectSignature(w http.ResponseWriter, req *http.Request, hea
 	}
 	if r.faults[FaultLeakSignature] {
 		r.logDelivery(req, status, "", cause.Error())
-		expected := "v1=" + signing.Sign(r.secrets[0], r.leakTimestamp(header), body)
-		if sc := r.scheme; sc != nil {
+		var expected string
+		if sc := r.scheme; sc == nil {
+			expected = "v1=" + signing.Sign(r.secrets[0], r.leakTimestamp(header), body)
+		} else {
 			t, ok := sc.SignedTime(req.Header)
 			if !ok {
 				t = r.clock.Now().Unix()

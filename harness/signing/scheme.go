@@ -354,19 +354,14 @@ func (s *Scheme) Verify(keys [][]byte, h http.Header, body []byte, now time.Time
 	}
 	d := Delivery{Body: body}
 	if s.Timestamp != nil {
-		raw := h.Get(s.headerOf("{t}"))
-		if s.Signature.TimestampEntry != "" {
-			raw = ""
-			if v, ok := cutTemplate(parts[0], s.Signature.TimestampEntry, "{t}"); ok {
-				raw = v
-			}
-			parts = parts[1:]
-		}
-		t, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || t <= 0 {
+		t, ok := s.SignedTime(h)
+		if !ok {
 			return fmt.Errorf("%w: no timestamp", ErrMalformed)
 		}
 		d.T = t
+		if s.Signature.TimestampEntry != "" {
+			parts = parts[1:]
+		}
 	}
 	if strings.Contains(s.Message, "{id}") {
 		if d.ID = h.Get(s.headerOf("{id}")); d.ID == "" {

@@ -6,30 +6,98 @@ import (
 	"strings"
 )
 
+// ShortSecret is the length under which a secret is matched only as a
+// whole word. A secret of a few characters, say SECRET=s, occurs inside
+// ordinary words ("invalid signature"), where it reveals nothing: matched
+// anywhere, it would redact every s of a report and judge every response
+// a leak. A short secret is still found where it stands alone, delimited
+// by anything but a letter or a digit: a JSON string, a header value, a
+// key=value pair (README "Signing schemes" says what that can prove).
+const ShortSecret = 8
+
 // Scrub returns text with every occurrence of the secrets replaced by
 // Redacted. Everything a receiver or a probe controls (bodies, headers,
 // error messages that quote them) passes through it before it becomes
 // evidence, so a receiver that echoes a secret cannot make a report leak
 // it. Empty secrets are ignored: there is nothing to hide, and an empty
-// pattern would match between every two characters. When several secrets
-// occur, they are replaced in one pass, the earlier secret winning where
-// two start at the same place.
+// pattern would match between every two characters. A secret shorter than
+// ShortSecret is replaced only where it stands as a whole word. When
+// several secrets occur, they are replaced in one pass, the earlier secret
+// winning where two start at the same place.
 func Scrub(text string, secrets ...Secret) string {
 	var pairs []string
+	var short []string
 	for _, s := range secrets {
 		// A secret the text does not hold cannot match anywhere: leaving
 		// it out keeps the common case (nothing echoed) free of work.
-		if v := s.Reveal(); v != "" && strings.Contains(text, v) {
+		switch v := s.Reveal(); {
+		case v == "" || !strings.Contains(text, v):
+		case len(v) < ShortSecret:
+			short = append(short, v)
+		default:
 			pairs = append(pairs, v, Redacted)
 		}
 	}
 	switch len(pairs) {
 	case 0:
-		return text
 	case 2:
-		return strings.ReplaceAll(text, pairs[0], Redacted)
+		text = strings.ReplaceAll(text, pairs[0], Redacted)
+	default:
+		text = strings.NewReplacer(pairs...).Replace(text)
 	}
-	return strings.NewReplacer(pairs...).Replace(text)
+	for _, v := range short {
+		text = replaceWords(text, v)
+	}
+	return text
+}
+
+// replaceWords replaces by Redacted each occurrence of v in text that
+// stands as a whole word.
+func replaceWords(text, v string) string {
+	var b strings.Builder
+	for from := 0; ; {
+		i := wordIndex(text[from:], v)
+		if i < 0 {
+			if from == 0 {
+				return text
+			}
+			b.WriteString(text[from:])
+			return b.String()
+		}
+		b.WriteString(text[from : from+i])
+		b.WriteString(Redacted)
+		from += i + len(v)
+	}
+}
+
+// wordIndex is the index of the first occurrence of v in text that has
+// neither a letter nor a digit on either side, or -1.
+func wordIndex(text, v string) int {
+	for from := 0; ; {
+		i := strings.Index(text[from:], v)
+		if i < 0 {
+			return -1
+		}
+		i += from
+		end := i + len(v)
+		if (i == 0 || !wordByte(text[i-1])) && (end == len(text) || !wordByte(text[end])) {
+			return i
+		}
+		from = i + 1
+	}
+}
+
+func wordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c >= 0x80
+}
+
+// contains reports whether text holds the secret v: anywhere, or as a
+// whole word when v is shorter than ShortSecret.
+func contains(text, v string) bool {
+	if len(v) < ShortSecret {
+		return wordIndex(text, v) >= 0
+	}
+	return strings.Contains(text, v)
 }
 
 // ScrubHeader returns a copy of h for the evidence: every value scrubbed
@@ -59,7 +127,7 @@ func ScrubHeader(h http.Header, secrets ...Secret) http.Header {
 // secret's place, so this is how a check still sees the leak.
 func Echoes(body []byte, h http.Header, secrets ...Secret) bool {
 	for _, s := range secrets {
-		if v := s.Reveal(); v != "" && bytes.Contains(body, []byte(v)) {
+		if v := s.Reveal(); v != "" && bytes.Contains(body, []byte(v)) && contains(string(body), v) {
 			return true
 		}
 	}
@@ -79,7 +147,7 @@ func Echoes(body []byte, h http.Header, secrets ...Secret) bool {
 // holds reports whether text holds one of the secrets.
 func holds(text string, secrets []Secret) bool {
 	for _, s := range secrets {
-		if v := s.Reveal(); v != "" && strings.Contains(text, v) {
+		if v := s.Reveal(); v != "" && contains(text, v) {
 			return true
 		}
 	}
@@ -92,7 +160,7 @@ func holds(text string, secrets []Secret) bool {
 func nameHolds(k string, secrets []Secret) bool {
 	lower := strings.ToLower(k)
 	for _, s := range secrets {
-		if v := s.Reveal(); v != "" && strings.Contains(lower, strings.ToLower(v)) {
+		if v := s.Reveal(); v != "" && contains(lower, strings.ToLower(v)) {
 			return true
 		}
 	}

@@ -23,9 +23,14 @@ func TestScrub(t *testing.T) {
 		{"two secrets are both replaced", "whsec_abc, tok_123", []harness.Secret{"whsec_abc", "tok_123"}, r + ", " + r},
 		{"where two secrets start at the same place the earlier one wins", "whsec_abcdef", []harness.Secret{"whsec_abc", "whsec_abcdef"}, r + "def"},
 		{"the comparison is exact: another case is not the secret", "WHSEC_ABC", []harness.Secret{"whsec_abc"}, "WHSEC_ABC"},
-		// Today's behaviour, kept on purpose: a one-letter secret is
-		// scrubbed like any other (SECRET=s hides every s).
-		{"a one-letter secret is scrubbed wherever it occurs", "sense", []harness.Secret{"s"}, r + "en" + r + "e"},
+		// SECRET=s: inside words a short secret is ordinary text, so a
+		// report keeps its words; alone it is still hidden.
+		{"a short secret inside words is kept", `{"error":"invalid signature"}`, []harness.Secret{"s"}, `{"error":"invalid signature"}`},
+		{"a short secret standing alone is replaced", `{"secret":"s","k":"s"} s`, []harness.Secret{"s"}, `{"secret":"` + r + `","k":"` + r + `"} ` + r},
+		{"a short secret is a word beside punctuation", "key=abc1234;", []harness.Secret{"abc1234"}, "key=" + r + ";"},
+		{"a short secret beside a letter or digit is part of a word", "xabc1234 abc12345", []harness.Secret{"abc1234"}, "xabc1234 abc12345"},
+		{"a secret of eight characters is replaced anywhere", "xabcd12345y", []harness.Secret{"abcd1234"}, "x" + r + "5y"},
+		{"long and short secrets together", "whsec_abc s sense", []harness.Secret{"whsec_abc", "s"}, r + " " + r + " sense"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
@@ -77,6 +82,9 @@ func TestEchoes(t *testing.T) {
 		{"the second of two secrets", "tok_55", nil, []harness.Secret{secret, "tok_55"}, true},
 		{"an answer that says nothing of it", "bad signature", http.Header{"X-Debug": {"fine"}}, []harness.Secret{secret}, false},
 		{"an empty secret is never echoed", "anything", http.Header{"X-Debug": {"x"}}, []harness.Secret{""}, false},
+		{"a short secret inside the words of a 401", `{"error":"invalid signature"}`, http.Header{"Content-Type": {"application/json"}}, []harness.Secret{"s"}, false},
+		{"a short secret echoed as a value", `{"expected":"s"}`, nil, []harness.Secret{"s"}, true},
+		{"a short secret echoed as a header value", "", http.Header{"X-Debug": {"s"}}, []harness.Secret{"s"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {

@@ -141,6 +141,62 @@ func TestSIG09FailsWhenTheSecretIsEchoed(t *testing.T) {
 	}
 }
 
+// echoingReceiver is the reference receiver behind a debugging aid many
+// frameworks have: a refusal's body lists the headers of the request it
+// refuses. That reveals nothing the sender did not send.
+func echoingReceiver(t *testing.T, sec harness.Secret) string {
+	t.Helper()
+	rcv, err := receiver.New(receiver.Config{Secrets: []harness.Secret{sec}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rcv.Close)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		rcv.ServeHTTP(rec, r)
+		if rec.Code < 400 {
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
+			return
+		}
+		var b strings.Builder
+		b.WriteString(strings.TrimSpace(rec.Body.String()) + "\nrequest headers:\n")
+		for k, vs := range r.Header {
+			b.WriteString(k + ": " + strings.Join(vs, ", ") + "\n")
+		}
+		http.Error(w, b.String(), rec.Code)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + receiver.WebhookPath
+}
+
+func TestSIG09DoesNotBlameAnEchoOfTheRequest(t *testing.T) {
+	t.Parallel()
+	// The stale-timestamp step's expected signature is the one the request
+	// carried; a one-letter secret occurs inside the words of any refusal
+	// ("invalid signature"). Neither is a leak.
+	for _, sec := range []harness.Secret{secret, "s"} {
+		sender, err := delivery.NewSender(echoingReceiver(t, sec), sec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := engine.New(engine.Config{Sender: sender, Secret: sec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := e.Run(context.Background(), builtin(t, "SIG-09")[0])
+		if r.Verdict != harness.Pass {
+			t.Errorf("SIG-09 with a %d-character secret against a receiver that echoes the request's headers: %s, observed %q; want PASS",
+				len(sec.Reveal()), r.Verdict, r.Observed)
+		}
+		for _, ex := range r.Evidence {
+			if ex.Response != nil && strings.Contains(ex.Response.Body, harness.Redacted) {
+				t.Errorf("a %d-character secret redacted a response that does not hold it: %q", len(sec.Reveal()), ex.Response.Body)
+			}
+		}
+	}
+}
+
 func TestStrictTurnsABrokenShouldIntoAFailure(t *testing.T) {
 	for _, strict := range []bool{false, true} {
 		e := reference(t, false, true, func(c *engine.Config) { c.Strict = strict }, receiver.FaultNoTolerance)

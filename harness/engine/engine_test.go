@@ -1,8 +1,11 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -17,6 +20,7 @@ import (
 	"github.com/realm-ai/hookcert/harness/probe"
 	"github.com/realm-ai/hookcert/harness/receiver"
 	"github.com/realm-ai/hookcert/harness/scenario"
+	"github.com/realm-ai/hookcert/harness/signing"
 )
 
 const secret harness.Secret = "whsec_engine_test"
@@ -193,6 +197,82 @@ func TestSIG09DoesNotBlameAnEchoOfTheRequest(t *testing.T) {
 			if ex.Response != nil && strings.Contains(ex.Response.Body, harness.Redacted) {
 				t.Errorf("a %d-character secret redacted a response that does not hold it: %q", len(sec.Reveal()), ex.Response.Body)
 			}
+		}
+	}
+}
+
+// skippingReceiver is the reference receiver behind a common design: a
+// job event whose state the job has already passed is acknowledged and
+// dropped before the business logic, never processed. The contract allows
+// it (README "The probe contract"): the job keeps its true state.
+func skippingReceiver(t *testing.T) (webhook, probeURL string) {
+	t.Helper()
+	rcv, err := receiver.New(receiver.Config{Secrets: []harness.Secret{secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rcv.Close)
+	rank := map[string]int{"queued": 0, "processing": 1, "completed": 2, "failed": 2, "canceled": 2}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != receiver.WebhookPath || r.Method != http.MethodPost {
+			rcv.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, "bad body", http.StatusBadRequest)
+			return
+		}
+		var ev struct {
+			Data struct{ JobID, Status string } `json:"data"`
+		}
+		if json.Unmarshal(body, &ev) == nil && ev.Data.JobID != "" {
+			// The job's state, as the receiver's database holds it.
+			job := httptest.NewRecorder()
+			rcv.ServeHTTP(job, httptest.NewRequest(http.MethodGet, receiver.ProbePath+"/jobs/"+ev.Data.JobID, nil))
+			var st struct{ Status string }
+			next, known := rank[ev.Data.Status]
+			if job.Code == http.StatusOK && json.Unmarshal(job.Body.Bytes(), &st) == nil && known && next <= rank[st.Status] {
+				if (signing.Verifier{Secrets: []harness.Secret{secret}}).Verify(r.Header.Get(harness.HeaderSignature), body) != nil {
+					http.Error(w, "invalid signature", http.StatusUnauthorized)
+					return
+				}
+				w.WriteHeader(http.StatusOK) // late: acknowledged, dropped
+				return
+			}
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rcv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + receiver.WebhookPath, srv.URL + receiver.ProbePath
+}
+
+func TestLateEventsAreJudgedByTheJobsState(t *testing.T) {
+	t.Parallel()
+	webhook, probeURL := skippingReceiver(t)
+	sender, err := delivery.NewSender(webhook, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := probe.New(probeURL, probe.WithSettle(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.New(engine.Config{Sender: sender, Secret: secret, Probe: pc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range e.RunAll(context.Background(), builtin(t, "ORD-01", "ORD-02", "ORD-03", "ORD-05")) {
+		if r.Verdict != harness.Pass {
+			t.Errorf("%s against a receiver that drops late events before its business logic: %s, observed %q; want PASS", r.ID, r.Verdict, r.Observed)
+		}
+	}
+	// It still catches a receiver that lets the late event win.
+	e = reference(t, false, true, nil, receiver.FaultLastWriteWins)
+	for _, r := range e.RunAll(context.Background(), builtin(t, "ORD-02", "ORD-03")) {
+		if r.Verdict != harness.Fail {
+			t.Errorf("%s against last-write-wins: %s, want FAIL", r.ID, r.Verdict)
 		}
 	}
 }

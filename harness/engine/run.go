@@ -55,6 +55,9 @@ type run struct {
 	gone    map[string]bool
 	// unprobed is set when a probe step was left out for want of a probe.
 	unprobed bool
+	// lag is the longest processing lag the probe saw for an event
+	// delivered once: a late event gets twice as long (probe.AwaitLate).
+	lag time.Duration
 }
 
 // member is one event of a step that sent several under one name (each:

@@ -27,7 +27,8 @@ const zeroGrace = 250 * time.Millisecond
 // compares them with what it wanted. An error wraps ErrProbe (the probe
 // failed) or the context's error.
 func (c *Client) AwaitEvent(ctx context.Context, eventID string, want int) (EventState, []harness.Exchange, error) {
-	return c.awaitEvent(ctx, eventID, want, time.Time{}, time.Time{})
+	st, _, exs, err := c.awaitEvent(ctx, eventID, want, time.Time{}, time.Time{}, time.Time{})
+	return st, exs, err
 }
 
 // AwaitRedelivered is AwaitEvent for an event first delivered at first and
@@ -36,29 +37,68 @@ func (c *Client) AwaitEvent(ctx context.Context, eventID string, want int) (Even
 // until last plus twice the lag seen between first and the probe reaching
 // want (at least the watch period, at most the settle time).
 func (c *Client) AwaitRedelivered(ctx context.Context, eventID string, want int, first, last time.Time) (EventState, []harness.Exchange, error) {
-	return c.awaitEvent(ctx, eventID, want, first, last)
+	st, _, exs, err := c.awaitEvent(ctx, eventID, want, first, last, time.Time{})
+	return st, exs, err
 }
 
-func (c *Client) awaitEvent(ctx context.Context, eventID string, want int, first, last time.Time) (EventState, []harness.Exchange, error) {
+// AwaitSent is AwaitEvent for an event delivered once, at sent. It also
+// returns its processing lag: from sent to the poll that first saw it
+// processed want times (zero if it never was). A late event of the same
+// job is given twice that lag to be processed (AwaitLate).
+func (c *Client) AwaitSent(ctx context.Context, eventID string, want int, sent time.Time) (EventState, time.Duration, []harness.Exchange, error) {
+	st, at, exs, err := c.awaitEvent(ctx, eventID, want, time.Time{}, time.Time{}, time.Time{})
+	var lag time.Duration
+	if !at.IsZero() && !sent.IsZero() {
+		lag = max(at.Sub(sent), 0)
+	}
+	return st, lag, exs, err
+}
+
+// AwaitLate polls the probe for an event that arrived late, at sent, after
+// its job had passed the state it carries. A receiver may process it (its
+// state machine then refuses to go back) or skip it, acknowledged and
+// never processed (README "The probe contract"); it may not process it
+// twice. The event is given as long to be processed as twice lag, the
+// processing lag seen for an earlier event (at least the watch period, at
+// most the settle time, from sent); if it was processed, the watch period
+// follows. It returns the highest count observed; a caller judges the
+// job's state after it.
+func (c *Client) AwaitLate(ctx context.Context, eventID string, sent time.Time, lag time.Duration) (EventState, []harness.Exchange, error) {
+	until := sent.Add(min(max(c.watch, 2*lag), c.settle))
+	st, _, exs, err := c.awaitEvent(ctx, eventID, 1, time.Time{}, time.Time{}, until)
+	return st, exs, err
+}
+
+// awaitEvent is AwaitEvent, AwaitRedelivered and AwaitLate; it also
+// returns when the count first reached want. A non-zero until ends the
+// settle phase then instead of after the settle time.
+func (c *Client) awaitEvent(ctx context.Context, eventID string, want int, first, last, until time.Time) (EventState, time.Time, []harness.Exchange, error) {
 	var tr tracker[EventState]
 	best := EventState{EventID: eventID}
+	var at time.Time
 	observe := func() error {
 		st, ex, err := c.Event(ctx, eventID)
 		tr.record(st, ex)
 		if err == nil && (st.TimesProcessed > best.TimesProcessed || st.Found && !best.Found) {
 			best = st
+			if at.IsZero() && want > 0 && st.TimesProcessed >= want {
+				at = ex.Start
+			}
 		}
 		return err
 	}
 	reached := func() bool { return best.TimesProcessed >= want }
-	err := c.await(ctx, want <= 0, reached, observe, func(at time.Time) time.Duration {
+	if until.IsZero() {
+		until = time.Now().Add(c.settle)
+	}
+	err := c.await(ctx, want <= 0, until, reached, observe, func(at time.Time) time.Duration {
 		if first.IsZero() {
 			return c.watch
 		}
 		lag := at.Sub(first)
 		return min(max(c.watch, last.Add(2*lag).Sub(at)), c.settle)
 	})
-	return best, tr.evidence(), err
+	return best, at, tr.evidence(), err
 }
 
 // AwaitJob polls the probe until the job's status is want or the settle
@@ -76,19 +116,19 @@ func (c *Client) AwaitJob(ctx context.Context, jobID, want string) (JobState, []
 		return err
 	}
 	reached := func() bool { return last.Found && last.Status == want }
-	err := c.await(ctx, false, reached, observe, nil)
+	err := c.await(ctx, false, time.Now().Add(c.settle), reached, observe, nil)
 	return last, tr.evidence(), err
 }
 
-// await runs the settle phase (poll until reached or the settle time ends)
-// and, if reached, the watch phase, which lasts watchFor(the time it was
-// reached), or the watch period when watchFor is nil. watchOnly skips
-// settling: nothing is to be awaited, only watched for, a little longer.
-func (c *Client) await(ctx context.Context, watchOnly bool, reached func() bool, observe func() error, watchFor func(time.Time) time.Duration) error {
+// await runs the settle phase (poll until reached or until) and, if
+// reached, the watch phase, which lasts watchFor(the time it was reached),
+// or the watch period when watchFor is nil. watchOnly skips settling:
+// nothing is to be awaited, only watched for, a little longer.
+func (c *Client) await(ctx context.Context, watchOnly bool, until time.Time, reached func() bool, observe func() error, watchFor func(time.Time) time.Duration) error {
 	if watchOnly {
 		return c.poll(ctx, time.Now().Add(c.watch+zeroGrace), func() (bool, error) { return false, observe() })
 	}
-	err := c.poll(ctx, time.Now().Add(c.settle), func() (bool, error) {
+	err := c.poll(ctx, until, func() (bool, error) {
 		err := observe()
 		return err == nil && reached(), err
 	})

@@ -178,6 +178,9 @@ type ProbeCheck struct {
 	// Event and Processed: the event was processed exactly this many times.
 	Event     string `json:"event,omitempty"`
 	Processed *int   `json:"processed,omitempty"`
+	// Late, instead of Processed: the event arrived after its job passed
+	// its state, so it may be processed once or skipped, never twice.
+	Late bool `json:"late,omitempty"`
 	// Job and Status: the job ended in this state; Job names a job of a
 	// Build step.
 	Job    string `json:"job,omitempty"`

@@ -78,6 +78,25 @@ const (
 	// other, but its worker never processes them: an acknowledgement
 	// broken as a promise.
 	FaultDropModelEvents Fault = "drop-model-events"
+	// FaultProcessRejected refuses a bad signature with 401 like the
+	// correct receiver, but has already handed the event to its business
+	// logic (it logs and processes before it decides the answer).
+	FaultProcessRejected Fault = "process-rejected"
+	// FaultTrustRetries skips the age check of t when X-Webhook-Attempt
+	// says the delivery is a retry, as if a retry were exempt from replay.
+	FaultTrustRetries Fault = "trust-retries"
+	// FaultNoTerminalGuard lets a terminal state replace another terminal
+	// state: job.completed after job.failed changes the job.
+	FaultNoTerminalGuard Fault = "no-terminal-guard"
+	// FaultModelSkipVerify verifies job.* deliveries only: a
+	// model.training.* delivery is accepted whatever its signature.
+	FaultModelSkipVerify Fault = "model-skip-verify"
+	// FaultModelNoDedupe deduplicates job.* events only: every delivery of
+	// a model.training.* event is processed.
+	FaultModelNoDedupe Fault = "model-no-dedupe"
+	// FaultModelLastWriteWins ranks the lifecycle for job.* events only: a
+	// late model.training.* event overwrites its job's state.
+	FaultModelLastWriteWins Fault = "model-last-write-wins"
 	// FaultTLSLegacy makes the HTTPS server also accept TLS 1.0 and 1.1.
 	FaultTLSLegacy Fault = "tls-legacy"
 	// FaultExpiredCert makes the HTTPS server present a certificate whose
@@ -116,6 +135,12 @@ var faultTable = []struct {
 	{FaultRedirect, "307 to /webhook/v2 for every delivery"},
 	{FaultDropUnderLoad, "a 400-slot queue served at about 80 events/s that silently drops events when full"},
 	{FaultDropModelEvents, "acknowledges model.training.* events but never processes them"},
+	{FaultProcessRejected, "refuses a bad signature with 401, but has already processed the event"},
+	{FaultTrustRetries, "skips the age check of t when X-Webhook-Attempt is over 1"},
+	{FaultNoTerminalGuard, "a terminal state replaces another (job.completed after job.failed)"},
+	{FaultModelSkipVerify, "verifies job.* deliveries only, never model.training.* ones"},
+	{FaultModelNoDedupe, "deduplicates job.* events only: model.training.* redeliveries are processed again"},
+	{FaultModelLastWriteWins, "a late model.training.* event overwrites its job's state"},
 	{FaultTLSLegacy, "HTTPS also accepts TLS 1.0 and 1.1"},
 	{FaultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
 }

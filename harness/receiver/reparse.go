@@ -69,11 +69,24 @@ func writeScalar(out *bytes.Buffer, v any) error {
 // unverifiedID is the eventId of a body not yet authenticated, "" when it
 // has none; what FaultMarkBeforeVerify records.
 func unverifiedID(body []byte) string {
+	id, _ := unverified(body)
+	return id
+}
+
+// unverifiedType is the eventType of a body not yet authenticated, for
+// FaultModelSkipVerify, or "".
+func unverifiedType(body []byte) string {
+	_, typ := unverified(body)
+	return typ
+}
+
+func unverified(body []byte) (id, typ string) {
 	var ev struct {
-		EventID string `json:"eventId"`
+		EventID   string `json:"eventId"`
+		EventType string `json:"eventType"`
 	}
 	if json.Unmarshal(body, &ev) != nil {
-		return ""
+		return "", ""
 	}
-	return ev.EventID
+	return ev.EventID, ev.EventType
 }

@@ -1,6 +1,9 @@
 package receiver
 
-import "sync"
+import (
+	"strings"
+	"sync"
+)
 
 // Job states of the lifecycle.
 const (
@@ -17,10 +20,13 @@ const (
 var statusRank = map[string]int{
 	StatusQueued:     0,
 	StatusProcessing: 1,
-	StatusCompleted:  2,
-	StatusFailed:     2,
-	StatusCanceled:   2,
+	StatusCompleted:  terminalRank,
+	StatusFailed:     terminalRank,
+	StatusCanceled:   terminalRank,
 }
+
+// terminalRank is the rank of the terminal states, which are final.
+const terminalRank = 2
 
 // advance returns the state a job in state cur (known says whether the job
 // was seen before) moves to on an event carrying next, and whether it
@@ -104,6 +110,11 @@ func (s *store) markSeen(key string) {
 type rules struct {
 	lastWriteWins bool
 	knownJobsOnly bool
+	// modelLastWriteWins is lastWriteWins for model.training.* events only
+	// (FaultModelLastWriteWins); terminalReplaces lets a terminal state
+	// replace another (FaultNoTerminalGuard).
+	modelLastWriteWins bool
+	terminalReplaces   bool
 }
 
 // process runs the business logic for ev once: it counts the run and moves
@@ -122,7 +133,11 @@ func (s *store) process(ev event, r rules) {
 	if r.knownJobsOnly && !known && ev.Status != StatusQueued {
 		return
 	}
-	if r.lastWriteWins {
+	if r.lastWriteWins || r.modelLastWriteWins && strings.HasPrefix(ev.Type, "model.") {
+		s.jobs[ev.JobID] = ev.Status
+		return
+	}
+	if r.terminalReplaces && known && statusRank[cur] == terminalRank && statusRank[ev.Status] == terminalRank {
 		s.jobs[ev.JobID] = ev.Status
 		return
 	}

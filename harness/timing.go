@@ -36,11 +36,15 @@ type Timing struct {
 	// and recording an event, wide enough that concurrent copies all pass
 	// the check.
 	RacyWindow time.Duration
+	// DedupeGap is how long IDEM-06 waits before it redelivers an event:
+	// a dedupe record must outlive it. The dedupe-expiry fault forgets
+	// records after half of it.
+	DedupeGap time.Duration
 }
 
 // DefaultTiming returns the timing of a real run: an ack deadline of 1 s,
 // a sender timeout of 5 s, retries after 1 s, 2 s and 4 s, a settle time of
-// 5 s and a watch of 0.5 s.
+// 5 s, a watch of 0.5 s and a dedupe gap of 10 s.
 func DefaultTiming() Timing {
 	return Timing{
 		AckDeadline:   time.Second,
@@ -50,6 +54,7 @@ func DefaultTiming() Timing {
 		Watch:         500 * time.Millisecond,
 		SlowAck:       1500 * time.Millisecond,
 		RacyWindow:    250 * time.Millisecond,
+		DedupeGap:     10 * time.Second,
 	}
 }
 
@@ -64,6 +69,7 @@ func (t Timing) Scale(f float64) Timing {
 		Watch:         s(t.Watch),
 		SlowAck:       s(t.SlowAck),
 		RacyWindow:    s(t.RacyWindow),
+		DedupeGap:     s(t.DedupeGap),
 	}
 	for _, d := range t.RetrySchedule {
 		out.RetrySchedule = append(out.RetrySchedule, s(d))
@@ -85,6 +91,7 @@ func (t Timing) WithDefaults() Timing {
 	fill(&t.Watch, d.Watch)
 	fill(&t.SlowAck, d.SlowAck)
 	fill(&t.RacyWindow, d.RacyWindow)
+	fill(&t.DedupeGap, d.DedupeGap)
 	if len(t.RetrySchedule) == 0 {
 		t.RetrySchedule = d.RetrySchedule
 	}

@@ -9,10 +9,12 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -293,13 +295,16 @@ func (r *run) verdict(res harness.Result) harness.Result {
 		res.Reason = r.skip.reason
 		return res
 	}
-	if r.leftOut > 0 && len(r.evidence) == 0 && !r.interrupted {
-		// Every delivery of the check was one the scheme cannot express.
+	if r.inexpressible || r.leftOut > 0 && len(r.evidence) == 0 && !r.interrupted {
+		// Every delivery of the check, or the one it is about, was one
+		// the scheme cannot express.
 		res.Verdict = harness.NotApplicable
 		res.Reason = strings.Join(r.notes, "\n")
 		return res
 	}
 	var exp, obs, failed []string
+	// Probe steps that waited together observed in any order.
+	slices.SortStableFunc(r.obs, func(a, b observation) int { return cmp.Compare(a.step, b.step) })
 	r.obs = merge(r.obs)
 	for _, o := range r.obs {
 		exp = append(exp, fmt.Sprintf("step %d, %s: %s", o.step, o.what, o.expected))

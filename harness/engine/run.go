@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	crand "crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -53,6 +56,9 @@ type run struct {
 	// names their events.
 	leftOut int
 	gone    map[string]bool
+	// inexpressible is set when the step a check is about cannot be
+	// expressed in the scheme (a whole leftOut): the check is N/A.
+	inexpressible bool
 	// unprobed is set when a probe step was left out for want of a probe.
 	unprobed bool
 	// lag is the longest processing lag the probe saw for an event
@@ -103,7 +109,8 @@ func (r *run) steps(ctx context.Context) {
 			r.interrupted = true
 		}
 	}()
-	for i, st := range r.sc.Steps {
+	for i := 0; i < len(r.sc.Steps); i++ {
+		st := r.sc.Steps[i]
 		if ctx.Err() != nil {
 			r.interrupted = true
 			return
@@ -111,6 +118,14 @@ func (r *run) steps(ctx context.Context) {
 		n := i + 1
 		var err error
 		switch {
+		case st.Probe != nil && !r.gone[st.Probe.Event] && r.e.cfg.Probe != nil:
+			// Consecutive probe steps of one kind wait together: each
+			// polls for up to the settle time, and none depends on
+			// another (a job's state is asked after its events).
+			group := r.probeGroupAt(i)
+			r.background.Wait()
+			err = r.probeAll(ctx, i, group)
+			i += len(group) - 1
 		case st.Send != nil:
 			err = r.send(ctx, n, st.Send, st.Expect)
 		case st.Lifecycles != nil:
@@ -130,6 +145,10 @@ func (r *run) steps(ctx context.Context) {
 		var skip *skipError
 		var lo *leftOut
 		switch {
+		case errors.As(err, &lo) && lo.whole:
+			r.note("step %d cannot be made: %s", n, lo.reason)
+			r.inexpressible = true
+			return
 		case errors.As(err, &lo):
 			r.note("step %d left out: %s", n, lo.reason)
 			r.leftOut++
@@ -226,7 +245,9 @@ func describe(s *scenario.Send, ev harness.Event, a delivery.Attempt) string {
 	if s.Method != "" && s.Method != http.MethodPost {
 		parts = append(parts, s.Method)
 	}
-	if s.Replay {
+	if s.Replay && s.NewID {
+		parts = append(parts, "identical redelivery with a new id header")
+	} else if s.Replay {
 		parts = append(parts, "identical redelivery")
 	} else if s.Event != "" {
 		parts = append(parts, "redelivery")
@@ -259,6 +280,9 @@ func describe(s *scenario.Send, ev harness.Event, a delivery.Attempt) string {
 		if sig.Offset != "" {
 			parts = append(parts, "t shifted by "+sig.Offset)
 		}
+		if (sig.UnknownEntries || sig.Timestamps != "") && a.Signature != nil {
+			parts = append(parts, fmt.Sprintf("signature header %q", *a.Signature))
+		}
 	}
 	if b := s.Body; b != nil {
 		switch {
@@ -268,10 +292,18 @@ func describe(s *scenario.Send, ev harness.Event, a delivery.Attempt) string {
 			parts = append(parts, "malformed JSON body")
 		case len(b.Delete) > 0:
 			parts = append(parts, "without "+strings.Join(b.Delete, ", "))
+		case b.Size != "" && b.Multibyte:
+			parts = append(parts, b.Size+" body of multi-byte UTF-8 text")
 		case b.Size != "":
 			parts = append(parts, b.Size+" body")
 		case b.Format != "":
 			parts = append(parts, b.Format+" JSON")
+		case len(b.Set) > 0:
+			keys := slices.Sorted(maps.Keys(b.Set))
+			for i, k := range keys {
+				keys[i] = fmt.Sprintf("%s=%v", k, b.Set[k])
+			}
+			parts = append(parts, strings.Join(keys, ", "))
 		}
 	}
 	what := "send " + ev.Type
@@ -305,6 +337,47 @@ func (r *run) send(ctx context.Context, n int, s *scenario.Send, exp *scenario.E
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+		}
+	}
+	return nil
+}
+
+// probeGroupAt returns the probe steps from index i on that can wait
+// together: consecutive, of the same kind (events, a job's state,
+// lifecycles), their events sent.
+func (r *run) probeGroupAt(i int) []*scenario.ProbeCheck {
+	kind := func(p *scenario.ProbeCheck) int {
+		switch {
+		case p.Event != "":
+			return 0
+		case p.Job != "":
+			return 1
+		}
+		return 2
+	}
+	first := r.sc.Steps[i].Probe
+	var group []*scenario.ProbeCheck
+	for _, st := range r.sc.Steps[i:] {
+		if st.Probe == nil || r.gone[st.Probe.Event] || kind(st.Probe) != kind(first) {
+			break
+		}
+		group = append(group, st.Probe)
+	}
+	return group
+}
+
+// probeAll carries out the probe steps from index i on at the same time,
+// and returns the first error.
+func (r *run) probeAll(ctx context.Context, i int, group []*scenario.ProbeCheck) error {
+	errs := make([]error, len(group))
+	var wg sync.WaitGroup
+	for k, p := range group {
+		wg.Go(func() { errs[k] = r.probe(ctx, i+k+1, p) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -454,6 +527,19 @@ func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.
 				a.Header.Set(sh.Name, v)
 			}
 		}
+		if s.NewID {
+			idh := sc.IDHeader()
+			switch {
+			case idh == "":
+				return a, &leftOut{reason: fmt.Sprintf("the %s scheme sends no id header", sc.Name), whole: true}
+			case strings.Contains(sc.Message, "{id}"):
+				return a, &leftOut{reason: fmt.Sprintf("the %s scheme signs its id header: a replay with another one is a forgery, which SIG-03 and SIG-12 refuse", sc.Name), whole: true}
+			}
+			if a.Header == nil {
+				a.Header = http.Header{}
+			}
+			a.Header.Set(idh, freshID())
+		}
 	}
 	if b := s.Body; b != nil {
 		switch {
@@ -474,7 +560,7 @@ func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.
 			if err != nil {
 				return a, err
 			}
-			body, err := pad(ev.Body, int(size))
+			body, err := pad(ev.Body, int(size), b.Multibyte)
 			if err != nil {
 				return a, err
 			}
@@ -483,6 +569,18 @@ func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.
 			body, err := reformat(ev.Body, b.Format)
 			if err != nil {
 				return a, err
+			}
+			a.Body = body
+		case len(b.Set) > 0:
+			// Not validated: a newer REALM's values are outside today's
+			// schemas on purpose.
+			var opts []events.EventOption
+			for _, k := range slices.Sorted(maps.Keys(b.Set)) {
+				opts = append(opts, events.Set(k, b.Set[k]))
+			}
+			body, err := events.Mutate(ev.Body, opts...)
+			if err != nil {
+				return a, fmt.Errorf("setting fields: %w", err)
 			}
 			a.Body = body
 		}
@@ -496,9 +594,9 @@ func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.
 			}
 			switch {
 			case !sc.HasTimestamp():
-				return a, &leftOut{fmt.Sprintf("the %s scheme signs no timestamp", sc.Name)}
+				return a, &leftOut{reason: fmt.Sprintf("the %s scheme signs no timestamp", sc.Name)}
 			case d > 0 && sc.Timestamp.PastOnly:
-				return a, &leftOut{fmt.Sprintf("the %s scheme accepts timestamps ahead of the clock, as its provider's own library does", sc.Name)}
+				return a, &leftOut{reason: fmt.Sprintf("the %s scheme accepts timestamps ahead of the clock, as its provider's own library does", sc.Name)}
 			}
 			a.TimeOffset = d
 		}
@@ -509,7 +607,7 @@ func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.
 			a.Secrets = []harness.Secret{wrongSecret()}
 		case sig.Rotated > 0:
 			if sc.Signature.Separator == "" {
-				return a, &leftOut{fmt.Sprintf("the %s scheme carries one signature only", sc.Name)}
+				return a, &leftOut{reason: fmt.Sprintf("the %s scheme carries one signature only", sc.Name)}
 			}
 			for range sig.Rotated {
 				a.Secrets = append(a.Secrets, wrongSecret())
@@ -523,6 +621,36 @@ func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.
 			a.SignedBody, a.Body = a.Body, tampered
 		case sig.Malformed != "":
 			return r.malformed(a, sig.Malformed)
+		case sig.UnknownEntries:
+			if sc.Signature.Separator == "" || !strings.Contains(sc.Signature.Entry, "v1") {
+				return a, &leftOut{reason: fmt.Sprintf("the %s scheme carries one signature only", sc.Name)}
+			}
+			d, v := r.signature(a)
+			other := func(version string) string {
+				e := strings.Replace(sc.Signature.Entry, "v1", version, 1)
+				return strings.Replace(e, "{signature}", junkSignature(sc, len(v)), 1)
+			}
+			valid := strings.Replace(sc.Signature.Entry, "{signature}", v, 1)
+			// The timestamp entry, if any, stays first, where every
+			// parser looks for it, and the valid signature comes before
+			// the others: which entry a receiver reads first is SIG-08's
+			// business, not this check's.
+			h := joinEntries(sc, sc.SignatureValue(d), valid, other("v0"), other("v2"))
+			a.Signature = &h
+		case sig.Timestamps != "":
+			if sc.Signature.TimestampEntry == "" {
+				return a, &leftOut{reason: fmt.Sprintf("the %s scheme's signature header carries no timestamp entry", sc.Name)}
+			}
+			fresh, _ := r.signature(a)
+			stale := fresh
+			stale.T -= int64(staleBy / time.Second)
+			ts := []string{sc.SignatureValue(fresh), sc.SignatureValue(stale)}
+			if sig.Timestamps == "fresh-last" {
+				ts[0], ts[1] = ts[1], ts[0]
+			}
+			entry := strings.Replace(sc.Signature.Entry, "{signature}", r.sign(stale), 1)
+			h := joinEntries(sc, ts[0], ts[1], entry)
+			a.Signature = &h
 		case sig.Header != nil:
 			d, v1 := r.signature(a)
 			h := strings.NewReplacer(
@@ -538,20 +666,58 @@ func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.
 
 // leftOut is a step the run's signing scheme cannot express: it is left
 // out with a note, and a check whose deliveries were all left out is N/A.
-type leftOut struct{ reason string }
+// A whole one is the step the check is about: the check is N/A at once,
+// whatever its earlier steps showed.
+type leftOut struct {
+	reason string
+	whole  bool
+}
 
 func (l *leftOut) Error() string { return l.reason }
 
 // signature is the delivery a signs now and its valid signature in the
 // run's scheme, encoded as an entry writes it.
 func (r *run) signature(a delivery.Attempt) (signing.Delivery, string) {
-	sc := r.e.cfg.Scheme
 	d := signing.Delivery{ID: a.EventID, Type: a.EventType, Attempt: max(a.Number, 1), T: time.Now().Add(a.TimeOffset).Unix(), Body: a.Body}
+	return d, r.sign(d)
+}
+
+// sign is d's valid signature in the run's scheme.
+func (r *run) sign(d signing.Delivery) string {
+	sc := r.e.cfg.Scheme
 	key, err := sc.KeyOf(r.e.cfg.Secret)
 	if err != nil {
 		key = []byte(r.e.cfg.Secret.Reveal())
 	}
-	return d, sc.Sign(key, d)
+	return sc.Sign(key, d)
+}
+
+// staleBy is how old the stale timestamp of Signature.Timestamps is: twice
+// the usual tolerance of 300 s, as SIG-06's.
+const staleBy = 10 * time.Minute
+
+// joinEntries joins the non-empty entries of a signature header with the
+// scheme's separator.
+func joinEntries(sc *signing.Scheme, entries ...string) string {
+	return strings.Join(slices.DeleteFunc(entries, func(e string) bool { return e == "" }), sc.Signature.Separator)
+}
+
+// junkSignature is a random signature of n characters in the scheme's
+// encoding: well formed, valid for nothing.
+func junkSignature(sc *signing.Scheme, n int) string {
+	b := make([]byte, n)
+	_, _ = crand.Read(b)
+	if sc.Encoding == "base64" {
+		return base64.StdEncoding.EncodeToString(b)[:n]
+	}
+	return hex.EncodeToString(b)[:n]
+}
+
+// freshID is an event id no event has.
+func freshID() string {
+	b := make([]byte, 10)
+	_, _ = crand.Read(b)
+	return "evt_" + hex.EncodeToString(b)
 }
 
 // malformed sets a malformed signature header of the run's scheme on a.
@@ -581,7 +747,7 @@ func (r *run) malformed(a delivery.Attempt, kind string) (delivery.Attempt, erro
 	case "no-timestamp":
 		switch {
 		case !sc.HasTimestamp():
-			return a, &leftOut{fmt.Sprintf("the %s scheme signs no timestamp", sc.Name)}
+			return a, &leftOut{reason: fmt.Sprintf("the %s scheme signs no timestamp", sc.Name)}
 		case sc.Signature.TimestampEntry != "":
 			h = entry(v)
 		default:
@@ -596,15 +762,34 @@ func (r *run) malformed(a delivery.Attempt, kind string) (delivery.Attempt, erro
 	return a, nil
 }
 
-// pad grows a valid event body to size bytes with a filler field in data,
-// so it stays valid JSON.
-func pad(body []byte, size int) ([]byte, error) {
-	const overhead = len(`,"padding":""`)
+// pad grows a valid event body to size bytes, so it stays valid JSON: its
+// errorMessage, or a filler field in data. multibyte pads with characters of 2, 3 and 4
+// bytes in UTF-8 instead of ASCII.
+func pad(body []byte, size int, multibyte bool) ([]byte, error) {
+	// An event with an errorMessage grows its message, a field every
+	// receiver knows: the size is then all that is unusual about it.
+	field, overhead, prefix := "data.padding", len(`,"padding":""`), ""
+	var doc struct {
+		Data struct {
+			ErrorMessage *string `json:"errorMessage"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(body, &doc) == nil && doc.Data.ErrorMessage != nil {
+		field, overhead, prefix = "data.errorMessage", 1, *doc.Data.ErrorMessage+" "
+	}
 	fill := size - len(body) - overhead
 	if fill < 0 {
 		fill = 0
 	}
-	return events.Mutate(body, events.Set("data.padding", strings.Repeat("x", fill)))
+	text := strings.Repeat("x", fill)
+	if multibyte {
+		const unit = "é漢🙂"
+		text = strings.Repeat(unit, fill/len(unit)+1)
+		// A character cut at the end gives way to ASCII, to keep the size.
+		text = strings.ToValidUTF8(text[:fill], "")
+		text += strings.Repeat("x", fill-len(text))
+	}
+	return events.Mutate(body, events.Set(field, prefix+text))
 }
 
 // expect checks one exchange against a step's expectations.
@@ -747,6 +932,8 @@ func (r *run) pause(ctx context.Context, p *scenario.Pause) error {
 		if d, err = time.ParseDuration(p.For); err != nil {
 			return fmt.Errorf("pause: %w", err)
 		}
+	case p.DedupeGap:
+		d = r.e.cfg.Timing.DedupeGap
 	}
 	return harness.Sleep(ctx, d)
 }

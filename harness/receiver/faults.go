@@ -1,9 +1,11 @@
 package receiver
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Fault names one planted bug (README "The reference receiver"). A
@@ -97,6 +99,36 @@ const (
 	// FaultModelLastWriteWins ranks the lifecycle for job.* events only: a
 	// late model.training.* event overwrites its job's state.
 	FaultModelLastWriteWins Fault = "model-last-write-wins"
+	// FaultStrictHeader refuses a signature header with an entry it does
+	// not know (v0=, v2=) beside a valid signature, which a newer sender
+	// may add.
+	FaultStrictHeader Fault = "strict-header"
+	// FaultMixedTimestamps accepts a signature valid under any t entry of
+	// the header and takes the age from the last one: a stale signature
+	// passes beside a fresh t.
+	FaultMixedTimestamps Fault = "mixed-timestamps"
+	// FaultDedupeExpiry forgets a dedupe record after half the timing's
+	// DedupeGap (5 s at real time), so a late redelivery is processed again.
+	FaultDedupeExpiry Fault = "dedupe-expiry"
+	// FaultDedupeByHeader deduplicates on the id header (X-Webhook-Id),
+	// which REALM v1 does not sign, instead of the body's eventId.
+	FaultDedupeByHeader Fault = "dedupe-by-header"
+	// FaultDropUnknownFields acknowledges an event with fields it does not
+	// know, and drops it.
+	FaultDropUnknownFields Fault = "drop-unknown-fields"
+	// FaultDropUnknownValues acknowledges an event whose jobType or
+	// errorCode it does not know, and drops it.
+	FaultDropUnknownValues Fault = "drop-unknown-values"
+	// FaultDropOldEvents acknowledges an event created over an hour ago (a
+	// late retry), and drops it.
+	FaultDropOldEvents Fault = "drop-old-events"
+	// FaultDropLarge acknowledges an event of over LargeEvent bytes, and
+	// drops it.
+	FaultDropLarge Fault = "drop-large"
+	// FaultSplitUTF8 decodes the body as text one read of SplitRead bytes
+	// at a time, so a character split between two reads is corrupted and
+	// the signature no longer matches.
+	FaultSplitUTF8 Fault = "split-utf8"
 	// FaultTLSLegacy makes the HTTPS server also accept TLS 1.0 and 1.1.
 	FaultTLSLegacy Fault = "tls-legacy"
 	// FaultExpiredCert makes the HTTPS server present a certificate whose
@@ -141,6 +173,15 @@ var faultTable = []struct {
 	{FaultModelSkipVerify, "verifies job.* deliveries only, never model.training.* ones"},
 	{FaultModelNoDedupe, "deduplicates job.* events only: model.training.* redeliveries are processed again"},
 	{FaultModelLastWriteWins, "a late model.training.* event overwrites its job's state"},
+	{FaultStrictHeader, "refuses a signature header with unknown entries (v0=, v2=) beside a valid one"},
+	{FaultMixedTimestamps, "a signature may match any t entry; the age is taken from the last"},
+	{FaultDedupeExpiry, "forgets dedupe records after 5 s"},
+	{FaultDedupeByHeader, "dedupes on the unsigned id header instead of the body's eventId"},
+	{FaultDropUnknownFields, "acknowledges events with unknown fields, then drops them"},
+	{FaultDropUnknownValues, "acknowledges events with an unknown jobType or errorCode, then drops them"},
+	{FaultDropOldEvents, "acknowledges events created over an hour ago, then drops them"},
+	{FaultDropLarge, "acknowledges events over 8,000 bytes, then drops them"},
+	{FaultSplitUTF8, "decodes the body 4 KiB at a time: characters split between reads are corrupted"},
 	{FaultTLSLegacy, "HTTPS also accepts TLS 1.0 and 1.1"},
 	{FaultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
 }
@@ -179,4 +220,69 @@ func ParseFault(s string) (Fault, error) {
 		names[i] = string(e.f)
 	}
 	return "", fmt.Errorf("receiver: %w %q: valid faults are %s", ErrUnknownFault, s, strings.Join(names, ", "))
+}
+
+// Sizes of the faults that read the body: FaultDropLarge drops events over
+// LargeEvent bytes, FaultSplitUTF8 decodes SplitRead bytes at a time.
+const (
+	LargeEvent = 8000
+	SplitRead  = 4096
+)
+
+// oldEvent is the age of createdAt past which FaultDropOldEvents drops an
+// event.
+const oldEvent = time.Hour
+
+// knownJobTypes and knownErrorCodes are the values FaultDropUnknownValues
+// was written against: today's catalogue.
+var (
+	knownJobTypes   = fieldSet("image_generation", "video_generation", "upscale")
+	knownErrorCodes = fieldSet("content_policy_violation", "generation_timeout", "invalid_input", "internal_error",
+		"insufficient_training_images", "training_diverged")
+)
+
+// dropped says why one of the dropping faults acknowledges ev and never
+// processes it, or "" when none applies.
+func (r *Receiver) dropped(ev event, body []byte) string {
+	var doc struct {
+		CreatedAt string `json:"createdAt"`
+		Data      struct {
+			JobType   *string `json:"jobType"`
+			ErrorCode *string `json:"errorCode"`
+		} `json:"data"`
+	}
+	_ = json.Unmarshal(body, &doc)
+	switch {
+	case r.faults[FaultDropLarge] && len(body) > LargeEvent:
+		return "too large: dropped"
+	case r.faults[FaultDropUnknownFields] && isCatalogued(ev.Type):
+		if _, err := parseEvent(body, false, true); err != nil {
+			return "unknown field: dropped"
+		}
+	case r.faults[FaultDropUnknownValues]:
+		if jt := doc.Data.JobType; jt != nil && !knownJobTypes[*jt] {
+			return "unknown jobType: dropped"
+		}
+		if ec := doc.Data.ErrorCode; ec != nil && !knownErrorCodes[*ec] {
+			return "unknown errorCode: dropped"
+		}
+	case r.faults[FaultDropOldEvents]:
+		if at, err := time.Parse(time.RFC3339, doc.CreatedAt); err == nil && r.clock.Now().Sub(at) > oldEvent {
+			return "old event: dropped"
+		}
+	}
+	return ""
+}
+
+// splitDecode is the body as FaultSplitUTF8 reads it: each read of
+// SplitRead bytes decoded as text on its own, a character cut between two
+// reads replaced.
+func splitDecode(body []byte) []byte {
+	var out []byte
+	for len(body) > 0 {
+		n := min(SplitRead, len(body))
+		out = append(out, strings.ToValidUTF8(string(body[:n]), "\uFFFD")...)
+		body = body[n:]
+	}
+	return out
 }

@@ -125,9 +125,10 @@ type Receiver struct {
 	rules rules
 	pool  *pool
 
-	// slowAck and racyWindow are the delays of the faults that wait.
-	slowAck, racyWindow time.Duration
-	lag                 time.Duration
+	// slowAck and racyWindow are the delays of the faults that wait;
+	// dedupeTTL is how long FaultDedupeExpiry keeps a dedupe record.
+	slowAck, racyWindow, dedupeTTL time.Duration
+	lag                            time.Duration
 }
 
 // New returns a receiver configured by cfg, its workers running. It fails
@@ -209,6 +210,7 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Rec
 		store:      newStore(),
 		slowAck:    cfg.Timing.SlowAck,
 		racyWindow: cfg.Timing.RacyWindow,
+		dedupeTTL:  cfg.Timing.DedupeGap / 2,
 		lag:        cfg.Lag,
 	}
 
@@ -286,6 +288,9 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		r.answer(w, req, status, http.StatusText(status), "", err.Error())
 		return
 	}
+	if r.faults[FaultSplitUTF8] {
+		body = splitDecode(body)
+	}
 
 	// claimed is the event id FaultMarkBeforeVerify recorded from the
 	// unverified body.
@@ -331,7 +336,7 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 
 	key, fresh := claimed, true
 	if claimed == "" {
-		key, fresh = r.dedupe(ev)
+		key, fresh = r.dedupe(ev, req.Header)
 	}
 	if !fresh {
 		if r.faults[Fault500OnDuplicate] {
@@ -352,6 +357,10 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 
 	if r.faults[FaultDropModelEvents] && strings.HasPrefix(ev.Type, "model.") {
 		r.answer(w, req, http.StatusAccepted, "", ev.ID, "queued: dropped, the worker never processes model events")
+		return
+	}
+	if reason := r.dropped(ev, body); reason != "" {
+		r.answer(w, req, http.StatusAccepted, "", ev.ID, reason)
 		return
 	}
 
@@ -418,6 +427,12 @@ func (r *Receiver) verify(h http.Header, body []byte) error {
 	}
 	if r.faults[FaultSkipVerify] || r.faults[FaultModelSkipVerify] && strings.HasPrefix(unverifiedType(body), "model.") {
 		return nil
+	}
+	if err := r.strictHeader(h); err != nil {
+		return err
+	}
+	if done, err := r.verifyMixed(h, body); done {
+		return err
 	}
 	if r.scheme != nil {
 		return r.verifyScheme(h, body)
@@ -512,14 +527,19 @@ func (r *Receiver) leakTimestamp(header string) int64 {
 	return r.clock.Now().Unix()
 }
 
-// dedupe claims ev and reports whether it is new; key is what was claimed,
-// "" when nothing was (FaultDoubleProcess).
-func (r *Receiver) dedupe(ev event) (key string, fresh bool) {
+// dedupe claims ev, delivered with the headers h, and reports whether it
+// is new; key is what was claimed, "" when nothing was (FaultDoubleProcess).
+func (r *Receiver) dedupe(ev event, h http.Header) (key string, fresh bool) {
 	key = ev.ID
-	if r.faults[FaultDedupeByJob] && ev.JobID != "" {
+	switch idh := r.idHeader(); {
+	case r.faults[FaultDedupeByJob] && ev.JobID != "":
 		key = ev.JobID + "\x00" + ev.Type
+	case r.faults[FaultDedupeByHeader] && idh != "" && h.Get(idh) != "":
+		key = h.Get(idh)
 	}
 	switch {
+	case r.faults[FaultDedupeExpiry]:
+		return key, r.store.claimFor(key, r.dedupeTTL)
 	case r.faults[FaultDoubleProcess], r.faults[FaultModelNoDedupe] && strings.HasPrefix(ev.Type, "model."):
 		return "", true
 	case r.faults[FaultRacyDedupe]:
@@ -567,4 +587,94 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// idHeader is the header that carries the event id in the verified scheme,
+// "" when it has none.
+func (r *Receiver) idHeader() string {
+	if r.scheme == nil {
+		return harness.HeaderID
+	}
+	return r.scheme.IDHeader()
+}
+
+// realmV1 is REALM v1 as a scheme, for the faults that read any scheme's
+// header the same way.
+var realmV1 = func() *signing.Scheme {
+	sc, err := signing.Builtin(signing.DefaultScheme)
+	if err != nil {
+		panic(err) // embedded in the binary: a broken build
+	}
+	return sc
+}()
+
+// schemeAndKeys are the verified scheme, REALM v1 included, and the
+// secrets as its keys.
+func (r *Receiver) schemeAndKeys() (*signing.Scheme, [][]byte) {
+	if r.scheme != nil {
+		return r.scheme, r.keys
+	}
+	keys := make([][]byte, len(r.secrets))
+	for i, s := range r.secrets {
+		keys[i] = []byte(s.Reveal())
+	}
+	return realmV1, keys
+}
+
+// strictHeader is FaultStrictHeader: every entry of the signature header
+// must be a timestamp or a signature of the scheme.
+func (r *Receiver) strictHeader(h http.Header) error {
+	if !r.faults[FaultStrictHeader] {
+		return nil
+	}
+	sc, _ := r.schemeAndKeys()
+	if sc.Signature.Separator == "" {
+		return nil
+	}
+	sigPrefix, _, _ := strings.Cut(sc.Signature.Entry, "{signature}")
+	tPrefix, _, _ := strings.Cut(sc.Signature.TimestampEntry, "{t}")
+	for _, part := range strings.Split(h.Get(sc.Signature.Header), sc.Signature.Separator) {
+		if !strings.HasPrefix(part, sigPrefix) && (tPrefix == "" || !strings.HasPrefix(part, tPrefix)) {
+			return fmt.Errorf("%w: unknown entry %q", signing.ErrMalformed, part)
+		}
+	}
+	return nil
+}
+
+// verifyMixed is FaultMixedTimestamps for a header with several timestamp
+// entries: the signature may match under any of them, and the age is
+// taken from the last. done is false when the fault does not apply, and
+// the normal check decides.
+func (r *Receiver) verifyMixed(h http.Header, body []byte) (done bool, err error) {
+	sc, keys := r.schemeAndKeys()
+	if !r.faults[FaultMixedTimestamps] || sc.Signature.TimestampEntry == "" {
+		return false, nil
+	}
+	tPrefix, _, _ := strings.Cut(sc.Signature.TimestampEntry, "{t}")
+	var ts, rest []string
+	for _, part := range strings.Split(h.Get(sc.Signature.Header), sc.Signature.Separator) {
+		if strings.HasPrefix(part, tPrefix) {
+			ts = append(ts, part)
+		} else {
+			rest = append(rest, part)
+		}
+	}
+	if len(ts) < 2 {
+		return false, nil
+	}
+	one := h.Clone()
+	matched := false
+	for _, t := range ts {
+		one.Set(sc.Signature.Header, strings.Join(append([]string{t}, rest...), sc.Signature.Separator))
+		matched = matched || sc.Verify(keys, one, body, time.Time{}) == nil
+	}
+	if !matched {
+		return true, signing.ErrNoMatch
+	}
+	one.Set(sc.Signature.Header, strings.Join(append([]string{ts[len(ts)-1]}, rest...), sc.Signature.Separator))
+	last, _ := sc.SignedTime(one)
+	if age := r.clock.Now().Sub(time.Unix(last, 0)); age > sc.Tolerance() || age < -sc.Tolerance() {
+		return true, signing.ErrTooOld
+	}
+	return true, nil
 }

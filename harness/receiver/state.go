@@ -3,6 +3,7 @@ package receiver
 import (
 	"strings"
 	"sync"
+	"time"
 )
 
 // Job states of the lifecycle.
@@ -55,6 +56,9 @@ type store struct {
 	seen      map[string]struct{}
 	processed map[string]int
 	jobs      map[string]string
+	// claimedAt is the dedupe set of FaultDedupeExpiry, with when each
+	// record was made.
+	claimedAt map[string]time.Time
 }
 
 func newStore() *store {
@@ -62,6 +66,7 @@ func newStore() *store {
 		seen:      make(map[string]struct{}),
 		processed: make(map[string]int),
 		jobs:      make(map[string]string),
+		claimedAt: make(map[string]time.Time),
 	}
 }
 
@@ -161,4 +166,17 @@ func (s *store) jobStatus(jobID string) (string, bool) {
 	defer s.mu.Unlock()
 	st, ok := s.jobs[jobID]
 	return st, ok
+}
+
+// claimFor is claim for FaultDedupeExpiry: a record older than ttl is
+// forgotten, as a cache with an expiry would forget it.
+func (s *store) claimFor(key string, ttl time.Duration) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	if at, ok := s.claimedAt[key]; ok && now.Sub(at) < ttl {
+		return false
+	}
+	s.claimedAt[key] = now
+	return true
 }

@@ -81,7 +81,10 @@ type Send struct {
 	Background bool `json:"background,omitempty"`
 	// Replay resends the previous delivery of Event byte for byte,
 	// signature header included (an identical redelivery).
-	Replay    bool       `json:"replay,omitempty"`
+	Replay bool `json:"replay,omitempty"`
+	// NewID, with Replay, puts a fresh event id in the scheme's id header:
+	// the captured delivery replayed with another unsigned header.
+	NewID     bool       `json:"newId,omitempty"`
 	Signature *Signature `json:"signature,omitempty"`
 	Body      *Body      `json:"body,omitempty"`
 }
@@ -125,6 +128,13 @@ type Signature struct {
 	// Malformed sends a malformed header of the run's scheme: empty,
 	// garbage, no-signature, bad-encoding, truncated or no-timestamp.
 	Malformed string `json:"malformed,omitempty"`
+	// UnknownEntries puts entries of versions the scheme does not define
+	// (v0, v2) beside the valid signature, as a newer sender may.
+	UnknownEntries bool `json:"unknownEntries,omitempty"`
+	// Timestamps sends two timestamp entries, the current time and one 10
+	// minutes old, with a signature valid for the old one only: "fresh-first"
+	// or "fresh-last" says their order.
+	Timestamps string `json:"timestamps,omitempty"`
 }
 
 // Body replaces the event's body with a deliberately bad one. The body is
@@ -139,6 +149,13 @@ type Body struct {
 	// Format writes the same event in other bytes (FormatPretty, ...), so
 	// that only a receiver that verifies the raw body accepts it.
 	Format string `json:"format,omitempty"`
+	// Multibyte, with Size, pads with multi-byte UTF-8 text instead of
+	// ASCII, so that characters straddle the receiver's reads.
+	Multibyte bool `json:"multibyte,omitempty"`
+	// Set overrides fields by dotted path after the event is built,
+	// without validating it: values a newer REALM may send that today's
+	// schemas do not list (a new jobType).
+	Set map[string]any `json:"set,omitempty"`
 }
 
 // The byte forms of Body.Format: the same JSON value, written otherwise.
@@ -170,6 +187,8 @@ type Lifecycles struct {
 type Pause struct {
 	For   string `json:"for,omitempty"`
 	Retry int    `json:"retry,omitempty"`
+	// DedupeGap waits the run's dedupe gap (DEDUPE_GAP, 10 s by default).
+	DedupeGap bool `json:"dedupeGap,omitempty"`
 }
 
 // ProbeCheck asks the probe what the receiver did. Exactly one of Event,

@@ -18,11 +18,16 @@ SCHEME       ?=
 STRICT       ?=
 INSECURE     ?=
 CA_CERT      ?=
+# HTTP_VERSION pins the HTTP version the sender and the probe speak: 1.1 or
+# 2 (h2c with prior knowledge over http://); empty offers both over TLS.
+HTTP_VERSION ?=
 ACK_DEADLINE ?= 1s
 # The sender's timing (empty: 5s, 5s and 1s,2s,4s): how long the probe is
 # polled for an expected state, how long an attempt may go unanswered, and
 # the waits between attempts.
 SETTLE         ?=
+# DEDUPE_GAP (empty: 10s) is how long IDEM-06 waits before it redelivers.
+DEDUPE_GAP     ?=
 SENDER_TIMEOUT ?=
 RETRY_SCHEDULE ?=
 SCENARIOS    ?=
@@ -125,7 +130,8 @@ clean:
 # harness/load); the secret is exported above, never put on a command line.
 run_env = HOOKCERT_URL='$(URL)' HOOKCERT_PROBE_URL='$(PROBE_URL)' \
 	HOOKCERT_SCHEME='$(if $(wildcard $(SCHEME)),$(abspath $(SCHEME)),$(SCHEME))' HOOKCERT_STRICT='$(STRICT)' HOOKCERT_INSECURE='$(INSECURE)' HOOKCERT_CA_CERT='$(call abs,$(CA_CERT))' \
-	HOOKCERT_ACK_DEADLINE='$(ACK_DEADLINE)' HOOKCERT_SETTLE='$(SETTLE)' HOOKCERT_SENDER_TIMEOUT='$(SENDER_TIMEOUT)' \
+	HOOKCERT_HTTP_VERSION='$(HTTP_VERSION)' \
+	HOOKCERT_ACK_DEADLINE='$(ACK_DEADLINE)' HOOKCERT_SETTLE='$(SETTLE)' HOOKCERT_DEDUPE_GAP='$(DEDUPE_GAP)' HOOKCERT_SENDER_TIMEOUT='$(SENDER_TIMEOUT)' \
 	HOOKCERT_RETRY_SCHEDULE='$(RETRY_SCHEDULE)' HOOKCERT_REPORT_DIR='$(abspath $(REPORT_DIR))' HOOKCERT_FAULTS='$(FAULTS)'
 load_env = HOOKCERT_RATE='$(RATE)' HOOKCERT_DURATION='$(DURATION)' HOOKCERT_MAX_RATE='$(MAX_RATE)' \
 	HOOKCERT_MAX_DURATION='$(MAX_DURATION)' HOOKCERT_FORCE='$(FORCE)' HOOKCERT_ATTACKER='$(ATTACKER)' \

@@ -172,6 +172,12 @@ type Exchange struct {
 	// Abandoned is true when the sender closed the connection on purpose
 	// once the body was sent, without waiting for an answer.
 	Abandoned bool `json:"abandoned,omitempty"`
+	// Proto is the HTTP version the attempt was made in, as net/http
+	// names it ("HTTP/1.1", "HTTP/2.0"): the answer's, or for an
+	// abandoned attempt the one its request was written in. It is empty
+	// when no answer came, since then nothing shows what the receiver
+	// spoke.
+	Proto string `json:"proto,omitempty"`
 	// Failure is the kind of transport failure, FailureNone if a response
 	// arrived and was read whole or the attempt was abandoned on purpose.
 	Failure FailureKind `json:"failure,omitempty"`

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -92,6 +93,7 @@ func (set Settings) record() report.Settings {
 		Labels:        set.Labels,
 		Scenarios:     set.Scenarios,
 		Scheme:        set.Scheme,
+		HTTPVersion:   set.HTTPVersion,
 		Reference:     set.URL == "",
 		Probe:         set.ProbeURL != "",
 	}
@@ -179,7 +181,7 @@ func (s *Session) prepare(ctx context.Context) error {
 	// Trust is built once: the sender, the probe, the TLS checks and the
 	// load generator all use this configuration.
 	s.tls = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots, InsecureSkipVerify: insecure}
-	opts := []delivery.Option{delivery.WithTimeout(o.Timing.SenderTimeout), delivery.WithTLSConfig(s.tls)}
+	opts := []delivery.Option{delivery.WithTimeout(o.Timing.SenderTimeout), delivery.WithTLSConfig(s.tls), delivery.WithHTTPVersion(o.HTTPVersion)}
 	if o.scheme != nil {
 		opts = append(opts, delivery.WithScheme(o.scheme))
 	}
@@ -191,7 +193,7 @@ func (s *Session) prepare(ctx context.Context) error {
 	var pc *probe.Client
 	if o.ProbeURL != "" {
 		popts := []probe.Option{probe.WithTimeout(o.Timing.SenderTimeout),
-			probe.WithSettle(o.Timing.Settle), probe.WithWatch(o.Timing.Watch)}
+			probe.WithSettle(o.Timing.Settle), probe.WithWatch(o.Timing.Watch), probe.WithHTTPVersion(o.HTTPVersion)}
 		if o.ProbeToken.Reveal() != "" {
 			popts = append(popts, probe.WithToken(o.ProbeToken))
 		}
@@ -214,6 +216,17 @@ func (s *Session) prepare(ctx context.Context) error {
 		return err
 	}
 	s.Report.Notes = append(s.Report.Notes, notes...)
+	if !scenario.WantsSlow(o.Labels) {
+		// A slow check waits minutes: only a label filter that names it
+		// runs it.
+		for _, sc := range scs {
+			if sc.Slow() {
+				s.Report.Notes = append(s.Report.Notes, fmt.Sprintf("%s (%s) was not run: it takes minutes; %s=%s runs it",
+					sc.ID, scenario.SlowLabel, o.name(SetLabels), scenario.SlowLabel))
+			}
+		}
+		scs = slices.DeleteFunc(scs, (*scenario.Scenario).Slow)
+	}
 	s.Scenarios = scs
 	s.URL, s.ProbeURL, s.Sender, s.Probe = o.URL, o.ProbeURL, sender, pc
 

@@ -16,6 +16,7 @@ import (
 	"github.com/realm-ai/hookcert/harness/certify"
 	"github.com/realm-ai/hookcert/harness/receiver"
 	"github.com/realm-ai/hookcert/harness/report"
+	"github.com/realm-ai/hookcert/harness/scenario"
 )
 
 func TestFromEnv(t *testing.T) {
@@ -161,7 +162,7 @@ func TestAnAsynchronousReceiver(t *testing.T) {
 		want   []string
 	}{
 		{nil, nil},
-		{[]receiver.Fault{receiver.FaultDoubleProcess}, ids("IDEM-02 IDEM-03 IDEM-04 RETRY-02 RETRY-03 RETRY-04")},
+		{[]receiver.Fault{receiver.FaultDoubleProcess}, ids("IDEM-02 IDEM-03 IDEM-04 IDEM-06 IDEM-08 RETRY-02 RETRY-03 RETRY-04")},
 	} {
 		t.Run(fmt.Sprint(tc.faults), func(t *testing.T) {
 			t.Parallel()
@@ -193,5 +194,21 @@ func asyncRun(t *testing.T, sec harness.Secret, timing harness.Timing, faults []
 	sort.Strings(broken)
 	if !slices.Equal(broken, want) {
 		t.Errorf("faults %v with a 600 ms worker: broke %v, want exactly %v", faults, broken, want)
+	}
+}
+
+func TestSlowChecksRunOnlyWhenNamed(t *testing.T) {
+	t.Parallel()
+	for labels, want := range map[string]bool{"": false, "idempotency": false, "!slow": false, "slow": true, "idempotency || slow": true} {
+		s, err := certify.Prepare(context.Background(), certify.Settings{ReportDir: t.TempDir(), Labels: labels})
+		if err != nil {
+			t.Fatal(err)
+		}
+		has := slices.ContainsFunc(s.Scenarios, func(sc *scenario.Scenario) bool { return sc.ID == "IDEM-07" })
+		noted := slices.ContainsFunc(s.Report.Notes, func(n string) bool { return strings.Contains(n, "IDEM-07") })
+		s.Close()
+		if has != want || noted == want {
+			t.Errorf("LABELS=%q: IDEM-07 in the run %v, noted as left out %v; want in the run %v", labels, has, noted, want)
+		}
 	}
 }

@@ -38,6 +38,10 @@ type Settings struct {
 	Insecure bool
 	// CACert is a PEM file of a CA to trust besides the system roots.
 	CACert string
+	// HTTPVersion is what the sender and the probe speak: HTTP/2 or
+	// HTTP/1.1 as the receiver chooses over TLS (the zero value), or one
+	// of them only.
+	HTTPVersion harness.HTTPVersion
 	// Scenarios is a directory of the user's own scenario files.
 	Scenarios string
 	ReportDir string
@@ -106,10 +110,12 @@ const (
 	SetStrict        Setting = "STRICT"
 	SetInsecure      Setting = "INSECURE"
 	SetCACert        Setting = "CA_CERT"
+	SetHTTPVersion   Setting = "HTTP_VERSION"
 	SetAckDeadline   Setting = "ACK_DEADLINE"
 	SetSenderTimeout Setting = "SENDER_TIMEOUT"
 	SetRetrySchedule Setting = "RETRY_SCHEDULE"
 	SetSettle        Setting = "SETTLE"
+	SetDedupeGap     Setting = "DEDUPE_GAP"
 	SetScenarios     Setting = "SCENARIOS"
 	SetReportDir     Setting = "REPORT_DIR"
 	SetFaults        Setting = "FAULTS"
@@ -166,6 +172,9 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 			return s, s.Bad(f.set, "%v", err)
 		}
 	}
+	if s.HTTPVersion, err = harness.ParseHTTPVersion(getenv(Env(SetHTTPVersion))); err != nil {
+		return s, s.Bad(SetHTTPVersion, "%v", err)
+	}
 	force, err := ParseFlag(getenv(Env(SetForce)))
 	if err != nil {
 		return s, s.Bad(SetForce, "%v", err)
@@ -178,7 +187,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		to  *time.Duration
 	}{
 		{SetAckDeadline, &s.Timing.AckDeadline}, {SetSenderTimeout, &s.Timing.SenderTimeout},
-		{SetSettle, &s.Timing.Settle}, {SetDuration, &s.Load.Duration},
+		{SetSettle, &s.Timing.Settle}, {SetDedupeGap, &s.Timing.DedupeGap}, {SetDuration, &s.Load.Duration},
 		{SetMaxDuration, &s.Load.Limits.MaxDuration}, {SetStepDuration, &s.Load.StepDuration},
 	}
 	for _, d := range durs {

@@ -4,14 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
-	"errors"
+	"encoding/base64"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"strconv"
-	"syscall"
+	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -52,7 +53,8 @@ type Attempt struct {
 	// a key with no values removes that header.
 	Header http.Header
 	// Abandon closes the connection as soon as the whole request is
-	// written, without reading any answer (RETRY-01).
+	// written (over HTTP/2, and read: see writeH2), without reading any
+	// answer (RETRY-01).
 	Abandon bool
 }
 
@@ -89,7 +91,7 @@ func (s *Sender) Send(ctx context.Context, a Attempt) harness.Exchange {
 		ex.Err = string(harness.FailureOther) + ": " + s.scrub(err.Error())
 		return ex
 	}
-	ex.Request.Header = req.Header.Clone()
+	ex.Request.Header = redactAuthorization(req.Header)
 	// The sender timeout starts with the latency's clock, once the request
 	// is built and signed: a timed-out attempt never reports less latency
 	// than the timeout it was given.
@@ -98,7 +100,7 @@ func (s *Sender) Send(ctx context.Context, a Attempt) harness.Exchange {
 	defer cancel()
 	req = req.WithContext(ctx)
 	if a.Abandon {
-		s.abandon(ctx, req, &ex, start)
+		s.abandon(ctx, req, a.Body, &ex, start)
 		return ex
 	}
 
@@ -109,10 +111,12 @@ func (s *Sender) Send(ctx context.Context, a Attempt) harness.Exchange {
 		return ex
 	}
 	defer resp.Body.Close()
+	ex.Proto = resp.Proto
+	s.saw(resp.Proto)
 	body, err := io.ReadAll(io.LimitReader(resp.Body, s.bodyLimit))
 	ex.Response = &harness.Response{
 		Status:       resp.StatusCode,
-		Header:       harness.ScrubHeader(resp.Header, s.secret),
+		Header:       harness.ScrubHeader(resp.Header, s.hidden...),
 		Body:         Excerpt([]byte(s.scrub(string(body)))),
 		BodySize:     len(body),
 		SecretEchoed: harness.Echoes(body, resp.Header, s.secret),
@@ -141,6 +145,12 @@ func (s *Sender) request(ctx context.Context, a Attempt, number int) (*http.Requ
 	h := req.Header
 	h.Set(harness.HeaderContentType, harness.ContentType)
 	h.Set(harness.HeaderUserAgent, harness.UserAgent)
+	if s.url.User != nil {
+		// net/http's Client adds this header to what it sends, but an
+		// abandoned attempt is written by hand: set here, it is carried
+		// by every attempt alike (and shown redacted in the evidence).
+		h.Set("Authorization", basicCredentials(s.url.User))
+	}
 	if s.scheme != nil {
 		s.schemeHeaders(h, a, number)
 	} else {
@@ -159,11 +169,23 @@ func (s *Sender) request(ctx context.Context, a Attempt, number int) (*http.Requ
 	return req, nil
 }
 
-// abandon writes req on a connection of its own and closes it at once, so
-// the receiver gets the whole request but the sender never sees an answer.
-func (s *Sender) abandon(ctx context.Context, req *http.Request, ex *harness.Exchange, start time.Time) {
+// abandon writes req, whose body is body, on a connection of its own and
+// closes it once the request is written, so the receiver gets the whole
+// request but the sender never sees an answer. The connection is dialled
+// and spoken as the transport's would be: HTTP/2 when the TLS handshake
+// chose h2 or the sender speaks h2c (writeH2), else HTTP/1.1.
+func (s *Sender) abandon(ctx context.Context, req *http.Request, body []byte, ex *harness.Exchange, start time.Time) {
 	defer func() { ex.Latency = time.Since(start) }()
-	conn, err := s.dial(ctx)
+	addr := harness.HostPort(s.url)
+	var (
+		conn net.Conn
+		err  error
+	)
+	if s.url.Scheme == "https" {
+		conn, err = s.dialer.dialTLS(ctx, addr)
+	} else {
+		conn, err = s.dialer.dialTCP(ctx, addr)
+	}
 	if err != nil {
 		s.fail(ctx, ex, err, "connecting")
 		return
@@ -175,35 +197,41 @@ func (s *Sender) abandon(ctx context.Context, req *http.Request, ex *harness.Exc
 	// A cancelled run must not wait for the deadline.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	w := bufio.NewWriter(conn)
-	if err := req.Write(w); err != nil {
+	proto := protoHTTP1
+	if s.dialer.h2(conn) {
+		proto = protoHTTP2
+		err = writeH2(conn, req, body)
+	} else {
+		w := bufio.NewWriter(conn)
+		if err = req.Write(w); err == nil {
+			err = w.Flush()
+		}
+	}
+	if err != nil {
 		s.fail(ctx, ex, err, "sending the request")
 		return
 	}
-	if err := w.Flush(); err != nil {
-		s.fail(ctx, ex, err, "sending the request")
-		return
-	}
-	ex.Abandoned = true
+	ex.Abandoned, ex.Proto = true, proto
+	s.saw(proto)
 }
 
-// dial opens a connection to the target as the transport would: TCP, and
-// TLS with the sender's configuration for https.
-func (s *Sender) dial(ctx context.Context) (net.Conn, error) {
-	addr := harness.HostPort(s.url)
-	nd := &net.Dialer{Timeout: s.timeout}
-	if s.url.Scheme != "https" {
-		return nd.DialContext(ctx, "tcp", addr)
+// basicCredentials is the Authorization value net/http's Client sends for
+// the credentials of a URL (https://user:password@host/...).
+func basicCredentials(u *url.Userinfo) string {
+	pw, _ := u.Password()
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(u.Username()+":"+pw))
+}
+
+// redactAuthorization copies h for the evidence with the credentials of
+// every Authorization value replaced by harness.Redacted: the scheme
+// ("Basic") shows that they were sent, and nothing of them leaks.
+func redactAuthorization(h http.Header) http.Header {
+	h = h.Clone()
+	for i, v := range h["Authorization"] {
+		scheme, _, _ := strings.Cut(v, " ")
+		h["Authorization"][i] = scheme + " " + harness.Redacted
 	}
-	cfg := s.tls.Clone()
-	if cfg.ServerName == "" {
-		cfg.ServerName = s.url.Hostname()
-	}
-	// The transport speaks HTTP/1.1 over TLS; say so, so the request
-	// written below is understood.
-	cfg.NextProtos = []string{"http/1.1"}
-	td := &tls.Dialer{NetDialer: nd, Config: cfg}
-	return td.DialContext(ctx, "tcp", addr)
+	return h
 }
 
 // Excerpt returns at most ExcerptLimit bytes of b as evidence. A rune cut in
@@ -224,31 +252,45 @@ func Excerpt(b []byte) string {
 	return string(b)
 }
 
-// scrub removes the sender's secret from text the receiver controls, so a
-// receiver that echoes it cannot make the report leak it.
-func (s *Sender) scrub(text string) string { return harness.Scrub(text, s.secret) }
+// scrub removes the sender's secret, and the target URL's credentials,
+// from text the receiver controls, so a receiver that echoes them cannot
+// make the report leak them.
+func (s *Sender) scrub(text string) string { return harness.Scrub(text, s.hidden...) }
 
 // fail records the transport failure err of the attempt in ex: its kind,
 // and the sentence describing it without the secret. phase says what the
 // sender was doing.
 func (s *Sender) fail(ctx context.Context, ex *harness.Exchange, err error, phase string) {
 	kind, text := describe(ctx, err, s.timeout, phase)
+	if v := s.dialer.version; kind == harness.FailureReset && ex.Response == nil && v != harness.HTTPAuto {
+		// A receiver that does not speak the one version the sender was
+		// told to speak closes the connection without a word.
+		text += "; the sender speaks only HTTP/" + v.String() + ", as it was told to: a receiver that does not speak it closes the connection unanswered"
+	}
 	ex.Failure, ex.Err = kind, s.scrub(text)
 }
 
 // do sends req. A kept-alive connection that the receiver closed while it
-// sat idle fails the request before a byte of an answer comes back; any
-// HTTP client then sends the request again on a new connection (net/http
-// does so itself only for requests it knows to be idempotent). The
-// receiver never saw that attempt, so it is sent once more, on a new
-// connection and the same deadline, rather than reported as the
-// receiver's reset. A failure on a new connection is the receiver's.
+// sat idle (its idle timeout, or the close that followed its early answer
+// to another request) fails the request before a byte of an answer comes
+// back, in whatever way the close and the request met: end of file, a
+// reset, a broken pipe, net/http's "server closed idle connection" or
+// "transport connection broken". Any HTTP client then sends the request
+// again on a new connection (net/http does so itself only for requests it
+// knows to be idempotent, or when not a byte was written). Such an attempt
+// never reached the receiver, or never reached it whole: it is sent once
+// more, on a connection opened for it and the same deadline, rather than
+// reported as the receiver's failure. Only a failure on a new connection,
+// an answer, or the deadline is the receiver's.
 func (s *Sender) do(ctx context.Context, req *http.Request) (*http.Response, error) {
-	var reused bool
-	trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { reused = i.Reused }}
+	// The trace's hooks may run on the transport's goroutines.
+	var reused, answered atomic.Bool
+	trace := &httptrace.ClientTrace{
+		GotConn:              func(i httptrace.GotConnInfo) { reused.Store(i.Reused) },
+		GotFirstResponseByte: func() { answered.Store(true) },
+	}
 	resp, err := s.client.Do(req.WithContext(httptrace.WithClientTrace(ctx, trace)))
-	if err == nil || !reused || ctx.Err() != nil || req.GetBody == nil ||
-		!(errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
+	if err == nil || !reused.Load() || answered.Load() || ctx.Err() != nil || isTimeout(err) || req.GetBody == nil {
 		return resp, err
 	}
 	body, berr := req.GetBody()
@@ -256,10 +298,12 @@ func (s *Sender) do(ctx context.Context, req *http.Request) (*http.Response, err
 		return resp, err
 	}
 	// The other idle connections may have been closed as well.
-	s.client.CloseIdleConnections()
+	s.transport.CloseIdleConnections()
 	retry := req.Clone(ctx)
 	retry.Body = body
-	return s.client.Do(retry)
+	// Not s.client: another of its kept-alive connections may have gone
+	// stale the same way.
+	return s.fresh.Do(retry)
 }
 
 // realmHeaders sets the REALM v1 headers of attempt a, signed by the fast

@@ -341,57 +341,75 @@ func TestBodyLimit(t *testing.T) {
 
 func isValidUTF8(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
 
+// TestAbandon: an abandoned attempt reaches the receiver whole, over
+// HTTP/1.1 and HTTP/2 (TLS that chose h2, or h2c), an empty body and one
+// larger than HTTP/2's initial flow-control window included, and the
+// sender returns without waiting for the answer. Over HTTP/2, closing
+// the connection before the receiver has read the request lost its tail
+// in a quarter of the attempts with a 1 MiB body; each case makes five.
 func TestAbandon(t *testing.T) {
 	t.Parallel()
-	// A body large enough to need several segments, so that "the whole
-	// body arrived" means something.
-	body := bytes.Repeat([]byte("x"), 256<<10)
-	for _, tls := range []bool{false, true} {
-		name := map[bool]string{false: "http", true: "https"}[tls]
-		t.Run(name, func(t *testing.T) {
-			got := make(chan []byte, 1)
-			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				b, _ := io.ReadAll(r.Body)
-				got <- b
-				// Answer only long after the sender should be gone.
-				select {
-				case <-r.Context().Done():
-				case <-time.After(5 * time.Second):
+	const rounds = 5
+	type got struct {
+		proto string
+		body  []byte
+	}
+	for _, tc := range []struct {
+		name    string
+		secure  bool
+		server  protocols
+		version harness.HTTPVersion
+		proto   string
+	}{
+		{"http", false, protocols{http1: true}, harness.HTTPAuto, "HTTP/1.1"},
+		{"https", true, protocols{http1: true}, harness.HTTPAuto, "HTTP/1.1"},
+		{"h2", true, protocols{http1: true, http2: true}, harness.HTTPAuto, "HTTP/2.0"},
+		{"h2c", false, protocols{h2c: true}, harness.HTTP2, "HTTP/2.0"},
+	} {
+		// A body large enough to need several segments (and, over HTTP/2,
+		// window updates), so that "the whole body arrived" means
+		// something.
+		for _, size := range []int{0, 1 << 20} {
+			t.Run(fmt.Sprintf("%s, %d bytes", tc.name, size), func(t *testing.T) {
+				t.Parallel()
+				arrived := make(chan got, rounds)
+				h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					b, _ := io.ReadAll(r.Body)
+					arrived <- got{r.Proto, b}
+					// Answer only long after the sender should be gone.
+					select {
+					case <-r.Context().Done():
+					case <-time.After(5 * time.Second):
+					}
+					w.WriteHeader(200)
+				})
+				s := senderFor(t, startHTTP(t, h, tc.secure, tc.server, false), WithHTTPVersion(tc.version))
+				body := bytes.Repeat([]byte("x"), size)
+				a := s.Attempt(testEvent())
+				a.Body, a.Abandon = body, true
+				for i := range rounds {
+					start := time.Now()
+					ex := s.Send(context.Background(), a)
+					if d := time.Since(start); d > 2500*time.Millisecond {
+						t.Errorf("attempt %d: Send took %s; an abandoned attempt must not wait for the answer", i+1, d)
+					}
+					if !ex.Abandoned || ex.Response != nil || ex.Err != "" || ex.Proto != tc.proto {
+						t.Fatalf("attempt %d: evidence abandoned %v response %v err %q proto %q, want abandoned in %s with no response", i+1, ex.Abandoned, ex.Response, ex.Err, ex.Proto, tc.proto)
+					}
+					if ex.Request.BodySize != len(body) || ex.Request.Header.Get(harness.HeaderSignature) == "" {
+						t.Errorf("attempt %d: evidence request lost its body size or signature", i+1)
+					}
+					select {
+					case g := <-arrived:
+						if g.proto != tc.proto || !bytes.Equal(g.body, body) {
+							t.Errorf("attempt %d: receiver got %d bytes in %s, want the whole %d in %s", i+1, len(g.body), g.proto, len(body), tc.proto)
+						}
+					case <-time.After(5 * time.Second):
+						t.Fatalf("attempt %d: the receiver never got the abandoned request", i+1)
+					}
 				}
-				w.WriteHeader(200)
 			})
-			var srv *httptest.Server
-			var opts []Option
-			if tls {
-				srv = httptest.NewTLSServer(h)
-				opts = append(opts, WithCACert(certPEM(t, srv)))
-			} else {
-				srv = httptest.NewServer(h)
-			}
-			t.Cleanup(srv.Close)
-			s := newSender(t, srv.URL, opts...)
-			a := s.Attempt(testEvent())
-			a.Body, a.Abandon = body, true
-			start := time.Now()
-			ex := s.Send(context.Background(), a)
-			if d := time.Since(start); d > 2500*time.Millisecond {
-				t.Errorf("Send took %s; an abandoned attempt must not wait for the answer", d)
-			}
-			if !ex.Abandoned || ex.Response != nil || ex.Err != "" {
-				t.Errorf("evidence abandoned %v response %v err %q, want abandoned with no response", ex.Abandoned, ex.Response, ex.Err)
-			}
-			if ex.Request.BodySize != len(body) || ex.Request.Header.Get(harness.HeaderSignature) == "" {
-				t.Errorf("evidence request lost its body size or signature")
-			}
-			select {
-			case b := <-got:
-				if !bytes.Equal(b, body) {
-					t.Errorf("receiver got %d bytes, want the whole %d", len(b), len(body))
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatal("the receiver never got the abandoned request")
-			}
-		})
+		}
 	}
 	t.Run("refused", func(t *testing.T) {
 		s := newSender(t, "http://"+closedAddr(t)+"/")

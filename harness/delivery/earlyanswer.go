@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -24,8 +23,9 @@ import (
 // loopback that lost the answer in a quarter to nine tenths of the attempts
 // from 64 KiB bodies up; ROB-05 sends 5 MiB.
 //
-// earlyConn is the sender's fix. Every connection the Transport makes is
-// wrapped in one, above TLS, so that it sees the bytes the Transport sees.
+// earlyConn is the sender's fix. Every HTTP/1.1 connection the Transport
+// makes is wrapped in one, above TLS, so that it sees the bytes the
+// Transport sees.
 // A write that fails because the receiver closed or reset the connection
 // is held back until the read side has failed too (or the connection is
 // closed): the read loop, which reads while the request is written, thus
@@ -63,46 +63,30 @@ func newEarlyConn(c net.Conn, hold time.Duration) *earlyConn {
 	return &earlyConn{Conn: c, hold: hold, readDone: make(chan struct{})}
 }
 
-// earlyAnswers makes every connection of tr an earlyConn. The plain
-// connections come from tr's dialer; the TLS ones are that dialer's
-// connections with the handshake the Transport would make: tr's TLS
-// configuration, the target's host name as the server name unless the
-// configuration names one, and the handshake bounded by timeout. timeout
-// also bounds every hold.
-func earlyAnswers(tr *http.Transport, timeout time.Duration) {
-	dial := tr.DialContext
-	cfg := tr.TLSClientConfig.Clone()
-	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := dial(ctx, network, addr)
-		if err != nil {
-			return nil, err
+// earlyAnswers makes every HTTP/1.1 connection of tr an earlyConn, and
+// has tr dial through d. An HTTP/2 connection is left as it is: HTTP/2
+// carries an early answer on its own stream while the body is still sent,
+// and net/http's HTTP/2 transport takes that answer as the response
+// (it stops sending the body); besides, the transport speaks HTTP/2 on a
+// TLS connection only when it is the *tls.Conn whose handshake chose h2,
+// which a wrapper would hide. timeout bounds every hold.
+func earlyAnswers(tr *http.Transport, d *dialer, timeout time.Duration) {
+	tr.DialContext = func(ctx context.Context, _, addr string) (net.Conn, error) {
+		c, err := d.dialTCP(ctx, addr)
+		if err != nil || d.h2(c) {
+			return c, err
 		}
 		return newEarlyConn(c, timeout), nil
 	}
-	tr.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		raw, err := dial(ctx, network, addr)
+	tr.DialTLSContext = func(ctx context.Context, _, addr string) (net.Conn, error) {
+		c, err := d.dialTLS(ctx, addr)
 		if err != nil {
 			return nil, err
 		}
-		c := cfg.Clone()
-		if c.ServerName == "" {
-			host, _, err := net.SplitHostPort(addr)
-			if err != nil {
-				host = addr
-			}
-			c.ServerName = host
+		if d.h2(c) {
+			return c, nil
 		}
-		tc := tls.Client(raw, c)
-		// The Transport's dial outlives the request's context; the
-		// handshake gets the sender timeout, as TLSHandshakeTimeout
-		// would give it.
-		hctx, cancel := context.WithTimeout(ctx, timeout)
-		defer cancel()
-		if err := tc.HandshakeContext(hctx); err != nil {
-			raw.Close()
-			return nil, err
-		}
-		return newEarlyConn(tc, timeout), nil
+		return newEarlyConn(c, timeout), nil
 	}
 }
 

@@ -44,12 +44,17 @@ func describe(ctx context.Context, err error, timeout time.Duration, phase strin
 		return say(harness.FailureUnreachable, "no TCP connection within the sender timeout %s: %s", timeout, detail)
 	case dialing:
 		return say(harness.FailureUnreachable, "could not connect: %s", detail)
+	case errors.Is(err, errNoH2):
+		return say(harness.FailureTLS, "%s", detail)
+	case strings.Contains(detail, "no application protocol"):
+		return say(harness.FailureTLS, "the receiver speaks none of the protocols the sender offered in the TLS handshake (ALPN): %s", detail)
 	case isTLS(err):
 		return say(harness.FailureTLS, "%s (give the run the certificate of a private CA to trust, or turn certificate verification off)", detail)
 	case isTimeout(err) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return say(harness.FailureTimeout, "no answer within the sender timeout %s while %s; REALM abandons such an attempt and retries", timeout, phase)
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
-		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		strings.Contains(detail, serverClosed):
 		return say(harness.FailureReset, "the receiver closed the connection while %s: %s", phase, detail)
 	case strings.Contains(detail, "server response headers exceeded"):
 		return say(harness.FailureOther, "the receiver sent more than %d KiB of headers while %s; the sender reads no more", maxHeaderBytes>>10, phase)
@@ -58,6 +63,11 @@ func describe(ctx context.Context, err error, timeout time.Duration, phase strin
 	}
 	return say(harness.FailureOther, "%s while %s", detail, phase)
 }
+
+// serverClosed is net/http's error (an unexported value) for a connection
+// the receiver closed before a byte of an answer, when the Transport saw
+// the close before it sent the request.
+const serverClosed = "server closed idle connection"
 
 // brokenPrefix is how net/http's Transport prefixes an error that broke
 // the connection; it says nothing to a reader of the report.

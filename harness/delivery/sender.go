@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
@@ -51,14 +53,26 @@ const ExcerptLimit = 4 << 10
 type Sender struct {
 	url    *url.URL
 	secret harness.Secret
+	// hidden is what never appears in evidence: the secret, and the
+	// password of the target URL with the Authorization value it makes.
+	hidden []harness.Secret
 	// scheme signs the deliveries; nil is REALM v1 by its fast signer.
 	scheme    *signing.Scheme
 	timeout   time.Duration
 	bodyLimit int64
 	clock     harness.Clock
+	// tls offers the protocols of the sender's HTTP version (NextProtos).
 	tls       *tls.Config
+	dialer    *dialer
 	client    *http.Client
 	transport *http.Transport
+	// fresh sends each request on a new connection, closed after it: the
+	// second sending of a request whose kept-alive connection had gone
+	// stale (see do).
+	fresh *http.Client
+
+	protoMu sync.Mutex
+	protos  []string // the HTTP versions of the attempts, first seen first
 }
 
 // options collects what the Option functions set; NewSender validates it
@@ -72,6 +86,7 @@ type options struct {
 	insecure  bool
 	tls       *tls.Config
 	scheme    *signing.Scheme
+	version   harness.HTTPVersion
 }
 
 // Option configures a Sender.
@@ -112,8 +127,14 @@ func WithBodyLimit(n int64) Option { return func(o *options) { o.bodyLimit = n }
 func WithScheme(sc *signing.Scheme) Option { return func(o *options) { o.scheme = sc } }
 
 // WithTLSConfig sets the base TLS configuration (it is cloned); the CA and
-// insecure options are applied on top of it.
+// insecure options are applied on top of it, and the HTTP version sets
+// the protocols offered in the handshake.
 func WithTLSConfig(c *tls.Config) Option { return func(o *options) { o.tls = c } }
+
+// WithHTTPVersion sets the HTTP versions the sender speaks; the default,
+// harness.HTTPAuto, offers HTTP/2 and HTTP/1.1 over TLS and speaks
+// HTTP/1.1 over http://.
+func WithHTTPVersion(v harness.HTTPVersion) Option { return func(o *options) { o.version = v } }
 
 // NewSender returns a Sender for the target URL, which must be an absolute
 // http or https URL with a host, signing with secret.
@@ -135,32 +156,56 @@ func NewSender(target string, secret harness.Secret, opts ...Option) (*Sender, e
 	if o.bodyLimit <= 0 {
 		return nil, fmt.Errorf("delivery: %w: body limit %d must be positive", ErrInvalidOption, o.bodyLimit)
 	}
+	if o.version, err = harness.ParseHTTPVersion(string(o.version)); err != nil {
+		return nil, fmt.Errorf("delivery: %w: %w", ErrInvalidOption, err)
+	}
 	cfg, err := o.tlsConfig()
 	if err != nil {
 		return nil, err
 	}
-	// The abandon path dials the receiver itself; the transport, which
-	// uses no proxy, reaches the same address.
+	cfg.NextProtos = o.version.ALPN()
+	// The abandon path dials the receiver itself, through the dialer the
+	// transport dials with: the transport, which uses no proxy, reaches
+	// the same address in the same protocol.
 	tr := harness.NewTransport(cfg, o.timeout, maxIdle)
+	tr.Protocols = o.version.Protocols()
+	d := &dialer{tcp: tr.DialContext, tls: cfg, version: o.version, timeout: o.timeout}
 	// An answer sent before the whole body was read is the answer, not
 	// a reset (earlyanswer.go).
-	earlyAnswers(tr, o.timeout)
+	earlyAnswers(tr, d, o.timeout)
 	tr.MaxResponseHeaderBytes = maxHeaderBytes
-	return &Sender{
+	fresh := tr.Clone()
+	fresh.DisableKeepAlives = true
+	s := &Sender{
 		url:       u,
 		secret:    secret,
+		hidden:    []harness.Secret{secret},
 		scheme:    o.scheme,
 		timeout:   o.timeout,
 		bodyLimit: o.bodyLimit,
 		clock:     o.clock,
 		tls:       cfg,
+		dialer:    d,
 		transport: tr,
-		client: &http.Client{
-			Transport: tr,
-			// Redirects are never followed: the 3xx is the evidence (ACK-03).
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-	}, nil
+		client:    noRedirects(tr),
+		fresh:     noRedirects(fresh),
+	}
+	if u.User != nil {
+		s.hidden = append(s.hidden, harness.Secret(basicCredentials(u.User)))
+		if pw, ok := u.User.Password(); ok {
+			s.hidden = append(s.hidden, harness.Secret(pw))
+		}
+	}
+	return s, nil
+}
+
+// noRedirects returns a client of tr that never follows a redirect: the
+// 3xx is the evidence (ACK-03).
+func noRedirects(tr *http.Transport) *http.Client {
+	return &http.Client{
+		Transport:     tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 func parseTarget(target string) (*url.URL, error) {
@@ -223,15 +268,37 @@ func (o options) tlsConfig() (*tls.Config, error) {
 func (s *Sender) URL() string { return s.url.Redacted() }
 
 // TLSConfig returns a clone of the TLS configuration the sender trusts with,
-// so that the TLS checks reuse the same CA and insecure settings.
+// so that the TLS checks reuse the same CA and insecure settings; its
+// NextProtos are the protocols the sender offers.
 func (s *Sender) TLSConfig() *tls.Config { return s.tls.Clone() }
+
+// Protocols returns the HTTP versions the sender's attempts were made in
+// so far ("HTTP/2.0", "HTTP/1.1"), first seen first: what the receiver
+// spoke, not what the TLS handshake could offer.
+func (s *Sender) Protocols() []string {
+	s.protoMu.Lock()
+	defer s.protoMu.Unlock()
+	return slices.Clone(s.protos)
+}
+
+// saw records that an attempt was made in proto.
+func (s *Sender) saw(proto string) {
+	s.protoMu.Lock()
+	defer s.protoMu.Unlock()
+	if !slices.Contains(s.protos, proto) {
+		s.protos = append(s.protos, proto)
+	}
+}
 
 // Timeout returns the sender timeout applied to every attempt.
 func (s *Sender) Timeout() time.Duration { return s.timeout }
 
 // CloseIdleConnections closes the kept-alive connections to the receiver,
 // for example between phases of a run or before a test server shuts down.
-func (s *Sender) CloseIdleConnections() { s.transport.CloseIdleConnections() }
+func (s *Sender) CloseIdleConnections() {
+	s.transport.CloseIdleConnections()
+	s.fresh.CloseIdleConnections()
+}
 
 // Deliver runs the retry schedule for ev: attempt 1, then, while the answer
 // is not 2xx, waits schedule[i] and makes attempt i+2, re-signed at the time

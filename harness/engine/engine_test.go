@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -510,5 +511,38 @@ func TestHeadersAreShownAsSent(t *testing.T) {
 	}
 	if strings.Contains(r.Expected, "{t}") || strings.Contains(r.Expected, "{v1") || !regexp.MustCompile(`t=\d{10}`).MatchString(r.Expected) {
 		t.Fatalf("SIG-05 shows templates, not the headers as sent:\n%s", r.Expected)
+	}
+}
+
+// TestIDEM07CatchesAnExpiringDedupe runs the slow check with its five
+// minutes cut to six seconds: past the five seconds that dedupe-expiry
+// keeps a record at real time, so it breaks, while the correct receiver,
+// which keeps every record, passes.
+func TestIDEM07CatchesAnExpiringDedupe(t *testing.T) {
+	t.Parallel()
+	sc := *builtin(t, "IDEM-07")[0]
+	sc.Steps = slices.Clone(sc.Steps)
+	cut := false
+	for i, st := range sc.Steps {
+		if st.Pause != nil {
+			sc.Steps[i].Pause = &scenario.Pause{For: "6s"}
+			cut = true
+		}
+	}
+	if !cut || !sc.Slow() {
+		t.Fatalf("IDEM-07 has no pause to cut, or is not labelled slow: %+v", sc)
+	}
+	for _, fault := range []receiver.Fault{"", receiver.FaultDedupeExpiry} {
+		t.Run(cmp.Or(string(fault), "correct"), func(t *testing.T) {
+			t.Parallel()
+			var faults []receiver.Fault
+			want := harness.Pass
+			if fault != "" {
+				faults, want = []receiver.Fault{fault}, harness.Fail
+			}
+			if r := reference(t, false, true, nil, faults...).Run(context.Background(), &sc); r.Verdict != want {
+				t.Errorf("IDEM-07 against %q: %s (%s), want %s", fault, r.Verdict, r.Observed, want)
+			}
+		})
 	}
 }

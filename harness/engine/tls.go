@@ -85,17 +85,26 @@ func (r *run) tls(ctx context.Context, n int, t *scenario.TLSCheck) error {
 			r.observe(observation{step: n, what: "handshake offering only " + name, expected: name + " refused", observed: obs, ok: err != nil})
 		}
 	case "info":
-		st, err := handshake(&tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}})
+		// The handshake offers what the sender offers, so that the
+		// protocol it agrees on is the one the deliveries were offered;
+		// which one they were made in is the sender's record.
+		offered := r.e.cfg.Sender.TLSConfig().NextProtos
+		st, err := handshake(&tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12, NextProtos: offered})
 		if err != nil {
 			r.info = append(r.info, "no TLS handshake: "+err.Error())
 			return nil
 		}
-		proto := st.NegotiatedProtocol
-		if proto == "" {
-			proto = "http/1.1 (no ALPN)"
+		used := "no delivery was answered yet, so the protocol of the deliveries is not known"
+		if ps := r.e.cfg.Sender.Protocols(); len(ps) > 0 {
+			used = "the deliveries were made in " + strings.Join(ps, " and ")
+		}
+		chosen := st.NegotiatedProtocol
+		if chosen == "" {
+			chosen = "none (HTTP/1.1)"
 		}
 		r.info = append(r.info,
-			"protocol "+proto,
+			used,
+			"ALPN: the sender offers "+strings.Join(offered, ", ")+"; the receiver chose "+chosen,
 			"TLS version "+tls.VersionName(st.Version)+", cipher "+tls.CipherSuiteName(st.CipherSuite))
 		if len(st.PeerCertificates) > 0 {
 			c := st.PeerCertificates[0]
@@ -103,7 +112,7 @@ func (r *run) tls(ctx context.Context, n int, t *scenario.TLSCheck) error {
 			r.info = append(r.info, fmt.Sprintf("certificate for %s expires %s (in %s), issuer %q",
 				strings.Join(names(c), ", "), c.NotAfter.UTC().Format(time.RFC3339), left, c.Issuer.String()))
 		}
-		r.observe(observation{step: n, what: what, expected: "a description of the TLS setup", observed: strings.Join(r.info, "; "), ok: true})
+		r.observe(observation{step: n, what: what, expected: "a description of the TLS setup and of the protocol the deliveries were made in", observed: strings.Join(r.info, "; "), ok: true})
 	default:
 		return fmt.Errorf("tls: unknown check %q", t.Check)
 	}

@@ -97,6 +97,8 @@ type Client struct {
 	watch     time.Duration
 	interval  time.Duration
 	validator harness.Validator
+	// version is what the client speaks, for the advice of its errors.
+	version harness.HTTPVersion
 }
 
 type options struct {
@@ -109,6 +111,7 @@ type options struct {
 	watch     time.Duration
 	interval  time.Duration
 	validator harness.Validator
+	version   harness.HTTPVersion
 }
 
 // Option configures a Client.
@@ -118,8 +121,9 @@ type Option func(*options)
 // redacted from the evidence.
 func WithToken(token harness.Secret) Option { return func(o *options) { o.token = token } }
 
-// WithHTTPClient replaces the HTTP client; WithTLSConfig and WithInsecure
-// are then ignored, and the client's own redirect policy applies.
+// WithHTTPClient replaces the HTTP client; WithTLSConfig, WithInsecure and
+// WithHTTPVersion are then ignored, and the client's own redirect policy
+// applies.
 func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.hc = hc } }
 
 // WithTLSConfig sets the TLS configuration (cloned) of the probe's client;
@@ -128,6 +132,12 @@ func WithTLSConfig(c *tls.Config) Option { return func(o *options) { o.tls = c }
 
 // WithInsecure skips verification of the probe's certificate.
 func WithInsecure() Option { return func(o *options) { o.insecure = true } }
+
+// WithHTTPVersion sets the HTTP versions the probe's client speaks; pass
+// the sender's, since the probe is usually served by the receiver itself.
+// The default, harness.HTTPAuto, offers HTTP/2 and HTTP/1.1 over TLS and
+// speaks HTTP/1.1 over http://.
+func WithHTTPVersion(v harness.HTTPVersion) Option { return func(o *options) { o.version = v } }
 
 // WithTimeout bounds each probe request; the default is DefaultTimeout.
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
@@ -181,6 +191,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	case o.settle < 0 || o.watch < 0:
 		return nil, fmt.Errorf("probe: %w: settle %s and watch %s must not be negative", ErrInvalidOption, o.settle, o.watch)
 	}
+	if o.version, err = harness.ParseHTTPVersion(string(o.version)); err != nil {
+		return nil, fmt.Errorf("probe: %w: %w", ErrInvalidOption, err)
+	}
 	if o.validator == nil {
 		o.validator = schema.Default()
 	}
@@ -197,6 +210,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		watch:     o.watch,
 		interval:  o.interval,
 		validator: o.validator,
+		version:   o.version,
 	}, nil
 }
 
@@ -209,6 +223,8 @@ func newHTTPClient(o options) *http.Client {
 		cfg.InsecureSkipVerify = true
 	}
 	tr := harness.NewTransport(cfg, o.timeout, maxIdle)
+	// net/http offers in the TLS handshake what these protocols allow.
+	tr.Protocols = o.version.Protocols()
 	// Probe calls are not REALM deliveries: like any client, they accept
 	// a gzipped answer.
 	tr.DisableCompression = false
@@ -336,7 +352,13 @@ func (c *Client) get(ctx context.Context, kind, id, schemaName string) ([]byte, 
 			err = ue.Err
 		}
 		ex.Failure, ex.Err = kind, c.scrub(fmt.Sprintf("%s: %v", what, err))
-		return nil, false, ex, fmt.Errorf("%w: GET %s: %s (is the receiver up and the probe URL right?): %w", ErrProbe, shown, what, err)
+		ask := "is the receiver up and the probe URL right?"
+		if c.version != harness.HTTPAuto {
+			// A server that does not speak the one version the client
+			// speaks closes the connection without a word.
+			ask = "is the receiver up, does it speak HTTP/" + c.version.String() + ", the one version this client speaks, and is the probe URL right?"
+		}
+		return nil, false, ex, fmt.Errorf("%w: GET %s: %s (%s): %w", ErrProbe, shown, what, ask, err)
 	}
 	defer resp.Body.Close()
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, bodyLimit))

@@ -31,6 +31,7 @@ func TestNewRejects(t *testing.T) {
 		{"zero timeout", "http://127.0.0.1/", []Option{WithTimeout(0)}, ErrInvalidOption},
 		{"zero interval would spin", "http://127.0.0.1/", []Option{WithInterval(0)}, ErrInvalidOption},
 		{"negative settle", "http://127.0.0.1/", []Option{WithSettle(-time.Second)}, ErrInvalidOption},
+		{"an HTTP version the client cannot speak", "http://127.0.0.1/", []Option{WithHTTPVersion("3")}, ErrInvalidOption},
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
@@ -307,3 +308,32 @@ func TestHTTPSAndHTTPClient(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestHTTPVersion: the probe's client speaks HTTP/2 to a probe that
+// speaks only that, as most probes are served by the receiver itself;
+// told to speak HTTP/1.1 only, it fails at once and asks whether the
+// probe speaks it.
+func TestHTTPVersion(t *testing.T) {
+	_, fake := newFakeProbe(t)
+	srv := httptest.NewUnstartedServer(fake.Config.Handler)
+	srv.EnableHTTP2 = true
+	var h2 http.Protocols
+	h2.SetHTTP2(true)
+	srv.Config.Protocols = &h2
+	srv.Config.ErrorLog = quietLog()
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	trust := srv.Client().Transport.(*http.Transport).TLSClientConfig
+
+	if err := newClient(t, srv.URL, WithTLSConfig(trust)).Check(context.Background()); err != nil {
+		t.Errorf("an HTTP/2-only probe: Check = %v", err)
+	}
+	start := time.Now()
+	err := newClient(t, srv.URL, WithTLSConfig(trust), WithHTTPVersion(harness.HTTP1)).Check(context.Background())
+	if !errors.Is(err, ErrProbe) || !strings.Contains(err.Error(), "does it speak HTTP/1.1") {
+		t.Errorf("HTTP/1.1 only against an HTTP/2-only probe: Check = %v, want ErrProbe asking whether it speaks HTTP/1.1", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %s; a closed connection is seen at once", d)
+	}
+}

@@ -115,6 +115,9 @@ const pageTemplate = `
 <div><dt>ack deadline</dt><dd>{{.Settings.AckDeadline}}</dd></div>
 <div><dt>sender timeout</dt><dd>{{.Settings.SenderTimeout}}</dd></div>
 <div><dt>retry schedule</dt><dd>{{.Retries}}</dd></div>
+{{- with .HTTP}}
+<div><dt>HTTP</dt><dd>{{.}}</dd></div>
+{{- end}}
 <div><dt>probe</dt><dd>{{onoff .Settings.Probe}}</dd></div>
 <div><dt>strict</dt><dd>{{onoff .Settings.Strict}}</dd></div>
 {{- if .Settings.Scheme}}
@@ -241,7 +244,7 @@ const pageTemplate = `
 <li class="ex{{if .Answered}}{{if not .OK}} not2xx{{end}}{{else}} noanswer{{end}}"><details{{if $open}} open{{end}}>
 <summary><span class="at">#{{.N}} {{.Offset}}</span> <span class="m">{{.Method}}</span> <span class="url">{{.URL}}</span> <span class="att">{{if .Attempt}}attempt {{.Attempt}}{{else}}not a delivery{{end}}</span> → {{if .Answered}}<span class="st">{{.Status}} {{.StatusTxt}}</span> in {{.Latency}}{{else if .Abandoned}}<span class="st">abandoned</span> by the sender after {{.Latency}}{{else}}<span class="st">no response</span> after {{.Latency}}{{end}}</summary>
 <div class="exb">
-<div><h5>request</h5>
+<div><h5>request{{with .Proto}}, {{.}}{{end}}</h5>
 <table class="hdr">{{range .ReqHead}}<tr><th>{{.Name}}</th><td>{{.Value}}</td></tr>{{end}}</table>
 {{- if .ReqSize}}
 <p class="bh">body, {{.ReqSize}} bytes{{if .ReqCut}}, excerpt{{end}}</p><pre>{{.ReqBody}}</pre>

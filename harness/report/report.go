@@ -46,6 +46,10 @@ type Settings struct {
 	// Scheme is the signing scheme of the run; empty is REALM v1.
 	Scheme    string `json:"scheme,omitempty"`
 	Scenarios string `json:"scenarios,omitempty"`
+	// HTTPVersion is the HTTP version the sender and the probe were told
+	// to speak; empty is harness.HTTPAuto. The versions the deliveries
+	// were made in are in their evidence (Exchange.Proto).
+	HTTPVersion harness.HTTPVersion `json:"httpVersion,omitempty"`
 	// Reference is true when the run targeted the bundled reference
 	// receiver; Faults lists the faults planted in it.
 	Reference bool     `json:"reference"`

@@ -38,6 +38,9 @@ func Evidence(exs []harness.Exchange) string {
 		if ex.Attempt > 0 {
 			fmt.Fprintf(&b, " (attempt %d)", ex.Attempt)
 		}
+		if ex.Proto != "" {
+			fmt.Fprintf(&b, " %s", ex.Proto)
+		}
 		b.WriteByte('\n')
 		for _, k := range sortedKeys(ex.Request.Header) {
 			fmt.Fprintf(&b, "    > %s: %s\n", k, strings.Join(ex.Request.Header[k], ", "))

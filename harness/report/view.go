@@ -201,6 +201,8 @@ type exchangeView struct {
 	Answered  bool
 	Abandoned bool
 	Err       string
+	// Proto is the HTTP version the exchange was made in, if known.
+	Proto string
 }
 
 type headerLine struct{ Name, Value string }
@@ -237,6 +239,7 @@ func timeline(exs []harness.Exchange) []exchangeView {
 			Latency:   latency(ex.Latency),
 			Abandoned: ex.Abandoned,
 			Err:       ex.Err,
+			Proto:     ex.Proto,
 		}
 		if ex.Response != nil {
 			v.Answered = true
@@ -298,6 +301,9 @@ type pageView struct {
 	Warned   []checkView
 	Sections []verdictGroup
 	Load     *loadView
+	// HTTP says which HTTP versions the deliveries were made in, and
+	// the one the run asked for; empty when neither is known.
+	HTTP string
 }
 
 // maxOpenExchanges is how many exchanges an open check may have for all of
@@ -322,6 +328,7 @@ func newPage(r *Report) pageView {
 	if p.Retries == "" {
 		p.Retries = "none"
 	}
+	p.HTTP = r.httpFact()
 	byVerdict := map[harness.Verdict][]checkView{}
 	for _, g := range p.Groups {
 		for _, res := range g.Results {
@@ -358,6 +365,37 @@ func newPage(r *Report) pageView {
 		p.Load = newLoadView(r.Load)
 	}
 	return p
+}
+
+// protocols returns the HTTP versions the exchanges of the evidence were
+// made in, first seen first.
+func (r *Report) protocols() []string {
+	var out []string
+	for _, res := range r.Results {
+		for _, ex := range res.Evidence {
+			if ex.Proto != "" && !slices.Contains(out, ex.Proto) {
+				out = append(out, ex.Proto)
+			}
+		}
+	}
+	return out
+}
+
+// httpFact is the banner's line on HTTP: the versions the deliveries were
+// made in, and HTTP_VERSION when the run pinned one.
+func (r *Report) httpFact() string {
+	used := strings.Join(r.protocols(), " and ")
+	var asked string
+	if v := r.Settings.HTTPVersion; v != harness.HTTPAuto {
+		asked = "HTTP_VERSION=" + v.String()
+	}
+	switch {
+	case used == "":
+		return asked
+	case asked == "":
+		return used
+	}
+	return used + " (" + asked + ")"
 }
 
 // bannerClass is the CSS class of the verdict banner.

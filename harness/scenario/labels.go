@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -25,4 +26,22 @@ func (s *Scenario) AllLabels() []string {
 		}
 	}
 	return out
+}
+
+// SlowLabel marks a check that waits minutes (IDEM-07 waits 5). It runs
+// only when the label filter names it, never by default.
+const SlowLabel = "slow"
+
+// Slow reports whether the scenario is a slow check.
+func (s *Scenario) Slow() bool { return slices.Contains(s.Labels, SlowLabel) }
+
+// namesSlow matches a label filter that names the slow label other than
+// to exclude it.
+var namesSlow = regexp.MustCompile(`(^|[^!\w-])` + SlowLabel + `($|[^\w-])`)
+
+// WantsSlow reports whether a label filter asks for the slow checks: it
+// names the label (LABELS=slow, 'idempotency || slow'), other than as
+// !slow.
+func WantsSlow(filter string) bool {
+	return namesSlow.MatchString(strings.TrimSpace(filter))
 }

@@ -556,3 +556,22 @@ func TestParseLimits(t *testing.T) {
 		t.Errorf("huge file: %v", err)
 	}
 }
+
+func TestWantsSlow(t *testing.T) {
+	for filter, want := range map[string]bool{
+		"":                     false,
+		"idempotency":          false,
+		"slow":                 true,
+		" slow ":               true,
+		"idempotency || slow":  true,
+		"(slow && must)":       true,
+		"!slow":                false,
+		"idempotency && !slow": false,
+		"slowly":               false,
+		"not-slow":             false,
+	} {
+		if got := WantsSlow(filter); got != want {
+			t.Errorf("WantsSlow(%q) = %v, want %v", filter, got, want)
+		}
+	}
+}

@@ -33,7 +33,7 @@ import (
 // test), which proves the suite works; `make conformance`, which always
 // sets the report directory, runs at the timing it is given.
 var smokeTiming = map[certify.Setting]string{
-	certify.SetSettle: "1s", certify.SetSenderTimeout: "2s", certify.SetRetrySchedule: "250ms,500ms,1s",
+	certify.SetSettle: "1s", certify.SetSenderTimeout: "2s", certify.SetRetrySchedule: "250ms,500ms,1s", certify.SetDedupeGap: "2s",
 }
 
 func TestConformance(t *testing.T) {
@@ -184,7 +184,9 @@ var _ = Describe("REALM webhook receiver", func() {
 	for _, cat := range categoriesOf(catalogue) {
 		Describe(cat, Label(cat), func() {
 			for _, sc := range catalogue {
-				if sc.Category != cat {
+				// A slow check has a spec only when the filter names it,
+				// as it runs only then (certify).
+				if sc.Category != cat || sc.Slow() && !scenario.WantsSlow(GinkgoLabelFilter()) {
 					continue
 				}
 				It(sc.ID+": "+sc.Title, Label(specLabels(sc)...), func() {

@@ -82,8 +82,11 @@ const keepAliveLimit = 1 << 20
 
 func (k *keepAliveReceiver) serve(c net.Conn) {
 	br := bufio.NewReader(c)
-	for {
-		k.setIdle(c, true)
+	for served := 0; ; served++ {
+		// Idle between requests: a connection that has served none is
+		// new, not kept alive, and a sender may be writing its first
+		// request on it right now.
+		k.setIdle(c, served > 0)
 		_, err := br.Peek(1)
 		k.setIdle(c, false)
 		if err != nil {

@@ -88,6 +88,8 @@ func (set Settings) record() report.Settings {
 	r := report.Settings{
 		AckDeadline:   harness.Duration(t.AckDeadline),
 		SenderTimeout: harness.Duration(t.SenderTimeout),
+		Settle:        harness.Duration(t.Settle),
+		DedupeGap:     harness.Duration(t.DedupeGap),
 		Strict:        set.Strict,
 		Insecure:      set.Insecure,
 		Labels:        set.Labels,
@@ -216,17 +218,15 @@ func (s *Session) prepare(ctx context.Context) error {
 		return err
 	}
 	s.Report.Notes = append(s.Report.Notes, notes...)
-	if !scenario.WantsSlow(o.Labels) {
-		// A slow check waits minutes: only a label filter that names it
-		// runs it.
-		for _, sc := range scs {
-			if sc.Slow() {
-				s.Report.Notes = append(s.Report.Notes, fmt.Sprintf("%s (%s) was not run: it takes minutes; %s=%s runs it",
-					sc.ID, scenario.SlowLabel, o.name(SetLabels), scenario.SlowLabel))
-			}
+	// A slow check waits minutes: only a label filter that names it runs
+	// it.
+	for _, sc := range scs {
+		if !sc.Runs(o.Labels) {
+			s.Report.Notes = append(s.Report.Notes, fmt.Sprintf("%s (%s) was not run: it takes minutes; %s=%s or %s=%s runs it",
+				sc.ID, scenario.SlowLabel, o.name(SetLabels), scenario.SlowLabel, o.name(SetLabels), sc.ID))
 		}
-		scs = slices.DeleteFunc(scs, (*scenario.Scenario).Slow)
 	}
+	scs = slices.DeleteFunc(scs, func(sc *scenario.Scenario) bool { return !sc.Runs(o.Labels) })
 	s.Scenarios = scs
 	s.URL, s.ProbeURL, s.Sender, s.Probe = o.URL, o.ProbeURL, sender, pc
 

@@ -199,7 +199,7 @@ func asyncRun(t *testing.T, sec harness.Secret, timing harness.Timing, faults []
 
 func TestSlowChecksRunOnlyWhenNamed(t *testing.T) {
 	t.Parallel()
-	for labels, want := range map[string]bool{"": false, "idempotency": false, "!slow": false, "slow": true, "idempotency || slow": true} {
+	for labels, want := range map[string]bool{"": false, "idempotency": false, "!slow": false, "slow": true, "idempotency || slow": true, "IDEM-07": true} {
 		s, err := certify.Prepare(context.Background(), certify.Settings{ReportDir: t.TempDir(), Labels: labels})
 		if err != nil {
 			t.Fatal(err)

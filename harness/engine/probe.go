@@ -78,6 +78,8 @@ func (r *run) probe(ctx context.Context, n int, p *scenario.ProbeCheck) error {
 		switch {
 		case !st.Found && p.Late:
 			obs = "skipped: never processed (404)"
+		case !st.Found && want > 0:
+			obs = notWithin(pc)
 		case !st.Found:
 			obs = "never processed (404)"
 		}
@@ -151,7 +153,7 @@ func (r *run) probeGroup(ctx context.Context, n int, name string, group []member
 		case err != nil:
 			return fmt.Sprintf("%s %s: probe error: %v", ev.Type, ev.ID, err), exs
 		case !st.Found && want > 0:
-			return fmt.Sprintf("%s %s: never processed (404)", ev.Type, ev.ID), exs
+			return fmt.Sprintf("%s %s: %s", ev.Type, ev.ID, notWithin(r.e.cfg.Probe)), exs
 		case st.TimesProcessed != want:
 			return fmt.Sprintf("%s %s: timesProcessed %d", ev.Type, ev.ID, st.TimesProcessed), exs
 		}
@@ -194,4 +196,11 @@ func (r *run) awaitEach(n int, await func(i int) (bad string, exs []harness.Exch
 	wg.Wait()
 	sort.Strings(wrong)
 	return wrong
+}
+
+// notWithin says that an event the probe waited for was not processed: not
+// "never", which the probe cannot know, but not within the settle time,
+// which the user may raise for a slow worker.
+func notWithin(pc *probe.Client) string {
+	return fmt.Sprintf("not processed within the settle time of %s (404; raise SETTLE for a slower worker)", pc.Settle())
 }

@@ -115,6 +115,12 @@ const pageTemplate = `
 <div><dt>ack deadline</dt><dd>{{.Settings.AckDeadline}}</dd></div>
 <div><dt>sender timeout</dt><dd>{{.Settings.SenderTimeout}}</dd></div>
 <div><dt>retry schedule</dt><dd>{{.Retries}}</dd></div>
+{{- if .Settings.Settle}}
+<div><dt>settle</dt><dd>{{.Settings.Settle}}</dd></div>
+{{- end}}
+{{- if .Settings.DedupeGap}}
+<div><dt>dedupe gap</dt><dd>{{.Settings.DedupeGap}}</dd></div>
+{{- end}}
 {{- with .HTTP}}
 <div><dt>HTTP</dt><dd>{{.}}</dd></div>
 {{- end}}

@@ -39,10 +39,15 @@ type Settings struct {
 	AckDeadline   harness.Duration   `json:"ackDeadline"`
 	SenderTimeout harness.Duration   `json:"senderTimeout"`
 	RetrySchedule []harness.Duration `json:"retrySchedule"`
-	Probe         bool               `json:"probe"`
-	Strict        bool               `json:"strict"`
-	Insecure      bool               `json:"insecure"`
-	Labels        string             `json:"labels,omitempty"`
+	// Settle is how long the probe was polled for an expected state,
+	// DedupeGap how long IDEM-06 waited; zero in reports of runs without
+	// them (load).
+	Settle    harness.Duration `json:"settle,omitempty"`
+	DedupeGap harness.Duration `json:"dedupeGap,omitempty"`
+	Probe     bool             `json:"probe"`
+	Strict    bool             `json:"strict"`
+	Insecure  bool             `json:"insecure"`
+	Labels    string           `json:"labels,omitempty"`
 	// Scheme is the signing scheme of the run; empty is REALM v1.
 	Scheme    string `json:"scheme,omitempty"`
 	Scenarios string `json:"scenarios,omitempty"`

@@ -35,13 +35,17 @@ const SlowLabel = "slow"
 // Slow reports whether the scenario is a slow check.
 func (s *Scenario) Slow() bool { return slices.Contains(s.Labels, SlowLabel) }
 
-// namesSlow matches a label filter that names the slow label other than
-// to exclude it.
-var namesSlow = regexp.MustCompile(`(^|[^!\w-])` + SlowLabel + `($|[^\w-])`)
+// Runs reports whether the scenario runs under the label filter as far as
+// its being slow goes: a check that is not slow always does; a slow one
+// only when the filter names the slow label or the check's ID (LABELS=slow,
+// 'idempotency || slow', LABELS=IDEM-07), other than to exclude it (!slow).
+// The filter itself still selects among the checks that run.
+func (s *Scenario) Runs(filter string) bool {
+	return !s.Slow() || names(filter, SlowLabel) || names(filter, s.ID)
+}
 
-// WantsSlow reports whether a label filter asks for the slow checks: it
-// names the label (LABELS=slow, 'idempotency || slow'), other than as
-// !slow.
-func WantsSlow(filter string) bool {
-	return namesSlow.MatchString(strings.TrimSpace(filter))
+// names reports whether a label filter names the label other than as
+// !label.
+func names(filter, label string) bool {
+	return regexp.MustCompile(`(^|[^!\w-])` + regexp.QuoteMeta(label) + `($|[^\w-])`).MatchString(strings.TrimSpace(filter))
 }

@@ -557,7 +557,8 @@ func TestParseLimits(t *testing.T) {
 	}
 }
 
-func TestWantsSlow(t *testing.T) {
+func TestSlowChecksRunWhenNamed(t *testing.T) {
+	slow := &Scenario{ID: "IDEM-07", Labels: []string{SlowLabel}}
 	for filter, want := range map[string]bool{
 		"":                     false,
 		"idempotency":          false,
@@ -565,13 +566,20 @@ func TestWantsSlow(t *testing.T) {
 		" slow ":               true,
 		"idempotency || slow":  true,
 		"(slow && must)":       true,
+		"IDEM-07":              true,
+		"IDEM-06 || IDEM-07":   true,
+		"IDEM-070":             false,
 		"!slow":                false,
+		"!IDEM-07":             false,
 		"idempotency && !slow": false,
 		"slowly":               false,
 		"not-slow":             false,
 	} {
-		if got := WantsSlow(filter); got != want {
-			t.Errorf("WantsSlow(%q) = %v, want %v", filter, got, want)
+		if got := slow.Runs(filter); got != want {
+			t.Errorf("IDEM-07 runs under %q: %v, want %v", filter, got, want)
 		}
+	}
+	if !(&Scenario{ID: "IDEM-06"}).Runs("") {
+		t.Error("a check that is not slow does not run by default")
 	}
 }

@@ -61,7 +61,7 @@ STEP_DURATION ?=
 
 abs = $(if $(1),$(abspath $(1)))
 
-.PHONY: help build test vet fmt-check fuzz bench clean conformance load capacity certify
+.PHONY: help build test vet fmt-check fuzz bench mutation clean conformance load capacity certify
 
 help:
 	@echo "make conformance  certify a receiver (URL=..., or the bundled reference receiver)"
@@ -72,6 +72,7 @@ help:
 	@echo "make test         the project's own tests (race detector on)"
 	@echo "make bench        benchmarks of the hot paths"
 	@echo "make fuzz         run each fuzz target for FUZZTIME (default 20s)"
+	@echo "make mutation     the catalogue's mutation score against the reference receiver (minutes; not in make test)"
 
 build:
 	$(GO) build -o $(BIN) ./cmd/hookcert
@@ -106,6 +107,36 @@ test: fmt-check vet
 	GOGC=$${GOGC:-200} GORACE='atexit_sleep_ms=0 $(GORACE)' $(GO) test -race -count=1 -p $(TEST_P) -timeout 20m -skip '$(PROOF)' $(SLOW_TESTS) ./...; \
 	race=$$?; wait $$pid; p=$$?; echo "planted-fault proof:"; cat "$$proof"; \
 	test $$race -eq 0 -a $$p -eq 0
+
+# mutation: the catalogue's own mutation score, not part of make test.
+# gremlins, pinned, mutates the reference receiver's request handling one
+# token at a time (every mutator it has; faults.go, the planted faults'
+# names, is left out) and runs the package's tests under the build tag
+# mutation against each mutant: that tag runs
+# TestCatalogueCertifiesReceiver alone, the whole catalogue with the probe
+# on, so a mutant is killed only when a check FAILs or WARNs (or the run
+# cannot be made), never by the receiver's unit tests. The test logs which
+# mutant it judged and what broke; cmd/mutants joins that log with
+# gremlins' results (gremlins counts a mutant that does not compile as
+# killed), writes $(REPORT_DIR)/mutation/survivors.md and prints the score,
+# failing below MUTATION_MIN percent of the non-equivalent mutants (0: no
+# minimum). One worker, niced, as the runs judge acknowledgement
+# deadlines; a run longer than MUTATION_TIMEOUT times the unmutated one is
+# TIMED OUT, not killed. -count=1: a cached pass would not write the log.
+GREMLINS         ?= github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
+MUTATION_WORKERS ?= 1
+MUTATION_TIMEOUT ?= 10
+MUTATION_MIN     ?= 90
+MUTATION_DIR      = $(abspath $(REPORT_DIR))/mutation
+MUTATORS := --invert-logical --invert-loopctrl --invert-assignments --invert-bitwise --invert-bwassign --remove-self-assignments
+mutation:
+	@mkdir -p '$(MUTATION_DIR)' && rm -f '$(MUTATION_DIR)/gremlins.json' '$(MUTATION_DIR)/runs.jsonl' '$(MUTATION_DIR)/survivors.md'
+	GOFLAGS="$$($(GO) env GOFLAGS) -count=1" HOOKCERT_MUTATION_LOG='$(MUTATION_DIR)/runs.jsonl' \
+	HOOKCERT_MUTATION_SRC='$(CURDIR)/harness/receiver' nice -n 10 $(GO) run $(GREMLINS) unleash \
+		--tags mutation --exclude-files '^faults\.go$$' $(MUTATORS) --workers $(MUTATION_WORKERS) \
+		--timeout-coefficient $(MUTATION_TIMEOUT) --output '$(MUTATION_DIR)/gremlins.json' '$(CURDIR)/harness/receiver'
+	$(GO) run ./cmd/mutants -results '$(MUTATION_DIR)/gremlins.json' -log '$(MUTATION_DIR)/runs.jsonl' \
+		-src harness/receiver -min $(MUTATION_MIN)
 
 FUZZTIME ?= 20s
 fuzz:

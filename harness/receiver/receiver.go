@@ -646,8 +646,11 @@ func (r *Receiver) strictHeader(h http.Header) error {
 // taken from the last. done is false when the fault does not apply, and
 // the normal check decides.
 func (r *Receiver) verifyMixed(h http.Header, body []byte) (done bool, err error) {
+	if !r.faults[FaultMixedTimestamps] {
+		return false, nil
+	}
 	sc, keys := r.schemeAndKeys()
-	if !r.faults[FaultMixedTimestamps] || sc.Signature.TimestampEntry == "" {
+	if sc.Signature.TimestampEntry == "" {
 		return false, nil
 	}
 	tPrefix, _, _ := strings.Cut(sc.Signature.TimestampEntry, "{t}")

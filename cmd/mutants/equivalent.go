@@ -41,12 +41,12 @@ var knownEquivalent = []explanation{
 		Why: "The zero tolerance a certification run starts the receiver with then reaches signing.Verifier, which " +
 			"takes zero as harness.DefaultTolerance as well; only a configured tolerance would be replaced."},
 	{File: "receiver.go", Mutant: `if cfg.QueueSize < 0 {`, Unspecified: true,
-		Why: "The queue is then unbuffered: a delivery is refused 503 only when all four workers are busy at once, " +
-			"which a conformance run never brings about (an event holds a worker for microseconds). Capacity is " +
-			"for the load test to judge (LOAD-02), not a conformance check."},
+		Why: "The queue is then unbuffered: a delivery is refused 503 only when all four workers are busy at once. " +
+			"ORD-05's 80 concurrent deliveries sometimes bring that about (then it is killed), sometimes not. " +
+			"Capacity is for the load test to judge (LOAD-02), not a conformance check."},
 	{File: "receiver.go", Mutant: `if cfg.QueueSize > 0 {`, Unspecified: true,
-		Why: "The queue is then unbuffered, as with QueueSize < 0: only a load the conformance run never makes " +
-			"would see a 503 (LOAD-02)."},
+		Why: "The queue is then unbuffered, as with QueueSize < 0: killed when ORD-05's burst meets every worker " +
+			"busy, else only a load would see the 503 (LOAD-02)."},
 	{File: "receiver.go", Mutant: `if r.lag >= 0 {`,
 		Why: "Without a lag the event is then processed at once on a timer's goroutine instead of the pool: still " +
 			"once, after the 202; only the pool's 503 when its 10000 slots are full is lost, which a conformance run never fills."},

@@ -96,7 +96,7 @@ vet:
 # beside them without the race detector, which made it four times the CPU;
 # the same paths run under the race detector in the hostile-receiver and
 # asynchronous-receiver tests, eleven whole-catalogue runs.
-SLOW_TESTS := ./harness/certify ./cmd/hookcert ./harness/report ./harness/load ./harness/receiver
+SLOW_TESTS := ./harness/certify ./cmd/hookcert ./harness/report ./harness/engine ./harness/receiver ./harness/delivery ./harness/load
 TEST_P ?= 3
 PROOF := ^TestPlantedFaults$$
 test: fmt-check vet

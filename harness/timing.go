@@ -58,6 +58,25 @@ func DefaultTiming() Timing {
 	}
 }
 
+// CompressedTiming is the timing of the project's own runs of the whole
+// catalogue (the planted-fault proof, the mutation score): the waits that
+// only cost time are compressed, the settle and watch times to a quarter,
+// the retry schedule to half and the dedupe gap to 2 s; the bounds a
+// correct receiver must meet are generous instead, an ack deadline of 2 s
+// and a sender timeout of 10 s (slow-ack then waits 3 s), so that a busy
+// machine never turns a correct answer into a failure.
+func CompressedTiming() Timing {
+	t := DefaultTiming()
+	q := t.Scale(0.25)
+	t.Settle, t.Watch = q.Settle, q.Watch
+	t.RetrySchedule = t.Scale(0.5).RetrySchedule
+	t.AckDeadline = 2 * time.Second
+	t.SenderTimeout = 10 * time.Second
+	t.SlowAck = 3 * time.Second
+	t.DedupeGap = 2 * time.Second
+	return t
+}
+
 // Scale returns t with every duration multiplied by f: Scale(0.25) runs a
 // catalogue in a quarter of its real time. The schedule is copied.
 func (t Timing) Scale(f float64) Timing {

@@ -119,29 +119,15 @@ var slowRows = map[receiver.Fault]int{receiver.FaultSlowAck: 2, receiver.FaultRa
 
 func ids(s string) []string { return strings.Fields(s) }
 
-// fast is the timing of the planted-fault proof. The waits that only cost
-// time run faster than real: the settle and watch times at a quarter, the
-// retry schedule at half. The bounds
-// a correct receiver must meet are generous instead, so that a busy
-// machine (the race detector, other packages' tests on two cores) never
-// turns a correct answer into a false failure: the ack deadline is 2 s and
-// the sender timeout 10 s, since a delivery without an answer within it
-// stops its check (once, under the whole of make test, ORD-05's twenty
-// concurrent jobs failed a row without the probe at the real 5 s; the
-// evidence was not kept, so the no-probe column now logs it). One
-// real-time run of the catalogue
-// stays in the project's tests: the make conformance test of cmd/hookcert.
-var fast = func() harness.Timing {
-	t := harness.DefaultTiming()
-	q := t.Scale(0.25)
-	t.Settle, t.Watch = q.Settle, q.Watch
-	t.RetrySchedule = t.Scale(0.5).RetrySchedule
-	t.AckDeadline = 2 * time.Second
-	t.SenderTimeout = 10 * time.Second
-	t.SlowAck = 3 * time.Second
-	t.DedupeGap = 2 * time.Second
-	return t
-}()
+// fast is the timing of the planted-fault proof (harness.CompressedTiming):
+// the waits that only cost time compressed, the bounds a correct receiver
+// must meet generous, since a delivery without an answer within the sender
+// timeout stops its check (once, under the whole of make test, ORD-05's
+// twenty concurrent jobs failed a row without the probe at the real 5 s;
+// the no-probe column now logs what it saw). One real-time run of the
+// catalogue stays in the project's tests: the make conformance test of
+// cmd/hookcert.
+var fast = harness.CompressedTiming()
 
 // expiring is fast for the dedupe-expiry fault, which forgets a record
 // after half the dedupe gap: 3 s, well past every other redelivery of the

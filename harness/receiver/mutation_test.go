@@ -59,24 +59,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// mutationTiming is the planted-fault proof's timing (harness/certify
-// faults_test.go): the waits that only cost time compressed, the settle and
-// watch to a quarter, the retry schedule to half and IDEM-06's dedupe gap
-// to 2 s, and the bounds a correct receiver must meet generous, an ack
-// deadline of 2 s and a sender timeout of 10 s. The proof shows the catalogue still catches every
-// planted fault at this timing, and the generous bounds keep a busy machine
-// (gremlins compiling the next mutant, other tests) from failing the
-// correct receiver, which would count as a kill.
-var mutationTiming = func() harness.Timing {
-	t := harness.DefaultTiming()
-	q := t.Scale(0.25)
-	t.Settle, t.Watch = q.Settle, q.Watch
-	t.RetrySchedule = t.Scale(0.5).RetrySchedule
-	t.AckDeadline = 2 * time.Second
-	t.SenderTimeout = 10 * time.Second
-	t.DedupeGap = 2 * time.Second
-	return t
-}()
+// mutationTiming is the planted-fault proof's timing: the proof shows the
+// catalogue still catches every planted fault at it, and its generous
+// bounds keep a busy machine (gremlins compiling the next mutant, other
+// tests) from failing the correct receiver, which would count as a kill.
+var mutationTiming = harness.CompressedTiming()
 
 // mutationRun is one catalogue run against the receiver: in a signing
 // scheme ("" is REALM v1), of one category of checks ("" is all of them).

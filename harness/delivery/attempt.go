@@ -44,6 +44,11 @@ type Attempt struct {
 	// TimeOffset shifts the signature's t from the sender's clock: stale
 	// (SIG-06) or future (SIG-07) timestamps.
 	TimeOffset time.Duration
+	// SignedAt, if not zero, is the time the attempt is signed at instead
+	// of the sender's clock (TimeOffset still applies): a literal
+	// Signature made for that time then agrees with a timestamp header
+	// the scheme sends beside it, whichever second the attempt leaves in.
+	SignedAt time.Time
 	// Signature, if non-nil, is sent verbatim as X-Webhook-Signature
 	// instead of signing: malformed headers (SIG-05).
 	Signature *string
@@ -326,7 +331,7 @@ func (s *Sender) realmHeaders(h http.Header, a Attempt, number int) {
 			secrets = []harness.Secret{s.secret}
 		}
 		signer := signing.Signer{Secrets: secrets}
-		h.Set(harness.HeaderSignature, signer.HeaderAt(s.clock.Now().Add(a.TimeOffset), a.signed()))
+		h.Set(harness.HeaderSignature, signer.HeaderAt(s.signingTime(a), a.signed()))
 	}
 }
 
@@ -349,7 +354,7 @@ func (s *Sender) schemeHeaders(h http.Header, a Attempt, number int) {
 		}
 		keys[i] = k
 	}
-	d := signing.Delivery{ID: a.EventID, Type: a.EventType, Attempt: number, T: s.clock.Now().Add(a.TimeOffset).Unix(), Body: a.signed()}
+	d := signing.Delivery{ID: a.EventID, Type: a.EventType, Attempt: number, T: s.signingTime(a).Unix(), Body: a.signed()}
 	for _, l := range s.scheme.HeaderLines(d, keys...) {
 		h.Set(l.Name, l.Value)
 	}
@@ -368,4 +373,14 @@ func (a Attempt) signed() []byte {
 		return a.SignedBody
 	}
 	return a.Body
+}
+
+// signingTime is when attempt a is signed: now, or its SignedAt, shifted by
+// its TimeOffset.
+func (s *Sender) signingTime(a Attempt) time.Time {
+	at := a.SignedAt
+	if at.IsZero() {
+		at = s.clock.Now()
+	}
+	return at.Add(a.TimeOffset)
 }

@@ -546,3 +546,39 @@ func TestIDEM07CatchesAnExpiringDedupe(t *testing.T) {
 		})
 	}
 }
+
+// TestALiteralSignatureKeepsItsSecond: in a scheme with a timestamp header
+// of its own, the header must carry the second a check's literal signature
+// was made for. The sender's clock here runs a second ahead of the
+// engine's, as it does for a moment whenever an attempt leaves just after
+// a second ended; SIG-13 against the correct receiver must still pass.
+func TestALiteralSignatureKeepsItsSecond(t *testing.T) {
+	t.Parallel()
+	sc, err := signing.Builtin("standard-webhooks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A standard-webhooks secret is base64 after whsec_.
+	const secret harness.Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	srv, err := receiver.Start("127.0.0.1:0", receiver.Config{Secrets: []harness.Secret{secret}, Scheme: sc}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	ahead := func() time.Time { return time.Now().Add(time.Second) }
+	sender, err := delivery.NewSender(srv.WebhookURL, secret, delivery.WithScheme(sc), delivery.WithClock(ahead))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := probe.New(srv.ProbeURL, probe.WithSettle(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.New(engine.Config{Sender: sender, Secret: secret, Scheme: sc, Probe: pc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.Run(context.Background(), builtin(t, "SIG-13")[0]); r.Verdict != harness.Pass {
+		t.Fatalf("SIG-13 in standard-webhooks with the sender's clock a second ahead: %s (%s), want PASS", r.Verdict, r.Observed)
+	}
+}

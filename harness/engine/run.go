@@ -625,7 +625,7 @@ func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.
 			if sc.Signature.Separator == "" || !strings.Contains(sc.Signature.Entry, "v1") {
 				return a, &leftOut{reason: fmt.Sprintf("the %s scheme carries one signature only", sc.Name)}
 			}
-			d, v := r.signature(a)
+			d, v := r.signature(&a)
 			other := func(version string) string {
 				e := strings.Replace(sc.Signature.Entry, "v1", version, 1)
 				return strings.Replace(e, "{signature}", junkSignature(sc, len(v)), 1)
@@ -641,7 +641,7 @@ func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.
 			if sc.Signature.TimestampEntry == "" {
 				return a, &leftOut{reason: fmt.Sprintf("the %s scheme's signature header carries no timestamp entry", sc.Name)}
 			}
-			fresh, _ := r.signature(a)
+			fresh, _ := r.signature(&a)
 			stale := fresh
 			stale.T -= int64(staleBy / time.Second)
 			ts := []string{sc.SignatureValue(fresh), sc.SignatureValue(stale)}
@@ -652,7 +652,7 @@ func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.
 			h := joinEntries(sc, ts[0], ts[1], entry)
 			a.Signature = &h
 		case sig.Header != nil:
-			d, v1 := r.signature(a)
+			d, v1 := r.signature(&a)
 			h := strings.NewReplacer(
 				"{t}", strconv.FormatInt(d.T, 10),
 				"{v1/2}", v1[:len(v1)/2],
@@ -676,9 +676,14 @@ type leftOut struct {
 func (l *leftOut) Error() string { return l.reason }
 
 // signature is the delivery a signs now and its valid signature in the
-// run's scheme, encoded as an entry writes it.
-func (r *run) signature(a delivery.Attempt) (signing.Delivery, string) {
-	d := signing.Delivery{ID: a.EventID, Type: a.EventType, Attempt: max(a.Number, 1), T: time.Now().Add(a.TimeOffset).Unix(), Body: a.Body}
+// run's scheme, encoded as an entry writes it. It pins a to that second
+// (SignedAt): a scheme that sends its timestamp in a header of its own
+// (standard-webhooks) must send the second this signature was made for,
+// not the one the attempt happens to leave in.
+func (r *run) signature(a *delivery.Attempt) (signing.Delivery, string) {
+	now := time.Now().Truncate(time.Second)
+	a.SignedAt = now
+	d := signing.Delivery{ID: a.EventID, Type: a.EventType, Attempt: max(a.Number, 1), T: now.Add(a.TimeOffset).Unix(), Body: a.Body}
 	return d, r.sign(d)
 }
 
@@ -723,7 +728,7 @@ func freshID() string {
 // malformed sets a malformed signature header of the run's scheme on a.
 func (r *run) malformed(a delivery.Attempt, kind string) (delivery.Attempt, error) {
 	sc := r.e.cfg.Scheme
-	d, v := r.signature(a)
+	d, v := r.signature(&a)
 	entry := func(sig string) string { return strings.Replace(sc.Signature.Entry, "{signature}", sig, 1) }
 	var h string
 	switch kind {

@@ -76,6 +76,7 @@ var plantedFaults = []plantedRow{
 	{receiver.FaultDropOldEvents, ids("ACK-08"), ""},
 	{receiver.FaultDropLarge, ids("ACK-09"), ""},
 	{receiver.FaultSplitUTF8, ids("ACK-09"), ""},
+	{receiver.FaultTrustContentLength, ids("ROB-05"), ""},
 	{receiver.FaultTLSLegacy, ids("TLS-03"), ""},
 	{receiver.FaultExpiredCert, ids("TLS-02"),
 		"the other checks run without certificate verification so that the certificate does not hide them"},

@@ -61,6 +61,10 @@ type Attempt struct {
 	// written (over HTTP/2, and read: see writeH2), without reading any
 	// answer (RETRY-01).
 	Abandon bool
+	// Chunked sends the body without a Content-Length, as a sender that
+	// streams it would (chunked in HTTP/1.1): a receiver cannot refuse it
+	// from its declared size (ROB-05).
+	Chunked bool
 }
 
 // Attempt returns the normal first attempt for ev.
@@ -146,6 +150,9 @@ func (s *Sender) request(ctx context.Context, a Attempt, number int) (*http.Requ
 	req, err := http.NewRequestWithContext(ctx, a.method(), s.url.String(), bytes.NewReader(a.Body))
 	if err != nil {
 		return nil, err
+	}
+	if a.Chunked {
+		req.ContentLength = -1 // unknown: the transport sends it chunked
 	}
 	h := req.Header
 	h.Set(harness.HeaderContentType, harness.ContentType)

@@ -294,6 +294,8 @@ func describe(s *scenario.Send, ev harness.Event, a delivery.Attempt) string {
 			parts = append(parts, "without "+strings.Join(b.Delete, ", "))
 		case b.Size != "" && b.Multibyte:
 			parts = append(parts, b.Size+" body of multi-byte UTF-8 text")
+		case b.Size != "" && b.Chunked:
+			parts = append(parts, b.Size+" body, chunked, without a Content-Length")
 		case b.Size != "":
 			parts = append(parts, b.Size+" body")
 		case b.Format != "":
@@ -564,7 +566,7 @@ func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.
 			if err != nil {
 				return a, err
 			}
-			a.Body = body
+			a.Body, a.Chunked = body, b.Chunked
 		case b.Format != "":
 			body, err := reformat(ev.Body, b.Format)
 			if err != nil {

@@ -129,6 +129,10 @@ const (
 	// at a time, so a character split between two reads is corrupted and
 	// the signature no longer matches.
 	FaultSplitUTF8 Fault = "split-utf8"
+	// FaultTrustContentLength enforces the size limit on the declared
+	// Content-Length only: a body sent chunked, without one, is read
+	// whole and processed however large.
+	FaultTrustContentLength Fault = "trust-content-length"
 	// FaultTLSLegacy makes the HTTPS server also accept TLS 1.0 and 1.1.
 	FaultTLSLegacy Fault = "tls-legacy"
 	// FaultExpiredCert makes the HTTPS server present a certificate whose
@@ -182,6 +186,7 @@ var faultTable = []struct {
 	{FaultDropOldEvents, "acknowledges events created over an hour ago, then drops them"},
 	{FaultDropLarge, "acknowledges events over 8,000 bytes, then drops them"},
 	{FaultSplitUTF8, "decodes the body 4 KiB at a time: characters split between reads are corrupted"},
+	{FaultTrustContentLength, "limits the size declared by Content-Length only: a chunked body is read whole, however large"},
 	{FaultTLSLegacy, "HTTPS also accepts TLS 1.0 and 1.1"},
 	{FaultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
 }

@@ -391,6 +391,13 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 // readBody reads the request body within the size limit. On failure it
 // returns the status to answer and why.
 func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, int, error) {
+	if r.faults[FaultTrustContentLength] && req.ContentLength < 0 {
+		body, err := io.ReadAll(io.LimitReader(req.Body, noSizeLimitCap))
+		if err != nil {
+			return nil, http.StatusBadRequest, fmt.Errorf("reading body: %w", err)
+		}
+		return body, 0, nil
+	}
 	if r.faults[FaultNoSizeLimit] {
 		body, err := io.ReadAll(io.LimitReader(req.Body, noSizeLimitCap))
 		if err != nil {

@@ -152,6 +152,8 @@ type Body struct {
 	// Multibyte, with Size, pads with multi-byte UTF-8 text instead of
 	// ASCII, so that characters straddle the receiver's reads.
 	Multibyte bool `json:"multibyte,omitempty"`
+	// Chunked, with Size, sends the body without a Content-Length.
+	Chunked bool `json:"chunked,omitempty"`
 	// Set overrides fields by dotted path after the event is built,
 	// without validating it: values a newer REALM may send that today's
 	// schemas do not list (a new jobType).

@@ -249,6 +249,10 @@ var (
 // dropped says why one of the dropping faults acknowledges ev and never
 // processes it, or "" when none applies.
 func (r *Receiver) dropped(ev event, body []byte) string {
+	if !r.faults[FaultDropLarge] && !r.faults[FaultDropUnknownFields] && !r.faults[FaultDropUnknownValues] && !r.faults[FaultDropOldEvents] {
+		// The correct receiver decodes nothing more of the body.
+		return ""
+	}
 	var doc struct {
 		CreatedAt string `json:"createdAt"`
 		Data      struct {

@@ -13,15 +13,21 @@ import (
 // gremlinsResults is the part of gremlins' -o output that mutants reads
 // (gremlins v0.6.0, internal/report/internal/structure.go).
 type gremlinsResults struct {
-	Files []struct {
-		Name      string `json:"file_name"`
-		Mutations []struct {
-			Type   string `json:"type"`
-			Status string `json:"status"`
-			Line   int    `json:"line"`
-			Column int    `json:"column"`
-		} `json:"mutations"`
-	} `json:"files"`
+	Files []gremlinsFile `json:"files"`
+}
+
+// gremlinsFile is one mutated file of gremlins' results.
+type gremlinsFile struct {
+	Name      string             `json:"file_name"`
+	Mutations []gremlinsMutation `json:"mutations"`
+}
+
+// gremlinsMutation is one mutant: its mutator, status and place.
+type gremlinsMutation struct {
+	Type   string `json:"type"`
+	Status string `json:"status"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
 }
 
 // gremlins' statuses of a mutant.

@@ -70,26 +70,13 @@ func fixture(t *testing.T) (results, log string) {
 	t.Helper()
 	dir := t.TempDir()
 	var res gremlinsResults
-	res.Files = make([]struct {
-		Name      string `json:"file_name"`
-		Mutations []struct {
-			Type   string `json:"type"`
-			Status string `json:"status"`
-			Line   int    `json:"line"`
-			Column int    `json:"column"`
-		} `json:"mutations"`
-	}, 1)
+	res.Files = make([]gremlinsFile, 1)
 	res.Files[0].Name = "receiver.go"
 	var lines []record
 	lines = append(lines, record{Event: "start"}, record{Event: "end"})
 	for _, r := range rows {
 		line, col := at(t, r.code, r.op)
-		res.Files[0].Mutations = append(res.Files[0].Mutations, struct {
-			Type   string `json:"type"`
-			Status string `json:"status"`
-			Line   int    `json:"line"`
-			Column int    `json:"column"`
-		}{r.typ, r.status, line, col})
+		res.Files[0].Mutations = append(res.Files[0].Mutations, gremlinsMutation{r.typ, r.status, line, col})
 		rec := record{File: "receiver.go", Line: line, Column: col, Was: r.op, Now: r.now}
 		if r.log == "" {
 			continue

@@ -463,8 +463,11 @@ func (r *Receiver) verify(h http.Header, body []byte) error {
 // trustsRetry reports whether FaultTrustRetries skips the age check: the
 // delivery says it is a retry.
 func (r *Receiver) trustsRetry(h http.Header) bool {
+	if !r.faults[FaultTrustRetries] {
+		return false
+	}
 	n, err := strconv.Atoi(h.Get(harness.HeaderAttempt))
-	return r.faults[FaultTrustRetries] && err == nil && n > 1
+	return err == nil && n > 1
 }
 
 // verifyScheme is verify for a scheme other than the built-in REALM v1

@@ -125,8 +125,10 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 		// Every answer takes the timing's SlowAck, past its deadline.
 		{"slow-ack fails LOAD-01", []receiver.Fault{receiver.FaultSlowAck}, 20, time.Second,
 			map[string]harness.Verdict{load.Load01: harness.Fail, load.Load02: harness.Pass, load.Load03: harness.Pass, load.Load04: harness.InfoVerdict}},
-		// 200/s against a 50-slot queue served at 80/s loses events, even
-		// when a busy machine lets the generator send only half of them.
+		// 200/s against a 20-slot queue served at 20/s loses events, even
+		// when a busy machine lets the generator send only a quarter of
+		// them (once, under the race detector beside other packages, it
+		// sent 188 of 400).
 		{"drop-under-load warns LOAD-03", []receiver.Fault{receiver.FaultDropUnderLoad}, 200, 2 * time.Second,
 			map[string]harness.Verdict{load.Load01: harness.Pass, load.Load02: harness.Pass, load.Load03: harness.Warn, load.Load04: harness.InfoVerdict}},
 		// Every answer is a 307, which vegeta would count as a success.
@@ -157,7 +159,7 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 			set := certify.Settings{Faults: c.faults, PlainHTTP: true, Timing: timing, Load: shortLoad(c.rate, c.d)}
 			if slices.Contains(c.faults, receiver.FaultDropUnderLoad) {
 				// Its own receiver, with a queue small enough to fill.
-				srv, err := receiver.Start("", receiver.Config{Secrets: []harness.Secret{loadSecret}, Faults: c.faults, QueueSize: 50}, false)
+				srv, err := receiver.Start("", receiver.Config{Secrets: []harness.Secret{loadSecret}, Faults: c.faults, QueueSize: 20, Workers: 1}, false)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -178,11 +180,11 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 			}
 			l := out.Load
 			acked := c.want[load.Load03] != harness.Skip
-			// At least half of the planned deliveries: enough to show a
-			// load run was made, whatever a busy machine lets the generator
-			// send (its pace is the load package's tests' and benchmarks'
-			// business).
-			if !out.Complete || l.Requests < c.rate*int(c.d/time.Second)/2 || acked && (l.Processed == nil || l.Processed.Checked == 0) {
+			// At least a quarter of the planned deliveries: enough to show
+			// a load run was made, whatever a busy machine lets the
+			// generator send (its pace is the load package's tests' and
+			// benchmarks' business).
+			if !out.Complete || l.Requests < c.rate*int(c.d/time.Second)/4 || acked && (l.Processed == nil || l.Processed.Checked == 0) {
 				t.Fatalf("complete %v, %d requests, processed %+v", out.Complete, l.Requests, l.Processed)
 			}
 			n := 0

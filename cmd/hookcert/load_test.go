@@ -148,8 +148,8 @@ func TestMakeLoadEndToEnd(t *testing.T) {
 		// make load's own report, before the merge.
 		loadDir := filepath.Join(dir, "load")
 		r := readLoadReport(t, loadDir)
-		if r.ExitCode != 0 || r.Load == nil || r.Load.Requests < 45 || len(r.Load.ResultsFiles) != 1 {
-			t.Fatalf("make load: exit %d, load section %+v: want 0, about 50 deliveries (50/s for 1s) and a results file", r.ExitCode, r.Load)
+		if r.ExitCode != 0 || r.Load == nil || r.Load.Requests < 25 || len(r.Load.ResultsFiles) != 1 {
+			t.Fatalf("make load: exit %d, load section %+v: want 0, at least half of the 50 deliveries planned (50/s for 1s) and a results file", r.ExitCode, r.Load)
 		}
 		if _, err := os.Stat(filepath.Join(loadDir, r.Load.ResultsFiles[0])); err != nil {
 			t.Fatal(err)

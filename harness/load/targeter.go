@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -113,24 +114,43 @@ func newTargeter(url string, secret harness.Secret, o options) (vegeta.Targeter,
 	for _, t := range types {
 		src.slots[t] = &slot{}
 	}
-	var n atomic.Uint64
-	if o.scheme != nil {
-		return schemeTargeter(url, secret, o.scheme, types, src, o.clock, &n)
+	sign, err := newSigner(url, secret, o.scheme, o.clock)
+	if err != nil {
+		return nil, err
 	}
+	var n atomic.Uint64
 	return func(t *vegeta.Target) error {
 		typ := types[(n.Add(1)-1)%uint64(len(types))]
 		body, id, err := src.event(typ)
 		if err != nil {
 			return err
 		}
-		ts := o.clock.Now().Unix()
+		sign(t, body, id, typ, 1)
+		return nil
+	}, nil
+}
+
+// signer fills t with a delivery to the target of body, the event id of
+// type typ, as its attempt number attempt (X-Webhook-Attempt, 1 for a
+// first delivery), signed at the clock's second. The retries of a load
+// run are signed by the same signer as first deliveries.
+type signer func(t *vegeta.Target, body []byte, id, typ string, attempt int)
+
+// newSigner returns the signer of REALM v1 (sc nil: the fast path) or of
+// the scheme sc.
+func newSigner(url string, secret harness.Secret, sc *signing.Scheme, clock harness.Clock) (signer, error) {
+	if sc != nil {
+		return schemeSigner(url, secret, sc, clock)
+	}
+	return func(t *vegeta.Target, body []byte, id, typ string, attempt int) {
+		ts := clock.Now().Unix()
 		t.Method = http.MethodPost
 		t.URL = url
 		t.Body = body
 		// Keys are in canonical form already, so the map is filled
 		// directly rather than through Header.Set, and the values share
 		// one array: this runs for every request.
-		v := [...]string{harness.ContentType, harness.UserAgent, id, typ, attemptOne,
+		v := [...]string{harness.ContentType, harness.UserAgent, id, typ, attemptHeader(attempt),
 			signing.FormatHeader(ts, signing.Sign(secret, ts, body))}
 		t.Header = http.Header{
 			harness.HeaderContentType: v[0:1:1],
@@ -140,19 +160,23 @@ func newTargeter(url string, secret harness.Secret, o options) (vegeta.Targeter,
 			harness.HeaderAttempt:     v[4:5:5],
 			harness.HeaderSignature:   v[5:6:6],
 		}
-		return nil
 	}, nil
 }
 
-// attemptOne is X-Webhook-Attempt of a first attempt; the load test sends
-// no retries.
-const attemptOne = "1"
+// attemptHeader is X-Webhook-Attempt of attempt n, without allocating for
+// a first delivery.
+func attemptHeader(n int) string {
+	if n == 1 {
+		return "1"
+	}
+	return strconv.Itoa(n)
+}
 
-// schemeTargeter is the targeter for a scheme other than REALM v1's fast
-// path: the same events, with every header of the scheme. The event id
-// also travels in X-Webhook-Id when the scheme has no header of its own
-// for it, so that the acknowledged events can be sampled for LOAD-03.
-func schemeTargeter(url string, secret harness.Secret, sc *signing.Scheme, types []string, src *source, clock harness.Clock, n *atomic.Uint64) (vegeta.Targeter, error) {
+// schemeSigner is the signer of a scheme other than REALM v1's fast path:
+// every header of the scheme. The event id also travels in X-Webhook-Id
+// when the scheme has no header of its own for it, so that the
+// acknowledged events can be sampled for LOAD-03 and retried.
+func schemeSigner(url string, secret harness.Secret, sc *signing.Scheme, clock harness.Clock) (signer, error) {
 	key, err := sc.KeyOf(secret)
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)
@@ -166,13 +190,8 @@ func schemeTargeter(url string, secret harness.Secret, sc *signing.Scheme, types
 	if idHeader == "" {
 		idHeader = harness.HeaderID
 	}
-	return func(t *vegeta.Target) error {
-		typ := types[(n.Add(1)-1)%uint64(len(types))]
-		body, id, err := src.event(typ)
-		if err != nil {
-			return err
-		}
-		lines := sc.HeaderLines(signing.Delivery{ID: id, Type: typ, Attempt: 1, T: clock.Now().Unix(), Body: body}, key)
+	return func(t *vegeta.Target, body []byte, id, typ string, attempt int) {
+		lines := sc.HeaderLines(signing.Delivery{ID: id, Type: typ, Attempt: attempt, T: clock.Now().Unix(), Body: body}, key)
 		t.Method, t.URL, t.Body = http.MethodPost, url, body
 		h := make(http.Header, len(lines)+3)
 		h[harness.HeaderContentType] = []string{harness.ContentType}
@@ -184,7 +203,6 @@ func schemeTargeter(url string, secret harness.Secret, sc *signing.Scheme, types
 			h[idHeader] = []string{id}
 		}
 		t.Header = h
-		return nil
 	}, nil
 }
 

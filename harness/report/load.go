@@ -6,6 +6,12 @@ import "github.com/realm-ai/hookcert/harness"
 // LOAD-01..03), kept as data so the HTML can draw it and `hookcert report`
 // can merge runs. The LOAD-* verdicts themselves are harness.Results in
 // Report.Results, category "load".
+//
+// With retries (DESIGN section 10) a run's deliveries are first attempts
+// and retries. The top-level figures (Requests, OK, Latencies, Histogram,
+// OverTime, PastTimeout) are those of the first attempts, one per event:
+// LOAD-01 and LOAD-02 judge them. Retries holds the figures of every
+// attempt.
 type Load struct {
 	// Attackers names the generator processes whose results were merged.
 	Attackers []string `json:"attackers"`
@@ -48,6 +54,52 @@ type Load struct {
 	ResultsFiles []string `json:"resultsFiles,omitempty"`
 	// Capacity is the result of a capacity search, if one ran.
 	Capacity *Capacity `json:"capacity,omitempty"`
+	// Retries is the retry side of the run: every attempt, first and
+	// retried. Nil in a report written before the load test retried.
+	Retries *Retries `json:"retries,omitempty"`
+}
+
+// Retries is what the load generator's retries did (DESIGN section 10): a
+// delivery answered non-2xx or not answered within the sender timeout is
+// sent again on the retry schedule, same eventId, re-signed.
+type Retries struct {
+	// Enabled is false when retries were off (RETRIES=0): every event
+	// was sent once, and the figures below still count it.
+	Enabled bool `json:"enabled"`
+	// Schedule is the wait before each retry: attempt n+1 follows a
+	// failed attempt n after Schedule[n-1].
+	Schedule []harness.Duration `json:"schedule"`
+	// Events counts the distinct events sent (their first attempts);
+	// Deliveries every attempt; Amplification is Deliveries ÷ Events.
+	Events        int     `json:"events"`
+	Deliveries    int     `json:"deliveries"`
+	Amplification float64 `json:"amplification"`
+	// ByAttempt counts the retries by attempt number, from 2 up, each
+	// with how many of them were acknowledged (2xx).
+	ByAttempt []AttemptCount `json:"byAttempt"`
+	// NeverAcknowledged counts the events no attempt of which was
+	// acknowledged: lost from REALM's view. It includes the events whose
+	// retry was dropped (CapDropped) or still waiting when the run ended
+	// (Pending).
+	NeverAcknowledged int `json:"neverAcknowledged"`
+	// Pending counts the retries still waiting when the run ended (it
+	// was interrupted, or the schedule ran past the run's bound).
+	Pending int `json:"pending"`
+	// PendingCap bounds the retries waiting at once; CapDropped counts the
+	// retries not scheduled because the cap was reached.
+	PendingCap int `json:"pendingCap"`
+	CapDropped int `json:"capDropped"`
+	// AllAttempts are the latency percentiles of every attempt; the
+	// load section's own Latencies are those of the first attempts.
+	AllAttempts Latencies `json:"allAttempts"`
+}
+
+// AttemptCount is how many deliveries of one attempt number were made,
+// and how many of them were acknowledged.
+type AttemptCount struct {
+	Attempt    int `json:"attempt"`
+	Deliveries int `json:"deliveries"`
+	OK         int `json:"ok"`
 }
 
 // Latencies are latency percentiles of a load run.
@@ -100,6 +152,12 @@ type Processed struct {
 // stayed within the ack deadline with at least 99.9 % 2xx.
 type Capacity struct {
 	HighestRate float64 `json:"highestRate"`
+	// StormEdge is the highest rate whose amplification (deliveries ÷
+	// events, retries included) stayed under StormAmplification: past it,
+	// the receiver tips into a retry storm. Zero when no rate stayed under
+	// it, or when retries were off (StormSearched false).
+	StormEdge     float64 `json:"stormEdge"`
+	StormSearched bool    `json:"stormSearched"`
 	// Steps are the rates tried, in order.
 	Steps []CapacityStep `json:"steps"`
 	// StoppedBecause says why the search ended.
@@ -113,4 +171,8 @@ type CapacityStep struct {
 	P99      harness.Duration `json:"p99"`
 	Success  float64          `json:"success"`
 	Held     bool             `json:"held"`
+	// Amplification is the step's deliveries ÷ events, retries included;
+	// Calm is true when it stayed under the storm threshold.
+	Amplification float64 `json:"amplification"`
+	Calm          bool    `json:"calm"`
 }

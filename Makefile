@@ -50,7 +50,9 @@ GINKGO_FLAGS ?=
 # The load test (make load, make capacity). RATE is deliveries per second
 # (the first rate of a capacity search); MAX_RATE and MAX_DURATION are the
 # safety limits (default 1000/s and 5m), FORCE=1 lifts them to 100000/s and
-# 24h. ATTACKER names this generator when several are merged.
+# 24h. ATTACKER names this generator when several are merged. RETRIES is
+# how many times a delivery not acknowledged is sent again, on
+# RETRY_SCHEDULE (default: once per wait of it; 0 turns retries off).
 RATE          ?= 50
 DURATION      ?= 20s
 MAX_RATE      ?=
@@ -58,6 +60,7 @@ MAX_DURATION  ?=
 FORCE         ?=
 ATTACKER      ?=
 STEP_DURATION ?=
+RETRIES       ?=
 
 abs = $(if $(1),$(abspath $(1)))
 
@@ -166,7 +169,7 @@ run_env = HOOKCERT_URL='$(URL)' HOOKCERT_PROBE_URL='$(PROBE_URL)' \
 	HOOKCERT_RETRY_SCHEDULE='$(RETRY_SCHEDULE)' HOOKCERT_REPORT_DIR='$(abspath $(REPORT_DIR))' HOOKCERT_FAULTS='$(FAULTS)'
 load_env = HOOKCERT_RATE='$(RATE)' HOOKCERT_DURATION='$(DURATION)' HOOKCERT_MAX_RATE='$(MAX_RATE)' \
 	HOOKCERT_MAX_DURATION='$(MAX_DURATION)' HOOKCERT_FORCE='$(FORCE)' HOOKCERT_ATTACKER='$(ATTACKER)' \
-	HOOKCERT_STEP_DURATION='$(STEP_DURATION)'
+	HOOKCERT_STEP_DURATION='$(STEP_DURATION)' HOOKCERT_RETRIES='$(RETRIES)'
 # suite NAME,ENV,FLAGS runs the Ginkgo suite suites/NAME: its compiled
 # binary, run directly, so that one Ctrl-C reaches it once (the suite stops
 # its checks and still writes the reports). GINKGO_FLAGS are passed as the

@@ -35,6 +35,7 @@ var loadFlags = map[certify.Setting]string{
 	certify.SetStepDuration: "step-duration", certify.SetDuration: "duration", certify.SetRate: "rate",
 	certify.SetAttacker: "attacker", certify.SetSampleSize: "sample-size", certify.SetForce: "force",
 	certify.SetMaxRate: "max-rate", certify.SetMaxDuration: "max-duration", certify.SetScheme: "scheme",
+	certify.SetRetries: "retries",
 }
 
 // loadCommand parses the flags common to load and capacity (their defaults
@@ -78,6 +79,7 @@ func loadCommand(ctx context.Context, e env, args []string, name string, do func
 	}
 	fs.IntVar(&l.Rate, "rate", l.Rate, rateHelp)
 	fs.StringVar(&l.Attacker, "attacker", l.Attacker, "this generator's name (one per generator whose results are merged)")
+	fs.IntVar(&l.Retries, "retries", l.Retries, fmt.Sprintf("retries of a delivery not acknowledged, on the retry schedule (0: none; default %d, one per wait of the schedule)", len(harness.DefaultTiming().RetrySchedule)))
 	fs.IntVar(&l.SampleSize, "sample-size", l.SampleSize, "acknowledged events asked of the probe at most (a uniform sample)")
 	force := fs.Bool("force", false, fmt.Sprintf("lift the safety limits to %d/s and %s", load.ForcedMaxRate, load.ForcedMaxDuration))
 	maxRate := fs.Int("max-rate", l.Limits.MaxRate, "safety limit on the rate")

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/realm-ai/hookcert/harness/load"
 )
@@ -39,7 +40,7 @@ func (s *Session) Capacity(ctx context.Context) (*load.Outcome, error) {
 	set := s.Settings.Load
 	search := load.DefaultSearch()
 	search.Start, search.Max, search.Step = set.Rate, set.Limits.MaxRate, set.StepDuration
-	if err := search.Check(set.Limits, s.Settings.Timing.SenderTimeout); err != nil {
+	if err := search.Check(set.Limits, s.Settings.Timing.SenderTimeout, s.retrySchedule()); err != nil {
 		return nil, s.Settings.unsafe(err)
 	}
 	return s.attack(ctx, func(g *load.Generator, enc io.Writer) (*load.Outcome, error) {
@@ -59,6 +60,7 @@ func (s *Session) attack(ctx context.Context, do func(*load.Generator, io.Writer
 		load.WithSampleSize(set.SampleSize),
 		load.WithLimits(set.Limits),
 		load.WithScheme(s.Settings.scheme),
+		load.WithRetries(s.retrySchedule()),
 	}
 	if set.Progress != nil {
 		opts = append(opts, load.WithProgress(set.Progress, set.Live))
@@ -80,6 +82,11 @@ func (s *Session) attack(ctx context.Context, do func(*load.Generator, io.Writer
 		return out, s.cannotRunErr(err)
 	}
 	return out, nil
+}
+
+// retrySchedule is the load's retry schedule.
+func (s *Session) retrySchedule() []time.Duration {
+	return retrySchedule(s.Settings.Timing.RetrySchedule, s.Settings.Load.Retries)
 }
 
 // results opens the results file for streaming; close flushes and closes

@@ -81,10 +81,39 @@ type LoadSettings struct {
 	SampleSize int
 	// StepDuration is how long a capacity search holds each rate.
 	StepDuration time.Duration
+	// Retries is how many times the load retries a delivery not
+	// acknowledged, waiting as the timing's retry schedule says (its last
+	// wait repeated past its end); AllRetries (the default) is once per
+	// wait of the schedule, 0 turns retries off.
+	Retries int
 	// Progress, when set, receives progress lines; Live redraws one line
 	// (a terminal).
 	Progress io.Writer
 	Live     bool
+}
+
+// AllRetries, as LoadSettings.Retries, retries once per wait of the retry
+// schedule; MaxRetries is the most retries a load may ask.
+const (
+	AllRetries = -1
+	MaxRetries = 10
+)
+
+// retrySchedule is the load's retry schedule: n retries (AllRetries: one
+// per wait of schedule), waiting as schedule says, its last wait repeated
+// past its end; none when n is 0 or the schedule is empty.
+func retrySchedule(schedule []time.Duration, n int) []time.Duration {
+	if n == AllRetries {
+		n = len(schedule)
+	}
+	if n <= 0 || len(schedule) == 0 {
+		return nil
+	}
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = schedule[min(i, len(schedule)-1)]
+	}
+	return out
 }
 
 // DefaultLoadSettings returns the defaults of `make load`.
@@ -92,6 +121,7 @@ func DefaultLoadSettings() LoadSettings {
 	return LoadSettings{
 		Rate: load.DefaultRate, Duration: load.DefaultDuration, Attacker: load.DefaultAttacker,
 		Limits: load.DefaultLimits(), SampleSize: load.DefaultSampleSize, StepDuration: load.DefaultStepDuration,
+		Retries: AllRetries,
 	}
 }
 
@@ -128,6 +158,7 @@ const (
 	SetAttacker      Setting = "ATTACKER"
 	SetSampleSize    Setting = "SAMPLE_SIZE"
 	SetStepDuration  Setting = "STEP_DURATION"
+	SetRetries       Setting = "RETRIES"
 )
 
 // MakeNames names a setting as the Makefile's variable.
@@ -221,6 +252,11 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 			}
 		}
 	}
+	if v := strings.TrimSpace(getenv(Env(SetRetries))); v != "" {
+		if s.Load.Retries, err = strconv.Atoi(v); err != nil || s.Load.Retries < 0 {
+			return s, s.Bad(SetRetries, "%q is not a whole number of retries such as 3, or 0 to turn them off", v)
+		}
+	}
 	if v := strings.TrimSpace(getenv(Env(SetAttacker))); v != "" {
 		s.Load.Attacker = v
 	}
@@ -279,6 +315,9 @@ func (s *Settings) checkLoad(capacity bool) error {
 	}
 	if l.Limits.MaxDuration <= 0 {
 		return s.Bad(SetMaxDuration, "%s must be positive", l.Limits.MaxDuration)
+	}
+	if l.Retries > MaxRetries || l.Retries < AllRetries {
+		return s.Bad(SetRetries, "%d: give 0 (no retries) up to %d", l.Retries, MaxRetries)
 	}
 	if capacity {
 		return nil

@@ -18,8 +18,9 @@ const (
 	// DefaultCooldown is the pause between two rates, for the receiver to
 	// work off what the last one queued.
 	DefaultCooldown = 2 * time.Second
-	// DefaultRefine is how many rates are tried between the highest that
-	// held and the lowest that did not, halving the gap each time.
+	// DefaultRefine is how many rates are tried, for each edge, between
+	// the highest on its good side and the lowest on its bad side,
+	// halving the gap each time.
 	DefaultRefine = 4
 	// Sustained is the share of the planned deliveries a step must send
 	// to count: below it the generator, not the receiver, was the limit.
@@ -34,11 +35,15 @@ const (
 // CapacityID is the check a capacity search reports; INFO, a measurement.
 const CapacityID = "CAP-01"
 
-// Search is the plan of a capacity search: rates from Start, doubled while
-// they hold, up to Max; after the first that does not hold, Refine rates
-// halving the gap between the highest that held and the lowest that did
-// not. A rate holds when its p99 is within the ack deadline and at least
-// SuccessFloor of its deliveries are answered 2xx.
+// Search is the plan of a capacity search: rates from Start, doubled up to
+// Max while they hold or stay calm; then, for each of the two edges,
+// Refine rates halving the gap between the highest rate on its good side
+// and the lowest on its bad side. A rate holds when its first attempts'
+// p99 is within the ack deadline and at least SuccessFloor of them are
+// answered 2xx; it stays calm when its amplification (deliveries ÷
+// events, retries included) is under StormAmplification. A rate that
+// holds stays calm (a retry follows a failed first attempt), so the
+// retry-storm edge is never below the held edge.
 type Search struct {
 	Start, Max int
 	// Step is how long each rate is held; Cooldown the pause between two.
@@ -51,24 +56,41 @@ func DefaultSearch() Search {
 	return Search{Start: DefaultRate, Max: DefaultMaxRate, Step: DefaultStepDuration, Cooldown: DefaultCooldown, Refine: DefaultRefine}
 }
 
-// steps returns the most rates the search can try.
-func (s Search) steps() int {
+// doublings returns the most rates the search tries before it refines.
+func (s Search) doublings() int {
 	n := 1
 	for r := s.Start; r < s.Max; r *= 2 {
 		n++
 	}
-	return n + s.Refine
+	return n
 }
 
-// Longest returns the longest the search can take, answers included.
-func (s Search) Longest(timeout time.Duration) time.Duration {
-	n := time.Duration(s.steps())
-	return n*(s.Step+timeout) + (n-1)*s.Cooldown
+// tail is how long a step's retries may go on after it: the retry tail,
+// at most the step's own duration. Retries due later are counted as
+// pending, and the step's amplification is then a lower bound.
+func (s Search) tail(timeout time.Duration, schedule []time.Duration) time.Duration {
+	return min(RetryTail(timeout, schedule), s.Step)
 }
 
-// check validates the plan against the limits: every rate and the whole
+// stepLongest is the longest one step can take, answers and retries
+// included.
+func (s Search) stepLongest(timeout time.Duration, schedule []time.Duration) time.Duration {
+	return s.Step + timeout + s.tail(timeout, schedule)
+}
+
+// Longest returns the longest the search's doubling can take, answers and
+// retries included, with the sender timeout and the retry schedule given
+// (none: retries off). The refinement that follows tries a rate only
+// while it fits within the duration limit, so Longest bounds what Check
+// must refuse.
+func (s Search) Longest(timeout time.Duration, schedule []time.Duration) time.Duration {
+	n := time.Duration(s.doublings())
+	return n*s.stepLongest(timeout, schedule) + (n-1)*s.Cooldown
+}
+
+// Check validates the plan against the limits: every rate and the whole
 // search must be within them.
-func (s Search) Check(l Limits, timeout time.Duration) error {
+func (s Search) Check(l Limits, timeout time.Duration, schedule []time.Duration) error {
 	switch {
 	case s.Start <= 0:
 		return &LimitError{Setting: LimitRate, Asked: int64(s.Start),
@@ -82,93 +104,145 @@ func (s Search) Check(l Limits, timeout time.Duration) error {
 	if err := l.Check(s.Max, s.Step); err != nil {
 		return err
 	}
-	if d := s.Longest(timeout); d > l.MaxDuration {
+	if d := s.Longest(timeout, schedule); d > l.MaxDuration {
 		return &LimitError{Setting: LimitSearch, Asked: int64(d), Limit: int64(l.MaxDuration),
-			msg: fmt.Sprintf("the capacity search could take %s (%d rates of %s), above the safety limit of %s", d.Round(time.Second), s.steps(), s.Step, l.MaxDuration)}
+			msg: fmt.Sprintf("the capacity search could take %s (%d rates of %s, with their retries), above the safety limit of %s", d.Round(time.Second), s.doublings(), s.Step, l.MaxDuration)}
 	}
 	return nil
+}
+
+// edge is one edge a capacity search brackets: the highest rate on its
+// good side (low) and the lowest on its bad side (high); zero when none
+// has been seen.
+type edge struct{ low, high int }
+
+func (e *edge) record(rate int, good bool) {
+	switch {
+	case good && rate > e.low:
+		e.low = rate
+	case !good && (e.high == 0 || rate < e.high):
+		e.high = rate
+	}
+}
+
+// gap returns the rate halfway between the edge's sides, and whether it
+// is a new rate to try.
+func (e edge) gap() (int, bool) {
+	if e.low == 0 || e.high == 0 {
+		return 0, false
+	}
+	mid := (e.low + e.high) / 2
+	return mid, mid > e.low && mid < e.high
 }
 
 // Capacity runs the search and returns its outcome and the run of the
 // highest rate that held (or of the first rate, when none held). Each
 // step's results go to enc, named Attacker@rate so that `vegeta plot`
-// draws each rate as its own series. The search stops by itself: at Max,
-// after Refine rates past the first failure, when the generator cannot
-// send the rate asked, or when ctx ends.
+// draws each rate as its own series. The retry-storm edge is searched
+// only with retries on (without them the amplification is always 1). The
+// search stops by itself: at Max, after Refine rates per edge past the
+// doubling, when the generator cannot send the rate asked, or when ctx
+// ends.
 func (g *Generator) Capacity(ctx context.Context, s Search, enc vegeta.Encoder) (*report.Capacity, *Run, error) {
-	if err := s.Check(g.o.limits, g.o.timeout); err != nil {
+	if err := s.Check(g.o.limits, g.o.timeout, g.o.retries); err != nil {
 		return nil, nil, err
 	}
-	c := &report.Capacity{Steps: []report.CapacityStep{}}
+	began := time.Now()
+	storm := len(g.o.retries) > 0
+	c := &report.Capacity{Steps: []report.CapacityStep{}, StormSearched: storm}
 	var best, first *Run
-	try := func(rate int) (held bool, stop string, err error) {
+	var held, calm edge
+	try := func(rate int) (stop string, err error) {
 		if len(c.Steps) > 0 && harness.Sleep(ctx, s.Cooldown) != nil {
-			return false, "interrupted", nil
+			return "interrupted", nil
 		}
-		run, err := g.attackAt(ctx, fmt.Sprintf("%s@%d", g.o.attacker, rate), rate, s.Step, enc)
+		run, err := g.attackAt(ctx, fmt.Sprintf("%s@%d", g.o.attacker, rate), rate, s.Step, s.tail(g.o.timeout, g.o.retries), enc)
 		if run == nil {
-			return false, "", err
+			return "", err
 		}
 		if first == nil {
 			first = run
 		}
-		l := run.Metrics.Load()
-		step := report.CapacityStep{Rate: float64(rate), Requests: l.Requests, P99: l.Latencies.P99, Success: l.Success}
+		l := run.Load()
+		step := report.CapacityStep{Rate: float64(rate), Requests: l.Requests, P99: l.Latencies.P99, Success: l.Success,
+			Amplification: l.Retries.Amplification}
 		step.Held = l.Requests > 0 && withinDeadline(l) && enough2xx(l)
+		step.Calm = l.Requests > 0 && l.Retries.Amplification < StormAmplification
 		switch {
 		case run.Interrupted:
-			return false, "interrupted", err
+			return "interrupted", err
 		case float64(l.Requests) < Sustained*float64(run.Planned) && run.Planned-l.Requests > Jitter:
-			step.Held = false
+			step.Held, step.Calm = false, false
 			c.Steps = append(c.Steps, step)
-			return false, fmt.Sprintf("the generator sent only %d of the %d deliveries planned at %d/s: it, not the receiver, was the limit; run several generators", l.Requests, run.Planned, rate), err
+			return fmt.Sprintf("the generator sent only %d of the %d deliveries planned at %d/s: it, not the receiver, was the limit; run several generators", l.Requests, run.Planned, rate), err
 		}
 		c.Steps = append(c.Steps, step)
-		if step.Held {
+		held.record(rate, step.Held)
+		calm.record(rate, step.Calm)
+		if step.Held && float64(rate) > c.HighestRate {
 			best, c.HighestRate = run, float64(rate)
 		}
-		return step.Held, "", err
+		if storm && step.Calm && float64(rate) > c.StormEdge {
+			c.StormEdge = float64(rate)
+		}
+		return "", err
+	}
+	finish := func(stop string, err error) (*report.Capacity, *Run, error) {
+		c.StoppedBecause = stop
+		return c, pick(best, first), err
 	}
 
-	low, high := 0, 0 // highest rate that held, lowest that did not
+	// Double while the rate holds, or, searching the storm edge, while
+	// it stays calm.
 	for rate := s.Start; ; rate = min(2*rate, s.Max) {
-		held, stop, err := try(rate)
-		if err != nil || stop != "" {
-			c.StoppedBecause = stop
-			return c, pick(best, first), err
+		if stop, err := try(rate); err != nil || stop != "" {
+			return finish(stop, err)
 		}
-		if !held {
-			high = rate
+		last := c.Steps[len(c.Steps)-1]
+		if !last.Held && (!storm || !last.Calm) {
 			break
 		}
-		low = rate
 		if rate == s.Max {
-			c.StoppedBecause = fmt.Sprintf("%d/s, the highest rate allowed (the rate limit), held", s.Max)
-			return c, pick(best, first), nil
-		}
-	}
-	if low == 0 {
-		c.StoppedBecause = fmt.Sprintf("the first rate, %d/s, did not hold", s.Start)
-		return c, pick(best, first), nil
-	}
-	for range s.Refine {
-		mid := (low + high) / 2
-		if mid == low {
 			break
 		}
-		held, stop, err := try(mid)
-		if err != nil || stop != "" {
-			c.StoppedBecause = stop
-			return c, pick(best, first), err
+	}
+	room := s.stepLongest(g.o.timeout, g.o.retries) + s.Cooldown
+	for _, e := range []*edge{&held, &calm} {
+		if e == &calm && !storm {
+			break
 		}
-		if held {
-			low = mid
-		} else {
-			high = mid
+		for range s.Refine {
+			mid, ok := e.gap()
+			if !ok {
+				break
+			}
+			if time.Since(began)+room > g.o.limits.MaxDuration {
+				return finish(stoppedBecause(s, held, calm, storm)+"; the duration limit left no time to narrow it further", nil)
+			}
+			if stop, err := try(mid); err != nil || stop != "" {
+				return finish(stop, err)
+			}
 		}
 	}
-	c.StoppedBecause = fmt.Sprintf("%d/s held and %d/s did not", low, high)
-	return c, pick(best, first), nil
+	return finish(stoppedBecause(s, held, calm, storm), nil)
+}
+
+// stoppedBecause says where the search ended, for each edge it searched.
+func stoppedBecause(s Search, held, calm edge, storm bool) string {
+	say := func(e edge, did, not string) string {
+		switch {
+		case e.low == 0:
+			return fmt.Sprintf("the first rate, %d/s, did not %s", s.Start, not)
+		case e.high == 0:
+			return fmt.Sprintf("%d/s, the highest rate allowed (the rate limit), %s", e.low, did)
+		}
+		return fmt.Sprintf("%d/s %s and %d/s did not", e.low, did, e.high)
+	}
+	out := say(held, "held", "hold")
+	if storm {
+		out += "; " + say(calm, "stayed calm", "stay calm")
+	}
+	return out
 }
 
 func pick(best, first *Run) *Run {
@@ -183,12 +257,24 @@ func capacityObserved(c *report.Capacity) string {
 	if c.HighestRate > 0 {
 		s = fmt.Sprintf("highest rate that held: %s", rateOf(c.HighestRate))
 	}
+	switch {
+	case !c.StormSearched:
+		s += "; retry-storm edge not searched: retries were off"
+	case c.StormEdge > 0:
+		s += fmt.Sprintf("; retry-storm edge (amplification under %.2f): %s", StormAmplification, rateOf(c.StormEdge))
+	default:
+		s += fmt.Sprintf("; no rate stayed under an amplification of %.2f", StormAmplification)
+	}
 	for _, st := range c.Steps {
 		mark := "did not hold"
 		if st.Held {
 			mark = "held"
 		}
-		s += fmt.Sprintf("; %s %s (p99 %s, %s 2xx)", rateOf(st.Rate), mark, harness.RoundLatency(time.Duration(st.P99)), harness.Percent(st.Success))
+		s += fmt.Sprintf("; %s %s (p99 %s, %s 2xx", rateOf(st.Rate), mark, harness.RoundLatency(time.Duration(st.P99)), harness.Percent(st.Success))
+		if c.StormSearched {
+			s += fmt.Sprintf(", amplification %.3f", st.Amplification)
+		}
+		s += ")"
 	}
 	return s + "; stopped: " + c.StoppedBecause
 }

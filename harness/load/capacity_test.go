@@ -42,37 +42,42 @@ func limited(t *testing.T, limit int) *httptest.Server {
 func TestCapacitySearch(t *testing.T) {
 	t.Parallel()
 	srv := limited(t, 150)
-	g := newTestGenerator(t, srv.URL+"/webhook")
+	g := newTestGenerator(t, srv.URL+"/webhook", WithRetries(shortSchedule))
 	s := Search{Start: 40, Max: 400, Step: 600 * time.Millisecond, Cooldown: 600 * time.Millisecond, Refine: 2}
 	c, best, err := g.Capacity(context.Background(), s, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 40 and 80 hold, 160 does not; then 120 and 140 (or 100) are tried.
-	if c.HighestRate < 80 || c.HighestRate >= 160 {
-		t.Fatalf("highest rate %v, want within [80, 160): steps %+v", c.HighestRate, c.Steps)
+	// 40 and 80 hold, 160 does not; then 120 and 140 (or 100) are tried,
+	// and as many for the storm edge, which this receiver's 503s put at
+	// or just above the held edge.
+	if c.HighestRate < 80 || c.HighestRate >= 160 || !c.StormSearched || c.StormEdge < c.HighestRate || c.StormEdge >= 160 {
+		t.Fatalf("highest rate %v, storm edge %v, want both within [80, 160), the storm edge not below: steps %+v", c.HighestRate, c.StormEdge, c.Steps)
 	}
 	var rates []float64
 	for _, st := range c.Steps {
 		rates = append(rates, st.Rate)
+		if st.Held && !st.Calm || st.Calm != (st.Amplification < StormAmplification) {
+			t.Fatalf("step %+v: a rate that holds stays calm, and calm is an amplification under %v", st, StormAmplification)
+		}
 	}
-	if len(c.Steps) != 5 || rates[0] != 40 || rates[1] != 80 || rates[2] != 160 || c.Steps[2].Held {
-		t.Fatalf("steps %+v: want 40, 80 and 160 (which fails), then two refinements", c.Steps)
+	if len(c.Steps) < 4 || len(c.Steps) > 7 || rates[0] != 40 || rates[1] != 80 || rates[2] != 160 || c.Steps[2].Held || c.Steps[2].Calm {
+		t.Fatalf("steps %+v: want 40, 80 and 160 (which fails and storms), then at most two refinements per edge", c.Steps)
 	}
-	if best == nil || float64(best.Rate) != c.HighestRate || !strings.Contains(c.StoppedBecause, "did not") {
-		t.Fatalf("best run %+v, stopped because %q", best, c.StoppedBecause)
+	if best == nil || float64(best.Rate) != c.HighestRate || !strings.Contains(c.StoppedBecause, "held and") || !strings.Contains(c.StoppedBecause, "stayed calm and") {
+		t.Fatalf("best run at %v/s, stopped because %q", best.Rate, c.StoppedBecause)
 	}
 }
 
 func TestCapacitySearchStops(t *testing.T) {
 	t.Parallel()
 	srv := limited(t, 10_000)
-	g := newTestGenerator(t, srv.URL+"/webhook", WithLimits(Limits{MaxRate: 100, MaxDuration: time.Minute}))
+	g := newTestGenerator(t, srv.URL+"/webhook", WithLimits(Limits{MaxRate: 100, MaxDuration: time.Minute}), WithRetries(shortSchedule))
 	c, _, err := g.Capacity(context.Background(), Search{Start: 50, Max: 100, Step: 400 * time.Millisecond, Refine: 3}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.HighestRate != 100 || len(c.Steps) != 2 || !strings.Contains(c.StoppedBecause, "(the rate limit)") {
+	if c.HighestRate != 100 || c.StormEdge != 100 || len(c.Steps) != 2 || !strings.Contains(c.StoppedBecause, "(the rate limit)") {
 		t.Fatalf("%+v: want 50 and 100 held, then a stop at the rate limit", c)
 	}
 	var le *LimitError
@@ -85,9 +90,9 @@ func TestCapacitySearchStops(t *testing.T) {
 		t.Fatalf("a search longer than the duration limit: %v, want a LimitError on the search (ErrUnsafe)", err)
 	}
 	none := limited(t, 20)
-	g = newTestGenerator(t, none.URL+"/webhook")
+	g = newTestGenerator(t, none.URL+"/webhook", WithRetries(nil))
 	c, best, err := g.Capacity(context.Background(), Search{Start: 100, Max: 200, Step: 400 * time.Millisecond}, nil)
-	if err != nil || c.HighestRate != 0 || best == nil || !strings.Contains(c.StoppedBecause, "first rate") {
-		t.Fatalf("%+v, %v: want no rate held, the first step's run, and why", c, err)
+	if err != nil || c.HighestRate != 0 || best == nil || !strings.Contains(c.StoppedBecause, "first rate") || c.StormSearched || strings.Contains(c.StoppedBecause, "calm") {
+		t.Fatalf("%+v, %v: want no rate held, the first step's run, and why; no storm edge without retries", c, err)
 	}
 }

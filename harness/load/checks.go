@@ -99,19 +99,19 @@ func Evaluate(l *report.Load, strict bool) []harness.Result {
 
 func judgeLatency(r *harness.Result, l *report.Load) {
 	deadline := time.Duration(l.AckDeadline)
-	r.Expected = fmt.Sprintf("p99 ≤ %s (the ack deadline) at %s for %s", deadline, rateOf(l.Rate), l.Duration)
+	r.Expected = fmt.Sprintf("p99 of first attempts ≤ %s (the ack deadline) at %s for %s", deadline, rateOf(l.Rate), l.Duration)
 	if l.Requests == 0 {
 		r.Verdict, r.Observed = harness.Fail, "no delivery was made"
 		return
 	}
 	p := l.Latencies
-	r.Observed = fmt.Sprintf("p99 %s over %d deliveries (p50 %s, p95 %s, max %s)",
+	r.Observed = fmt.Sprintf("p99 %s over %d first attempts (p50 %s, p95 %s, max %s)",
 		harness.RoundLatency(time.Duration(p.P99)), l.Requests, harness.RoundLatency(time.Duration(p.P50)),
 		harness.RoundLatency(time.Duration(p.P95)), harness.RoundLatency(time.Duration(p.Max)))
 	r.Verdict = harness.Pass
 	if !withinDeadline(l) {
 		r.Verdict = harness.Fail
-		r.Observed += fmt.Sprintf("; %d deliveries took longer than %s", over(l, deadline), deadline)
+		r.Observed += fmt.Sprintf("; %d first attempts took longer than %s", over(l, deadline), deadline)
 	}
 }
 
@@ -128,12 +128,12 @@ func over(l *report.Load, d time.Duration) int {
 }
 
 func judgeSuccess(r *harness.Result, l *report.Load) {
-	r.Expected = fmt.Sprintf("at least %s of the deliveries answered 2xx (3xx, 5xx and no answer are failures)", harness.Percent(SuccessFloor))
+	r.Expected = fmt.Sprintf("at least %s of the first attempts answered 2xx (3xx, 5xx and no answer are failures; a retry does not make up for one)", harness.Percent(SuccessFloor))
 	if l.Requests == 0 {
 		r.Verdict, r.Observed = harness.Fail, "no delivery was made"
 		return
 	}
-	r.Observed = fmt.Sprintf("%s answered 2xx (%d of %d); status codes: %s", harness.Percent(float64(l.OK)/float64(l.Requests)), l.OK, l.Requests, codes(l.StatusCodes))
+	r.Observed = fmt.Sprintf("%s of first attempts answered 2xx (%d of %d); status codes: %s", harness.Percent(float64(l.OK)/float64(l.Requests)), l.OK, l.Requests, codes(l.StatusCodes))
 	if len(l.Errors) > 0 {
 		var top []string
 		for _, e := range l.Errors[:min(3, len(l.Errors))] {
@@ -141,10 +141,34 @@ func judgeSuccess(r *harness.Result, l *report.Load) {
 		}
 		r.Observed += "; failures: " + strings.Join(top, ", ")
 	}
+	if rt := l.Retries; rt != nil && rt.Enabled && rt.Deliveries > rt.Events {
+		r.Observed += fmt.Sprintf("; retried: %s", retried(rt))
+	}
 	r.Verdict = harness.Pass
 	if !enough2xx(l) {
 		r.Verdict = harness.Fail
 	}
+}
+
+// retried sums the retries up: how many, the amplification, and the
+// events never acknowledged.
+func retried(rt *report.Retries) string {
+	var by []string
+	for _, a := range rt.ByAttempt {
+		by = append(by, fmt.Sprintf("attempt %d ×%d (%d acknowledged)", a.Attempt, a.Deliveries, a.OK))
+	}
+	s := fmt.Sprintf("%d retries for %d events, amplification %.3f", rt.Deliveries-rt.Events, rt.Events, rt.Amplification)
+	if len(by) > 0 {
+		s += " (" + strings.Join(by, ", ") + ")"
+	}
+	s += fmt.Sprintf("; %d events never acknowledged after the whole schedule", rt.NeverAcknowledged)
+	if rt.CapDropped > 0 {
+		s += fmt.Sprintf(" (%d retries dropped: the cap of %d pending retries was reached)", rt.CapDropped, rt.PendingCap)
+	}
+	if rt.Pending > 0 {
+		s += fmt.Sprintf(" (%d retries still pending when the run ended)", rt.Pending)
+	}
+	return s
 }
 
 // withinDeadline is LOAD-01's test: p99 within the ack deadline.
@@ -157,7 +181,7 @@ func enough2xx(l *report.Load) bool {
 }
 
 func judgeProcessed(r *harness.Result, l *report.Load, strict bool) {
-	r.Expected = "every acknowledged load event processed exactly once (probe timesProcessed = 1)"
+	r.Expected = "every acknowledged load event processed exactly once (probe timesProcessed = 1), retries included"
 	p := l.Processed
 	switch {
 	case p == nil:
@@ -192,11 +216,19 @@ func describe(r *harness.Result, l *report.Load) {
 	}
 	p := l.Latencies
 	d := func(h harness.Duration) time.Duration { return harness.RoundLatency(time.Duration(h)) }
-	r.Observed = fmt.Sprintf("p50 %s, p90 %s, p95 %s, p99 %s, max %s; %d of %d deliveries (%s) past the %s sender timeout, each of which REALM would retry",
+	r.Observed = fmt.Sprintf("first attempts: p50 %s, p90 %s, p95 %s, p99 %s, max %s; %d of %d (%s) past the %s sender timeout, each of which REALM retries",
 		d(p.P50), d(p.P90), d(p.P95), d(p.P99), d(p.Max), l.PastTimeout, l.Requests, harness.Percent(l.PastTimeoutShare), time.Duration(l.SenderTimeout))
 	if l.AckDeadline > 0 && l.SenderTimeout > 0 {
 		r.Observed += fmt.Sprintf("; p99 is %s of the ack deadline, max %s of the sender timeout",
 			share(float64(p.P99)/float64(l.AckDeadline)), share(float64(p.Max)/float64(l.SenderTimeout)))
+	}
+	if rt := l.Retries; rt != nil {
+		if rt.Enabled {
+			a := rt.AllAttempts
+			r.Observed += fmt.Sprintf("; all %d attempts: p50 %s, p99 %s, max %s; %s", rt.Deliveries, d(a.P50), d(a.P99), d(a.Max), retried(rt))
+		} else {
+			r.Observed += fmt.Sprintf("; retries off: %d events never acknowledged", rt.NeverAcknowledged)
+		}
 	}
 	r.Reason = "measured: the percentiles, histogram and latency over time are in the report's load section"
 }
@@ -206,7 +238,7 @@ func describe(r *harness.Result, l *report.Load) {
 // capacity search, the highest rate that held and why the search stopped.
 func Headline(l *report.Load) string {
 	d := func(h harness.Duration) time.Duration { return harness.RoundLatency(time.Duration(h)) }
-	s := fmt.Sprintf("load: %d deliveries at %s by %s", l.Requests, rateOf(l.Rate), strings.Join(l.Attackers, ", "))
+	s := fmt.Sprintf("load: %d events at %s by %s", l.Requests, rateOf(l.Rate), strings.Join(l.Attackers, ", "))
 	if c := l.Capacity; c != nil {
 		s = fmt.Sprintf("capacity: %s held at most; stopped: %s\n", rateOf(c.HighestRate), c.StoppedBecause) + s
 	}
@@ -214,8 +246,15 @@ func Headline(l *report.Load) string {
 		return s
 	}
 	p := l.Latencies
-	return s + fmt.Sprintf("; p50 %s, p99 %s, max %s; %s answered 2xx; %d past the %s sender timeout",
+	s += fmt.Sprintf("; p50 %s, p99 %s, max %s; %s answered 2xx; %d past the %s sender timeout",
 		d(p.P50), d(p.P99), d(p.Max), harness.Percent(float64(l.OK)/float64(l.Requests)), l.PastTimeout, time.Duration(l.SenderTimeout))
+	if rt := l.Retries; rt != nil && rt.Enabled {
+		s += fmt.Sprintf("; amplification %.3f, %d never acknowledged", rt.Amplification, rt.NeverAcknowledged)
+	}
+	if c := l.Capacity; c != nil && c.StormSearched {
+		s += fmt.Sprintf("; retry-storm edge %s", rateOf(c.StormEdge))
+	}
+	return s
 }
 
 func rateOf(r float64) string { return strconv.FormatFloat(r, 'f', -1, 64) + "/s" }

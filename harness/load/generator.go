@@ -20,10 +20,13 @@ import (
 // (the steps of a capacity search); Close releases them.
 type Generator struct {
 	// url is the target as results record it: without credentials.
-	url       string
-	secret    harness.Secret
-	o         options
-	targeter  vegeta.Targeter
+	url      string
+	secret   harness.Secret
+	o        options
+	targeter vegeta.Targeter
+	// target is the webhook URL as given; sign signs the retries.
+	target    string
+	sign      signer
 	transport *http.Transport
 }
 
@@ -42,11 +45,17 @@ func NewGenerator(target string, secret harness.Secret, opts ...Option) (*Genera
 	if err != nil {
 		return nil, err
 	}
+	sign, err := newSigner(target, secret, o.scheme, o.clock)
+	if err != nil {
+		return nil, err
+	}
 	return &Generator{
 		url:      u.Redacted(),
 		secret:   secret,
 		o:        o,
 		targeter: tr,
+		target:   target,
+		sign:     sign,
 		// As the conformance sender: no proxy, no transparent gzip,
 		// HTTP/1.1 over as many kept-alive connections as vegeta opens,
 		// as REALM sends.
@@ -97,6 +106,12 @@ type Run struct {
 	AcknowledgedTotal int
 	// Interrupted is true when the context ended the attack early.
 	Interrupted bool
+	// schedule and pendingCap are the retries' settings.
+	schedule   []time.Duration
+	pendingCap int
+	// Pending counts the retries still waiting when the attack ended;
+	// CapDropped those not scheduled because the cap was reached.
+	Pending, CapDropped int
 }
 
 // Sampled reports whether Acknowledged is a sample rather than every
@@ -109,31 +124,45 @@ func (r *Run) Load() *report.Load {
 	l.Attackers = []string{r.Attacker}
 	l.Rate = float64(r.Rate)
 	l.Duration = harness.Duration(r.Duration)
+	rt := l.Retries
+	rt.Enabled = len(r.schedule) > 0
+	for _, d := range r.schedule {
+		rt.Schedule = append(rt.Schedule, harness.Duration(d))
+	}
+	rt.PendingCap, rt.Pending, rt.CapDropped = r.pendingCap, r.Pending, r.CapDropped
+	rt.NeverAcknowledged += r.Pending + r.CapDropped
 	return l
 }
 
-// Attack sends rate signed events per second for du, then waits for the
-// answers still due (at most the sender timeout), and returns the figures.
+// Attack sends rate signed events per second for du, retrying those not
+// acknowledged on the retry schedule (WithRetries), then waits for the
+// answers and retries still due (at most RetryTail), and returns the
+// figures.
 // Every result is passed to enc (nil: none) as it arrives, with its
 // response headers dropped, its body kept only for a non-2xx answer (at
 // most BodyKept bytes) and any credentials removed from its URL; nothing
 // is kept, so that memory does not grow with the requests.
-// The attack stops by itself: after du, after rate × du deliveries, or
-// when ctx ends (Run.Interrupted). The error wraps ErrUnsafe (rate or du
+// The attack stops by itself: it sends at most rate × du events, none
+// after du, each at most 1 + len(schedule) times, nothing after du plus
+// RetryTail, and stops when ctx ends (Run.Interrupted); fresh events and
+// retries together stay within the rate limit. The error wraps ErrUnsafe (rate or du
 // beyond the limits; nothing was sent), ErrTargeter (a harness bug) or the
 // encoder's error; with the latter two the Run is still returned.
 func (g *Generator) Attack(ctx context.Context, rate int, du time.Duration, enc vegeta.Encoder) (*Run, error) {
-	return g.attackAt(ctx, g.o.attacker, rate, du, enc)
+	return g.attackAt(ctx, g.o.attacker, rate, du, g.RetryTail(), enc)
 }
 
-// attackAt is Attack under another attack name (a capacity step's).
-func (g *Generator) attackAt(ctx context.Context, name string, rate int, du time.Duration, enc vegeta.Encoder) (*Run, error) {
+// attackAt is Attack under another attack name (a capacity step's), with
+// the retries' tail bounded by tail.
+func (g *Generator) attackAt(ctx context.Context, name string, rate int, du, tail time.Duration, enc vegeta.Encoder) (*Run, error) {
 	if err := g.o.limits.Check(rate, du); err != nil {
 		return nil, err
 	}
 	// Each delivery holds a worker until it is answered or abandoned, so
-	// rate × timeout workers keep the pace against the slowest receiver.
-	maxWorkers := uint64(rate)*uint64(math.Ceil(g.o.timeout.Seconds())) + vegeta.DefaultWorkers
+	// rate × timeout workers keep the pace against the slowest receiver;
+	// retries add to the rate, up to the rate limit.
+	peak := min(rate*(1+len(g.o.retries)), max(rate, g.o.limits.MaxRate))
+	maxWorkers := uint64(peak)*uint64(math.Ceil(g.o.timeout.Seconds())) + vegeta.DefaultWorkers
 	return g.attack(ctx, plan{
 		name:       name,
 		rate:       rate,
@@ -141,11 +170,14 @@ func (g *Generator) attackAt(ctx context.Context, name string, rate int, du time
 		planned:    int(math.Ceil(float64(rate) * du.Seconds())),
 		duration:   du,
 		maxWorkers: maxWorkers,
+		maxRate:    max(rate, g.o.limits.MaxRate),
+		tail:       tail,
 	}, enc)
 }
 
-// plan is what one attack does: pace, at most planned deliveries, for at
-// most duration, with at most maxWorkers in flight.
+// plan is what one attack does: pace, at most planned fresh events, for
+// at most duration (retries after it for at most RetryTail), with at most
+// maxWorkers in flight.
 type plan struct {
 	name       string
 	rate       int
@@ -153,12 +185,18 @@ type plan struct {
 	planned    int
 	duration   time.Duration
 	maxWorkers uint64
+	// maxRate bounds fresh events and retries together, per second on
+	// average; zero: no bound.
+	maxRate int
+	// tail is how long retries may go on after duration.
+	tail time.Duration
 }
 
 func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*Run, error) {
 	acks := newReservoir(g.o.sampleSize, g.o.rand())
+	retries := newRetrier(g.target, g.url, g.o.retries, g.o.pendingCap)
 	client := &http.Client{
-		Transport: observer{next: g.transport, acks: acks, idHeader: g.idHeader()},
+		Transport: observer{next: g.transport, acks: acks, retries: retries, idHeader: g.idHeader()},
 		Timeout:   g.o.timeout,
 		// Redirects are never followed (README "Make variables"): the 3xx is the
 		// answer, and a failure.
@@ -168,23 +206,28 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*Ru
 		tgtOnce sync.Once
 		tgtErr  error
 	)
-	targeter := func(t *vegeta.Target) error {
+	fresh := func(t *vegeta.Target) error {
 		err := g.targeter(t)
 		if err != nil {
 			tgtOnce.Do(func() { tgtErr = err })
 		}
 		return err
 	}
+	targeter := retries.targeter(fresh, g.sign)
 	atk := vegeta.NewAttacker(
 		vegeta.Client(client),
 		vegeta.Workers(min(vegeta.DefaultWorkers, p.maxWorkers)),
 		vegeta.MaxWorkers(p.maxWorkers),
 		vegeta.MaxBody(BodyKept),
 	)
-	pacer := boundedPacer{Pacer: p.pacer, max: uint64(p.planned)}
-
-	run := &Run{Attacker: g.o.attacker, Name: p.name, Rate: p.rate, Duration: p.duration, Planned: p.planned, Began: time.Now()}
+	run := &Run{Attacker: g.o.attacker, Name: p.name, Rate: p.rate, Duration: p.duration, Planned: p.planned, Began: time.Now(),
+		schedule: g.o.retries, pendingCap: g.o.pendingCap}
 	run.Metrics = NewMetrics(run.Began, p.duration, g.o.timeout, g.o.ackDeadline)
+	end := p.duration + p.tail
+	pacer := &retryPacer{
+		fresh: p.pacer, planned: uint64(p.planned), duration: p.duration, end: end,
+		maxRate: float64(p.maxRate), r: retries, began: run.Began, stop: ctx.Done(),
+	}
 
 	done := make(chan struct{})
 	defer close(done)
@@ -201,10 +244,12 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*Ru
 	}
 
 	var encErr error
-	for res := range atk.Attack(targeter, pacer, p.duration, p.name) {
+	for res := range atk.Attack(targeter, pacer, end, p.name) {
+		n, _ := attemptOf(res.URL)
 		g.scrub(res)
+		res.URL = retries.results[min(n, len(retries.results)-1)]
 		run.Metrics.Add(res)
-		res.URL = g.url
+		retries.outstanding.Add(-1)
 		res.Headers = nil
 		if success(res.Code) {
 			res.Body = nil
@@ -219,6 +264,7 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*Ru
 		prog.stop()
 	}
 	run.Interrupted = ctx.Err() != nil
+	run.Pending, run.CapDropped = retries.close()
 	run.Acknowledged, run.AcknowledgedTotal = acks.sample()
 	if tgtErr != nil {
 		return run, fmt.Errorf("%w: %w", ErrTargeter, tgtErr)
@@ -226,17 +272,21 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*Ru
 	return run, encErr
 }
 
-// boundedPacer stops the attack after max hits, whatever its pacer says:
-// the count bound of every attack.
-type boundedPacer struct {
-	vegeta.Pacer
-	max uint64
-}
+// RetryTail is how long the generator's attacks may go on after their
+// duration for retries (see RetryTail).
+func (g *Generator) RetryTail() time.Duration { return RetryTail(g.o.timeout, g.o.retries) }
 
-// Pace implements vegeta.Pacer.
-func (p boundedPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	if hits >= p.max {
-		return 0, true
+// RetryTail is how long an attack may go on after its duration for the
+// retries of its last events, with the sender timeout and retry schedule
+// given: each attempt may wait out the timeout, then the schedule's wait,
+// and a second of slack for the scheduling. Zero without retries.
+func RetryTail(timeout time.Duration, schedule []time.Duration) time.Duration {
+	if len(schedule) == 0 {
+		return 0
 	}
-	return p.Pacer.Pace(elapsed, hits)
+	tail := time.Second + time.Duration(len(schedule))*timeout
+	for _, d := range schedule {
+		tail += d
+	}
+	return tail
 }

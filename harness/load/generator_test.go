@@ -136,7 +136,7 @@ func TestAttack(t *testing.T) {
 func TestAttackRedirectIsAFailure(t *testing.T) {
 	t.Parallel()
 	rec := newRecorder(t, http.StatusTemporaryRedirect, 0)
-	g := newTestGenerator(t, rec.URL+"/webhook")
+	g := newTestGenerator(t, rec.URL+"/webhook", WithRetries(shortSchedule))
 	run, err := g.Attack(context.Background(), 20, 500*time.Millisecond, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +171,7 @@ func TestAttackKeepsTheSecretOutOfResults(t *testing.T) {
 		_ = buf.Flush()
 	}))
 	defer srv.Close()
-	g := newTestGenerator(t, srv.URL+"/webhook")
+	g := newTestGenerator(t, srv.URL+"/webhook", WithRetries(shortSchedule))
 	var gob bytes.Buffer
 	run, err := g.Attack(context.Background(), 20, 300*time.Millisecond, vegeta.NewEncoder(&gob))
 	if err != nil {
@@ -193,7 +193,7 @@ func TestAttackKeepsTheSecretOutOfResults(t *testing.T) {
 func TestAttackSenderTimeout(t *testing.T) {
 	t.Parallel()
 	rec := newRecorder(t, http.StatusOK, 700*time.Millisecond)
-	g := newTestGenerator(t, rec.URL+"/webhook", WithTimeout(200*time.Millisecond))
+	g := newTestGenerator(t, rec.URL+"/webhook", WithTimeout(200*time.Millisecond), WithRetries(nil))
 	run, err := g.Attack(context.Background(), 10, 500*time.Millisecond, nil)
 	if err != nil {
 		t.Fatal(err)

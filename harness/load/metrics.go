@@ -31,8 +31,10 @@ const (
 
 // Metrics aggregates the results of an attack as they arrive: counts by
 // status, errors, latency percentiles, a latency histogram, latency over
-// time and the deliveries past the sender timeout. Its memory is fixed: it
-// keeps no result. Success is 2xx only; vegeta's own Metrics counts 3xx as
+// time and the deliveries past the sender timeout, all of first attempts;
+// and the retries' figures over every attempt (a result's attempt is read
+// from its URL's fragment, see attemptOf). Its memory is fixed: it keeps
+// no result. Success is 2xx only; vegeta's own Metrics counts 3xx as
 // success, which REALM does not. Add and Snapshot are safe for concurrent
 // use.
 type Metrics struct {
@@ -53,6 +55,14 @@ type Metrics struct {
 	min, max           time.Duration
 	earliest, latest   time.Time
 	end                time.Time
+
+	// Every attempt, first and retried.
+	deliveries, maxAttempts int
+	byAttempt               []report.AttemptCount // attempts 2, 3, …
+	neverAcked              int                   // failed last attempts
+	all                     *histogram
+	allTotal                time.Duration
+	allMin, allMax          time.Duration
 }
 
 // slice is one time slice of the attack.
@@ -77,6 +87,9 @@ func NewMetrics(began time.Time, planned, senderTimeout, ackDeadline time.Durati
 		codes:    map[int]int{},
 		errors:   map[string]int{},
 		latency:  newHistogram(fineBits),
+		all:      newHistogram(fineBits),
+
+		maxAttempts: 1,
 	}
 }
 
@@ -110,15 +123,38 @@ func histogramBounds(extra ...time.Duration) []time.Duration {
 func (m *Metrics) Add(r *vegeta.Result) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	good := success(r.Code)
+	d := r.Latency
+	n, most := attemptOf(r.URL)
+	m.deliveries++
+	m.maxAttempts = max(m.maxAttempts, most)
+	if m.deliveries == 1 || d < m.allMin {
+		m.allMin = d
+	}
+	m.allMax = max(m.allMax, d)
+	m.allTotal += d
+	m.all.add(d)
+	if !good && n == most {
+		m.neverAcked++
+	}
+	if n > 1 {
+		for len(m.byAttempt) < n-1 {
+			m.byAttempt = append(m.byAttempt, report.AttemptCount{Attempt: len(m.byAttempt) + 2})
+		}
+		c := &m.byAttempt[n-2]
+		c.Deliveries++
+		if good {
+			c.OK++
+		}
+		return
+	}
 	m.requests++
 	m.codes[int(r.Code)]++
-	good := success(r.Code)
 	if good {
 		m.ok++
 	} else {
 		m.countError(r)
 	}
-	d := r.Latency
 	if m.timeout > 0 && (d >= m.timeout || isTimeout(r)) {
 		m.past++
 	}
@@ -199,10 +235,13 @@ func errorKind(r *vegeta.Result) string {
 
 // Snapshot is what the progress line shows of a running attack.
 type Snapshot struct {
+	// Requests counts the first attempts (the events); Errors those not
+	// answered 2xx; P99 is theirs.
 	Requests int
-	// Errors counts the deliveries not answered 2xx.
-	Errors int
-	P99    time.Duration
+	Errors   int
+	P99      time.Duration
+	// Deliveries counts every attempt, retries included.
+	Deliveries int
 }
 
 // Snapshot returns the figures so far.
@@ -210,13 +249,14 @@ func (m *Metrics) Snapshot() Snapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return Snapshot{
-		Requests: m.requests,
-		Errors:   m.requests - m.ok,
-		P99:      m.latency.quantile(0.99, m.min, m.max),
+		Requests:   m.requests,
+		Errors:     m.requests - m.ok,
+		P99:        m.latency.quantile(0.99, m.min, m.max),
+		Deliveries: m.deliveries,
 	}
 }
 
-// Requests returns the number of results added.
+// Requests returns the number of first attempts added.
 func (m *Metrics) Requests() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -249,6 +289,7 @@ func (m *Metrics) Load() *report.Load {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.What, b.What))
 	})
 	if m.requests == 0 {
+		l.Retries = m.retries()
 		return l
 	}
 	l.Success = float64(m.ok) / float64(m.requests)
@@ -279,6 +320,7 @@ func (m *Metrics) Load() *report.Load {
 		}
 		l.Histogram = append(l.Histogram, report.Bucket{Le: harness.Duration(le), Count: n})
 	}
+	l.Retries = m.retries()
 	for i, s := range m.slices {
 		sl := report.Slice{Offset: harness.Duration(time.Duration(i) * m.width), Requests: s.requests, Errors: s.errors}
 		if s.requests > 0 {
@@ -289,4 +331,31 @@ func (m *Metrics) Load() *report.Load {
 		l.OverTime = append(l.OverTime, sl)
 	}
 	return l
+}
+
+// retries returns the retry figures of every attempt; the caller adds
+// what only the attack knows (the schedule, the cap, the retries pending
+// or dropped).
+func (m *Metrics) retries() *report.Retries {
+	r := &report.Retries{
+		Enabled:           m.maxAttempts > 1,
+		Schedule:          []harness.Duration{},
+		Events:            m.requests,
+		Deliveries:        m.deliveries,
+		ByAttempt:         append([]report.AttemptCount{}, m.byAttempt...),
+		NeverAcknowledged: m.neverAcked,
+	}
+	if m.requests > 0 {
+		r.Amplification = float64(m.deliveries) / float64(m.requests)
+	}
+	if m.deliveries > 0 {
+		q := func(p float64) harness.Duration { return harness.Duration(m.all.quantile(p, m.allMin, m.allMax)) }
+		r.AllAttempts = report.Latencies{
+			Min:  harness.Duration(m.allMin),
+			Mean: harness.Duration(m.allTotal / time.Duration(m.deliveries)),
+			P50:  q(0.50), P90: q(0.90), P95: q(0.95), P99: q(0.99),
+			Max: harness.Duration(m.allMax),
+		}
+	}
+	return r
 }

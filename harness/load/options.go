@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
@@ -148,6 +149,8 @@ type options struct {
 	progressInterval time.Duration
 	limits           Limits
 	rebuild          int
+	retries          []time.Duration
+	pendingCap       int
 }
 
 // WithAttacker names the generator: the attack name in the results file
@@ -208,6 +211,19 @@ func WithProgressInterval(d time.Duration) Option {
 // DefaultRebuild.
 func WithRebuild(n int) Option { return func(o *options) { o.rebuild = n } }
 
+// WithRetries sets the retry schedule of the load (DESIGN section 10): a
+// delivery answered non-2xx, or not answered within the sender timeout,
+// is sent again after schedule[0], then schedule[1], and so on; an empty
+// schedule turns retries off. The default is
+// harness.DefaultTiming().RetrySchedule.
+func WithRetries(schedule []time.Duration) Option {
+	return func(o *options) { o.retries = append([]time.Duration{}, schedule...) }
+}
+
+// WithPendingCap bounds the retries waiting at once; the default is
+// DefaultPendingCap.
+func WithPendingCap(n int) Option { return func(o *options) { o.pendingCap = n } }
+
 // WithLimits sets the safety limits; the default is DefaultLimits.
 func WithLimits(l Limits) Option { return func(o *options) { o.limits = l } }
 
@@ -220,6 +236,8 @@ func newOptions(opts []Option) options {
 		sampleSize:  DefaultSampleSize,
 		limits:      DefaultLimits(),
 		rebuild:     DefaultRebuild,
+		retries:     harness.DefaultTiming().RetrySchedule,
+		pendingCap:  DefaultPendingCap,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -249,6 +267,10 @@ func (o options) validate() error {
 		return fmt.Errorf("load: %w: ack deadline %s must be positive", ErrInvalidOption, o.ackDeadline)
 	case o.sampleSize < 0:
 		return fmt.Errorf("load: %w: sample size %d must not be negative", ErrInvalidOption, o.sampleSize)
+	case o.pendingCap <= 0:
+		return fmt.Errorf("load: %w: the cap of pending retries %d must be positive", ErrInvalidOption, o.pendingCap)
+	case slices.ContainsFunc(o.retries, func(d time.Duration) bool { return d < 0 }):
+		return fmt.Errorf("load: %w: a retry waits a negative time in %v", ErrInvalidOption, o.retries)
 	case o.limits.MaxRate <= 0 || o.limits.MaxDuration <= 0:
 		return fmt.Errorf("load: %w: safety limits %d/s and %s must be positive", ErrInvalidOption, o.limits.MaxRate, o.limits.MaxDuration)
 	}

@@ -14,7 +14,8 @@ import (
 // redrawn in place, otherwise (CI logs) a plain line every interval. Each
 // line gives the elapsed time, the requests answered, the current rate
 // (answers per second since the last line; the last line gives the average),
-// p99 so far and the errors.
+// p99 so far and the errors, all of first attempts, and the retries sent
+// with the amplification they make.
 type progress struct {
 	w        io.Writer
 	live     bool
@@ -89,8 +90,12 @@ func progressLine(name string, elapsed time.Duration, s Snapshot, rate float64) 
 	if s.Requests > 0 {
 		errShare = float64(s.Errors) / float64(s.Requests)
 	}
-	return fmt.Sprintf("%s  %6.1fs  %7d requests  %7.1f/s  p99 %-9s  errors %d (%s)",
+	line := fmt.Sprintf("%s  %6.1fs  %7d requests  %7.1f/s  p99 %-9s  errors %d (%s)",
 		name, elapsed.Seconds(), s.Requests, rate, harness.RoundLatency(s.P99), s.Errors, harness.Percent(errShare))
+	if retries := s.Deliveries - s.Requests; retries > 0 {
+		line += fmt.Sprintf("  retries %d (amplification %.3f)", retries, float64(s.Deliveries)/float64(s.Requests))
+	}
+	return line
 }
 
 // IsTerminal reports whether f is a character device (a terminal), where

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // reservoir keeps a uniform sample of at most size event ids out of all
@@ -43,13 +44,15 @@ func (r *reservoir) sample() ([]string, int) {
 	return append([]string(nil), r.ids...), r.seen
 }
 
-// observer is the attack's http.RoundTripper: it passes every request on
-// and offers the eventId of each one answered 2xx to the reservoir. vegeta's
-// results do not carry request headers, so this is where an event and its
-// acknowledgement meet.
+// observer is the attack's http.RoundTripper: it passes every request on,
+// offers the eventId of each one answered 2xx to the reservoir, and hands
+// every other (a non-2xx answer, or none within the sender timeout) to the
+// retrier. vegeta's results do not carry request headers, so this is
+// where an event and its acknowledgement meet.
 type observer struct {
-	next http.RoundTripper
-	acks *reservoir
+	next    http.RoundTripper
+	acks    *reservoir
+	retries *retrier
 	// idHeader carries the event id.
 	idHeader string
 }
@@ -61,6 +64,10 @@ func (o observer) RoundTrip(req *http.Request) (*http.Response, error) {
 		if id := req.Header.Get(o.idHeader); id != "" {
 			o.acks.offer(id)
 		}
+		return resp, err
+	}
+	if n, m := parseAttempt(req.URL.Fragment); n < m {
+		o.retries.failed(req.Header.Get(o.idHeader), n, retryBody(req), time.Now())
 	}
 	return resp, err
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -246,8 +247,14 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*Ru
 	var encErr error
 	for res := range atk.Attack(targeter, pacer, end, p.name) {
 		n, _ := attemptOf(res.URL)
+		n = min(n, len(retries.results)-1)
+		if res.Error != "" && retries.frags[n] != "" {
+			// Go's client names the URL in its errors: without the
+			// attempt, so that an error of every attempt counts as one.
+			res.Error = strings.ReplaceAll(res.Error, retries.frags[n], "")
+		}
 		g.scrub(res)
-		res.URL = retries.results[min(n, len(retries.results)-1)]
+		res.URL = retries.results[n]
 		run.Metrics.Add(res)
 		retries.outstanding.Add(-1)
 		res.Headers = nil

@@ -106,8 +106,10 @@ type retrier struct {
 	schedule []time.Duration
 	cap      int
 	// urls[n] is the target URL of attempt n (n ≥ 1); results[n] the
-	// URL a result of attempt n is recorded under (without credentials).
-	urls, results []string
+	// URL a result of attempt n is recorded under (without credentials);
+	// frags[n] the fragment both end with ("#attempt=n/m"), empty without
+	// retries.
+	urls, results, frags []string
 
 	mu      sync.Mutex
 	waiting retryQueue
@@ -126,13 +128,12 @@ type retrier struct {
 func newRetrier(target, recorded string, schedule []time.Duration, capacity int) *retrier {
 	r := &retrier{schedule: schedule, cap: capacity}
 	m := r.attempts()
-	r.urls, r.results = make([]string, m+1), make([]string, m+1)
-	r.urls[1], r.results[1] = target, recorded
-	if m > 1 {
-		for n := 1; n <= m; n++ {
-			f := "#" + attemptFragment(n, m)
-			r.urls[n], r.results[n] = target+f, recorded+f
+	r.urls, r.results, r.frags = make([]string, m+1), make([]string, m+1), make([]string, m+1)
+	for n := 1; n <= m; n++ {
+		if m > 1 {
+			r.frags[n] = "#" + attemptFragment(n, m)
 		}
+		r.urls[n], r.results[n] = target+r.frags[n], recorded+r.frags[n]
 	}
 	return r
 }

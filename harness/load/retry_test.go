@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -208,6 +209,11 @@ func TestAttackRetriesAbandonedAttempts(t *testing.T) {
 	rt := l.Retries
 	if l.Requests == 0 || l.PastTimeout != l.Requests || rt.Deliveries != 2*l.Requests || rt.NeverAcknowledged != 0 || run.AcknowledgedTotal != l.Requests {
 		t.Fatalf("%d first attempts, %d past the timeout; retries %+v; %d acknowledged: want each abandoned once, then acknowledged", l.Requests, l.PastTimeout, *rt, run.AcknowledgedTotal)
+	}
+	for _, e := range l.Errors {
+		if strings.Contains(e.What, "#attempt") {
+			t.Fatalf("error kind %q names the attempt: each attempt's would count apart", e.What)
+		}
 	}
 	if rt.AllAttempts.P50 >= l.Latencies.P50 || rt.AllAttempts.Min >= l.Latencies.Min {
 		t.Fatalf("all attempts %+v against first attempts %+v: the quick retries are not counted apart", rt.AllAttempts, l.Latencies)

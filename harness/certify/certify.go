@@ -46,6 +46,9 @@ type Session struct {
 	Report    *report.Report
 	Engine    *engine.Engine
 	Scenarios []*scenario.Scenario
+	// notRun notes the slow checks the labels leave out, for a
+	// conformance run's report.
+	notRun []string
 	// ReportDir is where the reports go.
 	ReportDir string
 	// Secret is the secret in use (generated for the reference receiver),
@@ -219,10 +222,10 @@ func (s *Session) prepare(ctx context.Context) error {
 	}
 	s.Report.Notes = append(s.Report.Notes, notes...)
 	// A slow check waits minutes: only a label filter that names it runs
-	// it.
+	// it. A conformance run says so (Run); a load run has nothing to say.
 	for _, sc := range scs {
 		if !sc.Runs(o.Labels) {
-			s.Report.Notes = append(s.Report.Notes, fmt.Sprintf("%s (%s) was not run: it takes minutes; %s=%s or %s=%s runs it",
+			s.notRun = append(s.notRun, fmt.Sprintf("%s (%s) was not run: it takes minutes; %s=%s or %s=%s runs it",
 				sc.ID, scenario.SlowLabel, o.name(SetLabels), scenario.SlowLabel, o.name(SetLabels), sc.ID))
 		}
 	}
@@ -373,8 +376,11 @@ func (s *Session) startReference(o *Settings) error {
 	return nil
 }
 
-// Run runs the given scenarios (normally a selection of s.Scenarios).
+// Run runs the given scenarios (normally a selection of s.Scenarios). The
+// report notes the slow checks the labels left out.
 func (s *Session) Run(ctx context.Context, scs []*scenario.Scenario) []harness.Result {
+	s.Report.Notes = append(s.Report.Notes, s.notRun...)
+	s.notRun = nil
 	return s.Engine.RunAll(ctx, scs)
 }
 

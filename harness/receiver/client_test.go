@@ -56,7 +56,14 @@ func newTarget(t testing.TB, cfg Config) *target {
 // serve serves rcv on a loopback httptest server until the test ends.
 func serve(t testing.TB, rcv *Receiver, token string) *target {
 	t.Helper()
-	srv := httptest.NewServer(rcv)
+	return serveThrough(t, rcv, rcv, token)
+}
+
+// serveThrough is serve with h, a handler that passes requests on to rcv,
+// in front of it.
+func serveThrough(t testing.TB, rcv *Receiver, h http.Handler, token string) *target {
+	t.Helper()
+	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		srv.Close()
 		rcv.Close()
@@ -324,4 +331,52 @@ func (tg *target) concurrently(body []byte, n int) []int {
 		}
 	}
 	return statuses
+}
+
+// answered is one answer of deliverAll: its status, and when it came.
+type answered struct {
+	status int
+	at     time.Time
+}
+
+// deliverAll delivers each body, signed with testSecret now, from senders
+// goroutines at once, and returns the answers in the order of bodies.
+func (tg *target) deliverAll(bodies [][]byte, senders int) []answered {
+	tg.t.Helper()
+	out := make([]answered, len(bodies))
+	errs := make([]error, len(bodies))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range senders {
+		wg.Go(func() {
+			for i := range work {
+				req, err := http.NewRequest(http.MethodPost, tg.url+WebhookPath, bytes.NewReader(bodies[i]))
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				req.Header.Set(harness.HeaderContentType, harness.ContentType)
+				req.Header.Set(harness.HeaderSignature, sigHeader(testSecret, time.Now(), bodies[i]))
+				resp, err := tg.client.Do(req)
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				out[i] = answered{status: resp.StatusCode, at: time.Now()}
+			}
+		})
+	}
+	for i := range bodies {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			tg.t.Fatalf("delivery %d: %v", i, err)
+		}
+	}
+	return out
 }

@@ -48,7 +48,9 @@ const (
 	// eventId, so distinct events of the same job and type are dropped.
 	FaultDedupeByJob Fault = "dedupe-by-job"
 	// FaultSlowAck processes the event before answering, which takes
-	// the timing's SlowAck.
+	// the timing's SlowAck, on Config.AckSlots slots at once (SlowAckSlots
+	// by default), as a synchronous receiver's threads would: above their
+	// rate deliveries wait for a slot and the latency climbs.
 	FaultSlowAck Fault = "slow-ack"
 	// FaultLastWriteWins applies whatever job state arrives last, without
 	// ranking the lifecycle.
@@ -133,6 +135,11 @@ const (
 	// Content-Length only: a body sent chunked, without one, is read
 	// whole and processed however large.
 	FaultTrustContentLength Fault = "trust-content-length"
+	// FaultFlaky refuses a fixed share of first deliveries, FlakyShare of
+	// them, with 503 and without processing them; the retry of a refused
+	// delivery is handled normally. A first delivery is judged by the
+	// eventId, not by X-Webhook-Attempt, which some schemes do not send.
+	FaultFlaky Fault = "flaky"
 	// FaultTLSLegacy makes the HTTPS server also accept TLS 1.0 and 1.1.
 	FaultTLSLegacy Fault = "tls-legacy"
 	// FaultExpiredCert makes the HTTPS server present a certificate whose
@@ -160,7 +167,7 @@ var faultTable = []struct {
 	{Fault500OnDuplicate, "a redelivery of a seen event fails with 500"},
 	{FaultRacyDedupe, "check-then-insert dedupe without a lock: concurrent copies all pass"},
 	{FaultDedupeByJob, "dedupes on jobId and eventType instead of eventId"},
-	{FaultSlowAck, "processes before answering (1.5 s per delivery at real time)"},
+	{FaultSlowAck, "processes before answering (1.5 s per delivery at real time), 64 at once: about 42 deliveries/s"},
 	{FaultLastWriteWins, "applies whatever job state arrives last (late events regress jobs)"},
 	{FaultIgnoreUnseenJob, "ignores events for jobs it has not seen queued (early terminal events lost)"},
 	{FaultRejectUnknownType, "400 on event types not in the catalogue"},
@@ -187,6 +194,7 @@ var faultTable = []struct {
 	{FaultDropLarge, "acknowledges events over 8,000 bytes, then drops them"},
 	{FaultSplitUTF8, "decodes the body 4 KiB at a time: characters split between reads are corrupted"},
 	{FaultTrustContentLength, "limits the size declared by Content-Length only: a chunked body is read whole, however large"},
+	{FaultFlaky, "answers 503 to every 10th first delivery of an event, unprocessed; its retry is handled"},
 	{FaultTLSLegacy, "HTTPS also accepts TLS 1.0 and 1.1"},
 	{FaultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
 }

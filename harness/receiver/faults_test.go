@@ -2,9 +2,12 @@ package receiver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,9 +24,9 @@ import (
 func TestFaultCatalogue(t *testing.T) {
 	t.Parallel()
 	all := Faults()
-	if len(all) != 40 {
-		t.Fatalf("Faults() has %d entries, want the 20 planned faults, ignore-unseen-job, drop-model-events, verify-reparsed, mark-before-verify "+
-			"and the sixteen of catalogue v2", len(all))
+	if len(all) != 41 {
+		t.Fatalf("Faults() has %d entries, want the 20 planned faults, ignore-unseen-job, drop-model-events, verify-reparsed, mark-before-verify, "+
+			"the sixteen of catalogue v2 and flaky", len(all))
 	}
 	if all[0] != FaultSkipVerify || all[len(all)-1] != FaultExpiredCert {
 		t.Errorf("Faults() is not in the planted-fault table's order: %v", all)
@@ -216,6 +219,200 @@ func TestFaultSlowAck(t *testing.T) {
 	// Processed before the acknowledgement, not after it.
 	if n := tg.times(id); n != 1 {
 		t.Fatalf("right after the ack the event was processed %d times, want 1", n)
+	}
+}
+
+// TestFaultSlowAckSlots: six deliveries at once on two slots take three
+// rounds of SlowAck. However busy the machine, the k-th answer comes no
+// sooner than k/2+1 rounds after the first delivery was sent; every
+// delivery is acknowledged, its event processed before the answer.
+func TestFaultSlowAckSlots(t *testing.T) {
+	t.Parallel()
+	const slots, deliveries = 2, 6
+	const slowAck = 100 * time.Millisecond
+	for _, c := range []struct {
+		cfg  Config
+		want int
+	}{
+		{Config{Secrets: []harness.Secret{testSecret}, Faults: []Fault{FaultSlowAck}}, SlowAckSlots},
+		{Config{Secrets: []harness.Secret{testSecret}}, 0},
+	} {
+		rcv, err := New(c.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcv.Close()
+		if got := cap(rcv.ackSlots); got != c.want {
+			t.Errorf("faults %v: %d slots, want %d", c.cfg.Faults, got, c.want)
+		}
+	}
+
+	tg := newTarget(t, Config{Faults: []Fault{FaultSlowAck}, AckSlots: slots, Timing: harness.Timing{SlowAck: slowAck}})
+	ids := make([]string, deliveries)
+	bodies := make([][]byte, deliveries)
+	for i := range ids {
+		ids[i] = newID("evt")
+		bodies[i] = eventBody(t, ids[i], harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+	}
+	start := time.Now()
+	var after []time.Duration
+	for i, a := range tg.deliverAll(bodies, deliveries) {
+		if a.status != http.StatusOK {
+			t.Fatalf("delivery %d answered %d, want 200 after processing", i, a.status)
+		}
+		if n := tg.times(ids[i]); n != 1 {
+			t.Fatalf("right after its ack event %s was processed %d times, want 1", ids[i], n)
+		}
+		after = append(after, a.at.Sub(start))
+	}
+	slices.Sort(after)
+	for k, d := range after {
+		if least := time.Duration(k/slots+1) * slowAck; d < least {
+			t.Errorf("answer %d of %d came %s after the first delivery was sent, sooner than %s: more than %d deliveries were processed at once (answers at %v)",
+				k+1, deliveries, d, least, slots, after)
+		}
+	}
+}
+
+// TestFaultSlowAckWaitGivesUp: a delivery waiting for FaultSlowAck's one
+// slot leaves when its client goes, and when the receiver closes, without
+// taking the slot or processing its event; its claim is forgotten, so that
+// the retry is processed.
+func TestFaultSlowAckWaitGivesUp(t *testing.T) {
+	t.Parallel()
+	logged := &logBuffer{}
+	rcv, err := New(Config{
+		Secrets: []harness.Secret{testSecret}, Faults: []Fault{FaultSlowAck}, AckSlots: 1,
+		// The holder's SlowAck is the time the waiting delivery has to
+		// see its client gone; the receiver's close cuts it short.
+		Timing: harness.Timing{SlowAck: 2 * time.Second},
+		Logger: slog.New(slog.NewJSONHandler(logged, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entered := make(chan struct{}, 1)
+	tg := serveThrough(t, rcv, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path == WebhookPath {
+			entered <- struct{}{}
+		}
+		rcv.ServeHTTP(w, req)
+	}), "")
+	// post delivers body with ctx and returns, once the receiver has the
+	// request, where its status will come (0 for no answer).
+	post := func(ctx context.Context, body []byte) <-chan int {
+		t.Helper()
+		status := make(chan int, 1)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, tg.url+WebhookPath, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set(harness.HeaderSignature, sigHeader(testSecret, time.Now(), body))
+		go func() {
+			resp, err := tg.client.Do(req)
+			if err != nil {
+				status <- 0
+				return
+			}
+			resp.Body.Close()
+			status <- resp.StatusCode
+		}()
+		<-entered
+		return status
+	}
+	event := func() (string, []byte) {
+		id := newID("evt")
+		return id, eventBody(t, id, harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+	}
+	// holdSlot sends a delivery and returns once it holds the slot.
+	holdSlot := func() (string, <-chan int) {
+		t.Helper()
+		id, body := event()
+		done := post(context.Background(), body)
+		deadline := time.Now().Add(settleTimeout)
+		for len(rcv.ackSlots) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("the first delivery never took the slot")
+			}
+			time.Sleep(pollEvery)
+		}
+		return id, done
+	}
+
+	// The client goes while its delivery waits.
+	holder, held := holdSlot()
+	gone, goneBody := event()
+	ctx, cancel := context.WithCancel(context.Background())
+	goneDone := post(ctx, goneBody)
+	cancel()
+	if st := <-goneDone; st != 0 {
+		t.Fatalf("the canceled delivery was answered %d", st)
+	}
+	if st := logged.waitStatus(t, gone); st != http.StatusServiceUnavailable {
+		t.Fatalf("the delivery whose client went was answered %d, want 503 without a slot", st)
+	}
+	if st := <-held; st != http.StatusOK {
+		t.Fatalf("the delivery holding the slot answered %d, want 200", st)
+	}
+	tg.processedOnce(holder)
+	if n := tg.times(gone); n != 0 {
+		t.Fatalf("the event whose client went was processed %d times, want never", n)
+	}
+	// The slot is free and the claim forgotten: the retry is processed.
+	if r := tg.deliver(goneBody); r.status != http.StatusOK {
+		t.Fatalf("the retry of %s answered %d %q, want 200", gone, r.status, r.body)
+	}
+	tg.processedOnce(gone)
+
+	// The receiver closes while a delivery waits.
+	holder, held = holdSlot()
+	waiting, waitingBody := event()
+	waited := post(context.Background(), waitingBody)
+	rcv.Close()
+	if st := <-waited; st != http.StatusServiceUnavailable {
+		t.Fatalf("the delivery waiting as the receiver closed answered %d, want 503", st)
+	}
+	if st := <-held; st != http.StatusOK {
+		t.Fatalf("the delivery holding the slot as the receiver closed answered %d, want 200", st)
+	}
+	tg.processedOnce(holder)
+	tg.neverProcessed(waiting)
+}
+
+// logBuffer collects a Receiver's JSON log while its handlers write it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// waitStatus polls the log until it holds the answer to a delivery of
+// eventID, and returns its status.
+func (l *logBuffer) waitStatus(t *testing.T, eventID string) int {
+	t.Helper()
+	deadline := time.Now().Add(settleTimeout)
+	for {
+		l.mu.Lock()
+		lines := strings.Split(l.buf.String(), "\n")
+		l.mu.Unlock()
+		for _, line := range lines {
+			var rec struct {
+				EventID string `json:"eventId"`
+				Status  int    `json:"status"`
+			}
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.EventID == eventID {
+				return rec.Status
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no answer to a delivery of %s was logged", eventID)
+		}
+		time.Sleep(pollEvery)
 	}
 }
 
@@ -434,5 +631,84 @@ func TestFaultDropModelEvents(t *testing.T) {
 	// event would have been too.
 	if n := tg.times(model); n != 0 {
 		t.Fatalf("an acknowledged model event was processed %d times, want the bug: never", n)
+	}
+}
+
+// TestFaultFlaky sends 100 distinct events, eight at a time: exactly a
+// FlakyShare of them are refused 503 and never processed, and the retry
+// of each is acknowledged and processed once. A first delivery is told by
+// its eventId: none of these deliveries says which attempt it is, and ten
+// more new events that all say they are a third attempt are counted as
+// first deliveries all the same.
+func TestFaultFlaky(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{FaultFlaky}})
+	const events = 100
+	ids := make([]string, events)
+	bodies := make([][]byte, events)
+	for i := range ids {
+		ids[i] = newID("evt")
+		bodies[i] = eventBody(t, ids[i], harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+	}
+	var refused, acked []int
+	for i, a := range tg.deliverAll(bodies, 8) {
+		switch a.status {
+		case http.StatusServiceUnavailable:
+			refused = append(refused, i)
+		case http.StatusAccepted:
+			acked = append(acked, i)
+		default:
+			t.Fatalf("delivery %d answered %d, want 202 or the bug's 503", i, a.status)
+		}
+	}
+	if want := int(events * FlakyShare); len(refused) != want {
+		t.Fatalf("%d of %d first deliveries refused, want exactly %d", len(refused), events, want)
+	}
+	for _, i := range acked {
+		tg.waitTimes(ids[i], 1)
+	}
+	tg.neverProcessed(ids[refused[0]])
+	for _, i := range refused {
+		if n := tg.times(ids[i]); n != 0 {
+			t.Fatalf("refused event %s was processed %d times, want never", ids[i], n)
+		}
+	}
+
+	// The retries: each acknowledged and processed once; a second retry
+	// is a duplicate.
+	for _, i := range refused {
+		if r := tg.deliver(bodies[i]); r.status != http.StatusAccepted {
+			t.Fatalf("the retry of refused %s answered %d %q, want 202", ids[i], r.status, r.body)
+		}
+		if r := tg.deliver(bodies[i]); r.status != http.StatusOK {
+			t.Fatalf("a second retry of %s answered %d %q, want 200 as a duplicate", ids[i], r.status, r.body)
+		}
+	}
+	for _, i := range refused {
+		tg.waitTimes(ids[i], 1)
+	}
+	time.Sleep(watchFor)
+	for _, i := range append(refused, acked...) {
+		if n := tg.times(ids[i]); n != 1 {
+			t.Fatalf("event %s processed %d times after the retries, want 1", ids[i], n)
+		}
+	}
+
+	// Neither the retries nor the duplicates were first deliveries: of the
+	// next flakyEvery new events the last is refused, whatever
+	// X-Webhook-Attempt says.
+	for i := 1; i <= flakyEvery; i++ {
+		body := eventBody(t, newID("evt"), harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+		r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{
+			harness.HeaderSignature: sigHeader(testSecret, time.Now(), body),
+			harness.HeaderAttempt:   "3",
+		})
+		want := http.StatusAccepted
+		if i == flakyEvery {
+			want = http.StatusServiceUnavailable
+		}
+		if r.status != want {
+			t.Fatalf("new event %d after the retries answered %d, want %d", i, r.status, want)
+		}
 	}
 }

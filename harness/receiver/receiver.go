@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,6 +52,16 @@ const (
 	// fills the queue, while a load run well above 80/s fills it within
 	// seconds and loses what does not fit. Both sides of that are tested.
 	DropWorkCost = 50 * time.Millisecond
+	// SlowAckSlots is how many deliveries FaultSlowAck processes at once
+	// when Config.AckSlots is zero: at the real SlowAck of 1.5 s each,
+	// about 42 deliveries/s. A conformance run stays below it; a load run
+	// above that rate waits for slots, and its latency climbs.
+	SlowAckSlots = 64
+	// FlakyShare is the share of first deliveries FaultFlaky refuses with
+	// 503: every flakyEvery-th, counted, so the share is exact.
+	FlakyShare = 1.0 / flakyEvery
+	// flakyEvery is 1/FlakyShare.
+	flakyEvery = 10
 	// noSizeLimitCap bounds what FaultNoSizeLimit reads, only so that a
 	// runaway test cannot exhaust the machine; it is far above every limit
 	// the suite probes.
@@ -95,6 +106,11 @@ type Config struct {
 	// Timing gives the delays of the faults that wait (slow-ack,
 	// racy-dedupe); zero fields take harness.DefaultTiming's.
 	Timing harness.Timing
+	// AckSlots is how many deliveries FaultSlowAck processes at once; a
+	// delivery that finds every slot taken waits for one, and gives up
+	// with 503 when its client goes or the receiver closes. Zero means
+	// SlowAckSlots. Without FaultSlowAck it is not used.
+	AckSlots int
 	// Lag, when set, processes each acknowledged event that long after
 	// acknowledging it, each on its own timer: a correct receiver whose
 	// asynchronous worker is slow, as the contract allows (raise the
@@ -129,6 +145,9 @@ type Receiver struct {
 	// dedupeTTL is how long FaultDedupeExpiry keeps a dedupe record.
 	slowAck, racyWindow, dedupeTTL time.Duration
 	lag                            time.Duration
+	// ackSlots holds a token per delivery FaultSlowAck is processing;
+	// nil without that fault.
+	ackSlots chan struct{}
 }
 
 // New returns a receiver configured by cfg, its workers running. It fails
@@ -212,6 +231,14 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Rec
 		racyWindow: cfg.Timing.RacyWindow,
 		dedupeTTL:  cfg.Timing.DedupeGap / 2,
 		lag:        cfg.Lag,
+	}
+
+	if faults[FaultSlowAck] {
+		slots := cfg.AckSlots
+		if slots <= 0 {
+			slots = SlowAckSlots
+		}
+		r.ackSlots = make(chan struct{}, slots)
 	}
 
 	r.rules = rules{lastWriteWins: faults[FaultLastWriteWins], knownJobsOnly: faults[FaultIgnoreUnseenJob],
@@ -334,6 +361,17 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
+	if r.faults[FaultFlaky] {
+		refuse, held := r.store.firstDelivery(ev.ID, flakyEvery)
+		if refuse {
+			r.answer(w, req, http.StatusServiceUnavailable, "service unavailable", ev.ID, "first delivery refused (flaky)")
+			return
+		}
+		if held {
+			defer r.store.arrived(ev.ID)
+		}
+	}
+
 	key, fresh := claimed, true
 	if claimed == "" {
 		key, fresh = r.dedupe(ev, req.Header)
@@ -349,8 +387,13 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 	}
 
 	if r.faults[FaultSlowAck] {
+		if !r.takeSlot(req.Context()) {
+			r.busy(w, req, key, ev.ID, "no slot free before the client or the receiver went")
+			return
+		}
 		r.pool.sleep(r.slowAck)
 		r.store.process(ev, r.rules)
+		<-r.ackSlots
 		r.answer(w, req, http.StatusOK, "", ev.ID, "processed before acknowledging")
 		return
 	}
@@ -375,17 +418,43 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 			r.answer(w, req, http.StatusAccepted, "", ev.ID, "queue full: dropped")
 			return
 		}
-		// Never drop an acknowledged event. Refuse it instead, and forget
-		// the claim so that REALM's retry is processed rather than taken
-		// for a duplicate.
-		if key != "" {
-			r.store.release(key)
-		}
-		w.Header().Set("Retry-After", "1")
-		r.answer(w, req, http.StatusServiceUnavailable, "busy, retry later", ev.ID, "queue full")
+		// Never drop an acknowledged event. Refuse it instead.
+		r.busy(w, req, key, ev.ID, "queue full")
 		return
 	}
 	r.answer(w, req, http.StatusAccepted, "", ev.ID, "queued")
+}
+
+// busy refuses with 503 a delivery the receiver has no room for, and
+// forgets its claim on key ("" when none was made), so that REALM's retry
+// is processed rather than taken for a duplicate.
+func (r *Receiver) busy(w http.ResponseWriter, req *http.Request, key, eventID, reason string) {
+	if key != "" {
+		r.store.release(key)
+	}
+	w.Header().Set("Retry-After", "1")
+	r.answer(w, req, http.StatusServiceUnavailable, "busy, retry later", eventID, reason)
+}
+
+// takeSlot waits for one of FaultSlowAck's slots and reports whether it
+// got one: false when ctx ends first (the client went) or the receiver
+// closes. A slot that comes free as either happens is not taken.
+func (r *Receiver) takeSlot(ctx context.Context) bool {
+	select {
+	case r.ackSlots <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	case <-r.pool.done:
+		return false
+	}
+	select {
+	case <-ctx.Done():
+	case <-r.pool.done:
+	default:
+		return true
+	}
+	<-r.ackSlots
+	return false
 }
 
 // readBody reads the request body within the size limit. On failure it

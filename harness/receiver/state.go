@@ -59,6 +59,12 @@ type store struct {
 	// claimedAt is the dedupe set of FaultDedupeExpiry, with when each
 	// record was made.
 	claimedAt map[string]time.Time
+	// firsts counts the first deliveries FaultFlaky has judged; refused
+	// holds the ids it refused whose retry has not come yet, arriving the
+	// ids of deliveries it let through that are still being handled.
+	firsts   int
+	refused  map[string]struct{}
+	arriving map[string]struct{}
 }
 
 func newStore() *store {
@@ -67,6 +73,8 @@ func newStore() *store {
 		processed: make(map[string]int),
 		jobs:      make(map[string]string),
 		claimedAt: make(map[string]time.Time),
+		refused:   make(map[string]struct{}),
+		arriving:  make(map[string]struct{}),
 	}
 }
 
@@ -179,4 +187,45 @@ func (s *store) claimFor(key string, ttl time.Duration) bool {
 	}
 	s.claimedAt[key] = now
 	return true
+}
+
+// firstDelivery is FaultFlaky's judgement of a verified delivery of the
+// event id. A first delivery is one of an id never seen: not claimed, not
+// processed, not refused before, and not arriving in another delivery at
+// this moment. Every every-th first delivery is refused (refuse) and its
+// id kept, so that its retry is handled normally. held reports that this
+// delivery now holds id's arrival, as a first delivery let through or as
+// a refused one's retry, so that a concurrent copy is not judged first;
+// its handler calls arrived when it is done, by which time the id is
+// claimed (or was released, and is then unseen again). Only the ids
+// refused and not yet retried outlive their delivery: a tenth of the
+// first deliveries at most, beside the dedupe set's every claimed id.
+func (s *store) firstDelivery(id string, every int) (refuse, held bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.refused[id]; ok {
+		delete(s.refused, id)
+		s.arriving[id] = struct{}{}
+		return false, true
+	}
+	_, seen := s.seen[id]
+	_, processed := s.processed[id]
+	_, arriving := s.arriving[id]
+	if seen || processed || arriving {
+		return false, false
+	}
+	s.firsts++
+	if s.firsts%every == 0 {
+		s.refused[id] = struct{}{}
+		return true, false
+	}
+	s.arriving[id] = struct{}{}
+	return false, true
+}
+
+// arrived ends the arrival that firstDelivery started for id.
+func (s *store) arrived(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.arriving, id)
 }

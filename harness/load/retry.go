@@ -12,6 +12,8 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/realm-ai/hookcert/harness/report"
 )
 
 // Retries under load (DESIGN section 10): REALM sends again what it does
@@ -31,9 +33,9 @@ import (
 // file as in the figures. Without retries the URL has no fragment.
 
 // StormAmplification is the amplification (deliveries ÷ events) at which
-// a receiver is taken to tip into a retry storm: one delivery in a
-// hundred is a retry.
-const StormAmplification = 1.01
+// a receiver is taken to tip into a retry storm (report's, which the
+// report prints).
+const StormAmplification = report.StormAmplification
 
 // DefaultPendingCap bounds the retries waiting at once, so that memory
 // stays bounded however many deliveries fail: each holds its event's body.

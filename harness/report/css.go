@@ -4,7 +4,8 @@ package report
 // fetch. System fonts only. Verdicts carry a colour and a symbol each; the
 // print rules keep the colours of the banner and the chips and avoid
 // breaking a check or an exchange across pages; below 40rem the layout
-// goes to one column so the page reads on a phone.
+// goes to one column so the page reads on a phone, and a table of figures
+// wider than the phone scrolls by itself rather than the page.
 const stylesheet = `
 :root{--ink:#1b1f24;--muted:#59636e;--line:#d8dde3;--soft:#f5f7f9;
 --pass:#1e7d34;--fail:#b3261e;--warn:#a85400;--skip:#55606e;--info:#1d5fa8;
@@ -140,6 +141,7 @@ body{font-size:14px}
 .matrix td{display:block;border-top:0}
 .matrix tr{display:block;border-top:1px solid var(--line)}
 summary .meta{white-space:normal}
+.pct,table.small{display:block;max-width:100%;overflow-x:auto}
 }
 
 /* paper */

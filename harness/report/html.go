@@ -76,8 +76,10 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"css":    func() template.CSS { return template.CSS(stylesheet) },
 	"held":   heldWord,
 	"lat":    func(d harness.Duration) string { return latency(time.Duration(d)) },
-	"rate":   func(f float64) string { return fmt.Sprintf("%.4g/s", f) },
+	"rate":   rate,
 	"pct":    harness.Percent,
+	"times":  times,
+	"calm":   calmWord,
 }).Parse(pageTemplate))
 
 const pageTemplate = `
@@ -166,26 +168,52 @@ const pageTemplate = `
 {{- with .Load}}
 <section id="load">
 <h2>Load</h2>
+{{- if .RetryBlock}}
+<p class="legend">The figures and charts of this section are those of the first attempts, one per event, which LOAD-01 and LOAD-02 judge; Retries counts every attempt.</p>
+{{- end}}
 <dl class="kv">
-<div><dt>requests</dt><dd>{{.Requests}}</dd></div>
+<div><dt>{{if .RetryBlock}}first attempts{{else}}requests{{end}}</dt><dd>{{.Requests}}</dd></div>
 <div><dt>rate</dt><dd>{{rate .Rate}} for {{.Duration}}</dd></div>
 <div><dt>throughput (2xx)</dt><dd>{{rate .Throughput}}</dd></div>
 <div><dt>answered 2xx</dt><dd>{{.SuccessPct}}</dd></div>
-<div><dt>p99</dt><dd class="{{if .P99Within}}ok{{else}}bad{{end}}">{{lat .Latencies.P99}} (deadline {{.AckDeadline}})</dd></div>
+<div><dt>p99{{if .RetryBlock}}, first attempts{{end}}</dt><dd class="{{if .P99Within}}ok{{else}}bad{{end}}">{{lat .Latencies.P99}} (deadline {{.AckDeadline}})</dd></div>
 <div><dt>past sender timeout ({{.SenderTimeout}})</dt><dd>{{.PastTimeout}} ({{.PastPct}})</dd></div>
 {{- with .Attackers}}
 <div><dt>attackers</dt><dd>{{range $i, $a := .}}{{if $i}}, {{end}}{{$a}}{{end}}</dd></div>
 {{- end}}
 </dl>
+{{- with .RetryBlock}}
+<div id="load-retries">
+<h3>Retries</h3>
+<dl class="kv">
+<div><dt>retries</dt><dd>{{.On}}</dd></div>
+<div><dt>events</dt><dd>{{.Events}}</dd></div>
+<div><dt>deliveries</dt><dd>{{.Deliveries}}</dd></div>
+<div><dt>amplification (deliveries ÷ events)</dt><dd class="{{if .Storm}}bad{{else}}ok{{end}}">{{.Times}}{{if .Storm}} (≥ {{.Threshold}}: a retry storm){{end}}</dd></div>
+<div><dt>never acknowledged{{if .Enabled}} after every retry{{end}}</dt><dd{{if .NeverAcknowledged}} class="bad"{{end}}>{{plural .NeverAcknowledged "event" "events"}}{{with .NeverPct}} ({{.}}){{end}}</dd></div>
+{{- if .Pending}}
+<div><dt>retries pending at the end</dt><dd>{{.Pending}}</dd></div>
+{{- end}}
+{{- if .CapDropped}}
+<div><dt>retries dropped at the cap</dt><dd class="bad">{{.CapDropped}}: the cap of {{.PendingCap}} pending retries was reached</dd></div>
+{{- end}}
+</dl>
+<table class="small"><caption>Deliveries by attempt</caption><tr><th>attempt</th><th>deliveries</th><th>acknowledged (2xx)</th></tr>
+{{- range .Attempts}}
+<tr><td>{{.Attempt}}</td><td>{{.Deliveries}}</td><td>{{.OK}}</td></tr>
+{{- end}}
+</table>
+</div>
+{{- end}}
 <div class="charts">
-<figure id="load-percentiles"><figcaption>Latency percentiles</figcaption>{{.PercentSVG}}
-<table class="pct"><tr>{{range .Percentiles}}<th>{{.Name}}</th>{{end}}</tr><tr>{{range .Percentiles}}<td{{if .Over}} class="bad"{{end}}>{{.Value}}</td>{{end}}</tr></table>
+<figure id="load-percentiles"><figcaption>Latency percentiles{{if .RetryBlock}}, first attempts; the table adds every attempt's{{end}}</figcaption>{{.PercentSVG}}
+<table class="pct"><tr>{{if .RetryBlock}}<th></th>{{end}}{{range .Percentiles}}<th>{{.Name}}</th>{{end}}</tr><tr>{{if .RetryBlock}}<th scope="row">first attempts</th>{{end}}{{range .Percentiles}}<td{{if .Over}} class="bad"{{end}}>{{.Value}}</td>{{end}}</tr>{{if .RetryBlock}}<tr><th scope="row">all attempts</th>{{range .AllPercentiles}}<td{{if .Over}} class="bad"{{end}}>{{.Value}}</td>{{end}}</tr>{{end}}</table>
 </figure>
 {{- if .Histogram}}
-<figure id="load-histogram"><figcaption>Latency histogram</figcaption>{{.Histogram}}</figure>
+<figure id="load-histogram"><figcaption>Latency histogram{{if .RetryBlock}}, first attempts{{end}}</figcaption>{{.Histogram}}</figure>
 {{- end}}
 {{- if .OverTime}}
-<figure id="load-over-time"><figcaption>Latency over time</figcaption>{{.OverTime}}</figure>
+<figure id="load-over-time"><figcaption>Latency over time{{if .RetryBlock}}, first attempts{{end}}</figcaption>{{.OverTime}}</figure>
 {{- end}}
 </div>
 <div class="tables">
@@ -208,11 +236,12 @@ const pageTemplate = `
 </table>
 {{- end}}
 </div>
-{{- with .Capacity}}
-<table class="small capacity"><caption>Capacity search: highest rate held {{rate .HighestRate}}; {{.StoppedBecause}}</caption>
-<tr><th>rate</th><th>requests</th><th>p99</th><th>2xx</th><th></th></tr>
+{{- with .CapacityTable}}
+{{- $storm := .Storm}}{{$searched := .StormSearched}}
+<table class="small capacity"><caption>{{.Caption}}</caption>
+<tr><th>rate</th><th>requests</th><th>p99</th><th>2xx</th><th></th>{{if $storm}}<th>amplification</th><th></th>{{end}}</tr>
 {{- range .Steps}}
-<tr><td>{{rate .Rate}}</td><td>{{.Requests}}</td><td>{{lat .P99}}</td><td>{{pct .Success}}</td><td class="{{if .Held}}ok{{else}}bad{{end}}">{{held .Held}}</td></tr>
+<tr><td>{{rate .Rate}}</td><td>{{.Requests}}</td><td>{{lat .P99}}</td><td>{{pct .Success}}</td><td class="{{if .Held}}ok{{else}}bad{{end}}">{{held .Held}}</td>{{if $storm}}<td>{{times .Amplification}}</td><td{{if $searched}} class="{{if .Calm}}ok{{else}}bad{{end}}"{{end}}>{{if $searched}}{{calm .Calm}}{{end}}</td>{{end}}</tr>
 {{- end}}
 </table>
 {{- end}}

@@ -25,6 +25,11 @@ package report
 // Every test case's system-out holds the check's description; for all but
 // failures (whose body holds it) also the evidence. Write scrubs nothing:
 // the secret is never in a report, so never here.
+//
+// A load section that counts retries adds its figures as properties
+// named "load.…" to one test case: the load category's first INFO check
+// (LOAD-04 or the capacity search, the measurements), or its first check
+// when none is INFO. See Load.properties.
 
 import (
 	"encoding/json"
@@ -152,8 +157,13 @@ func (r *Report) junitXML() ([]byte, error) {
 	doc := junitSuites{}
 	for _, g := range r.Groups() {
 		suite := r.junitSuite(g.Category)
+		carrier := loadCarrier(g)
 		for _, res := range g.Results {
-			suite.add(junitCheck(res))
+			c := junitCheck(res)
+			if res.ID == carrier {
+				c.Properties.Property = append(c.Properties.Property, r.Load.properties()...)
+			}
+			suite.add(c)
 		}
 		doc.add(suite)
 	}
@@ -246,14 +256,78 @@ func junitCheck(res harness.Result) junitCase {
 }
 
 // jsonProperty is a test case property whose value is JSON (a verdict
-// "PASS" is written as "\"PASS\""): the values have always been JSON, so
-// readers that decode them keep working.
-func jsonProperty(name, value string) junitProperty {
+// "PASS" is written as "\"PASS\"", a count as 12, a latency as
+// "38ms"): the values have always been JSON, so readers that decode them
+// keep working.
+func jsonProperty(name string, value any) junitProperty {
 	b, err := json.Marshal(value)
-	if err != nil { // a string always marshals; keep the value if not
-		return junitProperty{Name: name, Value: value}
+	if err != nil { // strings, numbers and durations always marshal
+		return junitProperty{Name: name, Value: fmt.Sprint(value)}
 	}
 	return junitProperty{Name: name, Value: string(b)}
+}
+
+// loadCarrier returns the ID of the check of a group that carries the
+// load section's properties: the first INFO check of the load category,
+// else its first check; "" for another category.
+func loadCarrier(g Group) string {
+	if g.Category != harness.CategoryLoad || len(g.Results) == 0 {
+		return ""
+	}
+	for _, res := range g.Results {
+		if res.Level == harness.Info {
+			return res.ID
+		}
+	}
+	return g.Results[0].ID
+}
+
+// properties are the retry figures of a load section as JUnit properties,
+// for CI systems that chart or compare them: the amplification, events,
+// deliveries and retries by attempt, the events never acknowledged, the
+// retries pending at the end and dropped at the cap, the first attempts'
+// and every attempt's p50 and p99, and the capacity search's two edges.
+// A section without retry figures (a report written before the load test
+// retried) has none, so its junit.xml reads as it always did.
+func (l *Load) properties() []junitProperty {
+	if l == nil || l.Retries == nil {
+		return nil
+	}
+	r := l.Retries
+	sched := r.Schedule
+	if sched == nil {
+		sched = []harness.Duration{} // [], not null: no retry is scheduled
+	}
+	props := []junitProperty{
+		jsonProperty("load.retries.enabled", r.Enabled),
+		jsonProperty("load.retries.schedule", sched),
+		jsonProperty("load.retries.events", r.Events),
+		jsonProperty("load.retries.deliveries", r.Deliveries),
+		jsonProperty("load.retries.amplification", r.Amplification),
+	}
+	for _, a := range r.ByAttempt {
+		name := "load.retries.attempt" + strconv.Itoa(a.Attempt)
+		props = append(props, jsonProperty(name, a.Deliveries), jsonProperty(name+".ok", a.OK))
+	}
+	props = append(props,
+		jsonProperty("load.retries.neverAcknowledged", r.NeverAcknowledged),
+		jsonProperty("load.retries.pending", r.Pending),
+		jsonProperty("load.retries.pendingCap", r.PendingCap),
+		jsonProperty("load.retries.capDropped", r.CapDropped),
+		jsonProperty("load.latency.firstAttempts.p50", l.Latencies.P50),
+		jsonProperty("load.latency.firstAttempts.p99", l.Latencies.P99),
+		jsonProperty("load.latency.allAttempts.p50", r.AllAttempts.P50),
+		jsonProperty("load.latency.allAttempts.p99", r.AllAttempts.P99),
+	)
+	if c := l.Capacity; c != nil {
+		props = append(props,
+			jsonProperty("load.capacity.highestRate", c.HighestRate),
+			jsonProperty("load.capacity.stormSearched", c.StormSearched))
+		if c.StormSearched {
+			props = append(props, jsonProperty("load.capacity.stormEdge", c.StormEdge))
+		}
+	}
+	return props
 }
 
 // junitRunError is the test case of a run that could not be made, or

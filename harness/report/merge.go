@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -39,14 +40,21 @@ func Merge(reports ...*Report) (*Report, error) {
 
 // Measure returns the measured figures of one load made of several
 // generators' results files: requests, answers, latencies, histogram and
-// time slices, exactly as if one attack had made every request.
+// time slices, exactly as if one attack had made every request. With
+// retries, the top-level figures are the first attempts' and Retries
+// counts what the files hold of every attempt: events, deliveries,
+// attempts, events never acknowledged and every attempt's latencies. The
+// rest of Retries is not in the files; MergeWith takes it from the parts
+// (see measuredRetries).
 type Measure func(files []string, senderTimeout, ackDeadline time.Duration) (*Load, error)
 
 // MergeWith is Merge, with the measured figures of several load sections
 // computed once by measure from the results files they list, rather than
 // bounded from their percentiles. Only the plan is taken from the parts:
 // the attackers, the requested rates (added up), the longest duration, the
-// results files and the probe's account. A nil measure, a capacity search
+// results files, the probe's account, and what no delivery records of the
+// retries (whether they were on, the schedule, the retries pending at the
+// end and dropped at the cap, added up). A nil measure, a capacity search
 // or a part without results files leaves the figures to mergeLoad. An
 // error from measure is returned, and no report.
 func MergeWith(measure Measure, reports ...*Report) (*Report, error) {
@@ -131,6 +139,7 @@ func combineLoads(measure Measure, loads []Load) (Load, error) {
 		return out, nil
 	}
 	plan := loads[0]
+	retries := planRetries(loads)
 	for _, l := range loads[1:] {
 		plan.Attackers = append(plan.Attackers, l.Attackers...)
 		plan.ResultsFiles = append(plan.ResultsFiles, l.ResultsFiles...)
@@ -148,7 +157,52 @@ func combineLoads(measure Measure, loads []Load) (Load, error) {
 	out.Attackers, out.ResultsFiles = plan.Attackers, plan.ResultsFiles
 	out.Rate, out.Duration, out.Processed = plan.Rate, plan.Duration, plan.Processed
 	out.SenderTimeout, out.AckDeadline = plan.SenderTimeout, plan.AckDeadline
+	out.Retries = measuredRetries(m.Retries, retries)
 	return out, nil
+}
+
+// planRetries adds up the retry figures of the parts of a load (see
+// addRetries), or returns nil when no part has any: reports written before
+// the load test retried merge as they always did.
+func planRetries(loads []Load) *Retries {
+	if !slices.ContainsFunc(loads, func(l Load) bool { return l.Retries != nil }) {
+		return nil
+	}
+	var sum *Retries
+	for _, l := range loads {
+		r := retriesOf(l)
+		if sum == nil {
+			sum = &r
+			continue
+		}
+		*sum = addRetries(*sum, r)
+	}
+	return sum
+}
+
+// measuredRetries is the retry figures of a load measured from its
+// generators' results files. The results files hold the deliveries made,
+// so measured counts the events, the deliveries, the attempts and the
+// events never acknowledged, and the latencies of every attempt. What no
+// delivery records comes from the parts, added up in plan: whether
+// retries were on, the schedule, the retries still pending when a
+// generator stopped, each generator's cap on pending retries and the
+// retries it dropped at that cap. A measure that counts no retries
+// (measured nil) leaves every figure to plan, bounded from the parts.
+func measuredRetries(measured, plan *Retries) *Retries {
+	if plan == nil {
+		return nil
+	}
+	if measured == nil {
+		return plan
+	}
+	r := cloneRetries(*measured)
+	r.Enabled, r.Schedule = plan.Enabled, slices.Clone(plan.Schedule)
+	r.Pending, r.PendingCap, r.CapDropped = plan.Pending, plan.PendingCap, plan.CapDropped
+	// An event whose retry was still pending or dropped left no failed
+	// last attempt in the results: it is never acknowledged all the same.
+	r.NeverAcknowledged += plan.Pending + plan.CapDropped
+	return &r
 }
 
 // addProcessed adds up the probe's accounts of two parts of a load; a part
@@ -204,7 +258,92 @@ func cloneLoad(l Load) Load {
 		c.Steps = slices.Clone(c.Steps)
 		l.Capacity = &c
 	}
+	if l.Retries != nil {
+		r := cloneRetries(*l.Retries)
+		l.Retries = &r
+	}
 	return l
+}
+
+// cloneRetries copies the slices of a Retries.
+func cloneRetries(r Retries) Retries {
+	r.Schedule = slices.Clone(r.Schedule)
+	r.ByAttempt = slices.Clone(r.ByAttempt)
+	return r
+}
+
+// retriesOf returns the retry figures of one part of a load. A part
+// without them, from a report written before the load test retried, sent
+// every event once: its events and deliveries are its requests, the
+// events it saw no 2xx for were never acknowledged, and every attempt's
+// latencies are its first attempts'. That is how a run with retries off
+// counts too.
+func retriesOf(l Load) Retries {
+	if l.Retries != nil {
+		return cloneRetries(*l.Retries)
+	}
+	r := Retries{
+		Events:            l.Requests,
+		Deliveries:        l.Requests,
+		NeverAcknowledged: max(l.Requests-l.OK, 0),
+		AllAttempts:       l.Latencies,
+	}
+	r.Amplification = amplification(r.Deliveries, r.Events)
+	return r
+}
+
+// addRetries combines the retry figures of two parts of a load: counts add
+// up, attempts add up by attempt number, the amplification is the sum of
+// deliveries over the sum of events, and every attempt's latencies are
+// bounded as mergeLatencies bounds them. Retries were on if they were on
+// in either part; the schedule is the first part's that has one.
+func addRetries(a, b Retries) Retries {
+	out := cloneRetries(a)
+	out.Enabled = a.Enabled || b.Enabled
+	if out.Schedule == nil {
+		out.Schedule = slices.Clone(b.Schedule)
+	}
+	out.Events += b.Events
+	out.Deliveries += b.Deliveries
+	out.Amplification = amplification(out.Deliveries, out.Events)
+	out.ByAttempt = addAttempts(a.ByAttempt, b.ByAttempt)
+	out.NeverAcknowledged += b.NeverAcknowledged
+	out.Pending += b.Pending
+	out.PendingCap += b.PendingCap
+	out.CapDropped += b.CapDropped
+	out.AllAttempts = mergeLatencies(a.AllAttempts, b.AllAttempts, a.Deliveries, b.Deliveries)
+	return out
+}
+
+// addAttempts adds up deliveries of the same attempt number, in attempt
+// order.
+func addAttempts(a, b []AttemptCount) []AttemptCount {
+	at := map[int]AttemptCount{}
+	for _, c := range append(slices.Clone(a), b...) {
+		s := at[c.Attempt]
+		s.Attempt = c.Attempt
+		s.Deliveries += c.Deliveries
+		s.OK += c.OK
+		at[c.Attempt] = s
+	}
+	return byKey(at)
+}
+
+// byKey returns the values of m in the order of their keys.
+func byKey[K cmp.Ordered, V any](m map[K]V) []V {
+	out := make([]V, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[k])
+	}
+	return out
+}
+
+// amplification is deliveries ÷ events, or 0 when no event was sent.
+func amplification(deliveries, events int) float64 {
+	if events <= 0 {
+		return 0
+	}
+	return float64(deliveries) / float64(events)
 }
 
 // mergeLoad combines the load sections of two runs that attacked the same
@@ -213,8 +352,10 @@ func cloneLoad(l Load) Load {
 // percentiles cannot be merged from percentiles, so the larger of the two
 // is kept, which never makes a run look faster than it was. Histogram
 // buckets with the same bound add up, and so do time slices with the same
-// offset (their latencies keep the larger value). MergeWith measures
-// instead, when it is given the raw results.
+// offset (their latencies keep the larger value). The retry figures add
+// up as addRetries adds them; a part without them sent every event once
+// (retriesOf). MergeWith measures instead, when it is given the raw
+// results.
 func mergeLoad(a, b Load) Load {
 	out := cloneLoad(a)
 	b = cloneLoad(b)
@@ -226,7 +367,11 @@ func mergeLoad(a, b Load) Load {
 	total := a.Requests + b.Requests
 	if total > 0 {
 		out.Success = (a.Success*float64(a.Requests) + b.Success*float64(b.Requests)) / float64(total)
-		out.Latencies.Mean = harness.Duration((float64(a.Latencies.Mean)*float64(a.Requests) + float64(b.Latencies.Mean)*float64(b.Requests)) / float64(total))
+	}
+	out.Latencies = mergeLatencies(a.Latencies, b.Latencies, a.Requests, b.Requests)
+	if a.Retries != nil || b.Retries != nil {
+		r := addRetries(retriesOf(a), retriesOf(b))
+		out.Retries = &r
 	}
 	out.Requests = total
 	out.OK += b.OK
@@ -234,17 +379,6 @@ func mergeLoad(a, b Load) Load {
 		out.StatusCodes[k] += v
 	}
 	out.Errors = mergeCounts(out.Errors, b.Errors)
-	switch {
-	case a.Requests == 0:
-		out.Latencies.Min = b.Latencies.Min
-	case b.Requests > 0:
-		out.Latencies.Min = min(a.Latencies.Min, b.Latencies.Min)
-	}
-	out.Latencies.P50 = max(a.Latencies.P50, b.Latencies.P50)
-	out.Latencies.P90 = max(a.Latencies.P90, b.Latencies.P90)
-	out.Latencies.P95 = max(a.Latencies.P95, b.Latencies.P95)
-	out.Latencies.P99 = max(a.Latencies.P99, b.Latencies.P99)
-	out.Latencies.Max = max(a.Latencies.Max, b.Latencies.Max)
 	out.Histogram = mergeBuckets(out.Histogram, b.Histogram)
 	out.OverTime = mergeSlices(out.OverTime, b.OverTime)
 	out.PastTimeout += b.PastTimeout
@@ -261,6 +395,29 @@ func mergeLoad(a, b Load) Load {
 	if out.Capacity == nil {
 		out.Capacity = b.Capacity
 	}
+	return out
+}
+
+// mergeLatencies bounds the latencies of two runs of na and nb
+// deliveries: the mean is weighted by deliveries; min and max are exact;
+// the other percentiles cannot be merged from percentiles, so the larger
+// of the two is kept, which never makes a run look faster than it was.
+func mergeLatencies(a, b Latencies, na, nb int) Latencies {
+	out := a
+	if total := na + nb; total > 0 {
+		out.Mean = harness.Duration((float64(a.Mean)*float64(na) + float64(b.Mean)*float64(nb)) / float64(total))
+	}
+	switch {
+	case na == 0:
+		out.Min = b.Min
+	case nb > 0:
+		out.Min = min(a.Min, b.Min)
+	}
+	out.P50 = max(a.P50, b.P50)
+	out.P90 = max(a.P90, b.P90)
+	out.P95 = max(a.P95, b.P95)
+	out.P99 = max(a.P99, b.P99)
+	out.Max = max(a.Max, b.Max)
 	return out
 }
 
@@ -283,16 +440,13 @@ func mergeCounts(a, b []Count) []Count {
 }
 
 func mergeBuckets(a, b []Bucket) []Bucket {
-	sum := map[harness.Duration]int{}
+	sum := map[harness.Duration]Bucket{}
 	for _, bk := range append(slices.Clone(a), b...) {
-		sum[bk.Le] += bk.Count
+		s := sum[bk.Le]
+		s.Le, s.Count = bk.Le, s.Count+bk.Count
+		sum[bk.Le] = s
 	}
-	out := make([]Bucket, 0, len(sum))
-	for le, n := range sum {
-		out = append(out, Bucket{Le: le, Count: n})
-	}
-	slices.SortFunc(out, func(x, y Bucket) int { return cmp.Compare(x.Le, y.Le) })
-	return out
+	return byKey(sum)
 }
 
 func mergeSlices(a, b []Slice) []Slice {
@@ -310,12 +464,7 @@ func mergeSlices(a, b []Slice) []Slice {
 		m.Max = max(m.Max, s.Max)
 		at[s.Offset] = m
 	}
-	out := make([]Slice, 0, len(at))
-	for _, s := range at {
-		out = append(out, s)
-	}
-	slices.SortFunc(out, func(x, y Slice) int { return cmp.Compare(x.Offset, y.Offset) })
-	return out
+	return byKey(at)
 }
 
 // Rebase rewrites the relative paths a report holds (the load section's

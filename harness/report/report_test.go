@@ -136,6 +136,7 @@ func TestReportMatchesItsSchema(t *testing.T) {
 		r   *report.Report
 	}{
 		{"the sample has every verdict, every kind of exchange and a load section", sample(t)},
+		{"a load section with retry figures and a capacity search", withRetries(t)},
 		{"a run that could not be made has no settings and no results", unreachable},
 	} {
 		t.Run(tc.why, func(t *testing.T) {

@@ -23,11 +23,18 @@ type loadView struct {
 	PastPct     string
 	Codes       []Count
 	Percentiles []percentileRow
+	// AllPercentiles are every attempt's latency percentiles, shown
+	// beside the first attempts' (Percentiles) when the run retried.
+	AllPercentiles []percentileRow
 	// P99Within says whether p99 stayed within the ack deadline (LOAD-01).
 	P99Within  bool
 	PercentSVG template.HTML
 	Histogram  template.HTML
 	OverTime   template.HTML
+	// RetryBlock and CapacityTable are the retries and the capacity
+	// search, nil without them.
+	RetryBlock    *retriesView
+	CapacityTable *capacityView
 }
 
 type percentileRow struct {
@@ -46,11 +53,11 @@ func newLoadView(l *Load) *loadView {
 		v.Codes = append(v.Codes, Count{What: k, Count: l.StatusCodes[k]})
 	}
 	deadline := time.Duration(l.AckDeadline)
-	for _, p := range percentiles(l.Latencies) {
-		v.Percentiles = append(v.Percentiles, percentileRow{
-			Name: p.name, Value: latency(p.d), Over: deadline > 0 && p.d > deadline,
-		})
+	v.Percentiles = percentileRows(l.Latencies, deadline)
+	if l.Retries != nil {
+		v.AllPercentiles = percentileRows(l.Retries.AllAttempts, deadline)
 	}
+	v.RetryBlock, v.CapacityTable = newRetriesView(l), newCapacityView(l)
 	v.P99Within = deadline <= 0 || time.Duration(l.Latencies.P99) <= deadline
 	v.PercentSVG = percentileChart(l)
 	if len(l.Histogram) > 0 {
@@ -60,6 +67,16 @@ func newLoadView(l *Load) *loadView {
 		v.OverTime = overTimeChart(l)
 	}
 	return v
+}
+
+// percentileRows are the cells of a row of latency percentiles; a
+// latency past the deadline is marked.
+func percentileRows(l Latencies, deadline time.Duration) []percentileRow {
+	var out []percentileRow
+	for _, p := range percentiles(l) {
+		out = append(out, percentileRow{Name: p.name, Value: latency(p.d), Over: deadline > 0 && p.d > deadline})
+	}
+	return out
 }
 
 type namedDuration struct {

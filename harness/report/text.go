@@ -108,6 +108,9 @@ func (r *Report) Summary() string {
 		parts = append(parts, fmt.Sprintf("%d %s", r.Counts[v], v))
 	}
 	fmt.Fprintf(&b, "%d checks: %s\n", len(r.Results), strings.Join(parts, ", "))
+	if line := r.Load.retriesLine(); line != "" {
+		fmt.Fprintf(&b, "%s\n", line)
+	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
 	}
@@ -171,4 +174,32 @@ func (r *Report) kind() string {
 		return "conformance"
 	}
 	return strings.Join(kinds, " and ")
+}
+
+// retriesLine is the console summary's line on a load's retries: the
+// amplification and the events never acknowledged, the retries pending
+// at the end or dropped at the cap when there were any, and a capacity
+// search's storm edge. It is empty without retry figures (no load, or a
+// report written before the load test retried).
+func (l *Load) retriesLine() string {
+	if l == nil || l.Retries == nil {
+		return ""
+	}
+	r := l.Retries
+	on := "off"
+	if r.Enabled {
+		on = "on (" + schedule(r.Schedule) + ")"
+	}
+	line := fmt.Sprintf("retries %s: amplification %s (%d deliveries for %d events); %s never acknowledged",
+		on, times(r.Amplification), r.Deliveries, r.Events, plural(r.NeverAcknowledged, "event", "events"))
+	if r.Pending > 0 {
+		line += fmt.Sprintf("; %s pending at the end", plural(r.Pending, "retry", "retries"))
+	}
+	if r.CapDropped > 0 {
+		line += fmt.Sprintf("; %s dropped: the cap of %d pending retries was reached", plural(r.CapDropped, "retry", "retries"), r.PendingCap)
+	}
+	if c := l.Capacity; c != nil {
+		line += fmt.Sprintf("; retry-storm edge (amplification < %s): %s", stormThreshold(), stormEdge(c))
+	}
+	return line
 }

@@ -58,7 +58,15 @@ type loadReport struct {
 		StatusCodes  map[string]int `json:"statusCodes"`
 		ResultsFiles []string       `json:"resultsFiles"`
 		Capacity     *struct {
-			HighestRate float64 `json:"highestRate"`
+			HighestRate   float64 `json:"highestRate"`
+			StormEdge     float64 `json:"stormEdge"`
+			StormSearched bool    `json:"stormSearched"`
+			Steps         []struct {
+				Rate          float64 `json:"rate"`
+				Held          bool    `json:"held"`
+				Calm          bool    `json:"calm"`
+				Amplification float64 `json:"amplification"`
+			} `json:"steps"`
 		} `json:"capacity"`
 	} `json:"load"`
 }
@@ -279,5 +287,43 @@ func TestLoadTakesAScheme(t *testing.T) {
 	r = hookcert(t, "", nil, "load", "--scheme", "nope", "--duration", "1s", "--report-dir", t.TempDir())
 	if r.code != 2 || !strings.Contains(r.stderr, "--scheme") {
 		t.Fatalf("an unknown scheme: exit %d, stderr %q; want 2 naming --scheme", r.code, r.stderr)
+	}
+}
+
+// TestMakeCapacityReportsBothEdges: make capacity against the reference
+// receiver with slow-ack (1.5 s per delivery on 64 slots: about 42/s)
+// reports the highest rate that held and the retry-storm edge. Below the
+// capacity every delivery is answered in 1.5 s, within the 1.9 s deadline;
+// past it, deliveries wait for a slot past the 2 s sender timeout and are
+// retried, and the amplification rises.
+func TestMakeCapacityReportsBothEdges(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	code, out := makeTarget(t, "capacity", "FAULTS=slow-ack", "RATE=10", "MAX_RATE=160", "STEP_DURATION=1s",
+		"ACK_DEADLINE=1900ms", "SENDER_TIMEOUT=2s", "RETRY_SCHEDULE=100ms,200ms", "REPORT_DIR="+dir,
+		// Plain HTTP: TLS handshakes on a busy machine would be measured
+		// as the receiver's.
+		"HOOKCERT_PLAIN_HTTP=1")
+	if code != 0 {
+		t.Fatalf("make capacity: exit %d\n%s", code, out)
+	}
+	r := readLoadReport(t, dir)
+	if r.Load == nil || r.Load.Capacity == nil {
+		t.Fatalf("no capacity search in the report:\n%s", out)
+	}
+	c := r.Load.Capacity
+	stormed := false
+	for _, st := range c.Steps {
+		stormed = stormed || !st.Calm && st.Amplification >= 1.01
+	}
+	if !c.StormSearched || c.HighestRate < 10 || c.HighestRate >= 160 || c.StormEdge < c.HighestRate || c.StormEdge >= 160 || !stormed {
+		t.Fatalf("capacity %+v: want a held edge and a storm edge not below it, under 160/s, and a rate whose amplification rose", *c)
+	}
+	if !strings.Contains(out, "retry-storm edge") {
+		t.Fatalf("make capacity's console does not name the storm edge:\n%s", out)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil || !bytes.Contains(html, []byte("retry-storm edge")) {
+		t.Fatalf("index.html does not name the storm edge (%v)", err)
 	}
 }

@@ -66,10 +66,25 @@ func (s Search) doublings() int {
 }
 
 // tail is how long a step's retries may go on after it: the retry tail,
-// at most the step's own duration. Retries due later are counted as
-// pending, and the step's amplification is then a lower bound.
+// at most the step's own duration but long enough for the first retry of
+// its last events (the sender timeout and the schedule's first wait).
+// Retries due later are counted as pending: still owed, they count in the
+// step's amplification (stepAmplification).
 func (s Search) tail(timeout time.Duration, schedule []time.Duration) time.Duration {
-	return min(RetryTail(timeout, schedule), s.Step)
+	if len(schedule) == 0 {
+		return 0
+	}
+	return min(RetryTail(timeout, schedule), max(s.Step, timeout+schedule[0]+time.Second))
+}
+
+// stepAmplification is a capacity step's amplification: its deliveries and
+// the retries it still owed when it ended (pending, or dropped at the
+// cap), for its events. A retry owed is load REALM would send.
+func stepAmplification(rt *report.Retries) float64 {
+	if rt.Events == 0 {
+		return 0
+	}
+	return float64(rt.Deliveries+rt.Pending+rt.CapDropped) / float64(rt.Events)
 }
 
 // stepLongest is the longest one step can take, answers and retries
@@ -165,9 +180,9 @@ func (g *Generator) Capacity(ctx context.Context, s Search, enc vegeta.Encoder) 
 		}
 		l := run.Load()
 		step := report.CapacityStep{Rate: float64(rate), Requests: l.Requests, P99: l.Latencies.P99, Success: l.Success,
-			Amplification: l.Retries.Amplification}
+			Amplification: stepAmplification(l.Retries)}
 		step.Held = l.Requests > 0 && withinDeadline(l) && enough2xx(l)
-		step.Calm = l.Requests > 0 && l.Retries.Amplification < StormAmplification
+		step.Calm = l.Requests > 0 && step.Amplification < StormAmplification
 		switch {
 		case run.Interrupted:
 			return "interrupted", err

@@ -24,7 +24,8 @@ import (
 
 const loadSecret harness.Secret = "whsec_load_test"
 
-// loadTiming is the timing of the load tests: a settle time of 1 s, which
+// loadTiming is the timing of the load tests: REALM's retry schedule
+// compressed ten times, a settle time of 1 s, which
 // only bounds how long LOAD-03 polls for events that are never processed,
 // and a generous ack deadline of 3 s, so that a busy machine (the race
 // detector, other packages' tests on two cores) never fails a correct
@@ -35,7 +36,8 @@ const loadSecret harness.Secret = "whsec_load_test"
 // planted-fault proof: they attack at 200 deliveries a second at most, over
 // plain HTTP, which costs a fraction of one core even under the race
 // detector, and their bounds leave the margin a busy machine needs.
-var loadTiming = harness.Timing{Settle: time.Second, AckDeadline: 3 * time.Second}
+var loadTiming = harness.Timing{Settle: time.Second, AckDeadline: 3 * time.Second,
+	RetrySchedule: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}}
 
 // prepareLoad readies a load run against set's target (the bundled
 // reference receiver, over HTTPS with its probe, when set.URL is empty).

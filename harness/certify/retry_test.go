@@ -68,13 +68,6 @@ func startLogged(t *testing.T, cfg receiver.Config) (*httptest.Server, *attemptL
 	return srv, log
 }
 
-// retryTiming is loadTiming with REALM's retry schedule compressed.
-func retryTiming() harness.Timing {
-	t := loadTiming
-	t.RetrySchedule = []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}
-	return t
-}
-
 // TestFlakyReceiverIsMadeWholeByRetries: the reference receiver with the
 // flaky fault answers 503 to one first delivery in ten. The load's
 // retries send each of those events again, attempt 2, and the receiver
@@ -84,7 +77,7 @@ func TestFlakyReceiverIsMadeWholeByRetries(t *testing.T) {
 	t.Parallel()
 	srv, log := startLogged(t, receiver.Config{Secrets: []harness.Secret{loadSecret}, Faults: []receiver.Fault{receiver.FaultFlaky}})
 	s := prepareLoad(t, certify.Settings{URL: srv.URL + "/webhook", ProbeURL: srv.URL + "/_probe", Secret: loadSecret,
-		Timing: retryTiming(), Load: shortLoad(100, 2*time.Second)})
+		Timing: loadTiming, Load: shortLoad(100, 2*time.Second)})
 	out, err := s.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +112,7 @@ func TestFlakyReceiverIsMadeWholeByRetries(t *testing.T) {
 // timeout, are abandoned and retried, and the amplification rises.
 func TestSlowReceiverPastCapacityStorms(t *testing.T) {
 	t.Parallel()
-	timing := retryTiming()
+	timing := loadTiming
 	timing.SlowAck, timing.SenderTimeout = 50*time.Millisecond, 300*time.Millisecond
 	amplification := func(rate int) float64 {
 		srv, _ := startLogged(t, receiver.Config{Secrets: []harness.Secret{loadSecret}, Faults: []receiver.Fault{receiver.FaultSlowAck},

@@ -297,13 +297,7 @@ func (m *Metrics) Load() *report.Load {
 	if span := m.end.Sub(m.earliest); span > 0 {
 		l.Throughput = float64(m.ok) / span.Seconds()
 	}
-	q := func(p float64) harness.Duration { return harness.Duration(m.latency.quantile(p, m.min, m.max)) }
-	l.Latencies = report.Latencies{
-		Min:  harness.Duration(m.min),
-		Mean: harness.Duration(m.total / time.Duration(m.requests)),
-		P50:  q(0.50), P90: q(0.90), P95: q(0.95), P99: q(0.99),
-		Max: harness.Duration(m.max),
-	}
+	l.Latencies = percentiles(m.latency, m.min, m.max, m.total, m.requests)
 	// Bars up to the ack deadline at least, so that the chart shows how
 	// far the latencies are from it.
 	bars := len(m.display)
@@ -349,13 +343,19 @@ func (m *Metrics) retries() *report.Retries {
 		r.Amplification = float64(m.deliveries) / float64(m.requests)
 	}
 	if m.deliveries > 0 {
-		q := func(p float64) harness.Duration { return harness.Duration(m.all.quantile(p, m.allMin, m.allMax)) }
-		r.AllAttempts = report.Latencies{
-			Min:  harness.Duration(m.allMin),
-			Mean: harness.Duration(m.allTotal / time.Duration(m.deliveries)),
-			P50:  q(0.50), P90: q(0.90), P95: q(0.95), P99: q(0.99),
-			Max: harness.Duration(m.allMax),
-		}
+		r.AllAttempts = percentiles(m.all, m.allMin, m.allMax, m.allTotal, m.deliveries)
 	}
 	return r
+}
+
+// percentiles are the latency percentiles of n latencies in h, which sum
+// to total and lie within [lo, hi]; n > 0.
+func percentiles(h *histogram, lo, hi, total time.Duration, n int) report.Latencies {
+	q := func(p float64) harness.Duration { return harness.Duration(h.quantile(p, lo, hi)) }
+	return report.Latencies{
+		Min:  harness.Duration(lo),
+		Mean: harness.Duration(total / time.Duration(n)),
+		P50:  q(0.50), P90: q(0.90), P95: q(0.95), P99: q(0.99),
+		Max: harness.Duration(hi),
+	}
 }

@@ -79,7 +79,14 @@ func loadCommand(ctx context.Context, e env, args []string, name string, do func
 	}
 	fs.IntVar(&l.Rate, "rate", l.Rate, rateHelp)
 	fs.StringVar(&l.Attacker, "attacker", l.Attacker, "this generator's name (one per generator whose results are merged)")
-	fs.IntVar(&l.Retries, "retries", l.Retries, fmt.Sprintf("retries of a delivery not acknowledged, on the retry schedule (0: none; default %d, one per wait of the schedule)", len(harness.DefaultTiming().RetrySchedule)))
+	if l.Retries == certify.AllRetries {
+		// One per wait of the schedule, as the flag's default says.
+		l.Retries = len(harness.DefaultTiming().RetrySchedule)
+		if len(set.Timing.RetrySchedule) > 0 {
+			l.Retries = len(set.Timing.RetrySchedule)
+		}
+	}
+	fs.IntVar(&l.Retries, "retries", l.Retries, "retries of a delivery not acknowledged, on the retry schedule, its last wait repeated past its end (0: none; the default is one per wait)")
 	fs.IntVar(&l.SampleSize, "sample-size", l.SampleSize, "acknowledged events asked of the probe at most (a uniform sample)")
 	force := fs.Bool("force", false, fmt.Sprintf("lift the safety limits to %d/s and %s", load.ForcedMaxRate, load.ForcedMaxDuration))
 	maxRate := fs.Int("max-rate", l.Limits.MaxRate, "safety limit on the rate")
@@ -90,6 +97,9 @@ func loadCommand(ctx context.Context, e env, args []string, name string, do func
 	}
 	if len(pos) > 0 {
 		return usagef("%s: unexpected argument %q", name, pos[0])
+	}
+	if l.Retries < 0 {
+		return usagef("%s: --retries %d: give 0 (no retries) up to %d", name, l.Retries, certify.MaxRetries)
 	}
 	if *secret != "" {
 		set.Secret = harness.Secret(*secret)

@@ -327,3 +327,43 @@ func TestMakeCapacityReportsBothEdges(t *testing.T) {
 		t.Fatalf("index.html does not name the storm edge (%v)", err)
 	}
 }
+
+// TestLoadRetriesSetting: --retries 0 (or RETRIES=0) turns the load's
+// retries off, and the report says so; a count out of range, from the flag
+// or the environment, is refused naming the setting.
+func TestLoadRetriesSetting(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := hookcert(t, "", nil, "load", "--retries", "0", "--rate", "20", "--duration", "1s", "--report-dir", dir)
+	var rep struct {
+		Load struct {
+			Retries *struct {
+				Enabled    bool `json:"enabled"`
+				Events     int  `json:"events"`
+				Deliveries int  `json:"deliveries"`
+			} `json:"retries"`
+		} `json:"load"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &rep)
+	}
+	if rt := rep.Load.Retries; r.code != 0 || err != nil || rt == nil || rt.Enabled || rt.Events == 0 || rt.Deliveries != rt.Events {
+		t.Fatalf("--retries 0: exit %d (%v), retries %+v; want 0 and a report with retries off\n%s", r.code, err, rt, r.stderr)
+	}
+	for _, c := range []struct {
+		env  []string
+		args []string
+		want string
+	}{
+		{nil, []string{"--retries", "11"}, "--retries"},
+		{nil, []string{"--retries", "-1"}, "--retries"},
+		{[]string{"HOOKCERT_RETRIES=-1"}, nil, "RETRIES"},
+		{[]string{"HOOKCERT_RETRIES=some"}, nil, "RETRIES"},
+	} {
+		args := append([]string{"load", "--duration", "1s", "--report-dir", t.TempDir()}, c.args...)
+		if r := hookcert(t, "", c.env, args...); r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%v %v: exit %d, stderr %q; want 2 naming %s", c.env, c.args, r.code, r.stderr, c.want)
+		}
+	}
+}

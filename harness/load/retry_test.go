@@ -296,3 +296,14 @@ func TestAttemptOf(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressShowsRetries: once there are retries, the progress line
+// counts them and gives the amplification; before, it says nothing of
+// them.
+func TestProgressShowsRetries(t *testing.T) {
+	quiet := progressLine("gen", time.Second, Snapshot{Requests: 100, Deliveries: 100}, 100)
+	busy := progressLine("gen", time.Second, Snapshot{Requests: 100, Errors: 10, Deliveries: 110}, 100)
+	if strings.Contains(quiet, "retries") || !strings.Contains(busy, "retries 10 (amplification 1.100)") {
+		t.Fatalf("progress without retries %q, with 10 retries for 100 events %q", quiet, busy)
+	}
+}

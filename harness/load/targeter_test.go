@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +16,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/events"
 	"github.com/realm-ai/hookcert/harness/schema"
 	"github.com/realm-ai/hookcert/harness/signing"
 )
@@ -162,8 +166,169 @@ func TestTargeterRefusesBadSettings(t *testing.T) {
 	}
 }
 
+// TestRealmSignerHeaders checks every header of a REALM v1 target of the
+// fast path, a first delivery from the targeter and a retry from the
+// signer: exactly the six headers of a delivery, one value each, the id
+// and type those of the body, and a signature that harness/signing
+// verifies at the clock's time.
+func TestRealmSignerHeaders(t *testing.T) {
+	at := time.Unix(1710083175, 0)
+	clock := func() time.Time { return at }
+	const url = "http://127.0.0.1:1/webhook"
+	tr, err := NewTargeter(url, testSecret, WithClock(clock), WithSeed(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign, err := newSigner(url, testSecret, nil, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier := signing.Verifier{Secrets: []harness.Secret{testSecret}, Clock: clock}
+	check := func(tgt vegeta.Target, attempt string) {
+		t.Helper()
+		if tgt.Method != http.MethodPost || tgt.URL != url {
+			t.Fatalf("target %s %s, want POST %s", tgt.Method, tgt.URL, url)
+		}
+		var ev struct {
+			ID   string `json:"eventId"`
+			Type string `json:"eventType"`
+		}
+		if err := json.Unmarshal(tgt.Body, &ev); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{
+			harness.HeaderContentType: harness.ContentType,
+			harness.HeaderUserAgent:   harness.UserAgent,
+			harness.HeaderID:          ev.ID,
+			harness.HeaderEvent:       ev.Type,
+			harness.HeaderAttempt:     attempt,
+			harness.HeaderSignature:   signing.FormatHeader(at.Unix(), signing.Sign(testSecret, at.Unix(), tgt.Body)),
+		}
+		if len(tgt.Header) != len(want) {
+			t.Fatalf("headers %v, want exactly %v", tgt.Header, want)
+		}
+		for name, v := range want {
+			if got := tgt.Header[name]; len(got) != 1 || got[0] != v {
+				t.Fatalf("%s: %q, want [%q]", name, got, v)
+			}
+		}
+		if err := verifier.Verify(tgt.Header.Get(harness.HeaderSignature), tgt.Body); err != nil {
+			t.Fatalf("the signature does not verify: %v", err)
+		}
+		// The values share one array: appending to one must not write
+		// over the next.
+		tgt.Header.Add(harness.HeaderID, "evt_other")
+		if got := tgt.Header.Get(harness.HeaderEvent); got != ev.Type {
+			t.Fatalf("adding to X-Webhook-Id changed X-Webhook-Event to %q", got)
+		}
+	}
+	// Past DefaultRebuild, so that both built and rewritten events are
+	// seen.
+	for i := range DefaultRebuild + 10 {
+		var tgt vegeta.Target
+		if err := tr(&tgt); err != nil {
+			t.Fatal(err)
+		}
+		check(tgt, "1")
+		if i%50 == 0 {
+			var retry vegeta.Target
+			sign(&retry, tgt.Body, tgt.Header.Get(harness.HeaderID), tgt.Header.Get(harness.HeaderEvent), 3)
+			check(retry, "3")
+		}
+	}
+}
+
+// TestRewrittenIDs: the identifiers a template's rewriting writes have the
+// factory's shape and alphabet, so that they are as valid and as unlikely
+// to collide as the factory's own.
+func TestRewrittenIDs(t *testing.T) {
+	f := events.NewFactory()
+	factory := map[rune]bool{}
+	// 4000 random letters: each of the 32 is seen but with a chance of
+	// about e^-127 of missing.
+	for range 200 {
+		_, rnd, _ := strings.Cut(f.NewID("evt"), "_")
+		for _, c := range rnd {
+			factory[c] = true
+		}
+	}
+	ours := map[rune]bool{}
+	for _, c := range idAlphabet {
+		ours[c] = true
+	}
+	if !maps.Equal(factory, ours) {
+		t.Fatalf("the factory writes ids of %d letters, the targeter of %q", len(factory), idAlphabet)
+	}
+	ev, err := f.New(harness.ModelTrainingCompleted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := newTemplate(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, id := tpl.instance(new(source).stampOf(time.Now()))
+	for _, old := range []string{ev.ID, ev.JobID, ev.ModelID} {
+		prefix, _, _ := strings.Cut(old, "_")
+		fresh := between(string(body), `"`+prefix+"_", `"`)
+		if strings.Contains(string(body), old) || len(fresh) != events.IDLength || strings.Trim(fresh, idAlphabet) != "" {
+			t.Fatalf("%s rewritten as %s_%s in\n%s", old, prefix, fresh, body)
+		}
+	}
+	if want := between(string(body), `"eventId":"`, `"`); string(id) != want {
+		t.Fatalf("instance says the eventId is %q, the body %q", id, want)
+	}
+}
+
+// TestTargeterAllocs holds the targeter to its budget of allocations per
+// request (issue "Generator cost": at most 10), the vegeta.Target that
+// vegeta allocates for each hit included. The race detector drops some of
+// what goes back to a sync.Pool, so it is not counted under it.
+func TestTargeterAllocs(t *testing.T) {
+	if raceEnabled() {
+		t.Skip("the race detector empties the MAC pool at random")
+	}
+	const budget = 10
+	sc, err := signing.Builtin("standard-webhooks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, opts := range map[string][]Option{"realm-v1 fast path": nil, "scheme standard-webhooks": {WithScheme(sc)}} {
+		tr, err := NewTargeter("http://127.0.0.1:1/webhook", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 4096 requests: 32 rebuilds and validations of each template
+		// (DefaultRebuild) are counted too.
+		got := testing.AllocsPerRun(4096, func() {
+			var tgt vegeta.Target
+			if err := tr(&tgt); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if got > budget {
+			t.Errorf("%s: %.0f allocations per request, want at most %d", name, got, budget)
+		}
+	}
+}
+
+// raceEnabled reports whether the test binary runs under the race
+// detector.
+func raceEnabled() bool {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
+}
+
 // BenchmarkTargeter is the cost of one request's target: a fresh event and
-// its signature; by default (rebuild=32) mostly a rewritten template, with
+// its signature; by default (DefaultRebuild) mostly a rewritten template, with
 // rebuild=1 every event built and validated by the factory.
 func BenchmarkTargeter(b *testing.B) {
 	run := func(name string, secret harness.Secret, opts ...Option) {
@@ -216,10 +381,14 @@ func BenchmarkTargeterParallel(b *testing.B) {
 }
 
 // TestSchemeTargeter: in every built-in scheme, each target verifies with
-// the scheme and carries its event id where the acknowledgements are
-// sampled from.
+// the scheme, carries its event id where the acknowledgements are sampled
+// from, and has exactly the scheme's headers (HeaderLines) besides
+// Content-Type, User-Agent and, where the scheme has no id header,
+// X-Webhook-Id; so has a retry signed by the signer, as its attempt.
 func TestSchemeTargeter(t *testing.T) {
 	const secret harness.Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	at := time.Unix(1710083175, 0)
+	clock := func() time.Time { return at }
 	for _, name := range signing.BuiltinSchemes() {
 		sc, err := signing.Builtin(name)
 		if err != nil {
@@ -229,25 +398,49 @@ func TestSchemeTargeter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr, err := NewTargeter("http://127.0.0.1:1/webhook", secret, WithScheme(sc))
+		tr, err := NewTargeter("http://127.0.0.1:1/webhook", secret, WithScheme(sc), WithClock(clock))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sign, err := newSigner("http://127.0.0.1:1/webhook", secret, sc, clock)
 		if err != nil {
 			t.Fatal(err)
 		}
 		g := &Generator{o: newOptions([]Option{WithScheme(sc)})}
+		check := func(tgt vegeta.Target, attempt int) {
+			t.Helper()
+			if err := sc.Verify([][]byte{key}, tgt.Header, tgt.Body, at); err != nil {
+				t.Fatalf("%s: a target does not verify: %v (%v)", name, err, tgt.Header)
+			}
+			var ev struct {
+				ID   string `json:"eventId"`
+				Type string `json:"eventType"`
+			}
+			if err := json.Unmarshal(tgt.Body, &ev); err != nil || tgt.Header.Get(g.idHeader()) != ev.ID {
+				t.Fatalf("%s: the id header %s holds %q, the event %q", name, g.idHeader(), tgt.Header.Get(g.idHeader()), ev.ID)
+			}
+			want := http.Header{}
+			want.Set(harness.HeaderContentType, harness.ContentType)
+			want.Set(harness.HeaderUserAgent, harness.UserAgent)
+			for _, l := range sc.HeaderLines(signing.Delivery{ID: ev.ID, Type: ev.Type, Attempt: attempt, T: at.Unix(), Body: tgt.Body}, key) {
+				want.Set(l.Name, l.Value)
+			}
+			if sc.IDHeader() == "" {
+				want.Set(harness.HeaderID, ev.ID)
+			}
+			if !maps.EqualFunc(tgt.Header, want, slices.Equal) {
+				t.Fatalf("%s: headers\n%v\nwant\n%v", name, tgt.Header, want)
+			}
+		}
 		for range 20 {
 			var tgt vegeta.Target
 			if err := tr(&tgt); err != nil {
 				t.Fatal(err)
 			}
-			if err := sc.Verify([][]byte{key}, tgt.Header, tgt.Body, time.Now()); err != nil {
-				t.Fatalf("%s: a target does not verify: %v (%v)", name, err, tgt.Header)
-			}
-			var ev struct {
-				ID string `json:"eventId"`
-			}
-			if err := json.Unmarshal(tgt.Body, &ev); err != nil || tgt.Header.Get(g.idHeader()) != ev.ID {
-				t.Fatalf("%s: the id header %s holds %q, the event %q", name, g.idHeader(), tgt.Header.Get(g.idHeader()), ev.ID)
-			}
+			check(tgt, 1)
+			var retry vegeta.Target
+			sign(&retry, tgt.Body, tgt.Header.Get(g.idHeader()), between(string(tgt.Body), `"eventType":"`, `"`), 2)
+			check(retry, 2)
 		}
 	}
 }

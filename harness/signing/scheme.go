@@ -288,21 +288,13 @@ func appendFilled(b []byte, template string, d Delivery) []byte {
 // mac is the raw MAC of d under key.
 func (s *Scheme) mac(key []byte, d Delivery) []byte {
 	before, after, _ := strings.Cut(s.Message, "{body}")
-	m := hmac.New(s.hash(), key)
 	var buf [128]byte
-	m.Write(appendFilled(buf[:0], before, d))
-	m.Write(d.Body)
-	if after != "" {
-		m.Write(appendFilled(buf[:0], after, d))
-	}
-	return m.Sum(nil)
+	return sumMessage(hmac.New(s.hash(), key), buf[:0], before, after, d)
 }
 
 func (s *Scheme) encode(sum []byte) string {
-	if s.Encoding == "base64" {
-		return base64.StdEncoding.EncodeToString(sum)
-	}
-	return hex.EncodeToString(sum)
+	var buf [2 * sha512.Size]byte
+	return string(s.appendEncoded(buf[:0], sum))
 }
 
 // Sign returns the encoded signature of d under key, as it goes into an

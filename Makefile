@@ -64,7 +64,7 @@ RETRIES       ?=
 
 abs = $(if $(1),$(abspath $(1)))
 
-.PHONY: help build test vet fmt-check fuzz bench mutation clean conformance load capacity certify
+.PHONY: help build test vet fmt-check fuzz bench loadcost mutation clean conformance load capacity certify
 
 help:
 	@echo "make conformance  certify a receiver (URL=..., or the bundled reference receiver)"
@@ -74,6 +74,7 @@ help:
 	@echo "make build        build $(BIN)"
 	@echo "make test         the project's own tests (race detector on)"
 	@echo "make bench        benchmarks of the hot paths"
+	@echo "make loadcost     hookcert load's CPU per delivery against the vegeta CLI's, wrk's as the floor (minutes)"
 	@echo "make fuzz         run each fuzz target for FUZZTIME (default 20s)"
 	@echo "make mutation     the catalogue's mutation score against the reference receiver (minutes; not in make test)"
 
@@ -149,6 +150,14 @@ fuzz:
 # each; compare medians): its throughput against vegeta's own static attack,
 # its accuracy against a fixed 200 ms receiver, its peak memory.
 BENCH_COUNT ?= 5
+# loadcost: a whole `hookcert load` process's CPU per delivery against the
+# vegeta CLI's, at one paced rate against one trivial loopback receiver,
+# alternating, with wrk's as the floor where it is installed.
+# LOADCOST_ARGS passes e.g. -loadcost.runs=11 -loadcost.rate=5000.
+LOADCOST_ARGS ?=
+loadcost:
+	$(GO) test -tags loadcost -run TestLoadCost -v -count=1 -timeout 30m ./harness/load $(if $(LOADCOST_ARGS),-args $(LOADCOST_ARGS))
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./harness/signing ./harness/events
 	$(GO) test -run '^$$' -bench 'Targeter' -benchmem -count $(BENCH_COUNT) ./harness/load

@@ -120,16 +120,24 @@ func (s *Session) prepare(ctx context.Context) error {
 	if err := writable(o.ReportDir); err != nil {
 		return o.Bad(SetReportDir, "the reports cannot be written there: %v", err)
 	}
-	roots, err := x509.SystemCertPool()
-	if err != nil || roots == nil {
-		roots = x509.NewCertPool()
+	// The roots to trust: nil is the system's, which crypto/tls loads when
+	// a handshake first needs them; a CA file or the reference receiver's
+	// certificate is added to a copy of them.
+	var roots *x509.CertPool
+	trust := func(pem []byte) bool {
+		if roots == nil {
+			if roots, _ = x509.SystemCertPool(); roots == nil {
+				roots = x509.NewCertPool()
+			}
+		}
+		return roots.AppendCertsFromPEM(pem)
 	}
 	if o.CACert != "" {
 		caPEM, err := os.ReadFile(o.CACert)
 		if err != nil {
 			return o.Bad(SetCACert, "%v", err)
 		}
-		if !roots.AppendCertsFromPEM(caPEM) {
+		if !trust(caPEM) {
 			return o.Bad(SetCACert, "%s holds no PEM certificate", o.CACert)
 		}
 	}
@@ -150,7 +158,7 @@ func (s *Session) prepare(ctx context.Context) error {
 			return err
 		}
 		if len(s.ref.CertPEM) > 0 {
-			roots.AppendCertsFromPEM(s.ref.CertPEM)
+			trust(s.ref.CertPEM)
 		}
 	} else if len(o.Faults) > 0 {
 		return o.Bad(SetFaults, "plants bugs in the bundled reference receiver: leave %s empty to use it", o.name(SetURL))

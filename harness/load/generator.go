@@ -197,8 +197,11 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*Ru
 	acks := newReservoir(g.o.sampleSize, g.o.rand())
 	retries := newRetrier(g.target, g.url, g.o.retries, g.o.pendingCap)
 	client := &http.Client{
-		Transport: observer{next: g.transport, acks: acks, retries: retries, idHeader: g.idHeader()},
-		Timeout:   g.o.timeout,
+		// The sender timeout is the observer's, through the request's
+		// context: a Client.Timeout around a RoundTripper that is not an
+		// *http.Transport costs two goroutines, a timer and channels per
+		// request (net/http's older way of cancelling).
+		Transport: observer{next: g.transport, acks: acks, retries: retries, idHeader: g.idHeader(), timeout: g.o.timeout},
 		// Redirects are never followed (README "Make variables"): the 3xx is the
 		// answer, and a failure.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -44,7 +44,7 @@ const (
 	BodyKept = 512
 	// DefaultRebuild is how often the targeter builds an event of a type
 	// afresh (see NewTargeter).
-	DefaultRebuild = 128
+	DefaultRebuild = 1024
 	// SuccessFloor is the smallest share of 2xx answers LOAD-02 accepts.
 	SuccessFloor = 0.999
 )

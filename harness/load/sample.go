@@ -1,6 +1,8 @@
 package load
 
 import (
+	"context"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -55,11 +57,20 @@ type observer struct {
 	retries *retrier
 	// idHeader carries the event id.
 	idHeader string
+	// timeout bounds each exchange, the response's body included: the
+	// sender timeout.
+	timeout time.Duration
 }
 
 // RoundTrip implements http.RoundTripper.
 func (o observer) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := o.next.RoundTrip(req)
+	ctx, cancel := context.WithTimeout(req.Context(), o.timeout)
+	resp, err := o.next.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+	} else {
+		resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	}
 	if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if id := req.Header.Get(o.idHeader); id != "" {
 			o.acks.offer(id)
@@ -70,4 +81,17 @@ func (o observer) RoundTrip(req *http.Request) (*http.Response, error) {
 		o.retries.failed(req.Header.Get(o.idHeader), n, retryBody(req), time.Now())
 	}
 	return resp, err
+}
+
+// cancelBody ends an exchange's context when its body is closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+// Close implements io.Closer.
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }

@@ -143,36 +143,41 @@ func newRetrier(target, recorded string, schedule []time.Duration, capacity int)
 // attempts is the most attempts an event gets.
 func (r *retrier) attempts() int { return 1 + len(r.schedule) }
 
-// failed schedules the retry of a failed attempt n of the event id (its
-// body read again from body, its type read from the body) at failedAt plus the schedule's wait. A last
-// attempt is not retried; beyond the cap, or once the attack has ended,
-// the retry is dropped (counted). It reports whether a retry was
-// scheduled.
-func (r *retrier) failed(id string, n int, body func() ([]byte, error), failedAt time.Time) bool {
+// failed schedules the retry of a failed attempt n of the event id at
+// failedAt plus the schedule's wait; the retry's body is read again from
+// body, its type from the body. A last attempt is not retried. Beyond the
+// cap, or once the attack has ended, the retry is dropped and counted
+// (as is one whose body cannot be read again, which a body vegeta sends
+// from memory never is).
+func (r *retrier) failed(id string, n int, body func() ([]byte, error), failedAt time.Time) {
 	if n >= r.attempts() || id == "" {
-		return false
+		return
 	}
-	r.mu.Lock()
-	full := r.closed || len(r.waiting)+len(r.granted) >= r.cap
-	if full {
-		r.dropped++
-	}
-	r.mu.Unlock()
-	if full {
-		return false
+	// The body is read outside the lock, and the cap checked again under
+	// it, so that concurrent failures never hold more than the cap.
+	if r.full() {
+		return
 	}
 	b, err := body()
-	if err != nil {
-		r.mu.Lock()
-		r.dropped++
-		r.mu.Unlock()
-		return false
-	}
-	p := &pendingRetry{due: failedAt.Add(r.schedule[n-1]), body: b, id: id, typ: eventTypeOf(b), attempt: n + 1}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	heap.Push(&r.waiting, p)
-	return true
+	if err != nil || r.closed || len(r.waiting)+len(r.granted) >= r.cap {
+		r.dropped++
+		return
+	}
+	heap.Push(&r.waiting, &pendingRetry{due: failedAt.Add(r.schedule[n-1]), body: b, id: id, typ: eventTypeOf(b), attempt: n + 1})
+}
+
+// full reports, counting a dropped retry, whether no retry can be
+// scheduled: the attack has ended or the cap is reached.
+func (r *retrier) full() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed || len(r.waiting)+len(r.granted) >= r.cap {
+		r.dropped++
+		return true
+	}
+	return false
 }
 
 // grantDue moves the earliest retry due at now to the granted list, for

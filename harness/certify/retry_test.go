@@ -113,10 +113,12 @@ func TestFlakyReceiverIsMadeWholeByRetries(t *testing.T) {
 func TestSlowReceiverPastCapacityStorms(t *testing.T) {
 	t.Parallel()
 	timing := loadTiming
-	// The sender timeout is ten answers long: a busy machine does not
-	// stretch an answer at 10/s past it, while at 120/s the wait for a
-	// slot passes it within the first second.
-	timing.SlowAck, timing.SenderTimeout = 50*time.Millisecond, 500*time.Millisecond
+	// The sender timeout is twenty answers long, and at 120/s the wait
+	// for a slot passes it within the first second. A busy machine (the
+	// race detector beside other packages) can still stall one answer at
+	// 10/s past it: calm is asked as at most two retries in the twenty
+	// events, a storm as at least one retry in five.
+	timing.SlowAck, timing.SenderTimeout = 50*time.Millisecond, time.Second
 	amplification := func(rate int) float64 {
 		srv, _ := startLogged(t, receiver.Config{Secrets: []harness.Secret{loadSecret}, Faults: []receiver.Fault{receiver.FaultSlowAck},
 			AckSlots: 2, Timing: timing})
@@ -129,7 +131,7 @@ func TestSlowReceiverPastCapacityStorms(t *testing.T) {
 		return out.Load.Retries.Amplification
 	}
 	below, past := amplification(10), amplification(120)
-	if below >= load.StormAmplification || past < 1.2 {
+	if below > 1.1 || past < 1.2 {
 		t.Fatalf("amplification %.3f at 10/s and %.3f at 120/s, against a capacity of 40/s: want calm, then a storm", below, past)
 	}
 }

@@ -196,11 +196,13 @@ func TestAttackRetriesAbandonedAttempts(t *testing.T) {
 	t.Parallel()
 	rcv := newAttempts(t, func(attempt, _ int) (int, time.Duration) {
 		if attempt == 1 {
-			return http.StatusOK, 600 * time.Millisecond
+			return http.StatusOK, 1500 * time.Millisecond
 		}
 		return http.StatusOK, 0
 	})
-	g := newTestGenerator(t, rcv.URL+"/webhook", WithTimeout(200*time.Millisecond), WithRetries(shortSchedule))
+	// The timeout is long enough that a busy machine answers every retry
+	// within it, and the first attempts are held well past it.
+	g := newTestGenerator(t, rcv.URL+"/webhook", WithTimeout(time.Second), WithRetries(shortSchedule))
 	run, err := g.Attack(context.Background(), 10, 500*time.Millisecond, nil)
 	if err != nil {
 		t.Fatal(err)

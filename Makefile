@@ -161,7 +161,7 @@ loadcost:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./harness/signing ./harness/events
 	$(GO) test -run '^$$' -bench 'Targeter' -benchmem -count $(BENCH_COUNT) ./harness/load
-	$(GO) test -run '^$$' -bench 'Throughput|Accuracy|Memory' -benchtime 1x -count $(BENCH_COUNT) -timeout 30m ./harness/load
+	$(GO) test -run '^$$' -bench 'Throughput|Accuracy|Memory|PendingRetries' -benchtime 1x -count $(BENCH_COUNT) -timeout 30m ./harness/load
 
 clean:
 	rm -rf bin

@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -198,30 +197,9 @@ func BenchmarkMemory(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				runtime.GC()
-				stop := make(chan struct{})
-				var peak, peakRSS atomic.Uint64
-				sampled := make(chan struct{})
-				go func() {
-					defer close(sampled)
-					s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-					t := time.NewTicker(10 * time.Millisecond)
-					defer t.Stop()
-					for {
-						metrics.Read(s)
-						peak.Store(max(peak.Load(), s[0].Value.Uint64()))
-						peakRSS.Store(max(peakRSS.Load(), residentSet()))
-						select {
-						case <-stop:
-							return
-						case <-t.C:
-						}
-					}
-				}()
 				start := time.Now()
-				run, err := flatOut(g, n, 10*time.Minute, 64, vegeta.NewEncoder(f))
-				close(stop)
-				<-sampled
+				var run *Run
+				heap, _, rss := peakMemory(func() { run, err = flatOut(g, n, 10*time.Minute, 64, vegeta.NewEncoder(f)) })
 				f.Close()
 				if err != nil {
 					b.Fatal(err)
@@ -229,9 +207,82 @@ func BenchmarkMemory(b *testing.B) {
 				if got := run.Metrics.Requests(); got != n {
 					b.Fatalf("%d deliveries, want %d", got, n)
 				}
-				b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
-				b.ReportMetric(float64(peakRSS.Load())/(1<<20), "peak-rss-MB")
+				b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MB")
+				b.ReportMetric(float64(rss)/(1<<20), "peak-rss-MB")
 				b.ReportMetric(float64(n)/time.Since(start).Seconds(), "req/s")
+			}
+		})
+	}
+}
+
+// peakMemory runs f after a collection and returns the peak heap (live and
+// not yet collected objects), the peak live heap (as the last collection
+// marked it) and the peak resident set of the process while it ran,
+// sampled every 10 ms.
+func peakMemory(f func()) (heap, live, rss uint64) {
+	runtime.GC()
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(s)
+			heap, live, rss = max(heap, s[0].Value.Uint64()), max(live, s[1].Value.Uint64()), max(rss, residentSet())
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	f()
+	close(stop)
+	<-sampled
+	return heap, live, rss
+}
+
+// BenchmarkPendingRetries: what retries waiting for their time cost. A
+// receiver refuses every delivery; each is owed a retry a minute later,
+// so they pile up to the pending cap (10 000) and the rest are dropped.
+// The same attack with retries off is the baseline: the difference in
+// peak live heap, over the pending count, is one pending retry's cost.
+func BenchmarkPendingRetries(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	b.Cleanup(srv.Close)
+	const rate, d = 5000, 3 * time.Second
+	for _, c := range []struct {
+		name     string
+		schedule []time.Duration
+	}{{"off", nil}, {"pending", []time.Duration{time.Minute}}} {
+		b.Run(c.name, func(b *testing.B) {
+			g, err := NewGenerator(srv.URL+"/webhook", testSecret, WithLimits(ForcedLimits()), WithRetries(c.schedule))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer g.Close()
+			for b.Loop() {
+				var run *Run
+				// No tail: the attack ends at its duration, its retries
+				// still pending.
+				heap, live, rss := peakMemory(func() { run, err = g.attackAt(context.Background(), "bench", rate, d, 0, nil) })
+				if err != nil {
+					b.Fatal(err)
+				}
+				rt := run.Load().Retries
+				if c.schedule != nil && (rt.Pending+rt.CapDropped != rt.Events || rt.Pending != DefaultPendingCap) {
+					b.Fatalf("retries %+v: want every event owed a retry, %d of them pending", *rt, DefaultPendingCap)
+				}
+				b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MB")
+				b.ReportMetric(float64(live)/(1<<20), "peak-live-MB")
+				b.ReportMetric(float64(rss)/(1<<20), "peak-rss-MB")
+				b.ReportMetric(float64(rt.Pending), "pending")
+				b.ReportMetric(float64(rt.Events), "events")
 			}
 		})
 	}

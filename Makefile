@@ -18,8 +18,9 @@ SCHEME       ?=
 STRICT       ?=
 INSECURE     ?=
 CA_CERT      ?=
-# HTTP_VERSION pins the HTTP version the sender and the probe speak: 1.1 or
-# 2 (h2c with prior knowledge over http://); empty offers both over TLS.
+# HTTP_VERSION pins the HTTP version the sender, the load and the probe
+# speak: 1.1 or 2 (h2c with prior knowledge over http://); empty offers
+# both over TLS.
 HTTP_VERSION ?=
 ACK_DEADLINE ?= 1s
 # The sender's timing (empty: 5s, 5s and 1s,2s,4s): how long the probe is

@@ -36,7 +36,7 @@ var loadFlags = map[certify.Setting]string{
 	certify.SetStepDuration: "step-duration", certify.SetDuration: "duration", certify.SetRate: "rate",
 	certify.SetAttacker: "attacker", certify.SetSampleSize: "sample-size", certify.SetForce: "force",
 	certify.SetMaxRate: "max-rate", certify.SetMaxDuration: "max-duration", certify.SetScheme: "scheme",
-	certify.SetRetries: "retries",
+	certify.SetRetries: "retries", certify.SetHTTPVersion: "http-version",
 }
 
 // loadCommand parses the flags common to load and capacity (their defaults
@@ -67,6 +67,7 @@ func loadCommand(ctx context.Context, e env, args []string, name string, do func
 	fs.BoolVar(&set.Strict, "strict", set.Strict, "a broken SHOULD (LOAD-03) fails the run")
 	fs.BoolVar(&set.Insecure, "insecure", set.Insecure, "skip verification of the receiver's certificate")
 	fs.StringVar(&set.CACert, "ca-cert", set.CACert, "PEM file of a CA to trust")
+	httpVersion := fs.String("http-version", set.HTTPVersion.String(), "HTTP the deliveries speak: auto (what the receiver offers over TLS, HTTP/1.1 over http://), 1.1 or 2 (h2c over http://)")
 	fs.StringVar(&set.Scheme, "scheme", set.Scheme, "signing scheme: "+strings.Join(signing.BuiltinSchemes(), ", ")+", or a scheme file (default realm-v1)")
 	var faults faultList
 	fs.Var(&faults, "fault", "plant a known bug in the reference receiver (repeatable; no --url only)")
@@ -101,6 +102,9 @@ func loadCommand(ctx context.Context, e env, args []string, name string, do func
 	}
 	if l.Retries < 0 {
 		return usagef("%s: --retries %d: give 0 (no retries) up to %d", name, l.Retries, certify.MaxRetries)
+	}
+	if set.HTTPVersion, err = harness.ParseHTTPVersion(*httpVersion); err != nil {
+		return usagef("%s: --http-version: %v", name, err)
 	}
 	if *secret != "" {
 		set.Secret = harness.Secret(*secret)

@@ -360,6 +360,7 @@ func TestLoadRetriesSetting(t *testing.T) {
 		{nil, []string{"--retries", "-1"}, "--retries"},
 		{[]string{"HOOKCERT_RETRIES=-1"}, nil, "RETRIES"},
 		{[]string{"HOOKCERT_RETRIES=some"}, nil, "RETRIES"},
+		{nil, []string{"--http-version", "3"}, "--http-version"},
 	} {
 		args := append([]string{"load", "--duration", "1s", "--report-dir", t.TempDir()}, c.args...)
 		if r := hookcert(t, "", c.env, args...); r.code != 2 || !strings.Contains(r.stderr, c.want) {

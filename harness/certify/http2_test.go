@@ -268,3 +268,46 @@ func TestHTTPVersionSetting(t *testing.T) {
 		}
 	}
 }
+
+// TestAnHTTP2OnlyReceiverCarriesTheLoad: the load speaks HTTP/2 as the
+// conformance sender does, offered over TLS and with prior knowledge over
+// http:// under HTTP_VERSION=2, so a receiver that speaks only HTTP/2
+// gets every event, acknowledges and processes each once, and the report
+// says which version the load was answered in.
+func TestAnHTTP2OnlyReceiverCarriesTheLoad(t *testing.T) {
+	t.Parallel()
+	const sec harness.Secret = "whsec_h2_load"
+	for _, tc := range []struct {
+		name    string
+		secure  bool
+		version harness.HTTPVersion
+	}{{"over TLS", true, harness.HTTPAuto}, {"h2c", false, harness.HTTP2}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h2 := startH2Receiver(t, sec, tc.secure)
+			s := prepareLoad(t, certify.Settings{URL: h2.WebhookURL, ProbeURL: h2.ProbeURL, CACert: h2.CAFile, Secret: sec,
+				HTTPVersion: tc.version, Timing: loadTiming, Load: shortLoad(50, time.Second)})
+			out, err := s.Load(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeLoadReport(t, s, out)
+			l := out.Load
+			for id, r := range verdictsOf(out) {
+				if r.Verdict != harness.Pass && r.Verdict != harness.InfoVerdict {
+					t.Errorf("%s %s against a correct HTTP/2-only receiver: %s", id, r.Verdict, r.Observed)
+				}
+			}
+			if !slices.Equal(l.Protocols, []string{"HTTP/2.0"}) || l.Requests == 0 || l.OK != l.Requests {
+				t.Fatalf("%d of %d events acknowledged, answered in %v: want all, in HTTP/2.0 only", l.OK, l.Requests, l.Protocols)
+			}
+			if p := l.Processed; p == nil || p.Checked != l.Requests || p.Once != p.Checked {
+				t.Fatalf("processed %+v: want every one of the %d events processed once", p, l.Requests)
+			}
+			html, err := os.ReadFile(filepath.Join(s.ReportDir, report.HTMLFile))
+			if err != nil || !strings.Contains(string(html), "<dt>answered in</dt><dd>HTTP/2.0</dd>") {
+				t.Fatalf("index.html does not say the load was answered in HTTP/2.0 (%v)", err)
+			}
+		})
+	}
+}

@@ -61,6 +61,7 @@ func (s *Session) attack(ctx context.Context, do func(*load.Generator, io.Writer
 		load.WithLimits(set.Limits),
 		load.WithScheme(s.Settings.scheme),
 		load.WithRetries(s.retrySchedule()),
+		load.WithHTTPVersion(s.Settings.HTTPVersion),
 	}
 	if set.Progress != nil {
 		opts = append(opts, load.WithProgress(set.Progress, set.Live))

@@ -239,6 +239,9 @@ func describe(r *harness.Result, l *report.Load) {
 func Headline(l *report.Load) string {
 	d := func(h harness.Duration) time.Duration { return harness.RoundLatency(time.Duration(h)) }
 	s := fmt.Sprintf("load: %d events at %s by %s", l.Requests, rateOf(l.Rate), strings.Join(l.Attackers, ", "))
+	if len(l.Protocols) > 0 {
+		s += " over " + strings.Join(l.Protocols, " and ")
+	}
 	if c := l.Capacity; c != nil {
 		s = fmt.Sprintf("capacity: %s held at most; stopped: %s\n", rateOf(c.HighestRate), c.StoppedBecause) + s
 	}

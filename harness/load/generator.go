@@ -42,6 +42,9 @@ func NewGenerator(target string, secret harness.Secret, opts ...Option) (*Genera
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
+	if o.version, err = harness.ParseHTTPVersion(string(o.version)); err != nil {
+		return nil, fmt.Errorf("load: %w: %w", ErrInvalidOption, err)
+	}
 	tr, err := newTargeter(target, secret, o)
 	if err != nil {
 		return nil, err
@@ -50,17 +53,20 @@ func NewGenerator(target string, secret harness.Secret, opts ...Option) (*Genera
 	if err != nil {
 		return nil, err
 	}
+	// As the conformance sender: no proxy, no transparent gzip, the HTTP
+	// versions of HTTP_VERSION; HTTP/1.1 over as many kept-alive
+	// connections as vegeta opens.
+	transport := harness.NewTransport(o.tls, o.timeout, vegeta.DefaultConnections)
+	transport.TLSClientConfig.NextProtos = o.version.ALPN()
+	transport.Protocols = o.version.Protocols()
 	return &Generator{
-		url:      u.Redacted(),
-		secret:   secret,
-		o:        o,
-		targeter: tr,
-		target:   target,
-		sign:     sign,
-		// As the conformance sender: no proxy, no transparent gzip,
-		// HTTP/1.1 over as many kept-alive connections as vegeta opens,
-		// as REALM sends.
-		transport: harness.NewTransport(o.tls, o.timeout, vegeta.DefaultConnections),
+		url:       u.Redacted(),
+		secret:    secret,
+		o:         o,
+		targeter:  tr,
+		target:    target,
+		sign:      sign,
+		transport: transport,
 	}, nil
 }
 
@@ -113,6 +119,8 @@ type Run struct {
 	// Pending counts the retries still waiting when the attack ended;
 	// CapDropped those not scheduled because the cap was reached.
 	Pending, CapDropped int
+	// Protocols are the HTTP versions the receiver answered in.
+	Protocols []string
 }
 
 // Sampled reports whether Acknowledged is a sample rather than every
@@ -125,6 +133,7 @@ func (r *Run) Load() *report.Load {
 	l.Attackers = []string{r.Attacker}
 	l.Rate = float64(r.Rate)
 	l.Duration = harness.Duration(r.Duration)
+	l.Protocols = r.Protocols
 	rt := l.Retries
 	rt.Enabled = len(r.schedule) > 0
 	for _, d := range r.schedule {
@@ -196,12 +205,13 @@ type plan struct {
 func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*Run, error) {
 	acks := newReservoir(g.o.sampleSize, g.o.rand())
 	retries := newRetrier(g.target, g.url, g.o.retries, g.o.pendingCap)
+	protos := new(protocols)
 	client := &http.Client{
 		// The sender timeout is the observer's, through the request's
 		// context: a Client.Timeout around a RoundTripper that is not an
 		// *http.Transport costs two goroutines, a timer and channels per
 		// request (net/http's older way of cancelling).
-		Transport: observer{next: g.transport, acks: acks, retries: retries, idHeader: g.idHeader(), timeout: g.o.timeout},
+		Transport: observer{next: g.transport, acks: acks, retries: retries, protos: protos, idHeader: g.idHeader(), timeout: g.o.timeout},
 		// Redirects are never followed (README "Make variables"): the 3xx is the
 		// answer, and a failure.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -276,6 +286,7 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*Ru
 	run.Interrupted = ctx.Err() != nil
 	run.Pending, run.CapDropped = retries.close()
 	run.Acknowledged, run.AcknowledgedTotal = acks.sample()
+	run.Protocols = protos.list()
 	if tgtErr != nil {
 		return run, fmt.Errorf("%w: %w", ErrTargeter, tgtErr)
 	}

@@ -151,7 +151,15 @@ type options struct {
 	rebuild          int
 	retries          []time.Duration
 	pendingCap       int
+	version          harness.HTTPVersion
 }
+
+// WithHTTPVersion sets the HTTP versions the attack speaks, as the
+// conformance sender does (README "Make variables", HTTP_VERSION): the
+// default offers HTTP/2 and HTTP/1.1 in the TLS handshake and speaks the
+// one the receiver chooses (HTTP/1.1 over http://); HTTP1 and HTTP2 pin
+// one, HTTP2 over http:// being h2c with prior knowledge.
+func WithHTTPVersion(v harness.HTTPVersion) Option { return func(o *options) { o.version = v } }
 
 // WithAttacker names the generator: the attack name in the results file
 // (vegeta's Result.Attack, the series of `vegeta plot`) and in the report.

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,6 +56,8 @@ type observer struct {
 	next    http.RoundTripper
 	acks    *reservoir
 	retries *retrier
+	// protos records the HTTP versions of the answers.
+	protos *protocols
 	// idHeader carries the event id.
 	idHeader string
 	// timeout bounds each exchange, the response's body included: the
@@ -70,6 +73,7 @@ func (o observer) RoundTrip(req *http.Request) (*http.Response, error) {
 		cancel()
 	} else {
 		resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+		o.protos.saw(resp.ProtoMajor, resp.ProtoMinor)
 	}
 	if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if id := req.Header.Get(o.idHeader); id != "" {
@@ -94,4 +98,39 @@ func (b *cancelBody) Close() error {
 	err := b.ReadCloser.Close()
 	b.cancel()
 	return err
+}
+
+// protocols records which HTTP versions an attack's answers came in:
+// HTTP/1.0, HTTP/1.1 and HTTP/2.0, the versions net/http speaks. A flag
+// already set is only read, so the attack's workers do not contend.
+type protocols struct {
+	h10, h11, h2 atomic.Bool
+}
+
+// saw records an answer in HTTP/major.minor.
+func (p *protocols) saw(major, minor int) {
+	f := &p.h11
+	switch {
+	case major == 2:
+		f = &p.h2
+	case major == 1 && minor == 0:
+		f = &p.h10
+	}
+	if !f.Load() {
+		f.Store(true)
+	}
+}
+
+// list names the versions seen, as net/http's Response.Proto does.
+func (p *protocols) list() []string {
+	var out []string
+	for _, v := range []struct {
+		f    *atomic.Bool
+		name string
+	}{{&p.h2, "HTTP/2.0"}, {&p.h11, "HTTP/1.1"}, {&p.h10, "HTTP/1.0"}} {
+		if v.f.Load() {
+			out = append(out, v.name)
+		}
+	}
+	return out
 }

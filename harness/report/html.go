@@ -181,6 +181,9 @@ const pageTemplate = `
 {{- with .Attackers}}
 <div><dt>attackers</dt><dd>{{range $i, $a := .}}{{if $i}}, {{end}}{{$a}}{{end}}</dd></div>
 {{- end}}
+{{- with .Protocols}}
+<div><dt>answered in</dt><dd>{{range $i, $p := .}}{{if $i}}, {{end}}{{$p}}{{end}}</dd></div>
+{{- end}}
 </dl>
 {{- with .RetryBlock}}
 <div id="load-retries">

@@ -57,6 +57,10 @@ type Load struct {
 	// Retries is the retry side of the run: every attempt, first and
 	// retried. Nil in a report written before the load test retried.
 	Retries *Retries `json:"retries,omitempty"`
+	// Protocols are the HTTP versions the receiver answered the load in
+	// ("HTTP/2.0", "HTTP/1.1"); empty when it never answered, or in a
+	// report written before the load recorded them.
+	Protocols []string `json:"protocols,omitempty"`
 }
 
 // Retries is what the load generator's retries did (DESIGN section 10): a

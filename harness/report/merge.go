@@ -146,6 +146,7 @@ func combineLoads(measure Measure, loads []Load) (Load, error) {
 		plan.Rate += l.Rate
 		plan.Duration = max(plan.Duration, l.Duration)
 		plan.Processed = addProcessed(plan.Processed, l.Processed)
+		plan.Protocols = addProtocols(plan.Protocols, l.Protocols)
 		plan.SenderTimeout = cmp.Or(plan.SenderTimeout, l.SenderTimeout)
 		plan.AckDeadline = cmp.Or(plan.AckDeadline, l.AckDeadline)
 	}
@@ -155,7 +156,7 @@ func combineLoads(measure Measure, loads []Load) (Load, error) {
 	}
 	out := *m
 	out.Attackers, out.ResultsFiles = plan.Attackers, plan.ResultsFiles
-	out.Rate, out.Duration, out.Processed = plan.Rate, plan.Duration, plan.Processed
+	out.Rate, out.Duration, out.Processed, out.Protocols = plan.Rate, plan.Duration, plan.Processed, plan.Protocols
 	out.SenderTimeout, out.AckDeadline = plan.SenderTimeout, plan.AckDeadline
 	out.Retries = measuredRetries(m.Retries, retries)
 	return out, nil
@@ -205,6 +206,18 @@ func measuredRetries(measured, plan *Retries) *Retries {
 	return &r
 }
 
+// addProtocols is the HTTP versions either part of a load was answered
+// in, a's first.
+func addProtocols(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, p := range b {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // addProcessed adds up the probe's accounts of two parts of a load; a part
 // the probe did not check adds nothing.
 func addProcessed(a, b *Processed) *Processed {
@@ -241,6 +254,7 @@ func (r *Report) addNote(n string) {
 func cloneLoad(l Load) Load {
 	l.Attackers = slices.Clone(l.Attackers)
 	l.ResultsFiles = slices.Clone(l.ResultsFiles)
+	l.Protocols = slices.Clone(l.Protocols)
 	l.Errors = slices.Clone(l.Errors)
 	l.Histogram = slices.Clone(l.Histogram)
 	l.OverTime = slices.Clone(l.OverTime)
@@ -392,6 +406,7 @@ func mergeLoad(a, b Load) Load {
 		out.AckDeadline = b.AckDeadline
 	}
 	out.Processed = addProcessed(out.Processed, b.Processed)
+	out.Protocols = addProtocols(out.Protocols, b.Protocols)
 	if out.Capacity == nil {
 		out.Capacity = b.Capacity
 	}

@@ -327,6 +327,7 @@ func TestMergeLoadSections(t *testing.T) {
 	b.Load.Latencies.P99 = harness.Duration(900 * time.Millisecond)
 	b.Load.Latencies.Min = harness.Duration(time.Millisecond)
 	b.Results = nil
+	a.Load.Protocols, b.Load.Protocols = []string{"HTTP/1.1"}, []string{"HTTP/2.0", "HTTP/1.1"}
 	m, err := report.Merge(a, b)
 	if err != nil {
 		t.Fatal(err)
@@ -348,6 +349,7 @@ func TestMergeLoadSections(t *testing.T) {
 		{"histogram buckets with the same bound add up", l.Histogram[0].Count, 240},
 		{"time slices with the same offset add up", l.OverTime[0].Requests, 100},
 		{"probe accounts add up", l.Processed.Checked, 400},
+		{"the HTTP versions of either part are named once", strings.Join(l.Protocols, ","), "HTTP/1.1,HTTP/2.0"},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s: got %v, want %v", c.what, c.got, c.want)
@@ -383,6 +385,7 @@ func TestMergeWithMeasuresOnce(t *testing.T) {
 	_, b := split(t)
 	b.Load.Attackers, b.Load.ResultsFiles = []string{"attacker-2"}, []string{"load-attacker-2.gob"}
 	b.Results = nil
+	a.Load.Protocols, b.Load.Protocols = []string{"HTTP/2.0"}, []string{"HTTP/1.1"}
 	var calls [][]string
 	measured := report.Load{Requests: 1234, Latencies: report.Latencies{P99: harness.Duration(7 * time.Millisecond)}}
 	measure := func(files []string, senderTimeout, ackDeadline time.Duration) (*report.Load, error) {
@@ -401,8 +404,8 @@ func TestMergeWithMeasuresOnce(t *testing.T) {
 	if l.Requests != 1234 || l.Latencies.P99 != measured.Latencies.P99 {
 		t.Errorf("merged figures %d requests, p99 %s: want the measure's", l.Requests, l.Latencies.P99)
 	}
-	if l.Rate != a.Load.Rate+b.Load.Rate || strings.Join(l.Attackers, ",") != "attacker-1,attacker-2" {
-		t.Errorf("plan: rate %.0f by %v, want the parts' rates added and both attackers", l.Rate, l.Attackers)
+	if l.Rate != a.Load.Rate+b.Load.Rate || strings.Join(l.Attackers, ",") != "attacker-1,attacker-2" || strings.Join(l.Protocols, ",") != "HTTP/2.0,HTTP/1.1" {
+		t.Errorf("plan: rate %.0f by %v in %v, want the parts' rates added, both attackers and both HTTP versions", l.Rate, l.Attackers, l.Protocols)
 	}
 	broken := func([]string, time.Duration, time.Duration) (*report.Load, error) { return nil, errors.New("gone") }
 	if m, err := report.MergeWith(broken, a, b); err == nil || m != nil {

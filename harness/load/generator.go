@@ -54,8 +54,8 @@ func NewGenerator(target string, secret harness.Secret, opts ...Option) (*Genera
 		return nil, err
 	}
 	// As the conformance sender: no proxy, no transparent gzip, the HTTP
-	// versions of HTTP_VERSION; HTTP/1.1 over as many kept-alive
-	// connections as vegeta opens.
+	// versions of HTTP_VERSION; in HTTP/1.1, as many connections kept
+	// alive as vegeta opens.
 	transport := harness.NewTransport(o.tls, o.timeout, vegeta.DefaultConnections)
 	transport.TLSClientConfig.NextProtos = o.version.ALPN()
 	transport.Protocols = o.version.Protocols()

@@ -75,6 +75,9 @@ type Result struct {
 	// Expected and Observed say, for a human, what the check wanted and saw.
 	Expected string `json:"expected,omitempty"`
 	Observed string `json:"observed,omitempty"`
+	// Fix says what a receiver must change when the check fails or
+	// warns, in the README's words, with a link to its section.
+	Fix string `json:"fix,omitempty"`
 	// Reason explains a SKIP or an N/A, or an INFO measurement.
 	Reason   string        `json:"reason,omitempty"`
 	Evidence []Exchange    `json:"evidence,omitempty"`

@@ -5,65 +5,14 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := bin/hookcert
 
-# The user's contract (DESIGN section 2). Empty URL = the bundled reference
-# receiver on a free loopback port.
-URL          ?=
-SECRET       ?=
-PROBE_URL    ?=
-PROBE_TOKEN  ?=
-LABELS       ?=
-# SCHEME is the signing scheme: realm-v1 (empty), standard-webhooks, stripe,
-# github, or a scheme file (README "Signing schemes").
-SCHEME       ?=
-STRICT       ?=
-INSECURE     ?=
-CA_CERT      ?=
-# HTTP_VERSION pins the HTTP version the sender, the load and the probe
-# speak: 1.1 or 2 (h2c with prior knowledge over http://); empty offers
-# both over TLS.
-HTTP_VERSION ?=
-ACK_DEADLINE ?= 1s
-# The sender's timing (empty: 5s, 5s and 1s,2s,4s): how long the probe is
-# polled for an expected state, how long an attempt may go unanswered, and
-# the waits between attempts.
-SETTLE         ?=
-# DEDUPE_GAP (empty: 10s) is how long IDEM-06 waits before it redelivers.
-DEDUPE_GAP     ?=
-SENDER_TIMEOUT ?=
-RETRY_SCHEDULE ?=
-SCENARIOS    ?=
-REPORT_DIR   ?= reports
+# The user's settings (DESIGN section 2): one variable per row of the
+# settings table, generated from it with their help and defaults, and the
+# environment (hookcert_env) that hands them to the suites and commands.
+# Empty URL = the bundled reference receiver on a free loopback port.
+include harness/certify/settings.mk
 
-# The secret and the probe token reach the suite through the environment,
-# never a command line that make would echo or ps would show.
-ifneq ($(SECRET),)
-export REALM_WEBHOOK_SECRET := $(SECRET)
-endif
-ifneq ($(PROBE_TOKEN),)
-export HOOKCERT_PROBE_TOKEN := $(PROBE_TOKEN)
-endif
-
-# FAULTS plants bugs in the bundled reference receiver (no URL): a quick way
-# to see what a failing report looks like, e.g. FAULTS=double-process.
-FAULTS       ?=
+# GINKGO_FLAGS are passed to the Ginkgo suites, e.g. -v.
 GINKGO_FLAGS ?=
-
-# The load test (make load, make capacity). RATE is deliveries per second
-# (the first rate of a capacity search); MAX_RATE and MAX_DURATION are the
-# safety limits (default 1000/s and 5m), FORCE=1 lifts them to 100000/s and
-# 24h. ATTACKER names this generator when several are merged. RETRIES is
-# how many times a delivery not acknowledged is sent again, on
-# RETRY_SCHEDULE (default: once per wait of it; 0 turns retries off).
-RATE          ?= 50
-DURATION      ?= 20s
-MAX_RATE      ?=
-MAX_DURATION  ?=
-FORCE         ?=
-ATTACKER      ?=
-STEP_DURATION ?=
-RETRIES       ?=
-
-abs = $(if $(1),$(abspath $(1)))
 
 .PHONY: help build test vet fmt-check fuzz bench loadcost mutation clean conformance load capacity certify
 
@@ -170,16 +119,6 @@ clean:
 
 # conformance: the Ginkgo suite writes junit.xml, report.json and index.html
 # into REPORT_DIR; `hookcert status` then exits 0, 1 or 2 from report.json.
-# The settings every run reads from the environment (harness/certify and
-# harness/load); the secret is exported above, never put on a command line.
-run_env = HOOKCERT_URL='$(URL)' HOOKCERT_PROBE_URL='$(PROBE_URL)' \
-	HOOKCERT_SCHEME='$(if $(wildcard $(SCHEME)),$(abspath $(SCHEME)),$(SCHEME))' HOOKCERT_STRICT='$(STRICT)' HOOKCERT_INSECURE='$(INSECURE)' HOOKCERT_CA_CERT='$(call abs,$(CA_CERT))' \
-	HOOKCERT_HTTP_VERSION='$(HTTP_VERSION)' \
-	HOOKCERT_ACK_DEADLINE='$(ACK_DEADLINE)' HOOKCERT_SETTLE='$(SETTLE)' HOOKCERT_DEDUPE_GAP='$(DEDUPE_GAP)' HOOKCERT_SENDER_TIMEOUT='$(SENDER_TIMEOUT)' \
-	HOOKCERT_RETRY_SCHEDULE='$(RETRY_SCHEDULE)' HOOKCERT_REPORT_DIR='$(abspath $(REPORT_DIR))' HOOKCERT_FAULTS='$(FAULTS)'
-load_env = HOOKCERT_RATE='$(RATE)' HOOKCERT_DURATION='$(DURATION)' HOOKCERT_MAX_RATE='$(MAX_RATE)' \
-	HOOKCERT_MAX_DURATION='$(MAX_DURATION)' HOOKCERT_FORCE='$(FORCE)' HOOKCERT_ATTACKER='$(ATTACKER)' \
-	HOOKCERT_STEP_DURATION='$(STEP_DURATION)' HOOKCERT_RETRIES='$(RETRIES)'
 # suite NAME,ENV,FLAGS runs the Ginkgo suite suites/NAME: its compiled
 # binary, run directly, so that one Ctrl-C reaches it once (the suite stops
 # its checks and still writes the reports). GINKGO_FLAGS are passed as the
@@ -204,7 +143,7 @@ clean_reports = mkdir -p $(REPORT_DIR) && rm -f $(REPORT_DIR)/report.json $(REPO
 
 conformance:
 	@$(clean_reports) $(REPORT_DIR)/results-*.gob
-	@$(call suite,conformance,$(run_env) HOOKCERT_SCENARIOS='$(call abs,$(SCENARIOS))',-ginkgo.label-filter='$(LABELS)')
+	@$(call suite,conformance,$(hookcert_env),-ginkgo.label-filter='$(LABELS)')
 	@$(GO) run ./cmd/hookcert status $(REPORT_DIR)
 
 # load: the Ginkgo load suite attacks at RATE for DURATION, writes the
@@ -212,14 +151,14 @@ conformance:
 # REPORT_DIR; `hookcert status` exits 0, 1 or 2 as for conformance.
 load:
 	@$(clean_reports) $(REPORT_DIR)/results-*.gob
-	@$(call suite,load,$(run_env) $(load_env),)
+	@$(call suite,load,$(hookcert_env),)
 	@$(GO) run ./cmd/hookcert status $(REPORT_DIR)
 
 # capacity: from RATE, doubling while p99 stays within ACK_DEADLINE with
 # 99.9 % 2xx, up to MAX_RATE, then narrowing; each rate held STEP_DURATION.
 capacity:
 	@$(clean_reports) $(REPORT_DIR)/results-*.gob
-	@$(run_env) $(load_env) $(GO) run ./cmd/hookcert capacity || true
+	@$(hookcert_env) $(GO) run ./cmd/hookcert capacity || true
 	@$(GO) run ./cmd/hookcert status $(REPORT_DIR)
 
 # certify: conformance into REPORT_DIR/conformance, load into

@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
+
+	"github.com/realm-ai/hookcert/harness/certify"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// One Ctrl-C (or SIGTERM) stops a run once, and it still writes its
+	// reports; a second one is only acknowledged.
+	ctx, stop := certify.Interruptible(os.Stderr, "stopping (a run stops what is under way, then writes its reports)")
 	err := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitCode(err, os.Stderr))

@@ -29,15 +29,17 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"capacity": {"find the highest rate a receiver acknowledges within the deadline", runCapacity},
-		"load":     {"load-test a receiver with signed events (vegeta)", runLoad},
-		"receiver": {"run the reference receiver (with planted faults)", runReceiver},
-		"report":   {"render or merge reports from report.json files", runReport},
-		"sign":     {"print the X-Webhook-Signature header for a body", runSign},
-		"status":   {"print a report's verdict and exit with its status", runStatus},
-		"trigger":  {"send one signed event to a receiver", runTrigger},
-		"validate": {"check an event payload or a scenario file against the schemas", runValidate},
-		"version":  {"print the suite version", runVersion},
+		"capacity":    {"find the highest rate a receiver acknowledges within the deadline", runCapacity},
+		"certify":     {"certify a receiver: conformance and load, one combined report", runCertify},
+		"conformance": {"certify a receiver against the check catalogue", runConformance},
+		"load":        {"load-test a receiver with signed events (vegeta)", runLoad},
+		"receiver":    {"run the reference receiver (with planted faults)", runReceiver},
+		"report":      {"render or merge reports from report.json files", runReport},
+		"sign":        {"print the X-Webhook-Signature header for a body", runSign},
+		"status":      {"print a report's verdict and exit with its status", runStatus},
+		"trigger":     {"send one signed event to a receiver", runTrigger},
+		"validate":    {"check an event payload or a scenario file against the schemas", runValidate},
+		"version":     {"print the suite version", runVersion},
 	}
 }
 

@@ -85,28 +85,14 @@ func Prepare(ctx context.Context, set Settings) (*Session, error) {
 	return s, err
 }
 
-// record is what the report says of the settings.
+// record is what the report says of the settings: each recorded row of
+// the settings table writes its part.
 func (set Settings) record() report.Settings {
-	t := set.Timing
-	r := report.Settings{
-		AckDeadline:   harness.Duration(t.AckDeadline),
-		SenderTimeout: harness.Duration(t.SenderTimeout),
-		Settle:        harness.Duration(t.Settle),
-		DedupeGap:     harness.Duration(t.DedupeGap),
-		Strict:        set.Strict,
-		Insecure:      set.Insecure,
-		Labels:        set.Labels,
-		Scenarios:     set.Scenarios,
-		Scheme:        set.Scheme,
-		HTTPVersion:   set.HTTPVersion,
-		Reference:     set.URL == "",
-		Probe:         set.ProbeURL != "",
-	}
-	for _, d := range t.RetrySchedule {
-		r.RetrySchedule = append(r.RetrySchedule, harness.Duration(d))
-	}
-	for _, f := range set.Faults {
-		r.Faults = append(r.Faults, string(f))
+	var r report.Settings
+	for _, o := range Options() {
+		if o.Recorded {
+			o.record(&set, &r)
+		}
 	}
 	return r
 }

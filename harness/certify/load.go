@@ -10,8 +10,45 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/realm-ai/hookcert/harness"
 	"github.com/realm-ai/hookcert/harness/load"
 )
+
+// LoadTest is one whole load run (or capacity search, when search is
+// true), as `make load` and `hookcert load` make it: the session
+// prepared, the attack made and judged, the reports written. The session
+// it returns is closed; its Report is what was written, with the load's
+// figures, saying why the run could not be made or did not end, if so.
+// The outcome is nil when nothing was sent. The error is only that of
+// writing the reports. Started, when set, is called once the session is
+// ready, before the attack.
+func LoadTest(ctx context.Context, set Settings, search bool, started func(*Session)) (*Session, *load.Outcome, error) {
+	s, err := Prepare(ctx, set)
+	defer s.Close()
+	var out *load.Outcome
+	if err == nil {
+		if started != nil {
+			started(s)
+		}
+		if search {
+			out, err = s.Capacity(ctx)
+		} else {
+			out, err = s.Load(ctx)
+		}
+	}
+	var results []harness.Result
+	if out != nil {
+		s.Report.Load = out.Load
+		results = out.Results
+		if err == nil && !out.Complete {
+			err = ErrLoadInterrupted
+		}
+	}
+	return s, out, s.Finish(results, err == nil && out != nil, err)
+}
+
+// ErrLoadInterrupted is why a load run that was made did not end.
+var ErrLoadInterrupted = errors.New("interrupted before the load test ended")
 
 // Load load-tests the session's target (LOAD-01..04): it attacks at the
 // settings' rate for their duration with signed events, streaming the

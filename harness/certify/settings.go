@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -58,9 +57,15 @@ type Settings struct {
 	// fills none of them in (a zero sample size is an error, not "the
 	// default"): start from DefaultLoadSettings, as FromEnv does.
 	Load LoadSettings
+	// FailOn is the exit policy of a command: FailOnNotCompliant or
+	// FailOnCannotRun. The report keeps the run's own status.
+	FailOn string
 	// Names says how errors name a setting to the user: nil names them as
 	// the Makefile's variables (MakeNames); the CLI passes its flags.
 	Names func(Setting) string
+
+	// byEnv holds the settings ReadEnv took from the environment.
+	byEnv map[Setting]bool
 
 	// scheme is Scheme loaded by Prepare; nil is REALM v1 by its fast path.
 	scheme *signing.Scheme
@@ -159,6 +164,7 @@ const (
 	SetSampleSize    Setting = "SAMPLE_SIZE"
 	SetStepDuration  Setting = "STEP_DURATION"
 	SetRetries       Setting = "RETRIES"
+	SetFailOn        Setting = "FAIL_ON"
 )
 
 // MakeNames names a setting as the Makefile's variable.
@@ -172,103 +178,9 @@ func (s *Settings) name(set Setting) string {
 	return s.Names(set)
 }
 
-// Env is the environment variable each setting is read from by FromEnv;
-// the Makefile sets them from its variables. The secret comes from
-// harness.SecretEnv.
+// Env is the environment variable a setting is read from: HOOKCERT_ and
+// its name. The secret's is harness.SecretEnv (Option.Env).
 func Env(s Setting) string { return "HOOKCERT_" + string(s) }
-
-// FromEnv reads the settings from the environment, starting from the
-// defaults. It only parses; Prepare checks what is finally asked, after
-// the CLI's flags. Errors wrap ErrCannotRun and name the make variable.
-func FromEnv(getenv func(string) string) (Settings, error) {
-	s := Settings{
-		URL:        strings.TrimSpace(getenv(Env(SetURL))),
-		Secret:     harness.Secret(getenv(harness.SecretEnv)),
-		ProbeURL:   strings.TrimSpace(getenv(Env(SetProbeURL))),
-		ProbeToken: harness.Secret(getenv(Env(SetProbeToken))),
-		Labels:     getenv(Env(SetLabels)),
-		Scheme:     strings.TrimSpace(getenv(Env(SetScheme))),
-		CACert:     getenv(Env(SetCACert)),
-		Scenarios:  getenv(Env(SetScenarios)),
-		ReportDir:  getenv(Env(SetReportDir)),
-		Load:       DefaultLoadSettings(),
-	}
-	var err error
-	flags := []struct {
-		set Setting
-		to  *bool
-	}{{SetStrict, &s.Strict}, {SetInsecure, &s.Insecure}, {SetPlainHTTP, &s.PlainHTTP}}
-	for _, f := range flags {
-		if *f.to, err = ParseFlag(getenv(Env(f.set))); err != nil {
-			return s, s.Bad(f.set, "%v", err)
-		}
-	}
-	if s.HTTPVersion, err = harness.ParseHTTPVersion(getenv(Env(SetHTTPVersion))); err != nil {
-		return s, s.Bad(SetHTTPVersion, "%v", err)
-	}
-	force, err := ParseFlag(getenv(Env(SetForce)))
-	if err != nil {
-		return s, s.Bad(SetForce, "%v", err)
-	}
-	if force {
-		s.Load.Limits = load.ForcedLimits()
-	}
-	durs := []struct {
-		set Setting
-		to  *time.Duration
-	}{
-		{SetAckDeadline, &s.Timing.AckDeadline}, {SetSenderTimeout, &s.Timing.SenderTimeout},
-		{SetSettle, &s.Timing.Settle}, {SetDedupeGap, &s.Timing.DedupeGap}, {SetDuration, &s.Load.Duration},
-		{SetMaxDuration, &s.Load.Limits.MaxDuration}, {SetStepDuration, &s.Load.StepDuration},
-	}
-	for _, d := range durs {
-		if v := strings.TrimSpace(getenv(Env(d.set))); v != "" {
-			if *d.to, err = time.ParseDuration(v); err != nil || *d.to <= 0 {
-				return s, s.Bad(d.set, "%q is not a positive duration such as 1s or 800ms", v)
-			}
-		}
-	}
-	if v := strings.TrimSpace(getenv(Env(SetRetrySchedule))); v != "" {
-		for _, part := range strings.Split(v, ",") {
-			d, err := time.ParseDuration(strings.TrimSpace(part))
-			if err != nil || d <= 0 {
-				return s, s.Bad(SetRetrySchedule, "%q is not a list of positive durations such as 1s,2s,4s", v)
-			}
-			s.Timing.RetrySchedule = append(s.Timing.RetrySchedule, d)
-		}
-	}
-	ints := []struct {
-		set Setting
-		to  *int
-	}{{SetRate, &s.Load.Rate}, {SetMaxRate, &s.Load.Limits.MaxRate}, {SetSampleSize, &s.Load.SampleSize}}
-	for _, i := range ints {
-		if v := strings.TrimSpace(getenv(Env(i.set))); v != "" {
-			*i.to, err = strconv.Atoi(strings.TrimSuffix(v, "/s"))
-			switch {
-			case err != nil:
-				return s, s.Bad(i.set, "%q is not a whole number such as 50", v)
-			case *i.to < 0:
-				return s, s.Bad(i.set, "%q is below zero: give a whole number such as 50", v)
-			}
-		}
-	}
-	if v := strings.TrimSpace(getenv(Env(SetRetries))); v != "" {
-		if s.Load.Retries, err = strconv.Atoi(v); err != nil || s.Load.Retries < 0 {
-			return s, s.Bad(SetRetries, "%q is not a whole number of retries such as 3, or 0 to turn them off", v)
-		}
-	}
-	if v := strings.TrimSpace(getenv(Env(SetAttacker))); v != "" {
-		s.Load.Attacker = v
-	}
-	for _, name := range strings.FieldsFunc(getenv(Env(SetFaults)), func(r rune) bool { return r == ',' || r == ' ' }) {
-		f, err := receiver.ParseFault(name)
-		if err != nil {
-			return s, s.Bad(SetFaults, "%v", err)
-		}
-		s.Faults = append(s.Faults, f)
-	}
-	return s, nil
-}
 
 // ParseFlag reads a yes/no setting: empty, 0, false or no is off; 1, true
 // or yes is on; anything else is an error.
@@ -288,11 +200,12 @@ func (s *Settings) Bad(set Setting, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrCannotRun, s.name(set), fmt.Sprintf(format, args...))
 }
 
-// withDefaults fills what was left zero.
+// withDefaults fills what was left zero, for settings built in code
+// rather than from Defaults.
 func (s Settings) withDefaults() Settings {
 	s.Timing = s.Timing.WithDefaults()
 	if s.ReportDir == "" {
-		s.ReportDir = "reports"
+		s.ReportDir = DefaultReportDir
 	}
 	return s
 }

@@ -1,34 +1,77 @@
-// Package check is what the Ginkgo suites share: it reports one check's
-// result as the running spec, and writes a session's reports at the end of
-// a suite, so the conformance and load suites stay thin and alike.
+// Package check is what the Ginkgo suites share: the settings of a suite
+// run, one check's
+// result reported as the running spec, and the console's one summary, so
+// the conformance and load suites stay thin and alike.
+//
+// The checks run before the specs, through the same certify functions as
+// `hookcert conformance` and `hookcert load`, which also write the
+// reports; the specs then report the verdicts. Ginkgo's own console
+// output would time the reporting, not the checks, and add a second
+// summary, so it is shown only when asked for (-ginkgo.v).
 package check
 
 import (
-	"context"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"sync"
-	"syscall"
+	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/formatter"
+	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/realm-ai/hookcert/harness"
 	"github.com/realm-ai/hookcert/harness/certify"
 	"github.com/realm-ai/hookcert/harness/report"
 )
 
+// Settings reads a suite run's settings from the environment. Run by
+// make, they are the user's; run by a bare `go test` (make test), smoke
+// is applied first, a compressed run that proves the suite works, and the
+// reports go to a temporary directory. The error is why the settings
+// cannot be used; the settings returned still say where the report goes.
+func Settings(smoke map[certify.Setting]string) (certify.Settings, error) {
+	getenv := os.Getenv
+	if os.Getenv(certify.MakeEnv) == "" {
+		getenv = func(k string) string {
+			for set, v := range smoke {
+				if o, _ := certify.Lookup(set); o.Env == k && os.Getenv(k) == "" {
+					return v
+				}
+			}
+			return os.Getenv(k)
+		}
+		if os.Getenv(certify.Env(certify.SetReportDir)) == "" {
+			dir, err := os.MkdirTemp("", "hookcert-reports-")
+			if err != nil {
+				return certify.Defaults(), err
+			}
+			getenv = withReportDir(getenv, dir)
+		}
+	}
+	return certify.FromEnv(getenv)
+}
+
+func withReportDir(getenv func(string) string, dir string) func(string) string {
+	return func(k string) string {
+		if k == certify.Env(certify.SetReportDir) {
+			return dir
+		}
+		return getenv(k)
+	}
+}
+
 // Spec reports the result of check id as the running spec: FAIL fails it
 // with expected versus observed, SKIP skips it with the reason, WARN and
 // INFO pass with their text attached, and the evidence is attached to show
-// on failure or with -v. ok false means the check never ran, and setupErr
-// (if any) says why.
-func Spec(id string, r harness.Result, ok bool, setupErr error) {
+// on failure or with -v. ok false means the check never ran, and why says
+// why.
+func Spec(id string, r harness.Result, ok bool, why string) {
 	if !ok {
-		why := "the run stopped before it"
-		if setupErr != nil {
-			why = setupErr.Error()
+		if why == "" {
+			why = "the run stopped before it"
 		}
 		Fail(id + " did not run: " + why)
 	}
@@ -50,62 +93,48 @@ func Spec(id string, r harness.Result, ok bool, setupErr error) {
 	}
 }
 
-// Ensure returns s, or, when nothing could be prepared (bad settings), an
-// empty session for o's report directory, so that a report saying why is
-// still written.
-func Ensure(s *certify.Session, o certify.Settings) *certify.Session {
-	if s != nil {
-		return s
+// Results indexes a report's results by check ID, for the specs.
+func Results(r *report.Report) map[string]harness.Result {
+	out := make(map[string]harness.Result, len(r.Results))
+	for _, res := range r.Results {
+		out[res.ID] = res
 	}
-	return certify.Placeholder(o)
+	return out
 }
 
-// Finish records the results in the session's report, writes report.json,
-// index.html and junit.xml into its directory, prints the console summary
-// and returns the files written. junit.xml is written with the report (by
-// harness/report), not from the Ginkgo run, so it agrees with report.json
-// and with what `hookcert report` renders. A report that cannot be
-// written is one error on the console and no files: no verdict is printed
-// that no report backs.
-func Finish(s *certify.Session, results []harness.Result, complete bool, runErr error) []string {
-	if err := s.Finish(results, complete, runErr); err != nil {
-		fmt.Fprintf(os.Stderr, "error: the reports could not be written into %s: %v\n", s.ReportDir, err)
-		return nil
+// Before says how long the checks took, before Ginkgo's output. Ginkgo
+// times its specs, which only report the verdicts of checks that ran
+// before them; with -ginkgo.v its output follows, so the line says so.
+// Without it, Ginkgo's console output, a second summary whose times are
+// not the checks', is left out: the console's summary is the report's
+// (Summary), printed once at the end.
+func Before(w io.Writer, s *certify.Session, what string) {
+	_, cfg := GinkgoConfiguration()
+	verbose := cfg.Verbosity().GTE(types.VerbosityLevelVerbose)
+	if !verbose {
+		formatter.ColorableStdOut = io.Discard
 	}
-	fmt.Fprint(os.Stdout, s.Report.Summary())
-	return []string{filepath.Join(s.ReportDir, report.HTMLFile), filepath.Join(s.ReportDir, report.JUnitFile), filepath.Join(s.ReportDir, report.JSONFile)}
+	n := len(s.Report.Results)
+	if n == 0 {
+		return
+	}
+	took := time.Duration(s.Report.Duration).Round(100 * time.Millisecond)
+	if verbose {
+		fmt.Fprintf(w, "%d %s ran in %s, before the specs below: they only report the verdicts, so Ginkgo's times are not the checks'\n", n, what, took)
+		return
+	}
+	fmt.Fprintf(w, "%d %s ran in %s\n", n, what, took)
 }
 
-// Interruptible returns a context that ends at the first Ctrl-C (SIGINT)
-// or SIGTERM, and a stop that restores the signals' usual effect. The
-// suites run their checks under it before Ginkgo starts, so that one
-// interrupt stops the run once: the deliveries under way end, the checks
-// that finished keep their verdicts, and the reports are written. Until
-// stop, a later interrupt is only acknowledged on w, since ending the
-// process would lose the reports.
-func Interruptible(w *os.File) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		for n := 0; ; n++ {
-			select {
-			case <-done:
-				return
-			case s := <-sig:
-				if n == 0 {
-					fmt.Fprintf(w, "\n%s: stopping the checks under way, then writing the reports\n", s)
-				} else {
-					fmt.Fprintf(w, "\n%s: still stopping; the reports are written next\n", s)
-				}
-				cancel()
-			}
-		}
-	}()
-	return ctx, sync.OnceFunc(func() {
-		signal.Stop(sig)
-		close(done)
-		cancel()
-	})
+// Summary prints the run's one summary and the files it wrote, writeErr
+// (if any) instead of the files when they could not be written.
+func Summary(w io.Writer, s *certify.Session, writeErr error, extra ...string) {
+	if writeErr != nil {
+		fmt.Fprintf(os.Stderr, "error: the reports could not be written into %s: %v\n", s.ReportDir, writeErr)
+		return
+	}
+	fmt.Fprint(w, s.Report.Summary())
+	files := append([]string{filepath.Join(s.ReportDir, report.HTMLFile), filepath.Join(s.ReportDir, report.JUnitFile),
+		filepath.Join(s.ReportDir, report.JSONFile)}, extra...)
+	fmt.Fprintf(w, "reports: %s\n", strings.Join(files, ", "))
 }

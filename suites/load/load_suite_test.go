@@ -1,21 +1,18 @@
 // Package load_test is the Ginkgo load suite: one spec per load check
 // (LOAD-01..04), labelled "load", by level and by ID, like the conformance
-// checks. It is thin: certify prepares the run (the bundled reference
-// receiver when no URL is given) and the load package attacks, asks the
-// probe and judges before Ginkgo starts, under an interrupt of the suite's
-// own (one Ctrl-C ends the attack once); each spec then reports its check's
-// verdict. ReportAfterSuite writes report.json, index.html and junit.xml
-// (from the report, by harness/report) next to the raw vegeta
-// results, and prints the console summary.
+// checks. It is thin: certify.LoadTest, which `hookcert load` calls too,
+// prepares the run (the bundled reference receiver when no URL is given),
+// attacks, asks the probe, judges and writes report.json, index.html and
+// junit.xml next to the raw vegeta results before Ginkgo starts, under an
+// interrupt of the suite's own (one Ctrl-C ends the attack once); each
+// spec then reports its check's verdict, and the console ends with the
+// report's summary.
 package load_test
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -27,118 +24,63 @@ import (
 	"github.com/realm-ai/hookcert/suites/check"
 )
 
-// smokeDuration is the attack of a bare `go test` (make test): a short
-// run that proves the suite works. `make load` always sets DURATION.
-const smokeDuration = "2s"
-
-func TestLoad(t *testing.T) {
-	if env := certify.Env(certify.SetDuration); os.Getenv(env) == "" {
-		t.Setenv(env, smokeDuration)
-	}
-	// The attack runs before Ginkgo starts, under an interrupt of its own:
-	// one Ctrl-C ends it once and the specs then report what was measured.
-	ctx, stop := check.Interruptible(os.Stderr)
-	defer stop()
-	attack(ctx)
-	stop()
-	RegisterFailHandler(Fail)
-	RunSpecs(t, "REALM webhook receiver load test")
-}
+// smoke is the attack of a bare `go test` (make test): a short run that
+// proves the suite works. `make load` runs what it is given.
+var smoke = map[certify.Setting]string{certify.SetDuration: "2s"}
 
 var (
-	opts     certify.Settings
-	session  *certify.Session
-	setupErr error
-	outcome  *load.Outcome
-	results  = map[string]harness.Result{}
+	session *certify.Session
+	results map[string]harness.Result
 )
 
-// attack prepares the session, attacks, asks the probe and judges;
-// setupErr says why the run could not be made.
-func attack(ctx context.Context) {
-	opts, setupErr = certify.FromEnv(os.Getenv)
-	if opts.ReportDir == "" {
-		dir, err := os.MkdirTemp("", "hookcert-load-")
-		if err != nil {
-			setupErr = errors.Join(setupErr, err)
-			return
-		}
-		opts.ReportDir = dir
+func TestLoad(t *testing.T) {
+	opts, err := check.Settings(smoke)
+	// The attack runs before Ginkgo starts, under an interrupt of its own:
+	// one Ctrl-C ends it once and the specs then report what was measured.
+	ctx, stop := certify.Interruptible(os.Stderr, "stopping the attack, then writing the reports")
+	var out *load.Outcome
+	var writeErr error
+	if err != nil {
+		session, writeErr = certify.Unmade(opts, err)
+	} else {
+		opts.Load.Progress, opts.Load.Live = os.Stdout, load.IsTerminal(os.Stdout)
+		session, out, writeErr = certify.LoadTest(ctx, opts, false, func(s *certify.Session) {
+			set := s.Settings.Load
+			fmt.Fprintf(os.Stdout, "attacking %s at %d/s for %s\n", s.Report.Target, set.Rate, set.Duration)
+		})
 	}
-	if setupErr != nil {
-		return
-	}
-	opts.Load.Progress, opts.Load.Live = os.Stdout, load.IsTerminal(os.Stdout)
-	session, setupErr = certify.Prepare(ctx, opts)
-	if setupErr != nil {
-		return
-	}
-	set := session.Settings.Load
-	fmt.Fprintf(os.Stdout, "attacking %s at %d/s for %s\n", session.Report.Target, set.Rate, set.Duration)
-	outcome, setupErr = session.Load(ctx)
-	if outcome != nil {
-		for _, r := range outcome.Results {
-			results[r.ID] = r
+	stop()
+	results = check.Results(session.Report)
+	var extra []string
+	if out != nil {
+		for _, f := range out.Load.ResultsFiles {
+			extra = append(extra, filepath.Join(session.ReportDir, f))
 		}
 	}
-}
-
-// runErr is why the run could not be made, or did not end.
-func runErr() error {
-	if setupErr == nil && (outcome == nil || !outcome.Complete) {
-		return errInterrupted
+	if len(results) == 0 && session.Report.Error != "" {
+		check.Summary(os.Stdout, session, writeErr, extra...)
+		t.Fatal(session.Report.Error)
 	}
-	return setupErr
-}
-
-var errInterrupted = errors.New("interrupted before the load test ended")
-
-var _ = BeforeSuite(func() {
-	if setupErr != nil {
-		Fail(setupErr.Error())
+	check.Before(os.Stdout, session, "load checks")
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "REALM webhook receiver load test")
+	check.Summary(os.Stdout, session, writeErr, extra...)
+	if out != nil {
+		fmt.Fprintln(os.Stdout, load.Headline(out.Load))
+		if len(extra) > 0 {
+			fmt.Fprintf(os.Stdout, "raw results: vegeta report %s (or: go run github.com/tsenart/vegeta/v12@v12.13.0 report %[1]s)\n", extra[0])
+		}
 	}
-})
+	if writeErr != nil {
+		t.Error("the reports could not be written")
+	}
+}
 
 var _ = Describe("REALM webhook receiver under load", Label(load.Category), func() {
 	for _, req := range load.Requirements() {
 		It(req.ID+": "+req.Title, Label(req.Labels()...), func() {
 			r, ok := results[req.ID]
-			check.Spec(req.ID, r, ok, setupErr)
+			check.Spec(req.ID, r, ok, session.Report.Error)
 		})
-	}
-})
-
-var _ = ReportAfterSuite("reports", func(_ Report) {
-	dir := opts.ReportDir
-	if dir == "" {
-		return
-	}
-	session = check.Ensure(session, opts)
-	defer session.Close()
-	var out []harness.Result
-	complete := false
-	if outcome != nil {
-		session.Report.Load = outcome.Load
-		out, complete = outcome.Results, outcome.Complete
-	}
-	files := check.Finish(session, out, complete && runErr() == nil, runErr())
-	if outcome != nil {
-		fmt.Fprintln(os.Stdout, load.Headline(outcome.Load))
-		for _, f := range outcome.Load.ResultsFiles {
-			files = append(files, filepath.Join(dir, f))
-		}
-	}
-	if len(files) == 0 {
-		Fail("the reports could not be written")
-	}
-	fmt.Fprintf(os.Stdout, "reports: %s\n", strings.Join(files, ", "))
-	if outcome != nil && len(outcome.Load.ResultsFiles) > 0 {
-		fmt.Fprintf(os.Stdout, "raw results: vegeta report %s (or: go run github.com/tsenart/vegeta/v12@v12.13.0 report %[1]s)\n",
-			filepath.Join(dir, outcome.Load.ResultsFiles[0]))
-	}
-	// A check the attack's early end left unjudged is skipped, as in the
-	// report; the suite fails, as the run is not certified.
-	if err := runErr(); err != nil && setupErr == nil {
-		Fail(err.Error())
 	}
 })

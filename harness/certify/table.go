@@ -1,0 +1,511 @@
+package certify
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/load"
+	"github.com/realm-ai/hookcert/harness/receiver"
+	"github.com/realm-ai/hookcert/harness/report"
+	"github.com/realm-ai/hookcert/harness/signing"
+)
+
+// Command is a set of the commands that take a setting.
+type Command uint8
+
+// The commands of a run. CmdCertify runs a conformance run and a load run,
+// so it takes the settings of both.
+const (
+	CmdConformance Command = 1 << iota
+	CmdLoad
+	CmdCapacity
+
+	CmdCertify = CmdConformance | CmdLoad
+	allRuns    = CmdConformance | CmdLoad | CmdCapacity
+)
+
+// Kind says how a setting is written and read.
+type Kind uint8
+
+// Kinds of settings.
+const (
+	// Text is any value.
+	Text Kind = iota
+	// Bool is a yes or no: a flag without a value, 1 in make.
+	Bool
+	// Secret is never shown, echoed or defaulted; its flag is a fallback
+	// for the environment variable.
+	Secret
+	// Path is a file or directory, made absolute by make.
+	Path
+	// NameOrPath is a built-in name or a file, made absolute by make when
+	// the file exists (SCHEME).
+	NameOrPath
+	// List is comma-separated; its flag may be repeated.
+	List
+)
+
+// Option is one row of the settings table: one thing the user can tell
+// a run, with every name it goes by. The Makefile's variables
+// (MakeFragment), the environment (FromEnv), the CLI's flags and their
+// help, the error messages that name a setting and the report's settings
+// block all come from the table, so a setting is added in one place.
+type Option struct {
+	// Setting is its name, which is also its make variable.
+	Setting Setting
+	// Flag is the CLI flag, without dashes.
+	Flag string
+	// Env is the environment variable it is read from.
+	Env string
+	// Commands are the commands that take it.
+	Commands Command
+	Kind     Kind
+	// Help is one line for --help and the Makefile.
+	Help string
+	// Make says whether the Makefile takes it as a variable.
+	Make bool
+	// Recorded says whether the report's settings block records it.
+	Recorded bool
+
+	// parse reads a value as the user writes it into s; its error says
+	// what is wrong and what to write, and the caller names the setting.
+	parse func(s *Settings, v string) error
+	// show writes s's value as the user would; "" is "none". Defaults
+	// are shown from Defaults() through it, so a default is computed in
+	// one place.
+	show func(s *Settings) string
+	// record writes the value into the report's settings block.
+	record func(s *Settings, r *report.Settings)
+	// noDefault says in words what an empty value means, when show
+	// cannot: "the bundled reference receiver".
+	noDefault string
+}
+
+// Parse reads v, as the user wrote it, into s. The error says what is
+// wrong with v; it does not name the setting (the caller does, in the
+// user's words).
+func (o Option) Parse(s *Settings, v string) error { return o.parse(s, v) }
+
+// Default is the default as the user would write it, or, when a default
+// cannot be written as a value, what leaving it empty means; "" when it
+// has none.
+func (o Option) Default() string {
+	if o.Kind == Secret {
+		return o.noDefault
+	}
+	d := Defaults()
+	if v := o.show(&d); v != "" {
+		return v
+	}
+	return o.noDefault
+}
+
+// Value shows s's value of the setting as the user would write it; a
+// secret is shown as harness.Redacted when set.
+func (o Option) Value(s *Settings) string {
+	v := o.show(s)
+	if o.Kind == Secret && v != "" {
+		return harness.Redacted
+	}
+	return v
+}
+
+// Takes reports whether command c takes the setting.
+func (o Option) Takes(c Command) bool { return o.Commands&c != 0 }
+
+// DefaultReportDir is where the reports go when REPORT_DIR is not given.
+const DefaultReportDir = "reports"
+
+// Exit policies of FAIL_ON.
+const (
+	// FailOnNotCompliant exits 1 when the receiver is not compliant, 2
+	// when the run could not be made.
+	FailOnNotCompliant = "not-compliant"
+	// FailOnCannotRun exits 0 unless the run could not be made (2): a
+	// generator of a distributed load whose verdict only the merge
+	// gives.
+	FailOnCannotRun = "cannot-run"
+)
+
+// Defaults returns the settings a run has when nothing is given: the
+// bundled reference receiver, REALM's timing, `make load`'s load.
+func Defaults() Settings {
+	return Settings{
+		Timing:    harness.DefaultTiming(),
+		ReportDir: DefaultReportDir,
+		Load:      DefaultLoadSettings(),
+		FailOn:    FailOnNotCompliant,
+	}
+}
+
+// Options returns the settings table, in the order help shows it.
+func Options() []Option {
+	opts := []Option{
+		{Setting: SetURL, Flag: "url", Commands: allRuns, Make: true, Recorded: true,
+			Help:      "the receiver's webhook URL, https:// or http://",
+			noDefault: "the bundled reference receiver",
+			parse:     func(s *Settings, v string) error { s.URL = strings.TrimSpace(v); return nil },
+			show:      func(s *Settings) string { return report.Redact(s.URL) },
+			record:    func(s *Settings, r *report.Settings) { r.Reference = s.URL == "" }},
+		{Setting: SetSecret, Flag: "secret", Env: harness.SecretEnv, Kind: Secret, Commands: allRuns, Make: true,
+			Help:  "the signing secret, used as it is; prefer the environment variable " + harness.SecretEnv + ", so that it never shows in a log",
+			parse: func(s *Settings, v string) error { s.Secret = harness.Secret(v); return nil },
+			show:  func(s *Settings) string { return s.Secret.Reveal() }},
+		{Setting: SetProbeURL, Flag: "probe-url", Commands: allRuns, Make: true, Recorded: true,
+			Help:      "base URL of the receiver's test probe (README \"The probe contract\"); without it the checks that need it are judged on status codes only",
+			noDefault: "none; the reference receiver's own probe when no URL",
+			parse:     func(s *Settings, v string) error { s.ProbeURL = strings.TrimSpace(v); return nil },
+			show:      func(s *Settings) string { return report.Redact(s.ProbeURL) },
+			record:    func(s *Settings, r *report.Settings) { r.Probe = s.ProbeURL != "" }},
+		{Setting: SetProbeToken, Flag: "probe-token", Kind: Secret, Commands: allRuns, Make: true,
+			Help:  "sent to the probe as Authorization: Bearer <token>; prefer the environment variable",
+			parse: func(s *Settings, v string) error { s.ProbeToken = harness.Secret(v); return nil },
+			show:  func(s *Settings) string { return s.ProbeToken.Reveal() }},
+		{Setting: SetLabels, Flag: "labels", Commands: CmdConformance, Make: true, Recorded: true,
+			Help:      "a label filter selecting checks: categories, levels (must, should, info), probe, or check IDs, e.g. 'signature || idempotency', 'must && !probe', SIG-03",
+			noDefault: "every check",
+			parse:     func(s *Settings, v string) error { s.Labels = v; return nil },
+			show:      func(s *Settings) string { return s.Labels },
+			record:    func(s *Settings, r *report.Settings) { r.Labels = s.Labels }},
+		{Setting: SetScheme, Flag: "scheme", Kind: NameOrPath, Commands: allRuns, Make: true, Recorded: true,
+			Help:      "the signing scheme the receiver verifies: " + strings.Join(signing.BuiltinSchemes(), ", ") + ", or a scheme file",
+			noDefault: signing.DefaultScheme,
+			parse:     func(s *Settings, v string) error { s.Scheme = strings.TrimSpace(v); return nil },
+			show:      func(s *Settings) string { return s.Scheme },
+			record:    func(s *Settings, r *report.Settings) { r.Scheme = s.Scheme }},
+		boolOption(SetStrict, "strict", allRuns, "broken SHOULDs fail the run instead of warning",
+			func(s *Settings) *bool { return &s.Strict }, func(s *Settings, r *report.Settings) { r.Strict = s.Strict }),
+		boolOption(SetInsecure, "insecure", allRuns, "skip verification of the receiver's certificate (TLS-02 then warns)",
+			func(s *Settings) *bool { return &s.Insecure }, func(s *Settings, r *report.Settings) { r.Insecure = s.Insecure }),
+		{Setting: SetCACert, Flag: "ca-cert", Kind: Path, Commands: allRuns, Make: true,
+			Help:      "a PEM file of a CA to trust, for a staging certificate from a private CA",
+			noDefault: "the system's roots",
+			parse:     func(s *Settings, v string) error { s.CACert = strings.TrimSpace(v); return nil },
+			show:      func(s *Settings) string { return s.CACert }},
+		{Setting: SetHTTPVersion, Flag: "http-version", Commands: allRuns, Make: true, Recorded: true,
+			Help: "the HTTP the sender, the load and the probe speak: auto (HTTP/2 or HTTP/1.1 as the receiver chooses over TLS), 1.1, or 2 (h2c over http://)",
+			parse: func(s *Settings, v string) (err error) {
+				s.HTTPVersion, err = harness.ParseHTTPVersion(v)
+				return err
+			},
+			show:   func(s *Settings) string { return s.HTTPVersion.String() },
+			record: func(s *Settings, r *report.Settings) { r.HTTPVersion = s.HTTPVersion }},
+		durationOption(SetAckDeadline, "ack-deadline", allRuns, "what every acknowledgement must meet (for load, the p99 of first attempts)",
+			func(s *Settings) *time.Duration { return &s.Timing.AckDeadline },
+			func(s *Settings, r *report.Settings) { r.AckDeadline = harness.Duration(s.Timing.AckDeadline) }),
+		durationOption(SetSenderTimeout, "sender-timeout", allRuns, "how long the sender waits for an answer before it abandons an attempt",
+			func(s *Settings) *time.Duration { return &s.Timing.SenderTimeout },
+			func(s *Settings, r *report.Settings) { r.SenderTimeout = harness.Duration(s.Timing.SenderTimeout) }),
+		{Setting: SetRetrySchedule, Flag: "retry-schedule", Commands: allRuns, Make: true, Recorded: true,
+			Help:  "the waits before attempts 2, 3, 4, ...",
+			parse: parseSchedule,
+			show: func(s *Settings) string {
+				parts := make([]string, len(s.Timing.RetrySchedule))
+				for i, d := range s.Timing.RetrySchedule {
+					parts[i] = showDuration(d)
+				}
+				return strings.Join(parts, ",")
+			},
+			record: func(s *Settings, r *report.Settings) {
+				r.RetrySchedule = nil
+				for _, d := range s.Timing.RetrySchedule {
+					r.RetrySchedule = append(r.RetrySchedule, harness.Duration(d))
+				}
+			}},
+		durationOption(SetSettle, "settle", allRuns, "how long the probe is polled for an expected state; raise it for a receiver whose worker is slower",
+			func(s *Settings) *time.Duration { return &s.Timing.Settle },
+			func(s *Settings, r *report.Settings) { r.Settle = harness.Duration(s.Timing.Settle) }),
+		durationOption(SetDedupeGap, "dedupe-gap", CmdConformance, "how long IDEM-06 waits before it redelivers an event: a dedupe record must outlive it",
+			func(s *Settings) *time.Duration { return &s.Timing.DedupeGap },
+			func(s *Settings, r *report.Settings) { r.DedupeGap = harness.Duration(s.Timing.DedupeGap) }),
+		{Setting: SetScenarios, Flag: "scenarios", Kind: Path, Commands: CmdConformance, Make: true, Recorded: true,
+			Help:      "a directory of your own scenario files, added to the catalogue (a file with a built-in ID replaces that check)",
+			noDefault: "none",
+			parse:     func(s *Settings, v string) error { s.Scenarios = strings.TrimSpace(v); return nil },
+			show:      func(s *Settings) string { return s.Scenarios },
+			record:    func(s *Settings, r *report.Settings) { r.Scenarios = s.Scenarios }},
+		{Setting: SetReportDir, Flag: "report-dir", Kind: Path, Commands: allRuns, Make: true,
+			Help: "where index.html, junit.xml and report.json go (and a load's raw results)",
+			parse: func(s *Settings, v string) error {
+				if s.ReportDir = strings.TrimSpace(v); s.ReportDir == "" {
+					return fmt.Errorf("is empty: name the directory the reports go to")
+				}
+				return nil
+			},
+			show: func(s *Settings) string { return s.ReportDir }},
+		{Setting: SetFaults, Flag: "fault", Kind: List, Commands: allRuns, Make: true, Recorded: true,
+			Help:      "faults to plant in the bundled reference receiver (no URL only), comma-separated or the flag repeated; hookcert receiver -h lists them",
+			noDefault: "none",
+			parse: func(s *Settings, v string) error {
+				var faults []receiver.Fault
+				for _, name := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+					f, err := receiver.ParseFault(name)
+					if err != nil {
+						return err
+					}
+					faults = append(faults, f)
+				}
+				s.Faults = faults
+				return nil
+			},
+			show: func(s *Settings) string {
+				names := make([]string, len(s.Faults))
+				for i, f := range s.Faults {
+					names[i] = string(f)
+				}
+				return strings.Join(names, ",")
+			},
+			record: func(s *Settings, r *report.Settings) {
+				r.Faults = nil
+				for _, f := range s.Faults {
+					r.Faults = append(r.Faults, string(f))
+				}
+			}},
+		{Setting: SetPlainHTTP, Flag: "plain-http", Kind: Bool, Commands: allRuns,
+			Help:  "serve the bundled reference receiver over http:// instead of HTTPS (no URL only)",
+			parse: func(s *Settings, v string) (err error) { s.PlainHTTP, err = ParseFlag(v); return err },
+			show:  func(s *Settings) string { return showBool(s.PlainHTTP) }},
+		intOption(SetRate, "rate", CmdLoad|CmdCapacity, "new events per second; for capacity, the first rate tried",
+			func(s *Settings) *int { return &s.Load.Rate }),
+		durationOption(SetDuration, "duration", CmdLoad, "how long the load sends new events",
+			func(s *Settings) *time.Duration { return &s.Load.Duration }, nil),
+		{Setting: SetRetries, Flag: "retries", Commands: CmdLoad | CmdCapacity, Make: true,
+			Help:      fmt.Sprintf("retries of a load delivery not acknowledged, on the retry schedule, its last wait repeated past its end: 0 (none) to %d", MaxRetries),
+			noDefault: "one per wait of the retry schedule",
+			parse: func(s *Settings, v string) error {
+				n, err := strconv.Atoi(strings.TrimSpace(v))
+				if err != nil || n < 0 || n > MaxRetries {
+					return fmt.Errorf("%q is not a number of retries from 0 (none) to %d", strings.TrimSpace(v), MaxRetries)
+				}
+				s.Load.Retries = n
+				return nil
+			},
+			show: func(s *Settings) string {
+				if s.Load.Retries == AllRetries {
+					return ""
+				}
+				return strconv.Itoa(s.Load.Retries)
+			}},
+		{Setting: SetForce, Flag: "force", Kind: Bool, Commands: CmdLoad | CmdCapacity, Make: true,
+			Help: fmt.Sprintf("lift the safety limits to %d/s and %s", load.ForcedMaxRate, showDuration(load.ForcedMaxDuration)),
+			parse: func(s *Settings, v string) error {
+				on, err := ParseFlag(v)
+				if on {
+					s.Load.Limits = load.ForcedLimits()
+				}
+				return err
+			},
+			show: func(s *Settings) string { return showBool(s.Load.Limits == load.ForcedLimits()) }},
+		intOption(SetMaxRate, "max-rate", CmdLoad|CmdCapacity, "safety limit on the rate of deliveries, retries included (and the top of a capacity search)",
+			func(s *Settings) *int { return &s.Load.Limits.MaxRate }),
+		durationOption(SetMaxDuration, "max-duration", CmdLoad|CmdCapacity, "safety limit on the duration (of a whole capacity search)",
+			func(s *Settings) *time.Duration { return &s.Load.Limits.MaxDuration }, nil),
+		{Setting: SetAttacker, Flag: "attacker", Commands: CmdLoad | CmdCapacity, Make: true,
+			Help: "this generator's name, one per generator whose results are merged; its raw results go to results-NAME.gob",
+			parse: func(s *Settings, v string) error {
+				if v = strings.TrimSpace(v); !attackerName.MatchString(v) {
+					return fmt.Errorf("%q: use letters, digits, '.', '_' and '-' (it names the results file)", v)
+				}
+				s.Load.Attacker = v
+				return nil
+			},
+			show: func(s *Settings) string { return s.Load.Attacker }},
+		intOption(SetSampleSize, "sample-size", CmdLoad, "acknowledged events asked of the probe at most (a uniform sample; LOAD-03)",
+			func(s *Settings) *int { return &s.Load.SampleSize }),
+		durationOption(SetStepDuration, "step-duration", CmdCapacity, "how long a capacity search holds each rate",
+			func(s *Settings) *time.Duration { return &s.Load.StepDuration }, nil),
+		{Setting: SetFailOn, Flag: "fail-on", Commands: allRuns,
+			Help: "when the command exits non-zero: " + FailOnNotCompliant + " (1 when not compliant, 2 when the run could not be made) or " +
+				FailOnCannotRun + " (0 unless the run could not be made: a generator whose verdict the merge gives)",
+			parse: func(s *Settings, v string) error {
+				switch v = strings.TrimSpace(v); v {
+				case FailOnNotCompliant, FailOnCannotRun:
+					s.FailOn = v
+					return nil
+				}
+				return fmt.Errorf("%q: write %s or %s", v, FailOnNotCompliant, FailOnCannotRun)
+			},
+			show: func(s *Settings) string { return s.FailOn }},
+	}
+	for i := range opts {
+		if opts[i].Env == "" {
+			opts[i].Env = Env(opts[i].Setting)
+		}
+	}
+	return opts
+}
+
+// Lookup returns the row of setting set.
+func Lookup(set Setting) (Option, bool) {
+	opts := Options()
+	i := slices.IndexFunc(opts, func(o Option) bool { return o.Setting == set })
+	if i < 0 {
+		return Option{}, false
+	}
+	return opts[i], true
+}
+
+func boolOption(set Setting, flag string, cmds Command, help string, p func(*Settings) *bool, rec func(*Settings, *report.Settings)) Option {
+	return Option{Setting: set, Flag: flag, Kind: Bool, Commands: cmds, Help: help, Make: true, Recorded: rec != nil,
+		parse:  func(s *Settings, v string) (err error) { *p(s), err = ParseFlag(v); return err },
+		show:   func(s *Settings) string { return showBool(*p(s)) },
+		record: rec}
+}
+
+func durationOption(set Setting, flag string, cmds Command, help string, p func(*Settings) *time.Duration, rec func(*Settings, *report.Settings)) Option {
+	return Option{Setting: set, Flag: flag, Commands: cmds, Help: help, Make: true, Recorded: rec != nil,
+		parse: func(s *Settings, v string) error {
+			v = strings.TrimSpace(v)
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("%q is not a positive duration such as 1s or 800ms", v)
+			}
+			*p(s) = d
+			return nil
+		},
+		show:   func(s *Settings) string { return showDuration(*p(s)) },
+		record: rec}
+}
+
+func intOption(set Setting, flag string, cmds Command, help string, p func(*Settings) *int) Option {
+	return Option{Setting: set, Flag: flag, Commands: cmds, Help: help, Make: true,
+		parse: func(s *Settings, v string) error {
+			v = strings.TrimSpace(v)
+			n, err := strconv.Atoi(strings.TrimSuffix(v, "/s"))
+			switch {
+			case err != nil:
+				return fmt.Errorf("%q is not a whole number such as 50", v)
+			case n < 0:
+				return fmt.Errorf("%q is below zero: give a whole number such as 50", v)
+			}
+			*p(s) = n
+			return nil
+		},
+		show: func(s *Settings) string { return strconv.Itoa(*p(s)) }}
+}
+
+// parseSchedule reads a retry schedule: positive durations, comma-separated.
+func parseSchedule(s *Settings, v string) error {
+	var sched []time.Duration
+	for _, part := range strings.Split(v, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(part))
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%q is not a list of positive durations such as 1s,2s,4s", strings.TrimSpace(v))
+		}
+		sched = append(sched, d)
+	}
+	s.Timing.RetrySchedule = sched
+	return nil
+}
+
+// showDuration writes d as a user would: 5m, not 5m0s.
+func showDuration(d time.Duration) string {
+	out := d.String()
+	if strings.HasSuffix(out, "m0s") {
+		out = strings.TrimSuffix(out, "0s")
+	}
+	if strings.HasSuffix(out, "h0m") {
+		out = strings.TrimSuffix(out, "0m")
+	}
+	return out
+}
+
+func showBool(b bool) string {
+	if b {
+		return "1"
+	}
+	return ""
+}
+
+// FromEnv reads the settings from the environment, starting from
+// Defaults: each setting from its Option.Env, an empty value leaving the
+// default. It only parses; Prepare checks what is finally asked, after
+// the CLI's flags. Errors wrap ErrCannotRun and name the setting in the
+// user's words (Settings.Names).
+func FromEnv(getenv func(string) string) (Settings, error) {
+	s := Defaults()
+	return s, s.ReadEnv(getenv)
+}
+
+// ReadEnv reads into s every setting its environment variable gives,
+// remembering which (SetByEnv). Errors wrap ErrCannotRun and name the
+// setting in the user's words.
+func (s *Settings) ReadEnv(getenv func(string) string) error {
+	for _, o := range Options() {
+		v := getenv(o.Env)
+		if o.Kind != Secret {
+			v = strings.TrimSpace(v)
+		}
+		if v == "" {
+			continue
+		}
+		if s.byEnv == nil {
+			s.byEnv = map[Setting]bool{}
+		}
+		s.byEnv[o.Setting] = true
+		if err := o.parse(s, v); err != nil {
+			return s.Bad(o.Setting, "%v", err)
+		}
+	}
+	return nil
+}
+
+// SetByEnv reports whether ReadEnv took setting set from the environment.
+func (s *Settings) SetByEnv(set Setting) bool { return s.byEnv[set] }
+
+// MakeEnv is set by the Makefile in the environment of the commands it
+// runs, so that errors name its variables rather than the environment's.
+const MakeEnv = "HOOKCERT_VIA_MAKE"
+
+// MakeFragment is the Makefile's part of the settings table: a variable
+// per setting the Makefile takes, with its help and default as comments,
+// the secrets exported to the environment (never on a command line that
+// make would echo), and hookcert_env, the environment that hands every
+// other one to the suites and commands. The Makefile includes it; a test
+// keeps the committed file equal to it.
+func MakeFragment() string {
+	var b strings.Builder
+	b.WriteString("# Code generated from the settings table (harness/certify/table.go); DO NOT EDIT.\n")
+	b.WriteString("# go test ./harness/certify -run TestMakeFragment -update writes it again.\n\n")
+	b.WriteString("abs = $(if $(1),$(abspath $(1)))\n\n")
+	var env []string
+	for _, o := range Options() {
+		if !o.Make {
+			continue
+		}
+		v := string(o.Setting)
+		help := o.Help
+		if d := o.Default(); d != "" {
+			help += " (default: " + d + ")"
+		}
+		fmt.Fprintf(&b, "# %s: %s\n", v, help)
+		if o.Setting == SetReportDir {
+			fmt.Fprintf(&b, "%s ?= %s\n", v, DefaultReportDir)
+		} else {
+			fmt.Fprintf(&b, "%s ?=\n", v)
+		}
+		switch o.Kind {
+		case Secret:
+			continue
+		case Path:
+			env = append(env, fmt.Sprintf("%s='$(call abs,$(%s))'", o.Env, v))
+		case NameOrPath:
+			env = append(env, fmt.Sprintf("%s='$(if $(wildcard $(%s)),$(abspath $(%s)),$(%s))'", o.Env, v, v, v))
+		default:
+			env = append(env, fmt.Sprintf("%s='$(%s)'", o.Env, v))
+		}
+	}
+	b.WriteString("\n# The secrets reach the suites through the environment, never a command\n# line that make would echo or ps would show.\n")
+	for _, o := range Options() {
+		if o.Make && o.Kind == Secret {
+			fmt.Fprintf(&b, "ifneq ($(%s),)\nexport %s := $(%s)\nendif\n", o.Setting, o.Env, o.Setting)
+		}
+	}
+	b.WriteString("\n# hookcert_env hands every other setting to the suites and commands.\n")
+	fmt.Fprintf(&b, "hookcert_env = %s=1 \\\n\t%s\n", MakeEnv, strings.Join(env, " \\\n\t"))
+	return b.String()
+}

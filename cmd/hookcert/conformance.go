@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 
 	"github.com/realm-ai/hookcert/harness/certify"
-	"github.com/realm-ai/hookcert/harness/load"
 	"github.com/realm-ai/hookcert/harness/report"
 	"github.com/realm-ai/hookcert/harness/scenario"
 )
@@ -81,10 +79,13 @@ func runCertify(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s: %s (exit %d), reports in %s\n", p.name, s.Report.Overall, s.Report.ExitCode, part.ReportDir)
 		dirs = append(dirs, part.ReportDir)
 	}
-	merged, err := mergeDirs(e, dir, dirs)
+	var names []string
+	for _, d := range dirs {
+		names = append(names, filepath.Join(d, report.JSONFile))
+	}
+	merged, err := mergeReports(e, dir, names)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "hookcert: %v\n", err)
-		return exitStatus(exitCannotRun)
+		return err
 	}
 	printFiles(e, dir, merged)
 	return exitFor(set, merged.ExitCode)
@@ -113,30 +114,4 @@ func printFiles(e env, dir string, merged *report.Report, extra ...string) {
 	}
 	files := append([]string{filepath.Join(dir, report.HTMLFile), filepath.Join(dir, report.JUnitFile), filepath.Join(dir, report.JSONFile)}, extra...)
 	fmt.Fprintf(e.stdout, "reports: %s\n", strings.Join(files, ", "))
-}
-
-// mergeDirs merges the reports in dirs into out, measuring several
-// generators' load figures from their raw results.
-func mergeDirs(e env, out string, dirs []string) (*report.Report, error) {
-	var reps []*report.Report
-	for _, d := range dirs {
-		name := filepath.Join(d, report.JSONFile)
-		r, err := report.Read(name)
-		if err != nil {
-			return nil, fmt.Errorf("merging %s: %w", d, err)
-		}
-		r.Rebase(d, out)
-		reps = append(reps, r)
-	}
-	merged, err := load.Merge(out, reps...)
-	switch {
-	case errors.Is(err, load.ErrNoResults):
-		fmt.Fprintf(e.stderr, "hookcert: %v; the merged load figures are bounds\n", err)
-	case err != nil:
-		return nil, err
-	}
-	if err := merged.Write(out); err != nil {
-		return nil, fmt.Errorf("writing the merged report into %s: %w", out, err)
-	}
-	return merged, nil
 }

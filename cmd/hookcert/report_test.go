@@ -157,3 +157,42 @@ func TestReportRefusesWhatIsNotAReport(t *testing.T) {
 		})
 	}
 }
+
+// TestReportMergesEveryReportUnderOnePath merges the directories under
+// one path, as the README's Kubernetes merge does without a shell glob:
+// each subdirectory holding a report.json is taken once, the output
+// directory among them excepted, so a second merge gives the same
+// report; --status exits with the merged verdict.
+func TestReportMergesEveryReportUnderOnePath(t *testing.T) {
+	conf, load := splitSample(t)
+	root := t.TempDir()
+	for name, src := range map[string]string{"gen-0": conf, "gen-1": load} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(root, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, name, "report.json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A directory without a report is passed over.
+	if err := os.MkdirAll(filepath.Join(root, "lost+found"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(root, "merged")
+	for i := range 2 {
+		res := hookcert(t, "", nil, "report", "--from", root, "--out", out)
+		if res.code != 0 || !strings.Contains(res.stdout, "11 checks: 3 FAIL, 1 WARN, 1 SKIP, 4 PASS, 2 INFO") {
+			t.Fatalf("merge %d: exit %d, want 0 and both reports' 11 checks once:\n%s%s", i+1, res.code, res.stdout, res.stderr)
+		}
+	}
+	if res := hookcert(t, "", nil, "report", "--from", root, "--out", out, "--status"); res.code != 1 {
+		t.Fatalf("--status: exit %d, want 1 (NOT COMPLIANT)\n%s", res.code, res.stderr)
+	}
+	if res := hookcert(t, "", nil, "report", "--from", filepath.Join(root, "lost+found"), "--out", out); res.code != 2 || !strings.Contains(res.stderr, "no report") {
+		t.Fatalf("a directory with no report anywhere: exit %d, stderr %q; want 2 saying so", res.code, res.stderr)
+	}
+}

@@ -384,6 +384,9 @@ func (s *Session) Run(ctx context.Context, scs []*scenario.Scenario) []harness.R
 func (s *Session) Finish(results []harness.Result, complete bool, runErr error) error {
 	s.Report.Finish(results, complete, runErr)
 	s.Report.Scrub(s.Secret, s.ProbeToken)
+	// The URLs as the user gave them: a key in the query or the userinfo
+	// is as secret as the signing secret.
+	s.Report.ScrubURLs(harness.NewURLScrub(s.Settings.URL, s.Settings.ProbeURL))
 	return s.Report.Write(s.ReportDir)
 }
 

@@ -91,7 +91,7 @@ func (s *Sender) Send(ctx context.Context, a Attempt) harness.Exchange {
 	req, err := s.request(ctx, a, number)
 	ex.Request = harness.Request{
 		Method:   a.method(),
-		URL:      s.url.Redacted(),
+		URL:      harness.RedactURL(s.url.String()),
 		Body:     Excerpt(a.Body),
 		BodySize: len(a.Body),
 	}

@@ -221,9 +221,9 @@ func parseTarget(target string) (*url.URL, error) {
 	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("delivery: %w: %q must start with http:// or https://", ErrInvalidURL, u.Redacted())
+		return nil, fmt.Errorf("delivery: %w: %q must start with http:// or https://", ErrInvalidURL, harness.RedactURL(u.String()))
 	case u.Hostname() == "":
-		return nil, fmt.Errorf("delivery: %w: %q has no host", ErrInvalidURL, u.Redacted())
+		return nil, fmt.Errorf("delivery: %w: %q has no host", ErrInvalidURL, harness.RedactURL(u.String()))
 	}
 	return u, nil
 }
@@ -265,7 +265,7 @@ func (o options) tlsConfig() (*tls.Config, error) {
 
 // URL returns the target URL, with any password redacted so that it can be
 // printed.
-func (s *Sender) URL() string { return s.url.Redacted() }
+func (s *Sender) URL() string { return harness.RedactURL(s.url.String()) }
 
 // TLSConfig returns a clone of the TLS configuration the sender trusts with,
 // so that the TLS checks reuse the same CA and insecure settings; its

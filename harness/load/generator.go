@@ -21,8 +21,12 @@ import (
 // (the steps of a capacity search); Close releases them.
 type Generator struct {
 	// url is the target as results record it: without credentials.
-	url      string
-	secret   harness.Secret
+	url    string
+	secret harness.Secret
+	// creds takes the target's credentials out of what results record;
+	// hidden is every secret an answer may echo.
+	creds    *harness.URLScrub
+	hidden   []harness.Secret
 	o        options
 	targeter vegeta.Targeter
 	// target is the webhook URL as given; sign signs the retries.
@@ -59,9 +63,12 @@ func NewGenerator(target string, secret harness.Secret, opts ...Option) (*Genera
 	transport := harness.NewTransport(o.tls, o.timeout, vegeta.DefaultConnections)
 	transport.TLSClientConfig.NextProtos = o.version.ALPN()
 	transport.Protocols = o.version.Protocols()
+	creds := harness.NewURLScrub(target)
 	return &Generator{
-		url:       u.Redacted(),
+		url:       harness.RedactURL(u.String()),
 		secret:    secret,
+		creds:     creds,
+		hidden:    append([]harness.Secret{secret}, creds.Secrets()...),
 		o:         o,
 		targeter:  tr,
 		target:    target,
@@ -74,10 +81,10 @@ func NewGenerator(target string, secret harness.Secret, opts ...Option) (*Genera
 // error, which carries a status line or a malformed answer, and the body),
 // before it reaches the metrics, the report or the results file.
 func (g *Generator) scrub(res *vegeta.Result) {
-	res.Error = harness.Scrub(res.Error, g.secret)
+	res.Error = g.creds.Scrub(harness.Scrub(res.Error, g.secret))
 	// Most bodies hold no secret: copy only those that do.
-	if harness.Echoes(res.Body, nil, g.secret) {
-		res.Body = []byte(harness.Scrub(string(res.Body), g.secret))
+	if harness.Echoes(res.Body, nil, g.hidden...) {
+		res.Body = []byte(g.creds.Scrub(harness.Scrub(string(res.Body), g.secret)))
 	}
 }
 

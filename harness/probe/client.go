@@ -88,7 +88,7 @@ type JobState struct {
 
 // Client calls one receiver's probe. It is safe for concurrent use.
 type Client struct {
-	base      string
+	base      *url.URL
 	shown     string // base without credentials, for evidence and errors
 	token     harness.Secret
 	hc        *http.Client
@@ -170,9 +170,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		}
 		return nil, fmt.Errorf("probe: %w: %v", ErrInvalidURL, err)
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("probe: %w: %q must start with http:// or https://", ErrInvalidURL, u.Redacted())
+		return nil, fmt.Errorf("probe: %w: %q must start with http:// or https://", ErrInvalidURL, harness.RedactURL(u.String()))
 	case u.Hostname() == "":
-		return nil, fmt.Errorf("probe: %w: %q has no host", ErrInvalidURL, u.Redacted())
+		return nil, fmt.Errorf("probe: %w: %q has no host", ErrInvalidURL, harness.RedactURL(u.String()))
 	}
 	o := options{
 		timeout:  DefaultTimeout,
@@ -200,9 +200,12 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if o.hc == nil {
 		o.hc = newHTTPClient(o)
 	}
+	// The paths go under the base URL's own; its query (a function key,
+	// say) stays on every request.
+	u.Path, u.RawPath = strings.TrimSuffix(u.Path, "/"), ""
 	return &Client{
-		base:      strings.TrimSuffix(u.String(), "/"),
-		shown:     strings.TrimSuffix(u.Redacted(), "/"),
+		base:      u,
+		shown:     harness.RedactURL(u.String()),
 		token:     o.token,
 		hc:        o.hc,
 		timeout:   o.timeout,
@@ -313,10 +316,11 @@ func (c *Client) Check(ctx context.Context) error {
 // validates against schemaName, found false for a 404, and an error wrapping
 // ErrProbe otherwise. The exchange is filled in every case.
 func (c *Client) get(ctx context.Context, kind, id, schemaName string) ([]byte, bool, harness.Exchange, error) {
-	path := "/" + kind + "/" + url.PathEscape(id)
-	target := c.base + path
+	u := *c.base
+	u.Path += "/" + kind + "/" + id
+	target := u.String()
 	// shown is the URL without credentials, for evidence and errors.
-	shown := c.shown + path
+	shown := harness.RedactURL(target)
 	ex := harness.Exchange{
 		Start:   time.Now(),
 		Request: harness.Request{Method: http.MethodGet, URL: shown},

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -89,15 +88,10 @@ type Report struct {
 	Load *Load `json:"load,omitempty"`
 }
 
-// Redact drops the credentials of a URL (user:password@) for reports and
-// messages; anything that is not such a URL is returned as is.
-func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	return u.Redacted()
-}
+// Redact hides the credentials a URL carries (user:password@, every query
+// value) for reports and messages; anything that is not such a URL is
+// returned as is (harness.RedactURL).
+func Redact(raw string) string { return harness.RedactURL(raw) }
 
 // New returns an empty report for target, started now.
 func New(target string, s Settings) *Report {

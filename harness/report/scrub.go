@@ -1,6 +1,10 @@
 package report
 
-import "github.com/realm-ai/hookcert/harness"
+import (
+	"net/http"
+
+	"github.com/realm-ai/hookcert/harness"
+)
 
 // Scrub replaces every occurrence of the given secrets in the report's text
 // with harness.Redacted, header names included. The sender and the probe
@@ -9,36 +13,65 @@ import "github.com/realm-ai/hookcert/harness"
 // evidence is (the webhook secret in a probe answer, the probe token in a
 // delivery's) and anything a message quoted.
 func (r *Report) Scrub(secrets ...harness.Secret) {
-	str := func(p *string) { *p = harness.Scrub(*p, secrets...) }
-	strs := func(ss []string) {
+	r.each(func(s string) string { return harness.Scrub(s, secrets...) },
+		func(h http.Header) http.Header { return harness.ScrubHeader(h, secrets...) })
+}
+
+// ScrubURLs takes the credentials of the run's URLs (harness.URLScrub)
+// out of the report's text: an error that names the URL, an answer that
+// echoes its key, a URL recorded as given. A nil scrub changes nothing.
+func (r *Report) ScrubURLs(u *harness.URLScrub) {
+	if u == nil {
+		return
+	}
+	r.each(u.Scrub, func(h http.Header) http.Header {
+		if h == nil {
+			return nil
+		}
+		out := make(http.Header, len(h))
+		for k, vs := range h {
+			clean := make([]string, len(vs))
+			for i, v := range vs {
+				clean[i] = u.Scrub(v)
+			}
+			out[u.Scrub(k)] = clean
+		}
+		return out
+	})
+}
+
+// each applies str to every text of the report and hdr to every header.
+func (r *Report) each(str func(string) string, hdr func(http.Header) http.Header) {
+	one := func(p *string) { *p = str(*p) }
+	all := func(ss []string) {
 		for i := range ss {
-			str(&ss[i])
+			one(&ss[i])
 		}
 	}
-	str(&r.Target)
-	str(&r.Error)
-	strs(r.Notes)
+	one(&r.Target)
+	one(&r.Error)
+	all(r.Notes)
 	for i := range r.Results {
 		res := &r.Results[i]
-		for _, p := range []*string{&res.Title, &res.Requirement, &res.Seed, &res.Expected, &res.Observed, &res.Reason} {
-			str(p)
+		for _, p := range []*string{&res.Title, &res.Requirement, &res.Seed, &res.Expected, &res.Observed, &res.Reason, &res.Fix} {
+			one(p)
 		}
-		strs(res.Notes)
+		all(res.Notes)
 		for j := range res.Evidence {
 			ex := &res.Evidence[j]
-			str(&ex.Request.URL)
-			str(&ex.Request.Body)
-			ex.Request.Header = harness.ScrubHeader(ex.Request.Header, secrets...)
-			str(&ex.Err)
+			one(&ex.Request.URL)
+			one(&ex.Request.Body)
+			ex.Request.Header = hdr(ex.Request.Header)
+			one(&ex.Err)
 			if ex.Response != nil {
-				str(&ex.Response.Body)
-				ex.Response.Header = harness.ScrubHeader(ex.Response.Header, secrets...)
+				one(&ex.Response.Body)
+				ex.Response.Header = hdr(ex.Response.Header)
 			}
 		}
 	}
 	if r.Load != nil {
 		for i := range r.Load.Errors {
-			str(&r.Load.Errors[i].What)
+			one(&r.Load.Errors[i].What)
 		}
 	}
 }

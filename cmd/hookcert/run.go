@@ -37,6 +37,7 @@ func commands() map[string]command {
 		"report":      {"render or merge reports from report.json files", runReport},
 		"sign":        {"print the X-Webhook-Signature header for a body", runSign},
 		"status":      {"print a report's verdict and exit with its status", runStatus},
+		"summary":     {"print a report as GitHub-flavoured Markdown for a CI job summary", runSummary},
 		"trigger":     {"send one signed event to a receiver", runTrigger},
 		"validate":    {"check an event payload or a scenario file against the schemas", runValidate},
 		"version":     {"print the suite version", runVersion},

@@ -99,15 +99,7 @@ func (r *Report) Summary() string {
 			}
 		}
 	}
-	var parts []string
-	for _, v := range harness.Verdicts() {
-		if v == harness.NotApplicable && r.Counts[v] == 0 {
-			// Only a signing scheme makes checks N/A.
-			continue
-		}
-		parts = append(parts, fmt.Sprintf("%d %s", r.Counts[v], v))
-	}
-	fmt.Fprintf(&b, "%d checks: %s\n", len(r.Results), strings.Join(parts, ", "))
+	fmt.Fprintf(&b, "%s\n", r.countsText())
 	if line := r.Load.retriesLine(); line != "" {
 		fmt.Fprintf(&b, "%s\n", line)
 	}
@@ -119,6 +111,20 @@ func (r *Report) Summary() string {
 	}
 	fmt.Fprintf(&b, "verdict: %s (exit %d)\n", r.Overall, r.ExitCode)
 	return b.String()
+}
+
+// countsText counts the checks per verdict, failures first: "11 checks:
+// 3 FAIL, 1 WARN, 1 SKIP, 4 PASS, 2 INFO". N/A is named only when a check
+// is N/A, since only a signing scheme makes checks N/A.
+func (r *Report) countsText() string {
+	var parts []string
+	for _, v := range harness.Verdicts() {
+		if v == harness.NotApplicable && r.Counts[v] == 0 {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%d %s", r.Counts[v], v))
+	}
+	return fmt.Sprintf("%d checks: %s", len(r.Results), strings.Join(parts, ", "))
 }
 
 // CheckText describes one check in plain text, for JUnit's system-out and

@@ -11,26 +11,32 @@ import (
 // credentials a URL can carry, its userinfo (user:password@) and the value
 // of every query parameter (a serverless function key such as ?code=...),
 // replaced by Redacted, and the rest as given. What is sent is the URL as
-// given; only what is shown changes. Anything that does not parse as a
-// URL with a host is returned as is.
+// given; only what is shown changes. It reads raw as text, so a URL that
+// does not parse (and is shown in the error saying so) is redacted too.
 func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User == nil && u.RawQuery == "" {
-		return raw
+	userinfo, query := credentials(raw)
+	if userinfo != "" {
+		raw = strings.Replace(raw, userinfo+"@", Redacted+"@", 1)
 	}
-	var b strings.Builder
-	b.WriteString(u.Scheme + "://")
-	if u.User != nil {
-		b.WriteString(Redacted + "@")
+	if query != "" {
+		raw = strings.Replace(raw, "?"+query, "?"+redactQuery(query), 1)
 	}
-	b.WriteString(u.Host + u.EscapedPath())
-	if u.RawQuery != "" {
-		b.WriteString("?" + redactQuery(u.RawQuery))
+	return raw
+}
+
+// userinfoRE matches a URL's scheme and userinfo, up to its '@'.
+var userinfoRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)@`)
+
+// credentials returns the userinfo of a URL (without its '@') and its raw
+// query (without '?' and the fragment), read as text.
+func credentials(raw string) (userinfo, query string) {
+	if m := userinfoRE.FindStringSubmatch(raw); m != nil {
+		userinfo = m[1]
 	}
-	if u.Fragment != "" {
-		b.WriteString("#" + u.EscapedFragment())
+	if _, q, ok := strings.Cut(raw, "?"); ok {
+		query, _, _ = strings.Cut(q, "#")
 	}
-	return b.String()
+	return userinfo, query
 }
 
 // redactQuery replaces each value of a raw query by Redacted, keeping the
@@ -70,18 +76,19 @@ func NewURLScrub(urls ...string) *URLScrub {
 		}
 	}
 	for _, raw := range urls {
-		u, err := url.Parse(raw)
-		if err != nil || u.Host == "" {
-			continue
-		}
-		if u.User != nil {
+		userinfo, query := credentials(raw)
+		if userinfo != "" {
 			// user:password@ as written, wherever the URL is quoted.
-			s.users = append(s.users, u.User.String()+"@")
-			add(u.User.Username())
-			p, _ := u.User.Password()
-			add(p)
+			s.users = append(s.users, userinfo+"@")
+			user, pass, _ := strings.Cut(userinfo, ":")
+			for _, v := range []string{user, pass} {
+				add(v)
+				if dec, err := url.PathUnescape(v); err == nil {
+					add(dec)
+				}
+			}
 		}
-		for _, part := range strings.Split(u.RawQuery, "&") {
+		for _, part := range strings.Split(query, "&") {
 			name, value, ok := strings.Cut(part, "=")
 			if !ok || value == "" {
 				continue

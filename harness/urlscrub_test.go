@@ -16,6 +16,7 @@ func TestRedactURL(t *testing.T) {
 		{"a user alone", "http://token@127.0.0.1:9/webhook", "http://[redacted]@127.0.0.1:9/webhook"},
 		{"the fragment is kept (the load's attempt)", "http://h.example/w?k=v#attempt=2/4", "http://h.example/w?k=[redacted]#attempt=2/4"},
 		{"not a URL", "not a url", "not a url"},
+		{"a URL that does not parse is redacted too", "http://u:p@127.0.0.1:1:9/w?code=k", "http://[redacted]@127.0.0.1:1:9/w?code=[redacted]"},
 	} {
 		if got := RedactURL(tc.in); got != tc.want {
 			t.Errorf("%s: RedactURL(%q) = %q, want %q", tc.why, tc.in, got, tc.want)

@@ -200,3 +200,21 @@ func TestFromEnvNamesTheSetting(t *testing.T) {
 		t.Error("capacity does not take RATE")
 	}
 }
+
+// TestREADMEListsEverySetting keeps the README's tables of make variables
+// and the CLI's flags true to the settings table: every make variable has
+// a row, and every flag is named.
+func TestREADMEListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range certify.Options() {
+		if o.Make && !strings.Contains(string(readme), "| `"+string(o.Setting)+"` |") {
+			t.Errorf("the README has no row for the make variable %s", o.Setting)
+		}
+		if !strings.Contains(string(readme), "--"+o.Flag) {
+			t.Errorf("the README never names the flag --%s", o.Flag)
+		}
+	}
+}

@@ -83,6 +83,7 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 }).Parse(pageTemplate))
 
 const pageTemplate = `
+{{- define "hint"}}{{.Before}}{{if .URL}}<a href="{{.URL}}">{{.Ref}}</a>{{end}}{{.After}}{{end -}}
 {{- define "why"}}<ol>
 {{- range .}}
 <li><a class="id" href="#{{.ID}}">{{.ID}}</a> <span class="lvl">{{.Level}}</span> <span class="title">{{.Title}}</span>
@@ -90,7 +91,10 @@ const pageTemplate = `
 {{- range .Why}}
 <li>{{if .What}}<span class="what">{{.What}}</span>{{end}}{{if .Expected}}<span class="exp"><span class="k">expected</span> {{.Expected}}</span>{{end}}<span class="obs"><span class="k">observed</span> {{.Observed}}</span></li>
 {{- end}}
-</ul></li>
+</ul>
+{{- with .HowToFix}}
+<p class="fix"><span class="k">how to fix</span> {{template "hint" .}}</p>
+{{- end}}</li>
 {{- end}}
 </ol>
 {{- end -}}
@@ -271,6 +275,9 @@ const pageTemplate = `
 {{- end}}
 {{- if or .Expected .Observed}}
 <div class="eo"><div><h4>Expected</h4><pre>{{.Expected}}</pre></div><div><h4>Observed</h4><pre class="observed">{{.Observed}}</pre></div></div>
+{{- end}}
+{{- with .HowToFix}}
+<p class="fix"><strong>How to fix:</strong> {{template "hint" .}}</p>
 {{- end}}
 {{- with .Notes}}
 <ul class="notes">{{range .}}<li>{{.}}</li>{{end}}</ul>

@@ -20,7 +20,7 @@ func (r *Report) Scrub(secrets ...harness.Secret) {
 	strs(r.Notes)
 	for i := range r.Results {
 		res := &r.Results[i]
-		for _, p := range []*string{&res.Title, &res.Requirement, &res.Seed, &res.Expected, &res.Observed, &res.Reason} {
+		for _, p := range []*string{&res.Title, &res.Requirement, &res.Seed, &res.Expected, &res.Observed, &res.Fix, &res.Reason} {
 			str(p)
 		}
 		strs(res.Notes)

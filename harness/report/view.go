@@ -277,6 +277,8 @@ type checkView struct {
 	// OpenExchanges expands every exchange of a short timeline of an open
 	// check.
 	OpenExchanges bool
+	// HowToFix is the check's fix, for a failing or warning check only.
+	HowToFix *hint
 }
 
 // verdictGroup is the checks of one verdict, in the order the page shows
@@ -336,6 +338,7 @@ func newPage(r *Report) pageView {
 				Result:   res,
 				Open:     res.Verdict == harness.Fail || res.Verdict == harness.Warn,
 				Timeline: timeline(res.Evidence),
+				HowToFix: hintOf(res),
 			}
 			if res.Duration > 0 {
 				c.Took = latency(res.Duration)

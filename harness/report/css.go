@@ -3,8 +3,9 @@ package report
 // stylesheet is the page's only style, inlined so the report needs no
 // fetch. System fonts only. Verdicts carry a colour and a symbol each; the
 // print rules keep the colours of the banner and the chips, write out
-// where a fix's README link leads, and avoid breaking a check or an
-// exchange across pages; below 40rem the layout
+// where a fix's README link leads, print re-send commands whole in a
+// smaller type, and avoid breaking a check or an exchange across pages;
+// a click on a re-send command selects all of it, for copying; below 40rem the layout
 // goes to one column so the page reads on a phone, and a table of figures
 // wider than the phone scrolls by itself rather than the page.
 const stylesheet = `
@@ -132,6 +133,8 @@ p.reason{margin:.5rem 0 0}
 .hdr{border-collapse:collapse;font-size:12px;font-family:ui-monospace,monospace;width:100%;table-layout:fixed}
 .hdr th{text-align:left;font-weight:600;padding:.05rem .5rem .05rem 0;width:40%;vertical-align:top;overflow-wrap:anywhere}
 .hdr td{padding:.05rem 0;overflow-wrap:anywhere}
+.resend{margin:-.3rem 0 .6rem}
+.resend pre{background:#fff;border-style:dashed;-webkit-user-select:all;user-select:all}
 
 footer{margin-top:2rem;padding-bottom:2rem;color:var(--muted);font-size:.85rem;border-top:1px solid var(--line)}
 
@@ -159,6 +162,7 @@ a{text-decoration:none}
 .fix a::after{content:" (" attr(href) ")";font-size:.85em}
 pre{max-height:none;overflow:visible}
 #matrix,.ex,.why>ol>li,figure,.eo,table{break-inside:avoid}
+.resend pre{font-size:8pt}
 .check>summary{break-after:avoid}
 h2,h3,h4{break-after:avoid}
 }

@@ -13,7 +13,10 @@ import (
 // HTML renders the report as one self-contained page: inline CSS and SVG,
 // no script, no font or image fetched from anywhere, so it reads the same
 // from a CI artifact, on a phone and on paper. The verdict banner and the
-// failed checks come first; passing checks are collapsed.
+// failed checks come first; passing checks are collapsed. Every exchange
+// of a failing or warning check offers a curl command that re-sends it;
+// a body the page cannot carry byte for byte is read from a file that
+// Write puts beside the page.
 func (r *Report) HTML() ([]byte, error) {
 	var b bytes.Buffer
 	if err := page.Execute(&b, newPage(r)); err != nil {
@@ -262,7 +265,7 @@ const pageTemplate = `
 {{- range .Sections}}
 <h3 class="vh v-{{.Verdict}}"><span class="sym">{{sym .Verdict}}</span>{{.Heading}} ({{len .Checks}})</h3>
 {{- range .Checks}}
-{{- $open := .OpenExchanges}}
+{{- $open := .OpenExchanges}}{{$id := .ID}}
 <details class="check v-{{.Verdict}}" id="{{.ID}}" data-verdict="{{.Verdict}}"{{if .Open}} open{{end}}>
 <summary><span class="badge v-{{.Verdict}}"><span class="sym">{{sym .Verdict}}</span>{{.Verdict}}</span> <span class="id">{{.ID}}</span> <span class="title">{{.Title}}</span> <span class="meta">{{.Level}} · {{.Category}}{{if .Took}} · {{.Took}}{{end}}</span>{{if or (eq .Verdict "SKIP") (eq .Verdict "N/A")}} <span class="skip-reason">{{.Reason}}</span>{{end}}</summary>
 <div class="body">
@@ -312,7 +315,11 @@ const pageTemplate = `
 <p class="bh">none: {{.Err}}</p>
 {{- end}}
 </div>
-</div></details></li>
+</div>
+{{- if .Resend}}
+<div class="resend"><h5>Re-send this request</h5><pre id="resend-{{$id}}-{{.N}}">{{.Resend}}</pre></div>
+{{- end}}
+</details></li>
 {{- end}}
 </ol>
 {{- end}}

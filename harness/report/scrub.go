@@ -28,6 +28,8 @@ func (r *Report) Scrub(secrets ...harness.Secret) {
 			ex := &res.Evidence[j]
 			str(&ex.Request.URL)
 			str(&ex.Request.Body)
+			// The whole body kept for re-sending, when there is one.
+			ex.Request.KeepBody([]byte(harness.Scrub(string(ex.Request.Sent()), secrets...)))
 			ex.Request.Header = harness.ScrubHeader(ex.Request.Header, secrets...)
 			str(&ex.Err)
 			if ex.Response != nil {

@@ -203,6 +203,9 @@ type exchangeView struct {
 	Err       string
 	// Proto is the HTTP version the exchange was made in, if known.
 	Proto string
+	// Resend is the curl command that re-sends the request, for an
+	// exchange of a failing or warning check.
+	Resend string
 }
 
 type headerLine struct{ Name, Value string }
@@ -346,6 +349,9 @@ func newPage(r *Report) pageView {
 			if c.Open {
 				c.Why = Why(res)
 				c.OpenExchanges = len(res.Evidence) <= maxOpenExchanges
+			}
+			for i, rs := range resends(res, r.Settings) {
+				c.Timeline[i].Resend = rs.Command
 			}
 			byVerdict[res.Verdict] = append(byVerdict[res.Verdict], c)
 		}

@@ -336,13 +336,7 @@ func TestResendNeverShowsTheSecret(t *testing.T) {
 	if err := r.Write(dir); err != nil {
 		t.Fatal(err)
 	}
-	again, err := report.Read(filepath.Join(dir, report.JSONFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := again.Write(filepath.Join(dir, "again")); err != nil {
-		t.Fatal(err)
-	}
+	writeAgain(t, dir)
 	assertNoSecret(t, dir, secret.Reveal())
 	page, err := os.ReadFile(filepath.Join(dir, report.HTMLFile))
 	if err != nil {

@@ -573,14 +573,7 @@ func TestNoSecretInAnyReportFile(t *testing.T) {
 				t.Fatal(ferr)
 			}
 			s.Close()
-			// Rendered again from report.json, as `hookcert report` does.
-			again, err := report.Read(filepath.Join(dir, report.JSONFile))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := again.Write(filepath.Join(dir, "again")); err != nil {
-				t.Fatal(err)
-			}
+			writeAgain(t, dir)
 			assertNoSecret(t, dir, secret.Reveal())
 			assertNoSecret(t, dir, token.Reveal())
 			for _, jx := range []string{filepath.Join(dir, report.JUnitFile), filepath.Join(dir, "again", report.JUnitFile)} {
@@ -588,6 +581,20 @@ func TestNoSecretInAnyReportFile(t *testing.T) {
 				sameCounts(t, s.Report, consume(t, jx))
 			}
 		})
+	}
+}
+
+// writeAgain renders the report written in dir again from its
+// report.json, as `hookcert report` does, into dir/again, where
+// assertNoSecret looks too.
+func writeAgain(t *testing.T, dir string) {
+	t.Helper()
+	again, err := report.Read(filepath.Join(dir, report.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Write(filepath.Join(dir, "again")); err != nil {
+		t.Fatal(err)
 	}
 }
 

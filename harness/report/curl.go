@@ -54,7 +54,7 @@ type resend struct {
 // exchange in order, or nil for a check that neither failed nor warned:
 // only a failure is worth reproducing.
 func resends(res harness.Result, s Settings) []resend {
-	if res.Verdict != harness.Fail && res.Verdict != harness.Warn {
+	if !broken(res) {
 		return nil
 	}
 	out := make([]resend, len(res.Evidence))

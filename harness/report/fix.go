@@ -26,7 +26,7 @@ type hint struct {
 // showsFix reports whether a check's fix is shown: only a failing or
 // warning check has something to fix.
 func showsFix(r harness.Result) bool {
-	return r.Fix != "" && (r.Verdict == harness.Fail || r.Verdict == harness.Warn)
+	return r.Fix != "" && broken(r)
 }
 
 // hintOf splits a fix around its README link, or returns nil when the

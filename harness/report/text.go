@@ -102,7 +102,7 @@ func (r *Report) Summary() string {
 	fmt.Fprintf(&b, "\nREALM webhook receiver %s: %s\n", r.kind(), r.Target)
 	for _, g := range r.Groups() {
 		for _, res := range g.Results {
-			if res.Verdict == harness.Fail || res.Verdict == harness.Warn {
+			if broken(res) {
 				fmt.Fprintf(&b, "  %-4s %-9s %s\n", res.Verdict, res.ID, res.Title)
 			}
 		}

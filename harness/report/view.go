@@ -268,6 +268,12 @@ func seconds(d time.Duration) string {
 // latency prints a latency as harness.RoundLatency rounds it.
 func latency(d time.Duration) string { return harness.RoundLatency(d).String() }
 
+// broken reports whether a check failed or warned: the checks whose cause
+// a report spells out, with how to fix and reproduce it.
+func broken(r harness.Result) bool {
+	return r.Verdict == harness.Fail || r.Verdict == harness.Warn
+}
+
 // checkView is one check as the HTML shows it.
 type checkView struct {
 	harness.Result
@@ -339,7 +345,7 @@ func newPage(r *Report) pageView {
 		for _, res := range g.Results {
 			c := checkView{
 				Result:   res,
-				Open:     res.Verdict == harness.Fail || res.Verdict == harness.Warn,
+				Open:     broken(res),
 				Timeline: timeline(res.Evidence),
 				HowToFix: hintOf(res),
 			}

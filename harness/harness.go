@@ -9,6 +9,7 @@
 package harness
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -140,6 +141,38 @@ type Request struct {
 	Body string `json:"body,omitempty"`
 	// BodySize is the full size of the body in bytes.
 	BodySize int `json:"bodySize"`
+
+	// whole is the body sent when Body is only an excerpt of it, so that
+	// a report can re-send the request exactly. It is not serialised:
+	// report.json keeps the excerpt, and a report read back from it can
+	// show only that.
+	whole []byte
+}
+
+// MaxKeptBody bounds the bodies KeepBody keeps: the largest REALM event
+// fits with room (the catalogue's largest, ACK-09's, is 100 KiB); larger
+// bodies are generated on purpose (ROB-05's 5 MiB) and would cost more to
+// hold until the report is written than re-sending them exactly is worth.
+const MaxKeptBody = 256 << 10
+
+// KeepBody keeps a copy of body, the whole body sent, beside the excerpt
+// in Body when the excerpt is not all of it and body is at most
+// MaxKeptBody long; otherwise it keeps nothing (and drops what it kept).
+func (r *Request) KeepBody(body []byte) {
+	r.whole = nil
+	if len(body) != len(r.Body) && len(body) <= MaxKeptBody {
+		r.whole = bytes.Clone(body)
+	}
+}
+
+// Sent returns the body sent as far as it is known: the body KeepBody
+// kept, or else the excerpt in Body. It is the body sent exactly when its
+// length is BodySize.
+func (r Request) Sent() []byte {
+	if r.whole != nil {
+		return r.whole
+	}
+	return []byte(r.Body)
 }
 
 // Response is the evidence of one HTTP response the harness received.

@@ -95,6 +95,9 @@ func (s *Sender) Send(ctx context.Context, a Attempt) harness.Exchange {
 		Body:     Excerpt(a.Body),
 		BodySize: len(a.Body),
 	}
+	// The report re-sends a failing exchange; the excerpt alone would not
+	// be the request sent.
+	ex.Request.KeepBody(a.Body)
 	if err != nil {
 		ex.Failure = harness.FailureOther
 		ex.Err = string(harness.FailureOther) + ": " + s.scrub(err.Error())

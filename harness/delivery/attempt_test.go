@@ -339,6 +339,38 @@ func TestBodyLimit(t *testing.T) {
 	}
 }
 
+// TestEvidenceKeepsTheBodySent: a report re-sends a failing exchange
+// exactly, so the evidence knows the body sent whole, also when its
+// excerpt is cut, up to harness.MaxKeptBody; a larger one is only excerpted.
+func TestEvidenceKeepsTheBodySent(t *testing.T) {
+	srv, _ := serve(t, nil)
+	s := newSender(t, srv.URL)
+	for _, tt := range []struct {
+		why   string
+		body  []byte
+		whole bool
+	}{
+		{"a body the excerpt holds whole", testEvent().Body, true},
+		{"a 100 KiB event, as ACK-09 sends", bytes.Repeat([]byte("a"), 100<<10), true},
+		{"a short body ending inside a rune, which the excerpt drops", []byte("ab\xe2\x82"), true},
+		{"the largest body kept", bytes.Repeat([]byte("a"), harness.MaxKeptBody), true},
+		{"a body past the bound, as ROB-05's 5 MiB", bytes.Repeat([]byte("a"), harness.MaxKeptBody+1), false},
+	} {
+		t.Run(tt.why, func(t *testing.T) {
+			a := s.Attempt(testEvent())
+			a.Body = tt.body
+			ex := s.Send(context.Background(), a)
+			got := ex.Request.Sent()
+			if whole := bytes.Equal(got, tt.body); whole != tt.whole {
+				t.Errorf("the evidence holds the body whole: %v, want %v (%d of %d bytes)", whole, tt.whole, len(got), len(tt.body))
+			}
+			if !bytes.HasPrefix(tt.body, got) || ex.Request.BodySize != len(tt.body) {
+				t.Errorf("the evidence holds %d bytes that do not begin the %d sent (BodySize %d)", len(got), len(tt.body), ex.Request.BodySize)
+			}
+		})
+	}
+}
+
 func isValidUTF8(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
 
 // TestAbandon: an abandoned attempt reaches the receiver whole, over

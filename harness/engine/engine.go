@@ -112,6 +112,7 @@ func (e *Engine) Run(ctx context.Context, sc *scenario.Scenario) (res harness.Re
 		Category:    sc.Category,
 		Requirement: sc.Requirement,
 		Seed:        sc.Seed,
+		Fix:         sc.Fix,
 		Start:       time.Now(),
 	}
 	defer func() { res.Duration = time.Since(res.Start) }()
@@ -252,7 +253,7 @@ func ready(sc *scenario.Scenario, byID map[string]int, late []bool, ran map[stri
 func interrupted(sc *scenario.Scenario) harness.Result {
 	return harness.Result{
 		ID: sc.ID, Title: sc.Title, Level: sc.Level, Category: sc.Category,
-		Requirement: sc.Requirement, Seed: sc.Seed, Start: time.Now(),
+		Requirement: sc.Requirement, Seed: sc.Seed, Fix: sc.Fix, Start: time.Now(),
 		Verdict: harness.Skip, Reason: reasonNotStarted,
 	}
 }

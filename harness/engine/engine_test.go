@@ -380,6 +380,29 @@ func TestAnInterruptedRunSkipsWhatDidNotRun(t *testing.T) {
 	}
 }
 
+// TestEveryResultCarriesItsFix: the engine copies a scenario's fix into
+// its result whatever the verdict; the renderers decide when to show it.
+func TestEveryResultCarriesItsFix(t *testing.T) {
+	e := reference(t, false, true, nil, receiver.FaultSkipVerify)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rs := append(e.RunAll(context.Background(), builtin(t, "SIG-01", "SIG-02")), e.RunAll(ctx, builtin(t, "SIG-03"))...)
+	for i, tc := range []struct {
+		verdict harness.Verdict
+		why     string
+	}{
+		{harness.Pass, "a passing check keeps it too: report.json holds everything"},
+		{harness.Fail, "skip-verify acknowledges an unsigned delivery: the fix is what the reader needs"},
+		{harness.Skip, "a check the run never started still says how to fix it"},
+	} {
+		r := rs[i]
+		want := builtin(t, r.ID)[0].Fix
+		if r.Verdict != tc.verdict || want == "" || r.Fix != want {
+			t.Errorf("%s: %s with fix %q, want %s with the scenario's fix %q: %s", r.ID, r.Verdict, r.Fix, tc.verdict, want, tc.why)
+		}
+	}
+}
+
 func TestAScenarioWithoutExpectationsCannotPass(t *testing.T) {
 	e := reference(t, false, true, nil)
 	sc, err := scenario.Parse("blind.yaml", []byte(`

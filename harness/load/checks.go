@@ -31,6 +31,10 @@ type Requirement struct {
 	Level       harness.Level
 	Requirement string
 	Seed        string
+	// Fix says what a receiver must change when the check fails or warns,
+	// in the README's words, with a link to its section; empty for the
+	// INFO check, which has no verdict to fix.
+	Fix string
 	// Probe is true for the check that needs the probe.
 	Probe bool
 }
@@ -53,16 +57,19 @@ func Requirements() []Requirement {
 			ID: Load01, Title: "p99 acknowledgement latency under load is within the ack deadline", Level: harness.Must,
 			Requirement: "at the run's rate for its duration, p99 ack latency of the first attempts is within the ack deadline",
 			Seed:        "Customers must certify that their receiver acknowledges within a second at their production rate",
+			Fix:         "Acknowledge within the ack deadline at your production rate: answer 2xx first and do the work on a queue with enough workers; make capacity finds the rate your receiver holds. See README.md#the-load-test",
 		},
 		{
 			ID: Load02, Title: "at least 99.9 % of first load deliveries are answered 2xx", Level: harness.Must,
 			Requirement: "at least 99.9 % of load deliveries are answered 2xx at their first attempt (vegeta counts 3xx as success: don't use its ratio)",
 			Seed:        "that it answers 2xx to (nearly) everything",
+			Fix:         "Answer 2xx to (nearly) every delivery under load: no 5xx, 3xx, timeout or dropped connection when busy; queue the work rather than refuse it. See README.md#the-load-test",
 		},
 		{
 			ID: Load03, Title: "every load event is processed exactly once", Level: harness.Should, Probe: true,
 			Requirement: "every load event was processed exactly once (probe), retries included: nothing lost under load",
 			Seed:        "and that nothing is lost under load",
+			Fix:         "Process every acknowledged event exactly once under load, retries included: a queue that drops events when full, or a dedupe that races, loses or doubles them. See README.md#the-load-test",
 		},
 		{
 			ID: Load04, Title: "latency percentiles, histogram, latency over time and deliveries past the sender timeout", Level: harness.Info,
@@ -80,7 +87,7 @@ func Evaluate(l *report.Load, strict bool) []harness.Result {
 	for _, req := range Requirements() {
 		r := harness.Result{
 			ID: req.ID, Title: req.Title, Level: req.Level, Category: Category,
-			Requirement: req.Requirement, Seed: req.Seed,
+			Requirement: req.Requirement, Seed: req.Seed, Fix: req.Fix,
 		}
 		switch req.ID {
 		case Load01:

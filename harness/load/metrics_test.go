@@ -2,6 +2,7 @@ package load
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -181,6 +182,26 @@ func TestEvaluate(t *testing.T) {
 			t.Errorf("%s:\n got %s\nwant %s", c.why, got, c.want)
 		}
 	}
+	// Every check that can fail or warn says how to fix it, linking to the
+	// README's load section; the INFO measurement has nothing to fix.
+	broken := base()
+	broken.Latencies.P99 = harness.Duration(2 * time.Second)
+	broken.StatusCodes, broken.OK = map[string]int{"202": 900, "503": 100}, 900
+	broken.Processed = &report.Processed{Checked: 900, Once: 899, Missing: 1}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "\n## The load test\n") {
+		t.Fatal("the README has no heading \"The load test\", which the load checks' fixes link to")
+	}
+	for _, r := range Evaluate(broken, false) {
+		hasFix := strings.HasSuffix(r.Fix, "See README.md#the-load-test")
+		if wantFix := r.Verdict == harness.Fail || r.Verdict == harness.Warn; hasFix != wantFix {
+			t.Errorf("%s (%s) has fix %q: want one ending with the README link exactly when it fails or warns", r.ID, r.Verdict, r.Fix)
+		}
+	}
+
 	sampled := base()
 	sampled.Processed = &report.Processed{Checked: 500, Sampled: true, Once: 500}
 	r := Evaluate(sampled, false)[2]

@@ -76,7 +76,8 @@ var (
 
 // checkDOM checks a rendered report from the browser's DOM: the verdict,
 // every check by ID with its verdict, failures and warnings expanded and
-// the rest collapsed, and each failure's observation inside its section.
+// the rest collapsed, each failure's observation inside its section, and
+// how to fix a failure or warning there, never a pass.
 func checkDOM(t *testing.T, dom string, r *report.Report) {
 	t.Helper()
 	m := overallRE.FindStringSubmatch(dom)
@@ -103,12 +104,9 @@ func checkDOM(t *testing.T, dom string, r *report.Report) {
 		if !seen[res.ID] {
 			t.Errorf("the rendered page lacks check %s", res.ID)
 		}
-		if res.Verdict != harness.Fail {
-			continue
-		}
 		i := strings.Index(dom, `id="`+res.ID+`"`)
 		if i < 0 {
-			t.Errorf("the rendered page has no section for failed %s", res.ID)
+			t.Errorf("the rendered page has no section for %s", res.ID)
 			continue
 		}
 		// The section ends where the next check's begins.
@@ -117,6 +115,13 @@ func checkDOM(t *testing.T, dom string, r *report.Report) {
 			end = len(dom) - i - 1
 		}
 		sec := html.UnescapeString(dom[i : i+1+end])
+		broken := res.Verdict == harness.Fail || res.Verdict == harness.Warn
+		if shown := strings.Contains(textOf(dom[i:i+1+end]), "How to fix: "+strings.TrimSpace(res.Fix)); res.Fix != "" && shown != broken {
+			t.Errorf("%s (%s): the rendered section shows how to fix it %v, want %v", res.ID, res.Verdict, shown, broken)
+		}
+		if res.Verdict != harness.Fail {
+			continue
+		}
 		for _, line := range strings.Split(res.Observed, "\n") {
 			if !strings.Contains(sec, line) {
 				t.Errorf("the rendered section of failed %s lacks its observation %q", res.ID, line)

@@ -2,8 +2,10 @@ package report
 
 // stylesheet is the page's only style, inlined so the report needs no
 // fetch. System fonts only. Verdicts carry a colour and a symbol each; the
-// print rules keep the colours of the banner and the chips and avoid
-// breaking a check or an exchange across pages; below 40rem the layout
+// print rules keep the colours of the banner and the chips, write out
+// where a fix's README link leads, print re-send commands whole in a
+// smaller type, and avoid breaking a check or an exchange across pages;
+// a click on a re-send command selects all of it, for copying; below 40rem the layout
 // goes to one column so the page reads on a phone, and a table of figures
 // wider than the phone scrolls by itself rather than the page.
 const stylesheet = `
@@ -113,6 +115,9 @@ p.reason{margin:.5rem 0 0}
 .eo>div{min-width:0}
 .check.v-FAIL pre.observed{border-color:#e8a39d;background:var(--fail-bg)}
 .check.v-WARN pre.observed{border-color:#f0c48a;background:var(--warn-bg)}
+.fix{margin:.6rem 0;padding:.35rem .7rem;border-left:3px solid var(--info);background:var(--info-bg);overflow-wrap:anywhere}
+.why .fix{margin:.25rem 0 .1rem;padding:.15rem .5rem;font-size:.9rem}
+.fix a{text-decoration:underline}
 
 /* evidence timeline */
 .timeline{list-style:none;margin:.3rem 0 0;padding:0 0 0 .9rem;border-left:2px solid var(--line)}
@@ -128,6 +133,8 @@ p.reason{margin:.5rem 0 0}
 .hdr{border-collapse:collapse;font-size:12px;font-family:ui-monospace,monospace;width:100%;table-layout:fixed}
 .hdr th{text-align:left;font-weight:600;padding:.05rem .5rem .05rem 0;width:40%;vertical-align:top;overflow-wrap:anywhere}
 .hdr td{padding:.05rem 0;overflow-wrap:anywhere}
+.resend{margin:-.3rem 0 .6rem}
+.resend pre{background:#fff;border-style:dashed;-webkit-user-select:all;user-select:all}
 
 footer{margin-top:2rem;padding-bottom:2rem;color:var(--muted);font-size:.85rem;border-top:1px solid var(--line)}
 
@@ -148,12 +155,14 @@ summary .meta{white-space:normal}
 @media print{
 @page{margin:12mm}
 body{font-size:10pt}
-.banner,.chip,.badge,.why,pre,svg{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+.banner,.chip,.badge,.why,.fix,pre,svg{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 .banner{padding:.6rem .8rem}
 main,footer{max-width:none;padding:0}
 a{text-decoration:none}
+.fix a::after{content:" (" attr(href) ")";font-size:.85em}
 pre{max-height:none;overflow:visible}
 #matrix,.ex,.why>ol>li,figure,.eo,table{break-inside:avoid}
+.resend pre{font-size:8pt}
 .check>summary{break-after:avoid}
 h2,h3,h4{break-after:avoid}
 }

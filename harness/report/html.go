@@ -13,7 +13,10 @@ import (
 // HTML renders the report as one self-contained page: inline CSS and SVG,
 // no script, no font or image fetched from anywhere, so it reads the same
 // from a CI artifact, on a phone and on paper. The verdict banner and the
-// failed checks come first; passing checks are collapsed.
+// failed checks come first; passing checks are collapsed. Every exchange
+// of a failing or warning check offers a curl command that re-sends it;
+// a body the page cannot carry byte for byte is read from a file that
+// Write puts beside the page.
 func (r *Report) HTML() ([]byte, error) {
 	var b bytes.Buffer
 	if err := page.Execute(&b, newPage(r)); err != nil {
@@ -83,6 +86,7 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 }).Parse(pageTemplate))
 
 const pageTemplate = `
+{{- define "hint"}}{{.Before}}{{if .URL}}<a href="{{.URL}}">{{.Ref}}</a>{{end}}{{.After}}{{end -}}
 {{- define "why"}}<ol>
 {{- range .}}
 <li><a class="id" href="#{{.ID}}">{{.ID}}</a> <span class="lvl">{{.Level}}</span> <span class="title">{{.Title}}</span>
@@ -90,7 +94,10 @@ const pageTemplate = `
 {{- range .Why}}
 <li>{{if .What}}<span class="what">{{.What}}</span>{{end}}{{if .Expected}}<span class="exp"><span class="k">expected</span> {{.Expected}}</span>{{end}}<span class="obs"><span class="k">observed</span> {{.Observed}}</span></li>
 {{- end}}
-</ul></li>
+</ul>
+{{- with .HowToFix}}
+<p class="fix"><span class="k">how to fix</span> {{template "hint" .}}</p>
+{{- end}}</li>
 {{- end}}
 </ol>
 {{- end -}}
@@ -258,7 +265,7 @@ const pageTemplate = `
 {{- range .Sections}}
 <h3 class="vh v-{{.Verdict}}"><span class="sym">{{sym .Verdict}}</span>{{.Heading}} ({{len .Checks}})</h3>
 {{- range .Checks}}
-{{- $open := .OpenExchanges}}
+{{- $open := .OpenExchanges}}{{$id := .ID}}
 <details class="check v-{{.Verdict}}" id="{{.ID}}" data-verdict="{{.Verdict}}"{{if .Open}} open{{end}}>
 <summary><span class="badge v-{{.Verdict}}"><span class="sym">{{sym .Verdict}}</span>{{.Verdict}}</span> <span class="id">{{.ID}}</span> <span class="title">{{.Title}}</span> <span class="meta">{{.Level}} · {{.Category}}{{if .Took}} · {{.Took}}{{end}}</span>{{if or (eq .Verdict "SKIP") (eq .Verdict "N/A")}} <span class="skip-reason">{{.Reason}}</span>{{end}}</summary>
 <div class="body">
@@ -271,6 +278,9 @@ const pageTemplate = `
 {{- end}}
 {{- if or .Expected .Observed}}
 <div class="eo"><div><h4>Expected</h4><pre>{{.Expected}}</pre></div><div><h4>Observed</h4><pre class="observed">{{.Observed}}</pre></div></div>
+{{- end}}
+{{- with .HowToFix}}
+<p class="fix"><strong>How to fix:</strong> {{template "hint" .}}</p>
 {{- end}}
 {{- with .Notes}}
 <ul class="notes">{{range .}}<li>{{.}}</li>{{end}}</ul>
@@ -305,7 +315,11 @@ const pageTemplate = `
 <p class="bh">none: {{.Err}}</p>
 {{- end}}
 </div>
-</div></details></li>
+</div>
+{{- if .Resend}}
+<div class="resend"><h5>Re-send this request</h5><pre id="resend-{{$id}}-{{.N}}">{{.Resend}}</pre></div>
+{{- end}}
+</details></li>
 {{- end}}
 </ol>
 {{- end}}

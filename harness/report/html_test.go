@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"flag"
+	"html"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,8 +19,9 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // samplePath is a fixed report with one check of every verdict, evidence
-// of every kind (answered, abandoned, no answer, a body with markup) and a
-// load section. The JUnit tests and cmd/hookcert read it too.
+// of every kind (answered, abandoned, no answer, a body with markup), fixes
+// on failing, warning, passing and skipped checks, and a load section. The
+// JUnit tests and cmd/hookcert read it too.
 const samplePath = "testdata/sample.json"
 
 func sample(t *testing.T) *report.Report {
@@ -96,10 +98,16 @@ func TestHTMLIsSelfContained(t *testing.T) {
 		{`(?i)<(img|iframe|object|embed|video|audio|source)\b`, "no embedded resource that would be fetched"},
 		{`(?i)\bsrc\s*=`, "nothing loaded from a src"},
 		{`(?i)@import|url\(`, "no CSS import or url() fetch"},
-		{`(?i)href="(https?:)?//`, "no link to the network; evidence URLs are text"},
 	} {
 		if loc := regexp.MustCompile(bad.re).FindStringIndex(page); loc != nil {
 			t.Errorf("%s, but found %q", bad.why, page[loc[0]:min(loc[1]+40, len(page))])
+		}
+	}
+	// A link is followed only when clicked, but the only network links are
+	// the fixes' to the README; evidence URLs, the receiver's, are text.
+	for _, m := range regexp.MustCompile(`(?i)href="((https?:)?//[^"]*)"`).FindAllStringSubmatch(page, -1) {
+		if !strings.HasPrefix(m[1], readmeURL+"#") {
+			t.Errorf("the page links to %s: only fixes link to the network, to %s", m[1], readmeURL)
 		}
 	}
 	for _, want := range []string{"<style>", `<svg xmlns="http://www.w3.org/2000/svg"`, `name="viewport"`, "@media print", "@media (max-width:40rem)"} {
@@ -189,6 +197,55 @@ func TestHTMLShowsEveryCheck(t *testing.T) {
 // escaped escapes s the way html/template writes text.
 func escaped(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;", "`", "&#96;").Replace(s)
+}
+
+// textOf is the text a reader sees of a piece of the page: its tags
+// dropped, its characters unescaped.
+func textOf(markup string) string {
+	return html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(markup, ""))
+}
+
+// readmeURL is where fixes link to, the README on GitHub.
+const readmeURL = "https://github.com/realm-ai/hookcert/blob/main/README.md"
+
+// TestHTMLShowsHowToFix: a failing or warning check says how to fix it, in
+// its section and in the summary at the top, with its README reference a
+// link to the README on GitHub; a check that passed or was skipped has
+// nothing to fix and shows none, though report.json holds its fix.
+func TestHTMLShowsHowToFix(t *testing.T) {
+	r := sample(t)
+	b, err := r.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	top := textOf(page[strings.Index(page, `id="failures"`):strings.Index(page, `id="matrix"`)])
+	for _, res := range r.Results {
+		sec := section(t, page, res.ID)
+		text := textOf(sec)
+		shown := strings.Contains(text, "How to fix:")
+		want := res.Fix != "" && (res.Verdict == harness.Fail || res.Verdict == harness.Warn)
+		if shown != want {
+			t.Errorf("%s (%s, fix %q): shows how to fix %v, want %v", res.ID, res.Verdict, res.Fix, shown, want)
+		}
+		if res.Fix == "" {
+			continue
+		}
+		words, ref, _ := strings.Cut(res.Fix, "README.md#")
+		if !want {
+			if strings.Contains(text, strings.TrimSpace(words)) {
+				t.Errorf("%s (%s) shows its fix, which only failures and warnings do", res.ID, res.Verdict)
+			}
+			continue
+		}
+		link := `<a href="` + readmeURL + "#" + ref + `">README.md#` + ref + `</a>`
+		if !strings.Contains(text, "How to fix: "+words) || !strings.Contains(sec, link) {
+			t.Errorf("%s: the section does not say %q with the link %s:\n%s", res.ID, res.Fix, link, sec)
+		}
+		if !strings.Contains(top, "how to fix "+words) {
+			t.Errorf("%s: the summary at the top does not say how to fix it", res.ID)
+		}
+	}
 }
 
 func TestHTMLPutsFailuresFirst(t *testing.T) {

@@ -13,10 +13,11 @@ package report
 //
 // How verdicts map:
 //   - PASS and INFO pass; WARN passes too (a broken SHOULD is a warning),
-//     with the warning in system-out. In a strict run the engine already
-//     made such a check FAIL.
-//   - FAIL fails: the failure message says what was observed and what was
-//     expected; the failure body repeats it and adds the evidence timeline.
+//     with the warning and how to fix it in system-out. In a strict run
+//     the engine already made such a check FAIL.
+//   - FAIL fails: the failure message says what was observed, what was
+//     expected and how to fix it; the failure body repeats it and adds the
+//     evidence timeline.
 //   - SKIP is skipped with its reason, and so is N/A ("not applicable").
 //   - A run that could not be made, or stopped early, adds a test suite
 //     "hookcert" with one test case "hookcert: ..." holding an <error>, so

@@ -76,9 +76,10 @@ type parsed struct {
 			Skipped   *struct {
 				Message string `xml:"message,attr"`
 			} `xml:"skipped"`
-			Error   *problem `xml:"error"`
-			Failure *problem `xml:"failure"`
-			Props   []struct {
+			Error     *problem `xml:"error"`
+			Failure   *problem `xml:"failure"`
+			SystemOut string   `xml:"system-out"`
+			Props     []struct {
 				Name  string `xml:"name,attr"`
 				Value string `xml:"value,attr"`
 			} `xml:"properties>property"`
@@ -214,6 +215,39 @@ func TestJUnitMapsChecksToTestCases(t *testing.T) {
 	if p.Tests != tests || p.Disabled != disabled || p.Failures != failures || p.Errors != errs || millis(t, "testsuites", p.Time) != total {
 		t.Errorf("testsuites declares %d tests, %d disabled, %d failures, %d errors, time %s; the suites add up to %d, %d, %d, %d, %d ms",
 			p.Tests, p.Disabled, p.Failures, p.Errors, p.Time, tests, disabled, failures, errs, total)
+	}
+}
+
+// TestJUnitSaysHowToFix: a failure's message, which a CI viewer shows
+// first, ends with how to fix it, its README reference written as the
+// GitHub URL that viewers make a link; a warning passes with it in
+// system-out; a passing or skipped check has nothing to fix and says none.
+func TestJUnitSaysHowToFix(t *testing.T) {
+	r := sample(t)
+	p := parse(t, writeJUnit(t, r))
+	for _, s := range p.Suites {
+		for _, c := range s.Cases {
+			id, _, _ := strings.Cut(c.Name, ": ")
+			res := r.Result(id)
+			if res == nil || res.Fix == "" {
+				continue
+			}
+			want := "fix: " + strings.Replace(res.Fix, "README.md#", readmeURL+"#", 1) + "\n"
+			switch res.Verdict {
+			case harness.Fail:
+				if c.Failure == nil || !strings.HasSuffix(c.Failure.Message, want) || !strings.Contains(c.Failure.Body, want) {
+					t.Errorf("%s: the failure does not end with %q: %+v", id, want, c.Failure)
+				}
+			case harness.Warn:
+				if !strings.Contains(c.SystemOut, want) {
+					t.Errorf("%s: the warning's system-out lacks %q:\n%s", id, want, c.SystemOut)
+				}
+			default:
+				if strings.Contains(c.SystemOut, "fix:") {
+					t.Errorf("%s (%s) says how to fix it, with nothing to fix:\n%s", id, res.Verdict, c.SystemOut)
+				}
+			}
+		}
 	}
 }
 
@@ -539,14 +573,7 @@ func TestNoSecretInAnyReportFile(t *testing.T) {
 				t.Fatal(ferr)
 			}
 			s.Close()
-			// Rendered again from report.json, as `hookcert report` does.
-			again, err := report.Read(filepath.Join(dir, report.JSONFile))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := again.Write(filepath.Join(dir, "again")); err != nil {
-				t.Fatal(err)
-			}
+			writeAgain(t, dir)
 			assertNoSecret(t, dir, secret.Reveal())
 			assertNoSecret(t, dir, token.Reveal())
 			for _, jx := range []string{filepath.Join(dir, report.JUnitFile), filepath.Join(dir, "again", report.JUnitFile)} {
@@ -554,6 +581,20 @@ func TestNoSecretInAnyReportFile(t *testing.T) {
 				sameCounts(t, s.Report, consume(t, jx))
 			}
 		})
+	}
+}
+
+// writeAgain renders the report written in dir again from its
+// report.json, as `hookcert report` does, into dir/again, where
+// assertNoSecret looks too.
+func writeAgain(t *testing.T, dir string) {
+	t.Helper()
+	again, err := report.Read(filepath.Join(dir, report.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Write(filepath.Join(dir, "again")); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -148,11 +148,17 @@ func (r *Report) Conclude() {
 }
 
 // Write writes report.json, index.html and junit.xml into dir, creating
-// it. Each file is replaced atomically; callers need not write junit.xml
-// themselves.
+// it, and beside them the bodies that the page's re-send commands read
+// (request-ID-N.body). Each file is replaced atomically; callers need not
+// write junit.xml themselves. Body files of earlier reports in dir are
+// left as they are: the page names only its own.
 func (r *Report) Write(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("report: %w", err)
+	}
+	// Before the page, so that it never names a file not yet there.
+	if err := r.writeBodies(dir); err != nil {
+		return err
 	}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
@@ -173,6 +179,22 @@ func (r *Report) Write(dir string) error {
 		return err
 	}
 	return writeFile(filepath.Join(dir, JUnitFile), junit)
+}
+
+// writeBodies writes the body files the re-send commands of failing and
+// warning checks read.
+func (r *Report) writeBodies(dir string) error {
+	for _, res := range r.Results {
+		for _, rs := range resends(res, r.Settings) {
+			if rs.File == "" {
+				continue
+			}
+			if err := writeFile(filepath.Join(dir, rs.File), rs.Body); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // writeFile writes atomically, so an interrupted run never leaves half a

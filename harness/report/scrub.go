@@ -61,6 +61,8 @@ func (r *Report) each(str func(string) string, hdr func(http.Header) http.Header
 			ex := &res.Evidence[j]
 			one(&ex.Request.URL)
 			one(&ex.Request.Body)
+			// The whole body kept for re-sending, when there is one.
+			ex.Request.KeepBody([]byte(str(string(ex.Request.Sent()))))
 			ex.Request.Header = hdr(ex.Request.Header)
 			one(&ex.Err)
 			if ex.Response != nil {

@@ -17,7 +17,7 @@ func TestScrubRemovesEverySecretFromEveryText(t *testing.T) {
 	r := report.New("https://staging.example.com/"+secret, report.Settings{})
 	r.Error, r.Notes = both, []string{both}
 	r.Results = []harness.Result{{
-		ID: "SIG-09", Title: both, Requirement: both, Seed: both, Expected: both, Observed: both, Reason: both, Notes: []string{both},
+		ID: "SIG-09", Title: both, Requirement: both, Seed: both, Expected: both, Observed: both, Fix: both, Reason: both, Notes: []string{both},
 		Evidence: []harness.Exchange{{
 			Request: harness.Request{URL: both, Body: both, Header: h},
 			// A header name may echo a secret too.

@@ -10,7 +10,7 @@ import (
 )
 
 // Failure returns the one-paragraph message of a failed or warned check:
-// the check, what was expected and what was observed.
+// the check, what was expected and what was observed, and how to fix it.
 //
 // Observed comes first: it holds only the steps that went wrong, while
 // Expected lists every step, so the cause leads a CI failure message.
@@ -23,7 +23,15 @@ func Failure(r harness.Result) string {
 	if r.Expected != "" {
 		fmt.Fprintf(&b, "expected:\n%s\n", indent(r.Expected))
 	}
+	writeFix(&b, r)
 	return b.String()
+}
+
+// writeFix writes the fix line of a failing or warning check.
+func writeFix(b *strings.Builder, r harness.Result) {
+	if showsFix(r) {
+		fmt.Fprintf(b, "fix: %s\n", fixText(r.Fix))
+	}
 }
 
 // Evidence renders the exchanges of a check as a plain-text timeline.
@@ -94,7 +102,7 @@ func (r *Report) Summary() string {
 	fmt.Fprintf(&b, "\nREALM webhook receiver %s: %s\n", r.kind(), r.Target)
 	for _, g := range r.Groups() {
 		for _, res := range g.Results {
-			if res.Verdict == harness.Fail || res.Verdict == harness.Warn {
+			if broken(res) {
 				fmt.Fprintf(&b, "  %-4s %-9s %s\n", res.Verdict, res.ID, res.Title)
 			}
 		}
@@ -129,8 +137,9 @@ func (r *Report) countsText() string {
 
 // CheckText describes one check in plain text, for JUnit's system-out and
 // other consumers without HTML: its verdict, requirement, the seed's words,
-// expected versus observed, the reason of a skip or measurement, notes and,
-// when evidence is true, the evidence timeline.
+// expected versus observed, how to fix a failure or warning, the reason of
+// a skip or measurement, notes and, when evidence is true, the evidence
+// timeline.
 func CheckText(r harness.Result, evidence bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s (%s, %s): %s\n", r.ID, r.Verdict, r.Level, r.Category, r.Title)
@@ -156,6 +165,7 @@ func CheckText(r harness.Result, evidence bool) string {
 	if r.Observed != "" {
 		fmt.Fprintf(&b, "observed:\n%s\n", indent(r.Observed))
 	}
+	writeFix(&b, r)
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
 	}

@@ -203,6 +203,9 @@ type exchangeView struct {
 	Err       string
 	// Proto is the HTTP version the exchange was made in, if known.
 	Proto string
+	// Resend is the curl command that re-sends the request, for an
+	// exchange of a failing or warning check.
+	Resend string
 }
 
 type headerLine struct{ Name, Value string }
@@ -265,6 +268,12 @@ func seconds(d time.Duration) string {
 // latency prints a latency as harness.RoundLatency rounds it.
 func latency(d time.Duration) string { return harness.RoundLatency(d).String() }
 
+// broken reports whether a check failed or warned: the checks whose cause
+// a report spells out, with how to fix and reproduce it.
+func broken(r harness.Result) bool {
+	return r.Verdict == harness.Fail || r.Verdict == harness.Warn
+}
+
 // checkView is one check as the HTML shows it.
 type checkView struct {
 	harness.Result
@@ -277,6 +286,8 @@ type checkView struct {
 	// OpenExchanges expands every exchange of a short timeline of an open
 	// check.
 	OpenExchanges bool
+	// HowToFix is the check's fix, for a failing or warning check only.
+	HowToFix *hint
 }
 
 // verdictGroup is the checks of one verdict, in the order the page shows
@@ -334,8 +345,9 @@ func newPage(r *Report) pageView {
 		for _, res := range g.Results {
 			c := checkView{
 				Result:   res,
-				Open:     res.Verdict == harness.Fail || res.Verdict == harness.Warn,
+				Open:     broken(res),
 				Timeline: timeline(res.Evidence),
+				HowToFix: hintOf(res),
 			}
 			if res.Duration > 0 {
 				c.Took = latency(res.Duration)
@@ -343,6 +355,9 @@ func newPage(r *Report) pageView {
 			if c.Open {
 				c.Why = Why(res)
 				c.OpenExchanges = len(res.Evidence) <= maxOpenExchanges
+			}
+			for i, rs := range resends(res, r.Settings) {
+				c.Timeline[i].Resend = rs.Command
 			}
 			byVerdict[res.Verdict] = append(byVerdict[res.Verdict], c)
 		}

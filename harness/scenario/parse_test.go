@@ -38,7 +38,8 @@ func fileError(t *testing.T, err error, file string) *FileError {
 }
 
 func TestParseAcceptsTheModel(t *testing.T) {
-	src := head + `probe: true
+	src := head + `fix: "Do the thing. See README.md#build-a-receiver-that-passes"
+probe: true
 after: [T-02]
 labels: [smoke]
 steps:
@@ -65,6 +66,9 @@ steps:
 	}
 	if s.Source != "full.yaml" || s.ID != "T-01" || !s.Probe || len(s.Steps) != 9 {
 		t.Errorf("scenario header not read: %+v", s)
+	}
+	if s.Fix != "Do the thing. See README.md#build-a-receiver-that-passes" {
+		t.Errorf("fix = %q", s.Fix)
 	}
 	b := s.Steps[0].Send.Build
 	if b.Type != "job.completed" || b.Results != 3 || b.Set["data.jobType"] != "upscale" {
@@ -174,6 +178,11 @@ var brokenFiles = []struct {
 		name: "a missing required field is named",
 		src:  strings.Replace(head, "seed: \"the product says so\"\n", "", 1) + "steps:\n  - tls: {check: info}\n",
 		line: 1, pointer: "", message: "missing property 'seed'",
+	},
+	{
+		name: "a fix may be left out, but not given empty: it would show an empty hint",
+		src:  head + "fix: \"\"\nsteps:\n  - tls: {check: info}\n",
+		line: 7, pointer: "/fix", message: "minLength: got 0, want 1", only: true,
 	},
 	{
 		name: "two actions in one step",

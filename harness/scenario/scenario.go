@@ -25,6 +25,11 @@ type Scenario struct {
 	Requirement string `json:"requirement"`
 	// Seed quotes the product's own words the requirement rests on.
 	Seed string `json:"seed"`
+	// Fix says what a receiver must change to pass, in the README's words,
+	// ending with a link to its section (README.md#anchor). Reports show
+	// it for failing and warning checks. Every built-in scenario has one;
+	// a user's own may leave it out.
+	Fix string `json:"fix,omitempty"`
 	// Probe is true when the check needs the probe. Without a probe URL
 	// its status expectations are still judged; only when they all hold
 	// is it skipped, saying that processing was not verified.

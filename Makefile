@@ -139,7 +139,7 @@ build_suite = if command -v flock >/dev/null 2>&1; then \
 	mkdir -p $(SUITE_DIR) && flock $(SUITE_DIR)/.lock \
 	sh -c '$(GO) test -c -o $(SUITE_DIR)/$(1).test ./suites/$(1) && cp $(SUITE_DIR)/$(1).test "$$1"' sh "$(2)"; \
 	else $(GO) test -c -o "$(2)" ./suites/$(1); fi
-clean_reports = mkdir -p $(REPORT_DIR) && rm -f $(REPORT_DIR)/report.json $(REPORT_DIR)/junit.xml $(REPORT_DIR)/index.html
+clean_reports = mkdir -p $(REPORT_DIR) && rm -f $(REPORT_DIR)/report.json $(REPORT_DIR)/junit.xml $(REPORT_DIR)/index.html $(REPORT_DIR)/request-*.body
 
 conformance:
 	@$(clean_reports) $(REPORT_DIR)/results-*.gob

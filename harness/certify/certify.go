@@ -217,8 +217,10 @@ func (s *Session) prepare(ctx context.Context) error {
 	s.Report.Notes = append(s.Report.Notes, notes...)
 	// A slow check waits minutes: only a label filter that names it runs
 	// it. A conformance run says so (Run); a load run has nothing to say.
+	match, _ := o.match()
 	for _, sc := range scs {
-		if !sc.Runs(o.Labels) {
+		// Said only of a slow check the filter would otherwise select.
+		if !sc.Runs(o.Labels) && (match == nil || match(Labels(sc))) {
 			s.notRun = append(s.notRun, fmt.Sprintf("%s (%s) was not run: it takes minutes; %s=%s or %s=%s runs it",
 				sc.ID, scenario.SlowLabel, o.name(SetLabels), scenario.SlowLabel, o.name(SetLabels), sc.ID))
 		}

@@ -107,7 +107,12 @@ func resendOf(ex harness.Exchange, file string, s Settings) resend {
 		notes = append(notes, "The run did not verify certificates (INSECURE=1): add -k if curl refuses this one.")
 	}
 
-	first := []string{"curl", "-sS", "-i"}
+	if strings.Contains(req.URL, harness.Redacted) {
+		notes = append(notes, "The report never holds the credentials the URL carries: put them back where it says "+harness.Redacted+".")
+	}
+	// --globoff: curl reads no ranges into [ and ], an IPv6 host's or
+	// a redacted credential's.
+	first := []string{"curl", "-sS", "-i", "--globoff"}
 	if f := httpFlag(ex.Proto, req.URL, s.HTTPVersion); f != "" {
 		first = append(first, f)
 	}

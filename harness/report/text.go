@@ -104,8 +104,14 @@ func (r *Report) Summary() string {
 		for _, res := range g.Results {
 			if broken(res) {
 				fmt.Fprintf(&b, "  %-4s %-9s %s\n", res.Verdict, res.ID, res.Title)
+				if res.Fix != "" {
+					fmt.Fprintf(&b, "                 fix: %s\n", fixText(res.Fix))
+				}
 			}
 		}
+	}
+	if r.Counts[harness.Fail]+r.Counts[harness.Warn] > 0 {
+		b.WriteString("each failure's evidence, and a curl command that re-sends each of its requests, are in the HTML report\n")
 	}
 	fmt.Fprintf(&b, "%s\n", r.countsText())
 	if line := r.Load.retriesLine(); line != "" {

@@ -14,7 +14,7 @@ include harness/certify/settings.mk
 # GINKGO_FLAGS are passed to the Ginkgo suites, e.g. -v.
 GINKGO_FLAGS ?=
 
-.PHONY: help build test vet fmt-check fuzz bench loadcost mutation clean conformance load capacity certify image
+.PHONY: help build test vet fmt-check fuzz bench loadcost mutation clean conformance load capacity certify image image-test
 
 help:
 	@echo "make conformance  certify a receiver (URL=..., or the bundled reference receiver)"
@@ -197,3 +197,11 @@ image:
 	$(CONTAINER) build $(engine_flags) --build-arg VERSION='$(hookcert_version)' -t '$(IMAGE)' -f cmd/hookcert/Containerfile "$$ctx" && \
 	echo "$(IMAGE): $$($(CONTAINER) image inspect --format '{{.Size}}' '$(IMAGE)') bytes"
 
+# image-test: builds the image and runs it as CI and Kubernetes would
+# (cmd/hookcert/image_test.go, build tag image): its size, user and lack of
+# a shell; a conformance run from the container against a receiver on the
+# host over HTTPS with a private CA; and the README's Kubernetes manifests,
+# each pod's container spec run by the engine. Not part of make test.
+image-test:
+	$(GO) test -tags image -run '^TestImage' -count=1 -v -timeout 15m ./cmd/hookcert \
+		-args -image='$(IMAGE)' -container='$(CONTAINER)' -podman-flags='$(PODMAN_FLAGS)'

@@ -14,7 +14,7 @@ include harness/certify/settings.mk
 # GINKGO_FLAGS are passed to the Ginkgo suites, e.g. -v.
 GINKGO_FLAGS ?=
 
-.PHONY: help build test vet fmt-check fuzz bench loadcost mutation clean conformance load capacity certify
+.PHONY: help build test vet fmt-check fuzz bench loadcost mutation clean conformance load capacity certify image image-test
 
 help:
 	@echo "make conformance  certify a receiver (URL=..., or the bundled reference receiver)"
@@ -169,3 +169,39 @@ certify:
 	@$(MAKE) --no-print-directory load REPORT_DIR='$(REPORT_DIR)/load' || true
 	@$(GO) run ./cmd/hookcert report --from '$(REPORT_DIR)/conformance' --from '$(REPORT_DIR)/load' --out '$(REPORT_DIR)' || true
 	@$(GO) run ./cmd/hookcert status $(REPORT_DIR)
+
+# image: the container image of DESIGN section 11, FROM scratch: the static
+# hookcert binary (its CA roots built in), the numeric user 65532:65532,
+# /reports owned by it as the working directory and HOOKCERT_REPORT_DIR.
+# The build context is a temporary directory holding only the binary and
+# an empty reports directory (a scratch image has no mkdir), so nothing is
+# left in the tree. CONTAINER is docker when its daemon answers, else
+# podman (a docker client without a daemon is common beside podman).
+# PODMAN_FLAGS go to podman build and podman run only: the OCI runtime and
+# cgroup manager to use, and open-file and process limits within the
+# machine's hard limits (`ulimit -Hn`, `ulimit -Hu`), as podman's default
+# nproc of 32768 and a nofile of the engine's choosing fail
+# ("error setting rlimits") where they are above them.
+hookcert_version := $(shell sed -n 's/^const Version = "\(.*\)"$$/\1/p' harness/harness.go)
+IMAGE        ?= hookcert:$(hookcert_version)
+CONTAINER    ?= $(eval CONTAINER := $(shell if docker info >/dev/null 2>&1; then echo docker; \
+	elif command -v podman >/dev/null 2>&1; then echo podman; else echo docker; fi))$(CONTAINER)
+PODMAN_FLAGS ?= --runtime runc --cgroup-manager cgroupfs --ulimit nofile=4096:4096 --ulimit nproc=4096:4096
+engine_flags  = $(if $(filter podman,$(notdir $(firstword $(CONTAINER)))),$(PODMAN_FLAGS))
+image:
+	@ctx=$$(mktemp -d) && trap 'rm -rf "$$ctx"' EXIT && \
+	echo "CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $$ctx/hookcert ./cmd/hookcert" && \
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o "$$ctx/hookcert" ./cmd/hookcert && \
+	mkdir "$$ctx/reports" && \
+	echo "$(CONTAINER) build $(engine_flags) --build-arg VERSION=$(hookcert_version) -t $(IMAGE) -f cmd/hookcert/Containerfile $$ctx" && \
+	$(CONTAINER) build $(engine_flags) --build-arg VERSION='$(hookcert_version)' -t '$(IMAGE)' -f cmd/hookcert/Containerfile "$$ctx" && \
+	echo "$(IMAGE): $$($(CONTAINER) image inspect --format '{{.Size}}' '$(IMAGE)') bytes"
+
+# image-test: builds the image and runs it as CI and Kubernetes would
+# (cmd/hookcert/image_test.go, build tag image): its size, user and lack of
+# a shell; a conformance run from the container against a receiver on the
+# host over HTTPS with a private CA; and the README's Kubernetes manifests,
+# each pod's container spec run by the engine. Not part of make test.
+image-test:
+	$(GO) test -tags image -run '^TestImage' -count=1 -v -timeout 15m ./cmd/hookcert \
+		-args -image='$(IMAGE)' -container='$(CONTAINER)' -podman-flags='$(PODMAN_FLAGS)'

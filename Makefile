@@ -22,6 +22,8 @@ help:
 	@echo "make capacity     find the highest rate it acknowledges within ACK_DEADLINE"
 	@echo "make certify      conformance and load, one combined report"
 	@echo "make build        build $(BIN)"
+	@echo "make image        build the container image IMAGE with docker or podman (CONTAINER=)"
+	@echo "make image-test   build the image and certify from it, the README's Kubernetes manifests included (not in make test)"
 	@echo "make test         the project's own tests (race detector on)"
 	@echo "make bench        benchmarks of the hot paths"
 	@echo "make loadcost     hookcert load's CPU per delivery against the vegeta CLI's, wrk's as the floor (minutes)"

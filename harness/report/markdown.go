@@ -83,7 +83,7 @@ func (r *Report) failureRows() [][]string {
 				if v == harness.Fail && res.Level == harness.Should {
 					level += " (strict)"
 				}
-				rows = append(rows, []string{res.ID, level, res.Title, res.Expected, res.Observed, res.Fix})
+				rows = append(rows, []string{res.ID, level, res.Title, res.Expected, res.Observed, fixText(res.Fix)})
 			}
 		}
 	}

@@ -77,18 +77,21 @@ func TestNoOutputHoldsTheURLsKey(t *testing.T) {
 	)
 	webhook, probe := keyedReceiver(t, secret, key, user, pass)
 	root := t.TempDir()
-	env := []string{"REALM_WEBHOOK_SECRET=" + secret, "HOOKCERT_SETTLE=1s", "HOOKCERT_DEDUPE_GAP=1s",
-		"HOOKCERT_SENDER_TIMEOUT=2s", "HOOKCERT_RETRY_SCHEDULE=250ms,500ms,1s"}
+	env := []string{"REALM_WEBHOOK_SECRET=" + secret, "HOOKCERT_SETTLE=2s", "HOOKCERT_DEDUPE_GAP=1s",
+		"HOOKCERT_ACK_DEADLINE=3s", "HOOKCERT_SENDER_TIMEOUT=6s", "HOOKCERT_RETRY_SCHEDULE=250ms,500ms,1s"}
 	var printed strings.Builder
+	// The exit statuses only show that each run was made: what is judged
+	// is what they printed and wrote.
 	run := func(want int, args ...string) {
 		t.Helper()
 		r := hookcert(t, "", env, args...)
 		printed.WriteString(r.stdout + r.stderr)
-		if r.code != want {
+		if r.code != want && (want != 0 || r.code != 1) {
 			t.Fatalf("hookcert %s: exit %d, want %d\n%s\n%s", args[0], r.code, want, r.stdout, r.stderr)
 		}
 	}
 	run(1, "conformance", "--url", webhook, "--probe-url", probe, "--report-dir", filepath.Join(root, "conformance"))
+	// A load's verdict is not what this test judges: 0 or 1 will do.
 	run(0, "load", "--url", webhook, "--probe-url", probe, "--rate", "20", "--duration", "1s", "--report-dir", filepath.Join(root, "load"))
 	run(1, "certify", "--url", webhook, "--probe-url", probe, "--labels", "robustness", "--rate", "20", "--duration", "1s",
 		"--report-dir", filepath.Join(root, "certify"))

@@ -1,0 +1,327 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+)
+
+// actionRun is what one run of the action's steps left: each step's
+// outcome and outputs by id (or name), its log, and the job summary.
+type actionRun struct {
+	outcome map[string]string
+	outputs map[string]map[string]string
+	exit    map[string]int
+	log     string
+	summary string
+	// uploaded is the directory the upload step was given, resolved in
+	// the workspace; "" when it did not run.
+	uploaded string
+}
+
+// expression matches one ${{ }} expression.
+var expression = regexp.MustCompile(`\$\{\{\s*(.*?)\s*\}\}`)
+
+// runAction runs the action's steps as GitHub's runner would, on this
+// machine: each shell step in bash with GitHub's flags, in the workspace
+// or its working-directory, with the calling step's env under its own, and
+// RUNNER_TEMP, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY; its if: decides
+// whether it runs. The two steps that use other actions are not run: Go is
+// here already, and the upload is only recorded. It evaluates the few
+// expressions the action uses and fails the test on any other, so the
+// action cannot grow one this test would misread.
+func runAction(t *testing.T, inputs, callerEnv map[string]string) actionRun {
+	t.Helper()
+	a, _ := readAction(t)
+	for name := range inputs {
+		if _, ok := a.Inputs[name]; !ok {
+			t.Fatalf("the action has no input %q", name)
+		}
+	}
+	actionPath, err := filepath.Abs(actionDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	temp, workspace := t.TempDir(), t.TempDir()
+	run := actionRun{outcome: map[string]string{}, outputs: map[string]map[string]string{}, exit: map[string]int{}}
+	var log strings.Builder
+	failed := false
+	eval := func(expr string) string {
+		parts := strings.Split(expr, ".")
+		switch {
+		case len(parts) == 2 && parts[0] == "inputs":
+			if v, ok := inputs[parts[1]]; ok {
+				return v
+			}
+			if in, ok := a.Inputs[parts[1]]; ok && in.Default != nil {
+				return *in.Default
+			}
+			return ""
+		case expr == "github.action_path":
+			return actionPath
+		case expr == "runner.temp":
+			return temp
+		case len(parts) == 4 && parts[0] == "steps" && parts[2] == "outputs":
+			return run.outputs[parts[1]][parts[3]]
+		case len(parts) == 3 && parts[0] == "steps" && parts[2] == "outcome":
+			return run.outcome[parts[1]]
+		}
+		t.Fatalf("action.yml has the expression %q, which runAction does not evaluate", expr)
+		return ""
+	}
+	interpolate := func(s string) string {
+		return expression.ReplaceAllStringFunc(s, func(m string) string { return eval(expression.FindStringSubmatch(m)[1]) })
+	}
+	// condition evaluates an if: of terms joined by &&: always(), or
+	// X == 'literal', compared as GitHub does, ignoring case. Without
+	// always(), a step runs only when every one before it succeeded.
+	condition := func(cond string) bool {
+		always, ok := false, true
+		for term := range strings.SplitSeq(cond, "&&") {
+			term = strings.TrimSpace(term)
+			if term == "always()" {
+				always = true
+				continue
+			}
+			lhs, lit, found := strings.Cut(term, "==")
+			lit = strings.TrimSpace(lit)
+			if !found || len(lit) < 2 || lit[0] != '\'' || lit[len(lit)-1] != '\'' {
+				t.Fatalf("action.yml has the condition term %q, which runAction does not evaluate", term)
+			}
+			ok = ok && strings.EqualFold(eval(strings.TrimSpace(lhs)), strings.Trim(lit, "'"))
+		}
+		return ok && (always || !failed)
+	}
+	base := slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "HOOKCERT_") || strings.HasPrefix(kv, "GITHUB_") || strings.HasPrefix(kv, harness.SecretEnv+"=")
+	})
+	base = append(base, "RUNNER_TEMP="+temp, "GITHUB_WORKSPACE="+workspace)
+	for k, v := range callerEnv {
+		base = append(base, k+"="+v)
+	}
+	for i, s := range a.Runs.Steps {
+		id := cmp.Or(s.ID, s.Name)
+		if s.If != "" && !condition(s.If) || s.If == "" && failed {
+			run.outcome[id] = "skipped"
+			continue
+		}
+		switch {
+		case strings.HasPrefix(s.Uses, "actions/upload-artifact@"):
+			run.uploaded = filepath.Join(workspace, interpolate(s.With["path"]))
+			run.outcome[id] = "success"
+			continue
+		case strings.HasPrefix(s.Uses, "actions/setup-go@"):
+			if _, err := os.Stat(interpolate(s.With["go-version-file"])); err != nil {
+				t.Fatalf("setup-go's go-version-file: %v", err)
+			}
+			run.outcome[id] = "success"
+			continue
+		case s.Uses != "":
+			t.Fatalf("step %d uses %s, which runAction does not know", i+1, s.Uses)
+		}
+		dir := workspace
+		if s.WorkingDirectory != "" {
+			dir = interpolate(s.WorkingDirectory)
+		}
+		script := filepath.Join(temp, "step.sh")
+		output, summary := filepath.Join(temp, "output"), filepath.Join(temp, "summary")
+		for f, b := range map[string]string{script: s.Run, output: "", summary: ""} {
+			if err := os.WriteFile(f, []byte(b), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		env := append(slices.Clone(base), "GITHUB_OUTPUT="+output, "GITHUB_STEP_SUMMARY="+summary)
+		for k, v := range s.Env {
+			env = append(env, k+"="+interpolate(v))
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		cmd := exec.CommandContext(ctx, "bash", "--noprofile", "--norc", "-eo", "pipefail", script)
+		cmd.Dir, cmd.Env = dir, env
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		cancel()
+		log.WriteString("## " + s.Name + "\n" + out.String())
+		code := 0
+		if err != nil {
+			ee, ok := err.(*exec.ExitError)
+			if !ok {
+				t.Fatalf("%s: %v", s.Name, err)
+			}
+			code = ee.ExitCode()
+		}
+		run.exit[id] = code
+		run.outcome[id] = "success"
+		if code != 0 {
+			run.outcome[id] = "failure"
+			failed = true
+		}
+		run.outputs[id] = readOutputs(t, output)
+		b, err := os.ReadFile(summary)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run.summary += string(b)
+	}
+	run.log = log.String()
+	return run
+}
+
+// readOutputs reads a GITHUB_OUTPUT file of name=value lines.
+func readOutputs(t *testing.T, file string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := map[string]string{}
+	for line := range strings.Lines(string(b)) {
+		k, v, ok := strings.Cut(strings.TrimSuffix(line, "\n"), "=")
+		if !ok {
+			t.Fatalf("GITHUB_OUTPUT line %q is not name=value", line)
+		}
+		outs[k] = v
+	}
+	return outs
+}
+
+// hasSummaryCommand reports whether this hookcert has the summary command
+// the action's summary step runs.
+func hasSummaryCommand(t *testing.T) bool {
+	t.Helper()
+	return regexp.MustCompile(`(?m)^\s+summary\s`).MatchString(hookcert(t, "", nil, "help").stdout)
+}
+
+// TestActionRuns runs the action's steps on this machine against the
+// reference receiver, with the sender's waits compressed through its
+// inputs: the inputs reach hookcert, the calling step's env too (the
+// secret, the probe token, a setting the action has no input for), the
+// outputs say the report's verdict and status, and the last step fails
+// the job exactly when hookcert's exit status says so.
+func TestActionRuns(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs hookcert conformance six times")
+	}
+	fast := map[string]string{"settle": "1s", "sender-timeout": "2s", "retry-schedule": "250ms,500ms,1s", "dedupe-gap": "2s"}
+	with := func(m map[string]string) map[string]string {
+		out := maps.Clone(fast)
+		maps.Copy(out, m)
+		return out
+	}
+	const secret, token = "whsec_action_e2e_5ecret", "probe_action_e2e_t0ken"
+	const summaryStep = "Write the job summary"
+	summaries := hasSummaryCommand(t)
+	for _, tc := range []struct {
+		why      string
+		inputs   map[string]string
+		env      map[string]string
+		receiver bool // a receiver of our own, given by url, with the secret and token
+		verdict  string
+		status   string
+		runExit  int    // hookcert's exit status, kept by the run step
+		final    string // the outcome of the last step
+		logSays  string
+	}{
+		{why: "the bundled reference receiver is compliant",
+			inputs:  with(map[string]string{"labels": "signature"}),
+			verdict: "COMPLIANT", status: "0", runExit: 0, final: "success"},
+		{why: "the secret and probe token reach hookcert through the calling step's env, and nothing prints them",
+			inputs:   with(map[string]string{"labels": "idempotency"}),
+			env:      map[string]string{harness.SecretEnv: secret, "HOOKCERT_PROBE_TOKEN": token},
+			receiver: true, verdict: "COMPLIANT", status: "0", runExit: 0, final: "success"},
+		{why: "a fault planted through the calling step's env fails the job, NOT COMPLIANT",
+			inputs:  with(map[string]string{"labels": "idempotency"}),
+			env:     map[string]string{"HOOKCERT_FAULTS": "double-process"},
+			verdict: "NOT COMPLIANT", status: "1", runExit: 1, final: "failure",
+			logSays: "::error title=hookcert::NOT COMPLIANT (status 1)"},
+		{why: "fail-on cannot-run keeps the job green while the outputs say NOT COMPLIANT",
+			inputs:  with(map[string]string{"labels": "idempotency", "fail-on": "cannot-run"}),
+			env:     map[string]string{"HOOKCERT_FAULTS": "double-process"},
+			verdict: "NOT COMPLIANT", status: "1", runExit: 0, final: "success"},
+		{why: "an input that does not parse is NOT CERTIFIED, with a report saying why",
+			inputs:  with(map[string]string{"ack-deadline": "fast"}),
+			verdict: "NOT CERTIFIED", status: "2", runExit: 2, final: "failure",
+			logSays: "HOOKCERT_ACK_DEADLINE"},
+		{why: "a command the action does not run fails before hookcert runs, with no report",
+			inputs:  with(map[string]string{"command": "load"}),
+			verdict: "", status: "2", final: "skipped",
+			logSays: "::error title=hookcert::the command input must be conformance or certify"},
+	} {
+		t.Run(tc.why, func(t *testing.T) {
+			t.Parallel()
+			if tc.receiver {
+				webhook, probe := startReceiver(t, secret, "--probe-token", token)
+				tc.inputs["url"], tc.inputs["probe-url"] = webhook, probe
+			}
+			r := runAction(t, tc.inputs, tc.env)
+			status := r.outputs["status"]
+			if status["verdict"] != tc.verdict || status["status"] != tc.status {
+				t.Fatalf("outputs verdict %q, status %q; want %q, %q\n%s", status["verdict"], status["status"], tc.verdict, tc.status, r.log)
+			}
+			if tc.final != "skipped" {
+				if got := r.outputs["run"]["exit"]; got != strconv.Itoa(tc.runExit) {
+					t.Errorf("the run step kept hookcert's exit status %q, want %d\n%s", got, tc.runExit, r.log)
+				}
+			} else if r.outcome["run"] != "failure" {
+				t.Errorf("the run step's outcome is %q, want failure\n%s", r.outcome["run"], r.log)
+			}
+			if got := r.outcome["Fail unless compliant"]; got != tc.final {
+				t.Errorf("the last step's outcome is %q, want %s\n%s", got, tc.final, r.log)
+			}
+			if tc.final == "failure" && r.exit["Fail unless compliant"] != tc.runExit {
+				t.Errorf("the last step exits %d, want hookcert's %d", r.exit["Fail unless compliant"], tc.runExit)
+			}
+			if !strings.Contains(r.log, tc.logSays) {
+				t.Errorf("the log does not say %q:\n%s", tc.logSays, r.log)
+			}
+			if tc.verdict != "" {
+				if _, err := os.Stat(filepath.Join(r.uploaded, "report.json")); err != nil {
+					t.Errorf("the upload step is not given the report: %v", err)
+				}
+			}
+			switch {
+			case tc.verdict == "":
+				if !strings.Contains(r.summary, "no report") {
+					t.Errorf("the job summary does not say there is no report:\n%s", r.summary)
+				}
+			case !summaries:
+				// The summary command is on its way: until then, the step
+				// that runs it fails, and only that.
+				t.Logf("this hookcert has no summary command; the summary step: %s", r.outcome[summaryStep])
+			case r.outcome[summaryStep] != "success" || !strings.Contains(r.summary, tc.verdict):
+				t.Errorf("the summary step %s, and the job summary does not say %s:\n%s\n%s", r.outcome[summaryStep], tc.verdict, r.summary, r.log)
+			}
+			if r.outcome["build"] != "success" {
+				t.Fatalf("hookcert was not built:\n%s", r.log)
+			}
+			for _, s := range []string{secret, token} {
+				if strings.Contains(r.log+r.summary, s) {
+					t.Errorf("a step printed a secret:\n%s", r.log)
+				}
+				if r.uploaded != "" {
+					_ = filepath.WalkDir(r.uploaded, func(path string, d os.DirEntry, err error) error {
+						if err == nil && !d.IsDir() {
+							if b, _ := os.ReadFile(path); bytes.Contains(b, []byte(s)) {
+								t.Errorf("%s holds a secret", path)
+							}
+						}
+						return nil
+					})
+				}
+			}
+		})
+	}
+}

@@ -195,7 +195,7 @@ func TestMakeConformanceEndToEnd(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
 		code, out := makeConformance(t, "URL=http://127.0.0.1:1/webhook", "REPORT_DIR="+dir)
-		if code != 2 || !strings.Contains(out, "SECRET is empty") {
+		if code != 2 || !strings.Contains(out, "the secret is empty: give it with SECRET") {
 			t.Fatalf("exit %d, want 2 with a message about SECRET:\n%s", code, out)
 		}
 		readReport(t, dir)

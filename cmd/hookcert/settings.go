@@ -25,12 +25,18 @@ func runSettings(e env, name, synopsis string, cmd certify.Command, args []strin
 	set.Names = func(s certify.Setting) string {
 		o, _ := certify.Lookup(s)
 		switch {
-		case given[s] || o.Flag != "" && !set.SetByEnv(s):
+		case given[s]:
 			return "--" + o.Flag
 		case byMake:
 			return certify.MakeNames(s)
+		case set.SetByEnv(s):
+			return o.Env
+		case o.Kind == certify.Secret:
+			// Not given at all: a secret is given through the
+			// environment as often as by its flag.
+			return "--" + o.Flag + " or " + o.Env
 		}
-		return o.Env
+		return "--" + o.Flag
 	}
 	envErr := set.ReadEnv(e.getenv)
 

@@ -150,7 +150,7 @@ func (s *Session) prepare(ctx context.Context) error {
 		return o.Bad(SetFaults, "plants bugs in the bundled reference receiver: leave %s empty to use it", o.name(SetURL))
 	}
 	if strings.TrimSpace(o.Secret.Reveal()) == "" {
-		return cannotRun("%s is empty: pass %s=... or set %s", o.name(SetSecret), o.name(SetSecret), harness.SecretEnv)
+		return cannotRun("the secret is empty: give it with %s (the environment variable %s keeps it out of logs)", o.name(SetSecret), harness.SecretEnv)
 	}
 	s.Secret = o.Secret
 	s.Report.Target = report.Redact(o.URL)

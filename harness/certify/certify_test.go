@@ -73,7 +73,7 @@ func TestPrepareRefusesRunsThatCannotBeMade(t *testing.T) {
 		opts certify.Settings
 		want string
 	}{
-		{"an empty secret", certify.Settings{URL: ref.WebhookURL}, "SECRET is empty"},
+		{"an empty secret", certify.Settings{URL: ref.WebhookURL}, "the secret is empty: give it with SECRET"},
 		{"an unreachable target", certify.Settings{URL: "http://127.0.0.1:1/webhook", Secret: sec}, "unreachable"},
 		{"not a URL", certify.Settings{URL: "staging.example.com/hooks", Secret: sec}, "not an http:// or https:// URL"},
 		{"a probe that answers 500", certify.Settings{URL: ref.WebhookURL, Secret: sec, ProbeURL: broken.URL}, "probe"},

@@ -105,6 +105,17 @@ func contains(text, v string) bool {
 // case because names arrive canonicalised, replaced by Redacted. A nil h
 // gives nil.
 func ScrubHeader(h http.Header, secrets ...Secret) http.Header {
+	return mapHeader(h, func(k string) string {
+		if nameHolds(k, secrets) {
+			return Redacted
+		}
+		return k
+	}, func(v string) string { return Scrub(v, secrets...) })
+}
+
+// mapHeader returns a copy of h with each name passed through name and
+// each value through value; a nil h gives nil.
+func mapHeader(h http.Header, name, value func(string) string) http.Header {
 	if h == nil {
 		return nil
 	}
@@ -112,12 +123,9 @@ func ScrubHeader(h http.Header, secrets ...Secret) http.Header {
 	for k, vs := range h {
 		clean := make([]string, len(vs))
 		for i, v := range vs {
-			clean[i] = Scrub(v, secrets...)
+			clean[i] = value(v)
 		}
-		if nameHolds(k, secrets) {
-			k = Redacted
-		}
-		out[k] = clean
+		out[name(k)] = clean
 	}
 	return out
 }

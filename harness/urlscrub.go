@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
@@ -120,6 +121,10 @@ func (s *URLScrub) Scrub(text string) string {
 	}
 	return Scrub(text, s.long...)
 }
+
+// Header returns a copy of h with the URLs' credentials taken out of its
+// names and values.
+func (s *URLScrub) Header(h http.Header) http.Header { return mapHeader(h, s.Scrub, s.Scrub) }
 
 // Secrets returns the credentials long enough to be looked for anywhere,
 // for what checks a text for secrets (Echoes).

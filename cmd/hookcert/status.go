@@ -21,16 +21,9 @@ func runStatus(_ context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	name := "reports"
-	switch len(pos) {
-	case 0:
-	case 1:
-		name = pos[0]
-	default:
-		return usagef("status: name one report directory or report.json")
-	}
-	if filepath.Ext(name) != ".json" {
-		name = filepath.Join(name, report.JSONFile)
+	name, err := reportFile("status", pos)
+	if err != nil {
+		return err
 	}
 	r, err := report.Read(name)
 	if errors.Is(err, report.ErrNoReport) {
@@ -46,4 +39,21 @@ func runStatus(_ context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "  %s\n", r.Error)
 	}
 	return exitStatus(r.ExitCode)
+}
+
+// reportFile is the report.json a command's arguments name: a report
+// directory (reports when none is given) or the file itself.
+func reportFile(cmd string, pos []string) (string, error) {
+	name := "reports"
+	switch len(pos) {
+	case 0:
+	case 1:
+		name = pos[0]
+	default:
+		return "", usagef("%s: name one report directory or report.json", cmd)
+	}
+	if filepath.Ext(name) != ".json" {
+		name = filepath.Join(name, report.JSONFile)
+	}
+	return name, nil
 }

@@ -21,16 +21,9 @@ func runSummary(_ context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	name := "reports"
-	switch len(pos) {
-	case 0:
-	case 1:
-		name = pos[0]
-	default:
-		return usagef("summary: name one report directory or report.json")
-	}
-	if filepath.Ext(name) != ".json" {
-		name = filepath.Join(name, report.JSONFile)
+	name, err := reportFile("summary", pos)
+	if err != nil {
+		return err
 	}
 	r, err := report.Read(name)
 	if errors.Is(err, report.ErrNoReport) {

@@ -24,20 +24,7 @@ func (r *Report) ScrubURLs(u *harness.URLScrub) {
 	if u == nil {
 		return
 	}
-	r.each(u.Scrub, func(h http.Header) http.Header {
-		if h == nil {
-			return nil
-		}
-		out := make(http.Header, len(h))
-		for k, vs := range h {
-			clean := make([]string, len(vs))
-			for i, v := range vs {
-				clean[i] = u.Scrub(v)
-			}
-			out[u.Scrub(k)] = clean
-		}
-		return out
-	})
+	r.each(u.Scrub, u.Header)
 }
 
 // each applies str to every text of the report and hdr to every header.

@@ -239,6 +239,8 @@ func (s *Session) prepare(ctx context.Context) error {
 		Insecure:    o.Insecure,
 		RootCAs:     roots,
 		Concurrency: o.Concurrency,
+		Volume:      volume(o.DedupeVolume),
+		VolumeRate:  o.DedupeRate,
 	})
 	if err != nil {
 		return cannotRun("%v", err)
@@ -455,4 +457,13 @@ func verifies(ctx context.Context, u *url.URL, roots *x509.CertPool, timeout tim
 		return nil
 	}
 	return c.Close()
+}
+
+// volume is the engine's burst size for DEDUPE_VOLUME: none for 0, which
+// the engine would read as its default.
+func volume(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

@@ -50,6 +50,9 @@ type Settings struct {
 	PlainHTTP bool
 	// Concurrency bounds how many scenarios run at once.
 	Concurrency int
+	// DedupeVolume is how many fresh events IDEM-06 delivers during its
+	// dedupe gap (0: none), at up to DedupeRate a second.
+	DedupeVolume, DedupeRate int
 	// Timing holds every wall-clock constant of the run; zero fields take
 	// harness.DefaultTiming's. Tests compress it with Timing.Scale.
 	Timing harness.Timing
@@ -165,6 +168,8 @@ const (
 	SetStepDuration  Setting = "STEP_DURATION"
 	SetRetries       Setting = "RETRIES"
 	SetFailOn        Setting = "FAIL_ON"
+	SetDedupeVolume  Setting = "DEDUPE_VOLUME"
+	SetDedupeRate    Setting = "DEDUPE_RATE"
 )
 
 // MakeNames names a setting as the Makefile's variable.

@@ -33,6 +33,10 @@ RETRY_SCHEDULE ?=
 SETTLE ?=
 # DEDUPE_GAP: how long IDEM-06 waits before it redelivers an event: a dedupe record must outlive it (default: 10s)
 DEDUPE_GAP ?=
+# DEDUPE_VOLUME: how many fresh events of every type IDEM-06 delivers in bursts during its dedupe gap, as many as the gap holds at DEDUPE_RATE (0: none) (default: 2000)
+DEDUPE_VOLUME ?=
+# DEDUPE_RATE: the most events a second IDEM-06's burst delivers, 50 at a time (default: 200)
+DEDUPE_RATE ?=
 # SCENARIOS: a directory of your own scenario files, added to the catalogue (a file with a built-in ID replaces that check) (default: none)
 SCENARIOS ?=
 # REPORT_DIR: where index.html, junit.xml and report.json go (and a load's raw results) (default: reports)
@@ -82,6 +86,8 @@ hookcert_env = HOOKCERT_VIA_MAKE=1 \
 	HOOKCERT_RETRY_SCHEDULE='$(RETRY_SCHEDULE)' \
 	HOOKCERT_SETTLE='$(SETTLE)' \
 	HOOKCERT_DEDUPE_GAP='$(DEDUPE_GAP)' \
+	HOOKCERT_DEDUPE_VOLUME='$(DEDUPE_VOLUME)' \
+	HOOKCERT_DEDUPE_RATE='$(DEDUPE_RATE)' \
 	HOOKCERT_SCENARIOS='$(call abs,$(SCENARIOS))' \
 	HOOKCERT_REPORT_DIR='$(call abs,$(REPORT_DIR))' \
 	HOOKCERT_FAULTS='$(FAULTS)' \

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/engine"
 	"github.com/realm-ai/hookcert/harness/load"
 	"github.com/realm-ai/hookcert/harness/receiver"
 	"github.com/realm-ai/hookcert/harness/report"
@@ -139,6 +140,9 @@ func Defaults() Settings {
 		ReportDir: DefaultReportDir,
 		Load:      DefaultLoadSettings(),
 		FailOn:    FailOnNotCompliant,
+
+		DedupeVolume: engine.DefaultVolume,
+		DedupeRate:   engine.DefaultVolumeRate,
 	}
 }
 
@@ -222,6 +226,24 @@ func Options() []Option {
 		durationOption(SetDedupeGap, "dedupe-gap", CmdConformance, "how long IDEM-06 waits before it redelivers an event: a dedupe record must outlive it",
 			func(s *Settings) *time.Duration { return &s.Timing.DedupeGap },
 			func(s *Settings, r *report.Settings) { r.DedupeGap = harness.Duration(s.Timing.DedupeGap) }),
+		{Setting: SetDedupeVolume, Flag: "dedupe-volume", Commands: CmdConformance, Make: true, Recorded: true,
+			Help:   "how many fresh events of every type IDEM-06 delivers in bursts during its dedupe gap, as many as the gap holds at DEDUPE_RATE (0: none)",
+			parse:  intParse(func(s *Settings) *int { return &s.DedupeVolume }),
+			show:   func(s *Settings) string { return strconv.Itoa(s.DedupeVolume) },
+			record: func(s *Settings, r *report.Settings) { r.DedupeVolume = s.DedupeVolume }},
+		{Setting: SetDedupeRate, Flag: "dedupe-rate", Commands: CmdConformance, Make: true, Recorded: true,
+			Help: fmt.Sprintf("the most events a second IDEM-06's burst delivers, %d at a time", engine.BurstInFlight),
+			parse: func(s *Settings, v string) error {
+				if err := intParse(func(s *Settings) *int { return &s.DedupeRate })(s, v); err != nil {
+					return err
+				}
+				if s.DedupeRate == 0 {
+					return fmt.Errorf("%q: give a rate above 0 (DEDUPE_VOLUME=0 turns the burst off)", v)
+				}
+				return nil
+			},
+			show:   func(s *Settings) string { return strconv.Itoa(s.DedupeRate) },
+			record: func(s *Settings, r *report.Settings) { r.DedupeRate = s.DedupeRate }},
 		{Setting: SetScenarios, Flag: "scenarios", Kind: Path, Commands: CmdConformance, Make: true, Recorded: true,
 			Help:      "a directory of your own scenario files, added to the catalogue (a file with a built-in ID replaces that check)",
 			noDefault: "none",
@@ -373,19 +395,25 @@ func durationOption(set Setting, flag string, cmds Command, help string, p func(
 
 func intOption(set Setting, flag string, cmds Command, help string, p func(*Settings) *int) Option {
 	return Option{Setting: set, Flag: flag, Commands: cmds, Help: help, Make: true,
-		parse: func(s *Settings, v string) error {
-			v = strings.TrimSpace(v)
-			n, err := strconv.Atoi(strings.TrimSuffix(v, "/s"))
-			switch {
-			case err != nil:
-				return fmt.Errorf("%q is not a whole number such as 50", v)
-			case n < 0:
-				return fmt.Errorf("%q is below zero: give a whole number such as 50", v)
-			}
-			*p(s) = n
-			return nil
-		},
-		show: func(s *Settings) string { return strconv.Itoa(*p(s)) }}
+		parse: intParse(p),
+		show:  func(s *Settings) string { return strconv.Itoa(*p(s)) }}
+}
+
+// intParse reads a whole number of at least zero into *p(s); a rate may
+// be written 50/s.
+func intParse(p func(*Settings) *int) func(*Settings, string) error {
+	return func(s *Settings, v string) error {
+		v = strings.TrimSpace(v)
+		n, err := strconv.Atoi(strings.TrimSuffix(v, "/s"))
+		switch {
+		case err != nil:
+			return fmt.Errorf("%q is not a whole number such as 50", v)
+		case n < 0:
+			return fmt.Errorf("%q is below zero: give a whole number such as 50", v)
+		}
+		*p(s) = n
+		return nil
+	}
 }
 
 // parseSchedule reads a retry schedule: positive durations, comma-separated.

@@ -127,7 +127,7 @@ func TestRecordedSettingsReachTheReport(t *testing.T) {
 		certify.SetLabels: "signature", certify.SetScheme: "stripe", certify.SetStrict: "1", certify.SetInsecure: "1",
 		certify.SetHTTPVersion: "1.1", certify.SetAckDeadline: "2s", certify.SetSenderTimeout: "3s",
 		certify.SetRetrySchedule: "1s", certify.SetSettle: "7s", certify.SetDedupeGap: "3s", certify.SetScenarios: "mine",
-		certify.SetFaults: "double-process",
+		certify.SetFaults: "double-process", certify.SetDedupeVolume: "300", certify.SetDedupeRate: "100",
 	}
 	base := certify.Placeholder(certify.Defaults()).Report.Settings
 	for _, o := range certify.Options() {

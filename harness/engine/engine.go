@@ -34,6 +34,15 @@ import (
 // once the run stays within its time bound (README "The checks").
 const DefaultConcurrency = 16
 
+// DefaultVolume and DefaultVolumeRate are IDEM-06's burst during its dedupe
+// gap (DESIGN section 6): 2,000 events, at up to 200 a second, enough to
+// pass a dedupe store bounded by count and to show a receiver that breaks
+// under concurrency, in the 10 s the gap waits anyway.
+const (
+	DefaultVolume     = 2000
+	DefaultVolumeRate = 200
+)
+
 // Config is what the engine needs to play the sender against one target.
 type Config struct {
 	// Sender delivers to the target's webhook URL with the secret.
@@ -61,8 +70,13 @@ type Config struct {
 	// RootCAs verifies the target's certificate in the TLS checks; nil
 	// means the system roots.
 	RootCAs *x509.CertPool
-	// Concurrency bounds how many scenarios run at once (default 8).
+	// Concurrency bounds how many scenarios run at once
+	// (DefaultConcurrency).
 	Concurrency int
+	// Volume is how many fresh events a burst delivers during the dedupe
+	// gap (Pause.Volume), at up to VolumeRate a second (DefaultVolume,
+	// DefaultVolumeRate); a negative Volume sends none.
+	Volume, VolumeRate int
 	// OnResult, if set, is called once per finished check (from several
 	// goroutines, one at a time).
 	OnResult func(harness.Result)
@@ -99,12 +113,24 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
+	if cfg.Volume == 0 {
+		cfg.Volume = DefaultVolume
+	}
+	if cfg.VolumeRate <= 0 {
+		cfg.VolumeRate = DefaultVolumeRate
+	}
 	return &Engine{cfg: cfg}, nil
 }
 
 // Run runs one scenario and returns its verdict. It never panics at a
-// broken receiver: every failure of the target is an observation.
-func (e *Engine) Run(ctx context.Context, sc *scenario.Scenario) (res harness.Result) {
+// broken receiver: every failure of the target is an observation. A final
+// scenario run alone has no run to judge, and is skipped.
+func (e *Engine) Run(ctx context.Context, sc *scenario.Scenario) harness.Result {
+	return e.run(ctx, sc, newLedger())
+}
+
+// run runs one scenario, writing its deliveries into the run's ledger l.
+func (e *Engine) run(ctx context.Context, sc *scenario.Scenario, l *ledger) (res harness.Result) {
 	res = harness.Result{
 		ID:          sc.ID,
 		Title:       sc.Title,
@@ -118,7 +144,7 @@ func (e *Engine) Run(ctx context.Context, sc *scenario.Scenario) (res harness.Re
 	defer func() { res.Duration = time.Since(res.Start) }()
 	// Without a probe a check still runs: what its status codes show is
 	// judged, and only the probe steps are left out (see verdict).
-	r := newRun(e, sc)
+	r := newRun(e, sc, l)
 	r.steps(ctx)
 	return r.verdict(res)
 }
@@ -135,6 +161,7 @@ func (e *Engine) Run(ctx context.Context, sc *scenario.Scenario) (res harness.Re
 // The after order must have no cycle (Load and Merge reject one); IDs it
 // names that are not among scs are ignored.
 func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness.Result {
+	l := newLedger()
 	results := make([]harness.Result, len(scs))
 	done := make(map[string]chan struct{}, len(scs))
 	for _, sc := range scs {
@@ -161,7 +188,7 @@ func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness
 		if ctx.Err() != nil {
 			results[i] = interrupted(sc)
 		} else {
-			results[i] = e.Run(ctx, sc)
+			results[i] = e.run(ctx, sc, l)
 		}
 		if e.cfg.OnResult != nil {
 			e.resultMu.Lock()
@@ -198,8 +225,13 @@ func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness
 
 	sem := make(chan struct{}, e.cfg.Concurrency)
 	var wg sync.WaitGroup
-	var pending []int
+	var pending, finals []int
 	for i := range scs {
+		if scs[i].Final {
+			// After everything else, the run's ledger whole.
+			finals = append(finals, i)
+			continue
+		}
 		if late[i] {
 			pending = append(pending, i)
 			continue
@@ -236,6 +268,9 @@ func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness
 		await(scs[i])
 		runOne(i)
 		ran[scs[i].ID] = true
+	}
+	for _, i := range finals {
+		runOne(i)
 	}
 	return results
 }

@@ -52,6 +52,7 @@ func (r *run) probe(ctx context.Context, n int, p *scenario.ProbeCheck) error {
 		case p.Late:
 			// Judged by the job's state after it; a second run of the
 			// business logic is wrong whatever the state.
+			r.ledger.lateEvent(s.ev.ID)
 			r.mu.Lock()
 			lag := r.lag
 			r.mu.Unlock()

@@ -35,6 +35,9 @@ const maxEvidence = 80
 type run struct {
 	e  *Engine
 	sc *scenario.Scenario
+	// ledger is the whole run's, which every delivery is written into
+	// and final checks judge.
+	ledger *ledger
 
 	mu       sync.Mutex
 	evidence []harness.Exchange
@@ -89,9 +92,9 @@ type lifecycle struct {
 	final string
 }
 
-func newRun(e *Engine, sc *scenario.Scenario) *run {
+func newRun(e *Engine, sc *scenario.Scenario, l *ledger) *run {
 	return &run{
-		e: e, sc: sc,
+		e: e, sc: sc, ledger: l,
 		events:     map[string]*sent{},
 		groups:     map[string][]member{},
 		jobs:       map[string]string{},
@@ -131,7 +134,7 @@ func (r *run) steps(ctx context.Context) {
 		case st.Lifecycles != nil:
 			err = r.deliverLifecycles(ctx, n, st.Lifecycles, st.Expect)
 		case st.Pause != nil:
-			err = r.pause(ctx, st.Pause)
+			err = r.pause(ctx, n, st.Pause)
 		case st.Probe != nil && r.gone[st.Probe.Event]:
 			r.note("step %d (probe) left out: its event was not sent", n)
 		case st.Probe != nil:
@@ -139,6 +142,10 @@ func (r *run) steps(ctx context.Context) {
 			err = r.probe(ctx, n, st.Probe)
 		case st.TLS != nil:
 			err = r.tls(ctx, n, st.TLS)
+		case st.Ledger != nil && st.Ledger.Processed:
+			err = r.judgeProcessed(ctx, n)
+		case st.Ledger != nil:
+			err = r.judgeAckTimes(n)
 		default:
 			err = fmt.Errorf("step %d does nothing", n)
 		}
@@ -439,6 +446,9 @@ func (r *run) sendOne(ctx context.Context, n int, s *scenario.Send, exp *scenari
 		}
 		wg.Wait()
 		r.record(exs...)
+		for _, ex := range exs {
+			r.ledger.delivered(r.sc.ID, ev, a.Body, ex, false)
+		}
 		for _, ex := range exs {
 			r.expect(n, what, exp, ex, a)
 			unanswered = unanswered || stalled(ex)
@@ -927,7 +937,7 @@ func latency(ex harness.Exchange) string {
 }
 
 // pause carries out a Pause step.
-func (r *run) pause(ctx context.Context, p *scenario.Pause) error {
+func (r *run) pause(ctx context.Context, n int, p *scenario.Pause) error {
 	var d time.Duration
 	switch {
 	case p.Retry >= 2:
@@ -941,8 +951,95 @@ func (r *run) pause(ctx context.Context, p *scenario.Pause) error {
 		}
 	case p.DedupeGap:
 		d = r.e.cfg.Timing.DedupeGap
+		if p.Volume && r.e.cfg.Volume > 0 {
+			return r.burst(ctx, n, d)
+		}
 	}
 	return harness.Sleep(ctx, d)
+}
+
+// BurstInFlight bounds the deliveries of a burst (Pause.Volume) under way
+// at once: a burst is many at the same moment, not a trickle.
+const BurstInFlight = 50
+
+// burst waits gap while it delivers the run's volume of fresh signed
+// events of every type in bursts: BurstInFlight at a time, as often as
+// the volume rate allows, as many as the gap holds at that rate. Each
+// must be acknowledged 2xx; the ledger (ACK-10) then asks whether each was
+// processed. It never makes the gap longer than its answers take.
+func (r *run) burst(ctx context.Context, n int, gap time.Duration) error {
+	cfg := r.e.cfg
+	start := time.Now()
+	end := start.Add(gap)
+	total := min(cfg.Volume, int(float64(cfg.VolumeRate)*gap.Seconds()))
+	size := max(min(BurstInFlight, total), 1)
+	every := time.Duration(float64(time.Second) * float64(size) / float64(cfg.VolumeRate))
+	types := harness.EventTypes()
+	what := fmt.Sprintf("burst of %d events of every type during the gap (%d at a time, up to %d/s)", total, size, cfg.VolumeRate)
+	var mu sync.Mutex
+	acked, kept := 0, 0
+	bad := map[string]int{}
+	sem := make(chan struct{}, BurstInFlight)
+	var wg sync.WaitGroup
+	sent := 0
+	for b := 0; sent < total && ctx.Err() == nil && time.Now().Before(end); b++ {
+		for k := 0; k < size && sent < total; k++ {
+			ev, err := cfg.Factory.New(types[sent%len(types)])
+			if err != nil {
+				wg.Wait()
+				return fmt.Errorf("building the burst's %s: %w", types[sent%len(types)], err)
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			sent++
+			wg.Go(func() {
+				defer func() { <-sem }()
+				a := cfg.Sender.Attempt(ev)
+				ex := cfg.Sender.Send(ctx, a)
+				r.ledger.delivered(r.sc.ID, ev, a.Body, ex, true)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case ex.OK():
+					acked++
+				case ex.Response != nil:
+					bad[strconv.Itoa(ex.Status())]++
+				default:
+					bad["no answer"]++
+				}
+				// The evidence keeps a few of those not acknowledged: the
+				// check's own deliveries come after.
+				if !ex.OK() && kept < 3 {
+					kept++
+					r.record(ex)
+				}
+			})
+		}
+		_ = harness.Sleep(ctx, time.Until(start.Add(time.Duration(b+1)*every)))
+	}
+	wg.Wait()
+	if err := harness.Sleep(ctx, time.Until(end)); err != nil {
+		return err
+	}
+	exp := fmt.Sprintf("each of the %d acknowledged 2xx", total)
+	obs := fmt.Sprintf("all %d acknowledged", acked)
+	if sent < total {
+		obs = fmt.Sprintf("%d of the %d sent before the gap ended, the receiver's answers too slow to take more", sent, total)
+	}
+	if len(bad) > 0 {
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(bad)) {
+			parts = append(parts, fmt.Sprintf("%d × %s", bad[k], k))
+		}
+		obs = fmt.Sprintf("%d of %d not acknowledged: %s", sent-acked, sent, strings.Join(parts, ", "))
+	}
+	r.observe(observation{step: n, what: what, expected: exp, observed: obs, ok: acked == total})
+	return nil
 }
 
 // deliverLifecycles carries out a Lifecycles step: every job's lifecycle,
@@ -980,8 +1077,15 @@ func (r *run) deliverLifecycles(ctx context.Context, n int, l *scenario.Lifecycl
 				if silent.Load() {
 					return
 				}
-				ex := r.e.cfg.Sender.Send(ctx, r.e.cfg.Sender.Attempt(ev))
+				a := r.e.cfg.Sender.Attempt(ev)
+				ex := r.e.cfg.Sender.Send(ctx, a)
 				r.record(ex)
+				r.ledger.delivered(r.sc.ID, ev, a.Body, ex, false)
+				if l.Shuffle {
+					// Shuffled, any event of a lifecycle may come after a
+					// later state of its job: the receiver may skip it.
+					r.ledger.lateEvent(ev.ID)
+				}
 				r.expect(n, "lifecycle of "+ev.JobID+": send "+ev.Type, exp, ex, r.e.cfg.Sender.Attempt(ev))
 				if stalled(ex) {
 					silent.Store(true)

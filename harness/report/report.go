@@ -43,6 +43,10 @@ type Settings struct {
 	// them (load).
 	Settle    harness.Duration `json:"settle,omitempty"`
 	DedupeGap harness.Duration `json:"dedupeGap,omitempty"`
+	// DedupeVolume and DedupeRate are IDEM-06's burst during the gap;
+	// zero in reports of runs without it.
+	DedupeVolume int `json:"dedupeVolume,omitempty"`
+	DedupeRate   int `json:"dedupeRate,omitempty"`
 	Probe     bool             `json:"probe"`
 	Strict    bool             `json:"strict"`
 	Insecure  bool             `json:"insecure"`

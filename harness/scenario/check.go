@@ -86,6 +86,12 @@ func check(s *Scenario, doc *document) []Problem {
 	for i, st := range s.Steps {
 		p := "/steps/" + strconv.Itoa(i)
 		switch {
+		case st.Ledger != nil && !s.Final:
+			out = append(out, problemAt(doc, p+"/ledger", "a ledger step judges the whole run, so it runs only in a final check: add final: true"))
+		case st.Ledger == nil && s.Final:
+			out = append(out, problemAt(doc, p, "a final check judges the whole run after every other check: it has ledger steps only"))
+		case st.Ledger != nil && st.Ledger.Processed:
+			probes++
 		case st.Send != nil:
 			out = append(out, checkSend(doc, p, st, events)...)
 			if several[st.Send.Event] {

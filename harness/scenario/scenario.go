@@ -39,6 +39,9 @@ type Scenario struct {
 	Exclusive bool `json:"exclusive,omitempty"`
 	// After lists check IDs that must have finished before this one starts.
 	After []string `json:"after,omitempty"`
+	// Final scenarios judge the whole run (its ledger): they run after
+	// every other check, one at a time.
+	Final bool `json:"final,omitempty"`
 	// Labels are extra Ginkgo labels besides the category and level.
 	Labels []string `json:"labels,omitempty"`
 	Steps  []Step   `json:"steps"`
@@ -48,13 +51,14 @@ type Scenario struct {
 }
 
 // Step is one step of a scenario. Exactly one of Send, Lifecycles, Pause,
-// Probe and TLS is set.
+// Probe, TLS and Ledger is set.
 type Step struct {
 	Send       *Send       `json:"send,omitempty"`
 	Lifecycles *Lifecycles `json:"lifecycles,omitempty"`
 	Pause      *Pause      `json:"pause,omitempty"`
 	Probe      *ProbeCheck `json:"probe,omitempty"`
 	TLS        *TLSCheck   `json:"tls,omitempty"`
+	Ledger     *Ledger     `json:"ledger,omitempty"`
 	// Expect applies to the deliveries of a Send or Lifecycles step.
 	Expect *Expect `json:"expect,omitempty"`
 }
@@ -196,6 +200,23 @@ type Pause struct {
 	Retry int    `json:"retry,omitempty"`
 	// DedupeGap waits the run's dedupe gap (DEDUPE_GAP, 10 s by default).
 	DedupeGap bool `json:"dedupeGap,omitempty"`
+	// Volume, with DedupeGap, delivers the run's DEDUPE_VOLUME fresh
+	// signed events of every type while it waits, in bursts (up to
+	// DEDUPE_RATE a second, 50 in flight), each expected 2xx.
+	Volume bool `json:"volume,omitempty"`
+}
+
+// Ledger judges the whole run from its ledger (DESIGN section 5); only a
+// final scenario has one. Exactly one of its fields is set.
+type Ledger struct {
+	// Processed: every event acknowledged anywhere in the run was
+	// processed exactly once, and every event whose deliveries were all
+	// refused never (probe).
+	Processed bool `json:"processed,omitempty"`
+	// AckTimes: every delivery of the run was answered within the ack
+	// deadline (more than 1 % late, or any past the sender timeout,
+	// fails; any late warns).
+	AckTimes bool `json:"ackTimes,omitempty"`
 }
 
 // ProbeCheck asks the probe what the receiver did. Exactly one of Event,

@@ -45,12 +45,12 @@ type Settings struct {
 	DedupeGap harness.Duration `json:"dedupeGap,omitempty"`
 	// DedupeVolume and DedupeRate are IDEM-06's burst during the gap;
 	// zero in reports of runs without it.
-	DedupeVolume int `json:"dedupeVolume,omitempty"`
-	DedupeRate   int `json:"dedupeRate,omitempty"`
-	Probe     bool             `json:"probe"`
-	Strict    bool             `json:"strict"`
-	Insecure  bool             `json:"insecure"`
-	Labels    string           `json:"labels,omitempty"`
+	DedupeVolume int    `json:"dedupeVolume,omitempty"`
+	DedupeRate   int    `json:"dedupeRate,omitempty"`
+	Probe        bool   `json:"probe"`
+	Strict       bool   `json:"strict"`
+	Insecure     bool   `json:"insecure"`
+	Labels       string `json:"labels,omitempty"`
 	// Scheme is the signing scheme of the run; empty is REALM v1.
 	Scheme    string `json:"scheme,omitempty"`
 	Scenarios string `json:"scenarios,omitempty"`

@@ -251,9 +251,10 @@ func (s *Session) prepare(ctx context.Context) error {
 
 // preflight delivers one correctly signed event before the checks. A
 // receiver that refuses it with 401 or 403 does not accept the secret the
-// run signs with: every signed check would fail for a reason that is the
-// settings', not the receiver's, so the run cannot be made. Any other
-// answer goes on to the checks, which will show it.
+// run signs with, and one that answers 404 or 405 is not at that URL:
+// every check would fail for a reason that is the settings', not the
+// receiver's, so the run cannot be made. Any other answer goes on to the
+// checks, which will show it.
 //
 // With a probe, it then waits for the probe to report the event processed.
 // Check alone cannot tell a probe from any server that answers 404 to
@@ -266,6 +267,13 @@ func (s *Session) preflight(ctx context.Context, sender *delivery.Sender, pc *pr
 		return cannotRun("the first delivery could not be built: %v", err)
 	}
 	ex := sender.Send(ctx, sender.Attempt(ev))
+	if st := ex.Status(); st == http.StatusNotFound || st == http.StatusMethodNotAllowed {
+		// No receiver answers a correctly signed POST so: the URL names
+		// another path (or another server), and every check would fail
+		// for that.
+		return o.Bad(SetURL, "the receiver answered %d to a correctly signed POST of a valid event: check that %s is the path of its webhook (%s)",
+			st, o.name(SetURL), report.Redact(o.URL))
+	}
 	if st := ex.Status(); st == http.StatusUnauthorized || st == http.StatusForbidden {
 		return o.Bad(SetSecret, "the receiver refused a correctly signed delivery with %d: check that it is the secret the receiver verifies with, "+
 			"used as it is (no trimming, no decoding), and that %s names the signing scheme it verifies", st, o.name(SetScheme))

@@ -80,6 +80,8 @@ func TestPrepareRefusesRunsThatCannotBeMade(t *testing.T) {
 		{"a probe that answers 404 to everything (a wrong PROBE_URL)", certify.Settings{URL: ref.WebhookURL, Secret: sec, ProbeURL: notFound.URL + "/_probe"}, "is it the probe of this receiver? If the receiver processes later than that, raise SETTLE"},
 		{"a secret the receiver does not verify with", certify.Settings{URL: ref.WebhookURL, Secret: "whsec_pasted_wrong"}, "SECRET: the receiver refused a correctly signed delivery with 401"},
 		{"a secret the receiver does not verify with, with a probe", certify.Settings{URL: ref.WebhookURL, Secret: "whsec_pasted_wrong", ProbeURL: ref.ProbeURL}, "SECRET: the receiver refused"},
+		{"a webhook URL whose path is not the receiver's (404)", certify.Settings{URL: strings.Replace(ref.WebhookURL, "/webhook", "/hooks", 1), Secret: sec}, "URL: the receiver answered 404 to a correctly signed POST"},
+		{"a webhook URL that names the probe (405 to a POST)", certify.Settings{URL: ref.ProbeURL + "/events/evt_x", Secret: sec}, "URL: the receiver answered 405"},
 		{"a probe that is not there", certify.Settings{URL: ref.WebhookURL, Secret: sec, ProbeURL: "http://127.0.0.1:1/_probe"}, "probe"},
 		{"a CA file that does not exist", certify.Settings{URL: ref.WebhookURL, Secret: sec, CACert: "/nonexistent/ca.pem"}, "CA_CERT"},
 		{"faults with a URL of one's own", certify.Settings{URL: ref.WebhookURL, Secret: sec, Faults: []receiver.Fault{receiver.FaultSlowAck}}, "FAULTS"},

@@ -23,7 +23,7 @@ func reformat(body []byte, f string) ([]byte, error) {
 		return out.Bytes(), nil
 	}
 	switch f {
-	case scenario.FormatEscaped, scenario.FormatDecimal, scenario.FormatExponent, scenario.FormatReversed:
+	case scenario.FormatEscaped, scenario.FormatSlashes, scenario.FormatDecimal, scenario.FormatExponent, scenario.FormatReversed:
 	default:
 		return nil, fmt.Errorf("unknown body format %q", f)
 	}
@@ -85,11 +85,17 @@ func rewrite(dec *json.Decoder, out *bytes.Buffer, f string) error {
 	return nil
 }
 
-// writeString writes s as JSON: as encoding/json does, or with every
-// non-ASCII character escaped in the escaped form.
+// writeString writes s as JSON: as encoding/json does, with every
+// non-ASCII character escaped in the escaped form, or every '/' escaped
+// in the slashes form.
 func writeString(out *bytes.Buffer, s string, f string) {
 	b, _ := json.Marshal(s) // a string always encodes
-	if f != scenario.FormatEscaped {
+	switch f {
+	case scenario.FormatSlashes:
+		out.Write(bytes.ReplaceAll(b, []byte("/"), []byte(`\/`)))
+		return
+	case scenario.FormatEscaped:
+	default:
 		out.Write(b)
 		return
 	}

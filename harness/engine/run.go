@@ -282,7 +282,11 @@ func describe(s *scenario.Send, ev harness.Event, a delivery.Attempt) string {
 		case sig.Tamper:
 			parts = append(parts, "body altered after signing")
 		case sig.Rotated > 0:
-			parts = append(parts, fmt.Sprintf("%d v1 entries of other secrets before the valid one", sig.Rotated))
+			where := map[string]string{"first": "the valid one first", "middle": "the valid one in the middle"}[sig.Valid]
+			if where == "" {
+				where = "the valid one last"
+			}
+			parts = append(parts, fmt.Sprintf("%d v1 entries of other secrets beside the valid one, %s", sig.Rotated, where))
 		}
 		if sig.Offset != "" {
 			parts = append(parts, "t shifted by "+sig.Offset)
@@ -624,7 +628,14 @@ func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.
 			for range sig.Rotated {
 				a.Secrets = append(a.Secrets, wrongSecret())
 			}
-			a.Secrets = append(a.Secrets, r.e.cfg.Secret)
+			at := len(a.Secrets)
+			switch sig.Valid {
+			case "first":
+				at = 0
+			case "middle":
+				at = len(a.Secrets) / 2
+			}
+			a.Secrets = slices.Insert(a.Secrets, at, r.e.cfg.Secret)
 		case sig.Tamper:
 			tampered, err := events.Mutate(a.Body, events.Set("data.tampered", true))
 			if err != nil {

@@ -159,6 +159,12 @@ func checkSend(doc *document, p string, st Step, events *namespace) []Problem {
 	if b := send.Build; b != nil {
 		out = append(out, checkBuild(doc, sp, send.Each != "", b)...)
 	}
+	if sig := send.Signature; sig != nil && sig.Valid != "" && sig.Rotated == 0 {
+		out = append(out, problemAt(doc, sp+"/signature/valid", "valid places the valid signature among rotated ones: add rotated: N"))
+	}
+	if sig := send.Signature; sig != nil && sig.Valid == "middle" && sig.Rotated < 2 {
+		out = append(out, problemAt(doc, sp+"/signature/valid", "a valid signature in the middle needs at least two others around it: rotated: 2"))
+	}
 	if sig := send.Signature; sig != nil && sig.Offset != "" {
 		if _, err := time.ParseDuration(sig.Offset); err != nil {
 			out = append(out, problemAt(doc, sp+"/signature/offset", "%q is not a duration: %v", sig.Offset, err))

@@ -131,9 +131,12 @@ type Signature struct {
 	Offset string `json:"offset,omitempty"`
 	// Tamper alters the body after signing it.
 	Tamper bool `json:"tamper,omitempty"`
-	// Rotated puts that many v1 entries made with other secrets before the
-	// valid one (secret rotation).
+	// Rotated puts that many v1 entries made with other secrets beside the
+	// valid one (secret rotation), before it unless Valid says otherwise.
 	Rotated int `json:"rotated,omitempty"`
+	// Valid, with Rotated, places the valid entry among the others:
+	// "first", "middle" or "last" (the default).
+	Valid string `json:"valid,omitempty"`
 	// Malformed sends a malformed header of the run's scheme: empty,
 	// garbage, no-signature, bad-encoding, truncated or no-timestamp.
 	Malformed string `json:"malformed,omitempty"`
@@ -182,6 +185,9 @@ const (
 	FormatExponent = "exponent"
 	// FormatReversed writes the keys of every object in reverse order.
 	FormatReversed = "reversed"
+	// FormatSlashes escapes every '/' of its strings as \/, as some JSON
+	// writers (PHP's, Java's) do.
+	FormatSlashes = "slashes"
 )
 
 // Lifecycles delivers the whole lifecycle of several jobs, each job's

@@ -1037,11 +1037,14 @@ func (r *run) burst(ctx context.Context, n int, gap time.Duration) error {
 	if err := harness.Sleep(ctx, time.Until(end)); err != nil {
 		return err
 	}
-	exp := fmt.Sprintf("each of the %d acknowledged 2xx", total)
-	obs := fmt.Sprintf("all %d acknowledged", acked)
 	if sent < total {
-		obs = fmt.Sprintf("%d of the %d sent before the gap ended, the receiver's answers too slow to take more", sent, total)
+		// A receiver slower than the burst is not wrong for it (ACK-11
+		// judges its answer times): fewer events pass between the
+		// original and its redelivery, and the note says so.
+		r.note("step %d sent %d of the burst's %d events before the gap ended: with %d under way at once, the receiver's answers did not allow more", n, sent, total, BurstInFlight)
 	}
+	exp := "each acknowledged 2xx"
+	obs := fmt.Sprintf("all %d acknowledged", acked)
 	if len(bad) > 0 {
 		var parts []string
 		for _, k := range slices.Sorted(maps.Keys(bad)) {
@@ -1049,7 +1052,7 @@ func (r *run) burst(ctx context.Context, n int, gap time.Duration) error {
 		}
 		obs = fmt.Sprintf("%d of %d not acknowledged: %s", sent-acked, sent, strings.Join(parts, ", "))
 	}
-	r.observe(observation{step: n, what: what, expected: exp, observed: obs, ok: acked == total})
+	r.observe(observation{step: n, what: what, expected: exp, observed: obs, ok: acked == sent})
 	return nil
 }
 

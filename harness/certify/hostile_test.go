@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -147,7 +149,6 @@ func TestHostileReceivers(t *testing.T) {
 				http.Redirect(w, r, r.URL.String(), http.StatusTemporaryRedirect)
 			})
 		}},
-		{"404 to everything", func() string { return handler(http.NotFound) }},
 		{"200 to everything", func() string {
 			return handler(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
 		}},
@@ -203,6 +204,27 @@ func TestHostileReceivers(t *testing.T) {
 				t.Logf("%s: %s in %s", tc.name, s.Report.Overall, took.Round(time.Millisecond))
 			})
 		})
+	}
+}
+
+// TestA404ToEverythingIsAWrongURL: a receiver that answers 404 to a
+// correctly signed POST of a valid event is not at that URL (a wrong path,
+// another server): the run cannot be made, and says to check URL, rather
+// than failing every check for the settings' mistake.
+func TestA404ToEverythingIsAWrongURL(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	dir := t.TempDir()
+	s, err := certify.Prepare(context.Background(), certify.Settings{URL: srv.URL + "/webhook", Secret: "whsec_404", ReportDir: dir})
+	if !errors.Is(err, certify.ErrCannotRun) || !strings.Contains(err.Error(), "URL: the receiver answered 404") {
+		t.Fatalf("Prepare: %v; want a run that cannot be made, naming URL", err)
+	}
+	if err := s.Finish(nil, false, err); err != nil {
+		t.Fatal(err)
+	}
+	if s.Report.ExitCode != report.ExitCannotRun {
+		t.Fatalf("exit %d, want 2", s.Report.ExitCode)
 	}
 }
 

@@ -25,6 +25,30 @@ type ledger struct {
 	events map[string]*entry
 	order  []string
 	acks   []ack
+	// jobs holds, for each job, the furthest state an acknowledged event
+	// moved it to, and that event: an event of the job that arrives
+	// after it, carrying a state no further, is late.
+	jobs map[string]jobMark
+}
+
+// jobMark is the furthest state of a job the run has delivered.
+type jobMark struct {
+	rank  int
+	event string
+}
+
+// stateRank orders a job's states (README "Build a receiver that
+// passes"): queued < processing < the three terminal ones.
+func stateRank(status string) (int, bool) {
+	switch status {
+	case "queued":
+		return 0, true
+	case "processing":
+		return 1, true
+	case "completed", "failed", "canceled":
+		return 2, true
+	}
+	return 0, false
 }
 
 // entry is what the run did with one event.
@@ -53,7 +77,7 @@ type ack struct {
 	timedOut    bool
 }
 
-func newLedger() *ledger { return &ledger{events: map[string]*entry{}} }
+func newLedger() *ledger { return &ledger{events: map[string]*entry{}, jobs: map[string]jobMark{}} }
 
 // keptBody bounds the bodies whose answer time ACK-11 judges: past
 // REALM's largest event (DESIGN section 4), a body is one a check sends to
@@ -86,6 +110,18 @@ func (l *ledger) delivered(check string, ev harness.Event, body []byte, ex harne
 		e = &entry{id: ev.ID, typ: ev.Type, check: check, burst: burst}
 		l.events[ev.ID] = e
 		l.order = append(l.order, ev.ID)
+	}
+	// An event that arrives after another of its job that carried a
+	// state as far or further is late: the receiver may skip it (ORD-01's
+	// job.processing after job.completed), whichever check sent it.
+	if rank, ok := stateRank(ev.Status); ok && ev.JobID != "" {
+		m, seen := l.jobs[ev.JobID]
+		switch {
+		case seen && m.event != ev.ID && m.rank >= rank:
+			e.late = true
+		case ex.OK() && (!seen || rank > m.rank):
+			l.jobs[ev.JobID] = jobMark{rank: rank, event: ev.ID}
+		}
 	}
 	switch {
 	case ex.OK():

@@ -297,6 +297,7 @@ func TestLimitsAreCheckedAfterFlags(t *testing.T) {
 		t.Fatalf("parsing refused RATE=2000 before any flag could raise the limit: %v", err)
 	}
 	set.Timing = loadTiming
+	set.ReportDir = t.TempDir()
 	s := prepareLoad(t, set)
 	out, err := s.Load(stopped())
 	if !errors.Is(err, certify.ErrCannotRun) || !errors.Is(err, load.ErrUnsafe) || !strings.Contains(err.Error(), "MAX_RATE") || out != nil {

@@ -141,6 +141,13 @@ type Request struct {
 	Body string `json:"body,omitempty"`
 	// BodySize is the full size of the body in bytes.
 	BodySize int `json:"bodySize"`
+	// Segments says, for people, how the body was written to the
+	// connection: in how many segments and pauses, how long the upload
+	// took and when its last byte left, and how many segments ended
+	// inside a character. Latency includes the upload; this tells it from
+	// the time the receiver took to answer. Empty when there was no body,
+	// or the request was not a delivery.
+	Segments string `json:"segments,omitempty"`
 
 	// whole is the body sent when Body is only an excerpt of it, so that
 	// a report can re-send the request exactly. It is not serialised:
@@ -200,7 +207,9 @@ type Exchange struct {
 	// Start is when the request started.
 	Start time.Time `json:"start"`
 	// Latency runs from the start of the request to the end of the response
-	// headers (the acknowledgement), or to the error.
+	// headers (the acknowledgement), or to the error. It includes the
+	// upload of the body, as REALM's timeout does: Request.Segments says
+	// when the body's last byte left.
 	Latency time.Duration `json:"latency"`
 	// Abandoned is true when the sender closed the connection on purpose
 	// once the body was sent, without waiting for an answer.

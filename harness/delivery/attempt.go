@@ -65,6 +65,18 @@ type Attempt struct {
 	// streams it would (chunked in HTTP/1.1): a receiver cannot refuse it
 	// from its declared size (ROB-05).
 	Chunked bool
+	// SplitRunes ends the body's segments inside multi-byte UTF-8
+	// characters wherever one lies within a segment's reach, and inside
+	// the first character of each width (2, 3 and 4 bytes) the body has
+	// however short it is, with a pause after each of those: a receiver
+	// that decodes each read on its own corrupts them (ACK-09, SIG-10).
+	// It does nothing with Whole.
+	SplitRunes bool
+	// Whole hands the body to the connection in one piece, as net/http
+	// writes it, instead of in segments of about 1–1.5 KiB with short
+	// pauses between them (segment.go): for a check that needs the body
+	// sent at once.
+	Whole bool
 }
 
 // Attempt returns the normal first attempt for ev.
@@ -82,12 +94,12 @@ func (s *Sender) Attempt(ev harness.Event) Attempt {
 // transport failure is recorded in Exchange.Failure and described in
 // Exchange.Err. The whole attempt runs under the sender timeout, and under
 // ctx.
-func (s *Sender) Send(ctx context.Context, a Attempt) harness.Exchange {
+func (s *Sender) Send(ctx context.Context, a Attempt) (ex harness.Exchange) {
 	number := a.Number
 	if number <= 0 {
 		number = 1
 	}
-	ex := harness.Exchange{Attempt: number, Start: s.clock.Now()}
+	ex = harness.Exchange{Attempt: number, Start: s.clock.Now()}
 	req, err := s.request(ctx, a, number)
 	ex.Request = harness.Request{
 		Method:   a.method(),
@@ -111,9 +123,25 @@ func (s *Sender) Send(ctx context.Context, a Attempt) harness.Exchange {
 	ctx, cancel := context.WithDeadline(ctx, start.Add(s.timeout))
 	defer cancel()
 	req = req.WithContext(ctx)
+	plan := s.plan(a)
+	var up atomic.Pointer[upload]
+	up.Store(plan.upload(ctx))
+	// Described before cancel ends an upload still under way: the
+	// evidence then says how much of the body was sent by the end.
+	defer func() { ex.Request.Segments = up.Load().describe(start) }()
 	if a.Abandon {
-		s.abandon(ctx, req, a.Body, &ex, start)
+		s.abandon(ctx, req, up.Load(), &ex, start)
 		return ex
+	}
+	if plan.boundaries() > 0 {
+		// A retry of the request (do's, or the transport's own) sends
+		// the body anew, and the evidence describes that sending.
+		req.Body = up.Load()
+		req.GetBody = func() (io.ReadCloser, error) {
+			u := plan.upload(ctx)
+			up.Store(u)
+			return u, nil
+		}
 	}
 
 	resp, err := s.do(ctx, req)
@@ -184,12 +212,12 @@ func (s *Sender) request(ctx context.Context, a Attempt, number int) (*http.Requ
 	return req, nil
 }
 
-// abandon writes req, whose body is body, on a connection of its own and
+// abandon writes req, whose body up sends, on a connection of its own and
 // closes it once the request is written, so the receiver gets the whole
 // request but the sender never sees an answer. The connection is dialled
 // and spoken as the transport's would be: HTTP/2 when the TLS handshake
 // chose h2 or the sender speaks h2c (writeH2), else HTTP/1.1.
-func (s *Sender) abandon(ctx context.Context, req *http.Request, body []byte, ex *harness.Exchange, start time.Time) {
+func (s *Sender) abandon(ctx context.Context, req *http.Request, up *upload, ex *harness.Exchange, start time.Time) {
 	defer func() { ex.Latency = time.Since(start) }()
 	addr := harness.HostPort(s.url)
 	var (
@@ -215,9 +243,12 @@ func (s *Sender) abandon(ctx context.Context, req *http.Request, body []byte, ex
 	proto := protoHTTP1
 	if s.dialer.h2(conn) {
 		proto = protoHTTP2
-		err = writeH2(conn, req, body)
+		err = writeH2(conn, req, up)
 	} else {
-		w := bufio.NewWriter(conn)
+		if up.seg.boundaries() > 0 {
+			req.Body = up
+		}
+		w := bufio.NewWriter(perReadWriter{conn})
 		if err = req.Write(w); err == nil {
 			err = w.Flush()
 		}

@@ -36,7 +36,9 @@ import (
 // the write, and the attempt is a reset as before. Writes that succeed,
 // those of every ordinary request, are passed through untouched, and
 // keep-alive, TLS, the header limit, 1xx answers and cancellation stay the
-// Transport's.
+// Transport's. It has no ReadFrom, on purpose: net/http then writes each
+// Read of a request's body in a write of its own, which is how a body's
+// segments reach the wire apart (segment.go).
 //
 // The hold ends long before the sender timeout that bounds it: a read on a
 // closed or reset connection returns at once, and the Transport closes the

@@ -38,12 +38,13 @@ var h2Ping = [8]byte{'h', 'o', 'o', 'k', 'c', 'e', 'r', 't'}
 // HTTP/2 transport does.
 var h2Hop = []string{"connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade", "host", "content-length"}
 
-// writeH2 sends req, whose body is body, as the one stream of c, a new
+// writeH2 sends req, whose body up sends, as the one stream of c, a new
 // HTTP/2 connection: the connection preface and the sender's settings,
-// the request's HEADERS, then its DATA up to END_STREAM. It returns once
-// the whole request is written and the receiver has read it, or the
-// receiver refused it, and closes c: that is how an attempt is abandoned
-// over HTTP/2.
+// the request's HEADERS, then its DATA up to END_STREAM, a frame per
+// segment of up (more when flow control cuts one). It returns once the
+// whole request is written and the receiver has read it, or the receiver
+// refused it, and closes c: that is how an attempt is abandoned over
+// HTTP/2.
 //
 // Meanwhile it reads what the receiver sends, for the settings and window
 // updates without which a body larger than 64 KiB cannot be sent (and to
@@ -58,7 +59,8 @@ var h2Hop = []string{"connection", "proxy-connection", "keep-alive", "transfer-e
 // request arrives (its settings, window updates), and closing a TCP
 // connection that holds unread data resets it and drops whatever of the
 // request the kernel had not sent yet.
-func writeH2(c net.Conn, req *http.Request, body []byte) error {
+func writeH2(c net.Conn, req *http.Request, up *upload) error {
+	body := up.seg.body
 	fr := http2.NewFramer(c, c)
 	if _, err := io.WriteString(c, http2.ClientPreface); err != nil {
 		return err
@@ -89,18 +91,25 @@ func writeH2(c net.Conn, req *http.Request, body []byte) error {
 	if err := writeH2Headers(fr, &wmu, block.Bytes(), len(body) == 0); err != nil {
 		return err
 	}
-	for rest := body; len(rest) > 0; {
-		n, err := fl.take(min(len(rest), h2MaxFrame))
+	for sent := 0; sent < len(body); {
+		piece, err := up.next(h2MaxFrame)
 		if err != nil {
 			return err
 		}
-		wmu.Lock()
-		err = fr.WriteData(h2Stream, n == len(rest), rest[:n])
-		wmu.Unlock()
-		if err != nil {
-			return err
+		for len(piece) > 0 {
+			n, err := fl.take(len(piece))
+			if err != nil {
+				return err
+			}
+			sent += n
+			wmu.Lock()
+			err = fr.WriteData(h2Stream, sent == len(body), piece[:n])
+			wmu.Unlock()
+			if err != nil {
+				return err
+			}
+			piece = piece[n:]
 		}
-		rest = rest[n:]
 	}
 	wmu.Lock()
 	err := fr.WritePing(false, h2Ping)

@@ -1,15 +1,18 @@
 // Package delivery plays the REALM sender: it signs and POSTs webhook
-// deliveries to a receiver, runs the retry schedule, abandons attempts on
+// deliveries to a receiver, writing their bodies in segments as a real
+// network delivers them, runs the retry schedule, abandons attempts on
 // purpose for the retry checks, and records every attempt as a
 // harness.Exchange that never holds the secret.
 package delivery
 
 import (
 	"context"
+	crand "crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -73,6 +76,10 @@ type Sender struct {
 
 	protoMu sync.Mutex
 	protos  []string // the HTTP versions of the attempts, first seen first
+
+	// rnd draws the segments and pauses of the bodies (segment.go).
+	rndMu sync.Mutex
+	rnd   segmentSource
 }
 
 // options collects what the Option functions set; NewSender validates it
@@ -189,6 +196,7 @@ func NewSender(target string, secret harness.Secret, opts ...Option) (*Sender, e
 		transport: tr,
 		client:    noRedirects(tr),
 		fresh:     noRedirects(fresh),
+		rnd:       newSegmentSource(),
 	}
 	if u.User != nil {
 		s.hidden = append(s.hidden, harness.Secret(basicCredentials(u.User)))
@@ -197,6 +205,21 @@ func NewSender(target string, secret harness.Secret, opts ...Option) (*Sender, e
 		}
 	}
 	return s, nil
+}
+
+// newSegmentSource returns a random source of the sender's own, seeded
+// from crypto/rand: every run cuts its bodies differently.
+func newSegmentSource() segmentSource {
+	var seed [32]byte
+	crand.Read(seed[:]) // never fails: it crashes the program instead
+	return rand.New(rand.NewChaCha8(seed))
+}
+
+// plan plans how the body of a is written to the connection.
+func (s *Sender) plan(a Attempt) segmentation {
+	s.rndMu.Lock()
+	defer s.rndMu.Unlock()
+	return planSegments(a.Body, a.Whole, a.SplitRunes, s.rnd)
 }
 
 // noRedirects returns a client of tr that never follows a redirect: the

@@ -296,6 +296,9 @@ const pageTemplate = `
 <table class="hdr">{{range .ReqHead}}<tr><th>{{.Name}}</th><td>{{.Value}}</td></tr>{{end}}</table>
 {{- if .ReqSize}}
 <p class="bh">body, {{.ReqSize}} bytes{{if .ReqCut}}, excerpt{{end}}</p><pre>{{.ReqBody}}</pre>
+{{- with .ReqSegments}}
+<p class="bh">upload: {{.}}</p>
+{{- end}}
 {{- else}}
 <p class="bh">no body</p>
 {{- end}}

@@ -349,3 +349,19 @@ func TestLoadSectionOnlyWithLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestHTMLShowsTheUpload: an exchange's request says, in one line under
+// its body, how the body was written; the others say nothing of it.
+func TestHTMLShowsTheUpload(t *testing.T) {
+	page, err := withUpload(t).HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig01, sig06 := section(t, string(page), "SIG-01"), section(t, string(page), "SIG-06")
+	if !strings.Contains(textOf(sig01), "upload: "+uploadText) {
+		t.Errorf("SIG-01 does not show how its body was written:\n%s", textOf(sig01))
+	}
+	if strings.Contains(sig06, "upload: ") {
+		t.Error("SIG-06, whose exchange has no upload description, shows one")
+	}
+}

@@ -137,6 +137,7 @@ func TestReportMatchesItsSchema(t *testing.T) {
 	}{
 		{"the sample has every verdict, every kind of exchange and a load section", sample(t)},
 		{"a load section with retry figures and a capacity search", withRetries(t)},
+		{"an exchange says how its body was written", withUpload(t)},
 		{"a run that could not be made has no settings and no results", unreachable},
 	} {
 		t.Run(tc.why, func(t *testing.T) {

@@ -56,6 +56,9 @@ func Evidence(exs []harness.Exchange) string {
 		if ex.Request.BodySize > 0 {
 			fmt.Fprintf(&b, "    > body (%d bytes): %s\n", ex.Request.BodySize, oneLine(ex.Request.Body, 300))
 		}
+		if ex.Request.Segments != "" {
+			fmt.Fprintf(&b, "    > upload: %s\n", ex.Request.Segments)
+		}
 		switch {
 		case ex.Response != nil:
 			fmt.Fprintf(&b, "    < %d after %s\n", ex.Response.Status, latency(ex.Latency))

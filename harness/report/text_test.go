@@ -44,3 +44,42 @@ func TestFailureSaysHowToFix(t *testing.T) {
 		})
 	}
 }
+
+// uploadText is how the sender describes a body's upload.
+const uploadText = "102400 bytes in 80 segments of at most 1.5 KiB with 79 pauses; sent in 88.2ms, the last byte 89.1ms after the start"
+
+// withUpload is the sample with the first exchange of SIG-01 describing
+// how its body was written; the sample itself predates the description.
+func withUpload(t *testing.T) *report.Report {
+	t.Helper()
+	r := sample(t)
+	for i := range r.Results {
+		if r.Results[i].ID == "SIG-01" {
+			r.Results[i].Evidence[0].Request.Segments = uploadText
+			return r
+		}
+	}
+	t.Fatal("the sample has no SIG-01")
+	return nil
+}
+
+// TestEvidenceShowsTheUpload: the plain-text evidence says how a body was
+// written, under the body, so that a reader tells the upload from the
+// time the receiver took to answer; an exchange without the description
+// (a probe call, an older report) shows no such line.
+func TestEvidenceShowsTheUpload(t *testing.T) {
+	r := withUpload(t)
+	for _, res := range r.Results {
+		if res.ID != "SIG-01" && res.ID != "SIG-06" {
+			continue
+		}
+		text := report.Evidence(res.Evidence)
+		has := strings.Contains(text, "    > upload: "+uploadText+"\n")
+		if want := res.ID == "SIG-01"; has != want {
+			t.Errorf("%s: upload line shown %v, want %v:\n%s", res.ID, has, want, text)
+		}
+		if has && strings.Index(text, "> upload:") < strings.Index(text, "> body (") {
+			t.Errorf("the upload line comes before the body it describes:\n%s", text)
+		}
+	}
+}

@@ -188,6 +188,8 @@ type exchangeView struct {
 	ReqHead []headerLine
 	ReqBody string
 	ReqSize int
+	// ReqSegments says how the body was written to the connection.
+	ReqSegments string
 	// ReqCut and RespCut say the body shown is an excerpt.
 	ReqCut    bool
 	Status    int
@@ -230,19 +232,20 @@ func timeline(exs []harness.Exchange) []exchangeView {
 	out := make([]exchangeView, 0, len(exs))
 	for i, ex := range exs {
 		v := exchangeView{
-			N:         i + 1,
-			Offset:    "+" + seconds(ex.Start.Sub(t0)),
-			Attempt:   ex.Attempt,
-			Method:    ex.Request.Method,
-			URL:       ex.Request.URL,
-			ReqHead:   headerLines(ex.Request.Header),
-			ReqBody:   ex.Request.Body,
-			ReqSize:   ex.Request.BodySize,
-			ReqCut:    ex.Request.BodySize > len(ex.Request.Body),
-			Latency:   latency(ex.Latency),
-			Abandoned: ex.Abandoned,
-			Err:       ex.Err,
-			Proto:     ex.Proto,
+			N:           i + 1,
+			Offset:      "+" + seconds(ex.Start.Sub(t0)),
+			Attempt:     ex.Attempt,
+			Method:      ex.Request.Method,
+			URL:         ex.Request.URL,
+			ReqHead:     headerLines(ex.Request.Header),
+			ReqBody:     ex.Request.Body,
+			ReqSize:     ex.Request.BodySize,
+			ReqCut:      ex.Request.BodySize > len(ex.Request.Body),
+			ReqSegments: ex.Request.Segments,
+			Latency:     latency(ex.Latency),
+			Abandoned:   ex.Abandoned,
+			Err:         ex.Err,
+			Proto:       ex.Proto,
 		}
 		if ex.Response != nil {
 			v.Answered = true

@@ -380,3 +380,109 @@ func (tg *target) deliverAll(bodies [][]byte, senders int) []answered {
 	}
 	return out
 }
+
+// typeStatus is the data.status REALM sends with an event of type typ.
+func typeStatus(typ string) string {
+	switch typ {
+	case harness.ModelTrainingStarted:
+		return StatusProcessing
+	case harness.ModelTrainingCompleted:
+		return StatusCompleted
+	case harness.ModelTrainingFailed:
+		return StatusFailed
+	}
+	return typ[len("job."):]
+}
+
+// newEvents returns n new events of every type in turn, each for a job of
+// its own: their ids and bodies.
+func newEvents(t testing.TB, n int) ([]string, [][]byte) {
+	t.Helper()
+	types := harness.EventTypes()
+	ids := make([]string, n)
+	bodies := make([][]byte, n)
+	for i := range ids {
+		typ := types[i%len(types)]
+		ids[i] = newID("evt")
+		bodies[i] = eventBody(t, ids[i], typ, newID("job"), typeStatus(typ), nil, nil)
+	}
+	return ids, bodies
+}
+
+// paced delivers bodies as IDEM-06's volume does: the i-th sent i/rate
+// seconds after the first (or as soon as a slot is free), at most inFlight
+// unanswered at once. It fails the test unless every delivery is
+// acknowledged 2xx, and returns how long sending took.
+func (tg *target) paced(bodies [][]byte, rate, inFlight int) time.Duration {
+	tg.t.Helper()
+	tr := tg.client.Transport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = inFlight
+	client := &http.Client{Transport: tr, Timeout: tg.client.Timeout}
+	defer tr.CloseIdleConnections()
+	slots := make(chan struct{}, inFlight)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failures []string
+	start := time.Now()
+	for i, body := range bodies {
+		time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))))
+		slots <- struct{}{}
+		header := sigHeader(testSecret, time.Now(), body)
+		wg.Go(func() {
+			defer func() { <-slots }()
+			req, err := http.NewRequest(http.MethodPost, tg.url+WebhookPath, bytes.NewReader(body))
+			if err == nil {
+				req.Header.Set(harness.HeaderContentType, harness.ContentType)
+				req.Header.Set(harness.HeaderSignature, header)
+				var resp *http.Response
+				if resp, err = client.Do(req); err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode < 200 || resp.StatusCode > 299 {
+						err = fmt.Errorf("answered %s", resp.Status)
+					}
+				}
+			}
+			if err != nil {
+				mu.Lock()
+				failures = append(failures, err.Error())
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	took := time.Since(start)
+	if len(failures) > 0 {
+		tg.t.Fatalf("%d of %d paced deliveries not acknowledged 2xx, first: %s", len(failures), len(bodies), failures[0])
+	}
+	return took
+}
+
+// waitEach polls until every event of ids was processed at least once,
+// failing after within.
+func (tg *target) waitEach(ids []string, within time.Duration) {
+	tg.t.Helper()
+	deadline := time.Now().Add(within)
+	for _, id := range ids {
+		for tg.rcv.TimesProcessed(id) == 0 {
+			if time.Now().After(deadline) {
+				tg.t.Fatalf("event %s not processed within %s", id, within)
+			}
+			time.Sleep(pollEvery)
+		}
+	}
+}
+
+// drained waits until the receiver's queue is empty and its workers have
+// had the time to finish what they took from it.
+func (tg *target) drained() {
+	tg.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(tg.rcv.pool.queue) > 0 {
+		if time.Now().After(deadline) {
+			tg.t.Fatalf("%d events still queued after 30 s", len(tg.rcv.pool.queue))
+		}
+		time.Sleep(pollEvery)
+	}
+	time.Sleep(2*DropWorkCost + watchFor)
+}

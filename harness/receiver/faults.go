@@ -140,6 +140,11 @@ const (
 	// delivery is handled normally. A first delivery is judged by the
 	// eventId, not by X-Webhook-Attempt, which some schemes do not send.
 	FaultFlaky Fault = "flaky"
+	// FaultDropWhenFull queues events in FullQueueSize slots on workers that
+	// spend DropWorkCost on each and, when the queue is full, acknowledges
+	// the event and drops it: a sustained burst above the workers' rate
+	// loses events, a conformance run's short bursts fit.
+	FaultDropWhenFull Fault = "drop-when-full"
 	// FaultTLSLegacy makes the HTTPS server also accept TLS 1.0 and 1.1.
 	FaultTLSLegacy Fault = "tls-legacy"
 	// FaultExpiredCert makes the HTTPS server present a certificate whose
@@ -195,6 +200,7 @@ var faultTable = []struct {
 	{FaultSplitUTF8, "decodes the body 4 KiB at a time: characters split between reads are corrupted"},
 	{FaultTrustContentLength, "limits the size declared by Content-Length only: a chunked body is read whole, however large"},
 	{FaultFlaky, "answers 503 to every 10th first delivery of an event, unprocessed; its retry is handled"},
+	{FaultDropWhenFull, "a 150-slot queue served at about 80 events/s that silently drops events when full"},
 	{FaultTLSLegacy, "HTTPS also accepts TLS 1.0 and 1.1"},
 	{FaultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
 }

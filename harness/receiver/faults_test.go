@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -24,9 +25,9 @@ import (
 func TestFaultCatalogue(t *testing.T) {
 	t.Parallel()
 	all := Faults()
-	if len(all) != 41 {
+	if len(all) != 42 {
 		t.Fatalf("Faults() has %d entries, want the 20 planned faults, ignore-unseen-job, drop-model-events, verify-reparsed, mark-before-verify, "+
-			"the sixteen of catalogue v2 and flaky", len(all))
+			"the sixteen of catalogue v2, flaky and of catalogue v3 drop-when-full", len(all))
 	}
 	if all[0] != FaultSkipVerify || all[len(all)-1] != FaultExpiredCert {
 		t.Errorf("Faults() is not in the planted-fault table's order: %v", all)
@@ -711,4 +712,106 @@ func TestFaultFlaky(t *testing.T) {
 			t.Fatalf("new event %d after the retries answered %d, want %d", i, r.status, want)
 		}
 	}
+}
+
+// The faults of catalogue v3. Two of them only show under IDEM-06's
+// volume, a sustained burst; volumeEvents at volumeRate is what it sends
+// during the compressed dedupe gap of 2 s, volumeInFlight at most
+// unanswered at once.
+const (
+	volumeEvents   = 400
+	volumeRate     = 200
+	volumeInFlight = 50
+)
+
+// ordinaryBurst is more than the largest burst of a conformance run: at
+// its default concurrency its first checks start at once and send some
+// 110 deliveries, ORD-05's 20 jobs of four events each among them.
+const ordinaryBurst, ordinarySenders = 120, 20
+
+// TestFaultDropWhenFull sends an ordinary burst and then IDEM-06's volume
+// to the correct receiver and to the faulty one. Both acknowledge
+// everything. The faulty one processes all of the ordinary burst, which
+// fits its queue however slow its workers, and loses part of the volume:
+// exactly the events it logged as dropped, each never processed, the
+// others once.
+func TestFaultDropWhenFull(t *testing.T) {
+	t.Parallel()
+	for _, faulty := range []bool{false, true} {
+		t.Run(fmt.Sprintf("faulty=%v", faulty), func(t *testing.T) {
+			t.Parallel()
+			logged := &logBuffer{}
+			tg := newTarget(t, planted(Config{Logger: slog.New(slog.NewJSONHandler(logged, nil))}, FaultDropWhenFull, faulty))
+			if want := map[bool]int{false: DefaultQueueSize, true: FullQueueSize}[faulty]; cap(tg.rcv.pool.queue) != want {
+				t.Fatalf("a queue of %d, want %d", cap(tg.rcv.pool.queue), want)
+			}
+
+			tg.sendOrdinaryBurst()
+			ids, bodies := newEvents(t, volumeEvents)
+			took := tg.paced(bodies, volumeRate, volumeInFlight)
+			tg.drained()
+			dropped := logged.reasons("queue full: dropped")
+			for _, id := range ids {
+				want := 1
+				if dropped[id] {
+					want = 0
+				}
+				if n := tg.rcv.TimesProcessed(id); n != want {
+					t.Fatalf("event %s processed %d times, want %d (dropped: %v)", id, n, want, dropped[id])
+				}
+			}
+			switch {
+			case !faulty && len(dropped) > 0:
+				t.Fatalf("the correct receiver dropped %d events", len(dropped))
+			case faulty && len(dropped) == 0:
+				t.Fatalf("%d events sent in %s (%.0f/s) all processed, want the bug: some dropped", volumeEvents, took, volumeEvents/took.Seconds())
+			}
+			t.Logf("%d of %d events dropped, sent in %s", len(dropped), volumeEvents, took)
+		})
+	}
+}
+
+// planted returns cfg with f planted when faulty: the tests of this file
+// run each request against the faulty receiver and the correct one.
+func planted(cfg Config, f Fault, faulty bool) Config {
+	if faulty {
+		cfg.Faults = append(cfg.Faults, f)
+	}
+	return cfg
+}
+
+// sendOrdinaryBurst sends ordinaryBurst events from ordinarySenders at once
+// and checks that each is acknowledged 202 and processed once.
+func (tg *target) sendOrdinaryBurst() {
+	tg.t.Helper()
+	ids, bodies := newEvents(tg.t, ordinaryBurst)
+	for i, a := range tg.deliverAll(bodies, ordinarySenders) {
+		if a.status != http.StatusAccepted {
+			tg.t.Fatalf("ordinary delivery %d answered %d, want 202", i, a.status)
+		}
+	}
+	tg.waitEach(ids, 10*time.Second)
+	tg.drained()
+	for _, id := range ids {
+		if n := tg.times(id); n != 1 {
+			tg.t.Fatalf("event %s of the ordinary burst processed %d times, want 1", id, n)
+		}
+	}
+}
+
+// reasons returns the eventIds of the deliveries logged with reason.
+func (l *logBuffer) reasons(reason string) map[string]bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]bool{}
+	for _, line := range strings.Split(l.buf.String(), "\n") {
+		var rec struct {
+			EventID string `json:"eventId"`
+			Reason  string `json:"reason"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Reason == reason {
+			out[rec.EventID] = true
+		}
+	}
+	return out
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/realm-ai/hookcert/harness/signing"
 )
 
 // Fault names one planted bug (README "The reference receiver"). A
@@ -145,6 +147,11 @@ const (
 	// the event and drops it: a sustained burst above the workers' rate
 	// loses events, a conformance run's short bursts fit.
 	FaultDropWhenFull Fault = "drop-when-full"
+	// FaultProcessStale refuses a delivery whose t is past the tolerance,
+	// old or ahead, with 401 like the correct receiver, but has processed
+	// it first: it checks the age only after handing a correctly signed
+	// event to its business logic. Other refusals are not processed.
+	FaultProcessStale Fault = "process-stale"
 	// FaultTLSLegacy makes the HTTPS server also accept TLS 1.0 and 1.1.
 	FaultTLSLegacy Fault = "tls-legacy"
 	// FaultExpiredCert makes the HTTPS server present a certificate whose
@@ -201,6 +208,7 @@ var faultTable = []struct {
 	{FaultTrustContentLength, "limits the size declared by Content-Length only: a chunked body is read whole, however large"},
 	{FaultFlaky, "answers 503 to every 10th first delivery of an event, unprocessed; its retry is handled"},
 	{FaultDropWhenFull, "a 150-slot queue served at about 80 events/s that silently drops events when full"},
+	{FaultProcessStale, "refuses a stale or future t with 401, but has already processed the event"},
 	{FaultTLSLegacy, "HTTPS also accepts TLS 1.0 and 1.1"},
 	{FaultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
 }
@@ -308,4 +316,10 @@ func splitDecode(body []byte) []byte {
 		body = body[n:]
 	}
 	return out
+}
+
+// isStale reports whether a verification error is the age check of t, old
+// or ahead: what FaultProcessStale checks only after processing.
+func isStale(err error) bool {
+	return errors.Is(err, signing.ErrTooOld) || errors.Is(err, signing.ErrTooNew)
 }

@@ -25,9 +25,9 @@ import (
 func TestFaultCatalogue(t *testing.T) {
 	t.Parallel()
 	all := Faults()
-	if len(all) != 42 {
+	if len(all) != 43 {
 		t.Fatalf("Faults() has %d entries, want the 20 planned faults, ignore-unseen-job, drop-model-events, verify-reparsed, mark-before-verify, "+
-			"the sixteen of catalogue v2, flaky and of catalogue v3 drop-when-full", len(all))
+			"the sixteen of catalogue v2, flaky and of catalogue v3 drop-when-full, process-stale", len(all))
 	}
 	if all[0] != FaultSkipVerify || all[len(all)-1] != FaultExpiredCert {
 		t.Errorf("Faults() is not in the planted-fault table's order: %v", all)
@@ -814,4 +814,41 @@ func (l *logBuffer) reasons(reason string) map[string]bool {
 		}
 	}
 	return out
+}
+
+// TestFaultProcessStale: a correctly signed delivery whose t is ten
+// minutes old or ahead is refused 401 by both receivers; the faulty one
+// has processed it. Neither processes a wrong signature.
+func TestFaultProcessStale(t *testing.T) {
+	t.Parallel()
+	for _, faulty := range []bool{false, true} {
+		tg := newTarget(t, planted(Config{}, FaultProcessStale, faulty))
+		now := time.Now()
+		for _, tt := range []struct {
+			why    string
+			secret harness.Secret
+			at     time.Time
+			times  int // under the fault; the correct receiver never processes
+		}{
+			{"t ten minutes old", testSecret, now.Add(-10 * time.Minute), 1},
+			{"t ten minutes ahead", testSecret, now.Add(10 * time.Minute), 1},
+			{"a wrong secret", "whsec_wrong", now, 0},
+			{"a wrong secret and t ten minutes old", "whsec_wrong", now.Add(-10 * time.Minute), 0},
+		} {
+			id := newID("evt")
+			body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+			r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader(tt.secret, tt.at, body)})
+			if r.status != http.StatusUnauthorized {
+				t.Fatalf("faulty %v, %s: answered %d, want 401", faulty, tt.why, r.status)
+			}
+			want := 0
+			if faulty {
+				want = tt.times
+			}
+			time.Sleep(watchFor)
+			if n := tg.times(id); n != want {
+				t.Fatalf("faulty %v, %s: processed %d times, want %d", faulty, tt.why, n, want)
+			}
+		}
+	}
 }

@@ -354,7 +354,7 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		}
 	}
 	if err := r.verify(req.Header, signed); err != nil {
-		if r.faults[FaultProcessRejected] {
+		if r.faults[FaultProcessRejected] || r.faults[FaultProcessStale] && isStale(err) {
 			if ev, perr := parseEvent(body, false, false); perr == nil {
 				r.store.process(ev, r.rules)
 			}

@@ -152,6 +152,11 @@ const (
 	// it first: it checks the age only after handing a correctly signed
 	// event to its business logic. Other refusals are not processed.
 	FaultProcessStale Fault = "process-stale"
+	// FaultDedupeWindow remembers only the last Config.DedupeWindow event
+	// ids it claimed (DefaultDedupeWindow), as a capped list or a
+	// fixed-size cache would: a redelivery that comes after more other
+	// events than that is processed again.
+	FaultDedupeWindow Fault = "dedupe-window"
 	// FaultTLSLegacy makes the HTTPS server also accept TLS 1.0 and 1.1.
 	FaultTLSLegacy Fault = "tls-legacy"
 	// FaultExpiredCert makes the HTTPS server present a certificate whose
@@ -209,6 +214,7 @@ var faultTable = []struct {
 	{FaultFlaky, "answers 503 to every 10th first delivery of an event, unprocessed; its retry is handled"},
 	{FaultDropWhenFull, "a 150-slot queue served at about 80 events/s that silently drops events when full"},
 	{FaultProcessStale, "refuses a stale or future t with 401, but has already processed the event"},
+	{FaultDedupeWindow, "remembers only the last 1,000 event ids: a later redelivery is processed again"},
 	{FaultTLSLegacy, "HTTPS also accepts TLS 1.0 and 1.1"},
 	{FaultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
 }

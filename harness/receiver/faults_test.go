@@ -25,9 +25,9 @@ import (
 func TestFaultCatalogue(t *testing.T) {
 	t.Parallel()
 	all := Faults()
-	if len(all) != 43 {
+	if len(all) != 44 {
 		t.Fatalf("Faults() has %d entries, want the 20 planned faults, ignore-unseen-job, drop-model-events, verify-reparsed, mark-before-verify, "+
-			"the sixteen of catalogue v2, flaky and of catalogue v3 drop-when-full, process-stale", len(all))
+			"the sixteen of catalogue v2, flaky and of catalogue v3 drop-when-full, process-stale, dedupe-window", len(all))
 	}
 	if all[0] != FaultSkipVerify || all[len(all)-1] != FaultExpiredCert {
 		t.Errorf("Faults() is not in the planted-fault table's order: %v", all)
@@ -850,5 +850,46 @@ func TestFaultProcessStale(t *testing.T) {
 				t.Fatalf("faulty %v, %s: processed %d times, want %d", faulty, tt.why, n, want)
 			}
 		}
+	}
+}
+
+// TestFaultDedupeWindow: with a window of five ids, a redelivery after
+// four other events is a duplicate, after five it is processed again. The
+// correct receiver remembers every id; the fault's window is 1,000 unless
+// configured.
+func TestFaultDedupeWindow(t *testing.T) {
+	t.Parallel()
+	const window = 5
+	for _, tt := range []struct {
+		why    string
+		cfg    Config
+		others int
+		want   int
+	}{
+		{"within the window", Config{Faults: []Fault{FaultDedupeWindow}, DedupeWindow: window}, window - 1, 1},
+		{"past the window", Config{Faults: []Fault{FaultDedupeWindow}, DedupeWindow: window}, window, 2},
+		{"the correct receiver remembers every id", Config{DedupeWindow: window}, 3 * window, 1},
+	} {
+		tg := newTarget(t, tt.cfg)
+		id := newID("evt")
+		body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+		tg.mustAck(body)
+		tg.waitTimes(id, 1)
+		_, others := newEvents(t, tt.others)
+		for _, b := range others {
+			tg.mustAck(b)
+		}
+		tg.mustAck(body)
+		if tt.want > 1 {
+			tg.waitTimes(id, tt.want)
+		}
+		time.Sleep(watchFor)
+		if n := tg.times(id); n != tt.want {
+			t.Fatalf("%s: the redelivery after %d other events left the event processed %d times, want %d", tt.why, tt.others, n, tt.want)
+		}
+	}
+	tg := newTarget(t, Config{Faults: []Fault{FaultDedupeWindow}})
+	if tg.rcv.dedupeWindow != DefaultDedupeWindow {
+		t.Fatalf("a window of %d ids, want %d", tg.rcv.dedupeWindow, DefaultDedupeWindow)
 	}
 }

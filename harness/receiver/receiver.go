@@ -60,6 +60,9 @@ const (
 	// with room to spare; IDEM-06's volume, a sustained 200/s, gains 120
 	// events a second on the workers and overflows within 1.3 s.
 	FullQueueSize = 150
+	// DefaultDedupeWindow is how many event ids FaultDedupeWindow
+	// remembers when Config.DedupeWindow is zero.
+	DefaultDedupeWindow = 1000
 	// SlowAckSlots is how many deliveries FaultSlowAck processes at once
 	// when Config.AckSlots is zero: at the real SlowAck of 1.5 s each,
 	// about 42 deliveries/s. A conformance run stays below it; a load run
@@ -106,6 +109,10 @@ type Config struct {
 	// MaxBody is the largest accepted request body in bytes; zero means
 	// DefaultMaxBody.
 	MaxBody int64
+	// DedupeWindow is how many event ids FaultDedupeWindow remembers; zero
+	// means DefaultDedupeWindow. Without that fault it is not used: the
+	// correct receiver remembers every id.
+	DedupeWindow int
 	// ProbeToken, when set, is the bearer token the probe requires.
 	ProbeToken harness.Secret
 	// Clock gives the time signatures are checked against; nil means the
@@ -153,6 +160,8 @@ type Receiver struct {
 	// dedupeTTL is how long FaultDedupeExpiry keeps a dedupe record.
 	slowAck, racyWindow, dedupeTTL time.Duration
 	lag                            time.Duration
+	// dedupeWindow is how many ids FaultDedupeWindow remembers.
+	dedupeWindow int
 	// ackSlots holds a token per delivery FaultSlowAck is processing;
 	// nil without that fault.
 	ackSlots chan struct{}
@@ -217,6 +226,9 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Rec
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
 	}
+	if cfg.DedupeWindow <= 0 {
+		cfg.DedupeWindow = DefaultDedupeWindow
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -245,6 +257,8 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Rec
 		racyWindow: cfg.Timing.RacyWindow,
 		dedupeTTL:  cfg.Timing.DedupeGap / 2,
 		lag:        cfg.Lag,
+
+		dedupeWindow: cfg.DedupeWindow,
 	}
 
 	if faults[FaultSlowAck] {
@@ -633,6 +647,8 @@ func (r *Receiver) dedupe(ev event, h http.Header) (key string, fresh bool) {
 	switch {
 	case r.faults[FaultDedupeExpiry]:
 		return key, r.store.claimFor(key, r.dedupeTTL)
+	case r.faults[FaultDedupeWindow]:
+		return key, r.store.claimWithin(key, r.dedupeWindow)
 	case r.faults[FaultDoubleProcess], r.faults[FaultModelNoDedupe] && strings.HasPrefix(ev.Type, "model."):
 		return "", true
 	case r.faults[FaultRacyDedupe]:

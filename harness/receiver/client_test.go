@@ -1,10 +1,12 @@
 package receiver
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -485,4 +487,84 @@ func (tg *target) drained() {
 		time.Sleep(pollEvery)
 	}
 	time.Sleep(2*DropWorkCost + watchFor)
+}
+
+// countingBody counts the bytes a handler reads from a request body.
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (c countingBody) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// splitTarget is a target whose webhook deliveries can arrive in segments
+// that the receiver reads one at a time, as a network delivers them.
+type splitTarget struct {
+	*target
+	read atomic.Int64 // bytes of the current delivery's body read so far
+}
+
+// newSplitTarget serves a receiver configured by cfg (with testSecret)
+// behind a handler that counts what it reads of each body.
+func newSplitTarget(t testing.TB, cfg Config) *splitTarget {
+	t.Helper()
+	cfg.Secrets = []harness.Secret{testSecret}
+	rcv, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	st := &splitTarget{}
+	st.target = serveThrough(t, rcv, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path == WebhookPath {
+			req.Body = countingBody{req.Body, &st.read}
+		}
+		rcv.ServeHTTP(w, req)
+	}), "")
+	return st
+}
+
+// deliverSplit delivers body, signed now, on a connection of its own, cut
+// where cuts say: each segment is written only once the receiver has read
+// everything before it, so that no Read of the body spans a cut. It
+// returns the status of the answer.
+func (st *splitTarget) deliverSplit(body []byte, cuts ...int) int {
+	st.t.Helper()
+	addr := st.srv.Listener.Addr().String()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		st.t.Fatalf("dial: %v", err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	st.read.Store(0)
+	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s: %s\r\nConnection: close\r\n\r\n",
+		WebhookPath, addr, harness.ContentType, len(body), harness.HeaderSignature, sigHeader(testSecret, time.Now(), body))
+	out := []byte(head)
+	from := 0
+	for _, cut := range append(cuts, len(body)) {
+		if _, err := conn.Write(append(out, body[from:cut]...)); err != nil {
+			st.t.Fatalf("writing the body up to %d: %v", cut, err)
+		}
+		out, from = nil, cut
+		if cut == len(body) {
+			break
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for st.read.Load() < int64(cut) {
+			if time.Now().After(deadline) {
+				st.t.Fatalf("the receiver read %d bytes of the body, not the %d sent", st.read.Load(), cut)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		st.t.Fatalf("reading the answer: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

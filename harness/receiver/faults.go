@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -157,6 +158,12 @@ const (
 	// fixed-size cache would: a redelivery that comes after more other
 	// events than that is processed again.
 	FaultDedupeWindow Fault = "dedupe-window"
+	// FaultDecodeChunks decodes the body as text read by read, each Read of
+	// the request body decoded on its own and appended, as Node's
+	// data += chunk does: a character that the network splits between two
+	// reads is corrupted and the signature no longer matches. Unlike
+	// FaultSplitUTF8 it cuts where the reads from the connection end.
+	FaultDecodeChunks Fault = "decode-chunks"
 	// FaultTLSLegacy makes the HTTPS server also accept TLS 1.0 and 1.1.
 	FaultTLSLegacy Fault = "tls-legacy"
 	// FaultExpiredCert makes the HTTPS server present a certificate whose
@@ -215,6 +222,7 @@ var faultTable = []struct {
 	{FaultDropWhenFull, "a 150-slot queue served at about 80 events/s that silently drops events when full"},
 	{FaultProcessStale, "refuses a stale or future t with 401, but has already processed the event"},
 	{FaultDedupeWindow, "remembers only the last 1,000 event ids: a later redelivery is processed again"},
+	{FaultDecodeChunks, "decodes the body read by read: characters the network splits are corrupted"},
 	{FaultTLSLegacy, "HTTPS also accepts TLS 1.0 and 1.1"},
 	{FaultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
 }
@@ -318,10 +326,40 @@ func splitDecode(body []byte) []byte {
 	var out []byte
 	for len(body) > 0 {
 		n := min(SplitRead, len(body))
-		out = append(out, strings.ToValidUTF8(string(body[:n]), "\uFFFD")...)
+		out = appendText(out, body[:n])
 		body = body[n:]
 	}
 	return out
+}
+
+// chunkRead is the buffer FaultDecodeChunks reads into: the size of a
+// Node socket's reads, larger than a network segment or a TLS record, so
+// that a Read returns what had arrived.
+const chunkRead = 64 << 10
+
+// decodeChunks reads rd to the end as FaultDecodeChunks does: each Read's
+// bytes decoded as text on their own and appended, a character that two
+// reads split replaced.
+func decodeChunks(rd io.Reader) ([]byte, error) {
+	buf := make([]byte, chunkRead)
+	var out []byte
+	for {
+		n, err := rd.Read(buf)
+		out = appendText(out, buf[:n])
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+}
+
+// appendText appends chunk decoded as UTF-8 text on its own, each invalid
+// sequence (a character's bytes cut at either end) replaced by U+FFFD, as
+// a decoder that does not carry bytes over between chunks does.
+func appendText(out, chunk []byte) []byte {
+	return append(out, strings.ToValidUTF8(string(chunk), "\uFFFD")...)
 }
 
 // isStale reports whether a verification error is the age check of t, old

@@ -25,9 +25,9 @@ import (
 func TestFaultCatalogue(t *testing.T) {
 	t.Parallel()
 	all := Faults()
-	if len(all) != 44 {
+	if len(all) != 45 {
 		t.Fatalf("Faults() has %d entries, want the 20 planned faults, ignore-unseen-job, drop-model-events, verify-reparsed, mark-before-verify, "+
-			"the sixteen of catalogue v2, flaky and of catalogue v3 drop-when-full, process-stale, dedupe-window", len(all))
+			"the sixteen of catalogue v2, flaky and of catalogue v3 drop-when-full, process-stale, dedupe-window, decode-chunks", len(all))
 	}
 	if all[0] != FaultSkipVerify || all[len(all)-1] != FaultExpiredCert {
 		t.Errorf("Faults() is not in the planted-fault table's order: %v", all)
@@ -891,5 +891,38 @@ func TestFaultDedupeWindow(t *testing.T) {
 	tg := newTarget(t, Config{Faults: []Fault{FaultDedupeWindow}})
 	if tg.rcv.dedupeWindow != DefaultDedupeWindow {
 		t.Fatalf("a window of %d ids, want %d", tg.rcv.dedupeWindow, DefaultDedupeWindow)
+	}
+}
+
+// TestFaultDecodeChunks delivers an event with multi-byte text as the
+// network would: in one piece, and cut inside a character, the receiver
+// reading each piece before the next is written. The faulty receiver
+// refuses the cut one (its text, decoded read by read, no longer matches
+// the signature) and never processes it; the correct one accepts both.
+func TestFaultDecodeChunks(t *testing.T) {
+	t.Parallel()
+	for _, faulty := range []bool{false, true} {
+		st := newSplitTarget(t, planted(Config{}, FaultDecodeChunks, faulty))
+		body := func() (string, []byte) {
+			id := newID("evt")
+			return id, eventBody(t, id, harness.JobFailed, newID("job"), StatusFailed, nil,
+				map[string]any{"errorCode": "invalid_input", "errorMessage": "l'entrée « 日本語 » est refusée 🚫"})
+		}
+		whole, b := body()
+		if st := st.deliverSplit(b); st != http.StatusAccepted {
+			t.Fatalf("faulty %v: the body in one piece answered %d, want 202", faulty, st)
+		}
+		st.processedOnce(whole)
+
+		cut, b := body()
+		at := bytes.IndexRune(b, '日') + 1
+		if st.deliverSplit(b, at) != map[bool]int{false: http.StatusAccepted, true: http.StatusUnauthorized}[faulty] {
+			t.Fatalf("faulty %v: the body cut inside 日 answered wrong", faulty)
+		}
+		if faulty {
+			st.neverProcessed(cut)
+		} else {
+			st.processedOnce(cut)
+		}
 	}
 }

@@ -510,7 +510,11 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, i
 	if req.ContentLength > r.maxBody {
 		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("declared body of %d bytes over the limit of %d", req.ContentLength, r.maxBody)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.maxBody))
+	read := io.ReadAll
+	if r.faults[FaultDecodeChunks] {
+		read = decodeChunks
+	}
+	body, err := read(http.MaxBytesReader(w, req.Body, r.maxBody))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -164,6 +165,10 @@ const (
 	// reads is corrupted and the signature no longer matches. Unlike
 	// FaultSplitUTF8 it cuts where the reads from the connection end.
 	FaultDecodeChunks Fault = "decode-chunks"
+	// FaultLastSignatureOnly reads the signature header's entries into a
+	// map, as Python's dict() over the pairs does, so that of several
+	// signature entries only the last is checked.
+	FaultLastSignatureOnly Fault = "last-signature-only"
 	// FaultTLSLegacy makes the HTTPS server also accept TLS 1.0 and 1.1.
 	FaultTLSLegacy Fault = "tls-legacy"
 	// FaultExpiredCert makes the HTTPS server present a certificate whose
@@ -223,6 +228,7 @@ var faultTable = []struct {
 	{FaultProcessStale, "refuses a stale or future t with 401, but has already processed the event"},
 	{FaultDedupeWindow, "remembers only the last 1,000 event ids: a later redelivery is processed again"},
 	{FaultDecodeChunks, "decodes the body read by read: characters the network splits are corrupted"},
+	{FaultLastSignatureOnly, "checks only the last v1 entry (a map of the header's pairs)"},
 	{FaultTLSLegacy, "HTTPS also accepts TLS 1.0 and 1.1"},
 	{FaultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
 }
@@ -366,4 +372,29 @@ func appendText(out, chunk []byte) []byte {
 // or ahead: what FaultProcessStale checks only after processing.
 func isStale(err error) bool {
 	return errors.Is(err, signing.ErrTooOld) || errors.Is(err, signing.ErrTooNew)
+}
+
+// lastSignature is the header h of the scheme sc as FaultLastSignatureOnly
+// reads it: of the signature entries only the last, the other entries (a
+// timestamp, entries it does not know) as they were. A parser that puts
+// the key=value pairs of the header into a map keeps the last value of a
+// repeated key.
+func lastSignature(sc *signing.Scheme, h http.Header) http.Header {
+	prefix, _, _ := strings.Cut(sc.Signature.Entry, "{signature}")
+	parts := strings.Split(h.Get(sc.Signature.Header), sc.Signature.Separator)
+	last := -1
+	for i, p := range parts {
+		if strings.HasPrefix(p, prefix) {
+			last = i
+		}
+	}
+	var kept []string
+	for i, p := range parts {
+		if i == last || !strings.HasPrefix(p, prefix) {
+			kept = append(kept, p)
+		}
+	}
+	h = h.Clone()
+	h.Set(sc.Signature.Header, strings.Join(kept, sc.Signature.Separator))
+	return h
 }

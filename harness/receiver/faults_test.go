@@ -25,9 +25,9 @@ import (
 func TestFaultCatalogue(t *testing.T) {
 	t.Parallel()
 	all := Faults()
-	if len(all) != 45 {
+	if len(all) != 46 {
 		t.Fatalf("Faults() has %d entries, want the 20 planned faults, ignore-unseen-job, drop-model-events, verify-reparsed, mark-before-verify, "+
-			"the sixteen of catalogue v2, flaky and of catalogue v3 drop-when-full, process-stale, dedupe-window, decode-chunks", len(all))
+			"the sixteen of catalogue v2, flaky and of catalogue v3 drop-when-full, process-stale, dedupe-window, decode-chunks, last-signature-only", len(all))
 	}
 	if all[0] != FaultSkipVerify || all[len(all)-1] != FaultExpiredCert {
 		t.Errorf("Faults() is not in the planted-fault table's order: %v", all)
@@ -923,6 +923,64 @@ func TestFaultDecodeChunks(t *testing.T) {
 			st.neverProcessed(cut)
 		} else {
 			st.processedOnce(cut)
+		}
+	}
+}
+
+// TestFaultLastSignatureOnly sends rotation headers, the valid signature
+// first or last among wrong ones, in each scheme that can carry several
+// (REALM v1, stripe, standard-webhooks). The faulty receiver accepts only
+// the valid one last; the correct one accepts both.
+func TestFaultLastSignatureOnly(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{signing.DefaultScheme, "stripe", "standard-webhooks"} {
+		sc, err := signing.Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const secret harness.Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+		const other harness.Secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+		key, _ := sc.KeyOf(secret)
+		wrong, _ := sc.KeyOf(other)
+		for _, faulty := range []bool{false, true} {
+			cfg := planted(Config{Secrets: []harness.Secret{secret}, Scheme: sc}, FaultLastSignatureOnly, faulty)
+			if name == signing.DefaultScheme {
+				cfg.Scheme = nil // the receiver's own REALM v1 path
+			}
+			tg := newTarget(t, cfg)
+			for _, tt := range []struct {
+				why   string
+				keys  [][]byte
+				extra string // an entry the scheme does not know, appended
+				want  int    // under the fault; the correct receiver accepts all
+			}{
+				{"valid first", [][]byte{key, wrong, wrong}, "", http.StatusUnauthorized},
+				{"valid in the middle", [][]byte{wrong, key, wrong}, "", http.StatusUnauthorized},
+				{"valid last", [][]byte{wrong, wrong, key}, "", http.StatusAccepted},
+				{"valid last, before an unknown entry", [][]byte{wrong, key}, "v0=00", http.StatusAccepted},
+			} {
+				id := newID("evt")
+				body := eventBody(t, id, harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+				h := map[string]string{}
+				for _, l := range sc.HeaderLines(signing.Delivery{ID: id, T: time.Now().Unix(), Body: body}, tt.keys...) {
+					h[l.Name] = l.Value
+				}
+				if tt.extra != "" {
+					h[sc.Signature.Header] += sc.Signature.Separator + tt.extra
+				}
+				want := http.StatusAccepted
+				if faulty {
+					want = tt.want
+				}
+				if r := tg.send(http.MethodPost, WebhookPath, body, h); r.status != want {
+					t.Fatalf("%s, faulty %v, %s: answered %d %q, want %d", name, faulty, tt.why, r.status, r.body, want)
+				}
+				if want == http.StatusAccepted {
+					tg.processedOnce(id)
+				} else {
+					tg.neverProcessed(id)
+				}
+			}
 		}
 	}
 }

@@ -552,6 +552,9 @@ func (r *Receiver) verify(h http.Header, body []byte) error {
 	if r.faults[FaultFirstSignatureOnly] {
 		sig.V1 = sig.V1[:1]
 	}
+	if r.faults[FaultLastSignatureOnly] {
+		sig.V1 = sig.V1[len(sig.V1)-1:]
+	}
 	if !r.verifier.Match(sig, body) {
 		return signing.ErrNoMatch
 	}
@@ -584,6 +587,9 @@ func (r *Receiver) verifyScheme(h http.Header, body []byte) error {
 		}
 		h = h.Clone()
 		h.Set(sc.Signature.Header, strings.Join(parts[:min(keep, len(parts))], sc.Signature.Separator))
+	}
+	if r.faults[FaultLastSignatureOnly] && sc.Signature.Separator != "" {
+		h = lastSignature(sc, h)
 	}
 	now := r.clock.Now()
 	if r.faults[FaultNoTolerance] || r.trustsRetry(h) {

@@ -169,6 +169,9 @@ const (
 	// map, as Python's dict() over the pairs does, so that of several
 	// signature entries only the last is checked.
 	FaultLastSignatureOnly Fault = "last-signature-only"
+	// FaultLimit100K limits bodies to Limit100K bytes, body-parser's
+	// default of '100kb': a larger event is refused 413.
+	FaultLimit100K Fault = "limit-100k"
 	// FaultTLSLegacy makes the HTTPS server also accept TLS 1.0 and 1.1.
 	FaultTLSLegacy Fault = "tls-legacy"
 	// FaultExpiredCert makes the HTTPS server present a certificate whose
@@ -229,6 +232,7 @@ var faultTable = []struct {
 	{FaultDedupeWindow, "remembers only the last 1,000 event ids: a later redelivery is processed again"},
 	{FaultDecodeChunks, "decodes the body read by read: characters the network splits are corrupted"},
 	{FaultLastSignatureOnly, "checks only the last v1 entry (a map of the header's pairs)"},
+	{FaultLimit100K, "refuses bodies over 102,400 bytes (body-parser's '100kb') with 413"},
 	{FaultTLSLegacy, "HTTPS also accepts TLS 1.0 and 1.1"},
 	{FaultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
 }

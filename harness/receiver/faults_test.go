@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -25,9 +26,9 @@ import (
 func TestFaultCatalogue(t *testing.T) {
 	t.Parallel()
 	all := Faults()
-	if len(all) != 46 {
+	if len(all) != 47 {
 		t.Fatalf("Faults() has %d entries, want the 20 planned faults, ignore-unseen-job, drop-model-events, verify-reparsed, mark-before-verify, "+
-			"the sixteen of catalogue v2, flaky and of catalogue v3 drop-when-full, process-stale, dedupe-window, decode-chunks, last-signature-only", len(all))
+			"the sixteen of catalogue v2, flaky and of catalogue v3 drop-when-full, process-stale, dedupe-window, decode-chunks, last-signature-only, limit-100k", len(all))
 	}
 	if all[0] != FaultSkipVerify || all[len(all)-1] != FaultExpiredCert {
 		t.Errorf("Faults() is not in the planted-fault table's order: %v", all)
@@ -980,6 +981,70 @@ func TestFaultLastSignatureOnly(t *testing.T) {
 				} else {
 					tg.neverProcessed(id)
 				}
+			}
+		}
+	}
+}
+
+// sizedBody returns an event of exactly size bytes, its errorMessage
+// padded.
+func sizedBody(t *testing.T, id string, size int) []byte {
+	t.Helper()
+	pad := func(n int) []byte {
+		return eventBody(t, id, harness.JobFailed, newID("job"), StatusFailed, nil, map[string]any{"errorMessage": strings.Repeat("x", n)})
+	}
+	b := pad(size - len(pad(0)))
+	if len(b) != size {
+		t.Fatalf("built an event of %d bytes, want %d", len(b), size)
+	}
+	return b
+}
+
+// TestFaultLimit100K: an event of exactly 102,400 bytes is accepted, one
+// byte more refused 413, declared or chunked, and so is REALM's 250 KiB
+// event; the correct receiver accepts them all.
+func TestFaultLimit100K(t *testing.T) {
+	t.Parallel()
+	for _, faulty := range []bool{false, true} {
+		tg := newTarget(t, planted(Config{}, FaultLimit100K, faulty))
+		for _, tt := range []struct {
+			size    int
+			chunked bool
+			want    int // under the fault
+		}{
+			{Limit100K, false, http.StatusAccepted},
+			{Limit100K, true, http.StatusAccepted},
+			{Limit100K + 1, false, http.StatusRequestEntityTooLarge},
+			{Limit100K + 1, true, http.StatusRequestEntityTooLarge},
+			{250 << 10, false, http.StatusRequestEntityTooLarge},
+		} {
+			id := newID("evt")
+			body := sizedBody(t, id, tt.size)
+			var rd io.Reader = bytes.NewReader(body)
+			if tt.chunked {
+				rd = io.MultiReader(rd) // no length: sent chunked
+			}
+			req, err := http.NewRequest(http.MethodPost, tg.url+WebhookPath, rd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set(harness.HeaderSignature, sigHeader(testSecret, time.Now(), body))
+			resp, err := tg.client.Do(req)
+			if err != nil {
+				t.Fatalf("%d bytes: %v", tt.size, err)
+			}
+			resp.Body.Close()
+			want := http.StatusAccepted
+			if faulty {
+				want = tt.want
+			}
+			if resp.StatusCode != want {
+				t.Fatalf("faulty %v: %d bytes (chunked %v) answered %d, want %d", faulty, tt.size, tt.chunked, resp.StatusCode, want)
+			}
+			if want == http.StatusAccepted {
+				tg.processedOnce(id)
+			} else {
+				tg.neverProcessed(id)
 			}
 		}
 	}

@@ -63,6 +63,9 @@ const (
 	// DefaultDedupeWindow is how many event ids FaultDedupeWindow
 	// remembers when Config.DedupeWindow is zero.
 	DefaultDedupeWindow = 1000
+	// Limit100K is the body limit under FaultLimit100K: body-parser's
+	// default '100kb', 102,400 bytes, a body of exactly that size accepted.
+	Limit100K = 100 << 10
 	// SlowAckSlots is how many deliveries FaultSlowAck processes at once
 	// when Config.AckSlots is zero: at the real SlowAck of 1.5 s each,
 	// about 42 deliveries/s. A conformance run stays below it; a load run
@@ -107,7 +110,7 @@ type Config struct {
 	// FaultDropUnderLoad, FullQueueSize under FaultDropWhenFull.
 	QueueSize int
 	// MaxBody is the largest accepted request body in bytes; zero means
-	// DefaultMaxBody.
+	// DefaultMaxBody, or Limit100K under FaultLimit100K.
 	MaxBody int64
 	// DedupeWindow is how many event ids FaultDedupeWindow remembers; zero
 	// means DefaultDedupeWindow. Without that fault it is not used: the
@@ -206,6 +209,9 @@ func New(cfg Config) (*Receiver, error) {
 		if cfg.QueueSize <= 0 {
 			cfg.QueueSize = FullQueueSize
 		}
+	}
+	if faults[FaultLimit100K] && cfg.MaxBody <= 0 {
+		cfg.MaxBody = Limit100K
 	}
 	return newReceiver(cfg, faults, workCost), nil
 }

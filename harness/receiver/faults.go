@@ -172,6 +172,10 @@ const (
 	// FaultLimit100K limits bodies to Limit100K bytes, body-parser's
 	// default of '100kb': a larger event is refused 413.
 	FaultLimit100K Fault = "limit-100k"
+	// FaultSlowModelAck processes model.training.* events before
+	// answering, as FaultSlowAck processes every event; job.* events are
+	// acknowledged at once and processed after.
+	FaultSlowModelAck Fault = "slow-model-ack"
 	// FaultTLSLegacy makes the HTTPS server also accept TLS 1.0 and 1.1.
 	FaultTLSLegacy Fault = "tls-legacy"
 	// FaultExpiredCert makes the HTTPS server present a certificate whose
@@ -233,6 +237,7 @@ var faultTable = []struct {
 	{FaultDecodeChunks, "decodes the body read by read: characters the network splits are corrupted"},
 	{FaultLastSignatureOnly, "checks only the last v1 entry (a map of the header's pairs)"},
 	{FaultLimit100K, "refuses bodies over 102,400 bytes (body-parser's '100kb') with 413"},
+	{FaultSlowModelAck, "processes model.training.* events before answering (1.5 s at real time)"},
 	{FaultTLSLegacy, "HTTPS also accepts TLS 1.0 and 1.1"},
 	{FaultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
 }

@@ -26,9 +26,9 @@ import (
 func TestFaultCatalogue(t *testing.T) {
 	t.Parallel()
 	all := Faults()
-	if len(all) != 47 {
+	if len(all) != 48 {
 		t.Fatalf("Faults() has %d entries, want the 20 planned faults, ignore-unseen-job, drop-model-events, verify-reparsed, mark-before-verify, "+
-			"the sixteen of catalogue v2, flaky and of catalogue v3 drop-when-full, process-stale, dedupe-window, decode-chunks, last-signature-only, limit-100k", len(all))
+			"the sixteen of catalogue v2, flaky and of catalogue v3 drop-when-full, process-stale, dedupe-window, decode-chunks, last-signature-only, limit-100k, slow-model-ack", len(all))
 	}
 	if all[0] != FaultSkipVerify || all[len(all)-1] != FaultExpiredCert {
 		t.Errorf("Faults() is not in the planted-fault table's order: %v", all)
@@ -1046,6 +1046,35 @@ func TestFaultLimit100K(t *testing.T) {
 			} else {
 				tg.neverProcessed(id)
 			}
+		}
+	}
+}
+
+// TestFaultSlowModelAck: the faulty receiver answers a model.training.*
+// delivery 200 after SlowAck, its event processed before the answer, and
+// a job.* delivery 202 from the queue as the correct receiver answers
+// both.
+func TestFaultSlowModelAck(t *testing.T) {
+	t.Parallel()
+	const slowAck = 300 * time.Millisecond
+	for _, faulty := range []bool{false, true} {
+		tg := newTarget(t, planted(Config{Timing: harness.Timing{SlowAck: slowAck}}, FaultSlowModelAck, faulty))
+		if want := map[bool]int{false: 0, true: SlowAckSlots}[faulty]; cap(tg.rcv.ackSlots) != want {
+			t.Fatalf("faulty %v: %d slots, want %d", faulty, cap(tg.rcv.ackSlots), want)
+		}
+		for _, typ := range harness.EventTypes() {
+			id := newID("evt")
+			r := tg.deliver(eventBody(t, id, typ, newID("job"), typeStatus(typ), nil, nil))
+			slow := faulty && strings.HasPrefix(typ, "model.")
+			switch {
+			case slow && (r.status != http.StatusOK || r.latency < slowAck):
+				t.Fatalf("%s answered %d after %s, want the bug: 200 after at least %s", typ, r.status, r.latency, slowAck)
+			case slow && tg.times(id) != 1:
+				t.Fatalf("%s was not processed before its acknowledgement", typ)
+			case !slow && r.status != http.StatusAccepted:
+				t.Fatalf("faulty %v: %s answered %d, want 202 from the queue", faulty, typ, r.status)
+			}
+			tg.processedOnce(id)
 		}
 	}
 }

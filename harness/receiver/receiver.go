@@ -122,12 +122,12 @@ type Config struct {
 	// system clock.
 	Clock harness.Clock
 	// Timing gives the delays of the faults that wait (slow-ack,
-	// racy-dedupe); zero fields take harness.DefaultTiming's.
+	// slow-model-ack, racy-dedupe); zero fields take harness.DefaultTiming's.
 	Timing harness.Timing
-	// AckSlots is how many deliveries FaultSlowAck processes at once; a
-	// delivery that finds every slot taken waits for one, and gives up
-	// with 503 when its client goes or the receiver closes. Zero means
-	// SlowAckSlots. Without FaultSlowAck it is not used.
+	// AckSlots is how many deliveries FaultSlowAck (or FaultSlowModelAck)
+	// processes at once; a delivery that finds every slot taken waits for
+	// one, and gives up with 503 when its client goes or the receiver
+	// closes. Zero means SlowAckSlots. Without those faults it is not used.
 	AckSlots int
 	// Lag, when set, processes each acknowledged event that long after
 	// acknowledging it, each on its own timer: a correct receiver whose
@@ -165,8 +165,8 @@ type Receiver struct {
 	lag                            time.Duration
 	// dedupeWindow is how many ids FaultDedupeWindow remembers.
 	dedupeWindow int
-	// ackSlots holds a token per delivery FaultSlowAck is processing;
-	// nil without that fault.
+	// ackSlots holds a token per delivery FaultSlowAck or
+	// FaultSlowModelAck is processing; nil without those faults.
 	ackSlots chan struct{}
 }
 
@@ -267,7 +267,7 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Rec
 		dedupeWindow: cfg.DedupeWindow,
 	}
 
-	if faults[FaultSlowAck] {
+	if faults[FaultSlowAck] || faults[FaultSlowModelAck] {
 		slots := cfg.AckSlots
 		if slots <= 0 {
 			slots = SlowAckSlots
@@ -420,7 +420,7 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
-	if r.faults[FaultSlowAck] {
+	if r.faults[FaultSlowAck] || r.faults[FaultSlowModelAck] && strings.HasPrefix(ev.Type, "model.") {
 		if !r.takeSlot(req.Context()) {
 			r.busy(w, req, key, ev.ID, "no slot free before the client or the receiver went")
 			return

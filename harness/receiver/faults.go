@@ -176,6 +176,16 @@ const (
 	// answering, as FaultSlowAck processes every event; job.* events are
 	// acknowledged at once and processed after.
 	FaultSlowModelAck Fault = "slow-model-ack"
+	// FaultRacyState catches up on a backlog by a path that forgot the
+	// lock. Its workers spend DropWorkCost on each event, as under
+	// FaultDropWhenFull, and once more than RacyBacklog events wait they
+	// take them racyBatch at a time, so that a sustained burst is served;
+	// but that batch path reads the queue without the lock the one-by-one
+	// path takes (a slice guarded on some paths only), and two workers
+	// take the same batch: its events are processed twice. The reference
+	// receiver must stay free of data races, so the batch is taken safely
+	// and processed twice on purpose, the outcome of the race.
+	FaultRacyState Fault = "racy-state"
 	// FaultTLSLegacy makes the HTTPS server also accept TLS 1.0 and 1.1.
 	FaultTLSLegacy Fault = "tls-legacy"
 	// FaultExpiredCert makes the HTTPS server present a certificate whose
@@ -238,6 +248,7 @@ var faultTable = []struct {
 	{FaultLastSignatureOnly, "checks only the last v1 entry (a map of the header's pairs)"},
 	{FaultLimit100K, "refuses bodies over 102,400 bytes (body-parser's '100kb') with 413"},
 	{FaultSlowModelAck, "processes model.training.* events before answering (1.5 s at real time)"},
+	{FaultRacyState, "past a backlog of 150 events, workers share batches: their events are processed twice"},
 	{FaultTLSLegacy, "HTTPS also accepts TLS 1.0 and 1.1"},
 	{FaultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
 }

@@ -26,9 +26,9 @@ import (
 func TestFaultCatalogue(t *testing.T) {
 	t.Parallel()
 	all := Faults()
-	if len(all) != 48 {
+	if len(all) != 49 {
 		t.Fatalf("Faults() has %d entries, want the 20 planned faults, ignore-unseen-job, drop-model-events, verify-reparsed, mark-before-verify, "+
-			"the sixteen of catalogue v2, flaky and of catalogue v3 drop-when-full, process-stale, dedupe-window, decode-chunks, last-signature-only, limit-100k, slow-model-ack", len(all))
+			"the sixteen of catalogue v2, flaky and the eight of catalogue v3", len(all))
 	}
 	if all[0] != FaultSkipVerify || all[len(all)-1] != FaultExpiredCert {
 		t.Errorf("Faults() is not in the planted-fault table's order: %v", all)
@@ -815,6 +815,41 @@ func (l *logBuffer) reasons(reason string) map[string]bool {
 		}
 	}
 	return out
+}
+
+// TestFaultRacyState sends the same two bursts as TestFaultDropWhenFull.
+// The faulty receiver processes the ordinary burst once, event by event,
+// and, past its backlog, some events of the volume twice; it loses none.
+func TestFaultRacyState(t *testing.T) {
+	t.Parallel()
+	for _, faulty := range []bool{false, true} {
+		t.Run(fmt.Sprintf("faulty=%v", faulty), func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t, planted(Config{}, FaultRacyState, faulty))
+			if want := map[bool]int{false: 0, true: RacyBacklog}[faulty]; tg.rcv.pool.batchOver != want {
+				t.Fatalf("batches past a backlog of %d, want %d", tg.rcv.pool.batchOver, want)
+			}
+
+			tg.sendOrdinaryBurst()
+			ids, bodies := newEvents(t, volumeEvents)
+			took := tg.paced(bodies, volumeRate, volumeInFlight)
+			tg.waitEach(ids, 30*time.Second)
+			tg.drained()
+			twice := 0
+			for _, id := range ids {
+				switch n := tg.rcv.TimesProcessed(id); {
+				case n == 2 && faulty:
+					twice++
+				case n != 1:
+					t.Fatalf("event %s processed %d times, want 1 (or 2 under the bug)", id, n)
+				}
+			}
+			if faulty && twice == 0 {
+				t.Fatalf("%d events sent in %s (%.0f/s) each processed once, want the bug: some twice", volumeEvents, took, volumeEvents/took.Seconds())
+			}
+			t.Logf("%d of %d events processed twice, sent in %s", twice, volumeEvents, took)
+		})
+	}
 }
 
 // TestFaultProcessStale: a correctly signed delivery whose t is ten

@@ -60,6 +60,14 @@ const (
 	// with room to spare; IDEM-06's volume, a sustained 200/s, gains 120
 	// events a second on the workers and overflows within 1.3 s.
 	FullQueueSize = 150
+	// RacyBacklog is how many events may wait under FaultRacyState before
+	// its workers take them in batches, processing each twice. Its workers
+	// are FaultDropWhenFull's, and the backlog the same bound on a burst.
+	RacyBacklog = FullQueueSize
+	// racyBatch is how many events a worker takes at once under
+	// FaultRacyState past RacyBacklog: ten per DropWorkCost, so that four
+	// workers serve 800 events/s and the backlog stays near RacyBacklog.
+	racyBatch = 10
 	// DefaultDedupeWindow is how many event ids FaultDedupeWindow
 	// remembers when Config.DedupeWindow is zero.
 	DefaultDedupeWindow = 1000
@@ -209,6 +217,8 @@ func New(cfg Config) (*Receiver, error) {
 		if cfg.QueueSize <= 0 {
 			cfg.QueueSize = FullQueueSize
 		}
+	case faults[FaultRacyState]:
+		workCost = DropWorkCost
 	}
 	if faults[FaultLimit100K] && cfg.MaxBody <= 0 {
 		cfg.MaxBody = Limit100K
@@ -277,7 +287,11 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Rec
 
 	r.rules = rules{lastWriteWins: faults[FaultLastWriteWins], knownJobsOnly: faults[FaultIgnoreUnseenJob],
 		modelLastWriteWins: faults[FaultModelLastWriteWins], terminalReplaces: faults[FaultNoTerminalGuard]}
-	r.pool = startPool(cfg.Workers, cfg.QueueSize, workCost, func(ev event) {
+	var batchOver int
+	if faults[FaultRacyState] {
+		batchOver = RacyBacklog
+	}
+	r.pool = startPool(cfg.Workers, cfg.QueueSize, workCost, batchOver, func(ev event) {
 		r.store.process(ev, r.rules)
 	})
 	r.mux = http.NewServeMux()

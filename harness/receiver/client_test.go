@@ -1,10 +1,12 @@
 package receiver
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -379,4 +381,190 @@ func (tg *target) deliverAll(bodies [][]byte, senders int) []answered {
 		}
 	}
 	return out
+}
+
+// typeStatus is the data.status REALM sends with an event of type typ.
+func typeStatus(typ string) string {
+	switch typ {
+	case harness.ModelTrainingStarted:
+		return StatusProcessing
+	case harness.ModelTrainingCompleted:
+		return StatusCompleted
+	case harness.ModelTrainingFailed:
+		return StatusFailed
+	}
+	return typ[len("job."):]
+}
+
+// newEvents returns n new events of every type in turn, each for a job of
+// its own: their ids and bodies.
+func newEvents(t testing.TB, n int) ([]string, [][]byte) {
+	t.Helper()
+	types := harness.EventTypes()
+	ids := make([]string, n)
+	bodies := make([][]byte, n)
+	for i := range ids {
+		typ := types[i%len(types)]
+		ids[i] = newID("evt")
+		bodies[i] = eventBody(t, ids[i], typ, newID("job"), typeStatus(typ), nil, nil)
+	}
+	return ids, bodies
+}
+
+// paced delivers bodies as IDEM-06's volume does: the i-th sent i/rate
+// seconds after the first (or as soon as a slot is free), at most inFlight
+// unanswered at once. It fails the test unless every delivery is
+// acknowledged 2xx, and returns how long sending took.
+func (tg *target) paced(bodies [][]byte, rate, inFlight int) time.Duration {
+	tg.t.Helper()
+	tr := tg.client.Transport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = inFlight
+	client := &http.Client{Transport: tr, Timeout: tg.client.Timeout}
+	defer tr.CloseIdleConnections()
+	slots := make(chan struct{}, inFlight)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failures []string
+	start := time.Now()
+	for i, body := range bodies {
+		time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))))
+		slots <- struct{}{}
+		header := sigHeader(testSecret, time.Now(), body)
+		wg.Go(func() {
+			defer func() { <-slots }()
+			req, err := http.NewRequest(http.MethodPost, tg.url+WebhookPath, bytes.NewReader(body))
+			if err == nil {
+				req.Header.Set(harness.HeaderContentType, harness.ContentType)
+				req.Header.Set(harness.HeaderSignature, header)
+				var resp *http.Response
+				if resp, err = client.Do(req); err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode < 200 || resp.StatusCode > 299 {
+						err = fmt.Errorf("answered %s", resp.Status)
+					}
+				}
+			}
+			if err != nil {
+				mu.Lock()
+				failures = append(failures, err.Error())
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	took := time.Since(start)
+	if len(failures) > 0 {
+		tg.t.Fatalf("%d of %d paced deliveries not acknowledged 2xx, first: %s", len(failures), len(bodies), failures[0])
+	}
+	return took
+}
+
+// waitEach polls until every event of ids was processed at least once,
+// failing after within.
+func (tg *target) waitEach(ids []string, within time.Duration) {
+	tg.t.Helper()
+	deadline := time.Now().Add(within)
+	for _, id := range ids {
+		for tg.rcv.TimesProcessed(id) == 0 {
+			if time.Now().After(deadline) {
+				tg.t.Fatalf("event %s not processed within %s", id, within)
+			}
+			time.Sleep(pollEvery)
+		}
+	}
+}
+
+// drained waits until the receiver's queue is empty and its workers have
+// had the time to finish what they took from it.
+func (tg *target) drained() {
+	tg.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(tg.rcv.pool.queue) > 0 {
+		if time.Now().After(deadline) {
+			tg.t.Fatalf("%d events still queued after 30 s", len(tg.rcv.pool.queue))
+		}
+		time.Sleep(pollEvery)
+	}
+	time.Sleep(2*DropWorkCost + watchFor)
+}
+
+// countingBody counts the bytes a handler reads from a request body.
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (c countingBody) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// splitTarget is a target whose webhook deliveries can arrive in segments
+// that the receiver reads one at a time, as a network delivers them.
+type splitTarget struct {
+	*target
+	read atomic.Int64 // bytes of the current delivery's body read so far
+}
+
+// newSplitTarget serves a receiver configured by cfg (with testSecret)
+// behind a handler that counts what it reads of each body.
+func newSplitTarget(t testing.TB, cfg Config) *splitTarget {
+	t.Helper()
+	cfg.Secrets = []harness.Secret{testSecret}
+	rcv, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	st := &splitTarget{}
+	st.target = serveThrough(t, rcv, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path == WebhookPath {
+			req.Body = countingBody{req.Body, &st.read}
+		}
+		rcv.ServeHTTP(w, req)
+	}), "")
+	return st
+}
+
+// deliverSplit delivers body, signed now, on a connection of its own, cut
+// where cuts say: each segment is written only once the receiver has read
+// everything before it, so that no Read of the body spans a cut. It
+// returns the status of the answer.
+func (st *splitTarget) deliverSplit(body []byte, cuts ...int) int {
+	st.t.Helper()
+	addr := st.srv.Listener.Addr().String()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		st.t.Fatalf("dial: %v", err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	st.read.Store(0)
+	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s: %s\r\nConnection: close\r\n\r\n",
+		WebhookPath, addr, harness.ContentType, len(body), harness.HeaderSignature, sigHeader(testSecret, time.Now(), body))
+	out := []byte(head)
+	from := 0
+	for _, cut := range append(cuts, len(body)) {
+		if _, err := conn.Write(append(out, body[from:cut]...)); err != nil {
+			st.t.Fatalf("writing the body up to %d: %v", cut, err)
+		}
+		out, from = nil, cut
+		if cut == len(body) {
+			break
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for st.read.Load() < int64(cut) {
+			if time.Now().After(deadline) {
+				st.t.Fatalf("the receiver read %d bytes of the body, not the %d sent", st.read.Load(), cut)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		st.t.Fatalf("reading the answer: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

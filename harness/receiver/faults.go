@@ -4,8 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"time"
+
+	"github.com/realm-ai/hookcert/harness/signing"
 )
 
 // Fault names one planted bug (README "The reference receiver"). A
@@ -140,6 +144,48 @@ const (
 	// delivery is handled normally. A first delivery is judged by the
 	// eventId, not by X-Webhook-Attempt, which some schemes do not send.
 	FaultFlaky Fault = "flaky"
+	// FaultDropWhenFull queues events in FullQueueSize slots on workers that
+	// spend DropWorkCost on each and, when the queue is full, acknowledges
+	// the event and drops it: a sustained burst above the workers' rate
+	// loses events, a conformance run's short bursts fit.
+	FaultDropWhenFull Fault = "drop-when-full"
+	// FaultProcessStale refuses a delivery whose t is past the tolerance,
+	// old or ahead, with 401 like the correct receiver, but has processed
+	// it first: it checks the age only after handing a correctly signed
+	// event to its business logic. Other refusals are not processed.
+	FaultProcessStale Fault = "process-stale"
+	// FaultDedupeWindow remembers only the last Config.DedupeWindow event
+	// ids it claimed (DefaultDedupeWindow), as a capped list or a
+	// fixed-size cache would: a redelivery that comes after more other
+	// events than that is processed again.
+	FaultDedupeWindow Fault = "dedupe-window"
+	// FaultDecodeChunks decodes the body as text read by read, each Read of
+	// the request body decoded on its own and appended, as Node's
+	// data += chunk does: a character that the network splits between two
+	// reads is corrupted and the signature no longer matches. Unlike
+	// FaultSplitUTF8 it cuts where the reads from the connection end.
+	FaultDecodeChunks Fault = "decode-chunks"
+	// FaultLastSignatureOnly reads the signature header's entries into a
+	// map, as Python's dict() over the pairs does, so that of several
+	// signature entries only the last is checked.
+	FaultLastSignatureOnly Fault = "last-signature-only"
+	// FaultLimit100K limits bodies to Limit100K bytes, body-parser's
+	// default of '100kb': a larger event is refused 413.
+	FaultLimit100K Fault = "limit-100k"
+	// FaultSlowModelAck processes model.training.* events before
+	// answering, as FaultSlowAck processes every event; job.* events are
+	// acknowledged at once and processed after.
+	FaultSlowModelAck Fault = "slow-model-ack"
+	// FaultRacyState catches up on a backlog by a path that forgot the
+	// lock. Its workers spend DropWorkCost on each event, as under
+	// FaultDropWhenFull, and once more than RacyBacklog events wait they
+	// take them racyBatch at a time, so that a sustained burst is served;
+	// but that batch path reads the queue without the lock the one-by-one
+	// path takes (a slice guarded on some paths only), and two workers
+	// take the same batch: its events are processed twice. The reference
+	// receiver must stay free of data races, so the batch is taken safely
+	// and processed twice on purpose, the outcome of the race.
+	FaultRacyState Fault = "racy-state"
 	// FaultTLSLegacy makes the HTTPS server also accept TLS 1.0 and 1.1.
 	FaultTLSLegacy Fault = "tls-legacy"
 	// FaultExpiredCert makes the HTTPS server present a certificate whose
@@ -195,6 +241,14 @@ var faultTable = []struct {
 	{FaultSplitUTF8, "decodes the body 4 KiB at a time: characters split between reads are corrupted"},
 	{FaultTrustContentLength, "limits the size declared by Content-Length only: a chunked body is read whole, however large"},
 	{FaultFlaky, "answers 503 to every 10th first delivery of an event, unprocessed; its retry is handled"},
+	{FaultDropWhenFull, "a 150-slot queue served at about 80 events/s that silently drops events when full"},
+	{FaultProcessStale, "refuses a stale or future t with 401, but has already processed the event"},
+	{FaultDedupeWindow, "remembers only the last 1,000 event ids: a later redelivery is processed again"},
+	{FaultDecodeChunks, "decodes the body read by read: characters the network splits are corrupted"},
+	{FaultLastSignatureOnly, "checks only the last v1 entry (a map of the header's pairs)"},
+	{FaultLimit100K, "refuses bodies over 102,400 bytes (body-parser's '100kb') with 413"},
+	{FaultSlowModelAck, "processes model.training.* events before answering (1.5 s at real time)"},
+	{FaultRacyState, "past a backlog of 150 events, workers share batches: their events are processed twice"},
 	{FaultTLSLegacy, "HTTPS also accepts TLS 1.0 and 1.1"},
 	{FaultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
 }
@@ -298,8 +352,69 @@ func splitDecode(body []byte) []byte {
 	var out []byte
 	for len(body) > 0 {
 		n := min(SplitRead, len(body))
-		out = append(out, strings.ToValidUTF8(string(body[:n]), "\uFFFD")...)
+		out = appendText(out, body[:n])
 		body = body[n:]
 	}
 	return out
+}
+
+// chunkRead is the buffer FaultDecodeChunks reads into: the size of a
+// Node socket's reads, larger than a network segment or a TLS record, so
+// that a Read returns what had arrived.
+const chunkRead = 64 << 10
+
+// decodeChunks reads rd to the end as FaultDecodeChunks does: each Read's
+// bytes decoded as text on their own and appended, a character that two
+// reads split replaced.
+func decodeChunks(rd io.Reader) ([]byte, error) {
+	buf := make([]byte, chunkRead)
+	var out []byte
+	for {
+		n, err := rd.Read(buf)
+		out = appendText(out, buf[:n])
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+}
+
+// appendText appends chunk decoded as UTF-8 text on its own, each invalid
+// sequence (a character's bytes cut at either end) replaced by U+FFFD, as
+// a decoder that does not carry bytes over between chunks does.
+func appendText(out, chunk []byte) []byte {
+	return append(out, strings.ToValidUTF8(string(chunk), "\uFFFD")...)
+}
+
+// isStale reports whether a verification error is the age check of t, old
+// or ahead: what FaultProcessStale checks only after processing.
+func isStale(err error) bool {
+	return errors.Is(err, signing.ErrTooOld) || errors.Is(err, signing.ErrTooNew)
+}
+
+// lastSignature is the header h of the scheme sc as FaultLastSignatureOnly
+// reads it: of the signature entries only the last, the other entries (a
+// timestamp, entries it does not know) as they were. A parser that puts
+// the key=value pairs of the header into a map keeps the last value of a
+// repeated key.
+func lastSignature(sc *signing.Scheme, h http.Header) http.Header {
+	prefix, _, _ := strings.Cut(sc.Signature.Entry, "{signature}")
+	parts := strings.Split(h.Get(sc.Signature.Header), sc.Signature.Separator)
+	last := -1
+	for i, p := range parts {
+		if strings.HasPrefix(p, prefix) {
+			last = i
+		}
+	}
+	var kept []string
+	for i, p := range parts {
+		if i == last || !strings.HasPrefix(p, prefix) {
+			kept = append(kept, p)
+		}
+	}
+	h = h.Clone()
+	h.Set(sc.Signature.Header, strings.Join(kept, sc.Signature.Separator))
+	return h
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -24,9 +26,9 @@ import (
 func TestFaultCatalogue(t *testing.T) {
 	t.Parallel()
 	all := Faults()
-	if len(all) != 41 {
+	if len(all) != 49 {
 		t.Fatalf("Faults() has %d entries, want the 20 planned faults, ignore-unseen-job, drop-model-events, verify-reparsed, mark-before-verify, "+
-			"the sixteen of catalogue v2 and flaky", len(all))
+			"the sixteen of catalogue v2, flaky and the eight of catalogue v3", len(all))
 	}
 	if all[0] != FaultSkipVerify || all[len(all)-1] != FaultExpiredCert {
 		t.Errorf("Faults() is not in the planted-fault table's order: %v", all)
@@ -709,6 +711,405 @@ func TestFaultFlaky(t *testing.T) {
 		}
 		if r.status != want {
 			t.Fatalf("new event %d after the retries answered %d, want %d", i, r.status, want)
+		}
+	}
+}
+
+// The faults of catalogue v3. Two of them only show under IDEM-06's
+// volume, a sustained burst; volumeEvents at volumeRate is what it sends
+// during the compressed dedupe gap of 2 s, volumeInFlight at most
+// unanswered at once.
+const (
+	volumeEvents   = 400
+	volumeRate     = 200
+	volumeInFlight = 50
+)
+
+// ordinaryBurst is more than the largest burst of a conformance run: at
+// its default concurrency its first checks start at once and send some
+// 110 deliveries, ORD-05's 20 jobs of four events each among them.
+const ordinaryBurst, ordinarySenders = 120, 20
+
+// TestFaultDropWhenFull sends an ordinary burst and then IDEM-06's volume
+// to the correct receiver and to the faulty one. Both acknowledge
+// everything. The faulty one processes all of the ordinary burst, which
+// fits its queue however slow its workers, and loses part of the volume:
+// exactly the events it logged as dropped, each never processed, the
+// others once.
+func TestFaultDropWhenFull(t *testing.T) {
+	t.Parallel()
+	for _, faulty := range []bool{false, true} {
+		t.Run(fmt.Sprintf("faulty=%v", faulty), func(t *testing.T) {
+			t.Parallel()
+			logged := &logBuffer{}
+			tg := newTarget(t, planted(Config{Logger: slog.New(slog.NewJSONHandler(logged, nil))}, FaultDropWhenFull, faulty))
+			if want := map[bool]int{false: DefaultQueueSize, true: FullQueueSize}[faulty]; cap(tg.rcv.pool.queue) != want {
+				t.Fatalf("a queue of %d, want %d", cap(tg.rcv.pool.queue), want)
+			}
+
+			tg.sendOrdinaryBurst()
+			ids, bodies := newEvents(t, volumeEvents)
+			took := tg.paced(bodies, volumeRate, volumeInFlight)
+			tg.drained()
+			dropped := logged.reasons("queue full: dropped")
+			for _, id := range ids {
+				want := 1
+				if dropped[id] {
+					want = 0
+				}
+				if n := tg.rcv.TimesProcessed(id); n != want {
+					t.Fatalf("event %s processed %d times, want %d (dropped: %v)", id, n, want, dropped[id])
+				}
+			}
+			switch {
+			case !faulty && len(dropped) > 0:
+				t.Fatalf("the correct receiver dropped %d events", len(dropped))
+			case faulty && len(dropped) == 0:
+				t.Fatalf("%d events sent in %s (%.0f/s) all processed, want the bug: some dropped", volumeEvents, took, volumeEvents/took.Seconds())
+			}
+			t.Logf("%d of %d events dropped, sent in %s", len(dropped), volumeEvents, took)
+		})
+	}
+}
+
+// planted returns cfg with f planted when faulty: the tests of this file
+// run each request against the faulty receiver and the correct one.
+func planted(cfg Config, f Fault, faulty bool) Config {
+	if faulty {
+		cfg.Faults = append(cfg.Faults, f)
+	}
+	return cfg
+}
+
+// sendOrdinaryBurst sends ordinaryBurst events from ordinarySenders at once
+// and checks that each is acknowledged 202 and processed once.
+func (tg *target) sendOrdinaryBurst() {
+	tg.t.Helper()
+	ids, bodies := newEvents(tg.t, ordinaryBurst)
+	for i, a := range tg.deliverAll(bodies, ordinarySenders) {
+		if a.status != http.StatusAccepted {
+			tg.t.Fatalf("ordinary delivery %d answered %d, want 202", i, a.status)
+		}
+	}
+	tg.waitEach(ids, 10*time.Second)
+	tg.drained()
+	for _, id := range ids {
+		if n := tg.times(id); n != 1 {
+			tg.t.Fatalf("event %s of the ordinary burst processed %d times, want 1", id, n)
+		}
+	}
+}
+
+// reasons returns the eventIds of the deliveries logged with reason.
+func (l *logBuffer) reasons(reason string) map[string]bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]bool{}
+	for _, line := range strings.Split(l.buf.String(), "\n") {
+		var rec struct {
+			EventID string `json:"eventId"`
+			Reason  string `json:"reason"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Reason == reason {
+			out[rec.EventID] = true
+		}
+	}
+	return out
+}
+
+// TestFaultRacyState sends the same two bursts as TestFaultDropWhenFull.
+// The faulty receiver processes the ordinary burst once, event by event,
+// and, past its backlog, some events of the volume twice; it loses none.
+func TestFaultRacyState(t *testing.T) {
+	t.Parallel()
+	for _, faulty := range []bool{false, true} {
+		t.Run(fmt.Sprintf("faulty=%v", faulty), func(t *testing.T) {
+			t.Parallel()
+			tg := newTarget(t, planted(Config{}, FaultRacyState, faulty))
+			if want := map[bool]int{false: 0, true: RacyBacklog}[faulty]; tg.rcv.pool.batchOver != want {
+				t.Fatalf("batches past a backlog of %d, want %d", tg.rcv.pool.batchOver, want)
+			}
+
+			tg.sendOrdinaryBurst()
+			ids, bodies := newEvents(t, volumeEvents)
+			took := tg.paced(bodies, volumeRate, volumeInFlight)
+			tg.waitEach(ids, 30*time.Second)
+			tg.drained()
+			twice := 0
+			for _, id := range ids {
+				switch n := tg.rcv.TimesProcessed(id); {
+				case n == 2 && faulty:
+					twice++
+				case n != 1:
+					t.Fatalf("event %s processed %d times, want 1 (or 2 under the bug)", id, n)
+				}
+			}
+			if faulty && twice == 0 {
+				t.Fatalf("%d events sent in %s (%.0f/s) each processed once, want the bug: some twice", volumeEvents, took, volumeEvents/took.Seconds())
+			}
+			t.Logf("%d of %d events processed twice, sent in %s", twice, volumeEvents, took)
+		})
+	}
+}
+
+// TestFaultProcessStale: a correctly signed delivery whose t is ten
+// minutes old or ahead is refused 401 by both receivers; the faulty one
+// has processed it. Neither processes a wrong signature.
+func TestFaultProcessStale(t *testing.T) {
+	t.Parallel()
+	for _, faulty := range []bool{false, true} {
+		tg := newTarget(t, planted(Config{}, FaultProcessStale, faulty))
+		now := time.Now()
+		for _, tt := range []struct {
+			why    string
+			secret harness.Secret
+			at     time.Time
+			times  int // under the fault; the correct receiver never processes
+		}{
+			{"t ten minutes old", testSecret, now.Add(-10 * time.Minute), 1},
+			{"t ten minutes ahead", testSecret, now.Add(10 * time.Minute), 1},
+			{"a wrong secret", "whsec_wrong", now, 0},
+			{"a wrong secret and t ten minutes old", "whsec_wrong", now.Add(-10 * time.Minute), 0},
+		} {
+			id := newID("evt")
+			body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+			r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader(tt.secret, tt.at, body)})
+			if r.status != http.StatusUnauthorized {
+				t.Fatalf("faulty %v, %s: answered %d, want 401", faulty, tt.why, r.status)
+			}
+			want := 0
+			if faulty {
+				want = tt.times
+			}
+			time.Sleep(watchFor)
+			if n := tg.times(id); n != want {
+				t.Fatalf("faulty %v, %s: processed %d times, want %d", faulty, tt.why, n, want)
+			}
+		}
+	}
+}
+
+// TestFaultDedupeWindow: with a window of five ids, a redelivery after
+// four other events is a duplicate, after five it is processed again. The
+// correct receiver remembers every id; the fault's window is 1,000 unless
+// configured.
+func TestFaultDedupeWindow(t *testing.T) {
+	t.Parallel()
+	const window = 5
+	for _, tt := range []struct {
+		why    string
+		cfg    Config
+		others int
+		want   int
+	}{
+		{"within the window", Config{Faults: []Fault{FaultDedupeWindow}, DedupeWindow: window}, window - 1, 1},
+		{"past the window", Config{Faults: []Fault{FaultDedupeWindow}, DedupeWindow: window}, window, 2},
+		{"the correct receiver remembers every id", Config{DedupeWindow: window}, 3 * window, 1},
+	} {
+		tg := newTarget(t, tt.cfg)
+		id := newID("evt")
+		body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+		tg.mustAck(body)
+		tg.waitTimes(id, 1)
+		_, others := newEvents(t, tt.others)
+		for _, b := range others {
+			tg.mustAck(b)
+		}
+		tg.mustAck(body)
+		if tt.want > 1 {
+			tg.waitTimes(id, tt.want)
+		}
+		time.Sleep(watchFor)
+		if n := tg.times(id); n != tt.want {
+			t.Fatalf("%s: the redelivery after %d other events left the event processed %d times, want %d", tt.why, tt.others, n, tt.want)
+		}
+	}
+	tg := newTarget(t, Config{Faults: []Fault{FaultDedupeWindow}})
+	if tg.rcv.dedupeWindow != DefaultDedupeWindow {
+		t.Fatalf("a window of %d ids, want %d", tg.rcv.dedupeWindow, DefaultDedupeWindow)
+	}
+}
+
+// TestFaultDecodeChunks delivers an event with multi-byte text as the
+// network would: in one piece, and cut inside a character, the receiver
+// reading each piece before the next is written. The faulty receiver
+// refuses the cut one (its text, decoded read by read, no longer matches
+// the signature) and never processes it; the correct one accepts both.
+func TestFaultDecodeChunks(t *testing.T) {
+	t.Parallel()
+	for _, faulty := range []bool{false, true} {
+		st := newSplitTarget(t, planted(Config{}, FaultDecodeChunks, faulty))
+		body := func() (string, []byte) {
+			id := newID("evt")
+			return id, eventBody(t, id, harness.JobFailed, newID("job"), StatusFailed, nil,
+				map[string]any{"errorCode": "invalid_input", "errorMessage": "l'entrée « 日本語 » est refusée 🚫"})
+		}
+		whole, b := body()
+		if st := st.deliverSplit(b); st != http.StatusAccepted {
+			t.Fatalf("faulty %v: the body in one piece answered %d, want 202", faulty, st)
+		}
+		st.processedOnce(whole)
+
+		cut, b := body()
+		at := bytes.IndexRune(b, '日') + 1
+		if st.deliverSplit(b, at) != map[bool]int{false: http.StatusAccepted, true: http.StatusUnauthorized}[faulty] {
+			t.Fatalf("faulty %v: the body cut inside 日 answered wrong", faulty)
+		}
+		if faulty {
+			st.neverProcessed(cut)
+		} else {
+			st.processedOnce(cut)
+		}
+	}
+}
+
+// TestFaultLastSignatureOnly sends rotation headers, the valid signature
+// first or last among wrong ones, in each scheme that can carry several
+// (REALM v1, stripe, standard-webhooks). The faulty receiver accepts only
+// the valid one last; the correct one accepts both.
+func TestFaultLastSignatureOnly(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{signing.DefaultScheme, "stripe", "standard-webhooks"} {
+		sc, err := signing.Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const secret harness.Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+		const other harness.Secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+		key, _ := sc.KeyOf(secret)
+		wrong, _ := sc.KeyOf(other)
+		for _, faulty := range []bool{false, true} {
+			cfg := planted(Config{Secrets: []harness.Secret{secret}, Scheme: sc}, FaultLastSignatureOnly, faulty)
+			if name == signing.DefaultScheme {
+				cfg.Scheme = nil // the receiver's own REALM v1 path
+			}
+			tg := newTarget(t, cfg)
+			for _, tt := range []struct {
+				why   string
+				keys  [][]byte
+				extra string // an entry the scheme does not know, appended
+				want  int    // under the fault; the correct receiver accepts all
+			}{
+				{"valid first", [][]byte{key, wrong, wrong}, "", http.StatusUnauthorized},
+				{"valid in the middle", [][]byte{wrong, key, wrong}, "", http.StatusUnauthorized},
+				{"valid last", [][]byte{wrong, wrong, key}, "", http.StatusAccepted},
+				{"valid last, before an unknown entry", [][]byte{wrong, key}, "v0=00", http.StatusAccepted},
+			} {
+				id := newID("evt")
+				body := eventBody(t, id, harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+				h := map[string]string{}
+				for _, l := range sc.HeaderLines(signing.Delivery{ID: id, T: time.Now().Unix(), Body: body}, tt.keys...) {
+					h[l.Name] = l.Value
+				}
+				if tt.extra != "" {
+					h[sc.Signature.Header] += sc.Signature.Separator + tt.extra
+				}
+				want := http.StatusAccepted
+				if faulty {
+					want = tt.want
+				}
+				if r := tg.send(http.MethodPost, WebhookPath, body, h); r.status != want {
+					t.Fatalf("%s, faulty %v, %s: answered %d %q, want %d", name, faulty, tt.why, r.status, r.body, want)
+				}
+				if want == http.StatusAccepted {
+					tg.processedOnce(id)
+				} else {
+					tg.neverProcessed(id)
+				}
+			}
+		}
+	}
+}
+
+// sizedBody returns an event of exactly size bytes, its errorMessage
+// padded.
+func sizedBody(t *testing.T, id string, size int) []byte {
+	t.Helper()
+	pad := func(n int) []byte {
+		return eventBody(t, id, harness.JobFailed, newID("job"), StatusFailed, nil, map[string]any{"errorMessage": strings.Repeat("x", n)})
+	}
+	b := pad(size - len(pad(0)))
+	if len(b) != size {
+		t.Fatalf("built an event of %d bytes, want %d", len(b), size)
+	}
+	return b
+}
+
+// TestFaultLimit100K: an event of exactly 102,400 bytes is accepted, one
+// byte more refused 413, declared or chunked, and so is REALM's 250 KiB
+// event; the correct receiver accepts them all.
+func TestFaultLimit100K(t *testing.T) {
+	t.Parallel()
+	for _, faulty := range []bool{false, true} {
+		tg := newTarget(t, planted(Config{}, FaultLimit100K, faulty))
+		for _, tt := range []struct {
+			size    int
+			chunked bool
+			want    int // under the fault
+		}{
+			{Limit100K, false, http.StatusAccepted},
+			{Limit100K, true, http.StatusAccepted},
+			{Limit100K + 1, false, http.StatusRequestEntityTooLarge},
+			{Limit100K + 1, true, http.StatusRequestEntityTooLarge},
+			{250 << 10, false, http.StatusRequestEntityTooLarge},
+		} {
+			id := newID("evt")
+			body := sizedBody(t, id, tt.size)
+			var rd io.Reader = bytes.NewReader(body)
+			if tt.chunked {
+				rd = io.MultiReader(rd) // no length: sent chunked
+			}
+			req, err := http.NewRequest(http.MethodPost, tg.url+WebhookPath, rd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set(harness.HeaderSignature, sigHeader(testSecret, time.Now(), body))
+			resp, err := tg.client.Do(req)
+			if err != nil {
+				t.Fatalf("%d bytes: %v", tt.size, err)
+			}
+			resp.Body.Close()
+			want := http.StatusAccepted
+			if faulty {
+				want = tt.want
+			}
+			if resp.StatusCode != want {
+				t.Fatalf("faulty %v: %d bytes (chunked %v) answered %d, want %d", faulty, tt.size, tt.chunked, resp.StatusCode, want)
+			}
+			if want == http.StatusAccepted {
+				tg.processedOnce(id)
+			} else {
+				tg.neverProcessed(id)
+			}
+		}
+	}
+}
+
+// TestFaultSlowModelAck: the faulty receiver answers a model.training.*
+// delivery 200 after SlowAck, its event processed before the answer, and
+// a job.* delivery 202 from the queue as the correct receiver answers
+// both.
+func TestFaultSlowModelAck(t *testing.T) {
+	t.Parallel()
+	const slowAck = 300 * time.Millisecond
+	for _, faulty := range []bool{false, true} {
+		tg := newTarget(t, planted(Config{Timing: harness.Timing{SlowAck: slowAck}}, FaultSlowModelAck, faulty))
+		if want := map[bool]int{false: 0, true: SlowAckSlots}[faulty]; cap(tg.rcv.ackSlots) != want {
+			t.Fatalf("faulty %v: %d slots, want %d", faulty, cap(tg.rcv.ackSlots), want)
+		}
+		for _, typ := range harness.EventTypes() {
+			id := newID("evt")
+			r := tg.deliver(eventBody(t, id, typ, newID("job"), typeStatus(typ), nil, nil))
+			slow := faulty && strings.HasPrefix(typ, "model.")
+			switch {
+			case slow && (r.status != http.StatusOK || r.latency < slowAck):
+				t.Fatalf("%s answered %d after %s, want the bug: 200 after at least %s", typ, r.status, r.latency, slowAck)
+			case slow && tg.times(id) != 1:
+				t.Fatalf("%s was not processed before its acknowledgement", typ)
+			case !slow && r.status != http.StatusAccepted:
+				t.Fatalf("faulty %v: %s answered %d, want 202 from the queue", faulty, typ, r.status)
+			}
+			tg.processedOnce(id)
 		}
 	}
 }

@@ -47,11 +47,33 @@ const (
 	// DropQueueSize is the queue capacity under FaultDropUnderLoad.
 	DropQueueSize = 400
 	// DropWorkCost is what each event costs a worker under
-	// FaultDropUnderLoad. With DefaultWorkers the pool handles about 80
-	// events/s: a conformance run (a few hundred events in bursts) never
-	// fills the queue, while a load run well above 80/s fills it within
-	// seconds and loses what does not fit. Both sides of that are tested.
+	// FaultDropUnderLoad and FaultDropWhenFull. With DefaultWorkers the
+	// pool handles about 80 events/s: a conformance run (a few hundred
+	// events in bursts) never fills the queue, while a load run well above
+	// 80/s fills it within seconds and loses what does not fit. Both sides
+	// of that are tested.
 	DropWorkCost = 50 * time.Millisecond
+	// FullQueueSize is the queue capacity under FaultDropWhenFull. With
+	// DefaultWorkers at DropWorkCost the pool holds 154 events and drains
+	// them in under 2 s. The largest burst of a conformance run, as its
+	// first checks start at once (ORD-05's 80 deliveries among them), fits
+	// with room to spare; IDEM-06's volume, a sustained 200/s, gains 120
+	// events a second on the workers and overflows within 1.3 s.
+	FullQueueSize = 150
+	// RacyBacklog is how many events may wait under FaultRacyState before
+	// its workers take them in batches, processing each twice. Its workers
+	// are FaultDropWhenFull's, and the backlog the same bound on a burst.
+	RacyBacklog = FullQueueSize
+	// racyBatch is how many events a worker takes at once under
+	// FaultRacyState past RacyBacklog: ten per DropWorkCost, so that four
+	// workers serve 800 events/s and the backlog stays near RacyBacklog.
+	racyBatch = 10
+	// DefaultDedupeWindow is how many event ids FaultDedupeWindow
+	// remembers when Config.DedupeWindow is zero.
+	DefaultDedupeWindow = 1000
+	// Limit100K is the body limit under FaultLimit100K: body-parser's
+	// default '100kb', 102,400 bytes, a body of exactly that size accepted.
+	Limit100K = 100 << 10
 	// SlowAckSlots is how many deliveries FaultSlowAck processes at once
 	// when Config.AckSlots is zero: at the real SlowAck of 1.5 s each,
 	// about 42 deliveries/s. A conformance run stays below it; a load run
@@ -93,23 +115,27 @@ type Config struct {
 	Workers int
 	// QueueSize is the capacity of the queue of acknowledged events waiting
 	// for a worker; zero means DefaultQueueSize, or DropQueueSize under
-	// FaultDropUnderLoad.
+	// FaultDropUnderLoad, FullQueueSize under FaultDropWhenFull.
 	QueueSize int
 	// MaxBody is the largest accepted request body in bytes; zero means
-	// DefaultMaxBody.
+	// DefaultMaxBody, or Limit100K under FaultLimit100K.
 	MaxBody int64
+	// DedupeWindow is how many event ids FaultDedupeWindow remembers; zero
+	// means DefaultDedupeWindow. Without that fault it is not used: the
+	// correct receiver remembers every id.
+	DedupeWindow int
 	// ProbeToken, when set, is the bearer token the probe requires.
 	ProbeToken harness.Secret
 	// Clock gives the time signatures are checked against; nil means the
 	// system clock.
 	Clock harness.Clock
 	// Timing gives the delays of the faults that wait (slow-ack,
-	// racy-dedupe); zero fields take harness.DefaultTiming's.
+	// slow-model-ack, racy-dedupe); zero fields take harness.DefaultTiming's.
 	Timing harness.Timing
-	// AckSlots is how many deliveries FaultSlowAck processes at once; a
-	// delivery that finds every slot taken waits for one, and gives up
-	// with 503 when its client goes or the receiver closes. Zero means
-	// SlowAckSlots. Without FaultSlowAck it is not used.
+	// AckSlots is how many deliveries FaultSlowAck (or FaultSlowModelAck)
+	// processes at once; a delivery that finds every slot taken waits for
+	// one, and gives up with 503 when its client goes or the receiver
+	// closes. Zero means SlowAckSlots. Without those faults it is not used.
 	AckSlots int
 	// Lag, when set, processes each acknowledged event that long after
 	// acknowledging it, each on its own timer: a correct receiver whose
@@ -145,8 +171,10 @@ type Receiver struct {
 	// dedupeTTL is how long FaultDedupeExpiry keeps a dedupe record.
 	slowAck, racyWindow, dedupeTTL time.Duration
 	lag                            time.Duration
-	// ackSlots holds a token per delivery FaultSlowAck is processing;
-	// nil without that fault.
+	// dedupeWindow is how many ids FaultDedupeWindow remembers.
+	dedupeWindow int
+	// ackSlots holds a token per delivery FaultSlowAck or
+	// FaultSlowModelAck is processing; nil without those faults.
 	ackSlots chan struct{}
 }
 
@@ -178,11 +206,22 @@ func New(cfg Config) (*Receiver, error) {
 		faults[pf] = true
 	}
 	var workCost time.Duration
-	if faults[FaultDropUnderLoad] {
+	switch {
+	case faults[FaultDropUnderLoad]:
 		workCost = DropWorkCost
 		if cfg.QueueSize <= 0 {
 			cfg.QueueSize = DropQueueSize
 		}
+	case faults[FaultDropWhenFull]:
+		workCost = DropWorkCost
+		if cfg.QueueSize <= 0 {
+			cfg.QueueSize = FullQueueSize
+		}
+	case faults[FaultRacyState]:
+		workCost = DropWorkCost
+	}
+	if faults[FaultLimit100K] && cfg.MaxBody <= 0 {
+		cfg.MaxBody = Limit100K
 	}
 	return newReceiver(cfg, faults, workCost), nil
 }
@@ -202,6 +241,9 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Rec
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.DedupeWindow <= 0 {
+		cfg.DedupeWindow = DefaultDedupeWindow
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -231,9 +273,11 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Rec
 		racyWindow: cfg.Timing.RacyWindow,
 		dedupeTTL:  cfg.Timing.DedupeGap / 2,
 		lag:        cfg.Lag,
+
+		dedupeWindow: cfg.DedupeWindow,
 	}
 
-	if faults[FaultSlowAck] {
+	if faults[FaultSlowAck] || faults[FaultSlowModelAck] {
 		slots := cfg.AckSlots
 		if slots <= 0 {
 			slots = SlowAckSlots
@@ -243,7 +287,11 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Rec
 
 	r.rules = rules{lastWriteWins: faults[FaultLastWriteWins], knownJobsOnly: faults[FaultIgnoreUnseenJob],
 		modelLastWriteWins: faults[FaultModelLastWriteWins], terminalReplaces: faults[FaultNoTerminalGuard]}
-	r.pool = startPool(cfg.Workers, cfg.QueueSize, workCost, func(ev event) {
+	var batchOver int
+	if faults[FaultRacyState] {
+		batchOver = RacyBacklog
+	}
+	r.pool = startPool(cfg.Workers, cfg.QueueSize, workCost, batchOver, func(ev event) {
 		r.store.process(ev, r.rules)
 	})
 	r.mux = http.NewServeMux()
@@ -340,7 +388,7 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		}
 	}
 	if err := r.verify(req.Header, signed); err != nil {
-		if r.faults[FaultProcessRejected] {
+		if r.faults[FaultProcessRejected] || r.faults[FaultProcessStale] && isStale(err) {
 			if ev, perr := parseEvent(body, false, false); perr == nil {
 				r.store.process(ev, r.rules)
 			}
@@ -386,7 +434,7 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
-	if r.faults[FaultSlowAck] {
+	if r.faults[FaultSlowAck] || r.faults[FaultSlowModelAck] && strings.HasPrefix(ev.Type, "model.") {
 		if !r.takeSlot(req.Context()) {
 			r.busy(w, req, key, ev.ID, "no slot free before the client or the receiver went")
 			return
@@ -414,7 +462,7 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 	}
 
 	if !r.pool.submit(ev) {
-		if r.faults[FaultDropUnderLoad] {
+		if r.faults[FaultDropUnderLoad] || r.faults[FaultDropWhenFull] {
 			r.answer(w, req, http.StatusAccepted, "", ev.ID, "queue full: dropped")
 			return
 		}
@@ -482,7 +530,11 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, i
 	if req.ContentLength > r.maxBody {
 		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("declared body of %d bytes over the limit of %d", req.ContentLength, r.maxBody)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.maxBody))
+	read := io.ReadAll
+	if r.faults[FaultDecodeChunks] {
+		read = decodeChunks
+	}
+	body, err := read(http.MaxBytesReader(w, req.Body, r.maxBody))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -520,6 +572,9 @@ func (r *Receiver) verify(h http.Header, body []byte) error {
 	if r.faults[FaultFirstSignatureOnly] {
 		sig.V1 = sig.V1[:1]
 	}
+	if r.faults[FaultLastSignatureOnly] {
+		sig.V1 = sig.V1[len(sig.V1)-1:]
+	}
 	if !r.verifier.Match(sig, body) {
 		return signing.ErrNoMatch
 	}
@@ -552,6 +607,9 @@ func (r *Receiver) verifyScheme(h http.Header, body []byte) error {
 		}
 		h = h.Clone()
 		h.Set(sc.Signature.Header, strings.Join(parts[:min(keep, len(parts))], sc.Signature.Separator))
+	}
+	if r.faults[FaultLastSignatureOnly] && sc.Signature.Separator != "" {
+		h = lastSignature(sc, h)
 	}
 	now := r.clock.Now()
 	if r.faults[FaultNoTolerance] || r.trustsRetry(h) {
@@ -619,6 +677,8 @@ func (r *Receiver) dedupe(ev event, h http.Header) (key string, fresh bool) {
 	switch {
 	case r.faults[FaultDedupeExpiry]:
 		return key, r.store.claimFor(key, r.dedupeTTL)
+	case r.faults[FaultDedupeWindow]:
+		return key, r.store.claimWithin(key, r.dedupeWindow)
 	case r.faults[FaultDoubleProcess], r.faults[FaultModelNoDedupe] && strings.HasPrefix(ev.Type, "model."):
 		return "", true
 	case r.faults[FaultRacyDedupe]:

@@ -59,6 +59,9 @@ type store struct {
 	// claimedAt is the dedupe set of FaultDedupeExpiry, with when each
 	// record was made.
 	claimedAt map[string]time.Time
+	// window holds the keys FaultDedupeWindow remembers, in seen, oldest
+	// first.
+	window []string
 	// firsts counts the first deliveries FaultFlaky has judged; refused
 	// holds the ids it refused whose retry has not come yet, arriving the
 	// ids of deliveries it let through that are still being handled.
@@ -186,6 +189,24 @@ func (s *store) claimFor(key string, ttl time.Duration) bool {
 		return false
 	}
 	s.claimedAt[key] = now
+	return true
+}
+
+// claimWithin is claim for FaultDedupeWindow: the dedupe set holds only
+// the last n keys claimed, as a capped list or a fixed-size cache would;
+// claiming one more forgets the oldest.
+func (s *store) claimWithin(key string, n int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.seen[key]; dup {
+		return false
+	}
+	s.seen[key] = struct{}{}
+	s.window = append(s.window, key)
+	if len(s.window) > n {
+		delete(s.seen, s.window[0])
+		s.window = s.window[1:]
+	}
 	return true
 }
 

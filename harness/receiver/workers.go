@@ -15,16 +15,21 @@ type pool struct {
 	wg       sync.WaitGroup
 	workCost time.Duration
 	process  func(event)
+	// batchOver, when positive, is FaultRacyState's backlog: past it a
+	// worker takes racyBatch events at once and processes each twice.
+	batchOver int
 }
 
 // startPool starts workers goroutines reading a queue of queueSize events;
-// each event occupies its worker for workCost before process runs.
-func startPool(workers, queueSize int, workCost time.Duration, process func(event)) *pool {
+// each event occupies its worker for workCost before process runs. With
+// batchOver positive, FaultRacyState's batches are taken past that backlog.
+func startPool(workers, queueSize int, workCost time.Duration, batchOver int, process func(event)) *pool {
 	p := &pool{
-		queue:    make(chan event, queueSize),
-		done:     make(chan struct{}),
-		workCost: workCost,
-		process:  process,
+		queue:     make(chan event, queueSize),
+		done:      make(chan struct{}),
+		workCost:  workCost,
+		process:   process,
+		batchOver: batchOver,
 	}
 	p.wg.Add(workers)
 	for range workers {
@@ -44,7 +49,33 @@ func (p *pool) work() {
 			if p.workCost > 0 && !p.sleep(p.workCost) {
 				return
 			}
+			if p.batchOver > 0 && len(p.queue) > p.batchOver {
+				p.catchUp(ev)
+				continue
+			}
 			p.process(ev)
+		}
+	}
+}
+
+// catchUp is FaultRacyState's batch path: ev and up to racyBatch-1 more
+// events taken from the queue as one batch, each processed twice, as when
+// a second worker, reading the queue at the same moment without its lock,
+// takes the same batch.
+func (p *pool) catchUp(ev event) {
+	batch := []event{ev}
+fill:
+	for len(batch) < racyBatch {
+		select {
+		case next := <-p.queue:
+			batch = append(batch, next)
+		default:
+			break fill
+		}
+	}
+	for range 2 {
+		for _, e := range batch {
+			p.process(e)
 		}
 	}
 }

@@ -52,6 +52,10 @@ const (
 	// it pauses no more, whatever the machine's load makes of each pause
 	// and of the budget.
 	paceLimit = 150 * time.Millisecond
+	// cutPause is the pause after a segment that ends inside a character
+	// on purpose (SplitRunes): long enough that even a receiver on a busy
+	// machine reads the two halves apart, once for each width.
+	cutPause = 20 * time.Millisecond
 )
 
 // errBodyClosed is what a segmented body read after Close returns.
@@ -310,7 +314,7 @@ func (u *upload) pace() error {
 	switch {
 	case s.forced:
 		// At most one per width: a few pauses, whatever the budget.
-		d = s.pause
+		d = cutPause
 	case since >= paceLimit:
 	case since < time.Duration(u.i)*u.seg.share || u.skipped:
 		d = s.pause

@@ -33,8 +33,8 @@ type ledger struct {
 
 // jobMark is the furthest state of a job the run has delivered.
 type jobMark struct {
-	rank  int
-	event string
+	rank       int
+	event, typ string
 }
 
 // stateRank orders a job's states (README "Build a receiver that
@@ -46,10 +46,13 @@ func stateRank(status string) (int, bool) {
 	case "processing":
 		return 1, true
 	case "completed", "failed", "canceled":
-		return 2, true
+		return finalRank, true
 	}
 	return 0, false
 }
+
+// finalRank is the rank of the final states.
+const finalRank = 2
 
 // entry is what the run did with one event.
 type entry struct {
@@ -112,15 +115,17 @@ func (l *ledger) delivered(check string, ev harness.Event, body []byte, ex harne
 		l.order = append(l.order, ev.ID)
 	}
 	// An event that arrives after another of its job that carried a
-	// state as far or further is late: the receiver may skip it (ORD-01's
-	// job.processing after job.completed), whichever check sent it.
+	// further state, or another final one, is late: the receiver may skip
+	// it (ORD-01's job.processing after job.completed), whichever check
+	// sent it. A second event of the same state and type is no late
+	// event: IDEM-05's distinct events of one job are each processed.
 	if rank, ok := stateRank(ev.Status); ok && ev.JobID != "" {
 		m, seen := l.jobs[ev.JobID]
 		switch {
-		case seen && m.event != ev.ID && m.rank >= rank:
+		case seen && m.event != ev.ID && (m.rank > rank || m.rank == finalRank && rank == finalRank && m.typ != ev.Type):
 			e.late = true
 		case ex.OK() && (!seen || rank > m.rank):
-			l.jobs[ev.JobID] = jobMark{rank: rank, event: ev.ID}
+			l.jobs[ev.JobID] = jobMark{rank: rank, event: ev.ID, typ: ev.Type}
 		}
 	}
 	switch {

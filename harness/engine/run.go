@@ -268,6 +268,9 @@ func describe(s *scenario.Send, ev harness.Event, a delivery.Attempt) string {
 	if s.Abandon {
 		parts = append(parts, "abandoned after the body")
 	}
+	if s.SplitCharacters {
+		parts = append(parts, "segments cut inside characters")
+	}
 	if sig := s.Signature; sig != nil {
 		switch {
 		case sig.Missing:
@@ -525,6 +528,7 @@ func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.
 		a.Number = s.Attempt
 	}
 	a.Abandon = s.Abandon
+	a.SplitRunes = s.SplitCharacters
 	if s.Replay {
 		if prev == nil || prev.last.Request.Header == nil {
 			return a, errors.New("replay needs an earlier delivery of the same event")

@@ -85,6 +85,11 @@ type Send struct {
 	Attempt int `json:"attempt,omitempty"`
 	// Abandon closes the connection once the body is sent, before any answer.
 	Abandon bool `json:"abandon,omitempty"`
+	// SplitCharacters ends some of the body's segments inside 2-, 3- and
+	// 4-byte UTF-8 characters, so that a receiver that decodes each read
+	// on its own corrupts them. Every body is written in segments of
+	// about 1-1.5 KB with short pauses, as a network delivers it.
+	SplitCharacters bool `json:"splitCharacters,omitempty"`
 	// Background starts the delivery and goes on to the next step at once;
 	// probe steps and the end of the scenario wait for it.
 	Background bool `json:"background,omitempty"`

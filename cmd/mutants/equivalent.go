@@ -22,6 +22,10 @@ const workWhy = "Without a work cost (every configuration but the drop-under-loa
 	"sleeps zero, a timer that fires at once, and processes the event as before; only while the pool " +
 	"closes, after the checks, may it drop the event it holds."
 
+// batchWhy explains the mutants of the pool's catch-up batches.
+const batchWhy = "batchOver is zero unless the racy-state fault is planted, so the first operand is false in the " +
+	"correct receiver and the comparison after it is never made."
+
 // knownEquivalent are the survivors explained by hand. The mutants behind
 // a planted-fault switch are recognised without a list (faultGated).
 var knownEquivalent = []explanation{
@@ -40,13 +44,12 @@ var knownEquivalent = []explanation{
 	{File: "receiver.go", Mutant: `if cfg.Tolerance > 0 {`,
 		Why: "The zero tolerance a certification run starts the receiver with then reaches signing.Verifier, which " +
 			"takes zero as harness.DefaultTolerance as well; only a configured tolerance would be replaced."},
-	{File: "receiver.go", Mutant: `if cfg.QueueSize < 0 {`, Unspecified: true,
-		Why: "The queue is then unbuffered: a delivery is refused 503 only when all four workers are busy at once. " +
-			"ORD-05's 80 concurrent deliveries sometimes bring that about (then it is killed), sometimes not. " +
-			"Capacity is for the load test to judge (LOAD-02), not a conformance check."},
-	{File: "receiver.go", Mutant: `if cfg.QueueSize > 0 {`, Unspecified: true,
-		Why: "The queue is then unbuffered, as with QueueSize < 0: killed when ORD-05's burst meets every worker " +
-			"busy, else only a load would see the 503 (LOAD-02)."},
+	{File: "receiver.go", Mutant: `if cfg.DedupeWindow < 0 {`,
+		Why: "DedupeWindow is read only under the dedupe-window fault; the correct receiver keeps every dedupe record, " +
+			"whatever its window says."},
+	{File: "receiver.go", Mutant: `if cfg.DedupeWindow > 0 {`,
+		Why: "DedupeWindow is read only under the dedupe-window fault; the correct receiver keeps every dedupe record, " +
+			"whatever its window says."},
 	{File: "receiver.go", Mutant: `if r.lag >= 0 {`,
 		Why: "Without a lag the event is then processed at once on a timer's goroutine instead of the pool: still " +
 			"once, after the 202; only the pool's 503 when its 10000 slots are full is lost, which a conformance run never fills."},
@@ -76,6 +79,8 @@ var knownEquivalent = []explanation{
 	{File: "tls.go", Mutant: `KeyUsage: x509.KeyUsageDigitalSignature & x509.KeyUsageCertSign,`,
 		Why: "The two bits share none, so the certificate then has no key usage extension, which RFC 5280 allows and " +
 			"TLS clients, Go's included, accept: TLS-02 still verifies it for the host."},
+	{File: "workers.go", Mutant: `if p.batchOver > 0 && len(p.queue) >= p.batchOver {`, Why: batchWhy},
+	{File: "workers.go", Mutant: `if p.batchOver > 0 && len(p.queue) <= p.batchOver {`, Why: batchWhy},
 	{File: "workers.go", Mutant: `if p.workCost >= 0 && !p.sleep(p.workCost) {`, Why: workWhy},
 	{File: "workers.go", Mutant: `if p.workCost <= 0 && !p.sleep(p.workCost) {`, Why: workWhy},
 	{File: "workers.go", Mutant: `if p.workCost > 0 || !p.sleep(p.workCost) {`, Why: workWhy},

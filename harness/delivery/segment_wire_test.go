@@ -181,17 +181,6 @@ func (c loggedConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
-// alone counts the reads that got at most one segment.
-func (r reads) alone() int {
-	n := 0
-	for _, size := range r.sizes {
-		if size <= segMax {
-			n++
-		}
-	}
-	return n
-}
-
 // asciiBody returns n bytes of JSON-like ASCII.
 func asciiBody(n int) []byte {
 	return bytes.Repeat([]byte(`{"k":"abcdefghij"},`), n/19+1)[:n]

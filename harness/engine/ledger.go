@@ -196,10 +196,7 @@ const ledgerWorkers = 16
 func (r *run) judgeProcessed(ctx context.Context, n int) error {
 	pc := r.e.cfg.Probe
 	if pc == nil {
-		r.mu.Lock()
-		r.unprobed = true
-		r.mu.Unlock()
-		r.note("step %d (the ledger) left out: without a probe URL what the receiver processed cannot be seen", n)
+		r.unprobedStep("step %d (the ledger) left out: without a probe URL what the receiver processed cannot be seen", n)
 		return nil
 	}
 	acked, refused, late, unknown := r.ledger.promises()

@@ -19,10 +19,7 @@ import (
 func (r *run) probe(ctx context.Context, n int, p *scenario.ProbeCheck) error {
 	pc := r.e.cfg.Probe
 	if pc == nil {
-		r.mu.Lock()
-		r.unprobed = true
-		r.mu.Unlock()
-		r.note("step %d (probe) left out: without a probe URL only the status codes were checked", n)
+		r.unprobedStep("step %d (probe) left out: without a probe URL only the status codes were checked", n)
 		return nil
 	}
 	r.mu.Lock()
@@ -204,4 +201,13 @@ func (r *run) awaitEach(n int, await func(i int) (bad string, exs []harness.Exch
 // which the user may raise for a slow worker.
 func notWithin(pc *probe.Client) string {
 	return fmt.Sprintf("not processed within the settle time of %s (404; raise SETTLE for a slower worker)", pc.Settle())
+}
+
+// unprobedStep leaves a step out for want of a probe, saying so: the check
+// is then skipped unless what it saw without the probe failed (verdict).
+func (r *run) unprobedStep(format string, n int) {
+	r.mu.Lock()
+	r.unprobed = true
+	r.mu.Unlock()
+	r.note(format, n)
 }

@@ -87,7 +87,7 @@ var plantedFaults = []plantedRow{
 	{receiver.FaultProcessStale, ids("ACK-10 SIG-06 SIG-07"),
 		"stale and future deliveries are refused, as they should be, but processed first: SIG-06 and SIG-07 (SHOULD) warn, and the ledger sees every refused event processed"},
 	{receiver.FaultDedupeWindow, ids("ACK-10 IDEM-06"),
-		"a burst fault: more than its last 1,000 ids pass between IDEM-06's original and its redelivery (a 6 s gap holds 1,200 events of the burst), so the redelivery is processed again"},
+		"a burst fault: more than its last 1,000 ids pass between IDEM-06's original and its redelivery (a 10 s gap holds up to 2,000 events of the burst), so the redelivery is processed again"},
 	{receiver.FaultDecodeChunks, ids("ACK-09 SIG-10"), "the two checks whose bodies are cut inside characters on purpose"},
 	{receiver.FaultLastSignatureOnly, ids("SIG-08"), ""},
 	{receiver.FaultLimit100K, ids("ACK-06 ACK-09"), "ACK-06's large event of about 105 KB is over the limit too (a SHOULD: it warns)"},
@@ -184,12 +184,26 @@ var slowModels = func() harness.Timing {
 	return t
 }()
 
-// windowed is fast for the dedupe-window fault, which forgets all but the
-// last 1,000 ids: a gap of 6 s holds 1,200 events of IDEM-06's burst at
-// 200/s.
-var windowed = func() harness.Timing {
+// bursting is fast for the faults that act under IDEM-06's burst
+// (burstFaults): a gap of 6 s, whose burst overflows their queues (150 and
+// 400 slots served at 80/s) as long as the sender keeps up more than about
+// 110/s, which a machine with two cores busy elsewhere still does (at 2 s,
+// drop-under-load's queue never filled: its row failed only for the lag,
+// and passed once the machine was slow enough to let it drain); and a
+// settle time that lets what they queued drain, so that ACK-10 fails for
+// the events they dropped or doubled, not for their backlog.
+var bursting = func() harness.Timing {
 	t := fast
-	t.DedupeGap = 6 * time.Second
+	t.DedupeGap, t.Settle = 6*time.Second, 6*time.Second
+	return t
+}()
+
+// windowed is bursting for the dedupe-window fault, which forgets all but
+// the last 1,000 ids: a gap of 10 s holds more than 1,000 events of the
+// burst as long as the sender keeps up more than 100/s.
+var windowed = func() harness.Timing {
+	t := bursting
+	t.DedupeGap = 10 * time.Second
 	return t
 }()
 
@@ -302,6 +316,11 @@ func TestPlantedFaults(t *testing.T) {
 			}
 			if only, ok := onlyIn[row.fault]; ok && !slices.Contains(only, scheme) {
 				continue // the fault cannot act in that scheme
+			}
+			if slices.Contains(burstFaults, row.fault) {
+				// A queue's overflow does not depend on how deliveries are
+				// signed, and each row waits out a long burst.
+				continue
 			}
 			if row.fault != "" && !slices.Contains(signatureFaults, row.fault) && len(row.broken) == 0 {
 				continue // nothing of a conformance run breaks; proven in REALM v1
@@ -418,6 +437,8 @@ func proveRow(t *testing.T, scheme string, fault receiver.Fault, want []string, 
 		timing = slowModels
 	case receiver.FaultDedupeWindow:
 		timing = windowed
+	case receiver.FaultDropUnderLoad, receiver.FaultDropWhenFull, receiver.FaultRacyState:
+		timing = bursting
 	case receiver.FaultRacyDedupe:
 		timing = racy
 	case receiver.FaultDedupeExpiry:

@@ -160,73 +160,21 @@ func (s *Session) prepare(ctx context.Context) error {
 	}
 	s.Report.Settings.Probe = o.ProbeURL != ""
 
-	// Reachable at all? A closed port or an unknown host cannot be
-	// certified: that is exit 2, not a failing receiver.
-	if err := reachable(ctx, u, o.Timing.SenderTimeout); err != nil {
-		return cannotRun("the target %s is unreachable: %v; is the receiver running and the URL right?", report.Redact(o.URL), err)
-	}
-
-	insecure := o.Insecure
-	if u.Scheme == "https" && !insecure {
-		if err := verifies(ctx, u, roots, o.Timing.SenderTimeout); err != nil {
-			// TLS-02 fails and says why; the other checks still run, without
-			// verification, so one bad certificate does not hide the rest
-			// of the receiver's behaviour.
-			s.Report.Notes = append(s.Report.Notes, fmt.Sprintf(
-				"the certificate did not verify (%v): TLS-02 fails, and the other checks ran without certificate verification", err))
-			insecure = true
-		}
-	}
-	// Trust is built once: the sender, the probe, the TLS checks and the
-	// load generator all use this configuration.
-	s.tls = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots, InsecureSkipVerify: insecure}
-	opts := []delivery.Option{delivery.WithTimeout(o.Timing.SenderTimeout), delivery.WithTLSConfig(s.tls), delivery.WithHTTPVersion(o.HTTPVersion)}
-	if o.scheme != nil {
-		opts = append(opts, delivery.WithScheme(o.scheme))
-	}
-	sender, err := delivery.NewSender(o.URL, o.Secret, opts...)
+	sender, err := s.newSender(ctx, u, roots)
 	if err != nil {
-		return cannotRun("%v", err)
+		return err
 	}
 
-	var pc *probe.Client
-	if o.ProbeURL != "" {
-		popts := []probe.Option{probe.WithTimeout(o.Timing.SenderTimeout),
-			probe.WithSettle(o.Timing.Settle), probe.WithWatch(o.Timing.Watch), probe.WithHTTPVersion(o.HTTPVersion)}
-		if o.ProbeToken.Reveal() != "" {
-			popts = append(popts, probe.WithToken(o.ProbeToken))
-		}
-		// The probe is trusted exactly as the webhook is.
-		popts = append(popts, probe.WithTLSConfig(s.tls))
-		if pc, err = probe.New(o.ProbeURL, popts...); err != nil {
-			return o.Bad(SetProbeURL, "%v", err)
-		}
-		// The probe package names no setting; say which one to fix.
-		if err := pc.Check(ctx); err != nil {
-			return o.Bad(probeSetting(err), "the probe at %s is not usable: %v", report.Redact(o.ProbeURL), err)
-		}
+	pc, err := s.newProbe(ctx)
+	if err != nil {
+		return err
 	}
 	if err := s.preflight(ctx, sender, pc); err != nil {
 		return err
 	}
-
-	scs, notes, err := o.catalogue()
-	if err != nil {
+	if err := s.selectCatalogue(); err != nil {
 		return err
 	}
-	s.Report.Notes = append(s.Report.Notes, notes...)
-	// A slow check waits minutes: only a label filter that names it runs
-	// it. A conformance run says so (Run); a load run has nothing to say.
-	match, _ := o.match()
-	for _, sc := range scs {
-		// Said only of a slow check the filter would otherwise select.
-		if !sc.Runs(o.Labels) && (match == nil || match(Labels(sc))) {
-			s.notRun = append(s.notRun, fmt.Sprintf("%s (%s) was not run: it takes minutes; %s=%s or %s=%s runs it",
-				sc.ID, scenario.SlowLabel, o.name(SetLabels), scenario.SlowLabel, o.name(SetLabels), sc.ID))
-		}
-	}
-	scs = slices.DeleteFunc(scs, func(sc *scenario.Scenario) bool { return !sc.Runs(o.Labels) })
-	s.Scenarios = scs
 	s.URL, s.ProbeURL, s.Sender, s.Probe = o.URL, o.ProbeURL, sender, pc
 
 	eng, err := engine.New(engine.Config{
@@ -246,6 +194,86 @@ func (s *Session) prepare(ctx context.Context) error {
 		return cannotRun("%v", err)
 	}
 	s.Engine = eng
+	return nil
+}
+
+// newSender returns the sender to the target u, once it is reachable, and
+// builds the run's trust, which the sender, the probe, the TLS checks and
+// the load generator all share: roots, and no verification when the user
+// chose none or the certificate did not verify.
+func (s *Session) newSender(ctx context.Context, u *url.URL, roots *x509.CertPool) (*delivery.Sender, error) {
+	o := &s.Settings
+	// Reachable at all? A closed port or an unknown host cannot be
+	// certified: that is exit 2, not a failing receiver.
+	if err := reachable(ctx, u, o.Timing.SenderTimeout); err != nil {
+		return nil, cannotRun("the target %s is unreachable: %v; is the receiver running and the URL right?", report.Redact(o.URL), err)
+	}
+	insecure := o.Insecure
+	if u.Scheme == "https" && !insecure {
+		if err := verifies(ctx, u, roots, o.Timing.SenderTimeout); err != nil {
+			// TLS-02 fails and says why; the other checks still run, without
+			// verification, so one bad certificate does not hide the rest
+			// of the receiver's behaviour.
+			s.Report.Notes = append(s.Report.Notes, fmt.Sprintf(
+				"the certificate did not verify (%v): TLS-02 fails, and the other checks ran without certificate verification", err))
+			insecure = true
+		}
+	}
+	s.tls = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots, InsecureSkipVerify: insecure}
+	opts := []delivery.Option{delivery.WithTimeout(o.Timing.SenderTimeout), delivery.WithTLSConfig(s.tls), delivery.WithHTTPVersion(o.HTTPVersion)}
+	if o.scheme != nil {
+		opts = append(opts, delivery.WithScheme(o.scheme))
+	}
+	sender, err := delivery.NewSender(o.URL, o.Secret, opts...)
+	if err != nil {
+		return nil, cannotRun("%v", err)
+	}
+	return sender, nil
+}
+
+// newProbe returns the client of the run's probe, trusted as the webhook
+// is, once it answers as a probe must; nil without a probe URL.
+func (s *Session) newProbe(ctx context.Context) (*probe.Client, error) {
+	o := &s.Settings
+	if o.ProbeURL == "" {
+		return nil, nil
+	}
+	opts := []probe.Option{probe.WithTimeout(o.Timing.SenderTimeout),
+		probe.WithSettle(o.Timing.Settle), probe.WithWatch(o.Timing.Watch), probe.WithHTTPVersion(o.HTTPVersion),
+		probe.WithTLSConfig(s.tls)}
+	if o.ProbeToken.Reveal() != "" {
+		opts = append(opts, probe.WithToken(o.ProbeToken))
+	}
+	pc, err := probe.New(o.ProbeURL, opts...)
+	if err != nil {
+		return nil, o.Bad(SetProbeURL, "%v", err)
+	}
+	// The probe package names no setting; say which one to fix.
+	if err := pc.Check(ctx); err != nil {
+		return nil, o.Bad(probeSetting(err), "the probe at %s is not usable: %v", report.Redact(o.ProbeURL), err)
+	}
+	return pc, nil
+}
+
+// selectCatalogue sets the session's checks: the catalogue, the slow
+// checks left out unless the label filter names them. A slow check waits
+// minutes: a conformance run says it was left out (Run), when the filter
+// would otherwise have selected it; a load run has nothing to say.
+func (s *Session) selectCatalogue() error {
+	o := &s.Settings
+	scs, notes, err := o.catalogue()
+	if err != nil {
+		return err
+	}
+	s.Report.Notes = append(s.Report.Notes, notes...)
+	match, _ := o.match()
+	for _, sc := range scs {
+		if !sc.Runs(o.Labels) && (match == nil || match(Labels(sc))) {
+			s.notRun = append(s.notRun, fmt.Sprintf("%s (%s) was not run: it takes minutes; %s=%s or %s=%s runs it",
+				sc.ID, scenario.SlowLabel, o.name(SetLabels), scenario.SlowLabel, o.name(SetLabels), sc.ID))
+		}
+	}
+	s.Scenarios = slices.DeleteFunc(scs, func(sc *scenario.Scenario) bool { return !sc.Runs(o.Labels) })
 	return nil
 }
 

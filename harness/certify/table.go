@@ -147,212 +147,218 @@ func Defaults() Settings {
 }
 
 // Options returns the settings table, in the order help shows it.
-func Options() []Option {
-	opts := []Option{
-		{Setting: SetURL, Flag: "url", Commands: allRuns, Make: true, Recorded: true,
-			Help:      "the receiver's webhook URL, https:// or http://",
-			noDefault: "the bundled reference receiver",
-			parse:     func(s *Settings, v string) error { s.URL = strings.TrimSpace(v); return nil },
-			show:      func(s *Settings) string { return report.Redact(s.URL) },
-			record:    func(s *Settings, r *report.Settings) { r.Reference = s.URL == "" }},
-		{Setting: SetSecret, Flag: "secret", Env: harness.SecretEnv, Kind: Secret, Commands: allRuns, Make: true,
-			Help:  "the signing secret, used as it is; prefer the environment variable " + harness.SecretEnv + ", so that it never shows in a log",
-			parse: func(s *Settings, v string) error { s.Secret = harness.Secret(v); return nil },
-			show:  func(s *Settings) string { return s.Secret.Reveal() }},
-		{Setting: SetProbeURL, Flag: "probe-url", Commands: allRuns, Make: true, Recorded: true,
-			Help:      "base URL of the receiver's test probe (README \"The probe contract\"); without it the checks that need it are judged on status codes only",
-			noDefault: "none; the reference receiver's own probe when no URL",
-			parse:     func(s *Settings, v string) error { s.ProbeURL = strings.TrimSpace(v); return nil },
-			show:      func(s *Settings) string { return report.Redact(s.ProbeURL) },
-			record:    func(s *Settings, r *report.Settings) { r.Probe = s.ProbeURL != "" }},
-		{Setting: SetProbeToken, Flag: "probe-token", Kind: Secret, Commands: allRuns, Make: true,
-			Help:  "sent to the probe as Authorization: Bearer <token>; prefer the environment variable",
-			parse: func(s *Settings, v string) error { s.ProbeToken = harness.Secret(v); return nil },
-			show:  func(s *Settings) string { return s.ProbeToken.Reveal() }},
-		{Setting: SetLabels, Flag: "labels", Commands: CmdConformance, Make: true, Recorded: true,
-			Help:      "a label filter selecting checks: categories, levels (must, should, info), probe, or check IDs, e.g. 'signature || idempotency', 'must && !probe', SIG-03",
-			noDefault: "every check",
-			parse:     func(s *Settings, v string) error { s.Labels = v; return nil },
-			show:      func(s *Settings) string { return s.Labels },
-			record:    func(s *Settings, r *report.Settings) { r.Labels = s.Labels }},
-		{Setting: SetScheme, Flag: "scheme", Kind: NameOrPath, Commands: allRuns, Make: true, Recorded: true,
-			Help:      "the signing scheme the receiver verifies: " + strings.Join(signing.BuiltinSchemes(), ", ") + ", or a scheme file",
-			noDefault: signing.DefaultScheme,
-			parse:     func(s *Settings, v string) error { s.Scheme = strings.TrimSpace(v); return nil },
-			show:      func(s *Settings) string { return s.Scheme },
-			record:    func(s *Settings, r *report.Settings) { r.Scheme = s.Scheme }},
-		boolOption(SetStrict, "strict", allRuns, "broken SHOULDs fail the run instead of warning",
-			func(s *Settings) *bool { return &s.Strict }, func(s *Settings, r *report.Settings) { r.Strict = s.Strict }),
-		boolOption(SetInsecure, "insecure", allRuns, "skip verification of the receiver's certificate (TLS-02 then warns)",
-			func(s *Settings) *bool { return &s.Insecure }, func(s *Settings, r *report.Settings) { r.Insecure = s.Insecure }),
-		{Setting: SetCACert, Flag: "ca-cert", Kind: Path, Commands: allRuns, Make: true,
-			Help:      "a PEM file of a CA to trust, for a staging certificate from a private CA",
-			noDefault: "the system's roots",
-			parse:     func(s *Settings, v string) error { s.CACert = strings.TrimSpace(v); return nil },
-			show:      func(s *Settings) string { return s.CACert }},
-		{Setting: SetHTTPVersion, Flag: "http-version", Commands: allRuns, Make: true, Recorded: true,
-			Help: "the HTTP the sender, the load and the probe speak: auto (HTTP/2 or HTTP/1.1 as the receiver chooses over TLS), 1.1, or 2 (h2c over http://)",
-			parse: func(s *Settings, v string) (err error) {
-				s.HTTPVersion, err = harness.ParseHTTPVersion(v)
+func Options() []Option { return slices.Clone(options) }
+
+// options is the settings table.
+var options = withEnv([]Option{
+	{Setting: SetURL, Flag: "url", Commands: allRuns, Make: true, Recorded: true,
+		Help:      "the receiver's webhook URL, https:// or http://",
+		noDefault: "the bundled reference receiver",
+		parse:     func(s *Settings, v string) error { s.URL = strings.TrimSpace(v); return nil },
+		show:      func(s *Settings) string { return report.Redact(s.URL) },
+		record:    func(s *Settings, r *report.Settings) { r.Reference = s.URL == "" }},
+	{Setting: SetSecret, Flag: "secret", Env: harness.SecretEnv, Kind: Secret, Commands: allRuns, Make: true,
+		Help:  "the signing secret, used as it is; prefer the environment variable " + harness.SecretEnv + ", so that it never shows in a log",
+		parse: func(s *Settings, v string) error { s.Secret = harness.Secret(v); return nil },
+		show:  func(s *Settings) string { return s.Secret.Reveal() }},
+	{Setting: SetProbeURL, Flag: "probe-url", Commands: allRuns, Make: true, Recorded: true,
+		Help:      "base URL of the receiver's test probe (README \"The probe contract\"); without it the checks that need it are judged on status codes only",
+		noDefault: "none; the reference receiver's own probe when no URL",
+		parse:     func(s *Settings, v string) error { s.ProbeURL = strings.TrimSpace(v); return nil },
+		show:      func(s *Settings) string { return report.Redact(s.ProbeURL) },
+		record:    func(s *Settings, r *report.Settings) { r.Probe = s.ProbeURL != "" }},
+	{Setting: SetProbeToken, Flag: "probe-token", Kind: Secret, Commands: allRuns, Make: true,
+		Help:  "sent to the probe as Authorization: Bearer <token>; prefer the environment variable",
+		parse: func(s *Settings, v string) error { s.ProbeToken = harness.Secret(v); return nil },
+		show:  func(s *Settings) string { return s.ProbeToken.Reveal() }},
+	{Setting: SetLabels, Flag: "labels", Commands: CmdConformance, Make: true, Recorded: true,
+		Help:      "a label filter selecting checks: categories, levels (must, should, info), probe, or check IDs, e.g. 'signature || idempotency', 'must && !probe', SIG-03",
+		noDefault: "every check",
+		parse:     func(s *Settings, v string) error { s.Labels = v; return nil },
+		show:      func(s *Settings) string { return s.Labels },
+		record:    func(s *Settings, r *report.Settings) { r.Labels = s.Labels }},
+	{Setting: SetScheme, Flag: "scheme", Kind: NameOrPath, Commands: allRuns, Make: true, Recorded: true,
+		Help:      "the signing scheme the receiver verifies: " + strings.Join(signing.BuiltinSchemes(), ", ") + ", or a scheme file",
+		noDefault: signing.DefaultScheme,
+		parse:     func(s *Settings, v string) error { s.Scheme = strings.TrimSpace(v); return nil },
+		show:      func(s *Settings) string { return s.Scheme },
+		record:    func(s *Settings, r *report.Settings) { r.Scheme = s.Scheme }},
+	boolOption(SetStrict, "strict", allRuns, "broken SHOULDs fail the run instead of warning",
+		func(s *Settings) *bool { return &s.Strict }, func(s *Settings, r *report.Settings) { r.Strict = s.Strict }),
+	boolOption(SetInsecure, "insecure", allRuns, "skip verification of the receiver's certificate (TLS-02 then warns)",
+		func(s *Settings) *bool { return &s.Insecure }, func(s *Settings, r *report.Settings) { r.Insecure = s.Insecure }),
+	{Setting: SetCACert, Flag: "ca-cert", Kind: Path, Commands: allRuns, Make: true,
+		Help:      "a PEM file of a CA to trust, for a staging certificate from a private CA",
+		noDefault: "the system's roots",
+		parse:     func(s *Settings, v string) error { s.CACert = strings.TrimSpace(v); return nil },
+		show:      func(s *Settings) string { return s.CACert }},
+	{Setting: SetHTTPVersion, Flag: "http-version", Commands: allRuns, Make: true, Recorded: true,
+		Help: "the HTTP the sender, the load and the probe speak: auto (HTTP/2 or HTTP/1.1 as the receiver chooses over TLS), 1.1, or 2 (h2c over http://)",
+		parse: func(s *Settings, v string) (err error) {
+			s.HTTPVersion, err = harness.ParseHTTPVersion(v)
+			return err
+		},
+		show:   func(s *Settings) string { return s.HTTPVersion.String() },
+		record: func(s *Settings, r *report.Settings) { r.HTTPVersion = s.HTTPVersion }},
+	durationOption(SetAckDeadline, "ack-deadline", allRuns, "what every acknowledgement must meet (for load, the p99 of first attempts)",
+		func(s *Settings) *time.Duration { return &s.Timing.AckDeadline },
+		func(s *Settings, r *report.Settings) { r.AckDeadline = harness.Duration(s.Timing.AckDeadline) }),
+	durationOption(SetSenderTimeout, "sender-timeout", allRuns, "how long the sender waits for an answer before it abandons an attempt",
+		func(s *Settings) *time.Duration { return &s.Timing.SenderTimeout },
+		func(s *Settings, r *report.Settings) { r.SenderTimeout = harness.Duration(s.Timing.SenderTimeout) }),
+	{Setting: SetRetrySchedule, Flag: "retry-schedule", Commands: allRuns, Make: true, Recorded: true,
+		Help:  "the waits before attempts 2, 3, 4, ...",
+		parse: parseSchedule,
+		show: func(s *Settings) string {
+			parts := make([]string, len(s.Timing.RetrySchedule))
+			for i, d := range s.Timing.RetrySchedule {
+				parts[i] = showDuration(d)
+			}
+			return strings.Join(parts, ",")
+		},
+		record: func(s *Settings, r *report.Settings) {
+			r.RetrySchedule = nil
+			for _, d := range s.Timing.RetrySchedule {
+				r.RetrySchedule = append(r.RetrySchedule, harness.Duration(d))
+			}
+		}},
+	durationOption(SetSettle, "settle", allRuns, "how long the probe is polled for an expected state; raise it for a receiver whose worker is slower",
+		func(s *Settings) *time.Duration { return &s.Timing.Settle },
+		func(s *Settings, r *report.Settings) { r.Settle = harness.Duration(s.Timing.Settle) }),
+	durationOption(SetDedupeGap, "dedupe-gap", CmdConformance, "how long IDEM-06 waits before it redelivers an event: a dedupe record must outlive it",
+		func(s *Settings) *time.Duration { return &s.Timing.DedupeGap },
+		func(s *Settings, r *report.Settings) { r.DedupeGap = harness.Duration(s.Timing.DedupeGap) }),
+	{Setting: SetDedupeVolume, Flag: "dedupe-volume", Commands: CmdConformance, Make: true, Recorded: true,
+		Help:   "how many fresh events of every type IDEM-06 delivers in bursts during its dedupe gap, as many as the gap holds at DEDUPE_RATE (0: none)",
+		parse:  intParse(func(s *Settings) *int { return &s.DedupeVolume }),
+		show:   func(s *Settings) string { return strconv.Itoa(s.DedupeVolume) },
+		record: func(s *Settings, r *report.Settings) { r.DedupeVolume = s.DedupeVolume }},
+	{Setting: SetDedupeRate, Flag: "dedupe-rate", Commands: CmdConformance, Make: true, Recorded: true,
+		Help: fmt.Sprintf("the most events a second IDEM-06's burst delivers, %d at a time", engine.BurstInFlight),
+		parse: func(s *Settings, v string) error {
+			if err := intParse(func(s *Settings) *int { return &s.DedupeRate })(s, v); err != nil {
 				return err
-			},
-			show:   func(s *Settings) string { return s.HTTPVersion.String() },
-			record: func(s *Settings, r *report.Settings) { r.HTTPVersion = s.HTTPVersion }},
-		durationOption(SetAckDeadline, "ack-deadline", allRuns, "what every acknowledgement must meet (for load, the p99 of first attempts)",
-			func(s *Settings) *time.Duration { return &s.Timing.AckDeadline },
-			func(s *Settings, r *report.Settings) { r.AckDeadline = harness.Duration(s.Timing.AckDeadline) }),
-		durationOption(SetSenderTimeout, "sender-timeout", allRuns, "how long the sender waits for an answer before it abandons an attempt",
-			func(s *Settings) *time.Duration { return &s.Timing.SenderTimeout },
-			func(s *Settings, r *report.Settings) { r.SenderTimeout = harness.Duration(s.Timing.SenderTimeout) }),
-		{Setting: SetRetrySchedule, Flag: "retry-schedule", Commands: allRuns, Make: true, Recorded: true,
-			Help:  "the waits before attempts 2, 3, 4, ...",
-			parse: parseSchedule,
-			show: func(s *Settings) string {
-				parts := make([]string, len(s.Timing.RetrySchedule))
-				for i, d := range s.Timing.RetrySchedule {
-					parts[i] = showDuration(d)
-				}
-				return strings.Join(parts, ",")
-			},
-			record: func(s *Settings, r *report.Settings) {
-				r.RetrySchedule = nil
-				for _, d := range s.Timing.RetrySchedule {
-					r.RetrySchedule = append(r.RetrySchedule, harness.Duration(d))
-				}
-			}},
-		durationOption(SetSettle, "settle", allRuns, "how long the probe is polled for an expected state; raise it for a receiver whose worker is slower",
-			func(s *Settings) *time.Duration { return &s.Timing.Settle },
-			func(s *Settings, r *report.Settings) { r.Settle = harness.Duration(s.Timing.Settle) }),
-		durationOption(SetDedupeGap, "dedupe-gap", CmdConformance, "how long IDEM-06 waits before it redelivers an event: a dedupe record must outlive it",
-			func(s *Settings) *time.Duration { return &s.Timing.DedupeGap },
-			func(s *Settings, r *report.Settings) { r.DedupeGap = harness.Duration(s.Timing.DedupeGap) }),
-		{Setting: SetDedupeVolume, Flag: "dedupe-volume", Commands: CmdConformance, Make: true, Recorded: true,
-			Help:   "how many fresh events of every type IDEM-06 delivers in bursts during its dedupe gap, as many as the gap holds at DEDUPE_RATE (0: none)",
-			parse:  intParse(func(s *Settings) *int { return &s.DedupeVolume }),
-			show:   func(s *Settings) string { return strconv.Itoa(s.DedupeVolume) },
-			record: func(s *Settings, r *report.Settings) { r.DedupeVolume = s.DedupeVolume }},
-		{Setting: SetDedupeRate, Flag: "dedupe-rate", Commands: CmdConformance, Make: true, Recorded: true,
-			Help: fmt.Sprintf("the most events a second IDEM-06's burst delivers, %d at a time", engine.BurstInFlight),
-			parse: func(s *Settings, v string) error {
-				if err := intParse(func(s *Settings) *int { return &s.DedupeRate })(s, v); err != nil {
+			}
+			if s.DedupeRate == 0 {
+				return fmt.Errorf("%q: give a rate above 0 (DEDUPE_VOLUME=0 turns the burst off)", v)
+			}
+			return nil
+		},
+		show:   func(s *Settings) string { return strconv.Itoa(s.DedupeRate) },
+		record: func(s *Settings, r *report.Settings) { r.DedupeRate = s.DedupeRate }},
+	{Setting: SetScenarios, Flag: "scenarios", Kind: Path, Commands: CmdConformance, Make: true, Recorded: true,
+		Help:      "a directory of your own scenario files, added to the catalogue (a file with a built-in ID replaces that check)",
+		noDefault: "none",
+		parse:     func(s *Settings, v string) error { s.Scenarios = strings.TrimSpace(v); return nil },
+		show:      func(s *Settings) string { return s.Scenarios },
+		record:    func(s *Settings, r *report.Settings) { r.Scenarios = s.Scenarios }},
+	{Setting: SetReportDir, Flag: "report-dir", Kind: Path, Commands: allRuns, Make: true,
+		Help: "where index.html, junit.xml and report.json go (and a load's raw results)",
+		parse: func(s *Settings, v string) error {
+			if s.ReportDir = strings.TrimSpace(v); s.ReportDir == "" {
+				return fmt.Errorf("is empty: name the directory the reports go to")
+			}
+			return nil
+		},
+		show: func(s *Settings) string { return s.ReportDir }},
+	{Setting: SetFaults, Flag: "fault", Kind: List, Commands: allRuns, Make: true, Recorded: true,
+		Help:      "faults to plant in the bundled reference receiver (no URL only), comma-separated or the flag repeated; hookcert receiver -h lists them",
+		noDefault: "none",
+		parse: func(s *Settings, v string) error {
+			var faults []receiver.Fault
+			for _, name := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+				f, err := receiver.ParseFault(name)
+				if err != nil {
 					return err
 				}
-				if s.DedupeRate == 0 {
-					return fmt.Errorf("%q: give a rate above 0 (DEDUPE_VOLUME=0 turns the burst off)", v)
-				}
+				faults = append(faults, f)
+			}
+			s.Faults = faults
+			return nil
+		},
+		show: func(s *Settings) string {
+			names := make([]string, len(s.Faults))
+			for i, f := range s.Faults {
+				names[i] = string(f)
+			}
+			return strings.Join(names, ",")
+		},
+		record: func(s *Settings, r *report.Settings) {
+			r.Faults = nil
+			for _, f := range s.Faults {
+				r.Faults = append(r.Faults, string(f))
+			}
+		}},
+	{Setting: SetPlainHTTP, Flag: "plain-http", Kind: Bool, Commands: allRuns,
+		Help:  "serve the bundled reference receiver over http:// instead of HTTPS (no URL only)",
+		parse: func(s *Settings, v string) (err error) { s.PlainHTTP, err = ParseFlag(v); return err },
+		show:  func(s *Settings) string { return showBool(s.PlainHTTP) }},
+	intOption(SetRate, "rate", CmdLoad|CmdCapacity, "new events per second; for capacity, the first rate tried",
+		func(s *Settings) *int { return &s.Load.Rate }),
+	durationOption(SetDuration, "duration", CmdLoad, "how long the load sends new events",
+		func(s *Settings) *time.Duration { return &s.Load.Duration }, nil),
+	{Setting: SetRetries, Flag: "retries", Commands: CmdLoad | CmdCapacity, Make: true,
+		Help:      fmt.Sprintf("retries of a load delivery not acknowledged, on the retry schedule, its last wait repeated past its end: 0 (none) to %d", MaxRetries),
+		noDefault: "one per wait of the retry schedule",
+		parse: func(s *Settings, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 0 || n > MaxRetries {
+				return fmt.Errorf("%q is not a number of retries from 0 (none) to %d", strings.TrimSpace(v), MaxRetries)
+			}
+			s.Load.Retries = n
+			return nil
+		},
+		show: func(s *Settings) string {
+			if s.Load.Retries == AllRetries {
+				return ""
+			}
+			return strconv.Itoa(s.Load.Retries)
+		}},
+	{Setting: SetForce, Flag: "force", Kind: Bool, Commands: CmdLoad | CmdCapacity, Make: true,
+		Help: fmt.Sprintf("lift the safety limits to %d/s and %s", load.ForcedMaxRate, showDuration(load.ForcedMaxDuration)),
+		parse: func(s *Settings, v string) error {
+			on, err := ParseFlag(v)
+			if on {
+				s.Load.Limits = load.ForcedLimits()
+			}
+			return err
+		},
+		show: func(s *Settings) string { return showBool(s.Load.Limits == load.ForcedLimits()) }},
+	intOption(SetMaxRate, "max-rate", CmdLoad|CmdCapacity, "safety limit on the rate of deliveries, retries included (and the top of a capacity search)",
+		func(s *Settings) *int { return &s.Load.Limits.MaxRate }),
+	durationOption(SetMaxDuration, "max-duration", CmdLoad|CmdCapacity, "safety limit on the duration (of a whole capacity search)",
+		func(s *Settings) *time.Duration { return &s.Load.Limits.MaxDuration }, nil),
+	{Setting: SetAttacker, Flag: "attacker", Commands: CmdLoad | CmdCapacity, Make: true,
+		Help: "this generator's name, one per generator whose results are merged; its raw results go to results-NAME.gob",
+		parse: func(s *Settings, v string) error {
+			if v = strings.TrimSpace(v); !attackerName.MatchString(v) {
+				return fmt.Errorf("%q: use letters, digits, '.', '_' and '-' (it names the results file)", v)
+			}
+			s.Load.Attacker = v
+			return nil
+		},
+		show: func(s *Settings) string { return s.Load.Attacker }},
+	intOption(SetSampleSize, "sample-size", CmdLoad, "acknowledged events asked of the probe at most (a uniform sample; LOAD-03)",
+		func(s *Settings) *int { return &s.Load.SampleSize }),
+	durationOption(SetStepDuration, "step-duration", CmdCapacity, "how long a capacity search holds each rate",
+		func(s *Settings) *time.Duration { return &s.Load.StepDuration }, nil),
+	{Setting: SetFailOn, Flag: "fail-on", Commands: allRuns,
+		Help: "when the command exits non-zero: " + FailOnNotCompliant + " (1 when not compliant, 2 when the run could not be made) or " +
+			FailOnCannotRun + " (0 unless the run could not be made: a generator whose verdict the merge gives)",
+		parse: func(s *Settings, v string) error {
+			switch v = strings.TrimSpace(v); v {
+			case FailOnNotCompliant, FailOnCannotRun:
+				s.FailOn = v
 				return nil
-			},
-			show:   func(s *Settings) string { return strconv.Itoa(s.DedupeRate) },
-			record: func(s *Settings, r *report.Settings) { r.DedupeRate = s.DedupeRate }},
-		{Setting: SetScenarios, Flag: "scenarios", Kind: Path, Commands: CmdConformance, Make: true, Recorded: true,
-			Help:      "a directory of your own scenario files, added to the catalogue (a file with a built-in ID replaces that check)",
-			noDefault: "none",
-			parse:     func(s *Settings, v string) error { s.Scenarios = strings.TrimSpace(v); return nil },
-			show:      func(s *Settings) string { return s.Scenarios },
-			record:    func(s *Settings, r *report.Settings) { r.Scenarios = s.Scenarios }},
-		{Setting: SetReportDir, Flag: "report-dir", Kind: Path, Commands: allRuns, Make: true,
-			Help: "where index.html, junit.xml and report.json go (and a load's raw results)",
-			parse: func(s *Settings, v string) error {
-				if s.ReportDir = strings.TrimSpace(v); s.ReportDir == "" {
-					return fmt.Errorf("is empty: name the directory the reports go to")
-				}
-				return nil
-			},
-			show: func(s *Settings) string { return s.ReportDir }},
-		{Setting: SetFaults, Flag: "fault", Kind: List, Commands: allRuns, Make: true, Recorded: true,
-			Help:      "faults to plant in the bundled reference receiver (no URL only), comma-separated or the flag repeated; hookcert receiver -h lists them",
-			noDefault: "none",
-			parse: func(s *Settings, v string) error {
-				var faults []receiver.Fault
-				for _, name := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
-					f, err := receiver.ParseFault(name)
-					if err != nil {
-						return err
-					}
-					faults = append(faults, f)
-				}
-				s.Faults = faults
-				return nil
-			},
-			show: func(s *Settings) string {
-				names := make([]string, len(s.Faults))
-				for i, f := range s.Faults {
-					names[i] = string(f)
-				}
-				return strings.Join(names, ",")
-			},
-			record: func(s *Settings, r *report.Settings) {
-				r.Faults = nil
-				for _, f := range s.Faults {
-					r.Faults = append(r.Faults, string(f))
-				}
-			}},
-		{Setting: SetPlainHTTP, Flag: "plain-http", Kind: Bool, Commands: allRuns,
-			Help:  "serve the bundled reference receiver over http:// instead of HTTPS (no URL only)",
-			parse: func(s *Settings, v string) (err error) { s.PlainHTTP, err = ParseFlag(v); return err },
-			show:  func(s *Settings) string { return showBool(s.PlainHTTP) }},
-		intOption(SetRate, "rate", CmdLoad|CmdCapacity, "new events per second; for capacity, the first rate tried",
-			func(s *Settings) *int { return &s.Load.Rate }),
-		durationOption(SetDuration, "duration", CmdLoad, "how long the load sends new events",
-			func(s *Settings) *time.Duration { return &s.Load.Duration }, nil),
-		{Setting: SetRetries, Flag: "retries", Commands: CmdLoad | CmdCapacity, Make: true,
-			Help:      fmt.Sprintf("retries of a load delivery not acknowledged, on the retry schedule, its last wait repeated past its end: 0 (none) to %d", MaxRetries),
-			noDefault: "one per wait of the retry schedule",
-			parse: func(s *Settings, v string) error {
-				n, err := strconv.Atoi(strings.TrimSpace(v))
-				if err != nil || n < 0 || n > MaxRetries {
-					return fmt.Errorf("%q is not a number of retries from 0 (none) to %d", strings.TrimSpace(v), MaxRetries)
-				}
-				s.Load.Retries = n
-				return nil
-			},
-			show: func(s *Settings) string {
-				if s.Load.Retries == AllRetries {
-					return ""
-				}
-				return strconv.Itoa(s.Load.Retries)
-			}},
-		{Setting: SetForce, Flag: "force", Kind: Bool, Commands: CmdLoad | CmdCapacity, Make: true,
-			Help: fmt.Sprintf("lift the safety limits to %d/s and %s", load.ForcedMaxRate, showDuration(load.ForcedMaxDuration)),
-			parse: func(s *Settings, v string) error {
-				on, err := ParseFlag(v)
-				if on {
-					s.Load.Limits = load.ForcedLimits()
-				}
-				return err
-			},
-			show: func(s *Settings) string { return showBool(s.Load.Limits == load.ForcedLimits()) }},
-		intOption(SetMaxRate, "max-rate", CmdLoad|CmdCapacity, "safety limit on the rate of deliveries, retries included (and the top of a capacity search)",
-			func(s *Settings) *int { return &s.Load.Limits.MaxRate }),
-		durationOption(SetMaxDuration, "max-duration", CmdLoad|CmdCapacity, "safety limit on the duration (of a whole capacity search)",
-			func(s *Settings) *time.Duration { return &s.Load.Limits.MaxDuration }, nil),
-		{Setting: SetAttacker, Flag: "attacker", Commands: CmdLoad | CmdCapacity, Make: true,
-			Help: "this generator's name, one per generator whose results are merged; its raw results go to results-NAME.gob",
-			parse: func(s *Settings, v string) error {
-				if v = strings.TrimSpace(v); !attackerName.MatchString(v) {
-					return fmt.Errorf("%q: use letters, digits, '.', '_' and '-' (it names the results file)", v)
-				}
-				s.Load.Attacker = v
-				return nil
-			},
-			show: func(s *Settings) string { return s.Load.Attacker }},
-		intOption(SetSampleSize, "sample-size", CmdLoad, "acknowledged events asked of the probe at most (a uniform sample; LOAD-03)",
-			func(s *Settings) *int { return &s.Load.SampleSize }),
-		durationOption(SetStepDuration, "step-duration", CmdCapacity, "how long a capacity search holds each rate",
-			func(s *Settings) *time.Duration { return &s.Load.StepDuration }, nil),
-		{Setting: SetFailOn, Flag: "fail-on", Commands: allRuns,
-			Help: "when the command exits non-zero: " + FailOnNotCompliant + " (1 when not compliant, 2 when the run could not be made) or " +
-				FailOnCannotRun + " (0 unless the run could not be made: a generator whose verdict the merge gives)",
-			parse: func(s *Settings, v string) error {
-				switch v = strings.TrimSpace(v); v {
-				case FailOnNotCompliant, FailOnCannotRun:
-					s.FailOn = v
-					return nil
-				}
-				return fmt.Errorf("%q: write %s or %s", v, FailOnNotCompliant, FailOnCannotRun)
-			},
-			show: func(s *Settings) string { return s.FailOn }},
-	}
+			}
+			return fmt.Errorf("%q: write %s or %s", v, FailOnNotCompliant, FailOnCannotRun)
+		},
+		show: func(s *Settings) string { return s.FailOn }},
+})
+
+// withEnv names each row's environment variable that names none:
+// HOOKCERT_ and the setting.
+func withEnv(opts []Option) []Option {
 	for i := range opts {
 		if opts[i].Env == "" {
 			opts[i].Env = Env(opts[i].Setting)

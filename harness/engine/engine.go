@@ -197,31 +197,11 @@ func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness
 		}
 	}
 
-	// A scenario runs late, one at a time after the concurrent ones, when
-	// it is exclusive or comes after one that runs late; so no concurrent
-	// scenario ever waits for a late one.
 	byID := make(map[string]int, len(scs))
 	for i, sc := range scs {
 		byID[sc.ID] = i
 	}
-	late := make([]bool, len(scs))
-	for changed := true; changed; {
-		changed = false
-		for i, sc := range scs {
-			if late[i] {
-				continue
-			}
-			l := sc.Exclusive
-			for _, dep := range sc.After {
-				if j, ok := byID[dep]; ok && late[j] {
-					l = true
-				}
-			}
-			if l {
-				late[i], changed = true, true
-			}
-		}
-	}
+	late := runLate(scs, byID)
 
 	sem := make(chan struct{}, e.cfg.Concurrency)
 	var wg sync.WaitGroup
@@ -273,6 +253,31 @@ func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness
 		runOne(i)
 	}
 	return results
+}
+
+// runLate says which scenarios run late, one at a time after the
+// concurrent ones: the exclusive ones and those that come after one that
+// runs late; so no concurrent scenario ever waits for a late one.
+func runLate(scs []*scenario.Scenario, byID map[string]int) []bool {
+	late := make([]bool, len(scs))
+	for changed := true; changed; {
+		changed = false
+		for i, sc := range scs {
+			if late[i] {
+				continue
+			}
+			l := sc.Exclusive
+			for _, dep := range sc.After {
+				if j, ok := byID[dep]; ok && late[j] {
+					l = true
+				}
+			}
+			if l {
+				late[i], changed = true, true
+			}
+		}
+	}
+	return late
 }
 
 // ready reports whether every late scenario sc comes after has run.

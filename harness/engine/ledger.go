@@ -206,6 +206,58 @@ func (r *run) judgeProcessed(ctx context.Context, n int) error {
 	if late > 0 || unknown > 0 {
 		r.note("%d events a check allows to be skipped (late) and %d left without an answer are not judged", late, unknown)
 	}
+	times, err := r.askLedger(ctx, pc, acked, refused)
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		r.observe(observation{step: n, what: "the ledger", expected: "the probe answers", observed: "probe error: " + err.Error()})
+		return nil
+	}
+	var never, twice, done []string
+	for _, e := range acked {
+		switch t := times[e.id]; {
+		case t == 0:
+			never = append(never, fmt.Sprintf("%s (%s, %s)", e.id, e.typ, e.from()))
+		case t > 1:
+			twice = append(twice, fmt.Sprintf("%s (%s, %s) %d times", e.id, e.typ, e.from(), t))
+		}
+	}
+	for _, e := range refused {
+		if t := times[e.id]; t > 0 {
+			done = append(done, fmt.Sprintf("%s (%s, %s, refused %d) %d times", e.id, e.typ, e.from(), e.refusal, t))
+		}
+	}
+	exp := fmt.Sprintf("each of the %d events acknowledged in the run processed exactly once", len(acked))
+	obs := fmt.Sprintf("all %d processed once", len(acked))
+	if len(never)+len(twice) > 0 {
+		var parts []string
+		if len(never) > 0 {
+			parts = append(parts, fmt.Sprintf("%d never processed within %s: %s", len(never), pc.Settle(), list(never)))
+		}
+		if len(twice) > 0 {
+			parts = append(parts, fmt.Sprintf("%d processed more than once: %s", len(twice), list(twice)))
+		}
+		obs = strings.Join(parts, "; ")
+	}
+	r.observe(observation{step: n, what: "the ledger", expected: exp, observed: obs, ok: len(never)+len(twice) == 0})
+	if len(refused) > 0 {
+		exp := fmt.Sprintf("each of the %d events whose every delivery was refused never processed (404)", len(refused))
+		obs := fmt.Sprintf("none of the %d processed", len(refused))
+		if len(done) > 0 {
+			obs = fmt.Sprintf("%d processed although every delivery was refused: %s", len(done), list(done))
+		}
+		r.observe(observation{step: n, what: "the ledger", expected: exp, observed: obs, ok: len(done) == 0})
+	}
+	return nil
+}
+
+// askLedger asks the probe how many times each event was processed: the
+// acknowledged ones in batches until each shows a run of the business
+// logic or the settle time ends, then the refused ones once. It returns
+// the counts by event id, and the probe's first error, whose exchange the
+// evidence keeps.
+func (r *run) askLedger(ctx context.Context, pc *probe.Client, acked, refused []*entry) (map[string]int, error) {
 	deadline := time.Now().Add(pc.Settle())
 	times := make(map[string]int, len(acked)+len(refused))
 	var mu sync.Mutex
@@ -251,49 +303,7 @@ func (r *run) judgeProcessed(ctx context.Context, n int) error {
 	if probeErr == nil && ctx.Err() == nil && len(refused) > 0 {
 		ask(refused)
 	}
-	switch {
-	case ctx.Err() != nil:
-		return ctx.Err()
-	case probeErr != nil:
-		r.observe(observation{step: n, what: "the ledger", expected: "the probe answers", observed: "probe error: " + probeErr.Error()})
-		return nil
-	}
-	var never, twice, done []string
-	for _, e := range acked {
-		switch t := times[e.id]; {
-		case t == 0:
-			never = append(never, fmt.Sprintf("%s (%s, %s)", e.id, e.typ, e.from()))
-		case t > 1:
-			twice = append(twice, fmt.Sprintf("%s (%s, %s) %d times", e.id, e.typ, e.from(), t))
-		}
-	}
-	for _, e := range refused {
-		if t := times[e.id]; t > 0 {
-			done = append(done, fmt.Sprintf("%s (%s, %s, refused %d) %d times", e.id, e.typ, e.from(), e.refusal, t))
-		}
-	}
-	exp := fmt.Sprintf("each of the %d events acknowledged in the run processed exactly once", len(acked))
-	obs := fmt.Sprintf("all %d processed once", len(acked))
-	if len(never)+len(twice) > 0 {
-		var parts []string
-		if len(never) > 0 {
-			parts = append(parts, fmt.Sprintf("%d never processed within %s: %s", len(never), pc.Settle(), list(never)))
-		}
-		if len(twice) > 0 {
-			parts = append(parts, fmt.Sprintf("%d processed more than once: %s", len(twice), list(twice)))
-		}
-		obs = strings.Join(parts, "; ")
-	}
-	r.observe(observation{step: n, what: "the ledger", expected: exp, observed: obs, ok: len(never)+len(twice) == 0})
-	if len(refused) > 0 {
-		exp := fmt.Sprintf("each of the %d events whose every delivery was refused never processed (404)", len(refused))
-		obs := fmt.Sprintf("none of the %d processed", len(refused))
-		if len(done) > 0 {
-			obs = fmt.Sprintf("%d processed although every delivery was refused: %s", len(done), list(done))
-		}
-		r.observe(observation{step: n, what: "the ledger", expected: exp, observed: obs, ok: len(done) == 0})
-	}
-	return nil
+	return times, probeErr
 }
 
 // list shows at most a few items of a long list.

@@ -31,60 +31,7 @@ func (r *run) probe(ctx context.Context, n int, p *scenario.ProbeCheck) error {
 	case p.Event != "" && len(group) > 0:
 		r.probeGroup(ctx, n, p.Event, group, *p.Processed)
 	case p.Event != "":
-		r.mu.Lock()
-		s := r.events[p.Event]
-		r.mu.Unlock()
-		if s == nil {
-			return fmt.Errorf("probe: event %q is not defined by an earlier step", p.Event)
-		}
-		want := 0
-		if p.Processed != nil {
-			want = *p.Processed
-		}
-		var st probe.EventState
-		var exs []harness.Exchange
-		var err error
-		exp := fmt.Sprintf("timesProcessed %d", want)
-		switch {
-		case p.Late:
-			// Judged by the job's state after it; a second run of the
-			// business logic is wrong whatever the state.
-			r.ledger.lateEvent(s.ev.ID)
-			r.mu.Lock()
-			lag := r.lag
-			r.mu.Unlock()
-			st, exs, err = pc.AwaitLate(ctx, s.ev.ID, s.last.Start, lag)
-			exp = "processed once, or skipped as late (never twice)"
-		case s.redelivered:
-			// The copy gets as long to be processed as the original took.
-			st, exs, err = pc.AwaitRedelivered(ctx, s.ev.ID, want, s.first, s.last.Start)
-		default:
-			var lag time.Duration
-			st, lag, exs, err = pc.AwaitSent(ctx, s.ev.ID, want, s.last.Start)
-			r.mu.Lock()
-			r.lag = max(r.lag, lag)
-			r.mu.Unlock()
-		}
-		r.record(exs...)
-		what := fmt.Sprintf("probe event %s (%s)", s.ev.ID, p.Event)
-		if err != nil {
-			r.observe(observation{step: n, what: what, expected: exp, observed: "probe error: " + err.Error()})
-			return nil
-		}
-		obs := fmt.Sprintf("timesProcessed %d", st.TimesProcessed)
-		ok := st.TimesProcessed == want
-		switch {
-		case !st.Found && p.Late:
-			obs = "skipped: never processed (404)"
-		case !st.Found && want > 0:
-			obs = notWithin(pc)
-		case !st.Found:
-			obs = "never processed (404)"
-		}
-		if p.Late {
-			ok = st.TimesProcessed <= 1
-		}
-		r.observe(observation{step: n, what: what, expected: exp, observed: obs, ok: ok})
+		return r.probeEvent(ctx, n, pc, p)
 	case p.Job != "":
 		id := r.jobID(p.Job)
 		st, exs, err := pc.AwaitJob(ctx, id, p.Status)
@@ -129,6 +76,66 @@ func (r *run) probe(ctx context.Context, n int, p *scenario.ProbeCheck) error {
 	default:
 		return fmt.Errorf("probe step names no event, job or lifecycles")
 	}
+	return nil
+}
+
+// probeEvent carries out a probe step about one event: processed the
+// number of times it says, or, for a late event, once or never.
+func (r *run) probeEvent(ctx context.Context, n int, pc *probe.Client, p *scenario.ProbeCheck) error {
+	r.mu.Lock()
+	s := r.events[p.Event]
+	r.mu.Unlock()
+	if s == nil {
+		return fmt.Errorf("probe: event %q is not defined by an earlier step", p.Event)
+	}
+	want := 0
+	if p.Processed != nil {
+		want = *p.Processed
+	}
+	var st probe.EventState
+	var exs []harness.Exchange
+	var err error
+	exp := fmt.Sprintf("timesProcessed %d", want)
+	switch {
+	case p.Late:
+		// Judged by the job's state after it; a second run of the
+		// business logic is wrong whatever the state.
+		r.ledger.lateEvent(s.ev.ID)
+		r.mu.Lock()
+		lag := r.lag
+		r.mu.Unlock()
+		st, exs, err = pc.AwaitLate(ctx, s.ev.ID, s.last.Start, lag)
+		exp = "processed once, or skipped as late (never twice)"
+	case s.redelivered:
+		// The copy gets as long to be processed as the original took.
+		st, exs, err = pc.AwaitRedelivered(ctx, s.ev.ID, want, s.first, s.last.Start)
+	default:
+		var lag time.Duration
+		st, lag, exs, err = pc.AwaitSent(ctx, s.ev.ID, want, s.last.Start)
+		r.mu.Lock()
+		r.lag = max(r.lag, lag)
+		r.mu.Unlock()
+	}
+	r.record(exs...)
+	what := fmt.Sprintf("probe event %s (%s)", s.ev.ID, p.Event)
+	if err != nil {
+		r.observe(observation{step: n, what: what, expected: exp, observed: "probe error: " + err.Error()})
+		return nil
+	}
+	obs := fmt.Sprintf("timesProcessed %d", st.TimesProcessed)
+	ok := st.TimesProcessed == want
+	switch {
+	case !st.Found && p.Late:
+		obs = "skipped: never processed (404)"
+	case !st.Found && want > 0:
+		obs = notWithin(pc)
+	case !st.Found:
+		obs = "never processed (404)"
+	}
+	if p.Late {
+		ok = st.TimesProcessed <= 1
+	}
+	r.observe(observation{step: n, what: what, expected: exp, observed: obs, ok: ok})
 	return nil
 }
 

@@ -530,163 +530,187 @@ func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.
 	a.Abandon = s.Abandon
 	a.SplitRunes = s.SplitCharacters
 	if s.Replay {
-		if prev == nil || prev.last.Request.Header == nil {
-			return a, errors.New("replay needs an earlier delivery of the same event")
-		}
-		// Byte for byte: the signature header and every other header of
-		// the scheme (a timestamp header above all) as they were sent.
-		sc := r.e.cfg.Scheme
-		h := prev.last.Request.Header.Get(sc.Signature.Header)
-		a.Signature = &h
-		a.Number = max(prev.last.Attempt, 1)
-		for _, sh := range sc.Headers {
-			if v := prev.last.Request.Header.Get(sh.Name); v != "" {
-				if a.Header == nil {
-					a.Header = http.Header{}
-				}
-				a.Header.Set(sh.Name, v)
-			}
-		}
-		if s.NewID {
-			idh := sc.IDHeader()
-			switch {
-			case idh == "":
-				return a, &leftOut{reason: fmt.Sprintf("the %s scheme sends no id header", sc.Name), whole: true}
-			case strings.Contains(sc.Message, "{id}"):
-				return a, &leftOut{reason: fmt.Sprintf("the %s scheme signs its id header: a replay with another one is a forgery, which SIG-03 and SIG-12 refuse", sc.Name), whole: true}
-			}
-			if a.Header == nil {
-				a.Header = http.Header{}
-			}
-			a.Header.Set(idh, freshID())
+		if err := r.replay(&a, s.NewID, prev); err != nil {
+			return a, err
 		}
 	}
 	if b := s.Body; b != nil {
-		switch {
-		case b.Raw != nil:
-			a.Body = []byte(*b.Raw)
-		case len(b.Delete) > 0:
-			opts := make([]events.EventOption, len(b.Delete))
-			for i, p := range b.Delete {
-				opts[i] = events.Delete(p)
-			}
-			body, err := events.Mutate(ev.Body, opts...)
-			if err != nil {
-				return a, fmt.Errorf("removing fields: %w", err)
-			}
-			a.Body = body
-		case b.Size != "":
-			size, err := scenario.ParseSize(b.Size)
-			if err != nil {
-				return a, err
-			}
-			body, err := pad(ev.Body, int(size), b.Multibyte)
-			if err != nil {
-				return a, err
-			}
-			a.Body, a.Chunked = body, b.Chunked
-		case b.Format != "":
-			body, err := reformat(ev.Body, b.Format)
-			if err != nil {
-				return a, err
-			}
-			a.Body = body
-		case len(b.Set) > 0:
-			// Not validated: a newer REALM's values are outside today's
-			// schemas on purpose.
-			var opts []events.EventOption
-			for _, k := range slices.Sorted(maps.Keys(b.Set)) {
-				opts = append(opts, events.Set(k, b.Set[k]))
-			}
-			body, err := events.Mutate(ev.Body, opts...)
-			if err != nil {
-				return a, fmt.Errorf("setting fields: %w", err)
-			}
-			a.Body = body
+		if err := mutateBody(&a, b, ev); err != nil {
+			return a, err
 		}
 	}
 	if sig := s.Signature; sig != nil {
-		sc := r.e.cfg.Scheme
-		if sig.Offset != "" {
-			d, err := time.ParseDuration(sig.Offset)
-			if err != nil {
-				return a, fmt.Errorf("signature offset: %w", err)
+		return r.mutateSignature(a, sig)
+	}
+	return a, nil
+}
+
+// replay makes a the earlier delivery prev byte for byte, with a fresh id
+// header when newID is set.
+func (r *run) replay(a *delivery.Attempt, newID bool, prev *sent) error {
+	if prev == nil || prev.last.Request.Header == nil {
+		return errors.New("replay needs an earlier delivery of the same event")
+	}
+	// Byte for byte: the signature header and every other header of
+	// the scheme (a timestamp header above all) as they were sent.
+	sc := r.e.cfg.Scheme
+	h := prev.last.Request.Header.Get(sc.Signature.Header)
+	a.Signature = &h
+	a.Number = max(prev.last.Attempt, 1)
+	for _, sh := range sc.Headers {
+		if v := prev.last.Request.Header.Get(sh.Name); v != "" {
+			if a.Header == nil {
+				a.Header = http.Header{}
 			}
-			switch {
-			case !sc.HasTimestamp():
-				return a, &leftOut{reason: fmt.Sprintf("the %s scheme signs no timestamp", sc.Name)}
-			case d > 0 && sc.Timestamp.PastOnly:
-				return a, &leftOut{reason: fmt.Sprintf("the %s scheme accepts timestamps ahead of the clock, as its provider's own library does", sc.Name)}
-			}
-			a.TimeOffset = d
+			a.Header.Set(sh.Name, v)
+		}
+	}
+	if newID {
+		idh := sc.IDHeader()
+		switch {
+		case idh == "":
+			return &leftOut{reason: fmt.Sprintf("the %s scheme sends no id header", sc.Name), whole: true}
+		case strings.Contains(sc.Message, "{id}"):
+			return &leftOut{reason: fmt.Sprintf("the %s scheme signs its id header: a replay with another one is a forgery, which SIG-03 and SIG-12 refuse", sc.Name), whole: true}
+		}
+		if a.Header == nil {
+			a.Header = http.Header{}
+		}
+		a.Header.Set(idh, freshID())
+	}
+	return nil
+}
+
+// mutateBody replaces a's body as b says: raw bytes, fields deleted or
+// set, padded to a size, or the same event in other bytes.
+func mutateBody(a *delivery.Attempt, b *scenario.Body, ev harness.Event) error {
+	switch {
+	case b.Raw != nil:
+		a.Body = []byte(*b.Raw)
+	case len(b.Delete) > 0:
+		opts := make([]events.EventOption, len(b.Delete))
+		for i, p := range b.Delete {
+			opts[i] = events.Delete(p)
+		}
+		body, err := events.Mutate(ev.Body, opts...)
+		if err != nil {
+			return fmt.Errorf("removing fields: %w", err)
+		}
+		a.Body = body
+	case b.Size != "":
+		size, err := scenario.ParseSize(b.Size)
+		if err != nil {
+			return err
+		}
+		body, err := pad(ev.Body, int(size), b.Multibyte)
+		if err != nil {
+			return err
+		}
+		a.Body, a.Chunked = body, b.Chunked
+	case b.Format != "":
+		body, err := reformat(ev.Body, b.Format)
+		if err != nil {
+			return err
+		}
+		a.Body = body
+	case len(b.Set) > 0:
+		// Not validated: a newer REALM's values are outside today's
+		// schemas on purpose.
+		var opts []events.EventOption
+		for _, k := range slices.Sorted(maps.Keys(b.Set)) {
+			opts = append(opts, events.Set(k, b.Set[k]))
+		}
+		body, err := events.Mutate(ev.Body, opts...)
+		if err != nil {
+			return fmt.Errorf("setting fields: %w", err)
+		}
+		a.Body = body
+	}
+	return nil
+}
+
+// mutateSignature changes how a is signed as sig says.
+func (r *run) mutateSignature(a delivery.Attempt, sig *scenario.Signature) (delivery.Attempt, error) {
+	sc := r.e.cfg.Scheme
+	if sig.Offset != "" {
+		d, err := time.ParseDuration(sig.Offset)
+		if err != nil {
+			return a, fmt.Errorf("signature offset: %w", err)
 		}
 		switch {
-		case sig.Missing:
-			a.NoSignature = true
-		case sig.WrongSecret:
-			a.Secrets = []harness.Secret{wrongSecret()}
-		case sig.Rotated > 0:
-			if sc.Signature.Separator == "" {
-				return a, &leftOut{reason: fmt.Sprintf("the %s scheme carries one signature only", sc.Name)}
-			}
-			for range sig.Rotated {
-				a.Secrets = append(a.Secrets, wrongSecret())
-			}
-			at := len(a.Secrets)
-			switch sig.Valid {
-			case "first":
-				at = 0
-			case "middle":
-				at = len(a.Secrets) / 2
-			}
-			a.Secrets = slices.Insert(a.Secrets, at, r.e.cfg.Secret)
-		case sig.Tamper:
-			tampered, err := events.Mutate(a.Body, events.Set("data.tampered", true))
-			if err != nil {
-				return a, fmt.Errorf("tampering with the body: %w", err)
-			}
-			a.SignedBody, a.Body = a.Body, tampered
-		case sig.Malformed != "":
-			return r.malformed(a, sig.Malformed)
-		case sig.UnknownEntries:
-			if sc.Signature.Separator == "" || !strings.Contains(sc.Signature.Entry, "v1") {
-				return a, &leftOut{reason: fmt.Sprintf("the %s scheme carries one signature only", sc.Name)}
-			}
-			d, v := r.signature(&a)
-			other := func(version string) string {
-				e := strings.Replace(sc.Signature.Entry, "v1", version, 1)
-				return strings.Replace(e, "{signature}", junkSignature(sc, len(v)), 1)
-			}
-			valid := strings.Replace(sc.Signature.Entry, "{signature}", v, 1)
-			// The timestamp entry, if any, stays first, where every
-			// parser looks for it, and the valid signature comes before
-			// the others: which entry a receiver reads first is SIG-08's
-			// business, not this check's.
-			h := joinEntries(sc, sc.SignatureValue(d), valid, other("v0"), other("v2"))
-			a.Signature = &h
-		case sig.Timestamps != "":
-			if sc.Signature.TimestampEntry == "" {
-				return a, &leftOut{reason: fmt.Sprintf("the %s scheme's signature header carries no timestamp entry", sc.Name)}
-			}
-			fresh, _ := r.signature(&a)
-			stale := fresh
-			stale.T -= int64(staleBy / time.Second)
-			ts := []string{sc.SignatureValue(fresh), sc.SignatureValue(stale)}
-			if sig.Timestamps == "fresh-last" {
-				ts[0], ts[1] = ts[1], ts[0]
-			}
-			entry := strings.Replace(sc.Signature.Entry, "{signature}", r.sign(stale), 1)
-			h := joinEntries(sc, ts[0], ts[1], entry)
-			a.Signature = &h
-		case sig.Header != nil:
-			d, v1 := r.signature(&a)
-			h := strings.NewReplacer(
-				"{t}", strconv.FormatInt(d.T, 10),
-				"{v1/2}", v1[:len(v1)/2],
-				"{v1}", v1,
-			).Replace(*sig.Header)
-			a.Signature = &h
+		case !sc.HasTimestamp():
+			return a, &leftOut{reason: fmt.Sprintf("the %s scheme signs no timestamp", sc.Name)}
+		case d > 0 && sc.Timestamp.PastOnly:
+			return a, &leftOut{reason: fmt.Sprintf("the %s scheme accepts timestamps ahead of the clock, as its provider's own library does", sc.Name)}
 		}
+		a.TimeOffset = d
+	}
+	switch {
+	case sig.Missing:
+		a.NoSignature = true
+	case sig.WrongSecret:
+		a.Secrets = []harness.Secret{wrongSecret()}
+	case sig.Rotated > 0:
+		if sc.Signature.Separator == "" {
+			return a, &leftOut{reason: fmt.Sprintf("the %s scheme carries one signature only", sc.Name)}
+		}
+		for range sig.Rotated {
+			a.Secrets = append(a.Secrets, wrongSecret())
+		}
+		at := len(a.Secrets)
+		switch sig.Valid {
+		case "first":
+			at = 0
+		case "middle":
+			at = len(a.Secrets) / 2
+		}
+		a.Secrets = slices.Insert(a.Secrets, at, r.e.cfg.Secret)
+	case sig.Tamper:
+		tampered, err := events.Mutate(a.Body, events.Set("data.tampered", true))
+		if err != nil {
+			return a, fmt.Errorf("tampering with the body: %w", err)
+		}
+		a.SignedBody, a.Body = a.Body, tampered
+	case sig.Malformed != "":
+		return r.malformed(a, sig.Malformed)
+	case sig.UnknownEntries:
+		if sc.Signature.Separator == "" || !strings.Contains(sc.Signature.Entry, "v1") {
+			return a, &leftOut{reason: fmt.Sprintf("the %s scheme carries one signature only", sc.Name)}
+		}
+		d, v := r.signature(&a)
+		other := func(version string) string {
+			e := strings.Replace(sc.Signature.Entry, "v1", version, 1)
+			return strings.Replace(e, "{signature}", junkSignature(sc, len(v)), 1)
+		}
+		valid := strings.Replace(sc.Signature.Entry, "{signature}", v, 1)
+		// The timestamp entry, if any, stays first, where every
+		// parser looks for it, and the valid signature comes before
+		// the others: which entry a receiver reads first is SIG-08's
+		// business, not this check's.
+		h := joinEntries(sc, sc.SignatureValue(d), valid, other("v0"), other("v2"))
+		a.Signature = &h
+	case sig.Timestamps != "":
+		if sc.Signature.TimestampEntry == "" {
+			return a, &leftOut{reason: fmt.Sprintf("the %s scheme's signature header carries no timestamp entry", sc.Name)}
+		}
+		fresh, _ := r.signature(&a)
+		stale := fresh
+		stale.T -= int64(staleBy / time.Second)
+		ts := []string{sc.SignatureValue(fresh), sc.SignatureValue(stale)}
+		if sig.Timestamps == "fresh-last" {
+			ts[0], ts[1] = ts[1], ts[0]
+		}
+		entry := strings.Replace(sc.Signature.Entry, "{signature}", r.sign(stale), 1)
+		h := joinEntries(sc, ts[0], ts[1], entry)
+		a.Signature = &h
+	case sig.Header != nil:
+		d, v1 := r.signature(&a)
+		h := strings.NewReplacer(
+			"{t}", strconv.FormatInt(d.T, 10),
+			"{v1/2}", v1[:len(v1)/2],
+			"{v1}", v1,
+		).Replace(*sig.Header)
+		a.Signature = &h
 	}
 	return a, nil
 }

@@ -434,6 +434,14 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
+	r.handOver(w, req, ev, key, body)
+}
+
+// handOver acknowledges the new event ev, claimed under key, and hands it
+// to its processing: the worker pool, or what a planted fault does
+// instead. An event the receiver has no room for is refused 503, never
+// dropped.
+func (r *Receiver) handOver(w http.ResponseWriter, req *http.Request, ev event, key string, body []byte) {
 	if r.faults[FaultSlowAck] || r.faults[FaultSlowModelAck] && strings.HasPrefix(ev.Type, "model.") {
 		if !r.takeSlot(req.Context()) {
 			r.busy(w, req, key, ev.ID, "no slot free before the client or the receiver went")

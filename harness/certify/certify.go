@@ -2,8 +2,16 @@
 // the user's settings, starts the bundled reference receiver when no URL is
 // given, checks that the run can be made at all (secret, reachable target,
 // usable probe, loadable scenarios), runs the selected scenarios through the
-// engine and writes the report. The Ginkgo suite and the project's tests
-// drive it; it never exits the process.
+// engine and writes the report. The Ginkgo suites, the hookcert command
+// and the project's tests drive it; it never exits the process.
+//
+// It is what a Go program imports to certify a receiver: Conformance runs
+// the catalogue, LoadTest a load test or a capacity search, each from
+// Settings (start from Defaults, or read them with FromEnv). A receiver
+// written in Go is certified from its own tests by serving its handler
+// with httptest (ExampleConformance). Package harness/receiver is the
+// reference receiver, and harness/report reads and renders reports; the
+// other packages are the suite's own.
 package certify
 
 import (

@@ -44,12 +44,12 @@ vet:
 # longest first, three at once (most spend their time waiting on
 # receivers, make and Chromium), the garbage collector at GOGC=200 (it
 # costs much under the race detector), and the race detector's one-second
-# pause when each test binary exits skipped. Measured in turn on this
-# two-core machine: 91 s with two packages at once and GOGC=100, 80 s with
-# GOGC=200, 77 s with three at once, 76 s with both.
+# pause when each test binary exits skipped: on two cores each of these
+# shortens the run.
 # The planted-fault proof (harness/certify TestPlantedFaults: the whole
 # catalogue once per fault, mostly waiting on the sender's schedule) runs
-# beside them without the race detector, which made it four times the CPU;
+# beside them without the race detector, which would make it four times
+# the CPU;
 # the same paths run under the race detector in the hostile-receiver and
 # asynchronous-receiver tests, eleven whole-catalogue runs.
 SLOW_TESTS := ./harness/certify ./cmd/hookcert ./harness/report ./harness/engine ./harness/receiver ./harness/delivery ./harness/load

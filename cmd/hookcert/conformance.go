@@ -112,6 +112,6 @@ func printFiles(e env, dir string, merged *report.Report, extra ...string) {
 	if merged != nil {
 		fmt.Fprint(e.stdout, merged.Summary())
 	}
-	files := append([]string{filepath.Join(dir, report.HTMLFile), filepath.Join(dir, report.JUnitFile), filepath.Join(dir, report.JSONFile)}, extra...)
+	files := append(report.Files(dir), extra...)
 	fmt.Fprintf(e.stdout, "reports: %s\n", strings.Join(files, ", "))
 }

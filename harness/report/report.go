@@ -217,6 +217,11 @@ func writeFile(name string, data []byte) error {
 	return nil
 }
 
+// Files are the paths of the three reports Write writes into dir.
+func Files(dir string) []string {
+	return []string{filepath.Join(dir, HTMLFile), filepath.Join(dir, JUnitFile), filepath.Join(dir, JSONFile)}
+}
+
 // ErrNoReport means the report file does not exist: the run never started.
 var ErrNoReport = errors.New("no report")
 

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -134,7 +133,6 @@ func Summary(w io.Writer, s *certify.Session, writeErr error, extra ...string) {
 		return
 	}
 	fmt.Fprint(w, s.Report.Summary())
-	files := append([]string{filepath.Join(s.ReportDir, report.HTMLFile), filepath.Join(s.ReportDir, report.JUnitFile),
-		filepath.Join(s.ReportDir, report.JSONFile)}, extra...)
+	files := append(report.Files(s.ReportDir), extra...)
 	fmt.Fprintf(w, "reports: %s\n", strings.Join(files, ", "))
 }

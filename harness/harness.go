@@ -49,8 +49,8 @@ const (
 	DefaultBodyLimit = 64 << 10
 )
 
-// ErrTiming means a Timing holds a duration out of range.
-var ErrTiming = errors.New("invalid timing")
+// errTiming means a Timing holds a duration out of range.
+var errTiming = errors.New("invalid timing")
 
 // Clock returns the current time. Signing, event building and the receiver
 // take one so that tests can fix the time.

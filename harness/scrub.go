@@ -6,14 +6,14 @@ import (
 	"strings"
 )
 
-// ShortSecret is the length under which a secret is matched only as a
+// shortSecret is the length under which a secret is matched only as a
 // whole word. A secret of a few characters, say SECRET=s, occurs inside
 // ordinary words ("invalid signature"), where it reveals nothing: matched
 // anywhere, it would redact every s of a report and judge every response
 // a leak. A short secret is still found where it stands alone, delimited
 // by anything but a letter or a digit: a JSON string, a header value, a
 // key=value pair (README "Signing schemes" says what that can prove).
-const ShortSecret = 8
+const shortSecret = 8
 
 // Scrub returns text with every occurrence of the secrets replaced by
 // Redacted. Everything a receiver or a probe controls (bodies, headers,
@@ -21,7 +21,7 @@ const ShortSecret = 8
 // evidence, so a receiver that echoes a secret cannot make a report leak
 // it. Empty secrets are ignored: there is nothing to hide, and an empty
 // pattern would match between every two characters. A secret shorter than
-// ShortSecret is replaced only where it stands as a whole word. When
+// shortSecret is replaced only where it stands as a whole word. When
 // several secrets occur, they are replaced in one pass, the earlier secret
 // winning where two start at the same place.
 func Scrub(text string, secrets ...Secret) string {
@@ -32,7 +32,7 @@ func Scrub(text string, secrets ...Secret) string {
 		// it out keeps the common case (nothing echoed) free of work.
 		switch v := s.Reveal(); {
 		case v == "" || !strings.Contains(text, v):
-		case len(v) < ShortSecret:
+		case len(v) < shortSecret:
 			short = append(short, v)
 		default:
 			pairs = append(pairs, v, Redacted)
@@ -92,9 +92,9 @@ func wordByte(c byte) bool {
 }
 
 // contains reports whether text holds the secret v: anywhere, or as a
-// whole word when v is shorter than ShortSecret.
+// whole word when v is shorter than shortSecret.
 func contains(text, v string) bool {
-	if len(v) < ShortSecret {
+	if len(v) < shortSecret {
 		return wordIndex(text, v) >= 0
 	}
 	return strings.Contains(text, v)

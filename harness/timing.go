@@ -123,15 +123,15 @@ func (t Timing) WithDefaults() Timing {
 func (t Timing) Validate() error {
 	switch {
 	case t.AckDeadline <= 0:
-		return fmt.Errorf("%w: the ack deadline %s must be positive", ErrTiming, t.AckDeadline)
+		return fmt.Errorf("%w: the ack deadline %s must be positive", errTiming, t.AckDeadline)
 	case t.SenderTimeout <= 0:
-		return fmt.Errorf("%w: the sender timeout %s must be positive", ErrTiming, t.SenderTimeout)
+		return fmt.Errorf("%w: the sender timeout %s must be positive", errTiming, t.SenderTimeout)
 	case t.Settle < 0 || t.Watch < 0:
-		return fmt.Errorf("%w: the settle time %s and the watch %s must not be negative", ErrTiming, t.Settle, t.Watch)
+		return fmt.Errorf("%w: the settle time %s and the watch %s must not be negative", errTiming, t.Settle, t.Watch)
 	}
 	for _, d := range t.RetrySchedule {
 		if d <= 0 {
-			return fmt.Errorf("%w: the retry delay %s must be positive", ErrTiming, d)
+			return fmt.Errorf("%w: the retry delay %s must be positive", errTiming, d)
 		}
 	}
 	return nil

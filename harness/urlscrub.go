@@ -63,7 +63,7 @@ type URLScrub struct {
 	// between two groups that are kept.
 	pairs []*regexp.Regexp
 	// long are the values long enough to be replaced wherever they stand
-	// (ShortSecret characters or more), decoded and as written.
+	// (shortSecret characters or more), decoded and as written.
 	long []Secret
 }
 
@@ -72,7 +72,7 @@ type URLScrub struct {
 func NewURLScrub(urls ...string) *URLScrub {
 	s := &URLScrub{}
 	add := func(v string) {
-		if len(v) >= ShortSecret && !slices.Contains(s.long, Secret(v)) {
+		if len(v) >= shortSecret && !slices.Contains(s.long, Secret(v)) {
 			s.long = append(s.long, Secret(v))
 		}
 	}

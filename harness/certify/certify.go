@@ -129,10 +129,10 @@ func (s *Session) prepare(ctx context.Context) error {
 	if o.CACert != "" {
 		caPEM, err := os.ReadFile(o.CACert)
 		if err != nil {
-			return o.Bad(SetCACert, "%v", err)
+			return o.Bad(setCACert, "%v", err)
 		}
 		if !trust(caPEM) {
-			return o.Bad(SetCACert, "%s holds no PEM certificate", o.CACert)
+			return o.Bad(setCACert, "%s holds no PEM certificate", o.CACert)
 		}
 	}
 

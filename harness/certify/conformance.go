@@ -96,22 +96,22 @@ func (s *Session) Select() ([]*scenario.Scenario, error) {
 	return out, nil
 }
 
-// RunLimit bounds a whole conformance run. Every wait of a check is
+// runLimit bounds a whole conformance run. Every wait of a check is
 // bounded, so a run this long is a bug of the suite.
-const RunLimit = 15 * time.Minute
+const runLimit = 15 * time.Minute
 
 // ErrInterrupted is why a run that was made did not end: it was
 // interrupted (Ctrl-C, SIGTERM, a cancelled context).
 var ErrInterrupted = errors.New("interrupted before every check ran")
 
-var errOverTime = fmt.Errorf("stopped after %s: every check's waits are bounded, so a run this long is a bug of the suite; please report it", RunLimit)
+var errOverTime = fmt.Errorf("stopped after %s: every check's waits are bounded, so a run this long is a bug of the suite; please report it", runLimit)
 
-// RunChecks runs the selected checks, at most RunLimit in all, and
+// runChecks runs the selected checks, at most runLimit in all, and
 // returns their results in the order given. The error is nil when every
 // check ran to its end; otherwise it says why not (ErrInterrupted, or the
 // limit), and the results hold what ran.
-func (s *Session) RunChecks(ctx context.Context, scs []*scenario.Scenario) ([]harness.Result, error) {
-	ctx, cancel := context.WithTimeoutCause(ctx, RunLimit, errOverTime)
+func (s *Session) runChecks(ctx context.Context, scs []*scenario.Scenario) ([]harness.Result, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, runLimit, errOverTime)
 	defer cancel()
 	results := s.Run(ctx, scs)
 	switch {
@@ -146,7 +146,7 @@ func Conformance(ctx context.Context, set Settings, started func(*Session, []*sc
 	if started != nil {
 		started(s, scs)
 	}
-	results, err := s.RunChecks(ctx, scs)
+	results, err := s.runChecks(ctx, scs)
 	return s, s.Finish(results, err == nil, err)
 }
 

@@ -41,14 +41,14 @@ func LoadTest(ctx context.Context, set Settings, search bool, started func(*Sess
 		s.Report.Load = out.Load
 		results = out.Results
 		if err == nil && !out.Complete {
-			err = ErrLoadInterrupted
+			err = errLoadInterrupted
 		}
 	}
 	return s, out, s.Finish(results, err == nil && out != nil, err)
 }
 
-// ErrLoadInterrupted is why a load run that was made did not end.
-var ErrLoadInterrupted = errors.New("interrupted before the load test ended")
+// errLoadInterrupted is why a load run that was made did not end.
+var errLoadInterrupted = errors.New("interrupted before the load test ended")
 
 // Load load-tests the session's target (LOAD-01..04): it attacks at the
 // settings' rate for their duration with signed events, streaming the

@@ -11,9 +11,9 @@ import (
 	"github.com/realm-ai/hookcert/harness/signing"
 )
 
-// SchemeSchema names the schema of a signing scheme file in the catalogue
+// schemeSchema names the schema of a signing scheme file in the catalogue
 // (schemas/scheme.schema.json).
-const SchemeSchema = "scheme"
+const schemeSchema = "scheme"
 
 // LoadScheme returns the signing scheme a setting names: a built-in one
 // (signing.BuiltinSchemes), or a YAML or JSON scheme file, checked against
@@ -33,7 +33,7 @@ func LoadScheme(name string) (*signing.Scheme, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", signing.ErrScheme, err)
 	}
-	raw, err := scenario.DecodeFile(filepath.ToSlash(name), data, SchemeSchema)
+	raw, err := scenario.DecodeFile(filepath.ToSlash(name), data, schemeSchema)
 	if err != nil {
 		return nil, err
 	}

@@ -91,7 +91,7 @@ type LoadSettings struct {
 	StepDuration time.Duration
 	// Retries is how many times the load retries a delivery not
 	// acknowledged, waiting as the timing's retry schedule says (its last
-	// wait repeated past its end); AllRetries (the default) is once per
+	// wait repeated past its end); allRetries (the default) is once per
 	// wait of the schedule, 0 turns retries off.
 	Retries int
 	// Progress, when set, receives progress lines; Live redraws one line
@@ -100,18 +100,18 @@ type LoadSettings struct {
 	Live     bool
 }
 
-// AllRetries, as LoadSettings.Retries, retries once per wait of the retry
-// schedule; MaxRetries is the most retries a load may ask.
+// allRetries, as LoadSettings.Retries, retries once per wait of the retry
+// schedule; maxRetries is the most retries a load may ask.
 const (
-	AllRetries = -1
-	MaxRetries = 10
+	allRetries = -1
+	maxRetries = 10
 )
 
-// retrySchedule is the load's retry schedule: n retries (AllRetries: one
+// retrySchedule is the load's retry schedule: n retries (allRetries: one
 // per wait of schedule), waiting as schedule says, its last wait repeated
 // past its end; none when n is 0 or the schedule is empty.
 func retrySchedule(schedule []time.Duration, n int) []time.Duration {
-	if n == AllRetries {
+	if n == allRetries {
 		n = len(schedule)
 	}
 	if n <= 0 || len(schedule) == 0 {
@@ -129,7 +129,7 @@ func DefaultLoadSettings() LoadSettings {
 	return LoadSettings{
 		Rate: load.DefaultRate, Duration: load.DefaultDuration, Attacker: load.DefaultAttacker,
 		Limits: load.DefaultLimits(), SampleSize: load.DefaultSampleSize, StepDuration: load.DefaultStepDuration,
-		Retries: AllRetries,
+		Retries: allRetries,
 	}
 }
 
@@ -147,7 +147,7 @@ const (
 	SetScheme        Setting = "SCHEME"
 	SetStrict        Setting = "STRICT"
 	SetInsecure      Setting = "INSECURE"
-	SetCACert        Setting = "CA_CERT"
+	setCACert        Setting = "CA_CERT"
 	SetHTTPVersion   Setting = "HTTP_VERSION"
 	SetAckDeadline   Setting = "ACK_DEADLINE"
 	SetSenderTimeout Setting = "SENDER_TIMEOUT"
@@ -187,9 +187,9 @@ func (s *Settings) name(set Setting) string {
 // its name. The secret's is harness.SecretEnv (Option.Env).
 func Env(s Setting) string { return "HOOKCERT_" + string(s) }
 
-// ParseFlag reads a yes/no setting: empty, 0, false or no is off; 1, true
+// parseFlag reads a yes/no setting: empty, 0, false or no is off; 1, true
 // or yes is on; anything else is an error.
-func ParseFlag(v string) (bool, error) {
+func parseFlag(v string) (bool, error) {
 	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "", "0", "false", "no":
 		return false, nil
@@ -210,7 +210,7 @@ func (s *Settings) Bad(set Setting, format string, args ...any) error {
 func (s Settings) withDefaults() Settings {
 	s.Timing = s.Timing.WithDefaults()
 	if s.ReportDir == "" {
-		s.ReportDir = DefaultReportDir
+		s.ReportDir = defaultReportDir
 	}
 	return s
 }
@@ -234,8 +234,8 @@ func (s *Settings) checkLoad(capacity bool) error {
 	if l.Limits.MaxDuration <= 0 {
 		return s.Bad(SetMaxDuration, "%s must be positive", l.Limits.MaxDuration)
 	}
-	if l.Retries > MaxRetries || l.Retries < AllRetries {
-		return s.Bad(SetRetries, "%d: give 0 (no retries) up to %d", l.Retries, MaxRetries)
+	if l.Retries > maxRetries || l.Retries < allRetries {
+		return s.Bad(SetRetries, "%d: give 0 (no retries) up to %d", l.Retries, maxRetries)
 	}
 	if capacity {
 		return nil

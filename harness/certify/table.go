@@ -34,18 +34,18 @@ type Kind uint8
 
 // Kinds of settings.
 const (
-	// Text is any value.
-	Text Kind = iota
+	// text is any value.
+	text Kind = iota
 	// Bool is a yes or no: a flag without a value, 1 in make.
 	Bool
 	// Secret is never shown, echoed or defaulted; its flag is a fallback
 	// for the environment variable.
 	Secret
-	// Path is a file or directory, made absolute by make.
-	Path
-	// NameOrPath is a built-in name or a file, made absolute by make when
+	// path is a file or directory, made absolute by make.
+	path
+	// nameOrPath is a built-in name or a file, made absolute by make when
 	// the file exists (SCHEME).
-	NameOrPath
+	nameOrPath
 	// List is comma-separated; its flag may be repeated.
 	List
 )
@@ -118,8 +118,8 @@ func (o Option) Value(s *Settings) string {
 // Takes reports whether command c takes the setting.
 func (o Option) Takes(c Command) bool { return o.Commands&c != 0 }
 
-// DefaultReportDir is where the reports go when REPORT_DIR is not given.
-const DefaultReportDir = "reports"
+// defaultReportDir is where the reports go when REPORT_DIR is not given.
+const defaultReportDir = "reports"
 
 // Exit policies of FAIL_ON.
 const (
@@ -137,7 +137,7 @@ const (
 func Defaults() Settings {
 	return Settings{
 		Timing:    harness.DefaultTiming(),
-		ReportDir: DefaultReportDir,
+		ReportDir: defaultReportDir,
 		Load:      DefaultLoadSettings(),
 		FailOn:    FailOnNotCompliant,
 
@@ -177,7 +177,7 @@ var options = withEnv([]Option{
 		parse:     func(s *Settings, v string) error { s.Labels = v; return nil },
 		show:      func(s *Settings) string { return s.Labels },
 		record:    func(s *Settings, r *report.Settings) { r.Labels = s.Labels }},
-	{Setting: SetScheme, Flag: "scheme", Kind: NameOrPath, Commands: allRuns, Make: true, Recorded: true,
+	{Setting: SetScheme, Flag: "scheme", Kind: nameOrPath, Commands: allRuns, Make: true, Recorded: true,
 		Help:      "the signing scheme the receiver verifies: " + strings.Join(signing.BuiltinSchemes(), ", ") + ", or a scheme file",
 		noDefault: signing.DefaultScheme,
 		parse:     func(s *Settings, v string) error { s.Scheme = strings.TrimSpace(v); return nil },
@@ -187,7 +187,7 @@ var options = withEnv([]Option{
 		func(s *Settings) *bool { return &s.Strict }, func(s *Settings, r *report.Settings) { r.Strict = s.Strict }),
 	boolOption(SetInsecure, "insecure", allRuns, "skip verification of the receiver's certificate (TLS-02 then warns)",
 		func(s *Settings) *bool { return &s.Insecure }, func(s *Settings, r *report.Settings) { r.Insecure = s.Insecure }),
-	{Setting: SetCACert, Flag: "ca-cert", Kind: Path, Commands: allRuns, Make: true,
+	{Setting: setCACert, Flag: "ca-cert", Kind: path, Commands: allRuns, Make: true,
 		Help:      "a PEM file of a CA to trust, for a staging certificate from a private CA",
 		noDefault: "the system's roots",
 		parse:     func(s *Settings, v string) error { s.CACert = strings.TrimSpace(v); return nil },
@@ -246,13 +246,13 @@ var options = withEnv([]Option{
 		},
 		show:   func(s *Settings) string { return strconv.Itoa(s.DedupeRate) },
 		record: func(s *Settings, r *report.Settings) { r.DedupeRate = s.DedupeRate }},
-	{Setting: SetScenarios, Flag: "scenarios", Kind: Path, Commands: CmdConformance, Make: true, Recorded: true,
+	{Setting: SetScenarios, Flag: "scenarios", Kind: path, Commands: CmdConformance, Make: true, Recorded: true,
 		Help:      "a directory of your own scenario files, added to the catalogue (a file with a built-in ID replaces that check)",
 		noDefault: "none",
 		parse:     func(s *Settings, v string) error { s.Scenarios = strings.TrimSpace(v); return nil },
 		show:      func(s *Settings) string { return s.Scenarios },
 		record:    func(s *Settings, r *report.Settings) { r.Scenarios = s.Scenarios }},
-	{Setting: SetReportDir, Flag: "report-dir", Kind: Path, Commands: allRuns, Make: true,
+	{Setting: SetReportDir, Flag: "report-dir", Kind: path, Commands: allRuns, Make: true,
 		Help: "where index.html, junit.xml and report.json go (and a load's raw results)",
 		parse: func(s *Settings, v string) error {
 			if s.ReportDir = strings.TrimSpace(v); s.ReportDir == "" {
@@ -291,25 +291,25 @@ var options = withEnv([]Option{
 		}},
 	{Setting: SetPlainHTTP, Flag: "plain-http", Kind: Bool, Commands: allRuns,
 		Help:  "serve the bundled reference receiver over http:// instead of HTTPS (no URL only)",
-		parse: func(s *Settings, v string) (err error) { s.PlainHTTP, err = ParseFlag(v); return err },
+		parse: func(s *Settings, v string) (err error) { s.PlainHTTP, err = parseFlag(v); return err },
 		show:  func(s *Settings) string { return showBool(s.PlainHTTP) }},
 	intOption(SetRate, "rate", CmdLoad|CmdCapacity, "new events per second; for capacity, the first rate tried",
 		func(s *Settings) *int { return &s.Load.Rate }),
 	durationOption(SetDuration, "duration", CmdLoad, "how long the load sends new events",
 		func(s *Settings) *time.Duration { return &s.Load.Duration }, nil),
 	{Setting: SetRetries, Flag: "retries", Commands: CmdLoad | CmdCapacity, Make: true,
-		Help:      fmt.Sprintf("retries of a load delivery not acknowledged, on the retry schedule, its last wait repeated past its end: 0 (none) to %d", MaxRetries),
+		Help:      fmt.Sprintf("retries of a load delivery not acknowledged, on the retry schedule, its last wait repeated past its end: 0 (none) to %d", maxRetries),
 		noDefault: "one per wait of the retry schedule",
 		parse: func(s *Settings, v string) error {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
-			if err != nil || n < 0 || n > MaxRetries {
-				return fmt.Errorf("%q is not a number of retries from 0 (none) to %d", strings.TrimSpace(v), MaxRetries)
+			if err != nil || n < 0 || n > maxRetries {
+				return fmt.Errorf("%q is not a number of retries from 0 (none) to %d", strings.TrimSpace(v), maxRetries)
 			}
 			s.Load.Retries = n
 			return nil
 		},
 		show: func(s *Settings) string {
-			if s.Load.Retries == AllRetries {
+			if s.Load.Retries == allRetries {
 				return ""
 			}
 			return strconv.Itoa(s.Load.Retries)
@@ -317,7 +317,7 @@ var options = withEnv([]Option{
 	{Setting: SetForce, Flag: "force", Kind: Bool, Commands: CmdLoad | CmdCapacity, Make: true,
 		Help: fmt.Sprintf("lift the safety limits to %d/s and %s", load.ForcedMaxRate, showDuration(load.ForcedMaxDuration)),
 		parse: func(s *Settings, v string) error {
-			on, err := ParseFlag(v)
+			on, err := parseFlag(v)
 			if on {
 				s.Load.Limits = load.ForcedLimits()
 			}
@@ -379,7 +379,7 @@ func Lookup(set Setting) (Option, bool) {
 
 func boolOption(set Setting, flag string, cmds Command, help string, p func(*Settings) *bool, rec func(*Settings, *report.Settings)) Option {
 	return Option{Setting: set, Flag: flag, Kind: Bool, Commands: cmds, Help: help, Make: true, Recorded: rec != nil,
-		parse:  func(s *Settings, v string) (err error) { *p(s), err = ParseFlag(v); return err },
+		parse:  func(s *Settings, v string) (err error) { *p(s), err = parseFlag(v); return err },
 		show:   func(s *Settings) string { return showBool(*p(s)) },
 		record: rec}
 }
@@ -518,16 +518,16 @@ func MakeFragment() string {
 		}
 		fmt.Fprintf(&b, "# %s: %s\n", v, help)
 		if o.Setting == SetReportDir {
-			fmt.Fprintf(&b, "%s ?= %s\n", v, DefaultReportDir)
+			fmt.Fprintf(&b, "%s ?= %s\n", v, defaultReportDir)
 		} else {
 			fmt.Fprintf(&b, "%s ?=\n", v)
 		}
 		switch o.Kind {
 		case Secret:
 			continue
-		case Path:
+		case path:
 			env = append(env, fmt.Sprintf("%s='$(call abs,$(%s))'", o.Env, v))
-		case NameOrPath:
+		case nameOrPath:
 			env = append(env, fmt.Sprintf("%s='$(if $(wildcard $(%s)),$(abspath $(%s)),$(%s))'", o.Env, v, v, v))
 		default:
 			env = append(env, fmt.Sprintf("%s='$(%s)'", o.Env, v))

@@ -104,7 +104,7 @@ func (s *Sender) Send(ctx context.Context, a Attempt) (ex harness.Exchange) {
 	ex.Request = harness.Request{
 		Method:   a.method(),
 		URL:      harness.RedactURL(s.url.String()),
-		Body:     Excerpt(a.Body),
+		Body:     excerpt(a.Body),
 		BodySize: len(a.Body),
 	}
 	// The report re-sends a failing exchange; the excerpt alone would not
@@ -157,7 +157,7 @@ func (s *Sender) Send(ctx context.Context, a Attempt) (ex harness.Exchange) {
 	ex.Response = &harness.Response{
 		Status:       resp.StatusCode,
 		Header:       harness.ScrubHeader(resp.Header, s.hidden...),
-		Body:         Excerpt([]byte(s.scrub(string(body)))),
+		Body:         excerpt([]byte(s.scrub(string(body)))),
 		BodySize:     len(body),
 		SecretEchoed: harness.Echoes(body, resp.Header, s.secret),
 	}
@@ -280,12 +280,12 @@ func redactAuthorization(h http.Header) http.Header {
 	return h
 }
 
-// Excerpt returns at most ExcerptLimit bytes of b as evidence. A rune cut in
+// excerpt returns at most excerptLimit bytes of b as evidence. A rune cut in
 // half at the end, by this limit or by the body limit before it, is
 // dropped so that the report shows no broken character.
-func Excerpt(b []byte) string {
-	if len(b) > ExcerptLimit {
-		b = b[:ExcerptLimit]
+func excerpt(b []byte) string {
+	if len(b) > excerptLimit {
+		b = b[:excerptLimit]
 	}
 	for i := 1; i <= utf8.UTFMax && i <= len(b); i++ {
 		if utf8.RuneStart(b[len(b)-i]) {

@@ -317,7 +317,7 @@ func TestBodyLimit(t *testing.T) {
 		want int
 	}{
 		{"the default reads 64 KiB", nil, harness.DefaultBodyLimit},
-		{"a smaller limit is honoured", []Option{WithBodyLimit(1001)}, 1001},
+		{"a smaller limit is honoured", []Option{withBodyLimit(1001)}, 1001},
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
@@ -329,8 +329,8 @@ func TestBodyLimit(t *testing.T) {
 			if ex.Response.BodySize != tt.want {
 				t.Errorf("BodySize = %d, want %d", ex.Response.BodySize, tt.want)
 			}
-			if n := len(ex.Response.Body); n > ExcerptLimit || n < ExcerptLimit-4 && tt.want > ExcerptLimit {
-				t.Errorf("excerpt is %d bytes, want about %d", n, ExcerptLimit)
+			if n := len(ex.Response.Body); n > excerptLimit || n < excerptLimit-4 && tt.want > excerptLimit {
+				t.Errorf("excerpt is %d bytes, want about %d", n, excerptLimit)
 			}
 			if !strings.HasPrefix(string(big), ex.Response.Body) || !isValidUTF8(ex.Response.Body) {
 				t.Errorf("excerpt is not a clean prefix of the body")
@@ -534,7 +534,7 @@ func TestSecretNeverInEvidence(t *testing.T) {
 	for _, url := range []string{srv.URL, hang.URL, tlsSrv.URL, "http://" + closedAddr(t)} {
 		s := newSender(t, url, WithTimeout(200*time.Millisecond))
 		ev := testEvent()
-		exs = append(exs, s.Deliver(ctx, ev, []time.Duration{time.Millisecond})...)
+		exs = append(exs, s.deliver(ctx, ev, []time.Duration{time.Millisecond})...)
 		a := s.Attempt(ev)
 		a.Abandon = true
 		exs = append(exs, s.Send(ctx, a))
@@ -569,7 +569,7 @@ func TestSecretEchoedIsFlagged(t *testing.T) {
 		{"a receiver that echoes the secret in a header", "key=" + raw, "", "no", true},
 		{"a receiver that echoes the secret as a header name", "", "X-" + raw, "no", true},
 		{"a receiver that says nothing of it", "fine", "", "bad signature", false},
-		{"a secret across the end of the evidence excerpt", "", "", strings.Repeat("x", ExcerptLimit-8) + raw, true},
+		{"a secret across the end of the evidence excerpt", "", "", strings.Repeat("x", excerptLimit-8) + raw, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.why, func(t *testing.T) {
@@ -605,16 +605,16 @@ func TestExcerpt(t *testing.T) {
 		want int
 	}{
 		{"short bodies are kept whole", []byte("abc"), 3},
-		{"exactly the limit is kept whole", bytes.Repeat([]byte("a"), ExcerptLimit), ExcerptLimit},
-		{"long ASCII is cut at the limit", bytes.Repeat([]byte("a"), ExcerptLimit+10), ExcerptLimit},
-		{"a cut inside a rune backs off to its start", append(bytes.Repeat([]byte("a"), ExcerptLimit-1), "€€"...), ExcerptLimit - 1},
+		{"exactly the limit is kept whole", bytes.Repeat([]byte("a"), excerptLimit), excerptLimit},
+		{"long ASCII is cut at the limit", bytes.Repeat([]byte("a"), excerptLimit+10), excerptLimit},
+		{"a cut inside a rune backs off to its start", append(bytes.Repeat([]byte("a"), excerptLimit-1), "€€"...), excerptLimit - 1},
 		{"a body already cut inside a rune loses the broken tail", []byte("ab\xe2\x82"), 2},
 		{"a complete multi-byte rune at the end is kept", []byte("ab€"), 5},
 		{"invalid bytes are not mistaken for a cut rune", []byte("ab\xff"), 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
-			got := Excerpt(tt.in)
+			got := excerpt(tt.in)
 			if len(got) != tt.want || (utf8.Valid(tt.in[:tt.want]) && !isValidUTF8(got)) {
 				t.Errorf("Excerpt gave %d bytes (valid %v), want %d", len(got), isValidUTF8(got), tt.want)
 			}

@@ -26,14 +26,14 @@ import (
 
 // Sentinel errors of NewSender; all of them mean the run cannot be made.
 var (
-	// ErrInvalidURL means the target URL is not an absolute http(s) URL.
-	ErrInvalidURL = errors.New("invalid target URL")
-	// ErrNoSecret means the signing secret is empty.
-	ErrNoSecret = errors.New("secret is empty")
-	// ErrInvalidCA means a CA certificate given to trust could not be used.
-	ErrInvalidCA = errors.New("invalid CA certificate")
-	// ErrInvalidOption means an option was given a value out of range.
-	ErrInvalidOption = errors.New("invalid option")
+	// errInvalidURL means the target URL is not an absolute http(s) URL.
+	errInvalidURL = errors.New("invalid target URL")
+	// errNoSecret means the signing secret is empty.
+	errNoSecret = errors.New("secret is empty")
+	// errInvalidCA means a CA certificate given to trust could not be used.
+	errInvalidCA = errors.New("invalid CA certificate")
+	// errInvalidOption means an option was given a value out of range.
+	errInvalidOption = errors.New("invalid option")
 )
 
 // maxIdle bounds the kept-alive connections to the receiver: enough for
@@ -47,9 +47,9 @@ const maxIdle = 256
 // refuse a receiver whose header never ends. Real receivers send a few KiB.
 const maxHeaderBytes = http.DefaultMaxHeaderBytes
 
-// ExcerptLimit bounds the body excerpts kept as evidence, so that a report
+// excerptLimit bounds the body excerpts kept as evidence, so that a report
 // stays readable and small however large the bodies are.
-const ExcerptLimit = 4 << 10
+const excerptLimit = 4 << 10
 
 // Sender delivers signed REALM webhooks to one target URL. It is safe for
 // concurrent use; keep-alive connections are reused between attempts.
@@ -123,10 +123,10 @@ func WithInsecure() Option { return func(o *options) { o.insecure = true } }
 // wall clock.
 func WithClock(c harness.Clock) Option { return func(o *options) { o.clock = c } }
 
-// WithBodyLimit bounds how many bytes of a response body are read; the
+// withBodyLimit bounds how many bytes of a response body are read; the
 // default is harness.DefaultBodyLimit. The rest is never read, so a receiver
 // that answers endlessly cannot stall the run.
-func WithBodyLimit(n int64) Option { return func(o *options) { o.bodyLimit = n } }
+func withBodyLimit(n int64) Option { return func(o *options) { o.bodyLimit = n } }
 
 // WithScheme signs the deliveries with a signing scheme (README "Signing
 // schemes") and sends its headers; without it, deliveries are signed with
@@ -151,20 +151,20 @@ func NewSender(target string, secret harness.Secret, opts ...Option) (*Sender, e
 		return nil, err
 	}
 	if secret.Reveal() == "" {
-		return nil, fmt.Errorf("delivery: %w: give the sender the receiver's signing secret", ErrNoSecret)
+		return nil, fmt.Errorf("delivery: %w: give the sender the receiver's signing secret", errNoSecret)
 	}
 	o := options{timeout: harness.DefaultTiming().SenderTimeout, bodyLimit: harness.DefaultBodyLimit}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if o.timeout <= 0 {
-		return nil, fmt.Errorf("delivery: %w: timeout %s must be positive", ErrInvalidOption, o.timeout)
+		return nil, fmt.Errorf("delivery: %w: timeout %s must be positive", errInvalidOption, o.timeout)
 	}
 	if o.bodyLimit <= 0 {
-		return nil, fmt.Errorf("delivery: %w: body limit %d must be positive", ErrInvalidOption, o.bodyLimit)
+		return nil, fmt.Errorf("delivery: %w: body limit %d must be positive", errInvalidOption, o.bodyLimit)
 	}
 	if o.version, err = harness.ParseHTTPVersion(string(o.version)); err != nil {
-		return nil, fmt.Errorf("delivery: %w: %w", ErrInvalidOption, err)
+		return nil, fmt.Errorf("delivery: %w: %w", errInvalidOption, err)
 	}
 	cfg, err := o.tlsConfig()
 	if err != nil {
@@ -240,13 +240,13 @@ func parseTarget(target string) (*url.URL, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("delivery: %w: %v", ErrInvalidURL, err)
+		return nil, fmt.Errorf("delivery: %w: %v", errInvalidURL, err)
 	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("delivery: %w: %q must start with http:// or https://", ErrInvalidURL, harness.RedactURL(u.String()))
+		return nil, fmt.Errorf("delivery: %w: %q must start with http:// or https://", errInvalidURL, harness.RedactURL(u.String()))
 	case u.Hostname() == "":
-		return nil, fmt.Errorf("delivery: %w: %q has no host", ErrInvalidURL, harness.RedactURL(u.String()))
+		return nil, fmt.Errorf("delivery: %w: %q has no host", errInvalidURL, harness.RedactURL(u.String()))
 	}
 	return u, nil
 }
@@ -260,7 +260,7 @@ func (o options) tlsConfig() (*tls.Config, error) {
 	for _, path := range o.caFiles {
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("delivery: %w: reading CA file: %w", ErrInvalidCA, err)
+			return nil, fmt.Errorf("delivery: %w: reading CA file: %w", errInvalidCA, err)
 		}
 		pems = append(pems, b)
 	}
@@ -275,7 +275,7 @@ func (o options) tlsConfig() (*tls.Config, error) {
 		}
 		for i, pem := range pems {
 			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("delivery: %w: CA certificate %d holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)", ErrInvalidCA, i+1)
+				return nil, fmt.Errorf("delivery: %w: CA certificate %d holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)", errInvalidCA, i+1)
 			}
 		}
 		cfg.RootCAs = pool
@@ -323,13 +323,13 @@ func (s *Sender) CloseIdleConnections() {
 	s.fresh.CloseIdleConnections()
 }
 
-// Deliver runs the retry schedule for ev: attempt 1, then, while the answer
+// deliver runs the retry schedule for ev: attempt 1, then, while the answer
 // is not 2xx, waits schedule[i] and makes attempt i+2, re-signed at the time
 // of that attempt and with the same X-Webhook-Id. It stops at the first 2xx,
 // after the last attempt or when ctx ends, and returns every attempt made. A
 // nil schedule makes a single attempt; pass harness.DefaultTiming().RetrySchedule
 // for REALM's.
-func (s *Sender) Deliver(ctx context.Context, ev harness.Event, schedule []time.Duration) []harness.Exchange {
+func (s *Sender) deliver(ctx context.Context, ev harness.Event, schedule []time.Duration) []harness.Exchange {
 	exs := make([]harness.Exchange, 0, len(schedule)+1)
 	for i := 0; i <= len(schedule); i++ {
 		if i > 0 && harness.Sleep(ctx, schedule[i-1]) != nil {

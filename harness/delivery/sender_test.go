@@ -28,16 +28,16 @@ func TestNewSenderRejects(t *testing.T) {
 		opts    []Option
 		wantErr error
 	}{
-		{"another scheme is not a webhook endpoint", "ftp://example.com/hook", testSecret, nil, ErrInvalidURL},
-		{"a relative URL has no host to send to", "/hooks/realm", testSecret, nil, ErrInvalidURL},
-		{"a scheme without host", "https:///hooks", testSecret, nil, ErrInvalidURL},
-		{"an empty URL, the usual forgotten variable", "", testSecret, nil, ErrInvalidURL},
-		{"an unparsable URL", "http://exa mple.com/%zz", testSecret, nil, ErrInvalidURL},
-		{"an empty secret cannot sign", "http://127.0.0.1/", "", nil, ErrNoSecret},
-		{"a zero timeout would fail every attempt", "http://127.0.0.1/", testSecret, []Option{WithTimeout(0)}, ErrInvalidOption},
-		{"a zero body limit would read nothing", "http://127.0.0.1/", testSecret, []Option{WithBodyLimit(0)}, ErrInvalidOption},
-		{"garbage PEM must not silently trust nothing", "https://127.0.0.1/", testSecret, []Option{WithCACert([]byte("not a certificate"))}, ErrInvalidCA},
-		{"an unreadable CA file", "https://127.0.0.1/", testSecret, []Option{WithCAFile(missing)}, ErrInvalidCA},
+		{"another scheme is not a webhook endpoint", "ftp://example.com/hook", testSecret, nil, errInvalidURL},
+		{"a relative URL has no host to send to", "/hooks/realm", testSecret, nil, errInvalidURL},
+		{"a scheme without host", "https:///hooks", testSecret, nil, errInvalidURL},
+		{"an empty URL, the usual forgotten variable", "", testSecret, nil, errInvalidURL},
+		{"an unparsable URL", "http://exa mple.com/%zz", testSecret, nil, errInvalidURL},
+		{"an empty secret cannot sign", "http://127.0.0.1/", "", nil, errNoSecret},
+		{"a zero timeout would fail every attempt", "http://127.0.0.1/", testSecret, []Option{WithTimeout(0)}, errInvalidOption},
+		{"a zero body limit would read nothing", "http://127.0.0.1/", testSecret, []Option{withBodyLimit(0)}, errInvalidOption},
+		{"garbage PEM must not silently trust nothing", "https://127.0.0.1/", testSecret, []Option{WithCACert([]byte("not a certificate"))}, errInvalidCA},
+		{"an unreadable CA file", "https://127.0.0.1/", testSecret, []Option{WithCAFile(missing)}, errInvalidCA},
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
@@ -141,7 +141,7 @@ func TestDeliverRetriesUntil2xx(t *testing.T) {
 	clock := func() time.Time { return t0.Add(time.Duration(ticks.Add(1)) * 7 * time.Second) }
 	s := newSender(t, srv.URL, WithClock(clock))
 	ev := testEvent()
-	exs := s.Deliver(context.Background(), ev, []time.Duration{20 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond})
+	exs := s.deliver(context.Background(), ev, []time.Duration{20 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond})
 	if len(exs) != 3 {
 		t.Fatalf("Deliver made %d attempts, want 3 (stop at the first 2xx)", len(exs))
 	}
@@ -183,7 +183,7 @@ func TestDeliverStops(t *testing.T) {
 	t.Run("after the schedule is exhausted", func(t *testing.T) {
 		srv, rc := serve(t, func(w http.ResponseWriter, r *http.Request, n int) { w.WriteHeader(500) })
 		s := newSender(t, srv.URL)
-		exs := s.Deliver(context.Background(), testEvent(), []time.Duration{time.Millisecond, time.Millisecond})
+		exs := s.deliver(context.Background(), testEvent(), []time.Duration{time.Millisecond, time.Millisecond})
 		if len(exs) != 3 || len(rc.requests()) != 3 {
 			t.Errorf("made %d attempts, receiver saw %d; want 3 and 3", len(exs), len(rc.requests()))
 		}
@@ -191,7 +191,7 @@ func TestDeliverStops(t *testing.T) {
 	t.Run("a nil schedule is a single attempt", func(t *testing.T) {
 		srv, rc := serve(t, func(w http.ResponseWriter, r *http.Request, n int) { w.WriteHeader(500) })
 		s := newSender(t, srv.URL)
-		if exs := s.Deliver(context.Background(), testEvent(), nil); len(exs) != 1 || len(rc.requests()) != 1 {
+		if exs := s.deliver(context.Background(), testEvent(), nil); len(exs) != 1 || len(rc.requests()) != 1 {
 			t.Errorf("made %d attempts, want 1", len(exs))
 		}
 	})
@@ -204,7 +204,7 @@ func TestDeliverStops(t *testing.T) {
 		})
 		s := newSender(t, srv.URL)
 		start := time.Now()
-		exs := s.Deliver(ctx, testEvent(), []time.Duration{time.Minute})
+		exs := s.deliver(ctx, testEvent(), []time.Duration{time.Minute})
 		if len(exs) != 1 {
 			t.Errorf("made %d attempts, want 1", len(exs))
 		}

@@ -24,12 +24,12 @@ import (
 
 // Defaults of generated data.
 const (
-	// DefaultJobType is the jobType of job events unless JobType says
+	// defaultJobType is the jobType of job events unless jobType says
 	// otherwise.
-	DefaultJobType = "image_generation"
-	// DefaultUnknownType is the type Factory.Unknown uses when given none:
+	defaultJobType = "image_generation"
+	// defaultUnknownType is the type Factory.Unknown uses when given none:
 	// plausible, dotted like the real ones, and not in the catalogue.
-	DefaultUnknownType = "job.archived"
+	defaultUnknownType = "job.archived"
 	// IDLength is the number of random characters after an id's prefix:
 	// 20 characters of a 32-letter alphabet, 100 bits, so ids never collide
 	// in practice.
@@ -40,14 +40,14 @@ const (
 // and 32 letters so that one random byte gives one letter without bias.
 const idAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 
-// ErrUnknownType is wrapped by Factory.New when the type is not in the
+// errUnknownType is wrapped by Factory.New when the type is not in the
 // catalogue, and by Factory.Lifecycle when the final type is not terminal.
-var ErrUnknownType = errors.New("unknown event type")
+var errUnknownType = errors.New("unknown event type")
 
-// ErrInvalidEvent is wrapped when a built event fails its schema: an option
+// errInvalidEvent is wrapped when a built event fails its schema: an option
 // broke it (a Set to a wrong type, say) or the harness has a bug. Use Mutate
 // for payloads meant to be invalid.
-var ErrInvalidEvent = errors.New("built event is invalid")
+var errInvalidEvent = errors.New("built event is invalid")
 
 // Factory builds events. It is safe for concurrent use; the load generator
 // calls New from many goroutines.
@@ -140,22 +140,22 @@ func (p *pool) take(n int) []byte {
 // New builds a valid event of a catalogue type (harness.EventTypes) with a
 // fresh eventId, a fresh jobId and modelId unless given, createdAt from the
 // clock and realistic data. It is validated before it is returned; the error
-// wraps ErrUnknownType or ErrInvalidEvent.
+// wraps errUnknownType or errInvalidEvent.
 func (f *Factory) New(eventType string, opts ...EventOption) (harness.Event, error) {
 	k, ok := kinds[eventType]
 	if !ok {
-		return harness.Event{}, fmt.Errorf("events: new %q: %w (known: %v)", eventType, ErrUnknownType, harness.EventTypes())
+		return harness.Event{}, fmt.Errorf("events: new %q: %w (known: %v)", eventType, errUnknownType, harness.EventTypes())
 	}
 	return f.build(eventType, k, opts)
 }
 
 // Unknown builds an event of a type the catalogue does not know (default
-// DefaultUnknownType), valid against the envelope, for the
+// defaultUnknownType), valid against the envelope, for the
 // forward-compatibility check (ACK-04). Its data has the object named by the
 // type's first word and a jobId.
 func (f *Factory) Unknown(eventType string, opts ...EventOption) (harness.Event, error) {
 	if eventType == "" {
-		eventType = DefaultUnknownType
+		eventType = defaultUnknownType
 	}
 	if f.known(eventType) {
 		return harness.Event{}, fmt.Errorf("events: unknown %q: the type is in the catalogue; use New", eventType)
@@ -171,7 +171,7 @@ func (f *Factory) Lifecycle(jobID string, final string) ([]harness.Event, error)
 	switch final {
 	case harness.JobCompleted, harness.JobFailed, harness.JobCanceled:
 	default:
-		return nil, fmt.Errorf("events: lifecycle: final type %q: %w: want job.completed, job.failed or job.canceled", final, ErrUnknownType)
+		return nil, fmt.Errorf("events: lifecycle: final type %q: %w: want job.completed, job.failed or job.canceled", final, errUnknownType)
 	}
 	if jobID == "" {
 		jobID = f.NewID("job")
@@ -181,7 +181,7 @@ func (f *Factory) Lifecycle(jobID string, final string) ([]harness.Event, error)
 	out := make([]harness.Event, 0, len(types))
 	for i, t := range types {
 		at := end.Add(time.Duration(i-len(types)+1) * time.Second)
-		ev, err := f.New(t, JobID(jobID), CreatedAt(at))
+		ev, err := f.New(t, JobID(jobID), createdAt(at))
 		if err != nil {
 			return nil, fmt.Errorf("events: lifecycle of %s: %w", jobID, err)
 		}
@@ -207,7 +207,7 @@ func (f *Factory) build(eventType string, k kind, opts []EventOption) (harness.E
 		return harness.Event{}, err
 	}
 	if err := f.validate(eventType, ev.Body); err != nil {
-		return harness.Event{}, fmt.Errorf("events: %s: %w: %w", eventType, ErrInvalidEvent, err)
+		return harness.Event{}, fmt.Errorf("events: %s: %w: %w", eventType, errInvalidEvent, err)
 	}
 	return ev, nil
 }
@@ -270,7 +270,7 @@ func eventOf(doc *object, body []byte) harness.Event {
 // validating it: it exists to make deliberately broken payloads for negative
 // checks (a missing eventId, a status that contradicts the type). Key order
 // and numbers are kept; the result is compact JSON. It honours Set, Delete,
-// Extra, EventID, JobID, ModelID, JobType and CreatedAt, the last five as
+// Extra, eventID, JobID, modelID, jobType and createdAt, the last five as
 // Sets of their fields; Results needs a Factory and is an error here.
 func Mutate(body []byte, opts ...EventOption) ([]byte, error) {
 	var s spec

@@ -110,7 +110,7 @@ func TestNewBuildsEveryTypeValid(t *testing.T) {
 func TestNewRejectsTypesOutsideTheCatalogue(t *testing.T) {
 	f := NewFactory()
 	for _, typ := range []string{"job.archived", "", "envelope", "probe-job"} {
-		if _, err := f.New(typ); !errors.Is(err, ErrUnknownType) {
+		if _, err := f.New(typ); !errors.Is(err, errUnknownType) {
 			t.Errorf("New(%q): error = %v, want ErrUnknownType", typ, err)
 		}
 	}
@@ -179,7 +179,7 @@ func TestOverridesApply(t *testing.T) {
 		opts  []EventOption
 		check func(t *testing.T, ev harness.Event, m map[string]any)
 	}{
-		{"EventID fixes the id, e.g. for a redelivery", harness.JobQueued, []EventOption{EventID("evt_fixed_1")},
+		{"EventID fixes the id, e.g. for a redelivery", harness.JobQueued, []EventOption{eventID("evt_fixed_1")},
 			func(t *testing.T, ev harness.Event, m map[string]any) {
 				want(t, "eventId", m["eventId"], "evt_fixed_1")
 				want(t, "Event.ID", ev.ID, "evt_fixed_1")
@@ -189,12 +189,12 @@ func TestOverridesApply(t *testing.T) {
 				want(t, "data.jobId", dataOf(m)["jobId"], "job_fixed_1")
 				want(t, "Event.JobID", ev.JobID, "job_fixed_1")
 			}},
-		{"ModelID ties training events to one model", harness.ModelTrainingStarted, []EventOption{ModelID("model_fixed_1")},
+		{"ModelID ties training events to one model", harness.ModelTrainingStarted, []EventOption{modelID("model_fixed_1")},
 			func(t *testing.T, ev harness.Event, m map[string]any) {
 				want(t, "data.modelId", dataOf(m)["modelId"], "model_fixed_1")
 				want(t, "Event.ModelID", ev.ModelID, "model_fixed_1")
 			}},
-		{"a video job yields videos", harness.JobCompleted, []EventOption{JobType("video_generation")},
+		{"a video job yields videos", harness.JobCompleted, []EventOption{jobType("video_generation")},
 			func(t *testing.T, ev harness.Event, m map[string]any) {
 				want(t, "data.jobType", dataOf(m)["jobType"], "video_generation")
 				r := dataOf(m)["results"].([]any)[0].(map[string]any)
@@ -202,14 +202,14 @@ func TestOverridesApply(t *testing.T) {
 					t.Errorf("result %v: want a videoId and an .mp4 url", r)
 				}
 			}},
-		{"an upscale yields images", harness.JobCompleted, []EventOption{JobType("upscale")},
+		{"an upscale yields images", harness.JobCompleted, []EventOption{jobType("upscale")},
 			func(t *testing.T, ev harness.Event, m map[string]any) {
 				r := dataOf(m)["results"].([]any)[0].(map[string]any)
 				if _, ok := r["imageId"]; !ok {
 					t.Errorf("result %v: want an imageId", r)
 				}
 			}},
-		{"CreatedAt stamps createdAt and completedAt in UTC", harness.JobCompleted, []EventOption{CreatedAt(at)},
+		{"CreatedAt stamps createdAt and completedAt in UTC", harness.JobCompleted, []EventOption{createdAt(at)},
 			func(t *testing.T, ev harness.Event, m map[string]any) {
 				want(t, "createdAt", m["createdAt"], "2030-01-02T02:04:05Z")
 				want(t, "data.completedAt", dataOf(m)["completedAt"], "2030-01-02T02:04:05Z")
@@ -277,12 +277,12 @@ func TestOverridesThatBreakTheEventAreErrors(t *testing.T) {
 		is   error  // nil: any error
 		msg  string // the error must contain it
 	}{
-		{"a status that contradicts the type", harness.JobCompleted, []EventOption{Set("data.status", "failed")}, ErrInvalidEvent, "/data/status"},
-		{"a required field deleted", harness.JobCompleted, []EventOption{Delete("data.results")}, ErrInvalidEvent, "results"},
-		{"a seed of the wrong type", harness.JobCompleted, []EventOption{Set("data.results.0.seed", "x")}, ErrInvalidEvent, "/data/results/0/seed"},
-		{"an event id without its prefix", harness.JobQueued, []EventOption{EventID("event_1")}, ErrInvalidEvent, "/eventId"},
-		{"a job type outside the enum", harness.JobQueued, []EventOption{JobType("audio_generation")}, ErrInvalidEvent, "/data/jobType"},
-		{"a createdAt that is no date-time", harness.JobQueued, []EventOption{Set("createdAt", "yesterday")}, ErrInvalidEvent, "/createdAt"},
+		{"a status that contradicts the type", harness.JobCompleted, []EventOption{Set("data.status", "failed")}, errInvalidEvent, "/data/status"},
+		{"a required field deleted", harness.JobCompleted, []EventOption{Delete("data.results")}, errInvalidEvent, "results"},
+		{"a seed of the wrong type", harness.JobCompleted, []EventOption{Set("data.results.0.seed", "x")}, errInvalidEvent, "/data/results/0/seed"},
+		{"an event id without its prefix", harness.JobQueued, []EventOption{eventID("event_1")}, errInvalidEvent, "/eventId"},
+		{"a job type outside the enum", harness.JobQueued, []EventOption{jobType("audio_generation")}, errInvalidEvent, "/data/jobType"},
+		{"a createdAt that is no date-time", harness.JobQueued, []EventOption{Set("createdAt", "yesterday")}, errInvalidEvent, "/createdAt"},
 		{"a completed job without results", harness.JobCompleted, []EventOption{Results(0)}, nil, "at least one result"},
 		{"an empty path", harness.JobQueued, []EventOption{Set("", 1)}, nil, "empty path"},
 		{"an empty path segment", harness.JobQueued, []EventOption{Set("data..x", 1)}, nil, "empty segment"},
@@ -327,7 +327,7 @@ func TestLifecycle(t *testing.T) {
 				want(t, "type", ev.Type, wantTypes[i])
 				want(t, "status", ev.Status, kinds[wantTypes[i]].status)
 				want(t, "jobId", ev.JobID, "job_life_1")
-				want(t, "jobType", dataOf(m)["jobType"], DefaultJobType)
+				want(t, "jobType", dataOf(m)["jobType"], defaultJobType)
 				at, err := time.Parse(time.RFC3339, m["createdAt"].(string))
 				if err != nil {
 					t.Fatal(err)
@@ -353,7 +353,7 @@ func TestLifecycle(t *testing.T) {
 	if evs[0].JobID == "" || evs[0].JobID != evs[2].JobID {
 		t.Errorf("fresh lifecycle job ids %q, %q: want one fresh id", evs[0].JobID, evs[2].JobID)
 	}
-	if _, err := f.Lifecycle("job_1", harness.JobProcessing); !errors.Is(err, ErrUnknownType) {
+	if _, err := f.Lifecycle("job_1", harness.JobProcessing); !errors.Is(err, errUnknownType) {
 		t.Errorf("non-terminal final: error = %v, want ErrUnknownType", err)
 	}
 }
@@ -364,7 +364,7 @@ func TestUnknown(t *testing.T) {
 	tests := []struct {
 		why, typ, wantType, wantObject string
 	}{
-		{"the default is a plausible future job type", "", DefaultUnknownType, "job"},
+		{"the default is a plausible future job type", "", defaultUnknownType, "job"},
 		{"another family names its object", "invoice.paid", "invoice.paid", "invoice"},
 	}
 	for _, tt := range tests {
@@ -390,7 +390,7 @@ func TestUnknown(t *testing.T) {
 	if _, err := f.Unknown(harness.JobCompleted); err == nil {
 		t.Error("Unknown(job.completed) succeeded; it is in the catalogue")
 	}
-	if _, err := f.Unknown("Not A Type"); !errors.Is(err, ErrInvalidEvent) {
+	if _, err := f.Unknown("Not A Type"); !errors.Is(err, errInvalidEvent) {
 		t.Errorf("Unknown with a type the envelope rejects: error = %v, want ErrInvalidEvent", err)
 	}
 }
@@ -456,7 +456,7 @@ func TestLargeBodies(t *testing.T) {
 	f := NewFactory()
 	for _, n := range []int{1, 2, 10} {
 		for _, jt := range []string{"image_generation", "video_generation"} {
-			ev := mustNew(t, f, harness.JobCompleted, Results(n), JobType(jt))
+			ev := mustNew(t, f, harness.JobCompleted, Results(n), jobType(jt))
 			// image_generation and video_generation, img and vid, images
 			// and videos, .png and .mp4 are of equal length.
 			size := baseCompletedSize + n*resultSize
@@ -465,14 +465,14 @@ func TestLargeBodies(t *testing.T) {
 			}
 		}
 	}
-	if LargeResults != ResultsForSize(LargeBodySize) {
-		t.Errorf("LargeResults = %d, ResultsForSize(LargeBodySize) = %d", LargeResults, ResultsForSize(LargeBodySize))
+	if largeResults != resultsForSize(largeBodySize) {
+		t.Errorf("LargeResults = %d, ResultsForSize(LargeBodySize) = %d", largeResults, resultsForSize(largeBodySize))
 	}
-	ev := mustNew(t, f, harness.JobCompleted, Results(LargeResults))
-	if len(ev.Body) < LargeBodySize || len(ev.Body) >= LargeBodySize+resultSize {
-		t.Errorf("large body is %d bytes, want [%d, %d)", len(ev.Body), LargeBodySize, LargeBodySize+resultSize)
+	ev := mustNew(t, f, harness.JobCompleted, Results(largeResults))
+	if len(ev.Body) < largeBodySize || len(ev.Body) >= largeBodySize+resultSize {
+		t.Errorf("large body is %d bytes, want [%d, %d)", len(ev.Body), largeBodySize, largeBodySize+resultSize)
 	}
-	if got := ResultsForSize(0); got != 1 {
+	if got := resultsForSize(0); got != 1 {
 		t.Errorf("ResultsForSize(0) = %d, want 1", got)
 	}
 }
@@ -519,7 +519,7 @@ func (v *plainValidator) Validate(name string, doc []byte) error {
 
 func TestWithPlainValidator(t *testing.T) {
 	v := &plainValidator{cat: schema.Default()}
-	f := NewFactory(WithValidator(v))
+	f := NewFactory(withValidator(v))
 	mustNew(t, f, harness.JobCompleted)
 	if _, err := f.Unknown(""); err != nil {
 		t.Fatal(err)
@@ -527,7 +527,7 @@ func TestWithPlainValidator(t *testing.T) {
 	if got, wantAsked := strings.Join(v.asked, ","), "envelope,job.completed,envelope"; got != wantAsked {
 		t.Errorf("schemas asked = %s, want %s", got, wantAsked)
 	}
-	if _, err := f.New(harness.JobCompleted, Set("data.status", "queued")); !errors.Is(err, ErrInvalidEvent) {
+	if _, err := f.New(harness.JobCompleted, Set("data.status", "queued")); !errors.Is(err, errInvalidEvent) {
 		t.Errorf("invalid event: error = %v, want ErrInvalidEvent", err)
 	}
 }
@@ -572,7 +572,7 @@ func BenchmarkNewLarge(b *testing.B) {
 	f := NewFactory()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := f.New(harness.JobCompleted, Results(LargeResults)); err != nil {
+		if _, err := f.New(harness.JobCompleted, Results(largeResults)); err != nil {
 			b.Fatal(err)
 		}
 	}

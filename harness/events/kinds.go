@@ -102,7 +102,7 @@ func assemble(eventType string, k kind, s *spec, rnd *pool, createdAt string) *o
 	}
 	jobType := s.jobType
 	if jobType == "" {
-		jobType = DefaultJobType
+		jobType = defaultJobType
 	}
 
 	data := newObject(8).add("object", k.family)
@@ -156,7 +156,7 @@ func result(jobType string, rnd []byte) *object {
 		idKey, prefix, dir, ext = "videoId", "vid", "videos", ".mp4"
 	}
 	id := newID(prefix, rnd[:IDLength])
-	// Ten-digit seeds keep every result the same size, so ResultsForSize
+	// Ten-digit seeds keep every result the same size, so resultsForSize
 	// is exact.
 	seed := minSeed + int64(binary.BigEndian.Uint32(rnd[IDLength:]))%(maxSeed-minSeed+1)
 	return newObject(3).
@@ -191,12 +191,12 @@ const (
 // image or video results is exactly baseCompletedSize + n*resultSize bytes;
 // JobID, Extra, Set and the like change that.
 const (
-	// LargeBodySize is the body size of the large-payload check: 100 KiB of
+	// largeBodySize is the body size of the large-payload check: 100 KiB of
 	// results.
-	LargeBodySize = 100 << 10
-	// LargeResults is ResultsForSize(LargeBodySize): the Results count of a
-	// job.completed body just over LargeBodySize long.
-	LargeResults = (LargeBodySize - baseCompletedSize + resultSize - 1) / resultSize
+	largeBodySize = 100 << 10
+	// largeResults is resultsForSize(largeBodySize): the Results count of a
+	// job.completed body just over largeBodySize long.
+	largeResults = (largeBodySize - baseCompletedSize + resultSize - 1) / resultSize
 	// resultSize is the encoded size of one result, with the comma that
 	// separates it from the next:
 	// {"imageId":"img_<20>","url":"https://cdn.realm.ai/images/img_<20>.png","seed":<10>},
@@ -205,8 +205,8 @@ const (
 	baseCompletedSize = 277
 )
 
-// ResultsForSize returns the smallest Results count that makes a default
+// resultsForSize returns the smallest Results count that makes a default
 // job.completed body at least size bytes long; at least 1.
-func ResultsForSize(size int) int {
+func resultsForSize(size int) int {
 	return max(1, (size-baseCompletedSize+resultSize-1)/resultSize)
 }

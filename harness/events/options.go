@@ -23,11 +23,11 @@ func WithRand(r io.Reader) Option {
 	return func(f *Factory) { f.rand = r }
 }
 
-// WithValidator sets the validator every event is checked against before it
+// withValidator sets the validator every event is checked against before it
 // is returned (default schema.Default()). When v also has a ValidateEvent
 // method, as *schema.Catalogue does, that is used; otherwise the body is
 // checked against "envelope" and then against its own type's schema.
-func WithValidator(v harness.Validator) Option {
+func withValidator(v harness.Validator) Option {
 	return func(f *Factory) { f.validator = v }
 }
 
@@ -52,9 +52,9 @@ type edit struct {
 	delete bool
 }
 
-// EventID sets the eventId instead of a fresh one, e.g. to build a distinct
+// eventID sets the eventId instead of a fresh one, e.g. to build a distinct
 // body for an id already sent.
-func EventID(id string) EventOption {
+func eventID(id string) EventOption {
 	return func(s *spec) { s.eventID = id }
 }
 
@@ -64,27 +64,27 @@ func JobID(id string) EventOption {
 	return func(s *spec) { s.jobID = id }
 }
 
-// ModelID sets data.modelId of model.training.* events instead of a fresh
+// modelID sets data.modelId of model.training.* events instead of a fresh
 // one. Job events have no modelId and ignore it.
-func ModelID(id string) EventOption {
+func modelID(id string) EventOption {
 	return func(s *spec) { s.modelID = id }
 }
 
-// JobType sets data.jobType of job.* events (default image_generation; a
+// jobType sets data.jobType of job.* events (default image_generation; a
 // video_generation job yields videos rather than images). Model events have
 // no jobType and ignore it.
-func JobType(t string) EventOption {
+func jobType(t string) EventOption {
 	return func(s *spec) { s.jobType = t }
 }
 
-// CreatedAt sets createdAt (and completedAt where the type has one) instead
+// createdAt sets createdAt (and completedAt where the type has one) instead
 // of the clock's time. It is written in UTC to the second, RFC 3339.
-func CreatedAt(t time.Time) EventOption {
+func createdAt(t time.Time) EventOption {
 	return func(s *spec) { s.createdAt = t }
 }
 
 // Results sets how many entries data.results of a job.completed event holds
-// (default 1); other types ignore it. Use LargeResults or ResultsForSize for
+// (default 1); other types ignore it. Use largeResults or resultsForSize for
 // large bodies.
 func Results(n int) EventOption {
 	return func(s *spec) { s.results, s.resultsSet = n, true }

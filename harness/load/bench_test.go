@@ -38,7 +38,7 @@ func trivialReceiver(tb testing.TB) *httptest.Server {
 
 // flatOut is the attack of the throughput and memory benchmarks: as fast
 // as workers allow, until n deliveries or d.
-func flatOut(g *Generator, n int, d time.Duration, workers uint64, enc vegeta.Encoder) (*Run, error) {
+func flatOut(g *Generator, n int, d time.Duration, workers uint64, enc vegeta.Encoder) (*run, error) {
 	return g.attack(context.Background(), plan{
 		name: g.o.attacker, pacer: vegeta.ConstantPacer{}, planned: n, duration: d, maxWorkers: workers,
 	}, enc)
@@ -164,7 +164,7 @@ func BenchmarkAccuracy(b *testing.B) {
 		vm.Close()
 		slices.Sort(all)
 		exact := func(q float64) time.Duration { return all[int(math.Ceil(q*float64(len(all))))-1] }
-		l := run.Load()
+		l := run.load()
 		p50, p99 := time.Duration(l.Latencies.P50), time.Duration(l.Latencies.P99)
 		us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 		b.ReportMetric(us(p50)/1000, "p50-ms")
@@ -198,7 +198,7 @@ func BenchmarkMemory(b *testing.B) {
 					b.Fatal(err)
 				}
 				var (
-					run   *Run
+					run   *run
 					start time.Time
 				)
 				// The clock starts after peakMemory's collection, as it
@@ -274,16 +274,16 @@ func BenchmarkPendingRetries(b *testing.B) {
 			}
 			defer g.Close()
 			for b.Loop() {
-				var run *Run
+				var run *run
 				// No tail: the attack ends at its duration, its retries
 				// still pending.
 				heap, live, rss := peakMemory(func() { run, err = g.attackAt(context.Background(), "bench", rate, d, 0, nil) })
 				if err != nil {
 					b.Fatal(err)
 				}
-				rt := run.Load().Retries
-				if c.schedule != nil && (rt.Pending+rt.CapDropped != rt.Events || rt.Pending != DefaultPendingCap) {
-					b.Fatalf("retries %+v: want every event owed a retry, %d of them pending", *rt, DefaultPendingCap)
+				rt := run.load().Retries
+				if c.schedule != nil && (rt.Pending+rt.CapDropped != rt.Events || rt.Pending != defaultPendingCap) {
+					b.Fatalf("retries %+v: want every event owed a retry, %d of them pending", *rt, defaultPendingCap)
 				}
 				b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MB")
 				b.ReportMetric(float64(live)/(1<<20), "peak-live-MB")

@@ -15,21 +15,21 @@ import (
 const (
 	// DefaultStepDuration is how long each rate is held.
 	DefaultStepDuration = 10 * time.Second
-	// DefaultCooldown is the pause between two rates, for the receiver to
+	// defaultCooldown is the pause between two rates, for the receiver to
 	// work off what the last one queued.
-	DefaultCooldown = 2 * time.Second
-	// DefaultRefine is how many rates are tried, for each edge, between
+	defaultCooldown = 2 * time.Second
+	// defaultRefine is how many rates are tried, for each edge, between
 	// the highest on its good side and the lowest on its bad side,
 	// halving the gap each time.
-	DefaultRefine = 4
-	// Sustained is the share of the planned deliveries a step must send
+	defaultRefine = 4
+	// sustained is the share of the planned deliveries a step must send
 	// to count: below it the generator, not the receiver, was the limit.
-	Sustained = 0.95
-	// Jitter is how many planned deliveries a step may miss whatever its
+	sustained = 0.95
+	// jitter is how many planned deliveries a step may miss whatever its
 	// size: a short step at a low rate misses a few when the machine
 	// pauses the generator near its end, and that says nothing of how fast
 	// the generator can send.
-	Jitter = 5
+	jitter = 5
 )
 
 // CapacityID is the check a capacity search reports; INFO, a measurement.
@@ -39,9 +39,9 @@ const CapacityID = "CAP-01"
 // Max while they hold or stay calm; then, for each of the two edges,
 // Refine rates halving the gap between the highest rate on its good side
 // and the lowest on its bad side. A rate holds when its first attempts'
-// p99 is within the ack deadline and at least SuccessFloor of them are
+// p99 is within the ack deadline and at least successFloor of them are
 // answered 2xx; it stays calm when its amplification (deliveries ÷
-// events, retries included) is under StormAmplification. A rate that
+// events, retries included) is under stormAmplification. A rate that
 // holds stays calm (a retry follows a failed first attempt), so the
 // retry-storm edge is never below the held edge.
 type Search struct {
@@ -53,7 +53,7 @@ type Search struct {
 
 // DefaultSearch returns the search of `make capacity`.
 func DefaultSearch() Search {
-	return Search{Start: DefaultRate, Max: DefaultMaxRate, Step: DefaultStepDuration, Cooldown: DefaultCooldown, Refine: DefaultRefine}
+	return Search{Start: DefaultRate, Max: DefaultMaxRate, Step: DefaultStepDuration, Cooldown: defaultCooldown, Refine: defaultRefine}
 }
 
 // doublings returns the most rates the search tries before it refines.
@@ -74,7 +74,7 @@ func (s Search) tail(timeout time.Duration, schedule []time.Duration) time.Durat
 	if len(schedule) == 0 {
 		return 0
 	}
-	return min(RetryTail(timeout, schedule), max(s.Step, timeout+schedule[0]+time.Second))
+	return min(retryTail(timeout, schedule), max(s.Step, timeout+schedule[0]+time.Second))
 }
 
 // stepAmplification is a capacity step's amplification: its deliveries and
@@ -93,12 +93,12 @@ func (s Search) stepLongest(timeout time.Duration, schedule []time.Duration) tim
 	return s.Step + timeout + s.tail(timeout, schedule)
 }
 
-// Longest returns the longest the search's doubling can take, answers and
+// longest returns the longest the search's doubling can take, answers and
 // retries included, with the sender timeout and the retry schedule given
 // (none: retries off). The refinement that follows tries a rate only
 // while it fits within the duration limit, so Longest bounds what Check
 // must refuse.
-func (s Search) Longest(timeout time.Duration, schedule []time.Duration) time.Duration {
+func (s Search) longest(timeout time.Duration, schedule []time.Duration) time.Duration {
 	n := time.Duration(s.doublings())
 	return n*s.stepLongest(timeout, schedule) + (n-1)*s.Cooldown
 }
@@ -119,7 +119,7 @@ func (s Search) Check(l Limits, timeout time.Duration, schedule []time.Duration)
 	if err := l.Check(s.Max, s.Step); err != nil {
 		return err
 	}
-	if d := s.Longest(timeout, schedule); d > l.MaxDuration {
+	if d := s.longest(timeout, schedule); d > l.MaxDuration {
 		return &LimitError{Setting: LimitSearch, Asked: int64(d), Limit: int64(l.MaxDuration),
 			msg: fmt.Sprintf("the capacity search could take %s (%d rates of %s, with their retries), above the safety limit of %s", d.Round(time.Second), s.doublings(), s.Step, l.MaxDuration)}
 	}
@@ -150,7 +150,7 @@ func (e edge) gap() (int, bool) {
 	return mid, mid > e.low && mid < e.high
 }
 
-// Capacity runs the search and returns its outcome and the run of the
+// capacity runs the search and returns its outcome and the run of the
 // highest rate that held (or of the first rate, when none held). Each
 // step's results go to enc, named Attacker@rate so that `vegeta plot`
 // draws each rate as its own series. The retry-storm edge is searched
@@ -158,14 +158,14 @@ func (e edge) gap() (int, bool) {
 // search stops by itself: at Max, after Refine rates per edge past the
 // doubling, when the generator cannot send the rate asked, or when ctx
 // ends.
-func (g *Generator) Capacity(ctx context.Context, s Search, enc vegeta.Encoder) (*report.Capacity, *Run, error) {
+func (g *Generator) capacity(ctx context.Context, s Search, enc vegeta.Encoder) (*report.Capacity, *run, error) {
 	if err := s.Check(g.o.limits, g.o.timeout, g.o.retries); err != nil {
 		return nil, nil, err
 	}
 	began := time.Now()
 	storm := len(g.o.retries) > 0
 	c := &report.Capacity{Steps: []report.CapacityStep{}, StormSearched: storm}
-	var best, first *Run
+	var best, first *run
 	var held, calm edge
 	try := func(rate int) (stop string, err error) {
 		if len(c.Steps) > 0 && harness.Sleep(ctx, s.Cooldown) != nil {
@@ -178,15 +178,15 @@ func (g *Generator) Capacity(ctx context.Context, s Search, enc vegeta.Encoder) 
 		if first == nil {
 			first = run
 		}
-		l := run.Load()
+		l := run.load()
 		step := report.CapacityStep{Rate: float64(rate), Requests: l.Requests, P99: l.Latencies.P99, Success: l.Success,
 			Amplification: stepAmplification(l.Retries)}
 		step.Held = l.Requests > 0 && withinDeadline(l) && enough2xx(l)
-		step.Calm = l.Requests > 0 && step.Amplification < StormAmplification
+		step.Calm = l.Requests > 0 && step.Amplification < stormAmplification
 		switch {
 		case run.Interrupted:
 			return "interrupted", err
-		case float64(l.Requests) < Sustained*float64(run.Planned) && run.Planned-l.Requests > Jitter:
+		case float64(l.Requests) < sustained*float64(run.Planned) && run.Planned-l.Requests > jitter:
 			step.Held, step.Calm = false, false
 			c.Steps = append(c.Steps, step)
 			return fmt.Sprintf("the generator sent only %d of the %d deliveries planned at %d/s: it, not the receiver, was the limit; run several generators", l.Requests, run.Planned, rate), err
@@ -202,7 +202,7 @@ func (g *Generator) Capacity(ctx context.Context, s Search, enc vegeta.Encoder) 
 		}
 		return "", err
 	}
-	finish := func(stop string, err error) (*report.Capacity, *Run, error) {
+	finish := func(stop string, err error) (*report.Capacity, *run, error) {
 		c.StoppedBecause = stop
 		return c, pick(best, first), err
 	}
@@ -260,7 +260,7 @@ func stoppedBecause(s Search, held, calm edge, storm bool) string {
 	return out
 }
 
-func pick(best, first *Run) *Run {
+func pick(best, first *run) *run {
 	if best != nil {
 		return best
 	}
@@ -276,9 +276,9 @@ func capacityObserved(c *report.Capacity) string {
 	case !c.StormSearched:
 		s += "; retry-storm edge not searched: retries were off"
 	case c.StormEdge > 0:
-		s += fmt.Sprintf("; retry-storm edge (amplification under %.2f): %s", StormAmplification, rateOf(c.StormEdge))
+		s += fmt.Sprintf("; retry-storm edge (amplification under %.2f): %s", stormAmplification, rateOf(c.StormEdge))
 	default:
-		s += fmt.Sprintf("; no rate stayed under an amplification of %.2f", StormAmplification)
+		s += fmt.Sprintf("; no rate stayed under an amplification of %.2f", stormAmplification)
 	}
 	for _, st := range c.Steps {
 		mark := "did not hold"

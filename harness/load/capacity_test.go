@@ -44,7 +44,7 @@ func TestCapacitySearch(t *testing.T) {
 	srv := limited(t, 150)
 	g := newTestGenerator(t, srv.URL+"/webhook", WithRetries(shortSchedule))
 	s := Search{Start: 40, Max: 400, Step: 600 * time.Millisecond, Cooldown: 600 * time.Millisecond, Refine: 2}
-	c, best, err := g.Capacity(context.Background(), s, nil)
+	c, best, err := g.capacity(context.Background(), s, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +57,8 @@ func TestCapacitySearch(t *testing.T) {
 	var rates []float64
 	for _, st := range c.Steps {
 		rates = append(rates, st.Rate)
-		if st.Held && !st.Calm || st.Calm != (st.Amplification < StormAmplification) {
-			t.Fatalf("step %+v: a rate that holds stays calm, and calm is an amplification under %v", st, StormAmplification)
+		if st.Held && !st.Calm || st.Calm != (st.Amplification < stormAmplification) {
+			t.Fatalf("step %+v: a rate that holds stays calm, and calm is an amplification under %v", st, stormAmplification)
 		}
 	}
 	if len(c.Steps) < 4 || len(c.Steps) > 7 || rates[0] != 40 || rates[1] != 80 || rates[2] != 160 || c.Steps[2].Held || c.Steps[2].Calm {
@@ -73,7 +73,7 @@ func TestCapacitySearchStops(t *testing.T) {
 	t.Parallel()
 	srv := limited(t, 10_000)
 	g := newTestGenerator(t, srv.URL+"/webhook", WithLimits(Limits{MaxRate: 100, MaxDuration: time.Minute}), WithRetries(shortSchedule))
-	c, _, err := g.Capacity(context.Background(), Search{Start: 50, Max: 100, Step: 400 * time.Millisecond, Refine: 3}, nil)
+	c, _, err := g.capacity(context.Background(), Search{Start: 50, Max: 100, Step: 400 * time.Millisecond, Refine: 3}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,17 +81,17 @@ func TestCapacitySearchStops(t *testing.T) {
 		t.Fatalf("%+v: want 50 and 100 held, then a stop at the rate limit", c)
 	}
 	var le *LimitError
-	_, _, err = g.Capacity(context.Background(), Search{Start: 50, Max: 200, Step: time.Second}, nil)
+	_, _, err = g.capacity(context.Background(), Search{Start: 50, Max: 200, Step: time.Second}, nil)
 	if !errors.Is(err, ErrUnsafe) || !errors.As(err, &le) || le.Setting != LimitRate || le.Asked != 200 || le.Limit != 100 {
 		t.Fatalf("a search above the rate limit: %v, want a LimitError on the rate (ErrUnsafe)", err)
 	}
-	_, _, err = g.Capacity(context.Background(), Search{Start: 1, Max: 100, Step: 10 * time.Second}, nil)
+	_, _, err = g.capacity(context.Background(), Search{Start: 1, Max: 100, Step: 10 * time.Second}, nil)
 	if !errors.Is(err, ErrUnsafe) || !errors.As(err, &le) || le.Setting != LimitSearch || le.Limit != int64(time.Minute) || !strings.Contains(err.Error(), "could take") {
 		t.Fatalf("a search longer than the duration limit: %v, want a LimitError on the search (ErrUnsafe)", err)
 	}
 	none := limited(t, 20)
 	g = newTestGenerator(t, none.URL+"/webhook", WithRetries(nil))
-	c, best, err := g.Capacity(context.Background(), Search{Start: 100, Max: 200, Step: 400 * time.Millisecond}, nil)
+	c, best, err := g.capacity(context.Background(), Search{Start: 100, Max: 200, Step: 400 * time.Millisecond}, nil)
 	if err != nil || c.HighestRate != 0 || best == nil || !strings.Contains(c.StoppedBecause, "first rate") || c.StormSearched || strings.Contains(c.StoppedBecause, "calm") {
 		t.Fatalf("%+v, %v: want no rate held, the first step's run, and why; no storm edge without retries", c, err)
 	}

@@ -23,10 +23,10 @@ const (
 	Load04 = "LOAD-04"
 )
 
-// Requirement is one load check of the catalogue: what it demands, in the
+// requirement is one load check of the catalogue: what it demands, in the
 // catalogue's words (README "The load test"), and the words it
 // rests on.
-type Requirement struct {
+type requirement struct {
 	ID, Title   string
 	Level       harness.Level
 	Requirement string
@@ -42,7 +42,7 @@ type Requirement struct {
 // Labels returns the Ginkgo labels of the check's spec: the category, the
 // level in lower case, the ID and "probe" when it needs one, as the
 // conformance checks have.
-func (r Requirement) Labels() []string {
+func (r requirement) Labels() []string {
 	l := []string{Category, strings.ToLower(string(r.Level)), r.ID}
 	if r.Probe {
 		l = append(l, "probe")
@@ -51,8 +51,8 @@ func (r Requirement) Labels() []string {
 }
 
 // Requirements returns the load checks in ID order.
-func Requirements() []Requirement {
-	return []Requirement{
+func Requirements() []requirement {
+	return []requirement{
 		{
 			ID: Load01, Title: "p99 acknowledgement latency under load is within the ack deadline", Level: harness.Must,
 			Requirement: "at the run's rate for its duration, p99 ack latency of the first attempts is within the ack deadline",
@@ -135,7 +135,7 @@ func over(l *report.Load, d time.Duration) int {
 }
 
 func judgeSuccess(r *harness.Result, l *report.Load) {
-	r.Expected = fmt.Sprintf("at least %s of the first attempts answered 2xx (3xx, 5xx and no answer are failures; a retry does not make up for one)", harness.Percent(SuccessFloor))
+	r.Expected = fmt.Sprintf("at least %s of the first attempts answered 2xx (3xx, 5xx and no answer are failures; a retry does not make up for one)", harness.Percent(successFloor))
 	if l.Requests == 0 {
 		r.Verdict, r.Observed = harness.Fail, "no delivery was made"
 		return
@@ -181,10 +181,10 @@ func retried(rt *report.Retries) string {
 // withinDeadline is LOAD-01's test: p99 within the ack deadline.
 func withinDeadline(l *report.Load) bool { return l.Latencies.P99 <= l.AckDeadline }
 
-// enough2xx is LOAD-02's test: at least SuccessFloor of the deliveries
+// enough2xx is LOAD-02's test: at least successFloor of the deliveries
 // answered 2xx (999 of 1000 is exactly the floor).
 func enough2xx(l *report.Load) bool {
-	return float64(l.OK) >= SuccessFloor*float64(l.Requests)-1e-9
+	return float64(l.OK) >= successFloor*float64(l.Requests)-1e-9
 }
 
 func judgeProcessed(r *harness.Result, l *report.Load, strict bool) {
@@ -206,11 +206,11 @@ func judgeProcessed(r *harness.Result, l *report.Load, strict bool) {
 		r.Notes = append(r.Notes, fmt.Sprintf("sampled: the probe was asked about %d of %d acknowledged events, chosen uniformly at random", p.Checked, l.OK))
 	}
 	r.Observed = fmt.Sprintf("of %s: %d processed once, %d never processed, %d processed more than once", which, p.Once, p.Missing, p.Duplicated)
-	if u := Unanswered(*p); u > 0 {
+	if u := unanswered(*p); u > 0 {
 		r.Observed += fmt.Sprintf(", %d without a usable answer from the probe", u)
 	}
 	r.Verdict = harness.Pass
-	if p.Missing > 0 || p.Duplicated > 0 || Unanswered(*p) > 0 {
+	if p.Missing > 0 || p.Duplicated > 0 || unanswered(*p) > 0 {
 		r.Verdict = harness.Broken(harness.Should, strict)
 	}
 }

@@ -40,14 +40,14 @@ type Generator struct {
 func NewGenerator(target string, secret harness.Secret, opts ...Option) (*Generator, error) {
 	u, err := url.Parse(target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("load: %w: the target must be an http:// or https:// URL", ErrInvalidOption)
+		return nil, fmt.Errorf("load: %w: the target must be an http:// or https:// URL", errInvalidOption)
 	}
 	o := newOptions(opts)
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
 	if o.version, err = harness.ParseHTTPVersion(string(o.version)); err != nil {
-		return nil, fmt.Errorf("load: %w: %w", ErrInvalidOption, err)
+		return nil, fmt.Errorf("load: %w: %w", errInvalidOption, err)
 	}
 	tr, err := newTargeter(target, secret, o)
 	if err != nil {
@@ -100,8 +100,8 @@ func (g *Generator) idHeader() string {
 	return harness.HeaderID
 }
 
-// Run is one finished attack.
-type Run struct {
+// run is one finished attack.
+type run struct {
 	// Attacker names the generator; Name the attack in the results
 	// (Attacker, or Attacker@rate in a capacity search).
 	Attacker, Name string
@@ -130,13 +130,13 @@ type Run struct {
 	Protocols []string
 }
 
-// Sampled reports whether Acknowledged is a sample rather than every
+// sampled reports whether Acknowledged is a sample rather than every
 // acknowledged event.
-func (r *Run) Sampled() bool { return r.AcknowledgedTotal > len(r.Acknowledged) }
+func (r *run) sampled() bool { return r.AcknowledgedTotal > len(r.Acknowledged) }
 
-// Load returns the run's load section (without the probe's account).
-func (r *Run) Load() *report.Load {
-	l := r.Metrics.Load()
+// load returns the run's load section (without the probe's account).
+func (r *run) load() *report.Load {
+	l := r.Metrics.load()
 	l.Attackers = []string{r.Attacker}
 	l.Rate = float64(r.Rate)
 	l.Duration = harness.Duration(r.Duration)
@@ -153,25 +153,25 @@ func (r *Run) Load() *report.Load {
 
 // Attack sends rate signed events per second for du, retrying those not
 // acknowledged on the retry schedule (WithRetries), then waits for the
-// answers and retries still due (at most RetryTail), and returns the
+// answers and retries still due (at most retryTail), and returns the
 // figures.
 // Every result is passed to enc (nil: none) as it arrives, with its
 // response headers dropped, its body kept only for a non-2xx answer (at
-// most BodyKept bytes) and any credentials removed from its URL; nothing
+// most bodyKept bytes) and any credentials removed from its URL; nothing
 // is kept, so that memory does not grow with the requests.
 // The attack stops by itself: it sends at most rate × du events, none
 // after du, each at most 1 + len(schedule) times, nothing after du plus
-// RetryTail, and stops when ctx ends (Run.Interrupted); fresh events and
+// retryTail, and stops when ctx ends (Run.Interrupted); fresh events and
 // retries together stay within the rate limit. The error wraps ErrUnsafe (rate or du
-// beyond the limits; nothing was sent), ErrTargeter (a harness bug) or the
+// beyond the limits; nothing was sent), errTargeter (a harness bug) or the
 // encoder's error; with the latter two the Run is still returned.
-func (g *Generator) Attack(ctx context.Context, rate int, du time.Duration, enc vegeta.Encoder) (*Run, error) {
-	return g.attackAt(ctx, g.o.attacker, rate, du, g.RetryTail(), enc)
+func (g *Generator) Attack(ctx context.Context, rate int, du time.Duration, enc vegeta.Encoder) (*run, error) {
+	return g.attackAt(ctx, g.o.attacker, rate, du, g.retryTail(), enc)
 }
 
 // attackAt is Attack under another attack name (a capacity step's), with
 // the retries' tail bounded by tail.
-func (g *Generator) attackAt(ctx context.Context, name string, rate int, du, tail time.Duration, enc vegeta.Encoder) (*Run, error) {
+func (g *Generator) attackAt(ctx context.Context, name string, rate int, du, tail time.Duration, enc vegeta.Encoder) (*run, error) {
 	if err := g.o.limits.Check(rate, du); err != nil {
 		return nil, err
 	}
@@ -193,7 +193,7 @@ func (g *Generator) attackAt(ctx context.Context, name string, rate int, du, tai
 }
 
 // plan is what one attack does: pace, at most planned fresh events, for
-// at most duration (retries after it for at most RetryTail), with at most
+// at most duration (retries after it for at most retryTail), with at most
 // maxWorkers in flight.
 type plan struct {
 	name       string
@@ -209,7 +209,7 @@ type plan struct {
 	tail time.Duration
 }
 
-func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*Run, error) {
+func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*run, error) {
 	acks := newReservoir(g.o.sampleSize, g.o.rand())
 	retries := newRetrier(g.target, g.url, g.o.retries, g.o.pendingCap)
 	protos := new(protocols)
@@ -239,11 +239,11 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*Ru
 		vegeta.Client(client),
 		vegeta.Workers(min(vegeta.DefaultWorkers, p.maxWorkers)),
 		vegeta.MaxWorkers(p.maxWorkers),
-		vegeta.MaxBody(BodyKept),
+		vegeta.MaxBody(bodyKept),
 	)
-	run := &Run{Attacker: g.o.attacker, Name: p.name, Rate: p.rate, Duration: p.duration, Planned: p.planned, Began: time.Now(),
+	run := &run{Attacker: g.o.attacker, Name: p.name, Rate: p.rate, Duration: p.duration, Planned: p.planned, Began: time.Now(),
 		schedule: g.o.retries, pendingCap: g.o.pendingCap}
-	run.Metrics = NewMetrics(run.Began, p.duration, g.o.timeout, g.o.ackDeadline)
+	run.Metrics = newMetrics(run.Began, p.duration, g.o.timeout, g.o.ackDeadline)
 	end := p.duration + p.tail
 	pacer := &retryPacer{
 		fresh: p.pacer, planned: uint64(p.planned), duration: p.duration, end: end,
@@ -295,20 +295,20 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*Ru
 	run.Acknowledged, run.AcknowledgedTotal = acks.sample()
 	run.Protocols = protos.list()
 	if tgtErr != nil {
-		return run, fmt.Errorf("%w: %w", ErrTargeter, tgtErr)
+		return run, fmt.Errorf("%w: %w", errTargeter, tgtErr)
 	}
 	return run, encErr
 }
 
-// RetryTail is how long the generator's attacks may go on after their
-// duration for retries (see RetryTail).
-func (g *Generator) RetryTail() time.Duration { return RetryTail(g.o.timeout, g.o.retries) }
+// retryTail is how long the generator's attacks may go on after their
+// duration for retries (see retryTail).
+func (g *Generator) retryTail() time.Duration { return retryTail(g.o.timeout, g.o.retries) }
 
-// RetryTail is how long an attack may go on after its duration for the
+// retryTail is how long an attack may go on after its duration for the
 // retries of its last events, with the sender timeout and retry schedule
 // given: each attempt may wait out the timeout, then the schedule's wait,
 // and a second of slack for the scheduling. Zero without retries.
-func RetryTail(timeout time.Duration, schedule []time.Duration) time.Duration {
+func retryTail(timeout time.Duration, schedule []time.Duration) time.Duration {
 	if len(schedule) == 0 {
 		return 0
 	}

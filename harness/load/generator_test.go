@@ -119,10 +119,10 @@ func TestAttack(t *testing.T) {
 	// sample size).
 	got := slices.Sorted(slices.Values(run.Acknowledged))
 	slices.Sort(ids)
-	if run.Sampled() || !slices.Equal(got, ids) {
-		t.Fatalf("acknowledged %d ids (sampled %v), want the %d the receiver saw", len(got), run.Sampled(), len(ids))
+	if run.sampled() || !slices.Equal(got, ids) {
+		t.Fatalf("acknowledged %d ids (sampled %v), want the %d the receiver saw", len(got), run.sampled(), len(ids))
 	}
-	l := run.Load()
+	l := run.load()
 	if l.Success != 1 || l.Rate != 50 || l.Attackers[0] != "gen-a" || len(l.OverTime) == 0 {
 		t.Fatalf("load section %+v", l)
 	}
@@ -144,7 +144,7 @@ func TestAttackRedirectIsAFailure(t *testing.T) {
 	if _, bad := rec.seen(); bad != 0 {
 		t.Fatalf("%d requests reached another path: a redirect was followed", bad)
 	}
-	l := run.Load()
+	l := run.load()
 	if l.Success != 0 || run.AcknowledgedTotal != 0 {
 		t.Fatalf("success %v and %d acknowledged, want none: 307 is not an acknowledgement", l.Success, run.AcknowledgedTotal)
 	}
@@ -177,7 +177,7 @@ func TestAttackKeepsTheSecretOutOfResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := run.Load()
+	l := run.load()
 	if l.Requests == 0 || l.Success != 0 {
 		t.Fatalf("%d requests, success %v: want every one a failure", l.Requests, l.Success)
 	}
@@ -198,7 +198,7 @@ func TestAttackSenderTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := run.Load()
+	l := run.load()
 	if l.PastTimeout != l.Requests || l.Requests == 0 || l.Success != 0 {
 		t.Fatalf("%d of %d past the timeout, success %v: want every one abandoned", l.PastTimeout, l.Requests, l.Success)
 	}
@@ -289,7 +289,7 @@ func TestProgress(t *testing.T) {
 	rec := newRecorder(t, http.StatusOK, 0)
 	for _, live := range []bool{false, true} {
 		var out syncBuffer
-		g := newTestGenerator(t, rec.URL+"/webhook", WithAttacker("gen-p"), WithProgress(&out, live), WithProgressInterval(100*time.Millisecond))
+		g := newTestGenerator(t, rec.URL+"/webhook", WithAttacker("gen-p"), WithProgress(&out, live), withProgressInterval(100*time.Millisecond))
 		run, err := g.Attack(context.Background(), 40, 600*time.Millisecond, nil)
 		if err != nil {
 			t.Fatal(err)

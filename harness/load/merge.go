@@ -43,11 +43,11 @@ func Recompute(files []string, senderTimeout, ackDeadline time.Duration) (*repor
 	if err != nil {
 		return nil, err
 	}
-	m := NewMetrics(first, last.Sub(first), senderTimeout, ackDeadline)
+	m := newMetrics(first, last.Sub(first), senderTimeout, ackDeadline)
 	if err := eachResult(files, m.Add); err != nil {
 		return nil, err
 	}
-	l := m.Load()
+	l := m.load()
 	l.Attackers = attackers
 	return l, nil
 }

@@ -18,15 +18,15 @@ import (
 // Bounds of what Metrics keeps, so that its memory does not grow with the
 // number of requests.
 const (
-	// MaxSlices bounds the time slices of "latency over time": a longer run
+	// maxSlices bounds the time slices of "latency over time": a longer run
 	// gets wider slices.
-	MaxSlices = 100
-	// MaxErrorKinds bounds the distinct error messages counted, OtherErrors
-	// included: the errors beyond the first MaxErrorKinds-1 kinds are
-	// counted together as OtherErrors.
-	MaxErrorKinds = 20
-	// OtherErrors is the label of the errors beyond MaxErrorKinds.
-	OtherErrors = "other errors"
+	maxSlices = 100
+	// maxErrorKinds bounds the distinct error messages counted, otherErrors
+	// included: the errors beyond the first maxErrorKinds-1 kinds are
+	// counted together as otherErrors.
+	maxErrorKinds = 20
+	// otherErrors is the label of the errors beyond maxErrorKinds.
+	otherErrors = "other errors"
 )
 
 // Metrics aggregates the results of an attack as they arrive: counts by
@@ -73,11 +73,11 @@ type slice struct {
 	latency          *histogram
 }
 
-// NewMetrics returns empty Metrics for an attack that began at began and
+// newMetrics returns empty Metrics for an attack that began at began and
 // is planned to last planned; time slices are sized so that the plan fits
-// in MaxSlices of them, and no narrower than a second. senderTimeout and
+// in maxSlices of them, and no narrower than a second. senderTimeout and
 // ackDeadline are the thresholds the histogram always has a bound at.
-func NewMetrics(began time.Time, planned, senderTimeout, ackDeadline time.Duration) *Metrics {
+func newMetrics(began time.Time, planned, senderTimeout, ackDeadline time.Duration) *Metrics {
 	return &Metrics{
 		began:    began,
 		width:    sliceWidth(planned),
@@ -94,9 +94,9 @@ func NewMetrics(began time.Time, planned, senderTimeout, ackDeadline time.Durati
 }
 
 // sliceWidth is the width of the time slices of a run planned to last d:
-// whole seconds, at most MaxSlices of them.
+// whole seconds, at most maxSlices of them.
 func sliceWidth(d time.Duration) time.Duration {
-	w := (d + MaxSlices - 1) / MaxSlices
+	w := (d + maxSlices - 1) / maxSlices
 	return max(time.Second, w.Round(time.Second))
 }
 
@@ -192,11 +192,11 @@ func (m *Metrics) Add(r *vegeta.Result) {
 }
 
 // slice returns the time slice of a result started at t. Results before
-// the beginning count in the first slice, those past MaxSlices in the last.
+// the beginning count in the first slice, those past maxSlices in the last.
 func (m *Metrics) slice(t time.Time) *slice {
 	i := 0
 	if off := t.Sub(m.began); off > 0 {
-		i = min(int(off/m.width), MaxSlices-1)
+		i = min(int(off/m.width), maxSlices-1)
 	}
 	for len(m.slices) <= i {
 		m.slices = append(m.slices, &slice{latency: newHistogram(coarseBits)})
@@ -214,8 +214,8 @@ func isTimeout(r *vegeta.Result) bool {
 
 func (m *Metrics) countError(r *vegeta.Result) {
 	what := errorKind(r)
-	if _, ok := m.errors[what]; !ok && len(m.errors) >= MaxErrorKinds-1 {
-		what = OtherErrors
+	if _, ok := m.errors[what]; !ok && len(m.errors) >= maxErrorKinds-1 {
+		what = otherErrors
 	}
 	m.errors[what]++
 }
@@ -233,8 +233,8 @@ func errorKind(r *vegeta.Result) string {
 	return r.Error
 }
 
-// Snapshot is what the progress line shows of a running attack.
-type Snapshot struct {
+// snapshot is what the progress line shows of a running attack.
+type snapshot struct {
 	// Requests counts the first attempts (the events); Errors those not
 	// answered 2xx; P99 is theirs.
 	Requests int
@@ -244,11 +244,11 @@ type Snapshot struct {
 	Deliveries int
 }
 
-// Snapshot returns the figures so far.
-func (m *Metrics) Snapshot() Snapshot {
+// snapshot returns the figures so far.
+func (m *Metrics) snapshot() snapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return Snapshot{
+	return snapshot{
 		Requests:   m.requests,
 		Errors:     m.requests - m.ok,
 		P99:        m.latency.quantile(0.99, m.min, m.max),
@@ -263,10 +263,10 @@ func (m *Metrics) Requests() int {
 	return m.requests
 }
 
-// Load returns the measured side of the report's load section; the caller
+// load returns the measured side of the report's load section; the caller
 // adds what the attack itself knows (attackers, requested rate and
 // duration, results files, the probe's account).
-func (m *Metrics) Load() *report.Load {
+func (m *Metrics) load() *report.Load {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	l := &report.Load{

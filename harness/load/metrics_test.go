@@ -23,7 +23,7 @@ func result(at time.Duration, code uint16, latency time.Duration, errMsg string)
 // (2xx and 3xx) and those it does not, and checks that only 2xx count,
 // as REALM counts them.
 func TestMetricsSuccessIs2xxOnly(t *testing.T) {
-	m := NewMetrics(t0, 10*time.Second, 5*time.Second, time.Second)
+	m := newMetrics(t0, 10*time.Second, 5*time.Second, time.Second)
 	for i, code := range []uint16{200, 202, 204, 307, 301, 500, 503, 0} {
 		errMsg := ""
 		if code == 0 {
@@ -31,11 +31,11 @@ func TestMetricsSuccessIs2xxOnly(t *testing.T) {
 		}
 		m.Add(result(time.Duration(i)*time.Second, code, 10*time.Millisecond, errMsg))
 	}
-	l := m.Load()
+	l := m.load()
 	if l.Requests != 8 || l.Success != 3.0/8 {
 		t.Fatalf("requests %d, success %v: want 8 and 3/8 (3xx is a failure)", l.Requests, l.Success)
 	}
-	if s := m.Snapshot(); s.Errors != 5 {
+	if s := m.snapshot(); s.Errors != 5 {
 		t.Fatalf("snapshot errors %d, want 5", s.Errors)
 	}
 	got := map[string]int{}
@@ -53,24 +53,24 @@ func TestMetricsSuccessIs2xxOnly(t *testing.T) {
 }
 
 func TestMetricsPastTimeout(t *testing.T) {
-	m := NewMetrics(t0, 10*time.Second, 5*time.Second, time.Second)
+	m := newMetrics(t0, 10*time.Second, 5*time.Second, time.Second)
 	m.Add(result(0, 200, 4900*time.Millisecond, ""))
 	m.Add(result(0, 200, 5*time.Second, ""))
 	m.Add(result(0, 0, 5001*time.Millisecond, `Post "https://x/webhook": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`))
 	m.Add(result(0, 0, 10*time.Millisecond, "connection reset by peer"))
-	l := m.Load()
+	l := m.load()
 	if l.PastTimeout != 2 || l.PastTimeoutShare != 0.5 {
 		t.Fatalf("past timeout %d (%v), want 2 (0.5): an answer at the timeout or a client timeout each mean a retry", l.PastTimeout, l.PastTimeoutShare)
 	}
 }
 
 func TestMetricsHistogramAndSlices(t *testing.T) {
-	m := NewMetrics(t0, 3*time.Second, 5*time.Second, 1500*time.Millisecond)
+	m := newMetrics(t0, 3*time.Second, 5*time.Second, 1500*time.Millisecond)
 	lat := []time.Duration{500 * time.Microsecond, 3 * time.Millisecond, 300 * time.Millisecond, 1200 * time.Millisecond, 1600 * time.Millisecond, 12 * time.Second}
 	for i, d := range lat {
 		m.Add(result(time.Duration(i)*500*time.Millisecond, 200, d, ""))
 	}
-	l := m.Load()
+	l := m.load()
 	total, deadlineBar := 0, false
 	for i, b := range l.Histogram {
 		total += b.Count
@@ -104,20 +104,20 @@ func TestMetricsHistogramAndSlices(t *testing.T) {
 }
 
 func TestMetricsBounded(t *testing.T) {
-	m := NewMetrics(t0, time.Second, 5*time.Second, time.Second)
-	for i := range 3 * MaxErrorKinds {
+	m := newMetrics(t0, time.Second, 5*time.Second, time.Second)
+	for i := range 3 * maxErrorKinds {
 		// Errors that differ by the client port, as connection errors do.
 		m.Add(result(time.Duration(i)*time.Hour, 0, time.Millisecond, fmt.Sprintf("read tcp 127.0.0.1:%d->127.0.0.1:8080: connection reset by peer", 40000+i)))
 	}
-	l := m.Load()
-	if len(l.Errors) > MaxErrorKinds {
-		t.Fatalf("%d error kinds kept, want at most %d", len(l.Errors), MaxErrorKinds)
+	l := m.load()
+	if len(l.Errors) > maxErrorKinds {
+		t.Fatalf("%d error kinds kept, want at most %d", len(l.Errors), maxErrorKinds)
 	}
-	if l.Errors[0].What != OtherErrors || l.Errors[0].Count != 2*MaxErrorKinds+1 {
-		t.Fatalf("the errors beyond the first %d kinds are not counted together: %v", MaxErrorKinds-1, l.Errors[0])
+	if l.Errors[0].What != otherErrors || l.Errors[0].Count != 2*maxErrorKinds+1 {
+		t.Fatalf("the errors beyond the first %d kinds are not counted together: %v", maxErrorKinds-1, l.Errors[0])
 	}
-	if len(l.OverTime) > MaxSlices {
-		t.Fatalf("%d slices for a run planned at 1s but lasting hours: want at most %d", len(l.OverTime), MaxSlices)
+	if len(l.OverTime) > maxSlices {
+		t.Fatalf("%d slices for a run planned at 1s but lasting hours: want at most %d", len(l.OverTime), maxSlices)
 	}
 }
 

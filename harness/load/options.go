@@ -20,10 +20,10 @@ const (
 	DefaultRate = 50
 	// DefaultDuration is how long `make load` attacks.
 	DefaultDuration = 20 * time.Second
-	// DefaultMaxRate and DefaultMaxDuration are the safety limits: a
+	// DefaultMaxRate and defaultMaxDuration are the safety limits: a
 	// higher rate or a longer run needs raised Limits, or ForcedLimits.
 	DefaultMaxRate     = 1000
-	DefaultMaxDuration = 5 * time.Minute
+	defaultMaxDuration = 5 * time.Minute
 	// ForcedMaxRate and ForcedMaxDuration are the limits of a forced run:
 	// the attack still ends by itself.
 	ForcedMaxRate     = 100_000
@@ -34,19 +34,19 @@ const (
 	// DefaultAttacker names the generator in the results when none is
 	// given; each of several generators needs its own name.
 	DefaultAttacker = "hookcert"
-	// DefaultProgressInterval is how often the live progress line on a
-	// terminal is redrawn; DefaultLogInterval how often a plain progress
+	// defaultProgressInterval is how often the live progress line on a
+	// terminal is redrawn; defaultLogInterval how often a plain progress
 	// line is written otherwise (CI logs).
-	DefaultProgressInterval = 250 * time.Millisecond
-	DefaultLogInterval      = 5 * time.Second
-	// BodyKept bounds the response body kept in a result (of a non-2xx
+	defaultProgressInterval = 250 * time.Millisecond
+	defaultLogInterval      = 5 * time.Second
+	// bodyKept bounds the response body kept in a result (of a non-2xx
 	// answer only: its evidence); a 2xx body is dropped.
-	BodyKept = 512
-	// DefaultRebuild is how often the targeter builds an event of a type
+	bodyKept = 512
+	// defaultRebuild is how often the targeter builds an event of a type
 	// afresh (see NewTargeter).
-	DefaultRebuild = 1024
-	// SuccessFloor is the smallest share of 2xx answers LOAD-02 accepts.
-	SuccessFloor = 0.999
+	defaultRebuild = 1024
+	// successFloor is the smallest share of 2xx answers LOAD-02 accepts.
+	successFloor = 0.999
 )
 
 // Sentinel errors; test them with errors.Is.
@@ -54,11 +54,11 @@ var (
 	// ErrUnsafe means a rate or duration beyond the safety limits, or an
 	// attack that would not end by itself.
 	ErrUnsafe = errors.New("unsafe load")
-	// ErrTargeter means the targeter could not build an event: a harness
+	// errTargeter means the targeter could not build an event: a harness
 	// bug, never the receiver's fault.
-	ErrTargeter = errors.New("the load targeter failed")
-	// ErrInvalidOption means an option was given a value out of range.
-	ErrInvalidOption = errors.New("invalid load option")
+	errTargeter = errors.New("the load targeter failed")
+	// errInvalidOption means an option was given a value out of range.
+	errInvalidOption = errors.New("invalid load option")
 )
 
 // Limits are the safety limits of an attack.
@@ -70,8 +70,8 @@ type Limits struct {
 	MaxDuration time.Duration
 }
 
-// DefaultLimits returns DefaultMaxRate and DefaultMaxDuration.
-func DefaultLimits() Limits { return Limits{MaxRate: DefaultMaxRate, MaxDuration: DefaultMaxDuration} }
+// DefaultLimits returns DefaultMaxRate and defaultMaxDuration.
+func DefaultLimits() Limits { return Limits{MaxRate: DefaultMaxRate, MaxDuration: defaultMaxDuration} }
 
 // ForcedLimits returns the limits of a forced run, ForcedMaxRate and
 // ForcedMaxDuration.
@@ -139,7 +139,7 @@ type options struct {
 	timeout          time.Duration
 	ackDeadline      time.Duration
 	factory          *events.Factory
-	mix              Mix
+	mix              mix
 	clock            harness.Clock
 	seed             uint64
 	seeded           bool
@@ -179,21 +179,21 @@ func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout =
 // default is harness.DefaultTiming().AckDeadline.
 func WithAckDeadline(d time.Duration) Option { return func(o *options) { o.ackDeadline = d } }
 
-// WithMix sets the event types sent and their shares; the default is
-// DefaultMix.
-func WithMix(m Mix) Option { return func(o *options) { o.mix = m } }
+// withMix sets the event types sent and their shares; the default is
+// defaultMix.
+func withMix(m mix) Option { return func(o *options) { o.mix = m } }
 
 // WithScheme signs the deliveries with a signing scheme and sends its
 // headers; without it they are REALM v1, signed by the fast signer.
 func WithScheme(sc *signing.Scheme) Option { return func(o *options) { o.scheme = sc } }
 
-// WithClock sets the clock signatures are made with (and the default
+// withClock sets the clock signatures are made with (and the default
 // factory's); the default is the wall clock.
-func WithClock(c harness.Clock) Option { return func(o *options) { o.clock = c } }
+func withClock(c harness.Clock) Option { return func(o *options) { o.clock = c } }
 
-// WithSeed fixes the randomness of the mix's order and of the sample, so
+// withSeed fixes the randomness of the mix's order and of the sample, so
 // that a run can be repeated; the default is a random seed.
-func WithSeed(seed uint64) Option {
+func withSeed(seed uint64) Option {
 	return func(o *options) { o.seed, o.seeded = seed, true }
 }
 
@@ -207,17 +207,17 @@ func WithProgress(w io.Writer, live bool) Option {
 	return func(o *options) { o.progress, o.live = w, live }
 }
 
-// WithProgressInterval sets how often progress is written; the default is
-// DefaultProgressInterval when live, DefaultLogInterval otherwise.
-func WithProgressInterval(d time.Duration) Option {
+// withProgressInterval sets how often progress is written; the default is
+// defaultProgressInterval when live, defaultLogInterval otherwise.
+func withProgressInterval(d time.Duration) Option {
 	return func(o *options) { o.progressInterval = d }
 }
 
-// WithRebuild sets how often the targeter builds an event of a type afresh
+// withRebuild sets how often the targeter builds an event of a type afresh
 // through the factory, rather than rewriting the last one built (see
 // NewTargeter); 1 builds every event afresh. The default is
-// DefaultRebuild.
-func WithRebuild(n int) Option { return func(o *options) { o.rebuild = n } }
+// defaultRebuild.
+func withRebuild(n int) Option { return func(o *options) { o.rebuild = n } }
 
 // WithRetries sets the retry schedule of the load (DESIGN section 10): a
 // delivery answered non-2xx, or not answered within the sender timeout,
@@ -228,9 +228,9 @@ func WithRetries(schedule []time.Duration) Option {
 	return func(o *options) { o.retries = append([]time.Duration{}, schedule...) }
 }
 
-// WithPendingCap bounds the retries waiting at once; the default is
-// DefaultPendingCap.
-func WithPendingCap(n int) Option { return func(o *options) { o.pendingCap = n } }
+// withPendingCap bounds the retries waiting at once; the default is
+// defaultPendingCap.
+func withPendingCap(n int) Option { return func(o *options) { o.pendingCap = n } }
 
 // WithLimits sets the safety limits; the default is DefaultLimits.
 func WithLimits(l Limits) Option { return func(o *options) { o.limits = l } }
@@ -240,12 +240,12 @@ func newOptions(opts []Option) options {
 		attacker:    DefaultAttacker,
 		timeout:     harness.DefaultTiming().SenderTimeout,
 		ackDeadline: harness.DefaultTiming().AckDeadline,
-		mix:         DefaultMix(),
+		mix:         defaultMix(),
 		sampleSize:  DefaultSampleSize,
 		limits:      DefaultLimits(),
-		rebuild:     DefaultRebuild,
+		rebuild:     defaultRebuild,
 		retries:     harness.DefaultTiming().RetrySchedule,
-		pendingCap:  DefaultPendingCap,
+		pendingCap:  defaultPendingCap,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -257,9 +257,9 @@ func newOptions(opts []Option) options {
 		o.factory = events.NewFactory(events.WithClock(o.clock))
 	}
 	if o.progressInterval <= 0 {
-		o.progressInterval = DefaultLogInterval
+		o.progressInterval = defaultLogInterval
 		if o.live {
-			o.progressInterval = DefaultProgressInterval
+			o.progressInterval = defaultProgressInterval
 		}
 	}
 	return o
@@ -268,19 +268,19 @@ func newOptions(opts []Option) options {
 func (o options) validate() error {
 	switch {
 	case o.attacker == "":
-		return fmt.Errorf("load: %w: the attacker name is empty", ErrInvalidOption)
+		return fmt.Errorf("load: %w: the attacker name is empty", errInvalidOption)
 	case o.timeout <= 0:
-		return fmt.Errorf("load: %w: sender timeout %s must be positive", ErrInvalidOption, o.timeout)
+		return fmt.Errorf("load: %w: sender timeout %s must be positive", errInvalidOption, o.timeout)
 	case o.ackDeadline <= 0:
-		return fmt.Errorf("load: %w: ack deadline %s must be positive", ErrInvalidOption, o.ackDeadline)
+		return fmt.Errorf("load: %w: ack deadline %s must be positive", errInvalidOption, o.ackDeadline)
 	case o.sampleSize < 0:
-		return fmt.Errorf("load: %w: sample size %d must not be negative", ErrInvalidOption, o.sampleSize)
+		return fmt.Errorf("load: %w: sample size %d must not be negative", errInvalidOption, o.sampleSize)
 	case o.pendingCap <= 0:
-		return fmt.Errorf("load: %w: the cap of pending retries %d must be positive", ErrInvalidOption, o.pendingCap)
+		return fmt.Errorf("load: %w: the cap of pending retries %d must be positive", errInvalidOption, o.pendingCap)
 	case slices.ContainsFunc(o.retries, func(d time.Duration) bool { return d < 0 }):
-		return fmt.Errorf("load: %w: a retry waits a negative time in %v", ErrInvalidOption, o.retries)
+		return fmt.Errorf("load: %w: a retry waits a negative time in %v", errInvalidOption, o.retries)
 	case o.limits.MaxRate <= 0 || o.limits.MaxDuration <= 0:
-		return fmt.Errorf("load: %w: safety limits %d/s and %s must be positive", ErrInvalidOption, o.limits.MaxRate, o.limits.MaxDuration)
+		return fmt.Errorf("load: %w: safety limits %d/s and %s must be positive", errInvalidOption, o.limits.MaxRate, o.limits.MaxDuration)
 	}
 	return nil
 }

@@ -22,7 +22,7 @@ func ResultsFile(attacker string) string { return "results-" + attacker + ".gob"
 type Outcome struct {
 	// Results are the verdicts of LOAD-01..04 (or the capacity check).
 	Results []harness.Result
-	// Load is the report's load section.
+	// load is the report's load section.
 	Load *report.Load
 	// Complete is false when the run was interrupted.
 	Complete bool
@@ -39,11 +39,11 @@ func (g *Generator) Test(ctx context.Context, rate int, d time.Duration, w io.Wr
 	if run == nil {
 		return nil, err
 	}
-	l := run.Load()
+	l := run.load()
 	l.ResultsFiles = []string{ResultsFile(g.o.attacker)}
-	var v *Verification
+	var v *verification
 	if pc != nil && !run.Interrupted && run.AcknowledgedTotal > 0 {
-		vv := Verify(ctx, pc, run.Acknowledged, run.Sampled(), VerifyOptions{})
+		vv := verify(ctx, pc, run.Acknowledged, run.sampled(), verifyOptions{})
 		v, l.Processed = &vv, &vv.Processed
 	} else if pc != nil && !run.Interrupted {
 		l.Processed = &report.Processed{}
@@ -80,14 +80,14 @@ func (g *Generator) Test(ctx context.Context, rate int, d time.Duration, w io.Wr
 // CapacityCheck runs a capacity search (see Capacity), streaming every
 // step's results to w. Its outcome holds one INFO check, CapacityID, and
 // the load section of the highest rate that held, with the search in
-// Load.Capacity. The Outcome is nil only when nothing was sent.
+// load.Capacity. The Outcome is nil only when nothing was sent.
 func (g *Generator) CapacityCheck(ctx context.Context, search Search, w io.Writer) (*Outcome, error) {
 	began := time.Now()
-	c, run, err := g.Capacity(ctx, search, vegeta.NewEncoder(w))
+	c, run, err := g.capacity(ctx, search, vegeta.NewEncoder(w))
 	if run == nil {
 		return nil, err
 	}
-	l := run.Load()
+	l := run.load()
 	l.ResultsFiles = []string{ResultsFile(g.o.attacker)}
 	l.Capacity = c
 	r := harness.Result{
@@ -95,7 +95,7 @@ func (g *Generator) CapacityCheck(ctx context.Context, search Search, w io.Write
 		Level: harness.Info, Category: Category, Verdict: harness.InfoVerdict,
 		Requirement: "report the highest rate whose p99 stays within the ack deadline with at least 99.9 % answered 2xx: the figure a team needs to size its receiver",
 		Seed:        "raise the rate step by step until p99 passes the deadline or 2xx falls under 99.9 %, and report the highest rate that held",
-		Expected:    fmt.Sprintf("p99 ≤ %s and ≥ %s 2xx, rates from %d/s up to %d/s held %s each", g.o.ackDeadline, harness.Percent(SuccessFloor), search.Start, search.Max, search.Step),
+		Expected:    fmt.Sprintf("p99 ≤ %s and ≥ %s 2xx, rates from %d/s up to %d/s held %s each", g.o.ackDeadline, harness.Percent(successFloor), search.Start, search.Max, search.Step),
 		Observed:    capacityObserved(c),
 		Reason:      "measured: the rates tried are in the report's load section",
 		Start:       began, Duration: time.Since(began),

@@ -70,7 +70,7 @@ func (p *progress) stop() {
 // write writes one line; the rate is that of the answers since the last
 // line.
 func (p *progress) write(now time.Time) {
-	s := p.m.Snapshot()
+	s := p.m.snapshot()
 	rate := 0.0
 	if dt := now.Sub(p.lastT).Seconds(); dt > 0 {
 		rate = float64(s.Requests-p.lastN) / dt
@@ -85,7 +85,7 @@ func (p *progress) write(now time.Time) {
 	fmt.Fprintln(p.w, line)
 }
 
-func progressLine(name string, elapsed time.Duration, s Snapshot, rate float64) string {
+func progressLine(name string, elapsed time.Duration, s snapshot, rate float64) string {
 	errShare := 0.0
 	if s.Requests > 0 {
 		errShare = float64(s.Errors) / float64(s.Requests)

@@ -64,7 +64,7 @@ func TestAttackSpeaksTheHTTPVersion(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			l := run.Load()
+			l := run.load()
 			mu.Lock()
 			defer mu.Unlock()
 			if l.Requests == 0 || l.OK != l.Requests || !slices.Equal(l.Protocols, []string{tc.want}) || !slices.Equal(seen, []string{tc.want}) {
@@ -76,7 +76,7 @@ func TestAttackSpeaksTheHTTPVersion(t *testing.T) {
 
 func TestAnUnknownHTTPVersionIsRefused(t *testing.T) {
 	_, err := NewGenerator("http://127.0.0.1:1/webhook", testSecret, WithHTTPVersion("3"))
-	if !errors.Is(err, ErrInvalidOption) || !errors.Is(err, harness.ErrHTTPVersion) {
+	if !errors.Is(err, errInvalidOption) || !errors.Is(err, harness.ErrHTTPVersion) {
 		t.Fatalf("HTTP version 3: %v; want ErrInvalidOption and ErrHTTPVersion", err)
 	}
 }

@@ -32,15 +32,15 @@ import (
 // the first attempts and the retries can be told apart in the results
 // file as in the figures. Without retries the URL has no fragment.
 
-// StormAmplification is the amplification (deliveries ÷ events) at which
+// stormAmplification is the amplification (deliveries ÷ events) at which
 // a receiver is taken to tip into a retry storm (report's, which the
 // report prints).
-const StormAmplification = report.StormAmplification
+const stormAmplification = report.StormAmplification
 
-// DefaultPendingCap bounds the retries waiting at once, so that memory
+// defaultPendingCap bounds the retries waiting at once, so that memory
 // stays bounded however many deliveries fail: each holds its event's body.
 // A retry beyond it is dropped, and the report says so.
-const DefaultPendingCap = 10_000
+const defaultPendingCap = 10_000
 
 // tailPoll is how often the pacer looks again for due retries once every
 // fresh event is sent, while deliveries are still in flight.

@@ -119,13 +119,13 @@ func TestAttackRetriesWhatIsNotAcknowledged(t *testing.T) {
 			t.Fatalf("event %s was delivered %d times, want at most 2", id, len(ds))
 		}
 	}
-	l := run.Load()
+	l := run.load()
 	rt := l.Retries
 	if refused == 0 || refused != len(seen)/10 || rt == nil {
 		t.Fatalf("%d of %d events retried, want one in ten (retries %+v)", refused, len(seen), rt)
 	}
 	want := report.Retries{Enabled: true, Events: len(seen), Deliveries: len(seen) + refused,
-		ByAttempt: []report.AttemptCount{{Attempt: 2, Deliveries: refused, OK: refused}}, PendingCap: DefaultPendingCap}
+		ByAttempt: []report.AttemptCount{{Attempt: 2, Deliveries: refused, OK: refused}}, PendingCap: defaultPendingCap}
 	if rt.Events != want.Events || rt.Deliveries != want.Deliveries || len(rt.ByAttempt) != 1 || rt.ByAttempt[0] != want.ByAttempt[0] ||
 		rt.NeverAcknowledged != 0 || rt.Pending != 0 || rt.CapDropped != 0 || !rt.Enabled || len(rt.Schedule) != 3 {
 		t.Fatalf("retries %+v, want %+v", *rt, want)
@@ -178,7 +178,7 @@ func TestAttackGivesUpAfterTheSchedule(t *testing.T) {
 			}
 		}
 	}
-	rt := run.Load().Retries
+	rt := run.load().Retries
 	if len(seen) == 0 || rt.Events != len(seen) || rt.NeverAcknowledged != len(seen) || rt.Amplification != 4 || len(rt.ByAttempt) != 3 {
 		t.Fatalf("%d events: retries %+v, want each never acknowledged after 4 attempts", len(seen), *rt)
 	}
@@ -207,7 +207,7 @@ func TestAttackRetriesAbandonedAttempts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := run.Load()
+	l := run.load()
 	rt := l.Retries
 	if l.Requests == 0 || l.PastTimeout != l.Requests || rt.Deliveries != 2*l.Requests || rt.NeverAcknowledged != 0 || run.AcknowledgedTotal != l.Requests {
 		t.Fatalf("%d first attempts, %d past the timeout; retries %+v; %d acknowledged: want each abandoned once, then acknowledged", l.Requests, l.PastTimeout, *rt, run.AcknowledgedTotal)
@@ -233,7 +233,7 @@ func TestRetriesOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := run.Load().Retries
+	rt := run.load().Retries
 	if rt.Enabled || rt.Events == 0 || rt.Deliveries != rt.Events || rt.NeverAcknowledged != rt.Events || rt.Amplification != 1 || len(rt.ByAttempt) != 0 {
 		t.Fatalf("retries %+v: want none, every event unacknowledged", *rt)
 	}
@@ -247,12 +247,12 @@ func TestRetriesOff(t *testing.T) {
 func TestRetriesAreCapped(t *testing.T) {
 	t.Parallel()
 	rcv := newAttempts(t, func(int, int) (int, time.Duration) { return http.StatusServiceUnavailable, 0 })
-	g := newTestGenerator(t, rcv.URL+"/webhook", WithRetries([]time.Duration{400 * time.Millisecond}), WithPendingCap(2))
+	g := newTestGenerator(t, rcv.URL+"/webhook", WithRetries([]time.Duration{400 * time.Millisecond}), withPendingCap(2))
 	run, err := g.Attack(context.Background(), 50, 400*time.Millisecond, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := run.Load().Retries
+	rt := run.load().Retries
 	if rt.CapDropped == 0 || rt.PendingCap != 2 || rt.Deliveries-rt.Events+rt.CapDropped != rt.Events || rt.NeverAcknowledged != rt.Events {
 		t.Fatalf("retries %+v: want the retries beyond 2 pending dropped and counted", *rt)
 	}
@@ -272,7 +272,7 @@ func TestRetriesStayWithinTheRateLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	elapsed := time.Since(began)
-	rt := run.Load().Retries
+	rt := run.load().Retries
 	// Four attempts per event at 100 events/s would be 400/s: the limit
 	// spreads them out.
 	if allowed := limit*elapsed.Seconds() + limit/20 + 1; float64(rt.Deliveries) > allowed || rt.Deliveries <= rt.Events {
@@ -303,8 +303,8 @@ func TestAttemptOf(t *testing.T) {
 // counts them and gives the amplification; before, it says nothing of
 // them.
 func TestProgressShowsRetries(t *testing.T) {
-	quiet := progressLine("gen", time.Second, Snapshot{Requests: 100, Deliveries: 100}, 100)
-	busy := progressLine("gen", time.Second, Snapshot{Requests: 100, Errors: 10, Deliveries: 110}, 100)
+	quiet := progressLine("gen", time.Second, snapshot{Requests: 100, Deliveries: 100}, 100)
+	busy := progressLine("gen", time.Second, snapshot{Requests: 100, Errors: 10, Deliveries: 110}, 100)
 	if strings.Contains(quiet, "retries") || !strings.Contains(busy, "retries 10 (amplification 1.100)") {
 		t.Fatalf("progress without retries %q, with 10 retries for 100 events %q", quiet, busy)
 	}

@@ -27,13 +27,13 @@ type Share struct {
 	Weight int
 }
 
-// Mix is the event types an attack sends, with their shares.
-type Mix []Share
+// mix is the event types an attack sends, with their shares.
+type mix []Share
 
-// DefaultMix is mostly job events, as REALM's traffic is, with some model
+// defaultMix is mostly job events, as REALM's traffic is, with some model
 // training events: three in four are job.*, job.completed the most common.
-func DefaultMix() Mix {
-	return Mix{
+func defaultMix() mix {
+	return mix{
 		{harness.JobQueued, 10},
 		{harness.JobProcessing, 15},
 		{harness.JobCompleted, 35},
@@ -45,27 +45,27 @@ func DefaultMix() Mix {
 	}
 }
 
-// ErrInvalidMix is wrapped when a Mix names no type, a type outside the
+// errInvalidMix is wrapped when a Mix names no type, a type outside the
 // catalogue, or a weight below zero.
-var ErrInvalidMix = errors.New("invalid event mix")
+var errInvalidMix = errors.New("invalid event mix")
 
 // cycle expands the mix into a sequence in which each type appears Weight
 // times, shuffled so that the types interleave.
-func (m Mix) cycle(rnd *rand.Rand) ([]string, error) {
+func (m mix) cycle(rnd *rand.Rand) ([]string, error) {
 	var out []string
 	for _, s := range m {
 		if s.Weight < 0 {
-			return nil, fmt.Errorf("load: %w: %s has weight %d", ErrInvalidMix, s.Type, s.Weight)
+			return nil, fmt.Errorf("load: %w: %s has weight %d", errInvalidMix, s.Type, s.Weight)
 		}
 		if !isCatalogued(s.Type) {
-			return nil, fmt.Errorf("load: %w: %q is not in the catalogue %v", ErrInvalidMix, s.Type, harness.EventTypes())
+			return nil, fmt.Errorf("load: %w: %q is not in the catalogue %v", errInvalidMix, s.Type, harness.EventTypes())
 		}
 		for range s.Weight {
 			out = append(out, s.Type)
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("load: %w: no event type has a weight", ErrInvalidMix)
+		return nil, fmt.Errorf("load: %w: no event type has a weight", errInvalidMix)
 	}
 	rnd.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out, nil
@@ -86,15 +86,15 @@ func isCatalogued(t string) bool {
 // REALM v1 delivery (harness.Header*), attempt 1. Every event has a new
 // eventId, jobId (and modelId for model events) and the clock's createdAt.
 // It is safe for concurrent use by vegeta's workers. NewTargeter heeds
-// WithScheme, WithMix, WithClock, WithSeed and WithRebuild.
+// WithScheme, withMix, withClock, withSeed and withRebuild.
 //
 // Building and validating an event costs about 20 µs, more than the rest
 // of a request on loopback, so by default the factory builds (and
-// validates) one event of a type in every DefaultRebuild, and the others
+// validates) one event of a type in every defaultRebuild, and the others
 // are that event's body with the identifiers and timestamps rewritten in
 // place: the same bytes but for fields of the same shape, so as valid as
 // the one validated. The first rewrite of each type is validated again
-// against the catalogue as a guard. WithRebuild(1) builds every event
+// against the catalogue as a guard. withRebuild(1) builds every event
 // afresh.
 func NewTargeter(url string, secret harness.Secret, opts ...Option) (vegeta.Targeter, error) {
 	return newTargeter(url, secret, newOptions(opts))
@@ -105,7 +105,7 @@ func newTargeter(url string, secret harness.Secret, o options) (vegeta.Targeter,
 		return nil, errors.New("load: the secret is empty: give the targeter the receiver's signing secret")
 	}
 	if o.rebuild < 1 {
-		return nil, fmt.Errorf("load: %w: rebuild every %d events: want 1 or more", ErrInvalidOption, o.rebuild)
+		return nil, fmt.Errorf("load: %w: rebuild every %d events: want 1 or more", errInvalidOption, o.rebuild)
 	}
 	types, err := o.mix.cycle(o.rand())
 	if err != nil {

@@ -27,11 +27,11 @@ const testSecret = harness.Secret("whsec_load_test")
 // vegeta's workers do, and checks every target: a valid event of the
 // catalogue, a fresh eventId and jobId, createdAt and a signature at the
 // clock's time, the REALM headers. Most of the 400 bodies are rewritten
-// templates (DefaultRebuild), so this is also the proof that rewriting
+// templates (defaultRebuild), so this is also the proof that rewriting
 // keeps events valid and distinct.
 func TestTargeterConcurrent(t *testing.T) {
 	at := time.Unix(1710083175, 0)
-	tr, err := NewTargeter("http://127.0.0.1:1/webhook", testSecret, WithClock(func() time.Time { return at }), WithSeed(7))
+	tr, err := NewTargeter("http://127.0.0.1:1/webhook", testSecret, withClock(func() time.Time { return at }), withSeed(7))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestTargeterConcurrent(t *testing.T) {
 	}
 	// 400 targets are four turns of the default mix (weights sum to 100):
 	// each type exactly four times its weight.
-	for _, s := range DefaultMix() {
+	for _, s := range defaultMix() {
 		if types[s.Type] != 4*s.Weight {
 			t.Errorf("%s sent %d times, want %d", s.Type, types[s.Type], 4*s.Weight)
 		}
@@ -127,7 +127,7 @@ func between(s, from, to string) string {
 }
 
 func TestTargeterMix(t *testing.T) {
-	tr, err := NewTargeter("http://x/", testSecret, WithMix(Mix{{harness.ModelTrainingFailed, 1}, {harness.JobCanceled, 0}}))
+	tr, err := NewTargeter("http://x/", testSecret, withMix(mix{{harness.ModelTrainingFailed, 1}, {harness.JobCanceled, 0}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,22 +146,22 @@ func TestTargeterRefusesBadSettings(t *testing.T) {
 	cases := []struct {
 		why    string
 		secret harness.Secret
-		mix    Mix
+		mix    mix
 		want   error
 	}{
-		{"an unknown type would be a harness bug on every request", testSecret, Mix{{"job.archived", 1}}, ErrInvalidMix},
-		{"a mix of zero weights sends nothing", testSecret, Mix{{harness.JobQueued, 0}}, ErrInvalidMix},
-		{"a negative weight is meaningless", testSecret, Mix{{harness.JobQueued, -1}}, ErrInvalidMix},
+		{"an unknown type would be a harness bug on every request", testSecret, mix{{"job.archived", 1}}, errInvalidMix},
+		{"a mix of zero weights sends nothing", testSecret, mix{{harness.JobQueued, 0}}, errInvalidMix},
+		{"a negative weight is meaningless", testSecret, mix{{harness.JobQueued, -1}}, errInvalidMix},
 	}
 	for _, c := range cases {
-		if _, err := NewTargeter("http://x/", c.secret, WithMix(c.mix)); !errors.Is(err, c.want) {
+		if _, err := NewTargeter("http://x/", c.secret, withMix(c.mix)); !errors.Is(err, c.want) {
 			t.Errorf("%s: error %v, want %v", c.why, err, c.want)
 		}
 	}
-	if _, err := NewTargeter("http://x/", testSecret, WithRebuild(0)); !errors.Is(err, ErrInvalidOption) {
+	if _, err := NewTargeter("http://x/", testSecret, withRebuild(0)); !errors.Is(err, errInvalidOption) {
 		t.Errorf("rebuilding every 0 events: error %v, want ErrInvalidOption", err)
 	}
-	if _, err := NewTargeter("http://x/", "", WithMix(DefaultMix())); err == nil || !strings.Contains(err.Error(), "signing secret") {
+	if _, err := NewTargeter("http://x/", "", withMix(defaultMix())); err == nil || !strings.Contains(err.Error(), "signing secret") {
 		t.Errorf("an empty secret: error %v, want one that asks for the signing secret", err)
 	}
 }
@@ -175,7 +175,7 @@ func TestRealmSignerHeaders(t *testing.T) {
 	at := time.Unix(1710083175, 0)
 	clock := func() time.Time { return at }
 	const url = "http://127.0.0.1:1/webhook"
-	tr, err := NewTargeter(url, testSecret, WithClock(clock), WithSeed(3))
+	tr, err := NewTargeter(url, testSecret, withClock(clock), withSeed(3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,9 +222,9 @@ func TestRealmSignerHeaders(t *testing.T) {
 			t.Fatalf("adding to X-Webhook-Id changed X-Webhook-Event to %q", got)
 		}
 	}
-	// Past DefaultRebuild, so that both built and rewritten events are
+	// Past defaultRebuild, so that both built and rewritten events are
 	// seen.
-	for i := range DefaultRebuild + 10 {
+	for i := range defaultRebuild + 10 {
 		var tgt vegeta.Target
 		if err := tr(&tgt); err != nil {
 			t.Fatal(err)
@@ -299,7 +299,7 @@ func TestTargeterAllocs(t *testing.T) {
 			t.Fatal(err)
 		}
 		// 4096 requests: 32 rebuilds and validations of each template
-		// (DefaultRebuild) are counted too.
+		// (defaultRebuild) are counted too.
 		got := testing.AllocsPerRun(4096, func() {
 			var tgt vegeta.Target
 			if err := tr(&tgt); err != nil {
@@ -328,7 +328,7 @@ func raceEnabled() bool {
 }
 
 // BenchmarkTargeter is the cost of one request's target: a fresh event and
-// its signature; by default (DefaultRebuild) mostly a rewritten template, with
+// its signature; by default (defaultRebuild) mostly a rewritten template, with
 // rebuild=1 every event built and validated by the factory.
 func BenchmarkTargeter(b *testing.B) {
 	run := func(name string, secret harness.Secret, opts ...Option) {
@@ -346,8 +346,8 @@ func BenchmarkTargeter(b *testing.B) {
 			}
 		})
 	}
-	for _, n := range []int{DefaultRebuild, 1} {
-		run(fmt.Sprintf("rebuild=%d", n), testSecret, WithRebuild(n))
+	for _, n := range []int{defaultRebuild, 1} {
+		run(fmt.Sprintf("rebuild=%d", n), testSecret, withRebuild(n))
 	}
 	// Each built-in scheme by the general path (REALM v1 too, to compare
 	// with the fast signer above).
@@ -398,7 +398,7 @@ func TestSchemeTargeter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr, err := NewTargeter("http://127.0.0.1:1/webhook", secret, WithScheme(sc), WithClock(clock))
+		tr, err := NewTargeter("http://127.0.0.1:1/webhook", secret, WithScheme(sc), withClock(clock))
 		if err != nil {
 			t.Fatal(err)
 		}

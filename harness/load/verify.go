@@ -12,24 +12,24 @@ import (
 
 // Defaults of Verify.
 const (
-	// DefaultVerifyConcurrency is how many probe calls Verify makes at once.
-	DefaultVerifyConcurrency = 16
-	// DefaultVerifyInterval is the pause between two rounds of polls.
-	DefaultVerifyInterval = 100 * time.Millisecond
-	// MaxSettleRounds bounds how long Verify keeps polling while events
-	// are still being processed: MaxSettleRounds settle times at most.
-	MaxSettleRounds = 12
+	// defaultVerifyConcurrency is how many probe calls Verify makes at once.
+	defaultVerifyConcurrency = 16
+	// defaultVerifyInterval is the pause between two rounds of polls.
+	defaultVerifyInterval = 100 * time.Millisecond
+	// maxSettleRounds bounds how long Verify keeps polling while events
+	// are still being processed: maxSettleRounds settle times at most.
+	maxSettleRounds = 12
 	// verifyEvidence bounds the probe exchanges kept per kind of finding
 	// (missing, duplicated).
 	verifyEvidence = 3
 )
 
-// VerifyOptions tune Verify; zero values take the probe's settle and watch
+// verifyOptions tune Verify; zero values take the probe's settle and watch
 // times and the defaults above.
-type VerifyOptions struct {
+type verifyOptions struct {
 	// Settle is how long Verify polls without seeing a new event processed
 	// before it calls the rest missing; while events keep appearing (a
-	// receiver working off a backlog) it polls on, up to MaxSettleRounds
+	// receiver working off a backlog) it polls on, up to maxSettleRounds
 	// settle times.
 	Settle time.Duration
 	// Watch is how long Verify waits, once events are seen, before it asks
@@ -39,9 +39,9 @@ type VerifyOptions struct {
 	Concurrency int
 }
 
-// Verification is the probe's account of a run's acknowledged events
+// verification is the probe's account of a run's acknowledged events
 // (LOAD-03).
-type Verification struct {
+type verification struct {
 	Processed report.Processed
 	// Err is the first probe failure, if any event got no usable answer;
 	// such events count in Processed.Checked but in none of Once, Missing
@@ -52,18 +52,18 @@ type Verification struct {
 	Evidence []harness.Exchange
 }
 
-// Unanswered returns how many checked events the probe gave no usable
+// unanswered returns how many checked events the probe gave no usable
 // answer for.
-func Unanswered(p report.Processed) int {
+func unanswered(p report.Processed) int {
 	return p.Checked - p.Once - p.Missing - p.Duplicated
 }
 
-// Verify asks the probe how many times each event of ids was processed:
+// verify asks the probe how many times each event of ids was processed:
 // it polls until every event has been processed or no new one has been
 // for the settle time, waits the watch time, and asks again about those
 // processed, to catch late extra processing. sampled says whether ids are
 // a sample of the acknowledged events (it is recorded as is).
-func Verify(ctx context.Context, pc *probe.Client, ids []string, sampled bool, o VerifyOptions) Verification {
+func verify(ctx context.Context, pc *probe.Client, ids []string, sampled bool, o verifyOptions) verification {
 	if o.Settle <= 0 {
 		o.Settle = pc.Settle()
 	}
@@ -71,26 +71,26 @@ func Verify(ctx context.Context, pc *probe.Client, ids []string, sampled bool, o
 		o.Watch = pc.Watch()
 	}
 	if o.Interval <= 0 {
-		o.Interval = DefaultVerifyInterval
+		o.Interval = defaultVerifyInterval
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = DefaultVerifyConcurrency
+		o.Concurrency = defaultVerifyConcurrency
 	}
 	// However slow the probe, Verify ends: every round and poll is within
 	// this bound, and what is unanswered by then is reported as such.
-	ctx, cancel := context.WithTimeout(ctx, MaxSettleRounds*o.Settle+o.Watch+probe.DefaultTimeout)
+	ctx, cancel := context.WithTimeout(ctx, maxSettleRounds*o.Settle+o.Watch+probe.DefaultTimeout)
 	defer cancel()
 	v := &verifier{pc: pc, o: o, ids: ids, seen: make([]int, len(ids)), last: make([]harness.Exchange, len(ids)), errs: make([]error, len(ids))}
 	pending := make([]int, len(ids))
 	for i := range pending {
 		pending[i] = i
 	}
-	// Rounds go on while events keep appearing, up to MaxSettleRounds
+	// Rounds go on while events keep appearing, up to maxSettleRounds
 	// settle times; a settle time without a new one ends them.
 	start := time.Now()
 	progressed := start
 	if len(pending) > 0 && ctx.Err() == nil {
-		_ = harness.Poll(ctx, o.Interval, start.Add(MaxSettleRounds*o.Settle), func() (bool, error) {
+		_ = harness.Poll(ctx, o.Interval, start.Add(maxSettleRounds*o.Settle), func() (bool, error) {
 			v.ask(ctx, pending)
 			left := pending[:0:0]
 			for _, i := range pending {
@@ -121,7 +121,7 @@ func Verify(ctx context.Context, pc *probe.Client, ids []string, sampled bool, o
 // verifier holds what the probe said of each event.
 type verifier struct {
 	pc   *probe.Client
-	o    VerifyOptions
+	o    verifyOptions
 	ids  []string
 	seen []int
 	last []harness.Exchange
@@ -153,8 +153,8 @@ func (v *verifier) ask(ctx context.Context, idx []int) {
 	wg.Wait()
 }
 
-func (v *verifier) account(ctx context.Context, sampled bool) Verification {
-	out := Verification{Processed: report.Processed{Checked: len(v.ids), Sampled: sampled}}
+func (v *verifier) account(ctx context.Context, sampled bool) verification {
+	out := verification{Processed: report.Processed{Checked: len(v.ids), Sampled: sampled}}
 	var missing, dup []harness.Exchange
 	for i := range v.ids {
 		switch n := v.seen[i]; {

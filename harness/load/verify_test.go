@@ -86,10 +86,10 @@ func TestVerify(t *testing.T) {
 		ids = append(ids, fmt.Sprintf("evt_once_%d", i), fmt.Sprintf("evt_late_%d", i))
 	}
 	ids = append(ids, "evt_lost_1", "evt_lost_2", "evt_twice_1", "evt_again_1", "evt_broken")
-	v := Verify(context.Background(), probeClient(t, f.URL), ids, true,
-		VerifyOptions{Settle: 250 * time.Millisecond, Watch: 300 * time.Millisecond, Interval: 20 * time.Millisecond})
+	v := verify(context.Background(), probeClient(t, f.URL), ids, true,
+		verifyOptions{Settle: 250 * time.Millisecond, Watch: 300 * time.Millisecond, Interval: 20 * time.Millisecond})
 	p := v.Processed
-	if p.Checked != len(ids) || !p.Sampled || p.Once != 40 || p.Missing != 2 || p.Duplicated != 2 || Unanswered(p) != 1 {
+	if p.Checked != len(ids) || !p.Sampled || p.Once != 40 || p.Missing != 2 || p.Duplicated != 2 || unanswered(p) != 1 {
 		t.Fatalf("processed %+v: want 45 checked (sampled), 40 once, 2 missing, 2 duplicated, 1 unanswered", p)
 	}
 	if v.Err == nil || !strings.Contains(v.Err.Error(), "500") {
@@ -125,8 +125,8 @@ func TestVerifyWaitsForABacklog(t *testing.T) {
 	}
 	ids = append(ids, "evt_999") // never
 	start := time.Now()
-	v := Verify(context.Background(), probeClient(t, f.URL), ids, false,
-		VerifyOptions{Settle: settle, Watch: 10 * time.Millisecond, Interval: 20 * time.Millisecond})
+	v := verify(context.Background(), probeClient(t, f.URL), ids, false,
+		verifyOptions{Settle: settle, Watch: 10 * time.Millisecond, Interval: 20 * time.Millisecond})
 	if v.Processed.Once != 16 || v.Processed.Missing != 1 {
 		t.Fatalf("processed %+v: want the 16 of the backlog once and 1 missing", v.Processed)
 	}
@@ -141,7 +141,7 @@ func TestVerifyStopsWithContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	v := Verify(ctx, probeClient(t, f.URL), []string{"evt_a", "evt_b"}, false, VerifyOptions{Settle: time.Minute})
+	v := verify(ctx, probeClient(t, f.URL), []string{"evt_a", "evt_b"}, false, verifyOptions{Settle: time.Minute})
 	if time.Since(start) > 2*time.Second || v.Err == nil || v.Processed.Missing != 0 {
 		t.Fatalf("after %s: %+v, %v: want a prompt stop that calls nothing missing", time.Since(start), v.Processed, v.Err)
 	}

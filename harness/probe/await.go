@@ -9,10 +9,10 @@ import (
 	"github.com/realm-ai/hookcert/harness"
 )
 
-// EvidenceCap bounds the probe exchanges an Await* call keeps: the first,
+// evidenceCap bounds the probe exchanges an Await* call keeps: the first,
 // those where the state changed, and the last. Polls that saw nothing new
 // would only bury the ones that matter.
-const EvidenceCap = 6
+const evidenceCap = 6
 
 // zeroGrace is added to the watch when no processing at all is expected:
 // a wrongly accepted delivery reaches the business logic through the
@@ -108,7 +108,7 @@ func (c *Client) AwaitJob(ctx context.Context, jobID, want string) (JobState, []
 	var tr tracker[JobState]
 	last := JobState{JobID: jobID}
 	observe := func() error {
-		st, ex, err := c.Job(ctx, jobID)
+		st, ex, err := c.job(ctx, jobID)
 		tr.record(st, ex)
 		if err == nil {
 			last = st
@@ -171,7 +171,7 @@ func (t *tracker[S]) record(st S, ex harness.Exchange) {
 	changed := t.n == 0 || st != t.lastSt || ex.Err != ""
 	t.n++
 	t.last, t.lastSt, t.lastKept = ex, st, false
-	if changed && len(t.kept) < EvidenceCap-1 {
+	if changed && len(t.kept) < evidenceCap-1 {
 		t.kept = append(t.kept, ex)
 		t.lastKept = true
 	}

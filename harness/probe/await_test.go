@@ -83,8 +83,8 @@ func TestAwaitEvent(t *testing.T) {
 			if limit := settle + testWatch + 5*time.Second; took > limit {
 				t.Errorf("took %s, more than settle+watch+slack %s", took, limit)
 			}
-			if len(exs) == 0 || len(exs) > EvidenceCap {
-				t.Errorf("%d exchanges of evidence, want 1..%d", len(exs), EvidenceCap)
+			if len(exs) == 0 || len(exs) > evidenceCap {
+				t.Errorf("%d exchanges of evidence, want 1..%d", len(exs), evidenceCap)
 			}
 			if tt.wantFound {
 				if last := exs[len(exs)-1]; last.Status() != 200 {
@@ -130,8 +130,8 @@ func TestAwaitJob(t *testing.T) {
 			if st != tt.wantSt {
 				t.Errorf("AwaitJob = %+v, want %+v", st, tt.wantSt)
 			}
-			if len(exs) == 0 || len(exs) > EvidenceCap {
-				t.Errorf("%d exchanges of evidence, want 1..%d", len(exs), EvidenceCap)
+			if len(exs) == 0 || len(exs) > evidenceCap {
+				t.Errorf("%d exchanges of evidence, want 1..%d", len(exs), evidenceCap)
 			}
 		})
 	}
@@ -155,13 +155,13 @@ func TestAwaitEvidenceCapped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(exs) != EvidenceCap {
-		t.Fatalf("%d exchanges, want the cap %d", len(exs), EvidenceCap)
+	if len(exs) != evidenceCap {
+		t.Fatalf("%d exchanges, want the cap %d", len(exs), evidenceCap)
 	}
 	if first := exs[0].Response.Body; first != `{"eventId":"evt_a","timesProcessed":1}` {
 		t.Errorf("first evidence %s, want the first poll", first)
 	}
-	if st.TimesProcessed < EvidenceCap {
+	if st.TimesProcessed < evidenceCap {
 		t.Errorf("count %d: the watch polled fewer times than the cap, the test proves nothing", st.TimesProcessed)
 	}
 	if last := exs[len(exs)-1].Response.Body; last != `{"eventId":"evt_a","timesProcessed":`+strconv.Itoa(st.TimesProcessed)+`}` {

@@ -30,16 +30,16 @@ var (
 	// failure, a status other than 200 or 404, or a body that does not
 	// follow the probe schemas.
 	ErrProbe = errors.New("probe")
-	// ErrUnusable means Check found the probe misconfigured, so the run
+	// errUnusable means Check found the probe misconfigured, so the run
 	// cannot be made.
-	ErrUnusable = errors.New("probe unusable (fix it, or run without a probe to skip the checks that need it)")
+	errUnusable = errors.New("probe unusable (fix it, or run without a probe to skip the checks that need it)")
 	// ErrUnauthorized means the probe answered 401 or 403: the probe token
 	// is missing or wrong. It comes wrapped together with ErrProbe.
 	ErrUnauthorized = errors.New("unauthorized")
-	// ErrInvalidURL means the probe base URL is not an absolute http(s) URL.
-	ErrInvalidURL = errors.New("invalid probe URL")
-	// ErrInvalidOption means an option was given a value out of range.
-	ErrInvalidOption = errors.New("invalid probe option")
+	// errInvalidURL means the probe base URL is not an absolute http(s) URL.
+	errInvalidURL = errors.New("invalid probe URL")
+	// errInvalidOption means an option was given a value out of range.
+	errInvalidOption = errors.New("invalid probe option")
 )
 
 // Defaults of the options.
@@ -48,15 +48,15 @@ const (
 	DefaultTimeout = 5 * time.Second
 	// DefaultInterval is the pause between two polls.
 	DefaultInterval = 50 * time.Millisecond
-	// CheckEventID is the event id Check asks for: no REALM event has it,
+	// checkEventID is the event id Check asks for: no REALM event has it,
 	// so a working probe answers 404.
-	CheckEventID = "evt_hookcert_probe_check_never_sent"
+	checkEventID = "evt_hookcert_probe_check_never_sent"
 )
 
 // Schema names of the probe answers in the catalogue.
 const (
-	SchemaEvent = "probe-event"
-	SchemaJob   = "probe-job"
+	schemaEvent = "probe-event"
+	schemaJob   = "probe-job"
 )
 
 // userAgent identifies the probe calls of the harness.
@@ -121,17 +121,17 @@ type Option func(*options)
 // redacted from the evidence.
 func WithToken(token harness.Secret) Option { return func(o *options) { o.token = token } }
 
-// WithHTTPClient replaces the HTTP client; WithTLSConfig, WithInsecure and
+// withHTTPClient replaces the HTTP client; WithTLSConfig, withInsecure and
 // WithHTTPVersion are then ignored, and the client's own redirect policy
 // applies.
-func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.hc = hc } }
+func withHTTPClient(hc *http.Client) Option { return func(o *options) { o.hc = hc } }
 
 // WithTLSConfig sets the TLS configuration (cloned) of the probe's client;
 // pass the sender's TLSConfig to trust the same CA.
 func WithTLSConfig(c *tls.Config) Option { return func(o *options) { o.tls = c } }
 
-// WithInsecure skips verification of the probe's certificate.
-func WithInsecure() Option { return func(o *options) { o.insecure = true } }
+// withInsecure skips verification of the probe's certificate.
+func withInsecure() Option { return func(o *options) { o.insecure = true } }
 
 // WithHTTPVersion sets the HTTP versions the probe's client speaks; pass
 // the sender's, since the probe is usually served by the receiver itself.
@@ -142,9 +142,9 @@ func WithHTTPVersion(v harness.HTTPVersion) Option { return func(o *options) { o
 // WithTimeout bounds each probe request; the default is DefaultTimeout.
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
-// WithValidator sets the validator of the probe answers; the default is the
+// withValidator sets the validator of the probe answers; the default is the
 // embedded schema catalogue.
-func WithValidator(v harness.Validator) Option { return func(o *options) { o.validator = v } }
+func withValidator(v harness.Validator) Option { return func(o *options) { o.validator = v } }
 
 // WithSettle sets how long Await* poll for the expected state; the default
 // is harness.DefaultTiming().Settle.
@@ -168,11 +168,11 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("probe: %w: %v", ErrInvalidURL, err)
+		return nil, fmt.Errorf("probe: %w: %v", errInvalidURL, err)
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("probe: %w: %q must start with http:// or https://", ErrInvalidURL, harness.RedactURL(u.String()))
+		return nil, fmt.Errorf("probe: %w: %q must start with http:// or https://", errInvalidURL, harness.RedactURL(u.String()))
 	case u.Hostname() == "":
-		return nil, fmt.Errorf("probe: %w: %q has no host", ErrInvalidURL, harness.RedactURL(u.String()))
+		return nil, fmt.Errorf("probe: %w: %q has no host", errInvalidURL, harness.RedactURL(u.String()))
 	}
 	o := options{
 		timeout:  DefaultTimeout,
@@ -185,14 +185,14 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 	switch {
 	case o.timeout <= 0:
-		return nil, fmt.Errorf("probe: %w: timeout %s must be positive", ErrInvalidOption, o.timeout)
+		return nil, fmt.Errorf("probe: %w: timeout %s must be positive", errInvalidOption, o.timeout)
 	case o.interval <= 0:
-		return nil, fmt.Errorf("probe: %w: interval %s must be positive", ErrInvalidOption, o.interval)
+		return nil, fmt.Errorf("probe: %w: interval %s must be positive", errInvalidOption, o.interval)
 	case o.settle < 0 || o.watch < 0:
-		return nil, fmt.Errorf("probe: %w: settle %s and watch %s must not be negative", ErrInvalidOption, o.settle, o.watch)
+		return nil, fmt.Errorf("probe: %w: settle %s and watch %s must not be negative", errInvalidOption, o.settle, o.watch)
 	}
 	if o.version, err = harness.ParseHTTPVersion(string(o.version)); err != nil {
-		return nil, fmt.Errorf("probe: %w: %w", ErrInvalidOption, err)
+		return nil, fmt.Errorf("probe: %w: %w", errInvalidOption, err)
 	}
 	if o.validator == nil {
 		o.validator = schema.Default()
@@ -259,7 +259,7 @@ func (c *Client) Watch() time.Duration { return c.watch }
 // error; any answer other than a valid 200 or a 404 is an error wrapping
 // ErrProbe that says what was wrong and what to do.
 func (c *Client) Event(ctx context.Context, eventID string) (EventState, harness.Exchange, error) {
-	body, found, ex, err := c.get(ctx, "events", eventID, SchemaEvent)
+	body, found, ex, err := c.get(ctx, "events", eventID, schemaEvent)
 	st := EventState{EventID: eventID}
 	if err != nil || !found {
 		return st, ex, err
@@ -278,9 +278,9 @@ func (c *Client) Event(ctx context.Context, eventID string) (EventState, harness
 	return EventState{EventID: eventID, TimesProcessed: int(doc.TimesProcessed), Found: true}, ex, nil
 }
 
-// Job asks the probe about one job, like Event.
-func (c *Client) Job(ctx context.Context, jobID string) (JobState, harness.Exchange, error) {
-	body, found, ex, err := c.get(ctx, "jobs", jobID, SchemaJob)
+// job asks the probe about one job, like Event.
+func (c *Client) job(ctx context.Context, jobID string) (JobState, harness.Exchange, error) {
+	body, found, ex, err := c.get(ctx, "jobs", jobID, schemaJob)
 	st := JobState{JobID: jobID}
 	if err != nil || !found {
 		return st, ex, err
@@ -300,14 +300,14 @@ func (c *Client) Job(ctx context.Context, jobID string) (JobState, harness.Excha
 
 // Check tells whether the probe is usable before a run: it asks for an
 // event that cannot exist and demands a 404. Any other outcome is an error
-// wrapping ErrUnusable (and ErrProbe when the call itself failed).
+// wrapping errUnusable (and ErrProbe when the call itself failed).
 func (c *Client) Check(ctx context.Context) error {
-	st, ex, err := c.Event(ctx, CheckEventID)
+	st, ex, err := c.Event(ctx, checkEventID)
 	switch {
 	case err != nil:
-		return fmt.Errorf("%w: %w", ErrUnusable, err)
+		return fmt.Errorf("%w: %w", errUnusable, err)
 	case st.Found:
-		return fmt.Errorf("%w: %s answered 200 for an event never sent: the probe must answer 404 for unknown events", ErrUnusable, ex.Request.URL)
+		return fmt.Errorf("%w: %s answered 200 for an event never sent: the probe must answer 404 for unknown events", errUnusable, ex.Request.URL)
 	}
 	return nil
 }

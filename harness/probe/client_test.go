@@ -24,14 +24,14 @@ func TestNewRejects(t *testing.T) {
 		opts    []Option
 		wantErr error
 	}{
-		{"another scheme", "ftp://example.com/_probe", nil, ErrInvalidURL},
-		{"no host", "/_probe", nil, ErrInvalidURL},
-		{"empty, the forgotten variable", "", nil, ErrInvalidURL},
-		{"unparsable", "http://exa mple.com/", nil, ErrInvalidURL},
-		{"zero timeout", "http://127.0.0.1/", []Option{WithTimeout(0)}, ErrInvalidOption},
-		{"zero interval would spin", "http://127.0.0.1/", []Option{WithInterval(0)}, ErrInvalidOption},
-		{"negative settle", "http://127.0.0.1/", []Option{WithSettle(-time.Second)}, ErrInvalidOption},
-		{"an HTTP version the client cannot speak", "http://127.0.0.1/", []Option{WithHTTPVersion("3")}, ErrInvalidOption},
+		{"another scheme", "ftp://example.com/_probe", nil, errInvalidURL},
+		{"no host", "/_probe", nil, errInvalidURL},
+		{"empty, the forgotten variable", "", nil, errInvalidURL},
+		{"unparsable", "http://exa mple.com/", nil, errInvalidURL},
+		{"zero timeout", "http://127.0.0.1/", []Option{WithTimeout(0)}, errInvalidOption},
+		{"zero interval would spin", "http://127.0.0.1/", []Option{WithInterval(0)}, errInvalidOption},
+		{"negative settle", "http://127.0.0.1/", []Option{WithSettle(-time.Second)}, errInvalidOption},
+		{"an HTTP version the client cannot speak", "http://127.0.0.1/", []Option{WithHTTPVersion("3")}, errInvalidOption},
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
@@ -116,7 +116,7 @@ func TestJob(t *testing.T) {
 			fp, srv := newFakeProbe(t)
 			fp.set(func() { fp.jobs["job_known"] = "completed"; fp.answer = tt.answer })
 			c := newClient(t, srv.URL)
-			st, _, err := c.Job(context.Background(), "job_known")
+			st, _, err := c.job(context.Background(), "job_known")
 			if tt.wantErr {
 				if !errors.Is(err, ErrProbe) {
 					t.Fatalf("Job error = %v, want ErrProbe", err)
@@ -231,7 +231,7 @@ func TestCheck(t *testing.T) {
 		wantProbe bool
 	}{
 		{"a probe answering 404 for unknown events is usable", nil, "", false, false},
-		{"a probe that finds everything cannot tell processed from not", fixed(200, `{"eventId":"`+CheckEventID+`","timesProcessed":0}`), "", true, false},
+		{"a probe that finds everything cannot tell processed from not", fixed(200, `{"eventId":"`+checkEventID+`","timesProcessed":0}`), "", true, false},
 		{"a probe behind a token it did not get", fixed(401, ""), "", true, true},
 		{"a probe that crashes", fixed(500, ""), "", true, true},
 		{"a probe URL where nothing listens", nil, refused, true, true},
@@ -251,7 +251,7 @@ func TestCheck(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, ErrUnusable) || errors.Is(err, ErrProbe) != tt.wantProbe {
+			if !errors.Is(err, errUnusable) || errors.Is(err, ErrProbe) != tt.wantProbe {
 				t.Errorf("Check = %v; want ErrUnusable (and ErrProbe %v)", err, tt.wantProbe)
 			}
 		})
@@ -267,7 +267,7 @@ func (rejectAll) Validate(name string, doc []byte) error { return errors.New("re
 func TestWithValidator(t *testing.T) {
 	fp, srv := newFakeProbe(t)
 	fp.set(func() { fp.events["evt_a"] = 1 })
-	_, _, err := newClient(t, srv.URL, WithValidator(rejectAll{})).Event(context.Background(), "evt_a")
+	_, _, err := newClient(t, srv.URL, withValidator(rejectAll{})).Event(context.Background(), "evt_a")
 	if !errors.Is(err, ErrProbe) || !strings.Contains(err.Error(), "rejected probe-event") {
 		t.Errorf("error %v, want the validator's rejection of probe-event", err)
 	}
@@ -283,10 +283,10 @@ func TestHTTPSAndHTTPClient(t *testing.T) {
 	pool := x509.NewCertPool()
 	pool.AddCert(srv.Certificate())
 
-	if err := newClient(t, srv.URL).Check(context.Background()); !errors.Is(err, ErrUnusable) {
+	if err := newClient(t, srv.URL).Check(context.Background()); !errors.Is(err, errUnusable) {
 		t.Errorf("untrusted certificate: Check = %v, want ErrUnusable", err)
 	}
-	if err := newClient(t, srv.URL, WithInsecure()).Check(context.Background()); err != nil {
+	if err := newClient(t, srv.URL, withInsecure()).Check(context.Background()); err != nil {
 		t.Errorf("insecure: Check = %v", err)
 	}
 	base := newClient(t, srv.URL, WithTLSConfig(srv.Client().Transport.(*http.Transport).TLSClientConfig))
@@ -300,7 +300,7 @@ func TestHTTPSAndHTTPClient(t *testing.T) {
 		n.Add(1)
 		return inner.RoundTrip(r)
 	})
-	if err := newClient(t, srv.URL, WithHTTPClient(hc)).Check(context.Background()); err != nil || n.Load() != 1 {
+	if err := newClient(t, srv.URL, withHTTPClient(hc)).Check(context.Background()); err != nil || n.Load() != 1 {
 		t.Errorf("WithHTTPClient: Check = %v after %d calls through the given client, want nil after 1", err, n.Load())
 	}
 }

@@ -34,7 +34,7 @@ const (
 // target is a receiver served on a loopback httptest server.
 type target struct {
 	t      testing.TB
-	rcv    *Receiver
+	rcv    *receiver
 	srv    *httptest.Server
 	url    string
 	client *http.Client
@@ -56,14 +56,14 @@ func newTarget(t testing.TB, cfg Config) *target {
 }
 
 // serve serves rcv on a loopback httptest server until the test ends.
-func serve(t testing.TB, rcv *Receiver, token string) *target {
+func serve(t testing.TB, rcv *receiver, token string) *target {
 	t.Helper()
 	return serveThrough(t, rcv, rcv, token)
 }
 
 // serveThrough is serve with h, a handler that passes requests on to rcv,
 // in front of it.
-func serveThrough(t testing.TB, rcv *Receiver, h http.Handler, token string) *target {
+func serveThrough(t testing.TB, rcv *receiver, h http.Handler, token string) *target {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
@@ -387,11 +387,11 @@ func (tg *target) deliverAll(bodies [][]byte, senders int) []answered {
 func typeStatus(typ string) string {
 	switch typ {
 	case harness.ModelTrainingStarted:
-		return StatusProcessing
+		return statusProcessing
 	case harness.ModelTrainingCompleted:
-		return StatusCompleted
+		return statusCompleted
 	case harness.ModelTrainingFailed:
-		return StatusFailed
+		return statusFailed
 	}
 	return typ[len("job."):]
 }
@@ -486,7 +486,7 @@ func (tg *target) drained() {
 		}
 		time.Sleep(pollEvery)
 	}
-	time.Sleep(2*DropWorkCost + watchFor)
+	time.Sleep(2*dropWorkCost + watchFor)
 }
 
 // countingBody counts the bytes a handler reads from a request body.

@@ -8,7 +8,7 @@
 //
 // # How a delivery is handled, and why
 //
-// Receiver.ServeHTTP serves the webhook at WebhookPath. Each step below
+// receiver.ServeHTTP serves the webhook at WebhookPath. Each step below
 // answers one way real receivers fail:
 //
 //  1. Only POST is a delivery. Anything else gets 405 with "Allow: POST" and

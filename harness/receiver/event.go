@@ -54,9 +54,9 @@ func fieldSet(names ...string) map[string]bool {
 // trainingStatus maps the model.training.* types to the state they move
 // their data.jobId to.
 var trainingStatus = map[string]string{
-	harness.ModelTrainingStarted:   StatusProcessing,
-	harness.ModelTrainingCompleted: StatusCompleted,
-	harness.ModelTrainingFailed:    StatusFailed,
+	harness.ModelTrainingStarted:   statusProcessing,
+	harness.ModelTrainingCompleted: statusCompleted,
+	harness.ModelTrainingFailed:    statusFailed,
 }
 
 // isCatalogued reports whether typ is an event type of the catalogue.

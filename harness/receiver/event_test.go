@@ -14,17 +14,17 @@ func TestParseEventStatus(t *testing.T) {
 		wantStatus string
 	}{
 		{"job events move their job to data.status",
-			`{"eventId":"evt_1","eventType":"job.failed","data":{"jobId":"job_1","status":"failed"}}`, "job_1", StatusFailed},
+			`{"eventId":"evt_1","eventType":"job.failed","data":{"jobId":"job_1","status":"failed"}}`, "job_1", statusFailed},
 		{"a job event without data.status moves its job by its type",
-			`{"eventId":"evt_1","eventType":"job.canceled","data":{"jobId":"job_1"}}`, "job_1", StatusCanceled},
+			`{"eventId":"evt_1","eventType":"job.canceled","data":{"jobId":"job_1"}}`, "job_1", statusCanceled},
 		{"model.training.started means the job is processing",
-			`{"eventId":"evt_1","eventType":"model.training.started","data":{"jobId":"job_1","status":"processing"}}`, "job_1", StatusProcessing},
+			`{"eventId":"evt_1","eventType":"model.training.started","data":{"jobId":"job_1","status":"processing"}}`, "job_1", statusProcessing},
 		{"model.training.failed means the job failed, whatever data.status says",
-			`{"eventId":"evt_1","eventType":"model.training.failed","data":{"jobId":"job_1","status":"x"}}`, "job_1", StatusFailed},
+			`{"eventId":"evt_1","eventType":"model.training.failed","data":{"jobId":"job_1","status":"x"}}`, "job_1", statusFailed},
 		{"an unknown type moves nothing",
 			`{"eventId":"evt_1","eventType":"job.archived","data":{"jobId":"job_1","status":"completed"}}`, "job_1", ""},
 		{"a jobId that is not a string is ignored, not fatal",
-			`{"eventId":"evt_1","eventType":"job.queued","data":{"jobId":7}}`, "", StatusQueued},
+			`{"eventId":"evt_1","eventType":"job.queued","data":{"jobId":7}}`, "", statusQueued},
 	}
 	for _, tt := range tests {
 		ev, err := parseEvent([]byte(tt.body), false, false)

@@ -52,7 +52,7 @@ const (
 	// eventId, so distinct events of the same job and type are dropped.
 	FaultDedupeByJob Fault = "dedupe-by-job"
 	// FaultSlowAck processes the event before answering, which takes
-	// the timing's SlowAck, on Config.AckSlots slots at once (SlowAckSlots
+	// the timing's SlowAck, on Config.AckSlots slots at once (slowAckSlots
 	// by default), as a synchronous receiver's threads would: above their
 	// rate deliveries wait for a slot and the latency climbs.
 	FaultSlowAck Fault = "slow-ack"
@@ -76,10 +76,10 @@ const (
 	// FaultNoSizeLimit reads any body whole and only then answers 500 when it
 	// is over the limit.
 	FaultNoSizeLimit Fault = "no-size-limit"
-	// FaultRedirect answers every webhook delivery with a 307 to RedirectPath,
+	// FaultRedirect answers every webhook delivery with a 307 to redirectPath,
 	// which is not served.
 	FaultRedirect Fault = "redirect"
-	// FaultDropUnderLoad queues events in DropQueueSize slots on slow workers
+	// FaultDropUnderLoad queues events in dropQueueSize slots on slow workers
 	// and, when the queue is full, drops the event but still acknowledges it.
 	FaultDropUnderLoad Fault = "drop-under-load"
 	// FaultDropModelEvents acknowledges model.training.* events like any
@@ -128,10 +128,10 @@ const (
 	// FaultDropOldEvents acknowledges an event created over an hour ago (a
 	// late retry), and drops it.
 	FaultDropOldEvents Fault = "drop-old-events"
-	// FaultDropLarge acknowledges an event of over LargeEvent bytes, and
+	// FaultDropLarge acknowledges an event of over largeEvent bytes, and
 	// drops it.
 	FaultDropLarge Fault = "drop-large"
-	// FaultSplitUTF8 decodes the body as text one read of SplitRead bytes
+	// FaultSplitUTF8 decodes the body as text one read of splitRead bytes
 	// at a time, so a character split between two reads is corrupted and
 	// the signature no longer matches.
 	FaultSplitUTF8 Fault = "split-utf8"
@@ -144,8 +144,8 @@ const (
 	// delivery is handled normally. A first delivery is judged by the
 	// eventId, not by X-Webhook-Attempt, which some schemes do not send.
 	FaultFlaky Fault = "flaky"
-	// FaultDropWhenFull queues events in FullQueueSize slots on workers that
-	// spend DropWorkCost on each and, when the queue is full, acknowledges
+	// FaultDropWhenFull queues events in fullQueueSize slots on workers that
+	// spend dropWorkCost on each and, when the queue is full, acknowledges
 	// the event and drops it: a sustained burst above the workers' rate
 	// loses events, a conformance run's short bursts fit.
 	FaultDropWhenFull Fault = "drop-when-full"
@@ -155,7 +155,7 @@ const (
 	// event to its business logic. Other refusals are not processed.
 	FaultProcessStale Fault = "process-stale"
 	// FaultDedupeWindow remembers only the last Config.DedupeWindow event
-	// ids it claimed (DefaultDedupeWindow), as a capped list or a
+	// ids it claimed (defaultDedupeWindow), as a capped list or a
 	// fixed-size cache would: a redelivery that comes after more other
 	// events than that is processed again.
 	FaultDedupeWindow Fault = "dedupe-window"
@@ -169,7 +169,7 @@ const (
 	// map, as Python's dict() over the pairs does, so that of several
 	// signature entries only the last is checked.
 	FaultLastSignatureOnly Fault = "last-signature-only"
-	// FaultLimit100K limits bodies to Limit100K bytes, body-parser's
+	// FaultLimit100K limits bodies to limit100K bytes, body-parser's
 	// default of '100kb': a larger event is refused 413.
 	FaultLimit100K Fault = "limit-100k"
 	// FaultSlowModelAck processes model.training.* events before
@@ -177,8 +177,8 @@ const (
 	// acknowledged at once and processed after.
 	FaultSlowModelAck Fault = "slow-model-ack"
 	// FaultRacyState catches up on a backlog by a path that forgot the
-	// lock. Its workers spend DropWorkCost on each event, as under
-	// FaultDropWhenFull, and once more than RacyBacklog events wait they
+	// lock. Its workers spend dropWorkCost on each event, as under
+	// FaultDropWhenFull, and once more than racyBacklog events wait they
 	// take them racyBatch at a time, so that a sustained burst is served;
 	// but that batch path reads the queue without the lock the one-by-one
 	// path takes (a slice guarded on some paths only), and two workers
@@ -193,9 +193,9 @@ const (
 	FaultExpiredCert Fault = "expired-cert"
 )
 
-// ErrUnknownFault is returned (wrapped) by ParseFault and New for a fault
+// errUnknownFault is returned (wrapped) by ParseFault and New for a fault
 // name that is not in Faults.
-var ErrUnknownFault = errors.New("unknown fault")
+var errUnknownFault = errors.New("unknown fault")
 
 // faultTable is the planted-fault table: every fault with its description.
 var faultTable = []struct {
@@ -273,7 +273,7 @@ func (f Fault) Description() string {
 	return ""
 }
 
-// ParseFault returns the fault named s. The error wraps ErrUnknownFault and
+// ParseFault returns the fault named s. The error wraps errUnknownFault and
 // lists the valid names, so a mistyped fault name tells the user what to type.
 func ParseFault(s string) (Fault, error) {
 	s = strings.TrimSpace(s)
@@ -286,14 +286,14 @@ func ParseFault(s string) (Fault, error) {
 	for i, e := range faultTable {
 		names[i] = string(e.f)
 	}
-	return "", fmt.Errorf("receiver: %w %q: valid faults are %s", ErrUnknownFault, s, strings.Join(names, ", "))
+	return "", fmt.Errorf("receiver: %w %q: valid faults are %s", errUnknownFault, s, strings.Join(names, ", "))
 }
 
 // Sizes of the faults that read the body: FaultDropLarge drops events over
-// LargeEvent bytes, FaultSplitUTF8 decodes SplitRead bytes at a time.
+// largeEvent bytes, FaultSplitUTF8 decodes splitRead bytes at a time.
 const (
-	LargeEvent = 8000
-	SplitRead  = 4096
+	largeEvent = 8000
+	splitRead  = 4096
 )
 
 // oldEvent is the age of createdAt past which FaultDropOldEvents drops an
@@ -310,7 +310,7 @@ var (
 
 // dropped says why one of the dropping faults acknowledges ev and never
 // processes it, or "" when none applies.
-func (r *Receiver) dropped(ev event, body []byte) string {
+func (r *receiver) dropped(ev event, body []byte) string {
 	if !r.faults[FaultDropLarge] && !r.faults[FaultDropUnknownFields] && !r.faults[FaultDropUnknownValues] && !r.faults[FaultDropOldEvents] {
 		// The correct receiver decodes nothing more of the body.
 		return ""
@@ -324,7 +324,7 @@ func (r *Receiver) dropped(ev event, body []byte) string {
 	}
 	_ = json.Unmarshal(body, &doc)
 	switch {
-	case r.faults[FaultDropLarge] && len(body) > LargeEvent:
+	case r.faults[FaultDropLarge] && len(body) > largeEvent:
 		return "too large: dropped"
 	case r.faults[FaultDropUnknownFields] && isCatalogued(ev.Type):
 		if _, err := parseEvent(body, false, true); err != nil {
@@ -346,12 +346,12 @@ func (r *Receiver) dropped(ev event, body []byte) string {
 }
 
 // splitDecode is the body as FaultSplitUTF8 reads it: each read of
-// SplitRead bytes decoded as text on its own, a character cut between two
+// splitRead bytes decoded as text on its own, a character cut between two
 // reads replaced.
 func splitDecode(body []byte) []byte {
 	var out []byte
 	for len(body) > 0 {
-		n := min(SplitRead, len(body))
+		n := min(splitRead, len(body))
 		out = appendText(out, body[:n])
 		body = body[n:]
 	}

@@ -48,7 +48,7 @@ func TestFaultCatalogue(t *testing.T) {
 		}
 	}
 	_, err := ParseFault("skip-verfy")
-	if !errors.Is(err, ErrUnknownFault) {
+	if !errors.Is(err, errUnknownFault) {
 		t.Fatalf("ParseFault of a typo: %v, want ErrUnknownFault", err)
 	}
 	for _, f := range all {
@@ -65,7 +65,7 @@ func TestFaultSkipVerify(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, Config{Faults: []Fault{FaultSkipVerify}})
 	id := newID("evt")
-	r := tg.send(http.MethodPost, WebhookPath, eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil), nil)
+	r := tg.send(http.MethodPost, WebhookPath, eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil), nil)
 	if r.status != http.StatusAccepted {
 		t.Fatalf("an unsigned delivery answered %d, want the bug: 202", r.status)
 	}
@@ -76,7 +76,7 @@ func TestFaultNoTolerance(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, Config{Faults: []Fault{FaultNoTolerance}})
 	id := newID("evt")
-	body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+	body := eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil)
 	r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader(testSecret, time.Now().Add(-10*time.Minute), body)})
 	if r.status != http.StatusAccepted {
 		t.Fatalf("a 10 min old signature answered %d, want the bug: 202", r.status)
@@ -93,7 +93,7 @@ func TestFaultFirstSignatureOnly(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, Config{Faults: []Fault{FaultFirstSignatureOnly}})
 	id := newID("evt")
-	body := eventBody(t, id, harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+	body := eventBody(t, id, harness.JobQueued, newID("job"), statusQueued, nil, nil)
 	ts := time.Now().Unix()
 	header := signing.FormatHeader(ts, signing.Sign("whsec_old", ts, body), signing.Sign(testSecret, ts, body))
 	if r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: header}); r.status != http.StatusUnauthorized {
@@ -106,7 +106,7 @@ func TestFault5xxOnBadSignature(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, Config{Faults: []Fault{Fault5xxOnBadSignature}})
 	id := newID("evt")
-	body := eventBody(t, id, harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+	body := eventBody(t, id, harness.JobQueued, newID("job"), statusQueued, nil, nil)
 	if r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader("whsec_wrong", time.Now(), body)}); r.status != http.StatusInternalServerError {
 		t.Fatalf("a wrong secret answered %d, want the bug: 500", r.status)
 	}
@@ -116,7 +116,7 @@ func TestFault5xxOnBadSignature(t *testing.T) {
 func TestFaultLeakSignature(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, Config{Faults: []Fault{FaultLeakSignature}})
-	body := eventBody(t, newID("evt"), harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+	body := eventBody(t, newID("evt"), harness.JobQueued, newID("job"), statusQueued, nil, nil)
 	now := time.Now()
 	r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader("whsec_wrong", now, body)})
 	if r.status != http.StatusUnauthorized {
@@ -132,12 +132,12 @@ func TestFaultVerifyReparsed(t *testing.T) {
 	tg := newTarget(t, Config{Faults: []Fault{FaultVerifyReparsed}})
 	// The compact body the factory writes reads back to the same bytes ...
 	id := newID("evt")
-	tg.mustAck(eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil))
+	tg.mustAck(eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil))
 	tg.processedOnce(id)
 	// ... the same event indented does not, so its valid signature fails.
 	pretty := newID("evt")
 	var indented bytes.Buffer
-	if err := json.Indent(&indented, eventBody(t, pretty, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil), "", "  "); err != nil {
+	if err := json.Indent(&indented, eventBody(t, pretty, harness.JobCompleted, newID("job"), statusCompleted, nil, nil), "", "  "); err != nil {
 		t.Fatal(err)
 	}
 	if r := tg.deliver(indented.Bytes()); r.status != http.StatusUnauthorized {
@@ -150,7 +150,7 @@ func TestFaultMarkBeforeVerify(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, Config{Faults: []Fault{FaultMarkBeforeVerify}})
 	id := newID("evt")
-	body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+	body := eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil)
 	r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader("whsec_forger", time.Now(), body)})
 	if r.status != http.StatusUnauthorized {
 		t.Fatalf("a forged delivery answered %d, want 401", r.status)
@@ -164,7 +164,7 @@ func TestFaultDoubleProcess(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, Config{Faults: []Fault{FaultDoubleProcess}})
 	id := newID("evt")
-	body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+	body := eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil)
 	tg.mustAck(body)
 	tg.mustAck(body)
 	tg.waitTimes(id, 2)
@@ -174,7 +174,7 @@ func TestFault500OnDuplicate(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, Config{Faults: []Fault{Fault500OnDuplicate}})
 	id := newID("evt")
-	body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+	body := eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil)
 	tg.mustAck(body)
 	if r := tg.deliver(body); r.status != http.StatusInternalServerError {
 		t.Fatalf("the redelivery answered %d, want the bug: 500", r.status)
@@ -189,7 +189,7 @@ func TestFaultRacyDedupe(t *testing.T) {
 	tg := newTarget(t, Config{Faults: []Fault{FaultRacyDedupe}})
 	for round := 0; round < 3; round++ {
 		id := newID("evt")
-		tg.concurrently(eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil), 5)
+		tg.concurrently(eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil), 5)
 		tg.waitProcessed(id)
 		time.Sleep(watchFor)
 		if n := tg.times(id); n > 1 {
@@ -204,8 +204,8 @@ func TestFaultDedupeByJob(t *testing.T) {
 	tg := newTarget(t, Config{Faults: []Fault{FaultDedupeByJob}})
 	job := newID("job")
 	a, b := newID("evt"), newID("evt")
-	tg.mustAck(eventBody(t, a, harness.JobProcessing, job, StatusProcessing, nil, nil))
-	tg.mustAck(eventBody(t, b, harness.JobProcessing, job, StatusProcessing, nil, nil))
+	tg.mustAck(eventBody(t, a, harness.JobProcessing, job, statusProcessing, nil, nil))
+	tg.mustAck(eventBody(t, b, harness.JobProcessing, job, statusProcessing, nil, nil))
 	tg.processedOnce(a)
 	tg.neverProcessed(b)
 }
@@ -214,7 +214,7 @@ func TestFaultSlowAck(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, Config{Faults: []Fault{FaultSlowAck}})
 	id := newID("evt")
-	r := tg.deliver(eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil))
+	r := tg.deliver(eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil))
 	if r.status < 200 || r.status > 299 || r.latency < harness.DefaultTiming().SlowAck {
 		t.Fatalf("answered %d after %s, want the bug: 2xx after at least %s", r.status, r.latency, harness.DefaultTiming().SlowAck)
 	}
@@ -236,7 +236,7 @@ func TestFaultSlowAckSlots(t *testing.T) {
 		cfg  Config
 		want int
 	}{
-		{Config{Secrets: []harness.Secret{testSecret}, Faults: []Fault{FaultSlowAck}}, SlowAckSlots},
+		{Config{Secrets: []harness.Secret{testSecret}, Faults: []Fault{FaultSlowAck}}, slowAckSlots},
 		{Config{Secrets: []harness.Secret{testSecret}}, 0},
 	} {
 		rcv, err := New(c.cfg)
@@ -254,7 +254,7 @@ func TestFaultSlowAckSlots(t *testing.T) {
 	bodies := make([][]byte, deliveries)
 	for i := range ids {
 		ids[i] = newID("evt")
-		bodies[i] = eventBody(t, ids[i], harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+		bodies[i] = eventBody(t, ids[i], harness.JobQueued, newID("job"), statusQueued, nil, nil)
 	}
 	start := time.Now()
 	var after []time.Duration
@@ -324,7 +324,7 @@ func TestFaultSlowAckWaitGivesUp(t *testing.T) {
 	}
 	event := func() (string, []byte) {
 		id := newID("evt")
-		return id, eventBody(t, id, harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+		return id, eventBody(t, id, harness.JobQueued, newID("job"), statusQueued, nil, nil)
 	}
 	// holdSlot sends a delivery and returns once it holds the slot.
 	holdSlot := func() (string, <-chan int) {
@@ -423,11 +423,11 @@ func TestFaultLastWriteWins(t *testing.T) {
 	tg := newTarget(t, Config{Faults: []Fault{FaultLastWriteWins}})
 	job := newID("job")
 	done, late := newID("evt"), newID("evt")
-	tg.mustAck(eventBody(t, done, harness.JobCompleted, job, StatusCompleted, nil, nil))
+	tg.mustAck(eventBody(t, done, harness.JobCompleted, job, statusCompleted, nil, nil))
 	tg.waitTimes(done, 1)
-	tg.mustAck(eventBody(t, late, harness.JobProcessing, job, StatusProcessing, nil, nil))
+	tg.mustAck(eventBody(t, late, harness.JobProcessing, job, statusProcessing, nil, nil))
 	tg.waitTimes(late, 1)
-	if got := tg.job(job); got != StatusProcessing {
+	if got := tg.job(job); got != statusProcessing {
 		t.Fatalf("job is %q after a late job.processing, want the bug: processing", got)
 	}
 }
@@ -437,18 +437,18 @@ func TestFaultIgnoreUnseenJob(t *testing.T) {
 	tg := newTarget(t, Config{Faults: []Fault{FaultIgnoreUnseenJob}})
 	unseen, seen := newID("job"), newID("job")
 	early := newID("evt")
-	tg.mustAck(eventBody(t, early, harness.JobCanceled, unseen, StatusCanceled, nil, nil))
+	tg.mustAck(eventBody(t, early, harness.JobCanceled, unseen, statusCanceled, nil, nil))
 	tg.waitTimes(early, 1)
 	if got := tg.job(unseen); got != "" {
 		t.Fatalf("a terminal event for an unseen job set it to %q, want the bug: ignored", got)
 	}
 	// A job that starts queued still moves forward as usual.
-	for _, st := range []struct{ typ, status string }{{harness.JobQueued, StatusQueued}, {harness.JobCompleted, StatusCompleted}} {
+	for _, st := range []struct{ typ, status string }{{harness.JobQueued, statusQueued}, {harness.JobCompleted, statusCompleted}} {
 		id := newID("evt")
 		tg.mustAck(eventBody(t, id, st.typ, seen, st.status, nil, nil))
 		tg.waitTimes(id, 1)
 	}
-	if got := tg.job(seen); got != StatusCompleted {
+	if got := tg.job(seen); got != statusCompleted {
 		t.Fatalf("a job seen queued then completed is %q, want completed", got)
 	}
 }
@@ -460,7 +460,7 @@ func TestFaultRejectUnknownType(t *testing.T) {
 	if r := tg.deliver(eventBody(t, id, "job.archived", newID("job"), "archived", nil, nil)); r.status != http.StatusBadRequest {
 		t.Fatalf("an unknown type answered %d, want the bug: 400", r.status)
 	}
-	tg.mustAck(eventBody(t, newID("evt"), harness.JobQueued, newID("job"), StatusQueued, nil, nil))
+	tg.mustAck(eventBody(t, newID("evt"), harness.JobQueued, newID("job"), statusQueued, nil, nil))
 }
 
 func TestFaultStrictFields(t *testing.T) {
@@ -474,14 +474,14 @@ func TestFaultStrictFields(t *testing.T) {
 		{"an extra data field", nil, map[string]any{"futureField": 1}},
 	}
 	for _, tt := range tests {
-		if r := tg.deliver(eventBody(t, newID("evt"), harness.JobQueued, newID("job"), StatusQueued, tt.extra, tt.extraDat)); r.status != http.StatusBadRequest {
+		if r := tg.deliver(eventBody(t, newID("evt"), harness.JobQueued, newID("job"), statusQueued, tt.extra, tt.extraDat)); r.status != http.StatusBadRequest {
 			t.Errorf("%s: answered %d, want the bug: 400", tt.why, r.status)
 		}
 	}
 	// Every field of the catalogue is still accepted.
-	tg.mustAck(eventBody(t, newID("evt"), harness.JobCompleted, newID("job"), StatusCompleted, nil,
+	tg.mustAck(eventBody(t, newID("evt"), harness.JobCompleted, newID("job"), statusCompleted, nil,
 		map[string]any{"results": []any{map[string]any{"imageId": "img_1", "url": "https://x/1.png", "seed": 1}}, "completedAt": "2024-03-10T15:06:10Z"}))
-	tg.mustAck(eventBody(t, newID("evt"), harness.ModelTrainingFailed, newID("job"), StatusFailed, nil,
+	tg.mustAck(eventBody(t, newID("evt"), harness.ModelTrainingFailed, newID("job"), statusFailed, nil,
 		map[string]any{"errorCode": "bad_images", "errorMessage": "too few"}))
 }
 
@@ -499,7 +499,7 @@ func TestFaultAcceptAnyMethod(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, Config{Faults: []Fault{FaultAcceptAnyMethod}})
 	id := newID("evt")
-	body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+	body := eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil)
 	if r := tg.send(http.MethodGet, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader(testSecret, time.Now(), body)}); r.status != http.StatusAccepted {
 		t.Fatalf("a signed GET answered %d, want the bug: 202", r.status)
 	}
@@ -518,12 +518,12 @@ func TestFaultRedirect(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, Config{Faults: []Fault{FaultRedirect}})
 	id := newID("evt")
-	r := tg.deliver(eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil))
-	if r.status != http.StatusTemporaryRedirect || r.header.Get("Location") != RedirectPath {
-		t.Fatalf("answered %d to %q, want the bug: 307 to %s", r.status, r.header.Get("Location"), RedirectPath)
+	r := tg.deliver(eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil))
+	if r.status != http.StatusTemporaryRedirect || r.header.Get("Location") != redirectPath {
+		t.Fatalf("answered %d to %q, want the bug: 307 to %s", r.status, r.header.Get("Location"), redirectPath)
 	}
-	if r := tg.send(http.MethodPost, RedirectPath, nil, nil); r.status != http.StatusNotFound {
-		t.Errorf("%s answered %d, want 404: it is not served", RedirectPath, r.status)
+	if r := tg.send(http.MethodPost, redirectPath, nil, nil); r.status != http.StatusNotFound {
+		t.Errorf("%s answered %d, want 404: it is not served", redirectPath, r.status)
 	}
 	tg.neverProcessed(id)
 }
@@ -539,7 +539,7 @@ func TestFaultDropUnderLoad(t *testing.T) {
 		reqs := make([]*http.Request, events)
 		for i := range reqs {
 			ids = append(ids, newID("evt"))
-			body := eventBody(t, ids[i], harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+			body := eventBody(t, ids[i], harness.JobQueued, newID("job"), statusQueued, nil, nil)
 			req, err := http.NewRequest(http.MethodPost, tg.url+WebhookPath, bytes.NewReader(body))
 			if err != nil {
 				t.Fatal(err)
@@ -601,14 +601,14 @@ func TestFaultDropUnderLoad(t *testing.T) {
 		t.Fatalf("the correct receiver processed %d of %d acknowledged events", n, events)
 	}
 
-	// A queue smaller than DropQueueSize fills the same way and drains
+	// A queue smaller than dropQueueSize fills the same way and drains
 	// sooner.
 	const queue = 40
 	faulty := newTarget(t, Config{Faults: []Fault{FaultDropUnderLoad}, QueueSize: queue})
 	ids = burst(faulty)
 	// Let the queue drain: at most queue+workers events are left, served
-	// DefaultWorkers at a time.
-	time.Sleep(time.Duration(queue/DefaultWorkers+1)*DropWorkCost + time.Second)
+	// defaultWorkers at a time.
+	time.Sleep(time.Duration(queue/defaultWorkers+1)*dropWorkCost + time.Second)
 	if n := processed(faulty, ids); n >= events {
 		t.Fatalf("all %d acknowledged events were processed, want the bug: some dropped", n)
 	} else {
@@ -620,8 +620,8 @@ func TestFaultDropModelEvents(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, Config{Faults: []Fault{FaultDropModelEvents}})
 	model, job := newID("evt"), newID("evt")
-	tg.mustAck(eventBody(t, model, harness.ModelTrainingCompleted, newID("job"), StatusCompleted, nil, nil))
-	tg.mustAck(eventBody(t, job, harness.JobQueued, newID("job"), StatusQueued, nil, nil))
+	tg.mustAck(eventBody(t, model, harness.ModelTrainingCompleted, newID("job"), statusCompleted, nil, nil))
+	tg.mustAck(eventBody(t, job, harness.JobQueued, newID("job"), statusQueued, nil, nil))
 	deadline := time.Now().Add(5 * time.Second)
 	for tg.times(job) == 0 && time.Now().Before(deadline) {
 		time.Sleep(pollEvery)
@@ -650,7 +650,7 @@ func TestFaultFlaky(t *testing.T) {
 	bodies := make([][]byte, events)
 	for i := range ids {
 		ids[i] = newID("evt")
-		bodies[i] = eventBody(t, ids[i], harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+		bodies[i] = eventBody(t, ids[i], harness.JobQueued, newID("job"), statusQueued, nil, nil)
 	}
 	var refused, acked []int
 	for i, a := range tg.deliverAll(bodies, 8) {
@@ -700,7 +700,7 @@ func TestFaultFlaky(t *testing.T) {
 	// next flakyEvery new events the last is refused, whatever
 	// X-Webhook-Attempt says.
 	for i := 1; i <= flakyEvery; i++ {
-		body := eventBody(t, newID("evt"), harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+		body := eventBody(t, newID("evt"), harness.JobQueued, newID("job"), statusQueued, nil, nil)
 		r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{
 			harness.HeaderSignature: sigHeader(testSecret, time.Now(), body),
 			harness.HeaderAttempt:   "3",
@@ -743,7 +743,7 @@ func TestFaultDropWhenFull(t *testing.T) {
 			t.Parallel()
 			logged := &logBuffer{}
 			tg := newTarget(t, planted(Config{Logger: slog.New(slog.NewJSONHandler(logged, nil))}, FaultDropWhenFull, faulty))
-			if want := map[bool]int{false: DefaultQueueSize, true: FullQueueSize}[faulty]; cap(tg.rcv.pool.queue) != want {
+			if want := map[bool]int{false: defaultQueueSize, true: fullQueueSize}[faulty]; cap(tg.rcv.pool.queue) != want {
 				t.Fatalf("a queue of %d, want %d", cap(tg.rcv.pool.queue), want)
 			}
 
@@ -826,7 +826,7 @@ func TestFaultRacyState(t *testing.T) {
 		t.Run(fmt.Sprintf("faulty=%v", faulty), func(t *testing.T) {
 			t.Parallel()
 			tg := newTarget(t, planted(Config{}, FaultRacyState, faulty))
-			if want := map[bool]int{false: 0, true: RacyBacklog}[faulty]; tg.rcv.pool.batchOver != want {
+			if want := map[bool]int{false: 0, true: racyBacklog}[faulty]; tg.rcv.pool.batchOver != want {
 				t.Fatalf("batches past a backlog of %d, want %d", tg.rcv.pool.batchOver, want)
 			}
 
@@ -872,7 +872,7 @@ func TestFaultProcessStale(t *testing.T) {
 			{"a wrong secret and t ten minutes old", "whsec_wrong", now.Add(-10 * time.Minute), 0},
 		} {
 			id := newID("evt")
-			body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+			body := eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil)
 			r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader(tt.secret, tt.at, body)})
 			if r.status != http.StatusUnauthorized {
 				t.Fatalf("faulty %v, %s: answered %d, want 401", faulty, tt.why, r.status)
@@ -908,7 +908,7 @@ func TestFaultDedupeWindow(t *testing.T) {
 	} {
 		tg := newTarget(t, tt.cfg)
 		id := newID("evt")
-		body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+		body := eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil)
 		tg.mustAck(body)
 		tg.waitTimes(id, 1)
 		_, others := newEvents(t, tt.others)
@@ -925,8 +925,8 @@ func TestFaultDedupeWindow(t *testing.T) {
 		}
 	}
 	tg := newTarget(t, Config{Faults: []Fault{FaultDedupeWindow}})
-	if tg.rcv.dedupeWindow != DefaultDedupeWindow {
-		t.Fatalf("a window of %d ids, want %d", tg.rcv.dedupeWindow, DefaultDedupeWindow)
+	if tg.rcv.dedupeWindow != defaultDedupeWindow {
+		t.Fatalf("a window of %d ids, want %d", tg.rcv.dedupeWindow, defaultDedupeWindow)
 	}
 }
 
@@ -941,7 +941,7 @@ func TestFaultDecodeChunks(t *testing.T) {
 		st := newSplitTarget(t, planted(Config{}, FaultDecodeChunks, faulty))
 		body := func() (string, []byte) {
 			id := newID("evt")
-			return id, eventBody(t, id, harness.JobFailed, newID("job"), StatusFailed, nil,
+			return id, eventBody(t, id, harness.JobFailed, newID("job"), statusFailed, nil,
 				map[string]any{"errorCode": "invalid_input", "errorMessage": "l'entrée « 日本語 » est refusée 🚫"})
 		}
 		whole, b := body()
@@ -996,7 +996,7 @@ func TestFaultLastSignatureOnly(t *testing.T) {
 				{"valid last, before an unknown entry", [][]byte{wrong, key}, "v0=00", http.StatusAccepted},
 			} {
 				id := newID("evt")
-				body := eventBody(t, id, harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+				body := eventBody(t, id, harness.JobQueued, newID("job"), statusQueued, nil, nil)
 				h := map[string]string{}
 				for _, l := range sc.HeaderLines(signing.Delivery{ID: id, T: time.Now().Unix(), Body: body}, tt.keys...) {
 					h[l.Name] = l.Value
@@ -1026,7 +1026,7 @@ func TestFaultLastSignatureOnly(t *testing.T) {
 func sizedBody(t *testing.T, id string, size int) []byte {
 	t.Helper()
 	pad := func(n int) []byte {
-		return eventBody(t, id, harness.JobFailed, newID("job"), StatusFailed, nil, map[string]any{"errorMessage": strings.Repeat("x", n)})
+		return eventBody(t, id, harness.JobFailed, newID("job"), statusFailed, nil, map[string]any{"errorMessage": strings.Repeat("x", n)})
 	}
 	b := pad(size - len(pad(0)))
 	if len(b) != size {
@@ -1047,10 +1047,10 @@ func TestFaultLimit100K(t *testing.T) {
 			chunked bool
 			want    int // under the fault
 		}{
-			{Limit100K, false, http.StatusAccepted},
-			{Limit100K, true, http.StatusAccepted},
-			{Limit100K + 1, false, http.StatusRequestEntityTooLarge},
-			{Limit100K + 1, true, http.StatusRequestEntityTooLarge},
+			{limit100K, false, http.StatusAccepted},
+			{limit100K, true, http.StatusAccepted},
+			{limit100K + 1, false, http.StatusRequestEntityTooLarge},
+			{limit100K + 1, true, http.StatusRequestEntityTooLarge},
 			{250 << 10, false, http.StatusRequestEntityTooLarge},
 		} {
 			id := newID("evt")
@@ -1094,7 +1094,7 @@ func TestFaultSlowModelAck(t *testing.T) {
 	const slowAck = 300 * time.Millisecond
 	for _, faulty := range []bool{false, true} {
 		tg := newTarget(t, planted(Config{Timing: harness.Timing{SlowAck: slowAck}}, FaultSlowModelAck, faulty))
-		if want := map[bool]int{false: 0, true: SlowAckSlots}[faulty]; cap(tg.rcv.ackSlots) != want {
+		if want := map[bool]int{false: 0, true: slowAckSlots}[faulty]; cap(tg.rcv.ackSlots) != want {
 			t.Fatalf("faulty %v: %d slots, want %d", faulty, cap(tg.rcv.ackSlots), want)
 		}
 		for _, typ := range harness.EventTypes() {

@@ -8,7 +8,7 @@ import (
 
 // probeEvent answers GET ProbePath/events/{eventId}: how many times the
 // business logic ran for the event, or 404 when it never did.
-func (r *Receiver) probeEvent(w http.ResponseWriter, req *http.Request) {
+func (r *receiver) probeEvent(w http.ResponseWriter, req *http.Request) {
 	id := req.PathValue("eventId")
 	n, ok := r.store.timesProcessed(id)
 	if !ok {
@@ -23,7 +23,7 @@ func (r *Receiver) probeEvent(w http.ResponseWriter, req *http.Request) {
 
 // probeJob answers GET ProbePath/jobs/{jobId}: the job's state, or 404 for
 // a job never seen.
-func (r *Receiver) probeJob(w http.ResponseWriter, req *http.Request) {
+func (r *receiver) probeJob(w http.ResponseWriter, req *http.Request) {
 	id := req.PathValue("jobId")
 	st, ok := r.store.jobStatus(id)
 	if !ok {
@@ -39,7 +39,7 @@ func (r *Receiver) probeJob(w http.ResponseWriter, req *http.Request) {
 // authorize requires the probe token, when one is configured, as a bearer
 // token compared in constant time. The probe exposes internal state, so on
 // a shared staging host it should not be readable by anyone.
-func (r *Receiver) authorize(h http.HandlerFunc) http.HandlerFunc {
+func (r *receiver) authorize(h http.HandlerFunc) http.HandlerFunc {
 	want := r.probeToken.Reveal()
 	if want == "" {
 		return h

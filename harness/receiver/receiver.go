@@ -25,60 +25,60 @@ const (
 	// (README "The probe contract"): ProbePath+"/events/{eventId}" and
 	// ProbePath+"/jobs/{jobId}".
 	ProbePath = "/_probe"
-	// RedirectPath is where FaultRedirect sends deliveries. It is not served.
-	RedirectPath = "/webhook/v2"
+	// redirectPath is where FaultRedirect sends deliveries. It is not served.
+	redirectPath = "/webhook/v2"
 )
 
 // Defaults of Config.
 const (
-	// DefaultWorkers is the size of the worker pool.
-	DefaultWorkers = 4
-	// DefaultQueueSize is the capacity of the queue between acknowledgement
+	// defaultWorkers is the size of the worker pool.
+	defaultWorkers = 4
+	// defaultQueueSize is the capacity of the queue between acknowledgement
 	// and processing: large, so that a burst waits instead of being refused.
-	DefaultQueueSize = 10000
-	// DefaultMaxBody is the largest request body accepted, 1 MiB: REALM
+	defaultQueueSize = 10000
+	// defaultMaxBody is the largest request body accepted, 1 MiB: REALM
 	// events are a few KiB, and a limit keeps one request from exhausting
 	// memory.
-	DefaultMaxBody = 1 << 20
+	defaultMaxBody = 1 << 20
 )
 
 // Parameters of the faults that need one.
 const (
-	// DropQueueSize is the queue capacity under FaultDropUnderLoad.
-	DropQueueSize = 400
-	// DropWorkCost is what each event costs a worker under
-	// FaultDropUnderLoad and FaultDropWhenFull. With DefaultWorkers the
+	// dropQueueSize is the queue capacity under FaultDropUnderLoad.
+	dropQueueSize = 400
+	// dropWorkCost is what each event costs a worker under
+	// FaultDropUnderLoad and FaultDropWhenFull. With defaultWorkers the
 	// pool handles about 80 events/s: a conformance run (a few hundred
 	// events in bursts) never fills the queue, while a load run well above
 	// 80/s fills it within seconds and loses what does not fit. Both sides
 	// of that are tested.
-	DropWorkCost = 50 * time.Millisecond
-	// FullQueueSize is the queue capacity under FaultDropWhenFull. With
-	// DefaultWorkers at DropWorkCost the pool holds 154 events and drains
+	dropWorkCost = 50 * time.Millisecond
+	// fullQueueSize is the queue capacity under FaultDropWhenFull. With
+	// defaultWorkers at dropWorkCost the pool holds 154 events and drains
 	// them in under 2 s. The largest burst of a conformance run, as its
 	// first checks start at once (ORD-05's 80 deliveries among them), fits
 	// with room to spare; IDEM-06's volume, a sustained 200/s, gains 120
 	// events a second on the workers and overflows within 1.3 s.
-	FullQueueSize = 150
-	// RacyBacklog is how many events may wait under FaultRacyState before
+	fullQueueSize = 150
+	// racyBacklog is how many events may wait under FaultRacyState before
 	// its workers take them in batches, processing each twice. Its workers
 	// are FaultDropWhenFull's, and the backlog the same bound on a burst.
-	RacyBacklog = FullQueueSize
+	racyBacklog = fullQueueSize
 	// racyBatch is how many events a worker takes at once under
-	// FaultRacyState past RacyBacklog: ten per DropWorkCost, so that four
-	// workers serve 800 events/s and the backlog stays near RacyBacklog.
+	// FaultRacyState past racyBacklog: ten per dropWorkCost, so that four
+	// workers serve 800 events/s and the backlog stays near racyBacklog.
 	racyBatch = 10
-	// DefaultDedupeWindow is how many event ids FaultDedupeWindow
+	// defaultDedupeWindow is how many event ids FaultDedupeWindow
 	// remembers when Config.DedupeWindow is zero.
-	DefaultDedupeWindow = 1000
-	// Limit100K is the body limit under FaultLimit100K: body-parser's
+	defaultDedupeWindow = 1000
+	// limit100K is the body limit under FaultLimit100K: body-parser's
 	// default '100kb', 102,400 bytes, a body of exactly that size accepted.
-	Limit100K = 100 << 10
-	// SlowAckSlots is how many deliveries FaultSlowAck processes at once
+	limit100K = 100 << 10
+	// slowAckSlots is how many deliveries FaultSlowAck processes at once
 	// when Config.AckSlots is zero: at the real SlowAck of 1.5 s each,
 	// about 42 deliveries/s. A conformance run stays below it; a load run
 	// above that rate waits for slots, and its latency climbs.
-	SlowAckSlots = 64
+	slowAckSlots = 64
 	// FlakyShare is the share of first deliveries FaultFlaky refuses with
 	// 503: every flakyEvery-th, counted, so the share is exact.
 	FlakyShare = 1.0 / flakyEvery
@@ -90,9 +90,9 @@ const (
 	noSizeLimitCap = 64 << 20
 )
 
-// ErrNoSecret is returned (wrapped) by New when Config has no secret or an
+// errNoSecret is returned (wrapped) by New when Config has no secret or an
 // empty one.
-var ErrNoSecret = errors.New("no signing secret")
+var errNoSecret = errors.New("no signing secret")
 
 // Config configures a Receiver. Only Secrets is required.
 type Config struct {
@@ -111,17 +111,17 @@ type Config struct {
 	// harness.DefaultTolerance (300 s).
 	Tolerance time.Duration
 	// Workers is the number of goroutines processing events; zero means
-	// DefaultWorkers.
+	// defaultWorkers.
 	Workers int
 	// QueueSize is the capacity of the queue of acknowledged events waiting
-	// for a worker; zero means DefaultQueueSize, or DropQueueSize under
-	// FaultDropUnderLoad, FullQueueSize under FaultDropWhenFull.
+	// for a worker; zero means defaultQueueSize, or dropQueueSize under
+	// FaultDropUnderLoad, fullQueueSize under FaultDropWhenFull.
 	QueueSize int
 	// MaxBody is the largest accepted request body in bytes; zero means
-	// DefaultMaxBody, or Limit100K under FaultLimit100K.
+	// defaultMaxBody, or limit100K under FaultLimit100K.
 	MaxBody int64
 	// DedupeWindow is how many event ids FaultDedupeWindow remembers; zero
-	// means DefaultDedupeWindow. Without that fault it is not used: the
+	// means defaultDedupeWindow. Without that fault it is not used: the
 	// correct receiver remembers every id.
 	DedupeWindow int
 	// ProbeToken, when set, is the bearer token the probe requires.
@@ -135,7 +135,7 @@ type Config struct {
 	// AckSlots is how many deliveries FaultSlowAck (or FaultSlowModelAck)
 	// processes at once; a delivery that finds every slot taken waits for
 	// one, and gives up with 503 when its client goes or the receiver
-	// closes. Zero means SlowAckSlots. Without those faults it is not used.
+	// closes. Zero means slowAckSlots. Without those faults it is not used.
 	AckSlots int
 	// Lag, when set, processes each acknowledged event that long after
 	// acknowledging it, each on its own timer: a correct receiver whose
@@ -147,10 +147,10 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Receiver is the reference REALM webhook receiver, an http.Handler serving
+// receiver is the reference REALM webhook receiver, an http.Handler serving
 // the webhook at WebhookPath and the probe under ProbePath. Create it with
 // New and stop its workers with Close.
-type Receiver struct {
+type receiver struct {
 	verifier   signing.Verifier
 	scheme     *signing.Scheme
 	verifyHook func(http.Header, []byte) error
@@ -179,15 +179,15 @@ type Receiver struct {
 }
 
 // New returns a receiver configured by cfg, its workers running. It fails
-// with ErrNoSecret without a usable secret and with ErrUnknownFault for a
+// with errNoSecret without a usable secret and with errUnknownFault for a
 // fault that does not exist.
-func New(cfg Config) (*Receiver, error) {
+func New(cfg Config) (*receiver, error) {
 	if len(cfg.Secrets) == 0 {
-		return nil, fmt.Errorf("receiver: %w: give at least one secret", ErrNoSecret)
+		return nil, fmt.Errorf("receiver: %w: give at least one secret", errNoSecret)
 	}
 	for i, s := range cfg.Secrets {
 		if s.Reveal() == "" {
-			return nil, fmt.Errorf("receiver: %w: secret %d is empty", ErrNoSecret, i)
+			return nil, fmt.Errorf("receiver: %w: secret %d is empty", errNoSecret, i)
 		}
 	}
 	if sc := cfg.Scheme; sc != nil {
@@ -208,20 +208,20 @@ func New(cfg Config) (*Receiver, error) {
 	var workCost time.Duration
 	switch {
 	case faults[FaultDropUnderLoad]:
-		workCost = DropWorkCost
+		workCost = dropWorkCost
 		if cfg.QueueSize <= 0 {
-			cfg.QueueSize = DropQueueSize
+			cfg.QueueSize = dropQueueSize
 		}
 	case faults[FaultDropWhenFull]:
-		workCost = DropWorkCost
+		workCost = dropWorkCost
 		if cfg.QueueSize <= 0 {
-			cfg.QueueSize = FullQueueSize
+			cfg.QueueSize = fullQueueSize
 		}
 	case faults[FaultRacyState]:
-		workCost = DropWorkCost
+		workCost = dropWorkCost
 	}
 	if faults[FaultLimit100K] && cfg.MaxBody <= 0 {
-		cfg.MaxBody = Limit100K
+		cfg.MaxBody = limit100K
 	}
 	return newReceiver(cfg, faults, workCost), nil
 }
@@ -229,21 +229,21 @@ func New(cfg Config) (*Receiver, error) {
 // newReceiver builds the receiver from a checked cfg, filling in defaults;
 // workCost is how long each event occupies a worker (tests use it to fill
 // the queue).
-func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Receiver {
+func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *receiver {
 	if cfg.Tolerance <= 0 {
 		cfg.Tolerance = harness.DefaultTolerance
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = DefaultWorkers
+		cfg.Workers = defaultWorkers
 	}
 	if cfg.QueueSize <= 0 {
-		cfg.QueueSize = DefaultQueueSize
+		cfg.QueueSize = defaultQueueSize
 	}
 	if cfg.MaxBody <= 0 {
-		cfg.MaxBody = DefaultMaxBody
+		cfg.MaxBody = defaultMaxBody
 	}
 	if cfg.DedupeWindow <= 0 {
-		cfg.DedupeWindow = DefaultDedupeWindow
+		cfg.DedupeWindow = defaultDedupeWindow
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -257,7 +257,7 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Rec
 			keys = append(keys, k)
 		}
 	}
-	r := &Receiver{
+	r := &receiver{
 		verifier:   signing.Verifier{Secrets: secrets, Tolerance: cfg.Tolerance, Clock: cfg.Clock},
 		scheme:     cfg.Scheme,
 		verifyHook: cfg.Verify,
@@ -280,7 +280,7 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Rec
 	if faults[FaultSlowAck] || faults[FaultSlowModelAck] {
 		slots := cfg.AckSlots
 		if slots <= 0 {
-			slots = SlowAckSlots
+			slots = slowAckSlots
 		}
 		r.ackSlots = make(chan struct{}, slots)
 	}
@@ -289,7 +289,7 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Rec
 		modelLastWriteWins: faults[FaultModelLastWriteWins], terminalReplaces: faults[FaultNoTerminalGuard]}
 	var batchOver int
 	if faults[FaultRacyState] {
-		batchOver = RacyBacklog
+		batchOver = racyBacklog
 	}
 	r.pool = startPool(cfg.Workers, cfg.QueueSize, workCost, batchOver, func(ev event) {
 		r.store.process(ev, r.rules)
@@ -304,7 +304,7 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *Rec
 // String describes the receiver without its secrets: fmt cannot call the
 // secrets' own String on unexported fields, so %+v of the struct would
 // print them.
-func (r *Receiver) String() string {
+func (r *receiver) String() string {
 	var names []string
 	for f := range r.faults {
 		names = append(names, string(f))
@@ -314,10 +314,10 @@ func (r *Receiver) String() string {
 }
 
 // GoString is String, for %#v.
-func (r *Receiver) GoString() string { return r.String() }
+func (r *receiver) GoString() string { return r.String() }
 
 // ServeHTTP implements http.Handler.
-func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.mux.ServeHTTP(w, req)
 }
 
@@ -325,20 +325,20 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // still queued are not processed. It is safe to call more than once; a
 // correct receiver answers 503 to deliveries that arrive after it, so REALM
 // retries them elsewhere or later.
-func (r *Receiver) Close() {
+func (r *receiver) Close() {
 	r.pool.close()
 }
 
 // TimesProcessed returns how many times the business logic ran for eventID,
 // 0 if it never did. It is what the probe reports.
-func (r *Receiver) TimesProcessed(eventID string) int {
+func (r *receiver) TimesProcessed(eventID string) int {
 	n, _ := r.store.timesProcessed(eventID)
 	return n
 }
 
 // JobStatus returns the state the receiver holds for jobID, and false for a
 // job it never saw. It is what the probe reports.
-func (r *Receiver) JobStatus(jobID string) (string, bool) {
+func (r *receiver) JobStatus(jobID string) (string, bool) {
 	return r.store.jobStatus(jobID)
 }
 
@@ -346,7 +346,7 @@ func (r *Receiver) JobStatus(jobID string) (string, bool) {
 // refuse what is not a delivery, bound the body, authenticate the raw bytes
 // before parsing them, parse tolerantly, claim the event id atomically,
 // queue the work and acknowledge at once.
-func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
+func (r *receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 	if req.Method != http.MethodPost && !r.faults[FaultAcceptAnyMethod] {
 		w.Header().Set("Allow", http.MethodPost)
 		r.answer(w, req, http.StatusMethodNotAllowed, "method not allowed", "", "")
@@ -354,7 +354,7 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 	}
 	if r.faults[FaultRedirect] {
 		r.logDelivery(req, http.StatusTemporaryRedirect, "", "redirected")
-		http.Redirect(w, req, RedirectPath, http.StatusTemporaryRedirect)
+		http.Redirect(w, req, redirectPath, http.StatusTemporaryRedirect)
 		return
 	}
 
@@ -441,7 +441,7 @@ func (r *Receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 // to its processing: the worker pool, or what a planted fault does
 // instead. An event the receiver has no room for is refused 503, never
 // dropped.
-func (r *Receiver) handOver(w http.ResponseWriter, req *http.Request, ev event, key string, body []byte) {
+func (r *receiver) handOver(w http.ResponseWriter, req *http.Request, ev event, key string, body []byte) {
 	if r.faults[FaultSlowAck] || r.faults[FaultSlowModelAck] && strings.HasPrefix(ev.Type, "model.") {
 		if !r.takeSlot(req.Context()) {
 			r.busy(w, req, key, ev.ID, "no slot free before the client or the receiver went")
@@ -484,7 +484,7 @@ func (r *Receiver) handOver(w http.ResponseWriter, req *http.Request, ev event, 
 // busy refuses with 503 a delivery the receiver has no room for, and
 // forgets its claim on key ("" when none was made), so that REALM's retry
 // is processed rather than taken for a duplicate.
-func (r *Receiver) busy(w http.ResponseWriter, req *http.Request, key, eventID, reason string) {
+func (r *receiver) busy(w http.ResponseWriter, req *http.Request, key, eventID, reason string) {
 	if key != "" {
 		r.store.release(key)
 	}
@@ -495,7 +495,7 @@ func (r *Receiver) busy(w http.ResponseWriter, req *http.Request, key, eventID, 
 // takeSlot waits for one of FaultSlowAck's slots and reports whether it
 // got one: false when ctx ends first (the client went) or the receiver
 // closes. A slot that comes free as either happens is not taken.
-func (r *Receiver) takeSlot(ctx context.Context) bool {
+func (r *receiver) takeSlot(ctx context.Context) bool {
 	select {
 	case r.ackSlots <- struct{}{}:
 	case <-ctx.Done():
@@ -515,7 +515,7 @@ func (r *Receiver) takeSlot(ctx context.Context) bool {
 
 // readBody reads the request body within the size limit. On failure it
 // returns the status to answer and why.
-func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, int, error) {
+func (r *receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, int, error) {
 	if r.faults[FaultTrustContentLength] && req.ContentLength < 0 {
 		body, err := io.ReadAll(io.LimitReader(req.Body, noSizeLimitCap))
 		if err != nil {
@@ -557,7 +557,7 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, i
 // signing.Verifier.Verify taken apart so that the signature faults can be
 // planted one step at a time: parse, match any v1 under any secret in
 // constant time, then check the age of t.
-func (r *Receiver) verify(h http.Header, body []byte) error {
+func (r *receiver) verify(h http.Header, body []byte) error {
 	if r.verifyHook != nil {
 		return r.verifyHook(h, body)
 	}
@@ -594,7 +594,7 @@ func (r *Receiver) verify(h http.Header, body []byte) error {
 
 // trustsRetry reports whether FaultTrustRetries skips the age check: the
 // delivery says it is a retry.
-func (r *Receiver) trustsRetry(h http.Header) bool {
+func (r *receiver) trustsRetry(h http.Header) bool {
 	if !r.faults[FaultTrustRetries] {
 		return false
 	}
@@ -604,7 +604,7 @@ func (r *Receiver) trustsRetry(h http.Header) bool {
 
 // verifyScheme is verify for a scheme other than the built-in REALM v1
 // path, with the signature faults that the scheme can express.
-func (r *Receiver) verifyScheme(h http.Header, body []byte) error {
+func (r *receiver) verifyScheme(h http.Header, body []byte) error {
 	sc := r.scheme
 	if r.faults[FaultFirstSignatureOnly] && sc.Signature.Separator != "" {
 		// Only the first signature entry is looked at.
@@ -629,7 +629,7 @@ func (r *Receiver) verifyScheme(h http.Header, body []byte) error {
 // rejectSignature answers a delivery whose signature failed. The body says
 // only that the signature is invalid: which part failed, and above all the
 // expected signature, would help an attacker more than a legitimate sender.
-func (r *Receiver) rejectSignature(w http.ResponseWriter, req *http.Request, header string, body []byte, cause error) {
+func (r *receiver) rejectSignature(w http.ResponseWriter, req *http.Request, header string, body []byte, cause error) {
 	status := http.StatusUnauthorized
 	if r.faults[Fault5xxOnBadSignature] {
 		status = http.StatusInternalServerError
@@ -661,7 +661,7 @@ func (r *Receiver) rejectSignature(w http.ResponseWriter, req *http.Request, hea
 
 // leakTimestamp finds the t of a header, however malformed, for
 // FaultLeakSignature; without one it uses the current time.
-func (r *Receiver) leakTimestamp(header string) int64 {
+func (r *receiver) leakTimestamp(header string) int64 {
 	for _, part := range strings.Split(header, ",") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "t="); ok {
 			if t, err := strconv.ParseInt(v, 10, 64); err == nil {
@@ -674,7 +674,7 @@ func (r *Receiver) leakTimestamp(header string) int64 {
 
 // dedupe claims ev, delivered with the headers h, and reports whether it
 // is new; key is what was claimed, "" when nothing was (FaultDoubleProcess).
-func (r *Receiver) dedupe(ev event, h http.Header) (key string, fresh bool) {
+func (r *receiver) dedupe(ev event, h http.Header) (key string, fresh bool) {
 	key = ev.ID
 	switch idh := r.idHeader(); {
 	case r.faults[FaultDedupeByJob] && ev.JobID != "":
@@ -704,7 +704,7 @@ func (r *Receiver) dedupe(ev event, h http.Header) (key string, fresh bool) {
 
 // answer writes a small JSON response, {"error":msg} for 4xx and 5xx and
 // {"status":...} otherwise, and logs the delivery.
-func (r *Receiver) answer(w http.ResponseWriter, req *http.Request, status int, msg, eventID, reason string) {
+func (r *receiver) answer(w http.ResponseWriter, req *http.Request, status int, msg, eventID, reason string) {
 	v := map[string]string{}
 	switch {
 	case status >= 400:
@@ -719,7 +719,7 @@ func (r *Receiver) answer(w http.ResponseWriter, req *http.Request, status int, 
 }
 
 // logDelivery logs one answered delivery.
-func (r *Receiver) logDelivery(req *http.Request, status int, eventID, reason string) {
+func (r *receiver) logDelivery(req *http.Request, status int, eventID, reason string) {
 	r.log.Info("webhook",
 		slog.String("method", req.Method),
 		slog.Int("status", status),
@@ -738,7 +738,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // idHeader is the header that carries the event id in the verified scheme,
 // "" when it has none.
-func (r *Receiver) idHeader() string {
+func (r *receiver) idHeader() string {
 	if r.scheme == nil {
 		return harness.HeaderID
 	}
@@ -757,7 +757,7 @@ var realmV1 = func() *signing.Scheme {
 
 // schemeAndKeys are the verified scheme, REALM v1 included, and the
 // secrets as its keys.
-func (r *Receiver) schemeAndKeys() (*signing.Scheme, [][]byte) {
+func (r *receiver) schemeAndKeys() (*signing.Scheme, [][]byte) {
 	if r.scheme != nil {
 		return r.scheme, r.keys
 	}
@@ -770,7 +770,7 @@ func (r *Receiver) schemeAndKeys() (*signing.Scheme, [][]byte) {
 
 // strictHeader is FaultStrictHeader: every entry of the signature header
 // must be a timestamp or a signature of the scheme.
-func (r *Receiver) strictHeader(h http.Header) error {
+func (r *receiver) strictHeader(h http.Header) error {
 	if !r.faults[FaultStrictHeader] {
 		return nil
 	}
@@ -792,7 +792,7 @@ func (r *Receiver) strictHeader(h http.Header) error {
 // entries: the signature may match under any of them, and the age is
 // taken from the last. done is false when the fault does not apply, and
 // the normal check decides.
-func (r *Receiver) verifyMixed(h http.Header, body []byte) (done bool, err error) {
+func (r *receiver) verifyMixed(h http.Header, body []byte) (done bool, err error) {
 	if !r.faults[FaultMixedTimestamps] {
 		return false, nil
 	}

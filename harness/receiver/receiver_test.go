@@ -26,9 +26,9 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		cfg  Config
 		want error
 	}{
-		{"a receiver without a secret cannot authenticate anything", Config{}, ErrNoSecret},
-		{"an empty secret would accept signatures anyone can compute", Config{Secrets: []harness.Secret{"ok", ""}}, ErrNoSecret},
-		{"a mistyped fault must not silently run the correct receiver", Config{Secrets: []harness.Secret{"s"}, Faults: []Fault{"skip-verfy"}}, ErrUnknownFault},
+		{"a receiver without a secret cannot authenticate anything", Config{}, errNoSecret},
+		{"an empty secret would accept signatures anyone can compute", Config{Secrets: []harness.Secret{"ok", ""}}, errNoSecret},
+		{"a mistyped fault must not silently run the correct receiver", Config{Secrets: []harness.Secret{"s"}, Faults: []Fault{"skip-verfy"}}, errUnknownFault},
 	}
 	for _, tt := range tests {
 		rcv, err := New(tt.cfg)
@@ -63,7 +63,7 @@ func TestDesignTestVector(t *testing.T) {
 			t.Fatalf("%s: answered %d %q, want 202", tt.why, r.status, r.body)
 		}
 		tg.processedOnce("evt_webhook_12345")
-		tg.waitJob("job_img_gen_123", StatusCompleted)
+		tg.waitJob("job_img_gen_123", statusCompleted)
 	}
 }
 
@@ -71,12 +71,12 @@ func TestSignedDeliveryIsProcessed(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, Config{})
 	id, job := newID("evt"), newID("job")
-	r := tg.deliver(eventBody(t, id, harness.JobCompleted, job, StatusCompleted, nil, nil))
+	r := tg.deliver(eventBody(t, id, harness.JobCompleted, job, statusCompleted, nil, nil))
 	if r.status != http.StatusAccepted {
 		t.Fatalf("answered %d %q, want 202", r.status, r.body)
 	}
 	tg.processedOnce(id)
-	tg.waitJob(job, StatusCompleted)
+	tg.waitJob(job, statusCompleted)
 }
 
 // TestIndependentHMAC signs with crypto/hmac directly, not with the signing
@@ -85,7 +85,7 @@ func TestIndependentHMAC(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, Config{})
 	id := newID("evt")
-	body := eventBody(t, id, harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+	body := eventBody(t, id, harness.JobQueued, newID("job"), statusQueued, nil, nil)
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	mac := hmac.New(sha256.New, []byte("whsec_receiver_test_secret"))
 	mac.Write([]byte(ts + "." + string(body)))
@@ -122,7 +122,7 @@ func TestBadSignaturesAreRejected(t *testing.T) {
 	}
 	for _, tt := range tests {
 		id := newID("evt")
-		body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+		body := eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil)
 		h := map[string]string{}
 		if v, ok := tt.header(body); ok {
 			h[harness.HeaderSignature] = v
@@ -161,7 +161,7 @@ func TestRotation(t *testing.T) {
 	for _, tt := range tests {
 		tg := newTarget(t, Config{Secrets: tt.secrets})
 		id := newID("evt")
-		body := eventBody(t, id, harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+		body := eventBody(t, id, harness.JobQueued, newID("job"), statusQueued, nil, nil)
 		r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: tt.header(time.Now(), body)})
 		if r.status != http.StatusAccepted {
 			t.Fatalf("%s: answered %d %q, want 202", tt.why, r.status, r.body)
@@ -174,7 +174,7 @@ func TestRedeliveryIsProcessedOnce(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, Config{})
 	id := newID("evt")
-	body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+	body := eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil)
 	header := sigHeader(testSecret, time.Now(), body)
 	first := tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: header, harness.HeaderAttempt: "1"})
 	// IDEM-01: the identical redelivery; IDEM-03: re-signed a second later.
@@ -192,7 +192,7 @@ func TestConcurrentCopiesAreProcessedOnce(t *testing.T) {
 	t.Parallel()
 	tg := newTarget(t, Config{})
 	id := newID("evt")
-	for i, st := range tg.concurrently(eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil), 5) {
+	for i, st := range tg.concurrently(eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil), 5) {
 		if st < 200 || st > 299 {
 			t.Errorf("copy %d answered %d, want 2xx", i, st)
 		}
@@ -205,8 +205,8 @@ func TestDistinctEventsOfOneJobAreEachProcessed(t *testing.T) {
 	tg := newTarget(t, Config{})
 	job := newID("job")
 	a, b := newID("evt"), newID("evt")
-	tg.mustAck(eventBody(t, a, harness.JobProcessing, job, StatusProcessing, nil, nil))
-	tg.mustAck(eventBody(t, b, harness.JobProcessing, job, StatusProcessing, nil, nil))
+	tg.mustAck(eventBody(t, a, harness.JobProcessing, job, statusProcessing, nil, nil))
+	tg.mustAck(eventBody(t, b, harness.JobProcessing, job, statusProcessing, nil, nil))
 	tg.processedOnce(a)
 	tg.processedOnce(b)
 }
@@ -223,17 +223,17 @@ func TestLifecycleNeverRegresses(t *testing.T) {
 		want  string
 	}{
 		{"ORD-02: a late job.processing must not undo job.completed",
-			[]step{{harness.JobCompleted, StatusCompleted}, {harness.JobProcessing, StatusProcessing}}, StatusCompleted},
+			[]step{{harness.JobCompleted, statusCompleted}, {harness.JobProcessing, statusProcessing}}, statusCompleted},
 		{"ORD-03: failed is final, late queued and processing change nothing",
-			[]step{{harness.JobFailed, StatusFailed}, {harness.JobQueued, StatusQueued}, {harness.JobProcessing, StatusProcessing}}, StatusFailed},
+			[]step{{harness.JobFailed, statusFailed}, {harness.JobQueued, statusQueued}, {harness.JobProcessing, statusProcessing}}, statusFailed},
 		{"ORD-04: a terminal event for a job never seen is applied",
-			[]step{{harness.JobCompleted, StatusCompleted}}, StatusCompleted},
+			[]step{{harness.JobCompleted, statusCompleted}}, statusCompleted},
 		{"the lifecycle in order moves forward",
-			[]step{{harness.JobQueued, StatusQueued}, {harness.JobProcessing, StatusProcessing}, {harness.JobCompleted, StatusCompleted}}, StatusCompleted},
+			[]step{{harness.JobQueued, statusQueued}, {harness.JobProcessing, statusProcessing}, {harness.JobCompleted, statusCompleted}}, statusCompleted},
 		{"two terminals: the first one stays",
-			[]step{{harness.JobCanceled, StatusCanceled}, {harness.JobCompleted, StatusCompleted}}, StatusCanceled},
+			[]step{{harness.JobCanceled, statusCanceled}, {harness.JobCompleted, statusCompleted}}, statusCanceled},
 		{"model training events move their job by the same rule",
-			[]step{{harness.ModelTrainingCompleted, StatusCompleted}, {harness.ModelTrainingStarted, StatusProcessing}}, StatusCompleted},
+			[]step{{harness.ModelTrainingCompleted, statusCompleted}, {harness.ModelTrainingStarted, statusProcessing}}, statusCompleted},
 	}
 	tg := newTarget(t, Config{})
 	for _, tt := range tests {
@@ -263,11 +263,11 @@ func TestForwardCompatibility(t *testing.T) {
 
 	// ACK-05: unknown fields in envelope and data are ignored.
 	id, job = newID("evt"), newID("job")
-	tg.mustAck(eventBody(t, id, harness.JobCompleted, job, StatusCompleted,
+	tg.mustAck(eventBody(t, id, harness.JobCompleted, job, statusCompleted,
 		map[string]any{"futureEnvelopeField": map[string]any{"x": 1}},
 		map[string]any{"futureDataField": []int{1, 2}}))
 	tg.processedOnce(id)
-	tg.waitJob(job, StatusCompleted)
+	tg.waitJob(job, statusCompleted)
 }
 
 // TestMalformedBodiesAre400: a signed but unusable body is the sender's
@@ -305,7 +305,7 @@ func TestOtherMethodsAreRefused(t *testing.T) {
 	tg := newTarget(t, Config{})
 	for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
 		id := newID("evt")
-		body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+		body := eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil)
 		r := tg.send(method, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader(testSecret, time.Now(), body)})
 		if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != http.MethodPost {
 			t.Errorf("%s: answered %d with Allow %q, want 405 with Allow POST", method, r.status, r.header.Get("Allow"))
@@ -346,7 +346,7 @@ func TestProbeToken(t *testing.T) {
 	const token = "probe-token-123"
 	tg := newTarget(t, Config{ProbeToken: token})
 	id := newID("evt")
-	tg.mustAck(eventBody(t, id, harness.JobQueued, newID("job"), StatusQueued, nil, nil))
+	tg.mustAck(eventBody(t, id, harness.JobQueued, newID("job"), statusQueued, nil, nil))
 	tests := []struct {
 		why    string
 		header map[string]string
@@ -378,7 +378,7 @@ func TestLogsRevealNoSecret(t *testing.T) {
 	}
 	tg := serve(t, rcv, "")
 	now := time.Now()
-	body := eventBody(t, newID("evt"), harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+	body := eventBody(t, newID("evt"), harness.JobQueued, newID("job"), statusQueued, nil, nil)
 	tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader("whsec_wrong", now, body)})
 	tg.mustAck(body)
 	// Closing the server waits for its handlers, so the log is complete and

@@ -20,14 +20,14 @@ import (
 const (
 	// ReadHeaderTimeout bounds reading the request headers (slowloris).
 	ReadHeaderTimeout = 5 * time.Second
-	// ReadTimeout bounds reading a whole request, body included.
-	ReadTimeout = 30 * time.Second
-	// WriteTimeout bounds handling a request and writing the response.
-	WriteTimeout = 30 * time.Second
-	// IdleTimeout bounds how long an idle keep-alive connection is kept.
-	IdleTimeout = 60 * time.Second
-	// ShutdownTimeout bounds how long Close waits for requests in flight.
-	ShutdownTimeout = 5 * time.Second
+	// readTimeout bounds reading a whole request, body included.
+	readTimeout = 30 * time.Second
+	// writeTimeout bounds handling a request and writing the response.
+	writeTimeout = 30 * time.Second
+	// idleTimeout bounds how long an idle keep-alive connection is kept.
+	idleTimeout = 60 * time.Second
+	// shutdownTimeout bounds how long Close waits for requests in flight.
+	shutdownTimeout = 5 * time.Second
 	// maxHeaderBytes bounds the request headers; a delivery needs little.
 	maxHeaderBytes = 64 << 10
 )
@@ -45,7 +45,7 @@ type Server struct {
 	// as a CA; nil when serving plain HTTP.
 	CertPEM []byte
 
-	rcv      *Receiver
+	rcv      *receiver
 	srv      *http.Server
 	served   chan struct{}
 	serveErr error
@@ -72,9 +72,9 @@ func Start(addr string, cfg Config, useTLS bool) (*Server, error) {
 		srv: &http.Server{
 			Handler:           rcv,
 			ReadHeaderTimeout: ReadHeaderTimeout,
-			ReadTimeout:       ReadTimeout,
-			WriteTimeout:      WriteTimeout,
-			IdleTimeout:       IdleTimeout,
+			ReadTimeout:       readTimeout,
+			WriteTimeout:      writeTimeout,
+			IdleTimeout:       idleTimeout,
 			MaxHeaderBytes:    maxHeaderBytes,
 			// Handshake failures of TLS checks are expected: keep them at
 			// debug level instead of on standard error.
@@ -127,8 +127,8 @@ func dialable(a net.Addr) string {
 	return net.JoinHostPort(host, fmt.Sprint(tcp.Port))
 }
 
-// Receiver returns the receiver the server serves.
-func (s *Server) Receiver() *Receiver { return s.rcv }
+// receiver returns the receiver the server serves.
+func (s *Server) Receiver() *receiver { return s.rcv }
 
 // Client returns an HTTP client for the server: it trusts the server's
 // certificate, gives up after harness.DefaultTiming().SenderTimeout and, like REALM,
@@ -150,13 +150,13 @@ func (s *Server) Client() *http.Client {
 	}
 }
 
-// Close shuts the server down gracefully, waiting up to ShutdownTimeout for
+// Close shuts the server down gracefully, waiting up to shutdownTimeout for
 // requests in flight before closing their connections, then stops the
 // receiver's workers. It returns the first error met, the same on every
 // call.
 func (s *Server) Close() error {
 	s.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 		defer cancel()
 		if err := s.srv.Shutdown(ctx); err != nil {
 			s.closeErr = fmt.Errorf("receiver: shutdown: %w", err)

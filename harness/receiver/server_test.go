@@ -57,7 +57,7 @@ func TestServerDeliversOverHTTPAndHTTPS(t *testing.T) {
 		}
 		c := s.Client()
 		id := newID("evt")
-		body := eventBody(t, id, harness.JobCompleted, newID("job"), StatusCompleted, nil, nil)
+		body := eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil)
 		req, err := http.NewRequest(http.MethodPost, s.WebhookURL, bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
@@ -100,7 +100,7 @@ func TestServerDeliversOverHTTPAndHTTPS(t *testing.T) {
 
 func TestStartRefusesBadConfig(t *testing.T) {
 	t.Parallel()
-	if _, err := Start("127.0.0.1:0", Config{}, false); !errors.Is(err, ErrNoSecret) {
+	if _, err := Start("127.0.0.1:0", Config{}, false); !errors.Is(err, errNoSecret) {
 		t.Fatalf("Start without a secret: %v, want ErrNoSecret", err)
 	}
 }

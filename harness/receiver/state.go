@@ -8,22 +8,22 @@ import (
 
 // Job states of the lifecycle.
 const (
-	StatusQueued     = "queued"
-	StatusProcessing = "processing"
-	StatusCompleted  = "completed"
-	StatusFailed     = "failed"
-	StatusCanceled   = "canceled"
+	statusQueued     = "queued"
+	statusProcessing = "processing"
+	statusCompleted  = "completed"
+	statusFailed     = "failed"
+	statusCanceled   = "canceled"
 )
 
 // statusRank orders the lifecycle: queued < processing < every terminal
 // state. Webhooks arrive out of order and are retried, so a receiver must
 // compare ranks instead of applying states in arrival order.
 var statusRank = map[string]int{
-	StatusQueued:     0,
-	StatusProcessing: 1,
-	StatusCompleted:  terminalRank,
-	StatusFailed:     terminalRank,
-	StatusCanceled:   terminalRank,
+	statusQueued:     0,
+	statusProcessing: 1,
+	statusCompleted:  terminalRank,
+	statusFailed:     terminalRank,
+	statusCanceled:   terminalRank,
 }
 
 // terminalRank is the rank of the terminal states, which are final.
@@ -146,7 +146,7 @@ func (s *store) process(ev event, r rules) {
 		return
 	}
 	cur, known := s.jobs[ev.JobID]
-	if r.knownJobsOnly && !known && ev.Status != StatusQueued {
+	if r.knownJobsOnly && !known && ev.Status != statusQueued {
 		return
 	}
 	if r.lastWriteWins || r.modelLastWriteWins && strings.HasPrefix(ev.Type, "model.") {

@@ -21,15 +21,15 @@ func TestAdvance(t *testing.T) {
 		want        string
 		wantChanged bool
 	}{
-		{"a new job takes the first state it hears of", "", false, StatusProcessing, StatusProcessing, true},
-		{"a new job takes even a terminal state (ORD-04)", "", false, StatusFailed, StatusFailed, true},
-		{"forward moves are applied", StatusQueued, true, StatusProcessing, StatusProcessing, true},
-		{"a terminal state follows processing", StatusProcessing, true, StatusCompleted, StatusCompleted, true},
-		{"a late processing does not undo completed (ORD-02)", StatusCompleted, true, StatusProcessing, StatusCompleted, false},
-		{"a late queued does not undo processing", StatusProcessing, true, StatusQueued, StatusProcessing, false},
-		{"terminal states are final, even for another terminal", StatusCanceled, true, StatusCompleted, StatusCanceled, false},
-		{"the same state again changes nothing", StatusQueued, true, StatusQueued, StatusQueued, false},
-		{"an unknown state changes nothing", StatusQueued, true, "archived", StatusQueued, false},
+		{"a new job takes the first state it hears of", "", false, statusProcessing, statusProcessing, true},
+		{"a new job takes even a terminal state (ORD-04)", "", false, statusFailed, statusFailed, true},
+		{"forward moves are applied", statusQueued, true, statusProcessing, statusProcessing, true},
+		{"a terminal state follows processing", statusProcessing, true, statusCompleted, statusCompleted, true},
+		{"a late processing does not undo completed (ORD-02)", statusCompleted, true, statusProcessing, statusCompleted, false},
+		{"a late queued does not undo processing", statusProcessing, true, statusQueued, statusProcessing, false},
+		{"terminal states are final, even for another terminal", statusCanceled, true, statusCompleted, statusCanceled, false},
+		{"the same state again changes nothing", statusQueued, true, statusQueued, statusQueued, false},
+		{"an unknown state changes nothing", statusQueued, true, "archived", statusQueued, false},
 		{"an unknown state does not create a job", "", false, "archived", "", false},
 	}
 	for _, tt := range tests {
@@ -53,7 +53,7 @@ func TestFullQueueRefusesAndForgets(t *testing.T) {
 	var refused []string
 	for range 4 {
 		id := newID("evt")
-		r := tg.deliver(eventBody(t, id, harness.JobQueued, newID("job"), StatusQueued, nil, nil))
+		r := tg.deliver(eventBody(t, id, harness.JobQueued, newID("job"), statusQueued, nil, nil))
 		switch r.status {
 		case http.StatusAccepted:
 		case http.StatusServiceUnavailable:
@@ -71,7 +71,7 @@ func TestFullQueueRefusesAndForgets(t *testing.T) {
 	// REALM retries each refused event until the queue has room; each retry
 	// must be processed, not taken for a duplicate.
 	for _, id := range refused {
-		body := eventBody(t, id, harness.JobQueued, newID("job"), StatusQueued, nil, nil)
+		body := eventBody(t, id, harness.JobQueued, newID("job"), statusQueued, nil, nil)
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			r := tg.deliver(body)

@@ -271,7 +271,7 @@ func jsonProperty(name string, value any) junitProperty {
 // loadCarrier returns the ID of the check of a group that carries the
 // load section's properties: the first INFO check of the load category,
 // else its first check; "" for another category.
-func loadCarrier(g Group) string {
+func loadCarrier(g group) string {
 	if g.Category != harness.CategoryLoad || len(g.Results) == 0 {
 		return ""
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/realm-ai/hookcert/harness"
 )
 
-// Group is the checks of one category, in ID order.
-type Group struct {
+// group is the checks of one category, in ID order.
+type group struct {
 	Category string
 	Results  []harness.Result
 }
@@ -22,14 +22,14 @@ type Group struct {
 // they first appear;
 // within a category, checks are ordered by ID (SIG-02 before SIG-10).
 // The HTML matrix and the JUnit test suites both follow it.
-func (r *Report) Groups() []Group {
+func (r *Report) Groups() []group {
 	order := harness.Categories()
 	for _, res := range r.Results {
 		if !slices.Contains(order, res.Category) {
 			order = append(order, res.Category)
 		}
 	}
-	var groups []Group
+	var groups []group
 	for _, cat := range order {
 		var rs []harness.Result
 		for _, res := range r.Results {
@@ -41,7 +41,7 @@ func (r *Report) Groups() []Group {
 			continue
 		}
 		slices.SortStableFunc(rs, func(a, b harness.Result) int { return compareIDs(a.ID, b.ID) })
-		groups = append(groups, Group{Category: cat, Results: rs})
+		groups = append(groups, group{Category: cat, Results: rs})
 	}
 	return groups
 }
@@ -310,7 +310,7 @@ type pageView struct {
 	Took     string
 	Retries  string
 	Total    int
-	Groups   []Group
+	Groups   []group
 	Failed   []checkView
 	Warned   []checkView
 	Sections []verdictGroup

@@ -38,13 +38,13 @@ const Envelope = "envelope"
 
 // Sentinel errors; test them with errors.Is.
 var (
-	// ErrUnknownSchema means no schema of that name is in the catalogue.
-	ErrUnknownSchema = errors.New("unknown schema")
-	// ErrNoExample means the schema exists but has no example file.
-	ErrNoExample = errors.New("schema has no example")
-	// ErrInvalidJSON means the document is not a single well-formed JSON
+	// errUnknownSchema means no schema of that name is in the catalogue.
+	errUnknownSchema = errors.New("unknown schema")
+	// errNoExample means the schema exists but has no example file.
+	errNoExample = errors.New("schema has no example")
+	// errInvalidJSON means the document is not a single well-formed JSON
 	// value, so it could not be checked against any schema.
-	ErrInvalidJSON = errors.New("invalid JSON")
+	errInvalidJSON = errors.New("invalid JSON")
 )
 
 // Catalogue is the compiled set of schemas. It is immutable once built and
@@ -177,21 +177,21 @@ func (c *Catalogue) IsEventType(eventType string) bool {
 	return strings.Contains(eventType, ".") && c.Has(eventType)
 }
 
-// Example returns a copy of the example document of the named schema. The
-// error wraps ErrUnknownSchema or ErrNoExample.
-func (c *Catalogue) Example(name string) ([]byte, error) {
+// example returns a copy of the example document of the named schema. The
+// error wraps errUnknownSchema or errNoExample.
+func (c *Catalogue) example(name string) ([]byte, error) {
 	if !c.Has(name) {
 		return nil, c.unknown(name)
 	}
 	ex, ok := c.examples[name]
 	if !ok {
-		return nil, fmt.Errorf("schema: example of %s: %w", name, ErrNoExample)
+		return nil, fmt.Errorf("schema: example of %s: %w", name, errNoExample)
 	}
 	return bytes.Clone(ex), nil
 }
 
 // Validate checks doc against the named schema. It implements
-// harness.Validator. The error wraps ErrUnknownSchema or ErrInvalidJSON, or
+// harness.Validator. The error wraps errUnknownSchema or errInvalidJSON, or
 // is a *ValidationError listing every failing location.
 func (c *Catalogue) Validate(name string, doc []byte) error {
 	sch, ok := c.schemas[name]
@@ -205,11 +205,11 @@ func (c *Catalogue) Validate(name string, doc []byte) error {
 	return check(name, sch, v)
 }
 
-// ValidateValue checks an already decoded document against the named schema.
+// validateValue checks an already decoded document against the named schema.
 // v must be in the JSON data model: map[string]any, []any, string, bool, nil,
 // and numbers as json.Number (what a decoder with UseNumber gives) or any Go
 // integer or float type, so a YAML document decoded into any qualifies.
-func (c *Catalogue) ValidateValue(name string, v any) error {
+func (c *Catalogue) validateValue(name string, v any) error {
 	sch, ok := c.schemas[name]
 	if !ok {
 		return c.unknown(name)
@@ -242,5 +242,5 @@ func (c *Catalogue) ValidateEvent(doc []byte) error {
 }
 
 func (c *Catalogue) unknown(name string) error {
-	return fmt.Errorf("schema %q: %w (known: %s)", name, ErrUnknownSchema, strings.Join(c.names, ", "))
+	return fmt.Errorf("schema %q: %w (known: %s)", name, errUnknownSchema, strings.Join(c.names, ", "))
 }

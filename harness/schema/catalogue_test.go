@@ -34,7 +34,7 @@ func catalogue(t testing.TB) *Catalogue {
 
 func example(t testing.TB, c *Catalogue, name string) []byte {
 	t.Helper()
-	ex, err := c.Example(name)
+	ex, err := c.example(name)
 	if err != nil {
 		t.Fatalf("Example(%q): %v", name, err)
 	}
@@ -69,8 +69,8 @@ func TestEveryExampleValidates(t *testing.T) {
 	c := catalogue(t)
 	for _, name := range c.Names() {
 		t.Run(name, func(t *testing.T) {
-			ex, err := c.Example(name)
-			if errors.Is(err, ErrNoExample) && !slices.Contains(owned(), name) {
+			ex, err := c.example(name)
+			if errors.Is(err, errNoExample) && !slices.Contains(owned(), name) {
 				t.Skipf("%s has no example (allowed for schemas outside the event catalogue)", name)
 			}
 			if err != nil {
@@ -349,7 +349,7 @@ func TestValidateInvalidJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
 			for _, err := range []error{c.ValidateEvent([]byte(tt.doc)), c.Validate("probe-job", []byte(tt.doc))} {
-				if !errors.Is(err, ErrInvalidJSON) {
+				if !errors.Is(err, errInvalidJSON) {
 					t.Fatalf("error = %v, want ErrInvalidJSON", err)
 				}
 				if !strings.Contains(err.Error(), tt.want) {
@@ -364,13 +364,13 @@ func TestUnknownSchema(t *testing.T) {
 	c := catalogue(t)
 	for what, err := range map[string]error{
 		"Validate":      c.Validate("job.exploded", []byte(`{}`)),
-		"ValidateValue": c.ValidateValue("job.exploded", map[string]any{}),
+		"ValidateValue": c.validateValue("job.exploded", map[string]any{}),
 	} {
-		if !errors.Is(err, ErrUnknownSchema) || !strings.Contains(err.Error(), `"job.exploded"`) {
+		if !errors.Is(err, errUnknownSchema) || !strings.Contains(err.Error(), `"job.exploded"`) {
 			t.Errorf("%s: error = %v, want ErrUnknownSchema naming the schema", what, err)
 		}
 	}
-	if _, err := c.Example("job.exploded"); !errors.Is(err, ErrUnknownSchema) {
+	if _, err := c.example("job.exploded"); !errors.Is(err, errUnknownSchema) {
 		t.Errorf("Example: error = %v, want ErrUnknownSchema", err)
 	}
 }
@@ -415,13 +415,13 @@ func TestProbeSchemas(t *testing.T) {
 // integers must count as JSON integers.
 func TestValidateValue(t *testing.T) {
 	c := catalogue(t)
-	if err := c.ValidateValue("probe-event", map[string]any{"eventId": "evt_1", "timesProcessed": 3}); err != nil {
+	if err := c.validateValue("probe-event", map[string]any{"eventId": "evt_1", "timesProcessed": 3}); err != nil {
 		t.Errorf("Go int: %v", err)
 	}
-	if err := c.ValidateValue("probe-event", map[string]any{"eventId": "evt_1", "timesProcessed": json.Number("3")}); err != nil {
+	if err := c.validateValue("probe-event", map[string]any{"eventId": "evt_1", "timesProcessed": json.Number("3")}); err != nil {
 		t.Errorf("json.Number: %v", err)
 	}
-	err := c.ValidateValue("probe-event", map[string]any{"eventId": "evt_1", "timesProcessed": 2.5})
+	err := c.validateValue("probe-event", map[string]any{"eventId": "evt_1", "timesProcessed": 2.5})
 	requireCause(t, err, "probe-event", "/timesProcessed", "want integer")
 }
 

@@ -39,7 +39,7 @@ type Scheme struct {
 	MAC string `json:"mac"`
 	// Encoding is hex (lowercase) or base64 (standard, padded).
 	Encoding  string     `json:"encoding"`
-	Key       *KeyRule   `json:"key,omitempty"`
+	Key       *keyRule   `json:"key,omitempty"`
 	Timestamp *Timestamp `json:"timestamp,omitempty"`
 	Headers   []Header   `json:"headers,omitempty"`
 }
@@ -57,9 +57,9 @@ type SignatureHeader struct {
 	TimestampEntry string `json:"timestampEntry,omitempty"`
 }
 
-// KeyRule says how the secret becomes the key: a prefix stripped, then
+// keyRule says how the secret becomes the key: a prefix stripped, then
 // what remains decoded. The zero rule takes the secret's UTF-8 bytes.
-type KeyRule struct {
+type keyRule struct {
 	Strip  string `json:"strip,omitempty"`
 	Decode string `json:"decode,omitempty"`
 }
@@ -338,7 +338,7 @@ func (s *Scheme) HeaderLines(d Delivery, keys ...[]byte) []Header {
 func (s *Scheme) Verify(keys [][]byte, h http.Header, body []byte, now time.Time) error {
 	value := h.Get(s.Signature.Header)
 	if value == "" {
-		return ErrMissing
+		return errMissing
 	}
 	parts := []string{value}
 	if s.Signature.Separator != "" {

@@ -21,8 +21,8 @@ import (
 
 // Sentinel errors of Verify and ParseHeader; test them with errors.Is.
 var (
-	// ErrMissing means there is no signature header at all.
-	ErrMissing = errors.New("signature header missing")
+	// errMissing means there is no signature header at all.
+	errMissing = errors.New("signature header missing")
 	// ErrMalformed means the header is not of the form t=<int>,v1=<hex>.
 	ErrMalformed = errors.New("signature header malformed")
 	// ErrNoMatch means no v1 entry matches the body under any secret.
@@ -69,12 +69,12 @@ type Signature struct {
 // ParseHeader parses an X-Webhook-Signature value. Unknown schemes (v0=,
 // v2=, ...) are ignored for forward compatibility; a header without t,
 // without any v1, with a non-integer t or a v1 that is not 64 hex digits is
-// malformed. Errors wrap ErrMissing or ErrMalformed.
+// malformed. Errors wrap errMissing or ErrMalformed.
 func ParseHeader(h string) (Signature, error) {
 	var sig Signature
 	h = strings.TrimSpace(h)
 	if h == "" {
-		return sig, ErrMissing
+		return sig, errMissing
 	}
 	haveT := false
 	for _, part := range strings.Split(h, ",") {

@@ -99,8 +99,8 @@ func TestParseHeader(t *testing.T) {
 			Signature{12, []string{hexA}}, nil},
 		{"spaces around entries are tolerated", "  t=12 , v1=" + hexA + " ",
 			Signature{12, []string{hexA}}, nil},
-		{"empty header means missing", "", Signature{}, ErrMissing},
-		{"blank header means missing", "   ", Signature{}, ErrMissing},
+		{"empty header means missing", "", Signature{}, errMissing},
+		{"blank header means missing", "   ", Signature{}, errMissing},
 		{"garbage is malformed", "garbage", Signature{}, ErrMalformed},
 		{"garbage with separators is malformed", "!!,==,;;", Signature{}, ErrMalformed},
 		{"no v1 entry is malformed", "t=12", Signature{}, ErrMalformed},
@@ -187,7 +187,7 @@ func TestVerifier(t *testing.T) {
 		{"a t centuries ahead must not overflow into acceptance", nil,
 			FormatHeader(1<<62, Sign(vectorSecret, 1<<62, body)), vectorBody, fixed(now), ErrTooNew},
 		{"the wall clock is used without an injected one, so the 2024 vector is stale", nil, good, vectorBody, nil, ErrTooOld},
-		{"a missing header is reported as missing", nil, "", vectorBody, fixed(now), ErrMissing},
+		{"a missing header is reported as missing", nil, "", vectorBody, fixed(now), errMissing},
 		{"a malformed header is reported as malformed", nil, "t=abc", vectorBody, fixed(now), ErrMalformed},
 	}
 	for _, tt := range tests {
@@ -270,7 +270,7 @@ func FuzzParseHeader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, h string) {
 		sig, err := ParseHeader(h)
 		if err != nil {
-			if !errors.Is(err, ErrMissing) && !errors.Is(err, ErrMalformed) {
+			if !errors.Is(err, errMissing) && !errors.Is(err, ErrMalformed) {
 				t.Fatalf("ParseHeader(%q) error %v wraps neither sentinel", h, err)
 			}
 			return

@@ -1,12 +1,8 @@
 package engine_test
 
 import (
-	"bytes"
-	"cmp"
 	"context"
 	"crypto/x509"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -113,18 +109,6 @@ func TestTLSChecksSkipOnAnHTTPURL(t *testing.T) {
 	}
 }
 
-func TestChecksThatNeedTheProbeSkipWithoutIt(t *testing.T) {
-	e := reference(t, false, false, nil)
-	rs := e.RunAll(context.Background(), builtin(t, "SIG-02", "ROB-04"))
-	if rs[0].Verdict != harness.Skip || !strings.Contains(rs[0].Reason, "probe URL") {
-		t.Errorf("SIG-02 without a probe: %s (%s), want SKIP naming the probe URL", rs[0].Verdict, rs[0].Reason)
-	}
-	// ROB-04 checks status codes without the probe and says what it left out.
-	if rs[1].Verdict != harness.Pass || len(rs[1].Notes) == 0 {
-		t.Errorf("ROB-04 without a probe: %s, notes %v; want PASS with a note on the skipped probe steps", rs[1].Verdict, rs[1].Notes)
-	}
-}
-
 func TestSIG09FailsWhenTheSecretIsEchoed(t *testing.T) {
 	// leak-signature proves the expected-signature half of SIG-09; this
 	// receiver leaks the secret itself, which the evidence redacts.
@@ -198,85 +182,6 @@ func TestSIG09DoesNotBlameAnEchoOfTheRequest(t *testing.T) {
 			if ex.Response != nil && strings.Contains(ex.Response.Body, harness.Redacted) {
 				t.Errorf("a %d-character secret redacted a response that does not hold it: %q", len(sec.Reveal()), ex.Response.Body)
 			}
-		}
-	}
-}
-
-// skippingReceiver is the reference receiver behind a common design: a
-// job event whose state the job has already passed is acknowledged and
-// dropped before the business logic, never processed. The contract allows
-// it (README "The probe contract"): the job keeps its true state.
-func skippingReceiver(t *testing.T) (webhook, probeURL string) {
-	t.Helper()
-	rcv, err := receiver.New(receiver.Config{Secrets: []harness.Secret{secret}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(rcv.Close)
-	rank := map[string]int{"queued": 0, "processing": 1, "completed": 2, "failed": 2, "canceled": 2}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != receiver.WebhookPath || r.Method != http.MethodPost {
-			rcv.ServeHTTP(w, r)
-			return
-		}
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, "bad body", http.StatusBadRequest)
-			return
-		}
-		var ev struct {
-			Data struct{ JobID, Status string } `json:"data"`
-		}
-		if json.Unmarshal(body, &ev) == nil && ev.Data.JobID != "" {
-			// The job's state, as the receiver's database holds it.
-			job := httptest.NewRecorder()
-			rcv.ServeHTTP(job, httptest.NewRequest(http.MethodGet, receiver.ProbePath+"/jobs/"+ev.Data.JobID, nil))
-			var st struct{ Status string }
-			next, known := rank[ev.Data.Status]
-			if job.Code == http.StatusOK && json.Unmarshal(job.Body.Bytes(), &st) == nil && known && next <= rank[st.Status] {
-				if (signing.Verifier{Secrets: []harness.Secret{secret}}).Verify(r.Header.Get(harness.HeaderSignature), body) != nil {
-					http.Error(w, "invalid signature", http.StatusUnauthorized)
-					return
-				}
-				w.WriteHeader(http.StatusOK) // late: acknowledged, dropped
-				return
-			}
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		rcv.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL + receiver.WebhookPath, srv.URL + receiver.ProbePath
-}
-
-func TestLateEventsAreJudgedByTheJobsState(t *testing.T) {
-	t.Parallel()
-	webhook, probeURL := skippingReceiver(t)
-	sender, err := delivery.NewSender(webhook, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := probe.New(probeURL, probe.WithSettle(2*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.New(engine.Config{Sender: sender, Secret: secret, Probe: pc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// ACK-10 too: a late event acknowledged and skipped keeps the promise
-	// the README allows it to, whichever check sent it (ORD-01's has no
-	// probe step that says it is late).
-	for _, r := range e.RunAll(context.Background(), builtin(t, "ORD-01", "ORD-02", "ORD-03", "ORD-05", "ACK-10")) {
-		if r.Verdict != harness.Pass {
-			t.Errorf("%s against a receiver that drops late events before its business logic: %s, observed %q; want PASS", r.ID, r.Verdict, r.Observed)
-		}
-	}
-	// It still catches a receiver that lets the late event win.
-	e = reference(t, false, true, nil, receiver.FaultLastWriteWins)
-	for _, r := range e.RunAll(context.Background(), builtin(t, "ORD-02", "ORD-03")) {
-		if r.Verdict != harness.Fail {
-			t.Errorf("%s against last-write-wins: %s, want FAIL", r.ID, r.Verdict)
 		}
 	}
 }
@@ -537,39 +442,6 @@ func TestHeadersAreShownAsSent(t *testing.T) {
 	}
 	if strings.Contains(r.Expected, "{t}") || strings.Contains(r.Expected, "{v1") || !regexp.MustCompile(`t=\d{10}`).MatchString(r.Expected) {
 		t.Fatalf("SIG-05 shows templates, not the headers as sent:\n%s", r.Expected)
-	}
-}
-
-// TestIDEM07CatchesAnExpiringDedupe runs the slow check with its five
-// minutes cut to six seconds: past the five seconds that dedupe-expiry
-// keeps a record at real time, so it breaks, while the correct receiver,
-// which keeps every record, passes.
-func TestIDEM07CatchesAnExpiringDedupe(t *testing.T) {
-	t.Parallel()
-	sc := *builtin(t, "IDEM-07")[0]
-	sc.Steps = slices.Clone(sc.Steps)
-	cut := false
-	for i, st := range sc.Steps {
-		if st.Pause != nil {
-			sc.Steps[i].Pause = &scenario.Pause{For: "6s"}
-			cut = true
-		}
-	}
-	if !cut || !sc.Slow() {
-		t.Fatalf("IDEM-07 has no pause to cut, or is not labelled slow: %+v", sc)
-	}
-	for _, fault := range []receiver.Fault{"", receiver.FaultDedupeExpiry} {
-		t.Run(cmp.Or(string(fault), "correct"), func(t *testing.T) {
-			t.Parallel()
-			var faults []receiver.Fault
-			want := harness.Pass
-			if fault != "" {
-				faults, want = []receiver.Fault{fault}, harness.Fail
-			}
-			if r := reference(t, false, true, nil, faults...).Run(context.Background(), &sc); r.Verdict != want {
-				t.Errorf("IDEM-07 against %q: %s (%s), want %s", fault, r.Verdict, r.Observed, want)
-			}
-		})
 	}
 }
 

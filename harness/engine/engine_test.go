@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
@@ -101,12 +102,15 @@ func TestTLS01FailsWithoutTLS(t *testing.T) {
 }
 
 func TestTLSChecksSkipOnAnHTTPURL(t *testing.T) {
-	e := reference(t, false, true, nil)
-	for _, r := range e.RunAll(context.Background(), builtin(t, "TLS-01", "TLS-02", "TLS-03", "TLS-04")) {
-		if r.Verdict != harness.Skip || !strings.Contains(r.Reason, "http://") {
-			t.Errorf("%s on an http:// URL: %s (%s), want SKIP saying why", r.ID, r.Verdict, r.Reason)
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := inMemory(t, newFakeReceiver(), true, nil)
+		for _, r := range e.RunAll(t.Context(), builtin(t, "TLS-01", "TLS-02", "TLS-03", "TLS-04")) {
+			if r.Verdict != harness.Skip || !strings.Contains(r.Reason, "http://") {
+				t.Errorf("%s on an http:// URL: %s (%s), want SKIP saying why", r.ID, r.Verdict, r.Reason)
+			}
 		}
-	}
+	})
 }
 
 func TestSIG09FailsWhenTheSecretIsEchoed(t *testing.T) {
@@ -186,17 +190,24 @@ func TestSIG09DoesNotBlameAnEchoOfTheRequest(t *testing.T) {
 	}
 }
 
+// TestStrictTurnsABrokenShouldIntoAFailure runs ROB-04, a SHOULD, against
+// a receiver that acknowledges every method without processing it.
 func TestStrictTurnsABrokenShouldIntoAFailure(t *testing.T) {
+	t.Parallel()
 	for _, strict := range []bool{false, true} {
-		e := reference(t, false, true, func(c *engine.Config) { c.Strict = strict }, receiver.FaultNoTolerance)
-		r := e.Run(context.Background(), builtin(t, "SIG-06")[0])
-		want := harness.Warn
-		if strict {
-			want = harness.Fail
-		}
-		if r.Verdict != want {
-			t.Errorf("SIG-06 against no-tolerance, strict=%v: %s, want %s", strict, r.Verdict, want)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			rcv := newFakeReceiver()
+			rcv.script = func(arrival) reply { return reply{status: http.StatusOK} }
+			e := inMemory(t, rcv, true, func(c *engine.Config) { c.Strict = strict })
+			r := e.Run(t.Context(), builtin(t, "ROB-04")[0])
+			want := harness.Warn
+			if strict {
+				want = harness.Fail
+			}
+			if r.Verdict != want {
+				t.Errorf("ROB-04 against a receiver that takes any method, strict=%v: %s, want %s", strict, r.Verdict, want)
+			}
+		})
 	}
 }
 
@@ -240,97 +251,81 @@ func TestAfterAndExclusiveOrderTheRun(t *testing.T) {
 
 func TestAfterChainsThroughExclusiveChecksDoNotDeadlock(t *testing.T) {
 	t.Parallel()
-	e := reference(t, false, false, nil)
-	mk := func(id string, exclusive bool, after ...string) *scenario.Scenario {
-		t.Helper()
-		text := "id: " + id + "\ntitle: t\nlevel: MUST\ncategory: custom\nrequirement: r\nseed: s\n"
-		if exclusive {
-			text += "exclusive: true\n"
+	synctest.Test(t, func(t *testing.T) {
+		e := inMemory(t, newFakeReceiver(), false, nil)
+		// X-01 (exclusive) comes after a later exclusive X-02, and the
+		// concurrent X-03 comes after X-01: both orders must be honoured.
+		scs := []*scenario.Scenario{sends(t, "X-01", true, "X-02"), sends(t, "X-02", true), sends(t, "X-03", false, "X-01"), sends(t, "X-04", false)}
+		rs := runBounded(t, e, scs)
+		end := func(r harness.Result) time.Time { return r.Start.Add(r.Duration) }
+		if rs[0].Start.Before(end(rs[1])) || rs[2].Start.Before(end(rs[0])) {
+			t.Fatalf("after order broken: X-02 ended %v, X-01 ran %v..%v, X-03 started %v", end(rs[1]), rs[0].Start, end(rs[0]), rs[2].Start)
 		}
-		if len(after) > 0 {
-			text += "after: [" + strings.Join(after, ", ") + "]\n"
+		for _, r := range rs {
+			if r.Verdict != harness.Pass {
+				t.Errorf("%s: %s: %s", r.ID, r.Verdict, r.Observed)
+			}
 		}
-		text += "steps:\n  - send:\n      build: {type: job.queued}\n    expect: {status: 2xx}\n"
-		sc, err := scenario.Parse(id+".yaml", []byte(text))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return sc
-	}
-	// X-01 (exclusive) comes after a later exclusive X-02, and the
-	// concurrent X-03 comes after X-01: both orders must be honoured.
-	scs := []*scenario.Scenario{mk("X-01", true, "X-02"), mk("X-02", true), mk("X-03", false, "X-01"), mk("X-04", false)}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	rs := e.RunAll(ctx, scs)
-	if ctx.Err() != nil {
-		t.Fatal("RunAll deadlocked on the after order")
-	}
-	end := func(r harness.Result) time.Time { return r.Start.Add(r.Duration) }
-	if rs[0].Start.Before(end(rs[1])) || rs[2].Start.Before(end(rs[0])) {
-		t.Fatalf("after order broken: X-02 ended %v, X-01 ran %v..%v, X-03 started %v", end(rs[1]), rs[0].Start, end(rs[0]), rs[2].Start)
-	}
-	for _, r := range rs {
-		if r.Verdict != harness.Pass {
-			t.Errorf("%s: %s: %s", r.ID, r.Verdict, r.Observed)
-		}
-	}
+	})
 }
 
 func TestAnInterruptedRunSkipsWhatDidNotRun(t *testing.T) {
-	e := reference(t, false, true, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	for _, r := range e.RunAll(ctx, builtin(t, "SIG-01", "RETRY-04")) {
-		if r.Verdict != harness.Skip || !strings.Contains(r.Reason, "interrupted") {
-			t.Errorf("%s after Ctrl-C: %s (%s), want SKIP saying the run was interrupted", r.ID, r.Verdict, r.Reason)
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		rcv := newFakeReceiver()
+		e := inMemory(t, rcv, true, nil)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		for _, r := range e.RunAll(ctx, builtin(t, "SIG-01", "RETRY-04")) {
+			if r.Verdict != harness.Skip || !strings.Contains(r.Reason, "interrupted") {
+				t.Errorf("%s after Ctrl-C: %s (%s), want SKIP saying the run was interrupted", r.ID, r.Verdict, r.Reason)
+			}
 		}
-	}
+		if n := len(rcv.all()); n != 0 {
+			t.Errorf("%d deliveries after Ctrl-C, want none", n)
+		}
+	})
 }
 
 // TestEveryResultCarriesItsFix: the engine copies a scenario's fix into
 // its result whatever the verdict; the renderers decide when to show it.
 func TestEveryResultCarriesItsFix(t *testing.T) {
-	e := reference(t, false, true, nil, receiver.FaultSkipVerify)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	rs := append(e.RunAll(context.Background(), builtin(t, "SIG-01", "SIG-02")), e.RunAll(ctx, builtin(t, "SIG-03"))...)
-	for i, tc := range []struct {
-		verdict harness.Verdict
-		why     string
-	}{
-		{harness.Pass, "a passing check keeps it too: report.json holds everything"},
-		{harness.Fail, "skip-verify acknowledges an unsigned delivery: the fix is what the reader needs"},
-		{harness.Skip, "a check the run never started still says how to fix it"},
-	} {
-		r := rs[i]
-		want := builtin(t, r.ID)[0].Fix
-		if r.Verdict != tc.verdict || want == "" || r.Fix != want {
-			t.Errorf("%s: %s with fix %q, want %s with the scenario's fix %q: %s", r.ID, r.Verdict, r.Fix, tc.verdict, want, tc.why)
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		// A receiver that skips verification: it acknowledges and
+		// processes an unsigned delivery.
+		rcv := newFakeReceiver()
+		rcv.script = func(arrival) reply { return reply{status: http.StatusOK, process: true} }
+		e := inMemory(t, rcv, true, nil)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		rs := append(e.RunAll(t.Context(), builtin(t, "SIG-01", "SIG-02")), e.RunAll(ctx, builtin(t, "SIG-03"))...)
+		for i, tc := range []struct {
+			verdict harness.Verdict
+			why     string
+		}{
+			{harness.Pass, "a passing check keeps it too: report.json holds everything"},
+			{harness.Fail, "a receiver that acknowledges an unsigned delivery: the fix is what the reader needs"},
+			{harness.Skip, "a check the run never started still says how to fix it"},
+		} {
+			r := rs[i]
+			want := builtin(t, r.ID)[0].Fix
+			if r.Verdict != tc.verdict || want == "" || r.Fix != want {
+				t.Errorf("%s: %s with fix %q, want %s with the scenario's fix %q: %s", r.ID, r.Verdict, r.Fix, tc.verdict, want, tc.why)
+			}
 		}
-	}
+	})
 }
 
 func TestAScenarioWithoutExpectationsCannotPass(t *testing.T) {
-	e := reference(t, false, true, nil)
-	sc, err := scenario.Parse("blind.yaml", []byte(`
-id: X-01
-title: sends and looks at nothing
-level: MUST
-category: custom
-requirement: nothing
-seed: nothing
-steps:
-  - send:
-      build: {type: job.completed}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := e.Run(context.Background(), sc)
-	if r.Verdict != harness.Fail {
-		t.Fatalf("a scenario that observes nothing: %s, want FAIL", r.Verdict)
-	}
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := inMemory(t, newFakeReceiver(), true, nil)
+		r := e.Run(t.Context(), custom(t, "X-01", "", "  - send:\n      build: {type: job.completed}\n"))
+		if r.Verdict != harness.Fail {
+			t.Fatalf("a scenario that observes nothing: %s, want FAIL", r.Verdict)
+		}
+	})
 }
 
 func TestEvidenceNeverHoldsTheSecret(t *testing.T) {
@@ -354,35 +349,24 @@ func TestEvidenceNeverHoldsTheSecret(t *testing.T) {
 
 // TestASequenceStopsAtItsFirstUnansweredDelivery runs ACK-02, a sequential
 // sample of several deliveries per event type, against a receiver that
-// never answers: the check fails after the first delivery has waited out
-// the sender timeout, instead of waiting it out for every delivery.
+// never answers: the check fails once the first delivery has waited out
+// the sender timeout, exactly, instead of waiting it out for every
+// delivery.
 func TestASequenceStopsAtItsFirstUnansweredDelivery(t *testing.T) {
 	t.Parallel()
-	hang := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-hang:
+	synctest.Test(t, func(t *testing.T) {
+		rcv := newFakeReceiver()
+		rcv.script = func(arrival) reply { return reply{} }
+		e := inMemory(t, rcv, false, nil)
+		r := e.Run(t.Context(), builtin(t, "ACK-02")[0])
+		if r.Verdict != harness.Fail || len(r.Evidence) != 1 {
+			t.Fatalf("ACK-02 against a receiver that never answers: %s with %d deliveries, want FAIL after the first", r.Verdict, len(r.Evidence))
 		}
-	}))
-	defer srv.Close()
-	defer close(hang)
-	const timeout = 300 * time.Millisecond
-	sender, err := delivery.NewSender(srv.URL+"/webhook", secret, delivery.WithTimeout(timeout))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.New(engine.Config{Sender: sender, Secret: secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := e.Run(context.Background(), builtin(t, "ACK-02")[0])
-	if r.Verdict != harness.Fail || len(r.Evidence) != 1 {
-		t.Fatalf("ACK-02 against a receiver that never answers: %s with %d deliveries, want FAIL after the first", r.Verdict, len(r.Evidence))
-	}
-	if r.Duration > 10*timeout || !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, "stopped after delivery 1 of") }) {
-		t.Fatalf("ACK-02 took %s with notes %v: want it to stop after the first unanswered delivery and say so", r.Duration, r.Notes)
-	}
+		timeout := harness.DefaultTiming().SenderTimeout
+		if r.Duration != timeout || !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, "stopped after delivery 1 of") }) {
+			t.Fatalf("ACK-02 took %s with notes %v: want the sender timeout of %s, and a note that it stopped after the first unanswered delivery", r.Duration, r.Notes, timeout)
+		}
+	})
 }
 
 // TestADeliveryCutByTheInterruptIsNoVerdict interrupts checks whose

@@ -50,6 +50,7 @@ const sendAndProbe = `  - send:
 `
 
 func TestTheAckDeadlineIsExact(t *testing.T) {
+	t.Parallel()
 	deadline := harness.DefaultTiming().AckDeadline
 	for _, tc := range []struct {
 		why   string
@@ -79,6 +80,7 @@ func TestTheAckDeadlineIsExact(t *testing.T) {
 // late ones a nanosecond past the ack deadline and the others exactly on
 // it, then ACK-11 over them: each side of its 1 % threshold.
 func TestACK11JudgesTheRunsAnswerTimesExactly(t *testing.T) {
+	t.Parallel()
 	deadline := harness.DefaultTiming().AckDeadline
 	for _, tc := range []struct {
 		why  string
@@ -115,6 +117,7 @@ func TestACK11JudgesTheRunsAnswerTimesExactly(t *testing.T) {
 // TestTheRetryScheduleIsKeptExactly: RETRY-04's attempts arrive exactly
 // the configured gaps apart.
 func TestTheRetryScheduleIsKeptExactly(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		sched := []time.Duration{3 * time.Second, 7 * time.Second, 11 * time.Second}
 		rcv := newFakeReceiver()
@@ -141,6 +144,7 @@ func TestTheRetryScheduleIsKeptExactly(t *testing.T) {
 // the settle time ends is seen, one a nanosecond after it is not; the
 // probe step lasts the settle time, and then the watch if it saw it.
 func TestTheSettleTimeIsKeptExactly(t *testing.T) {
+	t.Parallel()
 	timing := harness.DefaultTiming()
 	for _, tc := range []struct {
 		why  string
@@ -171,6 +175,7 @@ func TestTheSettleTimeIsKeptExactly(t *testing.T) {
 // nanosecond before the watch ends is caught; one a nanosecond after it is
 // past what the check looks at.
 func TestTheWatchIsKeptExactly(t *testing.T) {
+	t.Parallel()
 	watch := harness.DefaultTiming().Watch
 	for _, tc := range []struct {
 		again time.Duration
@@ -202,6 +207,7 @@ func TestTheWatchIsKeptExactly(t *testing.T) {
 // of BurstInFlight, evenly paced at the volume rate. A dedupe store that
 // forgets within the gap fails.
 func TestTheDedupeGapAndItsBurstAreKeptExactly(t *testing.T) {
+	t.Parallel()
 	timing := harness.DefaultTiming()
 	for _, tc := range []struct {
 		why  string
@@ -252,6 +258,7 @@ func checkBurst(t *testing.T, burst []arrival, start time.Time, gap time.Duratio
 // minutes: a dedupe store that forgets after five seconds processes the
 // redelivery again, one that keeps every record does not.
 func TestIDEM07CatchesAnExpiringDedupe(t *testing.T) {
+	t.Parallel()
 	watch := harness.DefaultTiming().Watch
 	for _, tc := range []struct {
 		keep time.Duration
@@ -281,6 +288,7 @@ func TestIDEM07CatchesAnExpiringDedupe(t *testing.T) {
 // drop it before its business logic (README "The probe contract"); one
 // that lets the late event win fails the ordering checks.
 func TestLateEventsAreJudgedByTheJobsState(t *testing.T) {
+	t.Parallel()
 	ids := []string{"ORD-01", "ORD-02", "ORD-03", "ORD-05", "ACK-10"}
 	pass := map[string]harness.Verdict{"ORD-01": harness.Pass, "ORD-02": harness.Pass, "ORD-03": harness.Pass, "ORD-05": harness.Pass, "ACK-10": harness.Pass}
 	for _, tc := range []struct {
@@ -311,6 +319,7 @@ func TestLateEventsAreJudgedByTheJobsState(t *testing.T) {
 // TestACK10JudgesWhatTheRunProcessed runs a check whose delivery is
 // acknowledged, one whose delivery is refused, and ACK-10 over both.
 func TestACK10JudgesWhatTheRunProcessed(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		why    string
 		script func(arrival) reply
@@ -348,6 +357,7 @@ func TestACK10JudgesWhatTheRunProcessed(t *testing.T) {
 }
 
 func TestChecksThatNeedTheProbeSkipWithoutIt(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		why   string
 		probe engine.Prober

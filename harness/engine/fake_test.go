@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -245,7 +246,7 @@ func (s *fakeSender) Send(ctx context.Context, a delivery.Attempt) harness.Excha
 	ex := harness.Exchange{
 		Attempt: max(a.Number, 1),
 		Start:   time.Now(),
-		Request: harness.Request{Method: a.Method, URL: fakeWebhook, Body: delivery.Excerpt(a.Body), BodySize: len(a.Body)},
+		Request: harness.Request{Method: cmp.Or(a.Method, http.MethodPost), URL: fakeWebhook, Body: delivery.Excerpt(a.Body), BodySize: len(a.Body)},
 	}
 	rep := s.rcv.deliver(a)
 	defer s.rcv.answered()

@@ -11,9 +11,11 @@ package engine
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -43,13 +45,46 @@ const (
 	DefaultVolumeRate = 200
 )
 
+// Sender makes a run's deliveries to its target: it builds the normal
+// attempt for an event, which a check then changes, and sends it; the TLS
+// checks learn from it where the target is and what the deliveries
+// offered. *delivery.Sender is the one a run uses.
+type Sender interface {
+	// Attempt returns the normal first attempt for ev.
+	Attempt(ev harness.Event) delivery.Attempt
+	// Send makes one attempt and returns its evidence: what went wrong at
+	// the target is in the exchange, never an error.
+	Send(ctx context.Context, a delivery.Attempt) harness.Exchange
+	// URL is the target's webhook URL, without credentials.
+	URL() string
+	// Timeout is the sender timeout; a TLS check's handshake gets as long.
+	Timeout() time.Duration
+	// TLSConfig is what the deliveries offer in a TLS handshake.
+	TLSConfig() *tls.Config
+	// Protocols names the HTTP versions the deliveries were answered in.
+	Protocols() []string
+}
+
+// Prober asks the receiver's probe what it processed (README "The probe
+// contract"), polling for up to the settle time. *probe.Client is the one
+// a run uses; its methods say what each waits for.
+type Prober interface {
+	Settle() time.Duration
+	Event(ctx context.Context, eventID string) (probe.EventState, harness.Exchange, error)
+	AwaitEvent(ctx context.Context, eventID string, want int) (probe.EventState, []harness.Exchange, error)
+	AwaitSent(ctx context.Context, eventID string, want int, sent time.Time) (probe.EventState, time.Duration, []harness.Exchange, error)
+	AwaitRedelivered(ctx context.Context, eventID string, want int, first, last time.Time) (probe.EventState, []harness.Exchange, error)
+	AwaitLate(ctx context.Context, eventID string, sent time.Time, lag time.Duration) (probe.EventState, []harness.Exchange, error)
+	AwaitJob(ctx context.Context, jobID, want string) (probe.JobState, []harness.Exchange, error)
+}
+
 // Config is what the engine needs to play the sender against one target.
 type Config struct {
 	// Sender delivers to the target's webhook URL with the secret.
-	Sender *delivery.Sender
-	// Probe asks the receiver what it processed; nil skips the checks that
-	// need it.
-	Probe *probe.Client
+	Sender Sender
+	// Probe asks the receiver what it processed; nil, or a nil pointer
+	// such as a run without a probe URL has, skips the checks that need it.
+	Probe Prober
 	// Factory builds the events; nil means events.NewFactory().
 	Factory *events.Factory
 	// Secret is the receiver's secret, used to compute the signature a
@@ -93,8 +128,12 @@ var ErrConfig = errors.New("engine configuration")
 
 // New checks cfg, fills its defaults and returns an engine.
 func New(cfg Config) (*Engine, error) {
-	if cfg.Sender == nil {
+	if isNil(cfg.Sender) {
 		return nil, fmt.Errorf("%w: no sender", ErrConfig)
+	}
+	if isNil(cfg.Probe) {
+		// A nil *probe.Client is no probe, not one to call.
+		cfg.Probe = nil
 	}
 	if cfg.Secret.Reveal() == "" {
 		return nil, fmt.Errorf("%w: the secret is empty", ErrConfig)
@@ -120,6 +159,16 @@ func New(cfg Config) (*Engine, error) {
 		cfg.VolumeRate = DefaultVolumeRate
 	}
 	return &Engine{cfg: cfg}, nil
+}
+
+// isNil reports whether v is nil or holds a nil pointer: in an interface,
+// a nil *probe.Client is not nil.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
 // Run runs one scenario and returns its verdict. It never panics at a

@@ -1,18 +1,15 @@
 package engine_test
 
 import (
-	"bytes"
-	"cmp"
 	"context"
 	"crypto/x509"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
@@ -105,24 +102,15 @@ func TestTLS01FailsWithoutTLS(t *testing.T) {
 }
 
 func TestTLSChecksSkipOnAnHTTPURL(t *testing.T) {
-	e := reference(t, false, true, nil)
-	for _, r := range e.RunAll(context.Background(), builtin(t, "TLS-01", "TLS-02", "TLS-03", "TLS-04")) {
-		if r.Verdict != harness.Skip || !strings.Contains(r.Reason, "http://") {
-			t.Errorf("%s on an http:// URL: %s (%s), want SKIP saying why", r.ID, r.Verdict, r.Reason)
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := inMemory(t, newFakeReceiver(), true, nil)
+		for _, r := range e.RunAll(t.Context(), builtin(t, "TLS-01", "TLS-02", "TLS-03", "TLS-04")) {
+			if r.Verdict != harness.Skip || !strings.Contains(r.Reason, "http://") {
+				t.Errorf("%s on an http:// URL: %s (%s), want SKIP saying why", r.ID, r.Verdict, r.Reason)
+			}
 		}
-	}
-}
-
-func TestChecksThatNeedTheProbeSkipWithoutIt(t *testing.T) {
-	e := reference(t, false, false, nil)
-	rs := e.RunAll(context.Background(), builtin(t, "SIG-02", "ROB-04"))
-	if rs[0].Verdict != harness.Skip || !strings.Contains(rs[0].Reason, "probe URL") {
-		t.Errorf("SIG-02 without a probe: %s (%s), want SKIP naming the probe URL", rs[0].Verdict, rs[0].Reason)
-	}
-	// ROB-04 checks status codes without the probe and says what it left out.
-	if rs[1].Verdict != harness.Pass || len(rs[1].Notes) == 0 {
-		t.Errorf("ROB-04 without a probe: %s, notes %v; want PASS with a note on the skipped probe steps", rs[1].Verdict, rs[1].Notes)
-	}
+	})
 }
 
 func TestSIG09FailsWhenTheSecretIsEchoed(t *testing.T) {
@@ -202,96 +190,24 @@ func TestSIG09DoesNotBlameAnEchoOfTheRequest(t *testing.T) {
 	}
 }
 
-// skippingReceiver is the reference receiver behind a common design: a
-// job event whose state the job has already passed is acknowledged and
-// dropped before the business logic, never processed. The contract allows
-// it (README "The probe contract"): the job keeps its true state.
-func skippingReceiver(t *testing.T) (webhook, probeURL string) {
-	t.Helper()
-	rcv, err := receiver.New(receiver.Config{Secrets: []harness.Secret{secret}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(rcv.Close)
-	rank := map[string]int{"queued": 0, "processing": 1, "completed": 2, "failed": 2, "canceled": 2}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != receiver.WebhookPath || r.Method != http.MethodPost {
-			rcv.ServeHTTP(w, r)
-			return
-		}
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, "bad body", http.StatusBadRequest)
-			return
-		}
-		var ev struct {
-			Data struct{ JobID, Status string } `json:"data"`
-		}
-		if json.Unmarshal(body, &ev) == nil && ev.Data.JobID != "" {
-			// The job's state, as the receiver's database holds it.
-			job := httptest.NewRecorder()
-			rcv.ServeHTTP(job, httptest.NewRequest(http.MethodGet, receiver.ProbePath+"/jobs/"+ev.Data.JobID, nil))
-			var st struct{ Status string }
-			next, known := rank[ev.Data.Status]
-			if job.Code == http.StatusOK && json.Unmarshal(job.Body.Bytes(), &st) == nil && known && next <= rank[st.Status] {
-				if (signing.Verifier{Secrets: []harness.Secret{secret}}).Verify(r.Header.Get(harness.HeaderSignature), body) != nil {
-					http.Error(w, "invalid signature", http.StatusUnauthorized)
-					return
-				}
-				w.WriteHeader(http.StatusOK) // late: acknowledged, dropped
-				return
-			}
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		rcv.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL + receiver.WebhookPath, srv.URL + receiver.ProbePath
-}
-
-func TestLateEventsAreJudgedByTheJobsState(t *testing.T) {
-	t.Parallel()
-	webhook, probeURL := skippingReceiver(t)
-	sender, err := delivery.NewSender(webhook, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := probe.New(probeURL, probe.WithSettle(2*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.New(engine.Config{Sender: sender, Secret: secret, Probe: pc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// ACK-10 too: a late event acknowledged and skipped keeps the promise
-	// the README allows it to, whichever check sent it (ORD-01's has no
-	// probe step that says it is late).
-	for _, r := range e.RunAll(context.Background(), builtin(t, "ORD-01", "ORD-02", "ORD-03", "ORD-05", "ACK-10")) {
-		if r.Verdict != harness.Pass {
-			t.Errorf("%s against a receiver that drops late events before its business logic: %s, observed %q; want PASS", r.ID, r.Verdict, r.Observed)
-		}
-	}
-	// It still catches a receiver that lets the late event win.
-	e = reference(t, false, true, nil, receiver.FaultLastWriteWins)
-	for _, r := range e.RunAll(context.Background(), builtin(t, "ORD-02", "ORD-03")) {
-		if r.Verdict != harness.Fail {
-			t.Errorf("%s against last-write-wins: %s, want FAIL", r.ID, r.Verdict)
-		}
-	}
-}
-
+// TestStrictTurnsABrokenShouldIntoAFailure runs ROB-04, a SHOULD, against
+// a receiver that acknowledges every method without processing it.
 func TestStrictTurnsABrokenShouldIntoAFailure(t *testing.T) {
+	t.Parallel()
 	for _, strict := range []bool{false, true} {
-		e := reference(t, false, true, func(c *engine.Config) { c.Strict = strict }, receiver.FaultNoTolerance)
-		r := e.Run(context.Background(), builtin(t, "SIG-06")[0])
-		want := harness.Warn
-		if strict {
-			want = harness.Fail
-		}
-		if r.Verdict != want {
-			t.Errorf("SIG-06 against no-tolerance, strict=%v: %s, want %s", strict, r.Verdict, want)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			rcv := newFakeReceiver()
+			rcv.script = func(arrival) reply { return reply{status: http.StatusOK} }
+			e := inMemory(t, rcv, true, func(c *engine.Config) { c.Strict = strict })
+			r := e.Run(t.Context(), builtin(t, "ROB-04")[0])
+			want := harness.Warn
+			if strict {
+				want = harness.Fail
+			}
+			if r.Verdict != want {
+				t.Errorf("ROB-04 against a receiver that takes any method, strict=%v: %s, want %s", strict, r.Verdict, want)
+			}
+		})
 	}
 }
 
@@ -335,97 +251,81 @@ func TestAfterAndExclusiveOrderTheRun(t *testing.T) {
 
 func TestAfterChainsThroughExclusiveChecksDoNotDeadlock(t *testing.T) {
 	t.Parallel()
-	e := reference(t, false, false, nil)
-	mk := func(id string, exclusive bool, after ...string) *scenario.Scenario {
-		t.Helper()
-		text := "id: " + id + "\ntitle: t\nlevel: MUST\ncategory: custom\nrequirement: r\nseed: s\n"
-		if exclusive {
-			text += "exclusive: true\n"
+	synctest.Test(t, func(t *testing.T) {
+		e := inMemory(t, newFakeReceiver(), false, nil)
+		// X-01 (exclusive) comes after a later exclusive X-02, and the
+		// concurrent X-03 comes after X-01: both orders must be honoured.
+		scs := []*scenario.Scenario{sends(t, "X-01", true, "X-02"), sends(t, "X-02", true), sends(t, "X-03", false, "X-01"), sends(t, "X-04", false)}
+		rs := runBounded(t, e, scs)
+		end := func(r harness.Result) time.Time { return r.Start.Add(r.Duration) }
+		if rs[0].Start.Before(end(rs[1])) || rs[2].Start.Before(end(rs[0])) {
+			t.Fatalf("after order broken: X-02 ended %v, X-01 ran %v..%v, X-03 started %v", end(rs[1]), rs[0].Start, end(rs[0]), rs[2].Start)
 		}
-		if len(after) > 0 {
-			text += "after: [" + strings.Join(after, ", ") + "]\n"
+		for _, r := range rs {
+			if r.Verdict != harness.Pass {
+				t.Errorf("%s: %s: %s", r.ID, r.Verdict, r.Observed)
+			}
 		}
-		text += "steps:\n  - send:\n      build: {type: job.queued}\n    expect: {status: 2xx}\n"
-		sc, err := scenario.Parse(id+".yaml", []byte(text))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return sc
-	}
-	// X-01 (exclusive) comes after a later exclusive X-02, and the
-	// concurrent X-03 comes after X-01: both orders must be honoured.
-	scs := []*scenario.Scenario{mk("X-01", true, "X-02"), mk("X-02", true), mk("X-03", false, "X-01"), mk("X-04", false)}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	rs := e.RunAll(ctx, scs)
-	if ctx.Err() != nil {
-		t.Fatal("RunAll deadlocked on the after order")
-	}
-	end := func(r harness.Result) time.Time { return r.Start.Add(r.Duration) }
-	if rs[0].Start.Before(end(rs[1])) || rs[2].Start.Before(end(rs[0])) {
-		t.Fatalf("after order broken: X-02 ended %v, X-01 ran %v..%v, X-03 started %v", end(rs[1]), rs[0].Start, end(rs[0]), rs[2].Start)
-	}
-	for _, r := range rs {
-		if r.Verdict != harness.Pass {
-			t.Errorf("%s: %s: %s", r.ID, r.Verdict, r.Observed)
-		}
-	}
+	})
 }
 
 func TestAnInterruptedRunSkipsWhatDidNotRun(t *testing.T) {
-	e := reference(t, false, true, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	for _, r := range e.RunAll(ctx, builtin(t, "SIG-01", "RETRY-04")) {
-		if r.Verdict != harness.Skip || !strings.Contains(r.Reason, "interrupted") {
-			t.Errorf("%s after Ctrl-C: %s (%s), want SKIP saying the run was interrupted", r.ID, r.Verdict, r.Reason)
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		rcv := newFakeReceiver()
+		e := inMemory(t, rcv, true, nil)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		for _, r := range e.RunAll(ctx, builtin(t, "SIG-01", "RETRY-04")) {
+			if r.Verdict != harness.Skip || !strings.Contains(r.Reason, "interrupted") {
+				t.Errorf("%s after Ctrl-C: %s (%s), want SKIP saying the run was interrupted", r.ID, r.Verdict, r.Reason)
+			}
 		}
-	}
+		if n := len(rcv.all()); n != 0 {
+			t.Errorf("%d deliveries after Ctrl-C, want none", n)
+		}
+	})
 }
 
 // TestEveryResultCarriesItsFix: the engine copies a scenario's fix into
 // its result whatever the verdict; the renderers decide when to show it.
 func TestEveryResultCarriesItsFix(t *testing.T) {
-	e := reference(t, false, true, nil, receiver.FaultSkipVerify)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	rs := append(e.RunAll(context.Background(), builtin(t, "SIG-01", "SIG-02")), e.RunAll(ctx, builtin(t, "SIG-03"))...)
-	for i, tc := range []struct {
-		verdict harness.Verdict
-		why     string
-	}{
-		{harness.Pass, "a passing check keeps it too: report.json holds everything"},
-		{harness.Fail, "skip-verify acknowledges an unsigned delivery: the fix is what the reader needs"},
-		{harness.Skip, "a check the run never started still says how to fix it"},
-	} {
-		r := rs[i]
-		want := builtin(t, r.ID)[0].Fix
-		if r.Verdict != tc.verdict || want == "" || r.Fix != want {
-			t.Errorf("%s: %s with fix %q, want %s with the scenario's fix %q: %s", r.ID, r.Verdict, r.Fix, tc.verdict, want, tc.why)
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		// A receiver that skips verification: it acknowledges and
+		// processes an unsigned delivery.
+		rcv := newFakeReceiver()
+		rcv.script = func(arrival) reply { return reply{status: http.StatusOK, process: true} }
+		e := inMemory(t, rcv, true, nil)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		rs := append(e.RunAll(t.Context(), builtin(t, "SIG-01", "SIG-02")), e.RunAll(ctx, builtin(t, "SIG-03"))...)
+		for i, tc := range []struct {
+			verdict harness.Verdict
+			why     string
+		}{
+			{harness.Pass, "a passing check keeps it too: report.json holds everything"},
+			{harness.Fail, "a receiver that acknowledges an unsigned delivery: the fix is what the reader needs"},
+			{harness.Skip, "a check the run never started still says how to fix it"},
+		} {
+			r := rs[i]
+			want := builtin(t, r.ID)[0].Fix
+			if r.Verdict != tc.verdict || want == "" || r.Fix != want {
+				t.Errorf("%s: %s with fix %q, want %s with the scenario's fix %q: %s", r.ID, r.Verdict, r.Fix, tc.verdict, want, tc.why)
+			}
 		}
-	}
+	})
 }
 
 func TestAScenarioWithoutExpectationsCannotPass(t *testing.T) {
-	e := reference(t, false, true, nil)
-	sc, err := scenario.Parse("blind.yaml", []byte(`
-id: X-01
-title: sends and looks at nothing
-level: MUST
-category: custom
-requirement: nothing
-seed: nothing
-steps:
-  - send:
-      build: {type: job.completed}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := e.Run(context.Background(), sc)
-	if r.Verdict != harness.Fail {
-		t.Fatalf("a scenario that observes nothing: %s, want FAIL", r.Verdict)
-	}
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		e := inMemory(t, newFakeReceiver(), true, nil)
+		r := e.Run(t.Context(), custom(t, "X-01", "", "  - send:\n      build: {type: job.completed}\n"))
+		if r.Verdict != harness.Fail {
+			t.Fatalf("a scenario that observes nothing: %s, want FAIL", r.Verdict)
+		}
+	})
 }
 
 func TestEvidenceNeverHoldsTheSecret(t *testing.T) {
@@ -449,35 +349,24 @@ func TestEvidenceNeverHoldsTheSecret(t *testing.T) {
 
 // TestASequenceStopsAtItsFirstUnansweredDelivery runs ACK-02, a sequential
 // sample of several deliveries per event type, against a receiver that
-// never answers: the check fails after the first delivery has waited out
-// the sender timeout, instead of waiting it out for every delivery.
+// never answers: the check fails once the first delivery has waited out
+// the sender timeout, exactly, instead of waiting it out for every
+// delivery.
 func TestASequenceStopsAtItsFirstUnansweredDelivery(t *testing.T) {
 	t.Parallel()
-	hang := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-hang:
+	synctest.Test(t, func(t *testing.T) {
+		rcv := newFakeReceiver()
+		rcv.script = func(arrival) reply { return reply{} }
+		e := inMemory(t, rcv, false, nil)
+		r := e.Run(t.Context(), builtin(t, "ACK-02")[0])
+		if r.Verdict != harness.Fail || len(r.Evidence) != 1 {
+			t.Fatalf("ACK-02 against a receiver that never answers: %s with %d deliveries, want FAIL after the first", r.Verdict, len(r.Evidence))
 		}
-	}))
-	defer srv.Close()
-	defer close(hang)
-	const timeout = 300 * time.Millisecond
-	sender, err := delivery.NewSender(srv.URL+"/webhook", secret, delivery.WithTimeout(timeout))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.New(engine.Config{Sender: sender, Secret: secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := e.Run(context.Background(), builtin(t, "ACK-02")[0])
-	if r.Verdict != harness.Fail || len(r.Evidence) != 1 {
-		t.Fatalf("ACK-02 against a receiver that never answers: %s with %d deliveries, want FAIL after the first", r.Verdict, len(r.Evidence))
-	}
-	if r.Duration > 10*timeout || !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, "stopped after delivery 1 of") }) {
-		t.Fatalf("ACK-02 took %s with notes %v: want it to stop after the first unanswered delivery and say so", r.Duration, r.Notes)
-	}
+		timeout := harness.DefaultTiming().SenderTimeout
+		if r.Duration != timeout || !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, "stopped after delivery 1 of") }) {
+			t.Fatalf("ACK-02 took %s with notes %v: want the sender timeout of %s, and a note that it stopped after the first unanswered delivery", r.Duration, r.Notes, timeout)
+		}
+	})
 }
 
 // TestADeliveryCutByTheInterruptIsNoVerdict interrupts checks whose
@@ -537,39 +426,6 @@ func TestHeadersAreShownAsSent(t *testing.T) {
 	}
 	if strings.Contains(r.Expected, "{t}") || strings.Contains(r.Expected, "{v1") || !regexp.MustCompile(`t=\d{10}`).MatchString(r.Expected) {
 		t.Fatalf("SIG-05 shows templates, not the headers as sent:\n%s", r.Expected)
-	}
-}
-
-// TestIDEM07CatchesAnExpiringDedupe runs the slow check with its five
-// minutes cut to six seconds: past the five seconds that dedupe-expiry
-// keeps a record at real time, so it breaks, while the correct receiver,
-// which keeps every record, passes.
-func TestIDEM07CatchesAnExpiringDedupe(t *testing.T) {
-	t.Parallel()
-	sc := *builtin(t, "IDEM-07")[0]
-	sc.Steps = slices.Clone(sc.Steps)
-	cut := false
-	for i, st := range sc.Steps {
-		if st.Pause != nil {
-			sc.Steps[i].Pause = &scenario.Pause{For: "6s"}
-			cut = true
-		}
-	}
-	if !cut || !sc.Slow() {
-		t.Fatalf("IDEM-07 has no pause to cut, or is not labelled slow: %+v", sc)
-	}
-	for _, fault := range []receiver.Fault{"", receiver.FaultDedupeExpiry} {
-		t.Run(cmp.Or(string(fault), "correct"), func(t *testing.T) {
-			t.Parallel()
-			var faults []receiver.Fault
-			want := harness.Pass
-			if fault != "" {
-				faults, want = []receiver.Fault{fault}, harness.Fail
-			}
-			if r := reference(t, false, true, nil, faults...).Run(context.Background(), &sc); r.Verdict != want {
-				t.Errorf("IDEM-07 against %q: %s (%s), want %s", fault, r.Verdict, r.Observed, want)
-			}
-		})
 	}
 }
 

@@ -257,7 +257,7 @@ func (r *run) judgeProcessed(ctx context.Context, n int) error {
 // logic or the settle time ends, then the refused ones once. It returns
 // the counts by event id, and the probe's first error, whose exchange the
 // evidence keeps.
-func (r *run) askLedger(ctx context.Context, pc *probe.Client, acked, refused []*entry) (map[string]int, error) {
+func (r *run) askLedger(ctx context.Context, pc Prober, acked, refused []*entry) (map[string]int, error) {
 	deadline := time.Now().Add(pc.Settle())
 	times := make(map[string]int, len(acked)+len(refused))
 	var mu sync.Mutex

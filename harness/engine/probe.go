@@ -81,7 +81,7 @@ func (r *run) probe(ctx context.Context, n int, p *scenario.ProbeCheck) error {
 
 // probeEvent carries out a probe step about one event: processed the
 // number of times it says, or, for a late event, once or never.
-func (r *run) probeEvent(ctx context.Context, n int, pc *probe.Client, p *scenario.ProbeCheck) error {
+func (r *run) probeEvent(ctx context.Context, n int, pc Prober, p *scenario.ProbeCheck) error {
 	r.mu.Lock()
 	s := r.events[p.Event]
 	r.mu.Unlock()
@@ -206,7 +206,7 @@ func (r *run) awaitEach(n int, await func(i int) (bad string, exs []harness.Exch
 // notWithin says that an event the probe waited for was not processed: not
 // "never", which the probe cannot know, but not within the settle time,
 // which the user may raise for a slow worker.
-func notWithin(pc *probe.Client) string {
+func notWithin(pc Prober) string {
 	return fmt.Sprintf("not processed within the settle time of %s (404; raise SETTLE for a slower worker)", pc.Settle())
 }
 

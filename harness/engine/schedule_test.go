@@ -3,117 +3,65 @@ package engine_test
 import (
 	"context"
 	"math/rand/v2"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
-	"github.com/realm-ai/hookcert/harness/delivery"
 	"github.com/realm-ai/hookcert/harness/engine"
 	"github.com/realm-ai/hookcert/harness/scenario"
 )
 
-// scheduleBound is how long a scheduling test may take before it counts as
-// a deadlock; each of its scenarios takes a few milliseconds.
-const scheduleBound = 20 * time.Second
+// scheduleBound is how long a scheduling test may take, in the bubble's
+// time, before it counts as a deadlock; each of its scenarios takes
+// answerTime.
+const scheduleBound = time.Minute
 
-// acceptor is a receiver that answers 200 to everything after a short
-// delay (so that runs that should not overlap would visibly overlap), and
-// counts how many requests it holds at once.
-type acceptor struct {
-	mu       sync.Mutex
-	inFlight int
-	peak     int
-	total    int
-}
+// answerTime is how long the receiver of a scheduling test takes to
+// answer, so that runs that should not overlap would.
+const answerTime = 15 * time.Millisecond
 
-func (a *acceptor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	a.mu.Lock()
-	a.inFlight++
-	a.total++
-	a.peak = max(a.peak, a.inFlight)
-	a.mu.Unlock()
-	defer func() {
-		a.mu.Lock()
-		a.inFlight--
-		a.mu.Unlock()
-	}()
-	time.Sleep(15 * time.Millisecond)
-	w.WriteHeader(http.StatusOK)
-}
-
-// stats returns the most requests held at once and the number received,
-// and starts counting afresh.
-func (a *acceptor) stats() (peak, total int) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	peak, total = a.peak, a.total
-	a.peak, a.total = 0, 0
-	return peak, total
-}
-
-// acceptingEngine returns an engine with the given concurrency against an
-// acceptor, and the results it reported through OnResult.
-func acceptingEngine(t *testing.T, concurrency int) (*engine.Engine, *acceptor, *[]harness.Result) {
+// acceptingEngine returns an engine with the given concurrency against a
+// receiver in memory that answers 200 to everything after answerTime, and
+// the results the engine reported through OnResult. Call it in a bubble.
+func acceptingEngine(t *testing.T, concurrency int) (*engine.Engine, *fakeReceiver, *[]harness.Result) {
 	t.Helper()
-	a := &acceptor{}
-	srv := httptest.NewServer(a)
-	t.Cleanup(srv.Close)
-	sender, err := delivery.NewSender(srv.URL+"/webhook", secret, delivery.WithTimeout(5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rcv := newFakeReceiver()
+	rcv.script = answering(answerTime)
 	// OnResult appends without a lock of its own: the engine promises to
 	// call it one at a time, and -race checks that promise.
 	reported := new([]harness.Result)
-	e, err := engine.New(engine.Config{
-		Sender: sender, Secret: secret, Concurrency: concurrency,
-		OnResult: func(r harness.Result) { *reported = append(*reported, r) },
+	e := inMemory(t, rcv, false, func(c *engine.Config) {
+		c.Concurrency = concurrency
+		c.OnResult = func(r harness.Result) { *reported = append(*reported, r) }
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e, a, reported
+	return e, rcv, reported
 }
 
 // sends is a scenario that sends one valid delivery and expects 2xx,
 // coming after the given IDs.
 func sends(t *testing.T, id string, exclusive bool, after ...string) *scenario.Scenario {
 	t.Helper()
-	text := "id: " + id + "\ntitle: t\nlevel: MUST\ncategory: custom\nrequirement: r\nseed: s\n"
+	var extra string
 	if exclusive {
-		text += "exclusive: true\n"
+		extra += "exclusive: true\n"
 	}
 	if len(after) > 0 {
-		text += "after: [" + strings.Join(after, ", ") + "]\n"
+		extra += "after: [" + strings.Join(after, ", ") + "]\n"
 	}
-	text += "steps:\n  - send:\n      build: {type: job.queued}\n    expect: {status: 2xx}\n"
-	sc, err := scenario.Parse(id+".yaml", []byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sc
+	return custom(t, id, extra, "  - send:\n      build: {type: job.queued}\n    expect: {status: 2xx}\n")
 }
 
-// runBounded runs scs under a deadline and fails the test, instead of
-// hanging it, when RunAll does not return in time or returns because the
-// deadline passed.
+// runBounded runs scs under a deadline, in a bubble, and fails the test
+// when RunAll returns because the deadline passed. Should RunAll ignore
+// its context too, the bubble reports the deadlock.
 func runBounded(t *testing.T, e *engine.Engine, scs []*scenario.Scenario) []harness.Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), scheduleBound)
+	ctx, cancel := context.WithTimeout(t.Context(), scheduleBound)
 	defer cancel()
-	out := make(chan []harness.Result, 1)
-	go func() { out <- e.RunAll(ctx, scs) }()
-	var rs []harness.Result
-	select {
-	case rs = <-out:
-	case <-time.After(scheduleBound + 10*time.Second):
-		// RunAll ignored its context too: it would hang the test binary.
-		t.Fatalf("RunAll did not return %s after its context ended", 10*time.Second)
-	}
+	rs := e.RunAll(ctx, scs)
 	if ctx.Err() != nil {
 		t.Fatalf("RunAll deadlocked: it ran into its %s deadline; results:\n%s", scheduleBound, summary(rs))
 	}
@@ -177,17 +125,19 @@ func checkSchedule(t *testing.T, scs []*scenario.Scenario, rs []harness.Result, 
 func TestAChainRunsWithASingleSlot(t *testing.T) {
 	t.Parallel()
 	for round := range 5 {
-		e, a, reported := acceptingEngine(t, 1)
-		scs := []*scenario.Scenario{
-			sends(t, "C-01", false, "B-01"),
-			sends(t, "B-01", false, "A-01"),
-			sends(t, "A-01", false),
-		}
-		rs := runBounded(t, e, scs)
-		checkSchedule(t, scs, rs, *reported)
-		if peak, _ := a.stats(); peak > 1 {
-			t.Errorf("round %d: %d deliveries at once with a concurrency of 1", round, peak)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			e, rcv, reported := acceptingEngine(t, 1)
+			scs := []*scenario.Scenario{
+				sends(t, "C-01", false, "B-01"),
+				sends(t, "B-01", false, "A-01"),
+				sends(t, "A-01", false),
+			}
+			rs := runBounded(t, e, scs)
+			checkSchedule(t, scs, rs, *reported)
+			if peak := rcv.peakInFlight(); peak != 1 {
+				t.Errorf("round %d: at most %d deliveries at once with a concurrency of 1", round, peak)
+			}
+		})
 		if t.Failed() {
 			return
 		}
@@ -196,11 +146,52 @@ func TestAChainRunsWithASingleSlot(t *testing.T) {
 
 // With two slots, chains, a fan-in, a fan-out, independent scenarios and a
 // late (exclusive) pair, given in a scrambled order, all run, each after
-// what it names, and never more than two at once.
+// what it names, and two at once, never more.
 func TestChainsAndIndependentScenariosShareTwoSlots(t *testing.T) {
 	t.Parallel()
-	e, a, reported := acceptingEngine(t, 2)
-	scs := []*scenario.Scenario{
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 3 {
+		synctest.Test(t, func(t *testing.T) {
+			scs := scrambledDependencies(t)
+			// Dependents before their dependencies in the first round; then
+			// scrambled.
+			order := make([]*scenario.Scenario, len(scs))
+			for i := range scs {
+				order[i] = scs[len(scs)-1-i]
+			}
+			if round > 0 {
+				rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+			}
+			e, rcv, reported := acceptingEngine(t, 2)
+			rs := runBounded(t, e, order)
+			checkSchedule(t, order, rs, *reported)
+			if peak := rcv.peakInFlight(); peak != 2 {
+				t.Errorf("round %d: at most %d deliveries at once with a concurrency of 2", round, peak)
+			}
+			if total := len(rcv.all()); total != len(scs) {
+				t.Errorf("round %d: the receiver got %d deliveries, want one per scenario (%d)", round, total, len(scs))
+			}
+			// The late pair runs alone, after every concurrent scenario.
+			byID := map[string]harness.Result{}
+			for _, r := range rs {
+				byID[r.ID] = r
+			}
+			for _, r := range rs {
+				if id := r.ID; id != "E-01" && id != "E-02" && byID["E-01"].Start.Before(r.Start.Add(r.Duration)) {
+					t.Errorf("round %d: the exclusive E-01 started before %s ended", round, id)
+				}
+			}
+		})
+		if t.Failed() {
+			return
+		}
+	}
+}
+
+// scrambledDependencies are the scenarios of
+// TestChainsAndIndependentScenariosShareTwoSlots.
+func scrambledDependencies(t *testing.T) []*scenario.Scenario {
+	return []*scenario.Scenario{
 		// A chain of four.
 		sends(t, "A-01", false), sends(t, "A-02", false, "A-01"),
 		sends(t, "A-03", false, "A-02"), sends(t, "A-04", false, "A-03"),
@@ -217,105 +208,56 @@ func TestChainsAndIndependentScenariosShareTwoSlots(t *testing.T) {
 		// after it.
 		sends(t, "E-01", true, "A-04"), sends(t, "E-02", false, "E-01"),
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	for round := range 3 {
-		// Dependents before their dependencies in the first round; then
-		// scrambled.
-		order := make([]*scenario.Scenario, len(scs))
-		for i := range scs {
-			order[i] = scs[len(scs)-1-i]
-		}
-		if round > 0 {
-			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		}
-		*reported = nil
-		rs := runBounded(t, e, order)
-		checkSchedule(t, order, rs, *reported)
-		peak, total := a.stats()
-		if peak > 2 {
-			t.Errorf("round %d: %d deliveries at once with a concurrency of 2", round, peak)
-		}
-		if total != len(scs) {
-			t.Errorf("round %d: the receiver got %d deliveries, want one per scenario (%d)", round, total, len(scs))
-		}
-		// The late pair runs alone, after every concurrent scenario.
-		byID := map[string]harness.Result{}
-		for _, r := range rs {
-			byID[r.ID] = r
-		}
-		for _, r := range rs {
-			if id := r.ID; id != "E-01" && id != "E-02" && byID["E-01"].Start.Before(r.Start.Add(r.Duration)) {
-				t.Errorf("round %d: the exclusive E-01 started before %s ended", round, id)
-			}
-		}
-		if t.Failed() {
-			return
-		}
-	}
 }
 
 // Many scenarios that all wait for one, with a single slot: the waiting
 // ones must not take the slot the one they wait for needs.
 func TestManyDependentsOfOneWithASingleSlot(t *testing.T) {
 	t.Parallel()
-	e, a, reported := acceptingEngine(t, 1)
-	var scs []*scenario.Scenario
-	for _, id := range []string{"W-01", "W-02", "W-03", "W-04", "W-05", "W-06"} {
-		scs = append(scs, sends(t, id, false, "R-01"))
-	}
-	scs = append(scs, sends(t, "R-01", false))
-	rs := runBounded(t, e, scs)
-	checkSchedule(t, scs, rs, *reported)
-	if peak, _ := a.stats(); peak > 1 {
-		t.Errorf("%d deliveries at once with a concurrency of 1", peak)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		e, rcv, reported := acceptingEngine(t, 1)
+		var scs []*scenario.Scenario
+		for _, id := range []string{"W-01", "W-02", "W-03", "W-04", "W-05", "W-06"} {
+			scs = append(scs, sends(t, id, false, "R-01"))
+		}
+		scs = append(scs, sends(t, "R-01", false))
+		rs := runBounded(t, e, scs)
+		checkSchedule(t, scs, rs, *reported)
+		if peak := rcv.peakInFlight(); peak != 1 {
+			t.Errorf("at most %d deliveries at once with a concurrency of 1", peak)
+		}
+	})
 }
 
 // When the run is interrupted while scenarios wait for their dependencies,
 // they are skipped as interrupted, each reported once, and RunAll returns.
 func TestAnInterruptWhileWaitingSkipsTheWaiting(t *testing.T) {
 	t.Parallel()
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
+	synctest.Test(t, func(t *testing.T) {
+		rcv := newFakeReceiver()
+		rcv.script = func(arrival) reply { return reply{} } // never answers
+		var mu sync.Mutex
+		reported := 0
+		e := inMemory(t, rcv, false, func(c *engine.Config) {
+			c.Concurrency = 1
+			c.OnResult = func(harness.Result) { mu.Lock(); reported++; mu.Unlock() }
+		})
+		scs := []*scenario.Scenario{
+			sends(t, "C-01", false, "B-01"), sends(t, "B-01", false, "A-01"), sends(t, "A-01", false),
+			sends(t, "I-01", false), sends(t, "X-01", true, "C-01"),
 		}
-	}))
-	t.Cleanup(func() { close(release); srv.Close() })
-	sender, err := delivery.NewSender(srv.URL+"/webhook", secret, delivery.WithTimeout(5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	reported := 0
-	e, err := engine.New(engine.Config{Sender: sender, Secret: secret, Concurrency: 1,
-		OnResult: func(harness.Result) { mu.Lock(); reported++; mu.Unlock() }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	scs := []*scenario.Scenario{
-		sends(t, "C-01", false, "B-01"), sends(t, "B-01", false, "A-01"), sends(t, "A-01", false),
-		sends(t, "I-01", false), sends(t, "X-01", true, "C-01"),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	out := make(chan []harness.Result, 1)
-	go func() { out <- e.RunAll(ctx, scs) }()
-	var rs []harness.Result
-	select {
-	case rs = <-out:
-	case <-time.After(scheduleBound):
-		t.Fatal("RunAll did not return after the run was interrupted")
-	}
-	for _, i := range []int{0, 1, 4} { // C-01, B-01 and X-01 wait for A-01, which hangs
-		if r := rs[i]; r.ID != scs[i].ID || r.Verdict != harness.Skip || !strings.Contains(r.Reason, "interrupted") {
-			t.Errorf("%s: %s (%s), want SKIP saying the run was interrupted", scs[i].ID, r.Verdict, r.Reason)
+		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+		defer cancel()
+		rs := e.RunAll(ctx, scs)
+		for _, i := range []int{0, 1, 4} { // C-01, B-01 and X-01 wait for A-01, which hangs
+			if r := rs[i]; r.ID != scs[i].ID || r.Verdict != harness.Skip || !strings.Contains(r.Reason, "interrupted") {
+				t.Errorf("%s: %s (%s), want SKIP saying the run was interrupted", scs[i].ID, r.Verdict, r.Reason)
+			}
 		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if reported != len(scs) {
-		t.Errorf("OnResult was called %d times for %d scenarios", reported, len(scs))
-	}
+		mu.Lock()
+		defer mu.Unlock()
+		if reported != len(scs) {
+			t.Errorf("OnResult was called %d times for %d scenarios", reported, len(scs))
+		}
+	})
 }

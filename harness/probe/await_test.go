@@ -7,11 +7,12 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
-// Generous periods: the assertions are about what is seen, not about
-// timing, so a slow machine only makes the tests slower.
+// The periods of the Await tests. They run in a synctest bubble, so the
+// periods cost no wall time and each wait ends exactly when it should.
 const (
 	testSettle   = 3 * time.Second
 	testWatch    = 400 * time.Millisecond
@@ -23,6 +24,9 @@ func awaitClient(t *testing.T, url string, opts ...Option) *Client {
 	return newClient(t, url, append([]Option{WithSettle(testSettle), WithWatch(testWatch), WithInterval(testInterval)}, opts...)...)
 }
 
+// The fake workers of these tables act between two polls (every
+// testInterval from the start), never at the instant of one, so which
+// poll sees them is certain.
 func TestAwaitEvent(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -32,65 +36,62 @@ func TestAwaitEvent(t *testing.T) {
 		// wantCount is the count AwaitEvent must report.
 		wantCount int
 		wantFound bool
-		// minWait is how long AwaitEvent must at least have taken.
-		minWait time.Duration
+		// took is how long AwaitEvent must take: until the poll that
+		// sees the count, then the watch.
+		took time.Duration
 	}{
 		{"asynchronous processing after a delay is awaited", 1, func(fp *fakeProbe) {
 			fp.after(150*time.Millisecond, func() { fp.events["evt_a"]++ })
-		}, 1, true, 150*time.Millisecond + testWatch},
+		}, 1, true, 160*time.Millisecond + testWatch},
 		{"a late second processing during the watch is caught", 1, func(fp *fakeProbe) {
 			fp.after(50*time.Millisecond, func() { fp.events["evt_a"]++ })
 			fp.after(50*time.Millisecond+testWatch/3, func() { fp.events["evt_a"]++ })
-		}, 2, true, testWatch},
+		}, 2, true, 60*time.Millisecond + testWatch},
 		{"already processed: no settling, just the watch", 1, func(fp *fakeProbe) {
 			fp.set(func() { fp.events["evt_a"] = 1 })
 		}, 1, true, testWatch},
 		{"awaiting several processings (IDEM-05 style)", 3, func(fp *fakeProbe) {
 			for i := range 3 {
-				fp.after(time.Duration(i+1)*60*time.Millisecond, func() { fp.events["evt_a"]++ })
+				fp.after(time.Duration(i+1)*65*time.Millisecond, func() { fp.events["evt_a"]++ })
 			}
-		}, 3, true, 180 * time.Millisecond},
+		}, 3, true, 200*time.Millisecond + testWatch},
 		{"never processed: gives up when the settle time ends", 1, func(fp *fakeProbe) {}, 0, false, 500 * time.Millisecond},
-		{"want 0 and nothing happens: the watch plus grace", 0, func(fp *fakeProbe) {}, 0, false, testWatch},
+		{"want 0 and nothing happens: the watch plus grace", 0, func(fp *fakeProbe) {}, 0, false, testWatch + zeroGrace},
 		{"want 0 but a rejected delivery is processed late: seen", 0, func(fp *fakeProbe) {
-			fp.after(testWatch/2, func() { fp.events["evt_a"]++ })
-		}, 1, true, testWatch},
+			fp.after(testWatch/2+time.Millisecond, func() { fp.events["evt_a"]++ })
+		}, 1, true, testWatch + zeroGrace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
 			t.Parallel()
-			fp, srv := newFakeProbe(t)
-			settle := testSettle
-			if !tt.wantFound && tt.want > 0 {
-				settle = 500 * time.Millisecond
-			}
-			c := awaitClient(t, srv.URL, WithSettle(settle))
-			// Arrange only now, so that the timers of the fake workers
-			// start with the wait.
-			start := time.Now()
-			tt.arrange(fp)
-			st, exs, err := c.AwaitEvent(context.Background(), "evt_a", tt.want)
-			took := time.Since(start)
-			if err != nil {
-				t.Fatalf("AwaitEvent error = %v", err)
-			}
-			if st.TimesProcessed != tt.wantCount || st.Found != tt.wantFound || st.EventID != "evt_a" {
-				t.Errorf("AwaitEvent = %+v, want count %d found %v", st, tt.wantCount, tt.wantFound)
-			}
-			if took < tt.minWait {
-				t.Errorf("returned after %s, before the %s it must watch", took, tt.minWait)
-			}
-			if limit := settle + testWatch + 5*time.Second; took > limit {
-				t.Errorf("took %s, more than settle+watch+slack %s", took, limit)
-			}
-			if len(exs) == 0 || len(exs) > evidenceCap {
-				t.Errorf("%d exchanges of evidence, want 1..%d", len(exs), evidenceCap)
-			}
-			if tt.wantFound {
-				if last := exs[len(exs)-1]; last.Status() != 200 {
-					t.Errorf("the last evidence is status %d, want the final 200", last.Status())
+			synctest.Test(t, func(t *testing.T) {
+				fp, hc := newMemoryProbe(t)
+				settle := testSettle
+				if !tt.wantFound && tt.want > 0 {
+					settle = 500 * time.Millisecond
 				}
-			}
+				c := awaitClient(t, memoryURL, WithSettle(settle), WithHTTPClient(hc))
+				start := time.Now()
+				tt.arrange(fp)
+				st, exs, err := c.AwaitEvent(t.Context(), "evt_a", tt.want)
+				if err != nil {
+					t.Fatalf("AwaitEvent error = %v", err)
+				}
+				if st.TimesProcessed != tt.wantCount || st.Found != tt.wantFound || st.EventID != "evt_a" {
+					t.Errorf("AwaitEvent = %+v, want count %d found %v", st, tt.wantCount, tt.wantFound)
+				}
+				if took := time.Since(start); took != tt.took {
+					t.Errorf("returned after %s, want %s", took, tt.took)
+				}
+				if len(exs) == 0 || len(exs) > evidenceCap {
+					t.Errorf("%d exchanges of evidence, want 1..%d", len(exs), evidenceCap)
+				}
+				if tt.wantFound {
+					if last := exs[len(exs)-1]; last.Status() != 200 {
+						t.Errorf("the last evidence is status %d, want the final 200", last.Status())
+					}
+				}
+			})
 		})
 	}
 }
@@ -103,41 +104,49 @@ func TestAwaitJob(t *testing.T) {
 		arrange func(fp *fakeProbe)
 		settle  time.Duration
 		wantSt  JobState
+		// took is how long AwaitJob must take.
+		took time.Duration
 	}{
 		{"the expected state arrives after a delay", "completed", func(fp *fakeProbe) {
 			fp.set(func() { fp.jobs["job_a"] = "processing" })
 			fp.after(150*time.Millisecond, func() { fp.jobs["job_a"] = "completed" })
-		}, testSettle, JobState{"job_a", "completed", true}},
+		}, testSettle, JobState{"job_a", "completed", true}, 160*time.Millisecond + testWatch},
 		{"a late event overwrites the state during the watch (ORD-02)", "completed", func(fp *fakeProbe) {
 			fp.set(func() { fp.jobs["job_a"] = "completed" })
 			fp.after(testWatch/3, func() { fp.jobs["job_a"] = "processing" })
-		}, testSettle, JobState{"job_a", "processing", true}},
+		}, testSettle, JobState{"job_a", "processing", true}, testWatch},
 		{"the state never comes: the last one is returned", "failed", func(fp *fakeProbe) {
 			fp.set(func() { fp.jobs["job_a"] = "queued" })
-		}, 300 * time.Millisecond, JobState{"job_a", "queued", true}},
-		{"an unknown job stays not found", "completed", func(fp *fakeProbe) {}, 300 * time.Millisecond, JobState{"job_a", "", false}},
+		}, 300 * time.Millisecond, JobState{"job_a", "queued", true}, 300 * time.Millisecond},
+		{"an unknown job stays not found", "completed", func(fp *fakeProbe) {}, 300 * time.Millisecond, JobState{"job_a", "", false}, 300 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
 			t.Parallel()
-			fp, srv := newFakeProbe(t)
-			c := awaitClient(t, srv.URL, WithSettle(tt.settle))
-			tt.arrange(fp)
-			st, exs, err := c.AwaitJob(context.Background(), "job_a", tt.want)
-			if err != nil {
-				t.Fatalf("AwaitJob error = %v", err)
-			}
-			if st != tt.wantSt {
-				t.Errorf("AwaitJob = %+v, want %+v", st, tt.wantSt)
-			}
-			if len(exs) == 0 || len(exs) > evidenceCap {
-				t.Errorf("%d exchanges of evidence, want 1..%d", len(exs), evidenceCap)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				fp, hc := newMemoryProbe(t)
+				c := awaitClient(t, memoryURL, WithSettle(tt.settle), WithHTTPClient(hc))
+				start := time.Now()
+				tt.arrange(fp)
+				st, exs, err := c.AwaitJob(t.Context(), "job_a", tt.want)
+				if err != nil {
+					t.Fatalf("AwaitJob error = %v", err)
+				}
+				if st != tt.wantSt {
+					t.Errorf("AwaitJob = %+v, want %+v", st, tt.wantSt)
+				}
+				if took := time.Since(start); took != tt.took {
+					t.Errorf("returned after %s, want %s", took, tt.took)
+				}
+				if len(exs) == 0 || len(exs) > evidenceCap {
+					t.Errorf("%d exchanges of evidence, want 1..%d", len(exs), evidenceCap)
+				}
+			})
 		})
 	}
 }
 
-func TestAwaitEvidenceCapped(t *testing.T) {
+func TestAwaitevidenceCapped(t *testing.T) {
 	t.Parallel()
 	fp, srv := newFakeProbe(t)
 	// The count climbs on every call: every poll is a change.

@@ -121,10 +121,10 @@ type Option func(*options)
 // redacted from the evidence.
 func WithToken(token harness.Secret) Option { return func(o *options) { o.token = token } }
 
-// withHTTPClient replaces the HTTP client; WithTLSConfig, withInsecure and
+// WithHTTPClient replaces the HTTP client; WithTLSConfig, withInsecure and
 // WithHTTPVersion are then ignored, and the client's own redirect policy
 // applies.
-func withHTTPClient(hc *http.Client) Option { return func(o *options) { o.hc = hc } }
+func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.hc = hc } }
 
 // WithTLSConfig sets the TLS configuration (cloned) of the probe's client;
 // pass the sender's TLSConfig to trust the same CA.

@@ -300,7 +300,7 @@ func TestHTTPSAndHTTPClient(t *testing.T) {
 		n.Add(1)
 		return inner.RoundTrip(r)
 	})
-	if err := newClient(t, srv.URL, withHTTPClient(hc)).Check(context.Background()); err != nil || n.Load() != 1 {
+	if err := newClient(t, srv.URL, WithHTTPClient(hc)).Check(context.Background()); err != nil || n.Load() != 1 {
 		t.Errorf("WithHTTPClient: Check = %v after %d calls through the given client, want nil after 1", err, n.Load())
 	}
 }

@@ -31,10 +31,7 @@ type fakeProbe struct {
 func newFakeProbe(t *testing.T) (*fakeProbe, *httptest.Server) {
 	t.Helper()
 	fp := &fakeProbe{events: map[string]int{}, jobs: map[string]string{}}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /events/{id}", fp.event)
-	mux.HandleFunc("GET /jobs/{id}", fp.job)
-	srv := httptest.NewServer(fp.guard(mux))
+	srv := httptest.NewServer(fp.guard(fp.mux()))
 	t.Cleanup(func() {
 		srv.Close()
 		fp.mu.Lock()
@@ -44,6 +41,31 @@ func newFakeProbe(t *testing.T) (*fakeProbe, *httptest.Server) {
 		}
 	})
 	return fp, srv
+}
+
+// memoryURL is the probe URL of newMemoryProbe's client: never dialled.
+const memoryURL = "http://probe.test"
+
+// newMemoryProbe is newFakeProbe without a socket, for a synctest bubble
+// (a goroutine blocked on a socket would keep the bubble's clock still):
+// the client it returns serves every request with the fake's handler, in
+// memory.
+func newMemoryProbe(t *testing.T) (*fakeProbe, *http.Client) {
+	t.Helper()
+	fp := &fakeProbe{events: map[string]int{}, jobs: map[string]string{}}
+	h := fp.guard(fp.mux())
+	return fp, &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec.Result(), nil
+	})}
+}
+
+func (fp *fakeProbe) mux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /events/{id}", fp.event)
+	mux.HandleFunc("GET /jobs/{id}", fp.job)
+	return mux
 }
 
 func (fp *fakeProbe) guard(next http.Handler) http.Handler {

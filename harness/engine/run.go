@@ -49,17 +49,11 @@ type run struct {
 	lifecycles map[string][]lifecycle
 	background sync.WaitGroup
 
-	skip        *skipError
-	interrupted bool
-	// leftOut counts the steps the signing scheme cannot express; gone
-	// names their events.
-	leftOut int
-	gone    map[string]bool
-	// inexpressible is set when the step a check is about cannot be
-	// expressed in the scheme (a whole leftOut): the check is N/A.
-	inexpressible bool
-	// unprobed is set when a probe step was left out for want of a probe.
-	unprobed bool
+	// outcomes says how each step that ran ended, and whether the run's
+	// end cut the check short; verdict reads them.
+	outcomes []outcome
+	// gone names the events of the steps left out.
+	gone map[string]bool
 	// lag is the longest processing lag the probe saw for an event
 	// delivered once: a late event gets twice as long (probe.AwaitLate).
 	lag time.Duration
@@ -105,81 +99,56 @@ func (r *run) steps(ctx context.Context) {
 		// A delivery the run's end cancelled says nothing of the receiver:
 		// the check was cut short, whatever its steps observed.
 		if ctx.Err() != nil && slices.ContainsFunc(r.evidence, func(ex harness.Exchange) bool { return ex.Failure == harness.FailureCanceled }) {
-			r.interrupted = true
+			r.outcomes = append(r.outcomes, outcome{kind: stepInterrupted})
 		}
 	}()
 	for i := 0; i < len(r.sc.Steps); i++ {
-		st := r.sc.Steps[i]
 		if ctx.Err() != nil {
-			r.interrupted = true
+			r.outcomes = append(r.outcomes, outcome{kind: stepInterrupted})
 			return
 		}
-		n := i + 1
-		var err error
-		switch {
-		case st.Probe != nil && !r.gone[st.Probe.Event] && r.e.cfg.Probe != nil:
-			// Consecutive probe steps of one kind wait together: each
-			// polls for up to the settle time, and none depends on
-			// another (a job's state is asked after its events).
-			group := r.probeGroupAt(i)
-			r.background.Wait()
-			err = r.probeAll(ctx, i, group)
-			i += len(group) - 1
-		case st.Send != nil:
-			err = r.send(ctx, n, st.Send, st.Expect)
-		case st.Lifecycles != nil:
-			err = r.deliverLifecycles(ctx, n, st.Lifecycles, st.Expect)
-		case st.Pause != nil:
-			err = r.pause(ctx, n, st.Pause)
-		case st.Probe != nil && r.gone[st.Probe.Event]:
-			r.note("step %d (probe) left out: its event was not sent", n)
-		case st.Probe != nil:
-			r.background.Wait()
-			err = r.probe(ctx, n, st.Probe)
-		case st.TLS != nil:
-			err = r.tls(ctx, n, st.TLS)
-		case st.Ledger != nil && st.Ledger.Processed:
-			err = r.judgeProcessed(ctx, n)
-		case st.Ledger != nil:
-			err = r.judgeAckTimes(n)
-		default:
-			err = fmt.Errorf("step %d does nothing", n)
-		}
-		var skip *skipError
-		var lo *leftOut
-		switch {
-		case errors.As(err, &lo) && lo.whole:
-			r.note("step %d cannot be made: %s", n, lo.reason)
-			r.inexpressible = true
-			return
-		case errors.As(err, &lo):
-			r.note("step %d left out: %s", n, lo.reason)
-			r.leftOut++
-			if st.Send != nil && st.Send.As != "" {
-				r.gone[st.Send.As] = true
-			}
-			continue
-		case errors.As(err, &skip):
-			r.skip = skip
-			return
-		case ctx.Err() != nil:
-			r.interrupted = true
-			return
-		case errors.Is(err, errUnanswered):
-			// A receiver that left a delivery unanswered would leave the
-			// next ones too: each would only wait out the sender timeout
-			// again. The check is judged from what was seen.
-			if n < len(r.sc.Steps) {
-				r.note("stopped after step %d, whose delivery got no answer within the sender timeout: the later steps were not run", n)
-			}
-			return
-		case err != nil:
-			// A harness problem (a scenario that cannot be carried out) is
-			// reported as a failed observation so it is never silent.
-			r.observe(observation{step: n, what: "scenario", expected: "the step can be carried out", observed: err.Error()})
+		used, err := r.step(ctx, i)
+		o := r.outcomeOf(ctx, i+1, r.sc.Steps[i], err)
+		r.outcomes = append(r.outcomes, o)
+		if o.ends() {
 			return
 		}
+		i += used - 1
 	}
+}
+
+// step carries out the step at index i, and the probe steps after it that
+// wait together with it; it returns how many steps it carried out.
+func (r *run) step(ctx context.Context, i int) (int, error) {
+	st, n := r.sc.Steps[i], i+1
+	switch {
+	case st.Probe != nil && !r.gone[st.Probe.Event] && r.e.cfg.Probe != nil:
+		// Consecutive probe steps of one kind wait together: each
+		// polls for up to the settle time, and none depends on
+		// another (a job's state is asked after its events).
+		group := r.probeGroupAt(i)
+		r.background.Wait()
+		return len(group), r.probeAll(ctx, i, group)
+	case st.Send != nil:
+		return 1, r.send(ctx, n, st.Send, st.Expect)
+	case st.Lifecycles != nil:
+		return 1, r.deliverLifecycles(ctx, n, st.Lifecycles, st.Expect)
+	case st.Pause != nil:
+		return 1, r.pause(ctx, n, st.Pause)
+	case st.Probe != nil && r.gone[st.Probe.Event]:
+		r.note("step %d (probe) left out: its event was not sent", n)
+		return 1, nil
+	case st.Probe != nil:
+		r.background.Wait()
+		return 1, r.probe(ctx, n, st.Probe)
+	case st.TLS != nil:
+		return 1, r.tls(ctx, n, st.TLS)
+	case st.Ledger != nil && st.Ledger.Processed:
+		return 1, r.judgeProcessed(ctx, n)
+	case st.Ledger != nil:
+		return 1, r.judgeAckTimes(n)
+	}
+	return 1, fmt.Errorf("step %d does nothing", n)
 }
 
 func (r *run) observe(o observation) {

@@ -380,12 +380,12 @@ func (s *skipError) Error() string { return s.reason }
 func (r *run) verdict(res harness.Result) harness.Result {
 	res.Evidence = r.evidence
 	res.Notes = r.notes
-	if r.skip != nil {
+	if skip, ok := r.first(stepSkipped); ok {
 		res.Verdict = harness.Skip
-		res.Reason = r.skip.reason
+		res.Reason = skip.reason
 		return res
 	}
-	if r.inexpressible || r.leftOut > 0 && len(r.evidence) == 0 && !r.interrupted {
+	if r.had(stepInexpressible) || r.had(stepLeftOut) && len(r.evidence) == 0 && !r.had(stepInterrupted) {
 		// Every delivery of the check, or the one it is about, was one
 		// the scheme cannot express.
 		res.Verdict = harness.NotApplicable
@@ -405,7 +405,7 @@ func (r *run) verdict(res harness.Result) harness.Result {
 	}
 	res.Expected = strings.Join(exp, "\n")
 	switch {
-	case r.interrupted:
+	case r.had(stepInterrupted):
 		res.Verdict = harness.Skip
 		res.Reason = reasonCutShort
 	case res.Level == harness.Info:
@@ -415,7 +415,7 @@ func (r *run) verdict(res harness.Result) harness.Result {
 	case len(failed) > 0:
 		res.Verdict = harness.Broken(res.Level, r.e.cfg.Strict)
 		res.Observed = strings.Join(obs, "\n")
-	case r.unprobed && r.sc.Probe:
+	case r.had(stepUnprobed) && r.sc.Probe:
 		// Everything observable passed; what only the probe can show was
 		// not looked at, so the check is not certified either way.
 		res.Verdict = harness.Skip

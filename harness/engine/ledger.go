@@ -196,8 +196,7 @@ const ledgerWorkers = 16
 func (r *run) judgeProcessed(ctx context.Context, n int) error {
 	pc := r.e.cfg.Probe
 	if pc == nil {
-		r.unprobedStep("step %d (the ledger) left out: without a probe URL what the receiver processed cannot be seen", n)
-		return nil
+		return r.unprobedStep("step %d (the ledger) left out: without a probe URL what the receiver processed cannot be seen", n)
 	}
 	acked, refused, late, unknown := r.ledger.promises()
 	if len(acked)+len(refused) == 0 {

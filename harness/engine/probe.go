@@ -19,8 +19,7 @@ import (
 func (r *run) probe(ctx context.Context, n int, p *scenario.ProbeCheck) error {
 	pc := r.e.cfg.Probe
 	if pc == nil {
-		r.unprobedStep("step %d (probe) left out: without a probe URL only the status codes were checked", n)
-		return nil
+		return r.unprobedStep("step %d (probe) left out: without a probe URL only the status codes were checked", n)
 	}
 	r.mu.Lock()
 	group := r.groups[p.Event]
@@ -212,9 +211,7 @@ func notWithin(pc Prober) string {
 
 // unprobedStep leaves a step out for want of a probe, saying so: the check
 // is then skipped unless what it saw without the probe failed (verdict).
-func (r *run) unprobedStep(format string, n int) {
-	r.mu.Lock()
-	r.unprobed = true
-	r.mu.Unlock()
+func (r *run) unprobedStep(format string, n int) error {
 	r.note(format, n)
+	return errUnprobed
 }

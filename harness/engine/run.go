@@ -3,10 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	crand "crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -53,17 +49,11 @@ type run struct {
 	lifecycles map[string][]lifecycle
 	background sync.WaitGroup
 
-	skip        *skipError
-	interrupted bool
-	// leftOut counts the steps the signing scheme cannot express; gone
-	// names their events.
-	leftOut int
-	gone    map[string]bool
-	// inexpressible is set when the step a check is about cannot be
-	// expressed in the scheme (a whole leftOut): the check is N/A.
-	inexpressible bool
-	// unprobed is set when a probe step was left out for want of a probe.
-	unprobed bool
+	// outcomes says how each step that ran ended, and whether the run's
+	// end cut the check short; verdict reads them.
+	outcomes []outcome
+	// gone names the events of the steps left out.
+	gone map[string]bool
 	// lag is the longest processing lag the probe saw for an event
 	// delivered once: a late event gets twice as long (probe.AwaitLate).
 	lag time.Duration
@@ -109,81 +99,56 @@ func (r *run) steps(ctx context.Context) {
 		// A delivery the run's end cancelled says nothing of the receiver:
 		// the check was cut short, whatever its steps observed.
 		if ctx.Err() != nil && slices.ContainsFunc(r.evidence, func(ex harness.Exchange) bool { return ex.Failure == harness.FailureCanceled }) {
-			r.interrupted = true
+			r.outcomes = append(r.outcomes, outcome{kind: stepInterrupted})
 		}
 	}()
 	for i := 0; i < len(r.sc.Steps); i++ {
-		st := r.sc.Steps[i]
 		if ctx.Err() != nil {
-			r.interrupted = true
+			r.outcomes = append(r.outcomes, outcome{kind: stepInterrupted})
 			return
 		}
-		n := i + 1
-		var err error
-		switch {
-		case st.Probe != nil && !r.gone[st.Probe.Event] && r.e.cfg.Probe != nil:
-			// Consecutive probe steps of one kind wait together: each
-			// polls for up to the settle time, and none depends on
-			// another (a job's state is asked after its events).
-			group := r.probeGroupAt(i)
-			r.background.Wait()
-			err = r.probeAll(ctx, i, group)
-			i += len(group) - 1
-		case st.Send != nil:
-			err = r.send(ctx, n, st.Send, st.Expect)
-		case st.Lifecycles != nil:
-			err = r.deliverLifecycles(ctx, n, st.Lifecycles, st.Expect)
-		case st.Pause != nil:
-			err = r.pause(ctx, n, st.Pause)
-		case st.Probe != nil && r.gone[st.Probe.Event]:
-			r.note("step %d (probe) left out: its event was not sent", n)
-		case st.Probe != nil:
-			r.background.Wait()
-			err = r.probe(ctx, n, st.Probe)
-		case st.TLS != nil:
-			err = r.tls(ctx, n, st.TLS)
-		case st.Ledger != nil && st.Ledger.Processed:
-			err = r.judgeProcessed(ctx, n)
-		case st.Ledger != nil:
-			err = r.judgeAckTimes(n)
-		default:
-			err = fmt.Errorf("step %d does nothing", n)
-		}
-		var skip *skipError
-		var lo *leftOut
-		switch {
-		case errors.As(err, &lo) && lo.whole:
-			r.note("step %d cannot be made: %s", n, lo.reason)
-			r.inexpressible = true
-			return
-		case errors.As(err, &lo):
-			r.note("step %d left out: %s", n, lo.reason)
-			r.leftOut++
-			if st.Send != nil && st.Send.As != "" {
-				r.gone[st.Send.As] = true
-			}
-			continue
-		case errors.As(err, &skip):
-			r.skip = skip
-			return
-		case ctx.Err() != nil:
-			r.interrupted = true
-			return
-		case errors.Is(err, errUnanswered):
-			// A receiver that left a delivery unanswered would leave the
-			// next ones too: each would only wait out the sender timeout
-			// again. The check is judged from what was seen.
-			if n < len(r.sc.Steps) {
-				r.note("stopped after step %d, whose delivery got no answer within the sender timeout: the later steps were not run", n)
-			}
-			return
-		case err != nil:
-			// A harness problem (a scenario that cannot be carried out) is
-			// reported as a failed observation so it is never silent.
-			r.observe(observation{step: n, what: "scenario", expected: "the step can be carried out", observed: err.Error()})
+		used, err := r.step(ctx, i)
+		o := r.outcomeOf(ctx, i+1, r.sc.Steps[i], err)
+		r.outcomes = append(r.outcomes, o)
+		if o.ends() {
 			return
 		}
+		i += used - 1
 	}
+}
+
+// step carries out the step at index i, and the probe steps after it that
+// wait together with it; it returns how many steps it carried out.
+func (r *run) step(ctx context.Context, i int) (int, error) {
+	st, n := r.sc.Steps[i], i+1
+	switch {
+	case st.Probe != nil && !r.gone[st.Probe.Event] && r.e.cfg.Probe != nil:
+		// Consecutive probe steps of one kind wait together: each
+		// polls for up to the settle time, and none depends on
+		// another (a job's state is asked after its events).
+		group := r.probeGroupAt(i)
+		r.background.Wait()
+		return len(group), r.probeAll(ctx, i, group)
+	case st.Send != nil:
+		return 1, r.send(ctx, n, st.Send, st.Expect)
+	case st.Lifecycles != nil:
+		return 1, r.deliverLifecycles(ctx, n, st.Lifecycles, st.Expect)
+	case st.Pause != nil:
+		return 1, r.pause(ctx, n, st.Pause)
+	case st.Probe != nil && r.gone[st.Probe.Event]:
+		r.note("step %d (probe) left out: its event was not sent", n)
+		return 1, nil
+	case st.Probe != nil:
+		r.background.Wait()
+		return 1, r.probe(ctx, n, st.Probe)
+	case st.TLS != nil:
+		return 1, r.tls(ctx, n, st.TLS)
+	case st.Ledger != nil && st.Ledger.Processed:
+		return 1, r.judgeProcessed(ctx, n)
+	case st.Ledger != nil:
+		return 1, r.judgeAckTimes(n)
+	}
+	return 1, fmt.Errorf("step %d does nothing", n)
 }
 
 func (r *run) observe(o observation) {
@@ -244,89 +209,6 @@ func (r *run) build(b *scenario.Build, eventType string) (harness.Event, error) 
 		return r.e.cfg.Factory.Unknown(eventType, opts...)
 	}
 	return r.e.cfg.Factory.New(eventType, opts...)
-}
-
-// describe names a send for a human.
-func describe(s *scenario.Send, ev harness.Event, a delivery.Attempt) string {
-	var parts []string
-	if s.Method != "" && s.Method != http.MethodPost {
-		parts = append(parts, s.Method)
-	}
-	if s.Replay && s.NewID {
-		parts = append(parts, "identical redelivery with a new id header")
-	} else if s.Replay {
-		parts = append(parts, "identical redelivery")
-	} else if s.Event != "" {
-		parts = append(parts, "redelivery")
-	}
-	if s.Attempt > 1 {
-		parts = append(parts, "attempt "+strconv.Itoa(s.Attempt))
-	}
-	if s.Copies > 1 {
-		parts = append(parts, strconv.Itoa(s.Copies)+" concurrent copies")
-	}
-	if s.Abandon {
-		parts = append(parts, "abandoned after the body")
-	}
-	if s.SplitCharacters {
-		parts = append(parts, "segments cut inside characters")
-	}
-	if sig := s.Signature; sig != nil {
-		switch {
-		case sig.Missing:
-			parts = append(parts, "no signature header")
-		case sig.WrongSecret:
-			parts = append(parts, "signed with a wrong secret")
-		case sig.Malformed != "" && a.Signature != nil:
-			parts = append(parts, fmt.Sprintf("%s signature header %q", sig.Malformed, *a.Signature))
-		case sig.Header != nil && a.Signature != nil:
-			// The header as sent, its {t} and {v1} filled in.
-			parts = append(parts, fmt.Sprintf("signature header %q", *a.Signature))
-		case sig.Tamper:
-			parts = append(parts, "body altered after signing")
-		case sig.Rotated > 0:
-			where := map[string]string{"first": "the valid one first", "middle": "the valid one in the middle"}[sig.Valid]
-			if where == "" {
-				where = "the valid one last"
-			}
-			parts = append(parts, fmt.Sprintf("%d v1 entries of other secrets beside the valid one, %s", sig.Rotated, where))
-		}
-		if sig.Offset != "" {
-			parts = append(parts, "t shifted by "+sig.Offset)
-		}
-		if (sig.UnknownEntries || sig.Timestamps != "") && a.Signature != nil {
-			parts = append(parts, fmt.Sprintf("signature header %q", *a.Signature))
-		}
-	}
-	if b := s.Body; b != nil {
-		switch {
-		case b.Raw != nil && *b.Raw == "":
-			parts = append(parts, "empty body")
-		case b.Raw != nil:
-			parts = append(parts, "malformed JSON body")
-		case len(b.Delete) > 0:
-			parts = append(parts, "without "+strings.Join(b.Delete, ", "))
-		case b.Size != "" && b.Multibyte:
-			parts = append(parts, b.Size+" body of multi-byte UTF-8 text")
-		case b.Size != "" && b.Chunked:
-			parts = append(parts, b.Size+" body, chunked, without a Content-Length")
-		case b.Size != "":
-			parts = append(parts, b.Size+" body")
-		case b.Format != "":
-			parts = append(parts, b.Format+" JSON")
-		case len(b.Set) > 0:
-			keys := slices.Sorted(maps.Keys(b.Set))
-			for i, k := range keys {
-				keys[i] = fmt.Sprintf("%s=%v", k, b.Set[k])
-			}
-			parts = append(parts, strings.Join(keys, ", "))
-		}
-	}
-	what := "send " + ev.Type
-	if len(parts) > 0 {
-		what += " (" + strings.Join(parts, ", ") + ")"
-	}
-	return what
 }
 
 // send carries out a Send step.
@@ -434,11 +316,10 @@ func (r *run) sendOne(ctx context.Context, n int, s *scenario.Send, exp *scenari
 	default:
 		return errors.New("send names no event and builds none")
 	}
-	a, err := r.attempt(s, ev, prev)
+	a, what, err := r.attempt(s, ev, prev)
 	if err != nil {
 		return err
 	}
-	what := describe(s, ev, a)
 	copies := max(s.Copies, 1)
 	unanswered := false
 	deliver := func() {
@@ -511,210 +392,6 @@ func (r *run) sendOne(ctx context.Context, n int, s *scenario.Send, exp *scenari
 	return nil
 }
 
-// wrongSecret returns a fresh secret that is not the receiver's.
-func wrongSecret() harness.Secret {
-	b := make([]byte, 16)
-	_, _ = crand.Read(b)
-	return harness.Secret("whsec_wrong_" + hex.EncodeToString(b))
-}
-
-// attempt turns a Send step into a delivery attempt with its mutations.
-func (r *run) attempt(s *scenario.Send, ev harness.Event, prev *sent) (delivery.Attempt, error) {
-	a := r.e.cfg.Sender.Attempt(ev)
-	if s.Method != "" {
-		a.Method = s.Method
-	}
-	if s.Attempt > 0 {
-		a.Number = s.Attempt
-	}
-	a.Abandon = s.Abandon
-	a.SplitRunes = s.SplitCharacters
-	if s.Replay {
-		if err := r.replay(&a, s.NewID, prev); err != nil {
-			return a, err
-		}
-	}
-	if b := s.Body; b != nil {
-		if err := mutateBody(&a, b, ev); err != nil {
-			return a, err
-		}
-	}
-	if sig := s.Signature; sig != nil {
-		return r.mutateSignature(a, sig)
-	}
-	return a, nil
-}
-
-// replay makes a the earlier delivery prev byte for byte, with a fresh id
-// header when newID is set.
-func (r *run) replay(a *delivery.Attempt, newID bool, prev *sent) error {
-	if prev == nil || prev.last.Request.Header == nil {
-		return errors.New("replay needs an earlier delivery of the same event")
-	}
-	// Byte for byte: the signature header and every other header of
-	// the scheme (a timestamp header above all) as they were sent.
-	sc := r.e.cfg.Scheme
-	h := prev.last.Request.Header.Get(sc.Signature.Header)
-	a.Signature = &h
-	a.Number = max(prev.last.Attempt, 1)
-	for _, sh := range sc.Headers {
-		if v := prev.last.Request.Header.Get(sh.Name); v != "" {
-			if a.Header == nil {
-				a.Header = http.Header{}
-			}
-			a.Header.Set(sh.Name, v)
-		}
-	}
-	if newID {
-		idh := sc.IDHeader()
-		switch {
-		case idh == "":
-			return &leftOut{reason: fmt.Sprintf("the %s scheme sends no id header", sc.Name), whole: true}
-		case strings.Contains(sc.Message, "{id}"):
-			return &leftOut{reason: fmt.Sprintf("the %s scheme signs its id header: a replay with another one is a forgery, which SIG-03 and SIG-12 refuse", sc.Name), whole: true}
-		}
-		if a.Header == nil {
-			a.Header = http.Header{}
-		}
-		a.Header.Set(idh, freshID())
-	}
-	return nil
-}
-
-// mutateBody replaces a's body as b says: raw bytes, fields deleted or
-// set, padded to a size, or the same event in other bytes.
-func mutateBody(a *delivery.Attempt, b *scenario.Body, ev harness.Event) error {
-	switch {
-	case b.Raw != nil:
-		a.Body = []byte(*b.Raw)
-	case len(b.Delete) > 0:
-		opts := make([]events.EventOption, len(b.Delete))
-		for i, p := range b.Delete {
-			opts[i] = events.Delete(p)
-		}
-		body, err := events.Mutate(ev.Body, opts...)
-		if err != nil {
-			return fmt.Errorf("removing fields: %w", err)
-		}
-		a.Body = body
-	case b.Size != "":
-		size, err := scenario.ParseSize(b.Size)
-		if err != nil {
-			return err
-		}
-		body, err := pad(ev.Body, int(size), b.Multibyte)
-		if err != nil {
-			return err
-		}
-		a.Body, a.Chunked = body, b.Chunked
-	case b.Format != "":
-		body, err := reformat(ev.Body, b.Format)
-		if err != nil {
-			return err
-		}
-		a.Body = body
-	case len(b.Set) > 0:
-		// Not validated: a newer REALM's values are outside today's
-		// schemas on purpose.
-		var opts []events.EventOption
-		for _, k := range slices.Sorted(maps.Keys(b.Set)) {
-			opts = append(opts, events.Set(k, b.Set[k]))
-		}
-		body, err := events.Mutate(ev.Body, opts...)
-		if err != nil {
-			return fmt.Errorf("setting fields: %w", err)
-		}
-		a.Body = body
-	}
-	return nil
-}
-
-// mutateSignature changes how a is signed as sig says.
-func (r *run) mutateSignature(a delivery.Attempt, sig *scenario.Signature) (delivery.Attempt, error) {
-	sc := r.e.cfg.Scheme
-	if sig.Offset != "" {
-		d, err := time.ParseDuration(sig.Offset)
-		if err != nil {
-			return a, fmt.Errorf("signature offset: %w", err)
-		}
-		switch {
-		case !sc.HasTimestamp():
-			return a, &leftOut{reason: fmt.Sprintf("the %s scheme signs no timestamp", sc.Name)}
-		case d > 0 && sc.Timestamp.PastOnly:
-			return a, &leftOut{reason: fmt.Sprintf("the %s scheme accepts timestamps ahead of the clock, as its provider's own library does", sc.Name)}
-		}
-		a.TimeOffset = d
-	}
-	switch {
-	case sig.Missing:
-		a.NoSignature = true
-	case sig.WrongSecret:
-		a.Secrets = []harness.Secret{wrongSecret()}
-	case sig.Rotated > 0:
-		if sc.Signature.Separator == "" {
-			return a, &leftOut{reason: fmt.Sprintf("the %s scheme carries one signature only", sc.Name)}
-		}
-		for range sig.Rotated {
-			a.Secrets = append(a.Secrets, wrongSecret())
-		}
-		at := len(a.Secrets)
-		switch sig.Valid {
-		case "first":
-			at = 0
-		case "middle":
-			at = len(a.Secrets) / 2
-		}
-		a.Secrets = slices.Insert(a.Secrets, at, r.e.cfg.Secret)
-	case sig.Tamper:
-		tampered, err := events.Mutate(a.Body, events.Set("data.tampered", true))
-		if err != nil {
-			return a, fmt.Errorf("tampering with the body: %w", err)
-		}
-		a.SignedBody, a.Body = a.Body, tampered
-	case sig.Malformed != "":
-		return r.malformed(a, sig.Malformed)
-	case sig.UnknownEntries:
-		if sc.Signature.Separator == "" || !strings.Contains(sc.Signature.Entry, "v1") {
-			return a, &leftOut{reason: fmt.Sprintf("the %s scheme carries one signature only", sc.Name)}
-		}
-		d, v := r.signature(&a)
-		other := func(version string) string {
-			e := strings.Replace(sc.Signature.Entry, "v1", version, 1)
-			return strings.Replace(e, "{signature}", junkSignature(sc, len(v)), 1)
-		}
-		valid := strings.Replace(sc.Signature.Entry, "{signature}", v, 1)
-		// The timestamp entry, if any, stays first, where every
-		// parser looks for it, and the valid signature comes before
-		// the others: which entry a receiver reads first is SIG-08's
-		// business, not this check's.
-		h := joinEntries(sc, sc.SignatureValue(d), valid, other("v0"), other("v2"))
-		a.Signature = &h
-	case sig.Timestamps != "":
-		if sc.Signature.TimestampEntry == "" {
-			return a, &leftOut{reason: fmt.Sprintf("the %s scheme's signature header carries no timestamp entry", sc.Name)}
-		}
-		fresh, _ := r.signature(&a)
-		stale := fresh
-		stale.T -= int64(staleBy / time.Second)
-		ts := []string{sc.SignatureValue(fresh), sc.SignatureValue(stale)}
-		if sig.Timestamps == "fresh-last" {
-			ts[0], ts[1] = ts[1], ts[0]
-		}
-		entry := strings.Replace(sc.Signature.Entry, "{signature}", r.sign(stale), 1)
-		h := joinEntries(sc, ts[0], ts[1], entry)
-		a.Signature = &h
-	case sig.Header != nil:
-		d, v1 := r.signature(&a)
-		h := strings.NewReplacer(
-			"{t}", strconv.FormatInt(d.T, 10),
-			"{v1/2}", v1[:len(v1)/2],
-			"{v1}", v1,
-		).Replace(*sig.Header)
-		a.Signature = &h
-	}
-	return a, nil
-}
-
 // leftOut is a step the run's signing scheme cannot express: it is left
 // out with a note, and a check whose deliveries were all left out is N/A.
 // A whole one is the step the check is about: the check is N/A at once,
@@ -725,128 +402,6 @@ type leftOut struct {
 }
 
 func (l *leftOut) Error() string { return l.reason }
-
-// signature is the delivery a signs now and its valid signature in the
-// run's scheme, encoded as an entry writes it. It pins a to that second
-// (SignedAt): a scheme that sends its timestamp in a header of its own
-// (standard-webhooks) must send the second this signature was made for,
-// not the one the attempt happens to leave in.
-func (r *run) signature(a *delivery.Attempt) (signing.Delivery, string) {
-	now := time.Now().Truncate(time.Second)
-	a.SignedAt = now
-	d := signing.Delivery{ID: a.EventID, Type: a.EventType, Attempt: max(a.Number, 1), T: now.Add(a.TimeOffset).Unix(), Body: a.Body}
-	return d, r.sign(d)
-}
-
-// sign is d's valid signature in the run's scheme.
-func (r *run) sign(d signing.Delivery) string {
-	sc := r.e.cfg.Scheme
-	key, err := sc.KeyOf(r.e.cfg.Secret)
-	if err != nil {
-		key = []byte(r.e.cfg.Secret.Reveal())
-	}
-	return sc.Sign(key, d)
-}
-
-// staleBy is how old the stale timestamp of Signature.Timestamps is: twice
-// the usual tolerance of 300 s, as SIG-06's.
-const staleBy = 10 * time.Minute
-
-// joinEntries joins the non-empty entries of a signature header with the
-// scheme's separator.
-func joinEntries(sc *signing.Scheme, entries ...string) string {
-	return strings.Join(slices.DeleteFunc(entries, func(e string) bool { return e == "" }), sc.Signature.Separator)
-}
-
-// junkSignature is a random signature of n characters in the scheme's
-// encoding: well formed, valid for nothing.
-func junkSignature(sc *signing.Scheme, n int) string {
-	b := make([]byte, n)
-	_, _ = crand.Read(b)
-	if sc.Encoding == "base64" {
-		return base64.StdEncoding.EncodeToString(b)[:n]
-	}
-	return hex.EncodeToString(b)[:n]
-}
-
-// freshID is an event id no event has.
-func freshID() string {
-	b := make([]byte, 10)
-	_, _ = crand.Read(b)
-	return "evt_" + hex.EncodeToString(b)
-}
-
-// malformed sets a malformed signature header of the run's scheme on a.
-func (r *run) malformed(a delivery.Attempt, kind string) (delivery.Attempt, error) {
-	sc := r.e.cfg.Scheme
-	d, v := r.signature(&a)
-	entry := func(sig string) string { return strings.Replace(sc.Signature.Entry, "{signature}", sig, 1) }
-	var h string
-	switch kind {
-	case "empty":
-	case "garbage":
-		h = "garbage"
-	case "no-signature":
-		if sc.Signature.TimestampEntry != "" {
-			h = sc.SignatureValue(d)
-		} else {
-			h = entry("")
-		}
-	case "bad-encoding":
-		bad := "zz"
-		if sc.Encoding == "base64" {
-			bad = "!!"
-		}
-		h = sc.SignatureValue(d, bad+v[2:len(v)-2]+bad)
-	case "truncated":
-		h = sc.SignatureValue(d, v[:len(v)/2])
-	case "no-timestamp":
-		switch {
-		case !sc.HasTimestamp():
-			return a, &leftOut{reason: fmt.Sprintf("the %s scheme signs no timestamp", sc.Name)}
-		case sc.Signature.TimestampEntry != "":
-			h = entry(v)
-		default:
-			// The signature is valid; the header that carries t is gone.
-			h = sc.SignatureValue(d, v)
-			a.Header = http.Header{sc.TimestampHeader(): nil}
-		}
-	default:
-		return a, fmt.Errorf("unknown malformed signature %q", kind)
-	}
-	a.Signature = &h
-	return a, nil
-}
-
-// pad grows a valid event body to size bytes, so it stays valid JSON: its
-// errorMessage, or a filler field in data. multibyte pads with characters of 2, 3 and 4
-// bytes in UTF-8 instead of ASCII.
-func pad(body []byte, size int, multibyte bool) ([]byte, error) {
-	// An event with an errorMessage grows its message, a field every
-	// receiver knows: the size is then all that is unusual about it.
-	field, overhead, prefix := "data.padding", len(`,"padding":""`), ""
-	var doc struct {
-		Data struct {
-			ErrorMessage *string `json:"errorMessage"`
-		} `json:"data"`
-	}
-	if json.Unmarshal(body, &doc) == nil && doc.Data.ErrorMessage != nil {
-		field, overhead, prefix = "data.errorMessage", 1, *doc.Data.ErrorMessage+" "
-	}
-	fill := size - len(body) - overhead
-	if fill < 0 {
-		fill = 0
-	}
-	text := strings.Repeat("x", fill)
-	if multibyte {
-		const unit = "é漢🙂"
-		text = strings.Repeat(unit, fill/len(unit)+1)
-		// A character cut at the end gives way to ASCII, to keep the size.
-		text = strings.ToValidUTF8(text[:fill], "")
-		text += strings.Repeat("x", fill-len(text))
-	}
-	return events.Mutate(body, events.Set(field, prefix+text))
-}
 
 // expect checks one exchange against a step's expectations.
 func (r *run) expect(n int, what string, exp *scenario.Expect, ex harness.Exchange, a delivery.Attempt) {

@@ -150,38 +150,77 @@ func checkSend(doc *document, p string, st Step, events *namespace) []Problem {
 	if send.Event != "" {
 		out = append(out, events.use(doc, sp+"/event", send.Event)...)
 	}
-	if send.Replay && (send.Signature != nil || send.Body != nil) {
-		out = append(out, problemAt(doc, sp+"/replay", "replay resends the earlier delivery byte for byte, so it cannot also change its signature or body; drop replay to send a re-signed copy"))
-	}
-	if send.Abandon && st.Expect != nil {
-		out = append(out, problemAt(doc, p+"/expect", "an abandoned delivery gets no answer, so there is nothing to expect; remove expect or abandon"))
-	}
 	if b := send.Build; b != nil {
 		out = append(out, checkBuild(doc, sp, send.Each != "", b)...)
 	}
-	if sig := send.Signature; sig != nil && sig.Valid != "" && sig.Rotated == 0 {
-		out = append(out, problemAt(doc, sp+"/signature/valid", "valid places the valid signature among rotated ones: add rotated: N"))
-	}
-	if sig := send.Signature; sig != nil && sig.Valid == "middle" && sig.Rotated < 2 {
-		out = append(out, problemAt(doc, sp+"/signature/valid", "a valid signature in the middle needs at least two others around it: rotated: 2"))
-	}
-	if sig := send.Signature; sig != nil && sig.Offset != "" {
-		if _, err := time.ParseDuration(sig.Offset); err != nil {
-			out = append(out, problemAt(doc, sp+"/signature/offset", "%q is not a duration: %v", sig.Offset, err))
-		}
-	}
-	if body := send.Body; body != nil && body.Size != "" {
-		n, err := ParseSize(body.Size)
-		switch {
-		case err != nil:
-			out = append(out, problemAt(doc, sp+"/body/size", "%v", err))
-		case n == 0:
-			out = append(out, problemAt(doc, sp+"/body/size", "a body padded to 0 bytes is no body; use raw: \"\" for an empty one"))
-		case n > maxBodySize:
-			out = append(out, problemAt(doc, sp+"/body/size", "%s is more than the suite sends (64MiB)", body.Size))
+	for _, c := range sendChecks {
+		if msg := c.check(st); msg != "" {
+			ptr := sp + "/" + c.field
+			if c.field == "expect" {
+				ptr = p + "/expect"
+			}
+			out = append(out, problemAt(doc, ptr, "%s", msg))
 		}
 	}
 	return out
+}
+
+// sendChecks are the checks of a send step's changes that the schema
+// cannot make, each on the field (a pointer below send, or the step's
+// expect) its problem points at. A new kind of change with such a rule
+// adds a row.
+var sendChecks = []struct {
+	field string
+	// check returns the problem of step st, or "".
+	check func(st Step) string
+}{
+	{"replay", func(st Step) string {
+		if st.Send.Replay && (st.Send.Signature != nil || st.Send.Body != nil) {
+			return "replay resends the earlier delivery byte for byte, so it cannot also change its signature or body; drop replay to send a re-signed copy"
+		}
+		return ""
+	}},
+	{"expect", func(st Step) string {
+		if st.Send.Abandon && st.Expect != nil {
+			return "an abandoned delivery gets no answer, so there is nothing to expect; remove expect or abandon"
+		}
+		return ""
+	}},
+	{"signature/valid", func(st Step) string {
+		if sig := st.Send.Signature; sig != nil && sig.Valid != "" && sig.Rotated == 0 {
+			return "valid places the valid signature among rotated ones: add rotated: N"
+		}
+		return ""
+	}},
+	{"signature/valid", func(st Step) string {
+		if sig := st.Send.Signature; sig != nil && sig.Valid == "middle" && sig.Rotated < 2 {
+			return "a valid signature in the middle needs at least two others around it: rotated: 2"
+		}
+		return ""
+	}},
+	{"signature/offset", func(st Step) string {
+		if sig := st.Send.Signature; sig != nil && sig.Offset != "" {
+			if _, err := time.ParseDuration(sig.Offset); err != nil {
+				return fmt.Sprintf("%q is not a duration: %v", sig.Offset, err)
+			}
+		}
+		return ""
+	}},
+	{"body/size", func(st Step) string {
+		body := st.Send.Body
+		if body == nil || body.Size == "" {
+			return ""
+		}
+		switch n, err := ParseSize(body.Size); {
+		case err != nil:
+			return err.Error()
+		case n == 0:
+			return "a body padded to 0 bytes is no body; use raw: \"\" for an empty one"
+		case n > maxBodySize:
+			return body.Size + " is more than the suite sends (64MiB)"
+		}
+		return ""
+	}},
 }
 
 // checkBuild checks the build of a send step at sp.

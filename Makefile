@@ -41,28 +41,35 @@ vet:
 	$(GO) vet ./...
 
 # test: the race detector on every package, the packages that take
-# longest first, three at once (most spend their time waiting on
-# receivers, make and Chromium), the garbage collector at GOGC=200 (it
-# costs much under the race detector), and the race detector's one-second
-# pause when each test binary exits skipped: on two cores each of these
-# shortens the run.
+# longest first, three at once, four tests at once within each (most spend
+# their time waiting on receivers, make and Chromium), the garbage
+# collector at GOGC=400 (under the race detector it costs much of the
+# CPU, which two cores lack, while memory is plenty), and the race
+# detector's one-second pause when each test binary exits skipped.
+# The Ginkgo suites refuse -parallel, and run apart, after the rest
+# (seconds).
 # The planted-fault proof (harness/certify TestPlantedFaults: the whole
 # catalogue once per fault, mostly waiting on the sender's schedule) runs
 # beside them without the race detector, which would make it four times
-# the CPU;
-# the same paths run under the race detector in the hostile-receiver and
-# asynchronous-receiver tests, eleven whole-catalogue runs.
+# the CPU; the same paths run under the race detector in the
+# hostile-receiver and asynchronous-receiver tests, eleven whole-catalogue
+# runs.
 SLOW_TESTS := ./harness/certify ./cmd/hookcert ./harness/report ./harness/engine ./harness/receiver ./harness/delivery ./harness/load
 TEST_P ?= 3
+TEST_PARALLEL ?= 4
+TEST_GOGC ?= 400
 PROOF := ^TestPlantedFaults$$
+race_test = GOGC=$${GOGC:-$(TEST_GOGC)} GORACE='atexit_sleep_ms=0 $(GORACE)' $(GO) test -race -count=1 -p $(TEST_P) -timeout 20m
 test: fmt-check vet
 	@proof=$$(mktemp) && trap 'rm -f "$$proof"' EXIT && \
 	echo "$(GO) test -count=1 -run '$(PROOF)' ./harness/certify (beside the race run)" && \
-	{ $(GO) test -count=1 -timeout 20m -run '$(PROOF)' ./harness/certify > "$$proof" 2>&1 & } && pid=$$! && \
-	echo "GOGC=$${GOGC:-200} GORACE='atexit_sleep_ms=0 $(GORACE)' $(GO) test -race -count=1 -p $(TEST_P) -timeout 20m -skip '$(PROOF)' $(SLOW_TESTS) ./..." && \
-	GOGC=$${GOGC:-200} GORACE='atexit_sleep_ms=0 $(GORACE)' $(GO) test -race -count=1 -p $(TEST_P) -timeout 20m -skip '$(PROOF)' $(SLOW_TESTS) ./...; \
-	race=$$?; wait $$pid; p=$$?; echo "planted-fault proof:"; cat "$$proof"; \
-	test $$race -eq 0 -a $$p -eq 0
+	{ GOGC=$${GOGC:-$(TEST_GOGC)} $(GO) test -count=1 -timeout 20m -run '$(PROOF)' ./harness/certify > "$$proof" 2>&1 & } && pid=$$! && \
+	pkgs=$$($(GO) list $(SLOW_TESTS) ./harness/... ./cmd/... | awk '!seen[$$0]++') && \
+	echo "$(race_test) -parallel $(TEST_PARALLEL) -skip '$(PROOF)' $(SLOW_TESTS) ./harness/... ./cmd/..." && \
+	$(race_test) -parallel $(TEST_PARALLEL) -skip '$(PROOF)' $$pkgs; race=$$?; \
+	echo "$(race_test) ./suites/..." && $(race_test) ./suites/...; suites=$$?; \
+	wait $$pid; p=$$?; echo "planted-fault proof:"; cat "$$proof"; \
+	test $$race -eq 0 -a $$suites -eq 0 -a $$p -eq 0
 
 # mutation: the catalogue's own mutation score, not part of make test.
 # gremlins, pinned, mutates the reference receiver's request handling one

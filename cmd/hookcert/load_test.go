@@ -299,7 +299,7 @@ func TestLoadTakesAScheme(t *testing.T) {
 func TestMakeCapacityReportsBothEdges(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	code, out := makeTarget(t, "capacity", "FAULTS=slow-ack", "RATE=10", "MAX_RATE=160", "STEP_DURATION=1s",
+	code, out := makeTarget(t, "capacity", "FAULTS=slow-ack", "RATE=20", "MAX_RATE=160", "STEP_DURATION=1s",
 		"ACK_DEADLINE=1900ms", "SENDER_TIMEOUT=2s", "RETRY_SCHEDULE=100ms,200ms", "REPORT_DIR="+dir,
 		// Plain HTTP: TLS handshakes on a busy machine would be measured
 		// as the receiver's.
@@ -316,7 +316,7 @@ func TestMakeCapacityReportsBothEdges(t *testing.T) {
 	for _, st := range c.Steps {
 		stormed = stormed || !st.Calm && st.Amplification >= 1.01
 	}
-	if !c.StormSearched || c.HighestRate < 10 || c.HighestRate >= 160 || c.StormEdge < c.HighestRate || c.StormEdge >= 160 || !stormed {
+	if !c.StormSearched || c.HighestRate < 20 || c.HighestRate >= 160 || c.StormEdge < c.HighestRate || c.StormEdge >= 160 || !stormed {
 		t.Fatalf("capacity %+v: want a held edge and a storm edge not below it, under 160/s, and a rate whose amplification rose", *c)
 	}
 	if !strings.Contains(out, "retry-storm edge") {

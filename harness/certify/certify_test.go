@@ -158,7 +158,7 @@ func TestAnAsynchronousReceiver(t *testing.T) {
 	// packages at once on two cores) a settle time of 1.5 s once ended
 	// before the probe saw one processed. A check waits the whole settle
 	// time only for a state that does not come.
-	timing := fast
+	timing := relaxed
 	timing.Settle = harness.DefaultTiming().Settle
 	for _, tc := range []struct {
 		faults []receiver.Fault

@@ -93,7 +93,7 @@ func TestAnHTTP2OnlyReceiverIsCertified(t *testing.T) {
 	h2 := startH2Receiver(t, sec, true)
 	dir := t.TempDir()
 	s, results := certifyOverHTTP2(t, certify.Settings{
-		URL: h2.WebhookURL, ProbeURL: h2.ProbeURL, CACert: h2.CAFile, Secret: sec, ReportDir: dir, Timing: fast,
+		URL: h2.WebhookURL, ProbeURL: h2.ProbeURL, CACert: h2.CAFile, Secret: sec, ReportDir: dir, Timing: relaxed,
 	})
 	if s.Report.Overall != harness.Compliant {
 		t.Errorf("overall %s, want %s", s.Report.Overall, harness.Compliant)
@@ -125,7 +125,7 @@ func TestHTTP2WithPriorKnowledge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set.URL, set.ProbeURL, set.Secret, set.ReportDir, set.Timing = h2.WebhookURL, h2.ProbeURL, sec, t.TempDir(), fast
+	set.URL, set.ProbeURL, set.Secret, set.ReportDir, set.Timing = h2.WebhookURL, h2.ProbeURL, sec, t.TempDir(), relaxed
 	s, _ := certifyOverHTTP2(t, set)
 	if s.Report.Settings.HTTPVersion != harness.HTTP2 {
 		t.Errorf("the report's settings say HTTP version %q, want 2", s.Report.Settings.HTTPVersion)
@@ -178,7 +178,7 @@ func TestHTTP1AgainstAnHTTP2OnlyReceiver(t *testing.T) {
 	h2 := startH2Receiver(t, sec, true)
 	settings := func(probe string) certify.Settings {
 		return certify.Settings{URL: h2.WebhookURL, ProbeURL: probe, CACert: h2.CAFile, Secret: sec,
-			ReportDir: t.TempDir(), Timing: fast, HTTPVersion: harness.HTTP1}
+			ReportDir: t.TempDir(), Timing: relaxed, HTTPVersion: harness.HTTP1}
 	}
 	start := time.Now()
 	_, err := certify.Prepare(context.Background(), settings(h2.ProbeURL))

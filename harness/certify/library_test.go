@@ -64,7 +64,7 @@ func TestReceiversVerifyingWithTheOfficialLibraries(t *testing.T) {
 				}
 				defer srv.Close()
 				s, err := certify.Prepare(context.Background(), certify.Settings{
-					URL: srv.WebhookURL, ProbeURL: srv.ProbeURL, Secret: secret, Scheme: scheme, ReportDir: t.TempDir(), Timing: fast,
+					URL: srv.WebhookURL, ProbeURL: srv.ProbeURL, Secret: secret, Scheme: scheme, ReportDir: t.TempDir(), Timing: relaxed,
 				})
 				if err != nil {
 					t.Fatal(err)

@@ -77,6 +77,8 @@ func (s *Session) Capacity(ctx context.Context) (*load.Outcome, error) {
 	set := s.Settings.Load
 	search := load.DefaultSearch()
 	search.Start, search.Max, search.Step = set.Rate, set.Limits.MaxRate, set.StepDuration
+	// A short step leaves the receiver less to drain before the next.
+	search.Cooldown = min(search.Cooldown, set.StepDuration)
 	if err := search.Check(set.Limits, s.Settings.Timing.SenderTimeout, s.retrySchedule()); err != nil {
 		return nil, s.Settings.unsafe(err)
 	}

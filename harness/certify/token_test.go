@@ -33,7 +33,7 @@ func TestAProbeBehindAToken(t *testing.T) {
 	defer ref.Close()
 	settings := func(tok harness.Secret) certify.Settings {
 		return certify.Settings{URL: ref.WebhookURL, ProbeURL: ref.ProbeURL, Secret: sec, ProbeToken: tok,
-			ReportDir: t.TempDir(), Timing: fast}
+			ReportDir: t.TempDir(), Timing: relaxed}
 	}
 	for _, tc := range []struct {
 		why string

@@ -55,7 +55,7 @@ const (
 	// cutPause is the pause after a segment that ends inside a character
 	// on purpose (SplitRunes): long enough that even a receiver on a busy
 	// machine reads the two halves apart, once for each width.
-	cutPause = 20 * time.Millisecond
+	cutPause = 50 * time.Millisecond
 )
 
 // errBodyClosed is what a segmented body read after Close returns.

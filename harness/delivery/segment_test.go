@@ -153,7 +153,7 @@ func TestPacing(t *testing.T) {
 		{"a 250 KiB body on an idle Linux machine keeps near the budget", planSegments(asciiBody(250<<10), false, false, seeded()), 1100 * time.Microsecond, false, true, paceBudget + 25*time.Millisecond, false},
 		{"a 5 MiB body pauses as a 256 KiB one, then sends the rest at once", planSegments(asciiBody(5<<20), false, false, seeded()), 1100 * time.Microsecond, false, true, paceBudget + 25*time.Millisecond, false},
 		{"a stalled machine stops pausing at paceLimit", planSegments(asciiBody(250<<10), false, false, seeded()), 20 * time.Millisecond, false, false, paceLimit + 20*time.Millisecond + 250*step, false},
-		{"the first cut of each width pauses even past paceLimit", planSegments(append(asciiBody(200<<10), mixedBody(2<<10)...), false, true, seeded()), 20 * time.Millisecond, false, false, paceLimit + 4*20*time.Millisecond + 200*step, true},
+		{"the first cut of each width pauses even past paceLimit", planSegments(append(asciiBody(200<<10), mixedBody(2<<10)...), false, true, seeded()), 20 * time.Millisecond, false, false, paceLimit + 20*time.Millisecond + 3*cutPause + 200*step, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
@@ -201,7 +201,7 @@ func TestSegmentsEvidence(t *testing.T) {
 		{why: "one segment, written by the sender (HTTP/2, abandoned)", body: asciiBody(348), want: "348 bytes in one segment, its last byte sent 2ms after the start"},
 		{why: "a 100 KiB event", body: asciiBody(100 << 10), want: "102400 bytes in 78 segments of at most 1.5 KiB with 77 pauses; sent in 47.2ms, the last byte 49.2ms after the start"},
 		{why: "5 MiB, the rest in one piece", body: asciiBody(5 << 20), want: "5242880 bytes in 204 segments of at most 1.5 KiB with 159 pauses, then 4980736 in one piece; sent in 104.9ms, the last byte 106.9ms after the start"},
-		{why: "cuts inside characters", body: mixed, splitRunes: true, want: "46 bytes in 4 segments of at most 1.5 KiB with 3 pauses; sent in 60ms, the last byte 62ms after the start; 3 segments end inside a character (1 of 2 bytes, 1 of 3 bytes, 1 of 4 bytes)"},
+		{why: "cuts inside characters", body: mixed, splitRunes: true, want: "46 bytes in 4 segments of at most 1.5 KiB with 3 pauses; sent in 150ms, the last byte 152ms after the start; 3 segments end inside a character (1 of 2 bytes, 1 of 3 bytes, 1 of 4 bytes)"},
 		{why: "an attempt that ended during the upload", body: asciiBody(100 << 10), stop: 40 << 10, want: "41177 of 102400 bytes (the attempt ended first) in 31 segments of at most 1.5 KiB with 30 pauses; sent in 18ms, the last byte 20ms after the start"},
 		{why: "an attempt that ended before the body", body: asciiBody(100 << 10), none: true, want: "none of the 102400 bytes sent: the attempt ended first"},
 	}

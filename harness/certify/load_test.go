@@ -125,16 +125,16 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 		{"a correct receiver passes", nil, 100, 2 * time.Second,
 			map[string]harness.Verdict{load.Load01: harness.Pass, load.Load02: harness.Pass, load.Load03: harness.Pass, load.Load04: harness.InfoVerdict}},
 		// Every answer takes the timing's SlowAck, past its deadline.
-		{"slow-ack fails LOAD-01", []receiver.Fault{receiver.FaultSlowAck}, 20, time.Second,
+		{"slow-ack fails LOAD-01", []receiver.Fault{receiver.Fault("slow-ack")}, 20, time.Second,
 			map[string]harness.Verdict{load.Load01: harness.Fail, load.Load02: harness.Pass, load.Load03: harness.Pass, load.Load04: harness.InfoVerdict}},
 		// 200/s against a 20-slot queue served at 20/s loses events, even
 		// when a busy machine lets the generator send only a quarter of
 		// them (once, under the race detector beside other packages, it
 		// sent 188 of 400).
-		{"drop-under-load warns LOAD-03", []receiver.Fault{receiver.FaultDropUnderLoad}, 200, 2 * time.Second,
+		{"drop-under-load warns LOAD-03", []receiver.Fault{receiver.Fault("drop-under-load")}, 200, 2 * time.Second,
 			map[string]harness.Verdict{load.Load01: harness.Pass, load.Load02: harness.Pass, load.Load03: harness.Warn, load.Load04: harness.InfoVerdict}},
 		// Every answer is a 307, which vegeta would count as a success.
-		{"redirect fails LOAD-02", []receiver.Fault{receiver.FaultRedirect}, 50, time.Second,
+		{"redirect fails LOAD-02", []receiver.Fault{receiver.Fault("redirect")}, 50, time.Second,
 			map[string]harness.Verdict{load.Load01: harness.Pass, load.Load02: harness.Fail, load.Load03: harness.Skip, load.Load04: harness.InfoVerdict}},
 	}
 	for _, c := range cases {
@@ -149,7 +149,7 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 				// busy the machine.
 				timing.AckDeadline, timing.SlowAck = 200*time.Millisecond, 400*time.Millisecond
 			}
-			if slices.Contains(c.faults, receiver.FaultDropUnderLoad) {
+			if slices.Contains(c.faults, receiver.Fault("drop-under-load")) {
 				// The probe is asked about 400 events within a bound of a
 				// few settle times; once, under the whole of make test, 239
 				// were still unasked at the bound of 1 s settle times (LOAD-03
@@ -159,7 +159,7 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 				timing.Settle = 3 * time.Second
 			}
 			set := certify.Settings{Faults: c.faults, PlainHTTP: true, Timing: timing, Load: shortLoad(c.rate, c.d)}
-			if slices.Contains(c.faults, receiver.FaultDropUnderLoad) {
+			if slices.Contains(c.faults, receiver.Fault("drop-under-load")) {
 				// Its own receiver, with a queue small enough to fill.
 				srv, err := receiver.Start("", receiver.Config{Secrets: []harness.Secret{loadSecret}, Faults: c.faults, QueueSize: 20, Workers: 1}, false)
 				if err != nil {
@@ -197,7 +197,7 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 			if c.faults == nil {
 				return
 			}
-			if c.faults[0] == receiver.FaultDropUnderLoad {
+			if c.faults[0] == receiver.Fault("drop-under-load") {
 				if l.Processed.Missing == 0 || len(got[load.Load03].Evidence) == 0 {
 					t.Fatalf("LOAD-03 warned without missing events or evidence: %+v (%s)", l.Processed, got[load.Load03].Observed)
 				}

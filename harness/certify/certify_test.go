@@ -27,10 +27,10 @@ func TestFromEnv(t *testing.T) {
 		want string // part of the error, "" for none
 	}{
 		{"nothing set is the reference receiver with defaults", nil, ""},
-		{"a deadline that is not a duration", map[string]string{certify.Env(certify.SetAckDeadline): "fast"}, "ACK_DEADLINE"},
-		{"a negative deadline", map[string]string{certify.Env(certify.SetAckDeadline): "-1s"}, "ACK_DEADLINE"},
-		{"STRICT must be a yes or no", map[string]string{certify.Env(certify.SetStrict): "maybe"}, "STRICT"},
-		{"an unknown fault names the valid ones", map[string]string{certify.Env(certify.SetFaults): "double-process,nope"}, "skip-verify"},
+		{"a deadline that is not a duration", map[string]string{certify.Env(certify.Setting("ACK_DEADLINE")): "fast"}, "ACK_DEADLINE"},
+		{"a negative deadline", map[string]string{certify.Env(certify.Setting("ACK_DEADLINE")): "-1s"}, "ACK_DEADLINE"},
+		{"STRICT must be a yes or no", map[string]string{certify.Env(certify.Setting("STRICT")): "maybe"}, "STRICT"},
+		{"an unknown fault names the valid ones", map[string]string{certify.Env(certify.Setting("FAULTS")): "double-process,nope"}, "skip-verify"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.why, func(t *testing.T) {
@@ -47,7 +47,7 @@ func TestFromEnv(t *testing.T) {
 		})
 	}
 	o, err := certify.FromEnv(func(k string) string {
-		return map[string]string{certify.Env(certify.SetStrict): "1", certify.Env(certify.SetFaults): "double-process, slow-ack", harness.SecretEnv: "s3cret"}[k]
+		return map[string]string{certify.Env(certify.Setting("STRICT")): "1", certify.Env(certify.Setting("FAULTS")): "double-process, slow-ack", harness.SecretEnv: "s3cret"}[k]
 	})
 	if err != nil || !o.Strict || len(o.Faults) != 2 || o.Secret.Reveal() != "s3cret" {
 		t.Fatalf("FromEnv = %+v, %v", o, err)

@@ -50,7 +50,7 @@ func (set *Settings) match() (func([]string) bool, error) {
 	m, err := types.ParseLabelFilter(set.Labels)
 	if err != nil {
 		msg := strings.Join(strings.Fields(ansi.ReplaceAllString(err.Error(), "")), " ")
-		return nil, set.Bad(SetLabels, "%q does not parse: %s", set.Labels, msg)
+		return nil, set.Bad(setLabels, "%q does not parse: %s", set.Labels, msg)
 	}
 	return m, nil
 }
@@ -69,7 +69,7 @@ func (set *Settings) CheckLabels() error {
 		return err
 	}
 	if !slices.ContainsFunc(scs, func(sc *scenario.Scenario) bool { return m(Labels(sc)) }) {
-		return set.Bad(SetLabels, "%q selects no check: the labels are the categories (%s), the levels (must, should, info), probe, and the check IDs",
+		return set.Bad(setLabels, "%q selects no check: the labels are the categories (%s), the levels (must, should, info), probe, and the check IDs",
 			set.Labels, strings.Join(Categories(scs), ", "))
 	}
 	return nil
@@ -90,7 +90,7 @@ func (s *Session) Select() ([]*scenario.Scenario, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, s.Settings.Bad(SetLabels, "%q selects no check that runs (a slow check runs only when the filter names it or %s)",
+		return nil, s.Settings.Bad(setLabels, "%q selects no check that runs (a slow check runs only when the filter names it or %s)",
 			s.Settings.Labels, scenario.SlowLabel)
 	}
 	return out, nil

@@ -292,7 +292,7 @@ func TestLimitsAreCheckedAfterFlags(t *testing.T) {
 	t.Parallel()
 	// RATE=2000 from the environment, then --max-rate 5000 on the command
 	// line: parsing must not refuse what the flag will allow.
-	set, err := certify.FromEnv(func(k string) string { return map[string]string{certify.Env(certify.SetRate): "2000"}[k] })
+	set, err := certify.FromEnv(func(k string) string { return map[string]string{certify.Env(certify.Setting("RATE")): "2000"}[k] })
 	if err != nil {
 		t.Fatalf("parsing refused RATE=2000 before any flag could raise the limit: %v", err)
 	}
@@ -332,36 +332,36 @@ func TestFromEnvLoad(t *testing.T) {
 			return s.Rate == 50 && s.Duration == 20*time.Second && s.Limits == load.DefaultLimits() && s.Attacker == load.DefaultAttacker &&
 				s.SampleSize == load.DefaultSampleSize && s.StepDuration == load.DefaultStepDuration
 		}, "", false},
-		{"RATE and DURATION", map[string]string{env(certify.SetRate): "200", env(certify.SetDuration): "1m"}, func(s certify.LoadSettings) bool {
+		{"RATE and DURATION", map[string]string{env(certify.Setting("RATE")): "200", env(certify.SetDuration): "1m"}, func(s certify.LoadSettings) bool {
 			return s.Rate == 200 && s.Duration == time.Minute
 		}, "", false},
-		{"RATE may say /s", map[string]string{env(certify.SetRate): "200/s"}, func(s certify.LoadSettings) bool { return s.Rate == 200 }, "", false},
-		{"a negative rate says so", map[string]string{env(certify.SetRate): "-5"}, nil, `RATE: "-5" is below zero`, false},
-		{"a rate that is no number says so", map[string]string{env(certify.SetRate): "fast"}, nil, `RATE: "fast" is not a whole number`, false},
-		{"a rate over the limit needs an override", map[string]string{env(certify.SetRate): "2000"}, nil, "MAX_RATE", true},
-		{"MAX_RATE is the override", map[string]string{env(certify.SetRate): "2000", env(certify.SetMaxRate): "5000"}, func(s certify.LoadSettings) bool {
+		{"RATE may say /s", map[string]string{env(certify.Setting("RATE")): "200/s"}, func(s certify.LoadSettings) bool { return s.Rate == 200 }, "", false},
+		{"a negative rate says so", map[string]string{env(certify.Setting("RATE")): "-5"}, nil, `RATE: "-5" is below zero`, false},
+		{"a rate that is no number says so", map[string]string{env(certify.Setting("RATE")): "fast"}, nil, `RATE: "fast" is not a whole number`, false},
+		{"a rate over the limit needs an override", map[string]string{env(certify.Setting("RATE")): "2000"}, nil, "MAX_RATE", true},
+		{"MAX_RATE is the override", map[string]string{env(certify.Setting("RATE")): "2000", env(certify.Setting("MAX_RATE")): "5000"}, func(s certify.LoadSettings) bool {
 			return s.Limits.MaxRate == 5000
 		}, "", false},
-		{"FORCE lifts both limits", map[string]string{env(certify.SetRate): "2000", env(certify.SetDuration): "1h", env(certify.SetForce): "1"}, func(s certify.LoadSettings) bool {
+		{"FORCE lifts both limits", map[string]string{env(certify.Setting("RATE")): "2000", env(certify.SetDuration): "1h", env(certify.Setting("FORCE")): "1"}, func(s certify.LoadSettings) bool {
 			return s.Limits == load.ForcedLimits()
 		}, "", false},
-		{"FORCE does not lift what MAX_* set", map[string]string{env(certify.SetForce): "1", env(certify.SetMaxDuration): "10m"}, func(s certify.LoadSettings) bool {
+		{"FORCE does not lift what MAX_* set", map[string]string{env(certify.Setting("FORCE")): "1", env(certify.Setting("MAX_DURATION")): "10m"}, func(s certify.LoadSettings) bool {
 			return s.Limits.MaxDuration == 10*time.Minute && s.Limits.MaxRate == load.ForcedMaxRate
 		}, "", false},
 		{"a duration over the limit needs an override", map[string]string{env(certify.SetDuration): "6m"}, nil, "MAX_DURATION", true},
 		{"a duration must be a duration", map[string]string{env(certify.SetDuration): "20"}, nil, "DURATION", false},
-		{"FORCE is a flag", map[string]string{env(certify.SetForce): "please"}, nil, "FORCE", false},
-		{"FORCE reads like STRICT", map[string]string{env(certify.SetForce): "yes", env(certify.SetRate): "2000"}, func(s certify.LoadSettings) bool {
+		{"FORCE is a flag", map[string]string{env(certify.Setting("FORCE")): "please"}, nil, "FORCE", false},
+		{"FORCE reads like STRICT", map[string]string{env(certify.Setting("FORCE")): "yes", env(certify.Setting("RATE")): "2000"}, func(s certify.LoadSettings) bool {
 			return s.Limits == load.ForcedLimits()
 		}, "", false},
-		{"an attacker name names a file", map[string]string{env(certify.SetAttacker): "../x"}, nil, "ATTACKER", false},
-		{"an attacker name per generator", map[string]string{env(certify.SetAttacker): "gen-3"}, func(s certify.LoadSettings) bool {
+		{"an attacker name names a file", map[string]string{env(certify.Setting("ATTACKER")): "../x"}, nil, "ATTACKER", false},
+		{"an attacker name per generator", map[string]string{env(certify.Setting("ATTACKER")): "gen-3"}, func(s certify.LoadSettings) bool {
 			return s.Attacker == "gen-3"
 		}, "", false},
-		{"SAMPLE_SIZE and STEP_DURATION", map[string]string{env(certify.SetSampleSize): "30", env(certify.SetStepDuration): "2s"}, func(s certify.LoadSettings) bool {
+		{"SAMPLE_SIZE and STEP_DURATION", map[string]string{env(certify.Setting("SAMPLE_SIZE")): "30", env(certify.Setting("STEP_DURATION")): "2s"}, func(s certify.LoadSettings) bool {
 			return s.SampleSize == 30 && s.StepDuration == 2*time.Second
 		}, "", false},
-		{"LOAD-03 needs a sample", map[string]string{env(certify.SetSampleSize): "0"}, nil, "SAMPLE_SIZE", false},
+		{"LOAD-03 needs a sample", map[string]string{env(certify.Setting("SAMPLE_SIZE")): "0"}, nil, "SAMPLE_SIZE", false},
 	}
 	for _, c := range cases {
 		t.Run(c.why, func(t *testing.T) {

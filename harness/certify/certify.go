@@ -344,9 +344,9 @@ func probeSetting(err error) Setting {
 	return setProbeURL
 }
 
-// Placeholder returns a session for a run whose settings could not even be
+// placeholder returns a session for a run whose settings could not even be
 // read, so that a report saying why is still written into set.ReportDir.
-func Placeholder(set Settings) *Session {
+func placeholder(set Settings) *Session {
 	target := set.URL
 	if target == "" {
 		target = "(the bundled reference receiver)"

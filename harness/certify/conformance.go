@@ -75,10 +75,10 @@ func (set *Settings) CheckLabels() error {
 	return nil
 }
 
-// Select returns the session's checks that its label filter selects, in
+// selectChecks returns the session's checks that its label filter selects, in
 // catalogue order. A selection of no check that runs is an error (a run
 // of nothing would be COMPLIANT: a false green); it wraps ErrCannotRun.
-func (s *Session) Select() ([]*scenario.Scenario, error) {
+func (s *Session) selectChecks() ([]*scenario.Scenario, error) {
 	m, err := s.Settings.match()
 	if err != nil {
 		return nil, err
@@ -138,7 +138,7 @@ func Conformance(ctx context.Context, set Settings, started func(*Session, []*sc
 	defer s.Close()
 	var scs []*scenario.Scenario
 	if err == nil {
-		scs, err = s.Select()
+		scs, err = s.selectChecks()
 	}
 	if err != nil {
 		return s, s.Finish(nil, false, err)
@@ -155,6 +155,6 @@ func Conformance(ctx context.Context, set Settings, started func(*Session, []*sc
 // selects nothing): NOT CERTIFIED, saying why. The error is that of
 // writing it.
 func Unmade(set Settings, why error) (*Session, error) {
-	s := Placeholder(set.withDefaults())
+	s := placeholder(set.withDefaults())
 	return s, s.Finish(nil, false, why)
 }

@@ -58,9 +58,9 @@ type Settings struct {
 	Timing harness.Timing
 	// Load are the knobs of a load run or a capacity search. Prepare
 	// fills none of them in (a zero sample size is an error, not "the
-	// default"): start from DefaultLoadSettings, as FromEnv does.
+	// default"): start from Defaults, as FromEnv does.
 	Load LoadSettings
-	// FailOn is the exit policy of a command: FailOnNotCompliant or
+	// FailOn is the exit policy of a command: "not-compliant" or
 	// FailOnCannotRun. The report keeps the run's own status.
 	FailOn string
 	// Names says how errors name a setting to the user: nil names them as
@@ -124,8 +124,8 @@ func retrySchedule(schedule []time.Duration, n int) []time.Duration {
 	return out
 }
 
-// DefaultLoadSettings returns the defaults of `make load`.
-func DefaultLoadSettings() LoadSettings {
+// defaultLoadSettings returns the defaults of `make load`.
+func defaultLoadSettings() LoadSettings {
 	return LoadSettings{
 		Rate: load.DefaultRate, Duration: load.DefaultDuration, Attacker: load.DefaultAttacker,
 		Limits: load.DefaultLimits(), SampleSize: load.DefaultSampleSize, StepDuration: load.DefaultStepDuration,

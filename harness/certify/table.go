@@ -52,7 +52,7 @@ const (
 
 // Option is one row of the settings table: one thing the user can tell
 // a run, with every name it goes by. The Makefile's variables
-// (MakeFragment), the environment (FromEnv), the CLI's flags and their
+// (makeFragment), the environment (FromEnv), the CLI's flags and their
 // help, the error messages that name a setting and the report's settings
 // block all come from the table, so a setting is added in one place.
 type Option struct {
@@ -105,9 +105,9 @@ func (o Option) Default() string {
 	return o.noDefault
 }
 
-// Value shows s's value of the setting as the user would write it; a
+// value shows s's value of the setting as the user would write it; a
 // secret is shown as harness.Redacted when set.
-func (o Option) Value(s *Settings) string {
+func (o Option) value(s *Settings) string {
 	v := o.show(s)
 	if o.Kind == Secret && v != "" {
 		return harness.Redacted
@@ -123,9 +123,9 @@ const defaultReportDir = "reports"
 
 // Exit policies of FAIL_ON.
 const (
-	// FailOnNotCompliant exits 1 when the receiver is not compliant, 2
+	// failOnNotCompliant exits 1 when the receiver is not compliant, 2
 	// when the run could not be made.
-	FailOnNotCompliant = "not-compliant"
+	failOnNotCompliant = "not-compliant"
 	// FailOnCannotRun exits 0 unless the run could not be made (2): a
 	// generator of a distributed load whose verdict only the merge
 	// gives.
@@ -138,8 +138,8 @@ func Defaults() Settings {
 	return Settings{
 		Timing:    harness.DefaultTiming(),
 		ReportDir: defaultReportDir,
-		Load:      DefaultLoadSettings(),
-		FailOn:    FailOnNotCompliant,
+		Load:      defaultLoadSettings(),
+		FailOn:    failOnNotCompliant,
 
 		DedupeVolume: engine.DefaultVolume,
 		DedupeRate:   engine.DefaultVolumeRate,
@@ -343,15 +343,15 @@ var options = withEnv([]Option{
 	durationOption(setStepDuration, "step-duration", CmdCapacity, "how long a capacity search holds each rate",
 		func(s *Settings) *time.Duration { return &s.Load.StepDuration }, nil),
 	{Setting: setFailOn, Flag: "fail-on", Commands: allRuns,
-		Help: "when the command exits non-zero: " + FailOnNotCompliant + " (1 when not compliant, 2 when the run could not be made) or " +
+		Help: "when the command exits non-zero: " + failOnNotCompliant + " (1 when not compliant, 2 when the run could not be made) or " +
 			FailOnCannotRun + " (0 unless the run could not be made: a generator whose verdict the merge gives)",
 		parse: func(s *Settings, v string) error {
 			switch v = strings.TrimSpace(v); v {
-			case FailOnNotCompliant, FailOnCannotRun:
+			case failOnNotCompliant, FailOnCannotRun:
 				s.FailOn = v
 				return nil
 			}
-			return fmt.Errorf("%q: write %s or %s", v, FailOnNotCompliant, FailOnCannotRun)
+			return fmt.Errorf("%q: write %s or %s", v, failOnNotCompliant, FailOnCannotRun)
 		},
 		show: func(s *Settings) string { return s.FailOn }},
 })
@@ -495,13 +495,13 @@ func (s *Settings) SetByEnv(set Setting) bool { return s.byEnv[set] }
 // runs, so that errors name its variables rather than the environment's.
 const MakeEnv = "HOOKCERT_VIA_MAKE"
 
-// MakeFragment is the Makefile's part of the settings table: a variable
+// makeFragment is the Makefile's part of the settings table: a variable
 // per setting the Makefile takes, with its help and default as comments,
 // the secrets exported to the environment (never on a command line that
 // make would echo), and hookcert_env, the environment that hands every
 // other one to the suites and commands. The Makefile includes it; a test
 // keeps the committed file equal to it.
-func MakeFragment() string {
+func makeFragment() string {
 	var b strings.Builder
 	b.WriteString("# Code generated from the settings table (harness/certify/table.go); DO NOT EDIT.\n")
 	b.WriteString("# go test ./harness/certify -run TestMakeFragment -update writes it again.\n\n")

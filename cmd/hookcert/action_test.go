@@ -35,9 +35,9 @@ var actionOnly = []string{"command", "upload", "artifact-name"}
 // action has no input for, and why. The secrets are left out by their
 // Kind. The action's header comment says the same.
 var actionLeftOut = map[certify.Setting]string{
-	certify.SetFaults:    "it plants faults in the bundled reference receiver, which a pipeline runs to see the suite work, not to certify",
-	certify.SetPlainHTTP: "it only serves the bundled reference receiver over http://",
-	certify.SetAttacker:  "it names one generator of a distributed load merged elsewhere; certify runs one generator and merges itself",
+	certify.Setting("FAULTS"):     "it plants faults in the bundled reference receiver, which a pipeline runs to see the suite work, not to certify",
+	certify.Setting("PLAIN_HTTP"): "it only serves the bundled reference receiver over http://",
+	certify.Setting("ATTACKER"):   "it names one generator of a distributed load merged elsewhere; certify runs one generator and merges itself",
 }
 
 // actionDefaults are the settings whose input carries its default: the

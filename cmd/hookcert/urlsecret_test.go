@@ -24,7 +24,7 @@ func keyedReceiver(t *testing.T, secret, key, user, pass string) (webhook, probe
 	t.Helper()
 	rcv, err := receiver.New(receiver.Config{
 		Secrets: []harness.Secret{harness.Secret(secret)},
-		Faults:  []receiver.Fault{receiver.Fault500OnMalformed, receiver.FaultLeakSignature},
+		Faults:  []receiver.Fault{receiver.Fault("500-on-malformed"), receiver.Fault("leak-signature")},
 	})
 	if err != nil {
 		t.Fatal(err)

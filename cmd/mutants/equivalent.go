@@ -61,7 +61,7 @@ var knownEquivalent = []explanation{
 	{File: "receiver.go", Mutant: `dedupeTTL: cfg.Timing.DedupeGap * 2,`,
 		Why: "dedupeTTL is read only under the dedupe-expiry fault (Receiver.dedupe); the correct receiver keeps " +
 			"every dedupe record."},
-	{File: "receiver.go", Mutant: `if r.faults[FaultNoTolerance] && r.trustsRetry(h) {`,
+	{File: "receiver.go", Mutant: `if r.faults[faultNoTolerance] && r.trustsRetry(h) {`,
 		Why: "trustsRetry is false unless the trust-retries fault is planted, so both operands are false in the " +
 			"correct receiver and && gives what || gave."},
 	{File: "server.go", Mutant: `if addr != "" {`,

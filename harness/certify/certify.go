@@ -138,7 +138,7 @@ func (s *Session) prepare(ctx context.Context) error {
 
 	scheme, err := LoadScheme(o.Scheme)
 	if err != nil {
-		return o.Bad(SetScheme, "%v", err)
+		return o.Bad(setScheme, "%v", err)
 	}
 	// REALM v1 signs by its fast path; another scheme by its file.
 	if o.Scheme == "" || o.Scheme == signing.DefaultScheme {
@@ -155,16 +155,16 @@ func (s *Session) prepare(ctx context.Context) error {
 			trust(s.ref.CertPEM)
 		}
 	} else if len(o.Faults) > 0 {
-		return o.Bad(SetFaults, "plants bugs in the bundled reference receiver: leave %s empty to use it", o.name(SetURL))
+		return o.Bad(setFaults, "plants bugs in the bundled reference receiver: leave %s empty to use it", o.name(setURL))
 	}
 	if strings.TrimSpace(o.Secret.Reveal()) == "" {
-		return cannotRun("the secret is empty: give it with %s (the environment variable %s keeps it out of logs)", o.name(SetSecret), harness.SecretEnv)
+		return cannotRun("the secret is empty: give it with %s (the environment variable %s keeps it out of logs)", o.name(setSecret), harness.SecretEnv)
 	}
 	s.Secret = o.Secret
 	s.Report.Target = report.Redact(o.URL)
 	u, err := url.Parse(o.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return o.Bad(SetURL, "%q is not an http:// or https:// URL of the receiver's webhook", report.Redact(o.URL))
+		return o.Bad(setURL, "%q is not an http:// or https:// URL of the receiver's webhook", report.Redact(o.URL))
 	}
 	s.Report.Settings.Probe = o.ProbeURL != ""
 
@@ -254,7 +254,7 @@ func (s *Session) newProbe(ctx context.Context) (*probe.Client, error) {
 	}
 	pc, err := probe.New(o.ProbeURL, opts...)
 	if err != nil {
-		return nil, o.Bad(SetProbeURL, "%v", err)
+		return nil, o.Bad(setProbeURL, "%v", err)
 	}
 	// The probe package names no setting; say which one to fix.
 	if err := pc.Check(ctx); err != nil {
@@ -278,7 +278,7 @@ func (s *Session) selectCatalogue() error {
 	for _, sc := range scs {
 		if !sc.Runs(o.Labels) && (match == nil || match(Labels(sc))) {
 			s.notRun = append(s.notRun, fmt.Sprintf("%s (%s) was not run: it takes minutes; %s=%s or %s=%s runs it",
-				sc.ID, scenario.SlowLabel, o.name(SetLabels), scenario.SlowLabel, o.name(SetLabels), sc.ID))
+				sc.ID, scenario.SlowLabel, o.name(setLabels), scenario.SlowLabel, o.name(setLabels), sc.ID))
 		}
 	}
 	s.Scenarios = slices.DeleteFunc(scs, func(sc *scenario.Scenario) bool { return !sc.Runs(o.Labels) })
@@ -307,12 +307,12 @@ func (s *Session) preflight(ctx context.Context, sender *delivery.Sender, pc *pr
 		// No receiver answers a correctly signed POST so: the URL names
 		// another path (or another server), and every check would fail
 		// for that.
-		return o.Bad(SetURL, "the receiver answered %d to a correctly signed POST of a valid event: check that %s is the path of its webhook (%s)",
-			st, o.name(SetURL), report.Redact(o.URL))
+		return o.Bad(setURL, "the receiver answered %d to a correctly signed POST of a valid event: check that %s is the path of its webhook (%s)",
+			st, o.name(setURL), report.Redact(o.URL))
 	}
 	if st := ex.Status(); st == http.StatusUnauthorized || st == http.StatusForbidden {
-		return o.Bad(SetSecret, "the receiver refused a correctly signed delivery with %d: check that it is the secret the receiver verifies with, "+
-			"used as it is (no trimming, no decoding), and that %s names the signing scheme it verifies", st, o.name(SetScheme))
+		return o.Bad(setSecret, "the receiver refused a correctly signed delivery with %d: check that it is the secret the receiver verifies with, "+
+			"used as it is (no trimming, no decoding), and that %s names the signing scheme it verifies", st, o.name(setScheme))
 	}
 	if pc == nil || !ex.OK() {
 		return nil
@@ -328,7 +328,7 @@ func (s *Session) preflight(ctx context.Context, sender *delivery.Sender, pc *pr
 		return cannotRun("interrupted before the checks began")
 	case err != nil:
 		// The settle time passed.
-		return o.Bad(SetProbeURL, "the probe at %s never reported event %s, which the receiver acknowledged, within %s: "+
+		return o.Bad(setProbeURL, "the probe at %s never reported event %s, which the receiver acknowledged, within %s: "+
 			"is it the probe of this receiver? If the receiver processes later than that, raise %s",
 			report.Redact(o.ProbeURL), ev.ID, pc.Settle(), o.name(SetSettle))
 	}
@@ -339,14 +339,14 @@ func (s *Session) preflight(ctx context.Context, sender *delivery.Sender, pc *pr
 // token when the probe refused it, else the probe URL.
 func probeSetting(err error) Setting {
 	if errors.Is(err, probe.ErrUnauthorized) {
-		return SetProbeToken
+		return setProbeToken
 	}
-	return SetProbeURL
+	return setProbeURL
 }
 
-// Placeholder returns a session for a run whose settings could not even be
+// placeholder returns a session for a run whose settings could not even be
 // read, so that a report saying why is still written into set.ReportDir.
-func Placeholder(set Settings) *Session {
+func placeholder(set Settings) *Session {
 	target := set.URL
 	if target == "" {
 		target = "(the bundled reference receiver)"
@@ -377,15 +377,15 @@ func (set *Settings) catalogue() ([]*scenario.Scenario, []string, error) {
 	}
 	own, err := scenario.LoadDir(dir)
 	if err != nil {
-		return nil, nil, set.Bad(SetScenarios, "%v", err)
+		return nil, nil, set.Bad(setScenarios, "%v", err)
 	}
 	merged, replaced, err := scenario.Merge(scs, own)
 	if err != nil {
-		return nil, nil, set.Bad(SetScenarios, "%v", err)
+		return nil, nil, set.Bad(setScenarios, "%v", err)
 	}
 	var notes []string
 	for _, r := range replaced {
-		notes = append(notes, fmt.Sprintf("%s: %s from %s replaces the built-in check of the same ID", set.name(SetScenarios), r.New.ID, r.New.Source))
+		notes = append(notes, fmt.Sprintf("%s: %s from %s replaces the built-in check of the same ID", set.name(setScenarios), r.New.ID, r.New.Source))
 	}
 	return merged, notes, nil
 }

@@ -27,10 +27,10 @@ func TestFromEnv(t *testing.T) {
 		want string // part of the error, "" for none
 	}{
 		{"nothing set is the reference receiver with defaults", nil, ""},
-		{"a deadline that is not a duration", map[string]string{certify.Env(certify.SetAckDeadline): "fast"}, "ACK_DEADLINE"},
-		{"a negative deadline", map[string]string{certify.Env(certify.SetAckDeadline): "-1s"}, "ACK_DEADLINE"},
-		{"STRICT must be a yes or no", map[string]string{certify.Env(certify.SetStrict): "maybe"}, "STRICT"},
-		{"an unknown fault names the valid ones", map[string]string{certify.Env(certify.SetFaults): "double-process,nope"}, "skip-verify"},
+		{"a deadline that is not a duration", map[string]string{certify.Env(certify.Setting("ACK_DEADLINE")): "fast"}, "ACK_DEADLINE"},
+		{"a negative deadline", map[string]string{certify.Env(certify.Setting("ACK_DEADLINE")): "-1s"}, "ACK_DEADLINE"},
+		{"STRICT must be a yes or no", map[string]string{certify.Env(certify.Setting("STRICT")): "maybe"}, "STRICT"},
+		{"an unknown fault names the valid ones", map[string]string{certify.Env(certify.Setting("FAULTS")): "double-process,nope"}, "skip-verify"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.why, func(t *testing.T) {
@@ -47,7 +47,7 @@ func TestFromEnv(t *testing.T) {
 		})
 	}
 	o, err := certify.FromEnv(func(k string) string {
-		return map[string]string{certify.Env(certify.SetStrict): "1", certify.Env(certify.SetFaults): "double-process, slow-ack", harness.SecretEnv: "s3cret"}[k]
+		return map[string]string{certify.Env(certify.Setting("STRICT")): "1", certify.Env(certify.Setting("FAULTS")): "double-process, slow-ack", harness.SecretEnv: "s3cret"}[k]
 	})
 	if err != nil || !o.Strict || len(o.Faults) != 2 || o.Secret.Reveal() != "s3cret" {
 		t.Fatalf("FromEnv = %+v, %v", o, err)
@@ -85,7 +85,7 @@ func TestPrepareRefusesRunsThatCannotBeMade(t *testing.T) {
 		{"a webhook URL that names the probe (405 to a POST)", certify.Settings{URL: ref.ProbeURL + "/events/evt_x", Secret: sec}, "URL: the receiver answered 405"},
 		{"a probe that is not there", certify.Settings{URL: ref.WebhookURL, Secret: sec, ProbeURL: "http://127.0.0.1:1/_probe"}, "probe"},
 		{"a CA file that does not exist", certify.Settings{URL: ref.WebhookURL, Secret: sec, CACert: "/nonexistent/ca.pem"}, "CA_CERT"},
-		{"faults with a URL of one's own", certify.Settings{URL: ref.WebhookURL, Secret: sec, Faults: []receiver.Fault{receiver.FaultSlowAck}}, "FAULTS"},
+		{"faults with a URL of one's own", certify.Settings{URL: ref.WebhookURL, Secret: sec, Faults: []receiver.Fault{receiver.Fault("slow-ack")}}, "FAULTS"},
 		{"a scenario directory that does not exist", certify.Settings{URL: ref.WebhookURL, Secret: sec, Scenarios: "/nonexistent/scenarios"}, "SCENARIOS"},
 	}
 	for _, tc := range tests {
@@ -165,7 +165,7 @@ func TestAnAsynchronousReceiver(t *testing.T) {
 		want   []string
 	}{
 		{nil, nil},
-		{[]receiver.Fault{receiver.FaultDoubleProcess}, ids("ACK-10 IDEM-02 IDEM-03 IDEM-04 IDEM-06 IDEM-08 RETRY-02 RETRY-03 RETRY-04")},
+		{[]receiver.Fault{receiver.Fault("double-process")}, ids("ACK-10 IDEM-02 IDEM-03 IDEM-04 IDEM-06 IDEM-08 RETRY-02 RETRY-03 RETRY-04")},
 	} {
 		t.Run(fmt.Sprint(tc.faults), func(t *testing.T) {
 			t.Parallel()

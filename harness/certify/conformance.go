@@ -50,7 +50,7 @@ func (set *Settings) match() (func([]string) bool, error) {
 	m, err := types.ParseLabelFilter(set.Labels)
 	if err != nil {
 		msg := strings.Join(strings.Fields(ansi.ReplaceAllString(err.Error(), "")), " ")
-		return nil, set.Bad(SetLabels, "%q does not parse: %s", set.Labels, msg)
+		return nil, set.Bad(setLabels, "%q does not parse: %s", set.Labels, msg)
 	}
 	return m, nil
 }
@@ -69,16 +69,16 @@ func (set *Settings) CheckLabels() error {
 		return err
 	}
 	if !slices.ContainsFunc(scs, func(sc *scenario.Scenario) bool { return m(Labels(sc)) }) {
-		return set.Bad(SetLabels, "%q selects no check: the labels are the categories (%s), the levels (must, should, info), probe, and the check IDs",
+		return set.Bad(setLabels, "%q selects no check: the labels are the categories (%s), the levels (must, should, info), probe, and the check IDs",
 			set.Labels, strings.Join(Categories(scs), ", "))
 	}
 	return nil
 }
 
-// Select returns the session's checks that its label filter selects, in
+// selectChecks returns the session's checks that its label filter selects, in
 // catalogue order. A selection of no check that runs is an error (a run
 // of nothing would be COMPLIANT: a false green); it wraps ErrCannotRun.
-func (s *Session) Select() ([]*scenario.Scenario, error) {
+func (s *Session) selectChecks() ([]*scenario.Scenario, error) {
 	m, err := s.Settings.match()
 	if err != nil {
 		return nil, err
@@ -90,7 +90,7 @@ func (s *Session) Select() ([]*scenario.Scenario, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, s.Settings.Bad(SetLabels, "%q selects no check that runs (a slow check runs only when the filter names it or %s)",
+		return nil, s.Settings.Bad(setLabels, "%q selects no check that runs (a slow check runs only when the filter names it or %s)",
 			s.Settings.Labels, scenario.SlowLabel)
 	}
 	return out, nil
@@ -138,7 +138,7 @@ func Conformance(ctx context.Context, set Settings, started func(*Session, []*sc
 	defer s.Close()
 	var scs []*scenario.Scenario
 	if err == nil {
-		scs, err = s.Select()
+		scs, err = s.selectChecks()
 	}
 	if err != nil {
 		return s, s.Finish(nil, false, err)
@@ -155,6 +155,6 @@ func Conformance(ctx context.Context, set Settings, started func(*Session, []*sc
 // selects nothing): NOT CERTIFIED, saying why. The error is that of
 // writing it.
 func Unmade(set Settings, why error) (*Session, error) {
-	s := Placeholder(set.withDefaults())
+	s := placeholder(set.withDefaults())
 	return s, s.Finish(nil, false, why)
 }

@@ -33,68 +33,68 @@ import (
 // ACK-11. The rows of loadFaults are not run here.
 var plantedFaults = []plantedRow{
 	{"", nil, "the correct reference receiver passes every check"},
-	{receiver.FaultSkipVerify, ids("SIG-02 SIG-03 SIG-04 SIG-05 SIG-06 SIG-07 SIG-11 SIG-12 SIG-14"),
+	{receiver.Fault("skip-verify"), ids("SIG-02 SIG-03 SIG-04 SIG-05 SIG-06 SIG-07 SIG-11 SIG-12 SIG-14"),
 		"without verification stale and future timestamps are accepted too, and so are SIG-11's and SIG-12's forged deliveries"},
-	{receiver.FaultNoTolerance, ids("SIG-06 SIG-07"), ""},
-	{receiver.FaultFirstSignatureOnly, ids("SIG-08"), ""},
-	{receiver.Fault5xxOnBadSignature, ids("SIG-02 SIG-03 SIG-04 SIG-05 SIG-06 SIG-07 SIG-11 SIG-14"),
+	{receiver.Fault("no-tolerance"), ids("SIG-06 SIG-07"), ""},
+	{receiver.Fault("first-signature-only"), ids("SIG-08"), ""},
+	{receiver.Fault("5xx-on-bad-signature"), ids("SIG-02 SIG-03 SIG-04 SIG-05 SIG-06 SIG-07 SIG-11 SIG-14"),
 		"stale and future timestamps, and SIG-11's forged delivery, are rejected with 500 as well"},
-	{receiver.FaultLeakSignature, ids("SIG-09"), ""},
-	{receiver.FaultVerifyReparsed, ids("SIG-10"), ""},
-	{receiver.FaultMarkBeforeVerify, ids("ACK-10 SIG-11"), ""},
-	{receiver.FaultDoubleProcess, ids("ACK-10 IDEM-02 IDEM-03 IDEM-04 IDEM-06 IDEM-08 RETRY-02 RETRY-03 RETRY-04"), ""},
-	{receiver.Fault500OnDuplicate, ids("IDEM-01 IDEM-03 IDEM-04 IDEM-06 RETRY-01 RETRY-04"),
+	{receiver.Fault("leak-signature"), ids("SIG-09"), ""},
+	{receiver.Fault("verify-reparsed"), ids("SIG-10"), ""},
+	{receiver.Fault("mark-before-verify"), ids("ACK-10 SIG-11"), ""},
+	{receiver.Fault("double-process"), ids("ACK-10 IDEM-02 IDEM-03 IDEM-04 IDEM-06 IDEM-08 RETRY-02 RETRY-03 RETRY-04"), ""},
+	{receiver.Fault("500-on-duplicate"), ids("IDEM-01 IDEM-03 IDEM-04 IDEM-06 RETRY-01 RETRY-04"),
 		"four of the five concurrent copies of IDEM-04 are duplicates and get 500"},
-	{receiver.FaultRacyDedupe, ids("ACK-10 IDEM-04 RETRY-03"), ""},
-	{receiver.FaultDedupeByJob, ids("ACK-10 IDEM-05"), ""},
-	{receiver.FaultSlowAck, ids("ACK-02 ACK-06 ACK-11 ROB-06"),
+	{receiver.Fault("racy-dedupe"), ids("ACK-10 IDEM-04 RETRY-03"), ""},
+	{receiver.Fault("dedupe-by-job"), ids("ACK-10 IDEM-05"), ""},
+	{receiver.Fault("slow-ack"), ids("ACK-02 ACK-06 ACK-11 ROB-06"),
 		"every acknowledgement is late, so every check with a deadline breaks; LOAD-01 is the load suite's"},
-	{receiver.FaultLastWriteWins, ids("ORD-02 ORD-03 ORD-05 ORD-06 ORD-07"), "a second terminal event, of either family, arrives last too"},
-	{receiver.FaultIgnoreUnseenJob, ids("ORD-02 ORD-03 ORD-04 ORD-05 ORD-06 ORD-07"),
+	{receiver.Fault("last-write-wins"), ids("ORD-02 ORD-03 ORD-05 ORD-06 ORD-07"), "a second terminal event, of either family, arrives last too"},
+	{receiver.Fault("ignore-unseen-job"), ids("ORD-02 ORD-03 ORD-04 ORD-05 ORD-06 ORD-07"),
 		"it exists to prove ORD-04; the ordering checks that start with a terminal event lose it too"},
-	{receiver.FaultRejectUnknownType, ids("ACK-04"), ""},
-	{receiver.FaultStrictFields, ids("ACK-05 ACK-08"), ""},
-	{receiver.Fault500OnMalformed, ids("ROB-01 ROB-02 ROB-03"), ""},
-	{receiver.FaultAcceptAnyMethod, ids("ROB-04"), ""},
-	{receiver.FaultNoSizeLimit, ids("ROB-05"), ""},
-	{receiver.FaultRedirect, ids("SIG-01 SIG-02 SIG-03 SIG-04 SIG-05 SIG-06 SIG-07 SIG-08 SIG-10 SIG-11 SIG-13 SIG-14 " +
+	{receiver.Fault("reject-unknown-type"), ids("ACK-04"), ""},
+	{receiver.Fault("strict-fields"), ids("ACK-05 ACK-08"), ""},
+	{receiver.Fault("500-on-malformed"), ids("ROB-01 ROB-02 ROB-03"), ""},
+	{receiver.Fault("accept-any-method"), ids("ROB-04"), ""},
+	{receiver.Fault("no-size-limit"), ids("ROB-05"), ""},
+	{receiver.Fault("redirect"), ids("SIG-01 SIG-02 SIG-03 SIG-04 SIG-05 SIG-06 SIG-07 SIG-08 SIG-10 SIG-11 SIG-13 SIG-14 " +
 		"ACK-01 ACK-02 ACK-03 ACK-04 ACK-05 ACK-06 ACK-07 ACK-08 ACK-09 IDEM-01 IDEM-02 IDEM-03 IDEM-04 IDEM-05 IDEM-06 IDEM-08 " +
 		"ORD-01 ORD-02 ORD-03 ORD-04 ORD-05 ORD-06 ORD-07 RETRY-01 RETRY-02 RETRY-03 RETRY-04 ROB-05 ROB-06"),
 		"every POST is redirected, so no delivery is ever acknowledged or processed; only the checks that expect no 5xx, " +
 			"other methods (405), no echo, and TLS still pass"},
-	{receiver.FaultDropUnderLoad, ids("ACK-10"), "a burst fault: IDEM-06's burst fills its queue, and the ledger sees the events it dropped; LOAD-03 catches it under load too"},
-	{receiver.FaultDropModelEvents, ids("ACK-10 SIG-13 ACK-07 ACK-09 IDEM-02 IDEM-03 ORD-07"), "the model.training.* events of the other checks are never processed either"},
-	{receiver.FaultProcessRejected, ids("ACK-10 SIG-02 SIG-03 SIG-04 SIG-06 SIG-07 SIG-11 SIG-12 SIG-14"),
+	{receiver.Fault("drop-under-load"), ids("ACK-10"), "a burst fault: IDEM-06's burst fills its queue, and the ledger sees the events it dropped; LOAD-03 catches it under load too"},
+	{receiver.Fault("drop-model-events"), ids("ACK-10 SIG-13 ACK-07 ACK-09 IDEM-02 IDEM-03 ORD-07"), "the model.training.* events of the other checks are never processed either"},
+	{receiver.Fault("process-rejected"), ids("ACK-10 SIG-02 SIG-03 SIG-04 SIG-06 SIG-07 SIG-11 SIG-12 SIG-14"),
 		"every refused delivery is processed, so every check that asks the probe about one breaks; SIG-11's genuine delivery is then processed a second time"},
-	{receiver.FaultTrustRetries, ids("SIG-06 SIG-07"), ""},
-	{receiver.FaultNoTerminalGuard, ids("ORD-06 ORD-07"), "ORD-07's late model.training.failed is a second terminal event"},
-	{receiver.FaultModelSkipVerify, ids("SIG-12"), ""},
-	{receiver.FaultModelNoDedupe, ids("ACK-10 IDEM-02 IDEM-03"), ""},
-	{receiver.FaultModelLastWriteWins, ids("ORD-07"), ""},
-	{receiver.FaultStrictHeader, ids("SIG-13"), ""},
-	{receiver.FaultMixedTimestamps, ids("SIG-14"), ""},
-	{receiver.FaultDedupeExpiry, ids("ACK-10 IDEM-06"), ""},
-	{receiver.FaultDedupeByHeader, ids("ACK-10 IDEM-08"), ""},
-	{receiver.FaultDropUnknownFields, ids("ACK-10 ACK-08"), ""},
-	{receiver.FaultDropUnknownValues, ids("ACK-10 ACK-08"), ""},
-	{receiver.FaultDropOldEvents, ids("ACK-10 ACK-08"), ""},
-	{receiver.FaultDropLarge, ids("ACK-10 ACK-09"), ""},
-	{receiver.FaultSplitUTF8, ids("ACK-09"), ""},
-	{receiver.FaultTrustContentLength, ids("ROB-05"), ""},
-	{receiver.FaultFlaky, nil, "a load fault, not run here (loadFaults): which checks break depends on which deliveries its 503s hit; " +
+	{receiver.Fault("trust-retries"), ids("SIG-06 SIG-07"), ""},
+	{receiver.Fault("no-terminal-guard"), ids("ORD-06 ORD-07"), "ORD-07's late model.training.failed is a second terminal event"},
+	{receiver.Fault("model-skip-verify"), ids("SIG-12"), ""},
+	{receiver.Fault("model-no-dedupe"), ids("ACK-10 IDEM-02 IDEM-03"), ""},
+	{receiver.Fault("model-last-write-wins"), ids("ORD-07"), ""},
+	{receiver.Fault("strict-header"), ids("SIG-13"), ""},
+	{receiver.Fault("mixed-timestamps"), ids("SIG-14"), ""},
+	{receiver.Fault("dedupe-expiry"), ids("ACK-10 IDEM-06"), ""},
+	{receiver.Fault("dedupe-by-header"), ids("ACK-10 IDEM-08"), ""},
+	{receiver.Fault("drop-unknown-fields"), ids("ACK-10 ACK-08"), ""},
+	{receiver.Fault("drop-unknown-values"), ids("ACK-10 ACK-08"), ""},
+	{receiver.Fault("drop-old-events"), ids("ACK-10 ACK-08"), ""},
+	{receiver.Fault("drop-large"), ids("ACK-10 ACK-09"), ""},
+	{receiver.Fault("split-utf8"), ids("ACK-09"), ""},
+	{receiver.Fault("trust-content-length"), ids("ROB-05"), ""},
+	{receiver.Fault("flaky"), nil, "a load fault, not run here (loadFaults): which checks break depends on which deliveries its 503s hit; " +
 		"the load tests prove it: LOAD-02 fails, and the sender's retries recover every refused event (TestFlakyReceiverIsMadeWholeByRetries)"},
-	{receiver.FaultDropWhenFull, ids("ACK-10"), "a burst fault: its queue of 150 fills during IDEM-06's burst, and the ledger sees the acknowledged events it dropped"},
-	{receiver.FaultProcessStale, ids("ACK-10 SIG-06 SIG-07"),
+	{receiver.Fault("drop-when-full"), ids("ACK-10"), "a burst fault: its queue of 150 fills during IDEM-06's burst, and the ledger sees the acknowledged events it dropped"},
+	{receiver.Fault("process-stale"), ids("ACK-10 SIG-06 SIG-07"),
 		"stale and future deliveries are refused, as they should be, but processed first: SIG-06 and SIG-07 (SHOULD) warn, and the ledger sees every refused event processed"},
-	{receiver.FaultDedupeWindow, ids("ACK-10 IDEM-06"),
+	{receiver.Fault("dedupe-window"), ids("ACK-10 IDEM-06"),
 		"a burst fault: more than its last 1,000 ids pass between IDEM-06's original and its redelivery (a 10 s gap holds up to 2,000 events of the burst), so the redelivery is processed again"},
-	{receiver.FaultDecodeChunks, ids("ACK-09 SIG-10"), "the two checks whose bodies are cut inside characters on purpose"},
-	{receiver.FaultLastSignatureOnly, ids("SIG-08"), ""},
-	{receiver.FaultLimit100K, ids("ACK-06 ACK-09"), "ACK-06's large event of about 105 KB is over the limit too (a SHOULD: it warns)"},
-	{receiver.FaultSlowModelAck, ids("ACK-02 ACK-11"), "the model.training.* deliveries of every check are late, which only ACK-02's sequential sample and the whole run's answer times judge"},
-	{receiver.FaultRacyState, ids("ACK-10"), "a burst fault: once its backlog passes 150 during IDEM-06's burst, batches of events are processed twice"},
-	{receiver.FaultTLSLegacy, ids("TLS-03"), ""},
-	{receiver.FaultExpiredCert, ids("TLS-02"),
+	{receiver.Fault("decode-chunks"), ids("ACK-09 SIG-10"), "the two checks whose bodies are cut inside characters on purpose"},
+	{receiver.Fault("last-signature-only"), ids("SIG-08"), ""},
+	{receiver.Fault("limit-100k"), ids("ACK-06 ACK-09"), "ACK-06's large event of about 105 KB is over the limit too (a SHOULD: it warns)"},
+	{receiver.Fault("slow-model-ack"), ids("ACK-02 ACK-11"), "the model.training.* deliveries of every check are late, which only ACK-02's sequential sample and the whole run's answer times judge"},
+	{receiver.Fault("racy-state"), ids("ACK-10"), "a burst fault: once its backlog passes 150 during IDEM-06's burst, batches of events are processed twice"},
+	{receiver.Fault("tls-legacy"), ids("TLS-03"), ""},
+	{receiver.Fault("expired-cert"), ids("TLS-02"),
 		"the other checks run without certificate verification so that the certificate does not hide them"},
 }
 
@@ -104,42 +104,42 @@ var plantedFaults = []plantedRow{
 // instead; every other check is judged from what the status codes show
 // (README "The probe contract").
 var probeOnly = map[receiver.Fault][]string{
-	receiver.FaultMarkBeforeVerify:   ids("ACK-10 SIG-11"),
-	receiver.FaultDoubleProcess:      ids("ACK-10 IDEM-02 IDEM-03 IDEM-04 IDEM-06 IDEM-08 RETRY-02 RETRY-03 RETRY-04"),
-	receiver.FaultRacyDedupe:         ids("ACK-10 IDEM-04 RETRY-03"),
-	receiver.FaultDedupeByJob:        ids("ACK-10 IDEM-05"),
-	receiver.FaultLastWriteWins:      ids("ORD-02 ORD-03 ORD-05 ORD-06 ORD-07"),
-	receiver.FaultIgnoreUnseenJob:    ids("ORD-02 ORD-03 ORD-04 ORD-05 ORD-06 ORD-07"),
-	receiver.FaultRedirect:           ids("ACK-07 RETRY-02 RETRY-03"),
-	receiver.FaultDropModelEvents:    ids("ACK-10 SIG-13 ACK-07 ACK-09 IDEM-02 IDEM-03 ORD-07"),
-	receiver.FaultProcessRejected:    ids("ACK-10 SIG-02 SIG-03 SIG-04 SIG-06 SIG-07 SIG-11 SIG-12 SIG-14"),
-	receiver.FaultDedupeExpiry:       ids("ACK-10 IDEM-06"),
-	receiver.FaultDedupeByHeader:     ids("ACK-10 IDEM-08"),
-	receiver.FaultDropUnknownFields:  ids("ACK-10 ACK-08"),
-	receiver.FaultDropUnknownValues:  ids("ACK-10 ACK-08"),
-	receiver.FaultDropOldEvents:      ids("ACK-10 ACK-08"),
-	receiver.FaultDropLarge:          ids("ACK-10 ACK-09"),
-	receiver.FaultNoTerminalGuard:    ids("ORD-06 ORD-07"),
-	receiver.FaultModelNoDedupe:      ids("ACK-10 IDEM-02 IDEM-03"),
-	receiver.FaultDropUnderLoad:      ids("ACK-10"),
-	receiver.FaultDropWhenFull:       ids("ACK-10"),
-	receiver.FaultProcessStale:       ids("ACK-10 SIG-06 SIG-07 SIG-14"),
-	receiver.FaultDedupeWindow:       ids("ACK-10 IDEM-06"),
-	receiver.FaultRacyState:          ids("ACK-10"),
-	receiver.FaultModelLastWriteWins: ids("ORD-07"),
+	receiver.Fault("mark-before-verify"):    ids("ACK-10 SIG-11"),
+	receiver.Fault("double-process"):        ids("ACK-10 IDEM-02 IDEM-03 IDEM-04 IDEM-06 IDEM-08 RETRY-02 RETRY-03 RETRY-04"),
+	receiver.Fault("racy-dedupe"):           ids("ACK-10 IDEM-04 RETRY-03"),
+	receiver.Fault("dedupe-by-job"):         ids("ACK-10 IDEM-05"),
+	receiver.Fault("last-write-wins"):       ids("ORD-02 ORD-03 ORD-05 ORD-06 ORD-07"),
+	receiver.Fault("ignore-unseen-job"):     ids("ORD-02 ORD-03 ORD-04 ORD-05 ORD-06 ORD-07"),
+	receiver.Fault("redirect"):              ids("ACK-07 RETRY-02 RETRY-03"),
+	receiver.Fault("drop-model-events"):     ids("ACK-10 SIG-13 ACK-07 ACK-09 IDEM-02 IDEM-03 ORD-07"),
+	receiver.Fault("process-rejected"):      ids("ACK-10 SIG-02 SIG-03 SIG-04 SIG-06 SIG-07 SIG-11 SIG-12 SIG-14"),
+	receiver.Fault("dedupe-expiry"):         ids("ACK-10 IDEM-06"),
+	receiver.Fault("dedupe-by-header"):      ids("ACK-10 IDEM-08"),
+	receiver.Fault("drop-unknown-fields"):   ids("ACK-10 ACK-08"),
+	receiver.Fault("drop-unknown-values"):   ids("ACK-10 ACK-08"),
+	receiver.Fault("drop-old-events"):       ids("ACK-10 ACK-08"),
+	receiver.Fault("drop-large"):            ids("ACK-10 ACK-09"),
+	receiver.Fault("no-terminal-guard"):     ids("ORD-06 ORD-07"),
+	receiver.Fault("model-no-dedupe"):       ids("ACK-10 IDEM-02 IDEM-03"),
+	receiver.Fault("drop-under-load"):       ids("ACK-10"),
+	receiver.Fault("drop-when-full"):        ids("ACK-10"),
+	receiver.Fault("process-stale"):         ids("ACK-10 SIG-06 SIG-07 SIG-14"),
+	receiver.Fault("dedupe-window"):         ids("ACK-10 IDEM-06"),
+	receiver.Fault("racy-state"):            ids("ACK-10"),
+	receiver.Fault("model-last-write-wins"): ids("ORD-07"),
 }
 
 // burstFaults are the faults that act only when many deliveries are under
 // way at once: which events they hit depends on what else arrives during
 // IDEM-06's burst, so their rows run IDEM-06, with its burst, and the
 // checks that judge the whole run, alone.
-var burstFaults = []receiver.Fault{receiver.FaultDropUnderLoad, receiver.FaultDropWhenFull, receiver.FaultDedupeWindow, receiver.FaultRacyState}
+var burstFaults = []receiver.Fault{receiver.Fault("drop-under-load"), receiver.Fault("drop-when-full"), receiver.Fault("dedupe-window"), receiver.Fault("racy-state")}
 
 // loadFaults are the faults whose rows the conformance proof does not
 // run: what they break in a conformance run depends on which deliveries
 // they hit, so no set of checks would be exact. Their rows name no checks
 // and say where they are proven instead: by the load tests.
-var loadFaults = []receiver.Fault{receiver.FaultFlaky}
+var loadFaults = []receiver.Fault{receiver.Fault("flaky")}
 
 // plantedRow is one fault of the proof and the checks it must break.
 type plantedRow struct {
@@ -149,7 +149,7 @@ type plantedRow struct {
 }
 
 // slowRows rank the rows that take longest, to start them first.
-var slowRows = map[receiver.Fault]int{receiver.FaultSlowAck: 2, receiver.FaultRacyDedupe: 1, receiver.FaultRedirect: 1}
+var slowRows = map[receiver.Fault]int{receiver.Fault("slow-ack"): 2, receiver.Fault("racy-dedupe"): 1, receiver.Fault("redirect"): 1}
 
 func ids(s string) []string { return strings.Fields(s) }
 
@@ -362,9 +362,9 @@ func TestPlantedFaults(t *testing.T) {
 // signatureFaults are the faults of the signature check, proven in every
 // built-in scheme.
 var signatureFaults = []receiver.Fault{
-	receiver.FaultSkipVerify, receiver.FaultNoTolerance, receiver.FaultFirstSignatureOnly, receiver.Fault5xxOnBadSignature,
-	receiver.FaultLeakSignature, receiver.FaultVerifyReparsed, receiver.FaultMarkBeforeVerify,
-	receiver.FaultProcessRejected, receiver.FaultModelSkipVerify, receiver.FaultProcessStale, receiver.FaultLastSignatureOnly,
+	receiver.Fault("skip-verify"), receiver.Fault("no-tolerance"), receiver.Fault("first-signature-only"), receiver.Fault("5xx-on-bad-signature"),
+	receiver.Fault("leak-signature"), receiver.Fault("verify-reparsed"), receiver.Fault("mark-before-verify"),
+	receiver.Fault("process-rejected"), receiver.Fault("model-skip-verify"), receiver.Fault("process-stale"), receiver.Fault("last-signature-only"),
 }
 
 // inScheme adds to a row's set what its fault also breaks in one scheme.
@@ -372,7 +372,7 @@ var signatureFaults = []receiver.Fault{
 // age check, a stale signature behind a stale first t is accepted whatever
 // t follows (SIG-14), where REALM v1's parser refuses two t entries.
 var inScheme = map[string]map[receiver.Fault][]string{
-	"stripe": {receiver.FaultNoTolerance: ids("SIG-14"), receiver.FaultProcessStale: ids("SIG-14")},
+	"stripe": {receiver.Fault("no-tolerance"): ids("SIG-14"), receiver.Fault("process-stale"): ids("SIG-14")},
 }
 
 // inSomeScheme reports whether fault breaks check id in some scheme only
@@ -392,9 +392,9 @@ func inSomeScheme(fault receiver.Fault, id string) bool {
 // standard-webhooks signs (keying on it is then that scheme's own advice)
 // and stripe does not send.
 var onlyIn = map[receiver.Fault][]string{
-	receiver.FaultProcessStale:   {signing.DefaultScheme, "standard-webhooks", "stripe"},
-	receiver.FaultTrustRetries:   {signing.DefaultScheme},
-	receiver.FaultDedupeByHeader: {signing.DefaultScheme, "github"},
+	receiver.Fault("process-stale"):    {signing.DefaultScheme, "standard-webhooks", "stripe"},
+	receiver.Fault("trust-retries"):    {signing.DefaultScheme},
+	receiver.Fault("dedupe-by-header"): {signing.DefaultScheme, "github"},
 }
 
 // notApplicable are the checks a scheme cannot express: the stale and
@@ -441,17 +441,17 @@ func proveRow(t *testing.T, scheme string, fault receiver.Fault, want []string, 
 	defer cancel()
 	timing := fast
 	switch fault {
-	case receiver.FaultSlowAck:
+	case receiver.Fault("slow-ack"):
 		timing = slow
-	case receiver.FaultSlowModelAck:
+	case receiver.Fault("slow-model-ack"):
 		timing = slowModels
-	case receiver.FaultDedupeWindow:
+	case receiver.Fault("dedupe-window"):
 		timing = windowed
-	case receiver.FaultDropUnderLoad, receiver.FaultDropWhenFull, receiver.FaultRacyState:
+	case receiver.Fault("drop-under-load"), receiver.Fault("drop-when-full"), receiver.Fault("racy-state"):
 		timing = bursting
-	case receiver.FaultRacyDedupe:
+	case receiver.Fault("racy-dedupe"):
 		timing = racy
-	case receiver.FaultDedupeExpiry:
+	case receiver.Fault("dedupe-expiry"):
 		timing = expiring
 	}
 	// Eight checks at once per row, as rows run ten at a time.

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -196,8 +195,8 @@ func TestHostileReceivers(t *testing.T) {
 				if s.Report.ExitCode != report.ExitNotCompliant {
 					t.Errorf("exit %d (%s), want 1", s.Report.ExitCode, s.Report.Overall)
 				}
-				for _, f := range []string{report.JSONFile, report.HTMLFile, report.JUnitFile} {
-					if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				for _, f := range report.Files(dir) {
+					if _, err := os.Stat(f); err != nil {
 						t.Errorf("%s not written: %v", f, err)
 					}
 				}

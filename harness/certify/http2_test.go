@@ -120,7 +120,7 @@ func TestHTTP2WithPriorKnowledge(t *testing.T) {
 	}
 	const sec harness.Secret = "whsec_h2c_only"
 	h2 := startH2Receiver(t, sec, false)
-	env := map[string]string{certify.Env(certify.SetHTTPVersion): "2"}
+	env := map[string]string{certify.Env(certify.Setting("HTTP_VERSION")): "2"}
 	set, err := certify.FromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +258,7 @@ func TestHTTPVersionSetting(t *testing.T) {
 		{"3", "", "HTTP_VERSION: invalid HTTP version \"3\": write 1.1 or 2"},
 	} {
 		set, err := certify.FromEnv(func(k string) string {
-			return map[string]string{certify.Env(certify.SetHTTPVersion): tc.value}[k]
+			return map[string]string{certify.Env(certify.Setting("HTTP_VERSION")): tc.value}[k]
 		})
 		switch {
 		case tc.err != "" && (!errors.Is(err, certify.ErrCannotRun) || !strings.Contains(err.Error(), tc.err)):

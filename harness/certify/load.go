@@ -31,9 +31,9 @@ func LoadTest(ctx context.Context, set Settings, search bool, started func(*Sess
 			started(s)
 		}
 		if search {
-			out, err = s.Capacity(ctx)
+			out, err = s.capacity(ctx)
 		} else {
-			out, err = s.Load(ctx)
+			out, err = s.runLoad(ctx)
 		}
 	}
 	var results []harness.Result
@@ -50,13 +50,13 @@ func LoadTest(ctx context.Context, set Settings, search bool, started func(*Sess
 // errLoadInterrupted is why a load run that was made did not end.
 var errLoadInterrupted = errors.New("interrupted before the load test ended")
 
-// Load load-tests the session's target (LOAD-01..04): it attacks at the
+// runLoad load-tests the session's target (LOAD-01..04): it attacks at the
 // settings' rate for their duration with signed events, streaming the
 // results to REPORT_DIR/results-<attacker>.gob, asks the probe (if any)
 // about the acknowledged events, and judges. An error wraps ErrCannotRun:
 // the run could not be made (or its results not written); the Outcome is
 // nil only when nothing was sent.
-func (s *Session) Load(ctx context.Context) (*load.Outcome, error) {
+func (s *Session) runLoad(ctx context.Context) (*load.Outcome, error) {
 	if err := s.Settings.checkLoad(false); err != nil {
 		return nil, err
 	}
@@ -66,11 +66,11 @@ func (s *Session) Load(ctx context.Context) (*load.Outcome, error) {
 	})
 }
 
-// Capacity searches for the highest rate the session's target
+// capacity searches for the highest rate the session's target
 // acknowledges within the deadline: from the settings' rate, doubled up to
 // the rate limit, each rate held the step duration. Its outcome holds one
 // INFO check, load.CapacityID. An error wraps ErrCannotRun.
-func (s *Session) Capacity(ctx context.Context) (*load.Outcome, error) {
+func (s *Session) capacity(ctx context.Context) (*load.Outcome, error) {
 	if err := s.Settings.checkLoad(true); err != nil {
 		return nil, err
 	}

@@ -125,16 +125,16 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 		{"a correct receiver passes", nil, 100, 2 * time.Second,
 			map[string]harness.Verdict{load.Load01: harness.Pass, load.Load02: harness.Pass, load.Load03: harness.Pass, load.Load04: harness.InfoVerdict}},
 		// Every answer takes the timing's SlowAck, past its deadline.
-		{"slow-ack fails LOAD-01", []receiver.Fault{receiver.FaultSlowAck}, 20, time.Second,
+		{"slow-ack fails LOAD-01", []receiver.Fault{receiver.Fault("slow-ack")}, 20, time.Second,
 			map[string]harness.Verdict{load.Load01: harness.Fail, load.Load02: harness.Pass, load.Load03: harness.Pass, load.Load04: harness.InfoVerdict}},
 		// 200/s against a 20-slot queue served at 20/s loses events, even
 		// when a busy machine lets the generator send only a quarter of
 		// them (once, under the race detector beside other packages, it
 		// sent 188 of 400).
-		{"drop-under-load warns LOAD-03", []receiver.Fault{receiver.FaultDropUnderLoad}, 200, 2 * time.Second,
+		{"drop-under-load warns LOAD-03", []receiver.Fault{receiver.Fault("drop-under-load")}, 200, 2 * time.Second,
 			map[string]harness.Verdict{load.Load01: harness.Pass, load.Load02: harness.Pass, load.Load03: harness.Warn, load.Load04: harness.InfoVerdict}},
 		// Every answer is a 307, which vegeta would count as a success.
-		{"redirect fails LOAD-02", []receiver.Fault{receiver.FaultRedirect}, 50, time.Second,
+		{"redirect fails LOAD-02", []receiver.Fault{receiver.Fault("redirect")}, 50, time.Second,
 			map[string]harness.Verdict{load.Load01: harness.Pass, load.Load02: harness.Fail, load.Load03: harness.Skip, load.Load04: harness.InfoVerdict}},
 	}
 	for _, c := range cases {
@@ -149,7 +149,7 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 				// busy the machine.
 				timing.AckDeadline, timing.SlowAck = 200*time.Millisecond, 400*time.Millisecond
 			}
-			if slices.Contains(c.faults, receiver.FaultDropUnderLoad) {
+			if slices.Contains(c.faults, receiver.Fault("drop-under-load")) {
 				// The probe is asked about 400 events within a bound of a
 				// few settle times; once, under the whole of make test, 239
 				// were still unasked at the bound of 1 s settle times (LOAD-03
@@ -159,7 +159,7 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 				timing.Settle = 3 * time.Second
 			}
 			set := certify.Settings{Faults: c.faults, PlainHTTP: true, Timing: timing, Load: shortLoad(c.rate, c.d)}
-			if slices.Contains(c.faults, receiver.FaultDropUnderLoad) {
+			if slices.Contains(c.faults, receiver.Fault("drop-under-load")) {
 				// Its own receiver, with a queue small enough to fill.
 				srv, err := receiver.Start("", receiver.Config{Secrets: []harness.Secret{loadSecret}, Faults: c.faults, QueueSize: 20, Workers: 1}, false)
 				if err != nil {
@@ -197,7 +197,7 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 			if c.faults == nil {
 				return
 			}
-			if c.faults[0] == receiver.FaultDropUnderLoad {
+			if c.faults[0] == receiver.Fault("drop-under-load") {
 				if l.Processed.Missing == 0 || len(got[load.Load03].Evidence) == 0 {
 					t.Fatalf("LOAD-03 warned without missing events or evidence: %+v (%s)", l.Processed, got[load.Load03].Observed)
 				}
@@ -292,7 +292,7 @@ func TestLimitsAreCheckedAfterFlags(t *testing.T) {
 	t.Parallel()
 	// RATE=2000 from the environment, then --max-rate 5000 on the command
 	// line: parsing must not refuse what the flag will allow.
-	set, err := certify.FromEnv(func(k string) string { return map[string]string{certify.Env(certify.SetRate): "2000"}[k] })
+	set, err := certify.FromEnv(func(k string) string { return map[string]string{certify.Env(certify.Setting("RATE")): "2000"}[k] })
 	if err != nil {
 		t.Fatalf("parsing refused RATE=2000 before any flag could raise the limit: %v", err)
 	}
@@ -332,36 +332,36 @@ func TestFromEnvLoad(t *testing.T) {
 			return s.Rate == 50 && s.Duration == 20*time.Second && s.Limits == load.DefaultLimits() && s.Attacker == load.DefaultAttacker &&
 				s.SampleSize == load.DefaultSampleSize && s.StepDuration == load.DefaultStepDuration
 		}, "", false},
-		{"RATE and DURATION", map[string]string{env(certify.SetRate): "200", env(certify.SetDuration): "1m"}, func(s certify.LoadSettings) bool {
+		{"RATE and DURATION", map[string]string{env(certify.Setting("RATE")): "200", env(certify.SetDuration): "1m"}, func(s certify.LoadSettings) bool {
 			return s.Rate == 200 && s.Duration == time.Minute
 		}, "", false},
-		{"RATE may say /s", map[string]string{env(certify.SetRate): "200/s"}, func(s certify.LoadSettings) bool { return s.Rate == 200 }, "", false},
-		{"a negative rate says so", map[string]string{env(certify.SetRate): "-5"}, nil, `RATE: "-5" is below zero`, false},
-		{"a rate that is no number says so", map[string]string{env(certify.SetRate): "fast"}, nil, `RATE: "fast" is not a whole number`, false},
-		{"a rate over the limit needs an override", map[string]string{env(certify.SetRate): "2000"}, nil, "MAX_RATE", true},
-		{"MAX_RATE is the override", map[string]string{env(certify.SetRate): "2000", env(certify.SetMaxRate): "5000"}, func(s certify.LoadSettings) bool {
+		{"RATE may say /s", map[string]string{env(certify.Setting("RATE")): "200/s"}, func(s certify.LoadSettings) bool { return s.Rate == 200 }, "", false},
+		{"a negative rate says so", map[string]string{env(certify.Setting("RATE")): "-5"}, nil, `RATE: "-5" is below zero`, false},
+		{"a rate that is no number says so", map[string]string{env(certify.Setting("RATE")): "fast"}, nil, `RATE: "fast" is not a whole number`, false},
+		{"a rate over the limit needs an override", map[string]string{env(certify.Setting("RATE")): "2000"}, nil, "MAX_RATE", true},
+		{"MAX_RATE is the override", map[string]string{env(certify.Setting("RATE")): "2000", env(certify.Setting("MAX_RATE")): "5000"}, func(s certify.LoadSettings) bool {
 			return s.Limits.MaxRate == 5000
 		}, "", false},
-		{"FORCE lifts both limits", map[string]string{env(certify.SetRate): "2000", env(certify.SetDuration): "1h", env(certify.SetForce): "1"}, func(s certify.LoadSettings) bool {
+		{"FORCE lifts both limits", map[string]string{env(certify.Setting("RATE")): "2000", env(certify.SetDuration): "1h", env(certify.Setting("FORCE")): "1"}, func(s certify.LoadSettings) bool {
 			return s.Limits == load.ForcedLimits()
 		}, "", false},
-		{"FORCE does not lift what MAX_* set", map[string]string{env(certify.SetForce): "1", env(certify.SetMaxDuration): "10m"}, func(s certify.LoadSettings) bool {
+		{"FORCE does not lift what MAX_* set", map[string]string{env(certify.Setting("FORCE")): "1", env(certify.Setting("MAX_DURATION")): "10m"}, func(s certify.LoadSettings) bool {
 			return s.Limits.MaxDuration == 10*time.Minute && s.Limits.MaxRate == load.ForcedMaxRate
 		}, "", false},
 		{"a duration over the limit needs an override", map[string]string{env(certify.SetDuration): "6m"}, nil, "MAX_DURATION", true},
 		{"a duration must be a duration", map[string]string{env(certify.SetDuration): "20"}, nil, "DURATION", false},
-		{"FORCE is a flag", map[string]string{env(certify.SetForce): "please"}, nil, "FORCE", false},
-		{"FORCE reads like STRICT", map[string]string{env(certify.SetForce): "yes", env(certify.SetRate): "2000"}, func(s certify.LoadSettings) bool {
+		{"FORCE is a flag", map[string]string{env(certify.Setting("FORCE")): "please"}, nil, "FORCE", false},
+		{"FORCE reads like STRICT", map[string]string{env(certify.Setting("FORCE")): "yes", env(certify.Setting("RATE")): "2000"}, func(s certify.LoadSettings) bool {
 			return s.Limits == load.ForcedLimits()
 		}, "", false},
-		{"an attacker name names a file", map[string]string{env(certify.SetAttacker): "../x"}, nil, "ATTACKER", false},
-		{"an attacker name per generator", map[string]string{env(certify.SetAttacker): "gen-3"}, func(s certify.LoadSettings) bool {
+		{"an attacker name names a file", map[string]string{env(certify.Setting("ATTACKER")): "../x"}, nil, "ATTACKER", false},
+		{"an attacker name per generator", map[string]string{env(certify.Setting("ATTACKER")): "gen-3"}, func(s certify.LoadSettings) bool {
 			return s.Attacker == "gen-3"
 		}, "", false},
-		{"SAMPLE_SIZE and STEP_DURATION", map[string]string{env(certify.SetSampleSize): "30", env(certify.SetStepDuration): "2s"}, func(s certify.LoadSettings) bool {
+		{"SAMPLE_SIZE and STEP_DURATION", map[string]string{env(certify.Setting("SAMPLE_SIZE")): "30", env(certify.Setting("STEP_DURATION")): "2s"}, func(s certify.LoadSettings) bool {
 			return s.SampleSize == 30 && s.StepDuration == 2*time.Second
 		}, "", false},
-		{"LOAD-03 needs a sample", map[string]string{env(certify.SetSampleSize): "0"}, nil, "SAMPLE_SIZE", false},
+		{"LOAD-03 needs a sample", map[string]string{env(certify.Setting("SAMPLE_SIZE")): "0"}, nil, "SAMPLE_SIZE", false},
 	}
 	for _, c := range cases {
 		t.Run(c.why, func(t *testing.T) {

@@ -75,7 +75,7 @@ func startLogged(t *testing.T, cfg receiver.Config) (*httptest.Server, *attemptL
 // share, and LOAD-02, which judges first attempts, fails.
 func TestFlakyReceiverIsMadeWholeByRetries(t *testing.T) {
 	t.Parallel()
-	srv, log := startLogged(t, receiver.Config{Secrets: []harness.Secret{loadSecret}, Faults: []receiver.Fault{receiver.FaultFlaky}})
+	srv, log := startLogged(t, receiver.Config{Secrets: []harness.Secret{loadSecret}, Faults: []receiver.Fault{receiver.Fault("flaky")}})
 	s := prepareLoad(t, certify.Settings{URL: srv.URL + "/webhook", ProbeURL: srv.URL + "/_probe", Secret: loadSecret,
 		Timing: loadTiming, Load: shortLoad(100, 2*time.Second)})
 	out, err := s.Load(context.Background())
@@ -120,7 +120,7 @@ func TestSlowReceiverPastCapacityStorms(t *testing.T) {
 	// events, a storm as at least one retry in five.
 	timing.SlowAck, timing.SenderTimeout = 50*time.Millisecond, time.Second
 	amplification := func(rate int) float64 {
-		srv, _ := startLogged(t, receiver.Config{Secrets: []harness.Secret{loadSecret}, Faults: []receiver.Fault{receiver.FaultSlowAck},
+		srv, _ := startLogged(t, receiver.Config{Secrets: []harness.Secret{loadSecret}, Faults: []receiver.Fault{receiver.Fault("slow-ack")},
 			AckSlots: 2, Timing: timing})
 		s := prepareLoad(t, certify.Settings{URL: srv.URL + "/webhook", Secret: loadSecret, Timing: timing, Load: shortLoad(rate, 2*time.Second)})
 		out, err := s.Load(context.Background())

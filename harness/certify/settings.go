@@ -58,9 +58,9 @@ type Settings struct {
 	Timing harness.Timing
 	// Load are the knobs of a load run or a capacity search. Prepare
 	// fills none of them in (a zero sample size is an error, not "the
-	// default"): start from DefaultLoadSettings, as FromEnv does.
+	// default"): start from Defaults, as FromEnv does.
 	Load LoadSettings
-	// FailOn is the exit policy of a command: FailOnNotCompliant or
+	// FailOn is the exit policy of a command: "not-compliant" or
 	// FailOnCannotRun. The report keeps the run's own status.
 	FailOn string
 	// Names says how errors name a setting to the user: nil names them as
@@ -124,8 +124,8 @@ func retrySchedule(schedule []time.Duration, n int) []time.Duration {
 	return out
 }
 
-// DefaultLoadSettings returns the defaults of `make load`.
-func DefaultLoadSettings() LoadSettings {
+// defaultLoadSettings returns the defaults of `make load`.
+func defaultLoadSettings() LoadSettings {
 	return LoadSettings{
 		Rate: load.DefaultRate, Duration: load.DefaultDuration, Attacker: load.DefaultAttacker,
 		Limits: load.DefaultLimits(), SampleSize: load.DefaultSampleSize, StepDuration: load.DefaultStepDuration,
@@ -139,37 +139,37 @@ type Setting string
 
 // The settings errors can name.
 const (
-	SetURL           Setting = "URL"
-	SetSecret        Setting = "SECRET"
-	SetProbeURL      Setting = "PROBE_URL"
-	SetProbeToken    Setting = "PROBE_TOKEN"
-	SetLabels        Setting = "LABELS"
-	SetScheme        Setting = "SCHEME"
-	SetStrict        Setting = "STRICT"
-	SetInsecure      Setting = "INSECURE"
+	setURL           Setting = "URL"
+	setSecret        Setting = "SECRET"
+	setProbeURL      Setting = "PROBE_URL"
+	setProbeToken    Setting = "PROBE_TOKEN"
+	setLabels        Setting = "LABELS"
+	setScheme        Setting = "SCHEME"
+	setStrict        Setting = "STRICT"
+	setInsecure      Setting = "INSECURE"
 	setCACert        Setting = "CA_CERT"
-	SetHTTPVersion   Setting = "HTTP_VERSION"
-	SetAckDeadline   Setting = "ACK_DEADLINE"
+	setHTTPVersion   Setting = "HTTP_VERSION"
+	setAckDeadline   Setting = "ACK_DEADLINE"
 	SetSenderTimeout Setting = "SENDER_TIMEOUT"
 	SetRetrySchedule Setting = "RETRY_SCHEDULE"
 	SetSettle        Setting = "SETTLE"
 	SetDedupeGap     Setting = "DEDUPE_GAP"
-	SetScenarios     Setting = "SCENARIOS"
+	setScenarios     Setting = "SCENARIOS"
 	SetReportDir     Setting = "REPORT_DIR"
-	SetFaults        Setting = "FAULTS"
-	SetPlainHTTP     Setting = "PLAIN_HTTP"
-	SetRate          Setting = "RATE"
+	setFaults        Setting = "FAULTS"
+	setPlainHTTP     Setting = "PLAIN_HTTP"
+	setRate          Setting = "RATE"
 	SetDuration      Setting = "DURATION"
-	SetMaxRate       Setting = "MAX_RATE"
-	SetMaxDuration   Setting = "MAX_DURATION"
-	SetForce         Setting = "FORCE"
-	SetAttacker      Setting = "ATTACKER"
-	SetSampleSize    Setting = "SAMPLE_SIZE"
-	SetStepDuration  Setting = "STEP_DURATION"
-	SetRetries       Setting = "RETRIES"
-	SetFailOn        Setting = "FAIL_ON"
-	SetDedupeVolume  Setting = "DEDUPE_VOLUME"
-	SetDedupeRate    Setting = "DEDUPE_RATE"
+	setMaxRate       Setting = "MAX_RATE"
+	setMaxDuration   Setting = "MAX_DURATION"
+	setForce         Setting = "FORCE"
+	setAttacker      Setting = "ATTACKER"
+	setSampleSize    Setting = "SAMPLE_SIZE"
+	setStepDuration  Setting = "STEP_DURATION"
+	setRetries       Setting = "RETRIES"
+	setFailOn        Setting = "FAIL_ON"
+	setDedupeVolume  Setting = "DEDUPE_VOLUME"
+	setDedupeRate    Setting = "DEDUPE_RATE"
 )
 
 // MakeNames names a setting as the Makefile's variable.
@@ -223,19 +223,19 @@ var attackerName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 func (s *Settings) checkLoad(capacity bool) error {
 	l := s.Load
 	if !attackerName.MatchString(l.Attacker) {
-		return s.Bad(SetAttacker, "%q: use letters, digits, '.', '_' and '-' (it names the results file)", l.Attacker)
+		return s.Bad(setAttacker, "%q: use letters, digits, '.', '_' and '-' (it names the results file)", l.Attacker)
 	}
 	if l.SampleSize < 1 {
-		return s.Bad(SetSampleSize, "%d: LOAD-03 needs at least one event to ask the probe about", l.SampleSize)
+		return s.Bad(setSampleSize, "%d: LOAD-03 needs at least one event to ask the probe about", l.SampleSize)
 	}
 	if l.Limits.MaxRate <= 0 {
-		return s.Bad(SetMaxRate, "%d must be positive", l.Limits.MaxRate)
+		return s.Bad(setMaxRate, "%d must be positive", l.Limits.MaxRate)
 	}
 	if l.Limits.MaxDuration <= 0 {
-		return s.Bad(SetMaxDuration, "%s must be positive", l.Limits.MaxDuration)
+		return s.Bad(setMaxDuration, "%s must be positive", l.Limits.MaxDuration)
 	}
 	if l.Retries > maxRetries || l.Retries < allRetries {
-		return s.Bad(SetRetries, "%d: give 0 (no retries) up to %d", l.Retries, maxRetries)
+		return s.Bad(setRetries, "%d: give 0 (no retries) up to %d", l.Retries, maxRetries)
 	}
 	if capacity {
 		return nil
@@ -250,23 +250,23 @@ func (s *Settings) unsafe(err error) error {
 	if err == nil || !errors.As(err, &le) {
 		return err
 	}
-	force := fmt.Sprintf(" (or set %s)", s.name(SetForce))
+	force := fmt.Sprintf(" (or set %s)", s.name(setForce))
 	var advice string
 	switch le.Setting {
 	case load.LimitRate:
-		advice = fmt.Sprintf("%s=%d: %v", s.name(SetRate), le.Asked, err)
+		advice = fmt.Sprintf("%s=%d: %v", s.name(setRate), le.Asked, err)
 		if le.Limit > 0 {
-			advice += fmt.Sprintf(": raise %s%s if the receiver is meant to take it", s.name(SetMaxRate), force)
+			advice += fmt.Sprintf(": raise %s%s if the receiver is meant to take it", s.name(setMaxRate), force)
 		}
 	case load.LimitDuration:
 		advice = fmt.Sprintf("%s=%s: %v", s.name(SetDuration), time.Duration(le.Asked), err)
 		if le.Limit > 0 {
-			advice += fmt.Sprintf(": raise %s%s if you mean it", s.name(SetMaxDuration), force)
+			advice += fmt.Sprintf(": raise %s%s if you mean it", s.name(setMaxDuration), force)
 		}
 	case load.LimitSearch:
-		advice = fmt.Sprintf("%v: shorten %s or raise %s", err, s.name(SetStepDuration), s.name(SetMaxDuration))
+		advice = fmt.Sprintf("%v: shorten %s or raise %s", err, s.name(setStepDuration), s.name(setMaxDuration))
 	case load.LimitStep:
-		advice = fmt.Sprintf("%s=%s: %v", s.name(SetStepDuration), time.Duration(le.Asked), err)
+		advice = fmt.Sprintf("%s=%s: %v", s.name(setStepDuration), time.Duration(le.Asked), err)
 	default:
 		advice = err.Error()
 	}

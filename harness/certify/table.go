@@ -52,7 +52,7 @@ const (
 
 // Option is one row of the settings table: one thing the user can tell
 // a run, with every name it goes by. The Makefile's variables
-// (MakeFragment), the environment (FromEnv), the CLI's flags and their
+// (makeFragment), the environment (FromEnv), the CLI's flags and their
 // help, the error messages that name a setting and the report's settings
 // block all come from the table, so a setting is added in one place.
 type Option struct {
@@ -105,9 +105,9 @@ func (o Option) Default() string {
 	return o.noDefault
 }
 
-// Value shows s's value of the setting as the user would write it; a
+// value shows s's value of the setting as the user would write it; a
 // secret is shown as harness.Redacted when set.
-func (o Option) Value(s *Settings) string {
+func (o Option) value(s *Settings) string {
 	v := o.show(s)
 	if o.Kind == Secret && v != "" {
 		return harness.Redacted
@@ -123,9 +123,9 @@ const defaultReportDir = "reports"
 
 // Exit policies of FAIL_ON.
 const (
-	// FailOnNotCompliant exits 1 when the receiver is not compliant, 2
+	// failOnNotCompliant exits 1 when the receiver is not compliant, 2
 	// when the run could not be made.
-	FailOnNotCompliant = "not-compliant"
+	failOnNotCompliant = "not-compliant"
 	// FailOnCannotRun exits 0 unless the run could not be made (2): a
 	// generator of a distributed load whose verdict only the merge
 	// gives.
@@ -138,8 +138,8 @@ func Defaults() Settings {
 	return Settings{
 		Timing:    harness.DefaultTiming(),
 		ReportDir: defaultReportDir,
-		Load:      DefaultLoadSettings(),
-		FailOn:    FailOnNotCompliant,
+		Load:      defaultLoadSettings(),
+		FailOn:    failOnNotCompliant,
 
 		DedupeVolume: engine.DefaultVolume,
 		DedupeRate:   engine.DefaultVolumeRate,
@@ -151,48 +151,48 @@ func Options() []Option { return slices.Clone(options) }
 
 // options is the settings table.
 var options = withEnv([]Option{
-	{Setting: SetURL, Flag: "url", Commands: allRuns, Make: true, Recorded: true,
+	{Setting: setURL, Flag: "url", Commands: allRuns, Make: true, Recorded: true,
 		Help:      "the receiver's webhook URL, https:// or http://",
 		noDefault: "the bundled reference receiver",
 		parse:     func(s *Settings, v string) error { s.URL = strings.TrimSpace(v); return nil },
 		show:      func(s *Settings) string { return report.Redact(s.URL) },
 		record:    func(s *Settings, r *report.Settings) { r.Reference = s.URL == "" }},
-	{Setting: SetSecret, Flag: "secret", Env: harness.SecretEnv, Kind: Secret, Commands: allRuns, Make: true,
+	{Setting: setSecret, Flag: "secret", Env: harness.SecretEnv, Kind: Secret, Commands: allRuns, Make: true,
 		Help:  "the signing secret, used as it is; prefer the environment variable " + harness.SecretEnv + ", so that it never shows in a log",
 		parse: func(s *Settings, v string) error { s.Secret = harness.Secret(v); return nil },
 		show:  func(s *Settings) string { return s.Secret.Reveal() }},
-	{Setting: SetProbeURL, Flag: "probe-url", Commands: allRuns, Make: true, Recorded: true,
+	{Setting: setProbeURL, Flag: "probe-url", Commands: allRuns, Make: true, Recorded: true,
 		Help:      "base URL of the receiver's test probe (README \"The probe contract\"); without it the checks that need it are judged on status codes only",
 		noDefault: "none; the reference receiver's own probe when no URL",
 		parse:     func(s *Settings, v string) error { s.ProbeURL = strings.TrimSpace(v); return nil },
 		show:      func(s *Settings) string { return report.Redact(s.ProbeURL) },
 		record:    func(s *Settings, r *report.Settings) { r.Probe = s.ProbeURL != "" }},
-	{Setting: SetProbeToken, Flag: "probe-token", Kind: Secret, Commands: allRuns, Make: true,
+	{Setting: setProbeToken, Flag: "probe-token", Kind: Secret, Commands: allRuns, Make: true,
 		Help:  "sent to the probe as Authorization: Bearer <token>; prefer the environment variable",
 		parse: func(s *Settings, v string) error { s.ProbeToken = harness.Secret(v); return nil },
 		show:  func(s *Settings) string { return s.ProbeToken.Reveal() }},
-	{Setting: SetLabels, Flag: "labels", Commands: CmdConformance, Make: true, Recorded: true,
+	{Setting: setLabels, Flag: "labels", Commands: CmdConformance, Make: true, Recorded: true,
 		Help:      "a label filter selecting checks: categories, levels (must, should, info), probe, or check IDs, e.g. 'signature || idempotency', 'must && !probe', SIG-03",
 		noDefault: "every check",
 		parse:     func(s *Settings, v string) error { s.Labels = v; return nil },
 		show:      func(s *Settings) string { return s.Labels },
 		record:    func(s *Settings, r *report.Settings) { r.Labels = s.Labels }},
-	{Setting: SetScheme, Flag: "scheme", Kind: nameOrPath, Commands: allRuns, Make: true, Recorded: true,
+	{Setting: setScheme, Flag: "scheme", Kind: nameOrPath, Commands: allRuns, Make: true, Recorded: true,
 		Help:      "the signing scheme the receiver verifies: " + strings.Join(signing.BuiltinSchemes(), ", ") + ", or a scheme file",
 		noDefault: signing.DefaultScheme,
 		parse:     func(s *Settings, v string) error { s.Scheme = strings.TrimSpace(v); return nil },
 		show:      func(s *Settings) string { return s.Scheme },
 		record:    func(s *Settings, r *report.Settings) { r.Scheme = s.Scheme }},
-	boolOption(SetStrict, "strict", allRuns, "broken SHOULDs fail the run instead of warning",
+	boolOption(setStrict, "strict", allRuns, "broken SHOULDs fail the run instead of warning",
 		func(s *Settings) *bool { return &s.Strict }, func(s *Settings, r *report.Settings) { r.Strict = s.Strict }),
-	boolOption(SetInsecure, "insecure", allRuns, "skip verification of the receiver's certificate (TLS-02 then warns)",
+	boolOption(setInsecure, "insecure", allRuns, "skip verification of the receiver's certificate (TLS-02 then warns)",
 		func(s *Settings) *bool { return &s.Insecure }, func(s *Settings, r *report.Settings) { r.Insecure = s.Insecure }),
 	{Setting: setCACert, Flag: "ca-cert", Kind: path, Commands: allRuns, Make: true,
 		Help:      "a PEM file of a CA to trust, for a staging certificate from a private CA",
 		noDefault: "the system's roots",
 		parse:     func(s *Settings, v string) error { s.CACert = strings.TrimSpace(v); return nil },
 		show:      func(s *Settings) string { return s.CACert }},
-	{Setting: SetHTTPVersion, Flag: "http-version", Commands: allRuns, Make: true, Recorded: true,
+	{Setting: setHTTPVersion, Flag: "http-version", Commands: allRuns, Make: true, Recorded: true,
 		Help: "the HTTP the sender, the load and the probe speak: auto (HTTP/2 or HTTP/1.1 as the receiver chooses over TLS), 1.1, or 2 (h2c over http://)",
 		parse: func(s *Settings, v string) (err error) {
 			s.HTTPVersion, err = harness.ParseHTTPVersion(v)
@@ -200,7 +200,7 @@ var options = withEnv([]Option{
 		},
 		show:   func(s *Settings) string { return s.HTTPVersion.String() },
 		record: func(s *Settings, r *report.Settings) { r.HTTPVersion = s.HTTPVersion }},
-	durationOption(SetAckDeadline, "ack-deadline", allRuns, "what every acknowledgement must meet (for load, the p99 of first attempts)",
+	durationOption(setAckDeadline, "ack-deadline", allRuns, "what every acknowledgement must meet (for load, the p99 of first attempts)",
 		func(s *Settings) *time.Duration { return &s.Timing.AckDeadline },
 		func(s *Settings, r *report.Settings) { r.AckDeadline = harness.Duration(s.Timing.AckDeadline) }),
 	durationOption(SetSenderTimeout, "sender-timeout", allRuns, "how long the sender waits for an answer before it abandons an attempt",
@@ -228,12 +228,12 @@ var options = withEnv([]Option{
 	durationOption(SetDedupeGap, "dedupe-gap", CmdConformance, "how long IDEM-06 waits before it redelivers an event: a dedupe record must outlive it",
 		func(s *Settings) *time.Duration { return &s.Timing.DedupeGap },
 		func(s *Settings, r *report.Settings) { r.DedupeGap = harness.Duration(s.Timing.DedupeGap) }),
-	{Setting: SetDedupeVolume, Flag: "dedupe-volume", Commands: CmdConformance, Make: true, Recorded: true,
+	{Setting: setDedupeVolume, Flag: "dedupe-volume", Commands: CmdConformance, Make: true, Recorded: true,
 		Help:   "how many fresh events of every type IDEM-06 delivers in bursts during its dedupe gap, as many as the gap holds at DEDUPE_RATE (0: none)",
 		parse:  intParse(func(s *Settings) *int { return &s.DedupeVolume }),
 		show:   func(s *Settings) string { return strconv.Itoa(s.DedupeVolume) },
 		record: func(s *Settings, r *report.Settings) { r.DedupeVolume = s.DedupeVolume }},
-	{Setting: SetDedupeRate, Flag: "dedupe-rate", Commands: CmdConformance, Make: true, Recorded: true,
+	{Setting: setDedupeRate, Flag: "dedupe-rate", Commands: CmdConformance, Make: true, Recorded: true,
 		Help: fmt.Sprintf("the most events a second IDEM-06's burst delivers, %d at a time", engine.BurstInFlight),
 		parse: func(s *Settings, v string) error {
 			if err := intParse(func(s *Settings) *int { return &s.DedupeRate })(s, v); err != nil {
@@ -246,7 +246,7 @@ var options = withEnv([]Option{
 		},
 		show:   func(s *Settings) string { return strconv.Itoa(s.DedupeRate) },
 		record: func(s *Settings, r *report.Settings) { r.DedupeRate = s.DedupeRate }},
-	{Setting: SetScenarios, Flag: "scenarios", Kind: path, Commands: CmdConformance, Make: true, Recorded: true,
+	{Setting: setScenarios, Flag: "scenarios", Kind: path, Commands: CmdConformance, Make: true, Recorded: true,
 		Help:      "a directory of your own scenario files, added to the catalogue (a file with a built-in ID replaces that check)",
 		noDefault: "none",
 		parse:     func(s *Settings, v string) error { s.Scenarios = strings.TrimSpace(v); return nil },
@@ -261,7 +261,7 @@ var options = withEnv([]Option{
 			return nil
 		},
 		show: func(s *Settings) string { return s.ReportDir }},
-	{Setting: SetFaults, Flag: "fault", Kind: List, Commands: allRuns, Make: true, Recorded: true,
+	{Setting: setFaults, Flag: "fault", Kind: List, Commands: allRuns, Make: true, Recorded: true,
 		Help:      "faults to plant in the bundled reference receiver (no URL only), comma-separated or the flag repeated; hookcert receiver -h lists them",
 		noDefault: "none",
 		parse: func(s *Settings, v string) error {
@@ -289,15 +289,15 @@ var options = withEnv([]Option{
 				r.Faults = append(r.Faults, string(f))
 			}
 		}},
-	{Setting: SetPlainHTTP, Flag: "plain-http", Kind: Bool, Commands: allRuns,
+	{Setting: setPlainHTTP, Flag: "plain-http", Kind: Bool, Commands: allRuns,
 		Help:  "serve the bundled reference receiver over http:// instead of HTTPS (no URL only)",
 		parse: func(s *Settings, v string) (err error) { s.PlainHTTP, err = parseFlag(v); return err },
 		show:  func(s *Settings) string { return showBool(s.PlainHTTP) }},
-	intOption(SetRate, "rate", CmdLoad|CmdCapacity, "new events per second; for capacity, the first rate tried",
+	intOption(setRate, "rate", CmdLoad|CmdCapacity, "new events per second; for capacity, the first rate tried",
 		func(s *Settings) *int { return &s.Load.Rate }),
 	durationOption(SetDuration, "duration", CmdLoad, "how long the load sends new events",
 		func(s *Settings) *time.Duration { return &s.Load.Duration }, nil),
-	{Setting: SetRetries, Flag: "retries", Commands: CmdLoad | CmdCapacity, Make: true,
+	{Setting: setRetries, Flag: "retries", Commands: CmdLoad | CmdCapacity, Make: true,
 		Help:      fmt.Sprintf("retries of a load delivery not acknowledged, on the retry schedule, its last wait repeated past its end: 0 (none) to %d", maxRetries),
 		noDefault: "one per wait of the retry schedule",
 		parse: func(s *Settings, v string) error {
@@ -314,7 +314,7 @@ var options = withEnv([]Option{
 			}
 			return strconv.Itoa(s.Load.Retries)
 		}},
-	{Setting: SetForce, Flag: "force", Kind: Bool, Commands: CmdLoad | CmdCapacity, Make: true,
+	{Setting: setForce, Flag: "force", Kind: Bool, Commands: CmdLoad | CmdCapacity, Make: true,
 		Help: fmt.Sprintf("lift the safety limits to %d/s and %s", load.ForcedMaxRate, showDuration(load.ForcedMaxDuration)),
 		parse: func(s *Settings, v string) error {
 			on, err := parseFlag(v)
@@ -324,11 +324,11 @@ var options = withEnv([]Option{
 			return err
 		},
 		show: func(s *Settings) string { return showBool(s.Load.Limits == load.ForcedLimits()) }},
-	intOption(SetMaxRate, "max-rate", CmdLoad|CmdCapacity, "safety limit on the rate of deliveries, retries included (and the top of a capacity search)",
+	intOption(setMaxRate, "max-rate", CmdLoad|CmdCapacity, "safety limit on the rate of deliveries, retries included (and the top of a capacity search)",
 		func(s *Settings) *int { return &s.Load.Limits.MaxRate }),
-	durationOption(SetMaxDuration, "max-duration", CmdLoad|CmdCapacity, "safety limit on the duration (of a whole capacity search)",
+	durationOption(setMaxDuration, "max-duration", CmdLoad|CmdCapacity, "safety limit on the duration (of a whole capacity search)",
 		func(s *Settings) *time.Duration { return &s.Load.Limits.MaxDuration }, nil),
-	{Setting: SetAttacker, Flag: "attacker", Commands: CmdLoad | CmdCapacity, Make: true,
+	{Setting: setAttacker, Flag: "attacker", Commands: CmdLoad | CmdCapacity, Make: true,
 		Help: "this generator's name, one per generator whose results are merged; its raw results go to results-NAME.gob",
 		parse: func(s *Settings, v string) error {
 			if v = strings.TrimSpace(v); !attackerName.MatchString(v) {
@@ -338,20 +338,20 @@ var options = withEnv([]Option{
 			return nil
 		},
 		show: func(s *Settings) string { return s.Load.Attacker }},
-	intOption(SetSampleSize, "sample-size", CmdLoad, "acknowledged events asked of the probe at most (a uniform sample; LOAD-03)",
+	intOption(setSampleSize, "sample-size", CmdLoad, "acknowledged events asked of the probe at most (a uniform sample; LOAD-03)",
 		func(s *Settings) *int { return &s.Load.SampleSize }),
-	durationOption(SetStepDuration, "step-duration", CmdCapacity, "how long a capacity search holds each rate",
+	durationOption(setStepDuration, "step-duration", CmdCapacity, "how long a capacity search holds each rate",
 		func(s *Settings) *time.Duration { return &s.Load.StepDuration }, nil),
-	{Setting: SetFailOn, Flag: "fail-on", Commands: allRuns,
-		Help: "when the command exits non-zero: " + FailOnNotCompliant + " (1 when not compliant, 2 when the run could not be made) or " +
+	{Setting: setFailOn, Flag: "fail-on", Commands: allRuns,
+		Help: "when the command exits non-zero: " + failOnNotCompliant + " (1 when not compliant, 2 when the run could not be made) or " +
 			FailOnCannotRun + " (0 unless the run could not be made: a generator whose verdict the merge gives)",
 		parse: func(s *Settings, v string) error {
 			switch v = strings.TrimSpace(v); v {
-			case FailOnNotCompliant, FailOnCannotRun:
+			case failOnNotCompliant, FailOnCannotRun:
 				s.FailOn = v
 				return nil
 			}
-			return fmt.Errorf("%q: write %s or %s", v, FailOnNotCompliant, FailOnCannotRun)
+			return fmt.Errorf("%q: write %s or %s", v, failOnNotCompliant, FailOnCannotRun)
 		},
 		show: func(s *Settings) string { return s.FailOn }},
 })
@@ -495,13 +495,13 @@ func (s *Settings) SetByEnv(set Setting) bool { return s.byEnv[set] }
 // runs, so that errors name its variables rather than the environment's.
 const MakeEnv = "HOOKCERT_VIA_MAKE"
 
-// MakeFragment is the Makefile's part of the settings table: a variable
+// makeFragment is the Makefile's part of the settings table: a variable
 // per setting the Makefile takes, with its help and default as comments,
 // the secrets exported to the environment (never on a command line that
 // make would echo), and hookcert_env, the environment that hands every
 // other one to the suites and commands. The Makefile includes it; a test
 // keeps the committed file equal to it.
-func MakeFragment() string {
+func makeFragment() string {
 	var b strings.Builder
 	b.WriteString("# Code generated from the settings table (harness/certify/table.go); DO NOT EDIT.\n")
 	b.WriteString("# go test ./harness/certify -run TestMakeFragment -update writes it again.\n\n")

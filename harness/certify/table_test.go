@@ -67,7 +67,7 @@ func TestOptionsTable(t *testing.T) {
 			t.Errorf("%s's flag %q is not lowercase words joined by dashes", o.Setting, o.Flag)
 		}
 	}
-	if o, _ := certify.Lookup(certify.SetSecret); o.Env != harness.SecretEnv {
+	if o, _ := certify.Lookup(certify.Setting("SECRET")); o.Env != harness.SecretEnv {
 		t.Errorf("the secret is read from %s, want %s", o.Env, harness.SecretEnv)
 	}
 }
@@ -80,20 +80,20 @@ func TestDefaultsShowAsWritten(t *testing.T) {
 		set  certify.Setting
 		want string
 	}{
-		{certify.SetAckDeadline, "1s"},
+		{certify.Setting("ACK_DEADLINE"), "1s"},
 		{certify.SetSenderTimeout, "5s"},
 		{certify.SetRetrySchedule, "1s,2s,4s"},
 		{certify.SetSettle, "5s"},
 		{certify.SetDedupeGap, "10s"},
-		{certify.SetRate, "50"},
+		{certify.Setting("RATE"), "50"},
 		{certify.SetDuration, "20s"},
-		{certify.SetMaxRate, "1000"},
-		{certify.SetMaxDuration, "5m"},
+		{certify.Setting("MAX_RATE"), "1000"},
+		{certify.Setting("MAX_DURATION"), "5m"},
 		{certify.SetReportDir, "reports"},
-		{certify.SetRetries, "one per wait of the retry schedule"},
-		{certify.SetURL, "the bundled reference receiver"},
-		{certify.SetFailOn, certify.FailOnNotCompliant},
-		{certify.SetStrict, ""},
+		{certify.Setting("RETRIES"), "one per wait of the retry schedule"},
+		{certify.Setting("URL"), "the bundled reference receiver"},
+		{certify.Setting("FAIL_ON"), certify.FailOnNotCompliant},
+		{certify.Setting("STRICT"), ""},
 	} {
 		o, ok := certify.Lookup(tc.set)
 		if !ok {
@@ -123,11 +123,11 @@ func TestDefaultsShowAsWritten(t *testing.T) {
 // the others leave it alone: the block comes from the table.
 func TestRecordedSettingsReachTheReport(t *testing.T) {
 	values := map[certify.Setting]string{
-		certify.SetURL: "http://127.0.0.1:9/webhook", certify.SetProbeURL: "http://127.0.0.1:9/_probe",
-		certify.SetLabels: "signature", certify.SetScheme: "stripe", certify.SetStrict: "1", certify.SetInsecure: "1",
-		certify.SetHTTPVersion: "1.1", certify.SetAckDeadline: "2s", certify.SetSenderTimeout: "3s",
-		certify.SetRetrySchedule: "1s", certify.SetSettle: "7s", certify.SetDedupeGap: "3s", certify.SetScenarios: "mine",
-		certify.SetFaults: "double-process", certify.SetDedupeVolume: "300", certify.SetDedupeRate: "100",
+		certify.Setting("URL"): "http://127.0.0.1:9/webhook", certify.Setting("PROBE_URL"): "http://127.0.0.1:9/_probe",
+		certify.Setting("LABELS"): "signature", certify.Setting("SCHEME"): "stripe", certify.Setting("STRICT"): "1", certify.Setting("INSECURE"): "1",
+		certify.Setting("HTTP_VERSION"): "1.1", certify.Setting("ACK_DEADLINE"): "2s", certify.SetSenderTimeout: "3s",
+		certify.SetRetrySchedule: "1s", certify.SetSettle: "7s", certify.SetDedupeGap: "3s", certify.Setting("SCENARIOS"): "mine",
+		certify.Setting("FAULTS"): "double-process", certify.Setting("DEDUPE_VOLUME"): "300", certify.Setting("DEDUPE_RATE"): "100",
 	}
 	base := certify.Placeholder(certify.Defaults()).Report.Settings
 	for _, o := range certify.Options() {
@@ -171,14 +171,14 @@ func TestFromEnvNamesTheSetting(t *testing.T) {
 		value string
 		want  string
 	}{
-		{certify.SetRate, "fast", `RATE: "fast" is not a whole number`},
-		{certify.SetRetries, "11", `RETRIES: "11" is not a number of retries from 0 (none) to 10`},
-		{certify.SetRetries, "-1", `RETRIES: "-1" is not a number of retries`},
+		{certify.Setting("RATE"), "fast", `RATE: "fast" is not a whole number`},
+		{certify.Setting("RETRIES"), "11", `RETRIES: "11" is not a number of retries from 0 (none) to 10`},
+		{certify.Setting("RETRIES"), "-1", `RETRIES: "-1" is not a number of retries`},
 		{certify.SetRetrySchedule, "1s,,2s", `RETRY_SCHEDULE: "1s,,2s" is not a list of positive durations`},
-		{certify.SetAttacker, "gen/0", `ATTACKER: "gen/0": use letters`},
-		{certify.SetFailOn, "never", `FAIL_ON: "never": write not-compliant or cannot-run`},
-		{certify.SetHTTPVersion, "3", `HTTP_VERSION:`},
-		{certify.SetForce, "maybe", `FORCE: "maybe" is not a yes or no`},
+		{certify.Setting("ATTACKER"), "gen/0", `ATTACKER: "gen/0": use letters`},
+		{certify.Setting("FAIL_ON"), "never", `FAIL_ON: "never": write not-compliant or cannot-run`},
+		{certify.Setting("HTTP_VERSION"), "3", `HTTP_VERSION:`},
+		{certify.Setting("FORCE"), "maybe", `FORCE: "maybe" is not a yes or no`},
 	} {
 		_, err := certify.FromEnv(func(k string) string {
 			if k == certify.Env(tc.set) {
@@ -192,11 +192,13 @@ func TestFromEnvNamesTheSetting(t *testing.T) {
 	}
 	s := certify.Defaults()
 	s.Names = func(set certify.Setting) string { return "--" + strings.ToLower(string(set)) }
-	err := s.ReadEnv(func(k string) string { return map[string]string{certify.Env(certify.SetRate): "x"}[k] })
+	err := s.ReadEnv(func(k string) string { return map[string]string{certify.Env(certify.Setting("RATE")): "x"}[k] })
 	if err == nil || !strings.Contains(err.Error(), "--rate: ") {
 		t.Errorf("a front end's names are not used: %v", err)
 	}
-	if !slices.ContainsFunc(certify.Options(), func(o certify.Option) bool { return o.Setting == certify.SetRate && o.Takes(certify.CmdCapacity) }) {
+	if !slices.ContainsFunc(certify.Options(), func(o certify.Option) bool {
+		return o.Setting == certify.Setting("RATE") && o.Takes(certify.CmdCapacity)
+	}) {
 		t.Error("capacity does not take RATE")
 	}
 }

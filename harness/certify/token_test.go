@@ -41,15 +41,15 @@ func TestAProbeBehindAToken(t *testing.T) {
 	}{{"no token", ""}, {"a wrong token", wrong}} {
 		set := settings(tc.tok)
 		s, err := certify.Prepare(context.Background(), set)
-		if !errors.Is(err, certify.ErrCannotRun) || !strings.Contains(err.Error(), string(certify.SetProbeToken)+": ") {
-			t.Fatalf("%s: Prepare: %v; want ErrCannotRun naming %s", tc.why, err, certify.SetProbeToken)
+		if !errors.Is(err, certify.ErrCannotRun) || !strings.Contains(err.Error(), string(certify.Setting("PROBE_TOKEN"))+": ") {
+			t.Fatalf("%s: Prepare: %v; want ErrCannotRun naming %s", tc.why, err, certify.Setting("PROBE_TOKEN"))
 		}
 		if err := s.Finish(nil, false, err); err != nil {
 			t.Fatal(err)
 		}
 		r, rerr := report.Read(filepath.Join(set.ReportDir, report.JSONFile))
-		if rerr != nil || r.ExitCode != report.ExitCannotRun || !strings.Contains(r.Error, string(certify.SetProbeToken)) {
-			t.Fatalf("%s: report %v: exit %d, error %q; want exit %d naming %s", tc.why, rerr, r.ExitCode, r.Error, report.ExitCannotRun, certify.SetProbeToken)
+		if rerr != nil || r.ExitCode != report.ExitCannotRun || !strings.Contains(r.Error, string(certify.Setting("PROBE_TOKEN"))) {
+			t.Fatalf("%s: report %v: exit %d, error %q; want exit %d naming %s", tc.why, rerr, r.ExitCode, r.Error, report.ExitCannotRun, certify.Setting("PROBE_TOKEN"))
 		}
 		noTokenIn(t, set.ReportDir, wrong, token)
 	}

@@ -75,7 +75,7 @@ func BenchmarkThroughput(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		return run.Metrics.Requests()
+		return run.Metrics.firstAttempts()
 	}
 	// vegeta's default client, shared by its attackers (one cannot attack
 	// twice), so that its connections too are kept between windows.
@@ -146,7 +146,7 @@ func BenchmarkAccuracy(b *testing.B) {
 	defer g.Close()
 	for b.Loop() {
 		var buf bytes.Buffer
-		run, err := g.Attack(context.Background(), 100, 3*time.Second, vegeta.NewEncoder(&buf))
+		run, err := g.attackFor(context.Background(), 100, 3*time.Second, vegeta.NewEncoder(&buf))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -211,7 +211,7 @@ func BenchmarkMemory(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if got := run.Metrics.Requests(); got != n {
+				if got := run.Metrics.firstAttempts(); got != n {
 					b.Fatalf("%d deliveries, want %d", got, n)
 				}
 				b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MB")

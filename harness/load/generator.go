@@ -151,7 +151,7 @@ func (r *run) load() *report.Load {
 	return l
 }
 
-// Attack sends rate signed events per second for du, retrying those not
+// attackFor sends rate signed events per second for du, retrying those not
 // acknowledged on the retry schedule (WithRetries), then waits for the
 // answers and retries still due (at most retryTail), and returns the
 // figures.
@@ -165,11 +165,11 @@ func (r *run) load() *report.Load {
 // retries together stay within the rate limit. The error wraps ErrUnsafe (rate or du
 // beyond the limits; nothing was sent), errTargeter (a harness bug) or the
 // encoder's error; with the latter two the Run is still returned.
-func (g *Generator) Attack(ctx context.Context, rate int, du time.Duration, enc vegeta.Encoder) (*run, error) {
+func (g *Generator) attackFor(ctx context.Context, rate int, du time.Duration, enc vegeta.Encoder) (*run, error) {
 	return g.attackAt(ctx, g.o.attacker, rate, du, g.retryTail(), enc)
 }
 
-// attackAt is Attack under another attack name (a capacity step's), with
+// attackAt is attackFor under another attack name (a capacity step's), with
 // the retries' tail bounded by tail.
 func (g *Generator) attackAt(ctx context.Context, name string, rate int, du, tail time.Duration, enc vegeta.Encoder) (*run, error) {
 	if err := g.o.limits.Check(rate, du); err != nil {

@@ -83,7 +83,7 @@ func TestAttack(t *testing.T) {
 	target := strings.Replace(rec.URL, "http://", "http://hook:s3cret@", 1) + "/webhook"
 	g := newTestGenerator(t, target, WithAttacker("gen-a"))
 	var buf bytes.Buffer
-	run, err := g.Attack(context.Background(), 50, time.Second, vegeta.NewEncoder(&buf))
+	run, err := g.attackFor(context.Background(), 50, time.Second, vegeta.NewEncoder(&buf))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestAttack(t *testing.T) {
 	if bad != 0 {
 		t.Fatalf("%d deliveries did not verify or went elsewhere", bad)
 	}
-	n := run.Metrics.Requests()
+	n := run.Metrics.firstAttempts()
 	if n > 50 || n < 45 || len(ids) != n {
 		t.Fatalf("%d results and %d deliveries received, want the same, at most rate × duration = 50", n, len(ids))
 	}
@@ -137,7 +137,7 @@ func TestAttackRedirectIsAFailure(t *testing.T) {
 	t.Parallel()
 	rec := newRecorder(t, http.StatusTemporaryRedirect, 0)
 	g := newTestGenerator(t, rec.URL+"/webhook", WithRetries(shortSchedule))
-	run, err := g.Attack(context.Background(), 20, 500*time.Millisecond, nil)
+	run, err := g.attackFor(context.Background(), 20, 500*time.Millisecond, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestAttackKeepsTheSecretOutOfResults(t *testing.T) {
 	defer srv.Close()
 	g := newTestGenerator(t, srv.URL+"/webhook", WithRetries(shortSchedule))
 	var gob bytes.Buffer
-	run, err := g.Attack(context.Background(), 20, 300*time.Millisecond, vegeta.NewEncoder(&gob))
+	run, err := g.attackFor(context.Background(), 20, 300*time.Millisecond, vegeta.NewEncoder(&gob))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestAttackSenderTimeout(t *testing.T) {
 	t.Parallel()
 	rec := newRecorder(t, http.StatusOK, 700*time.Millisecond)
 	g := newTestGenerator(t, rec.URL+"/webhook", WithTimeout(200*time.Millisecond), WithRetries(nil))
-	run, err := g.Attack(context.Background(), 10, 500*time.Millisecond, nil)
+	run, err := g.attackFor(context.Background(), 10, 500*time.Millisecond, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestAttackStopsWhenCanceled(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	run, err := g.Attack(ctx, 50, time.Minute, nil)
+	run, err := g.attackFor(ctx, 50, time.Minute, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +240,7 @@ func TestAttackRefusesUnsafeLoad(t *testing.T) {
 		{"no rate", 0, time.Second, LimitRate, 0, 0, "positive"},
 	}
 	for _, c := range cases {
-		run, err := g.Attack(context.Background(), c.rate, c.d, nil)
+		run, err := g.attackFor(context.Background(), c.rate, c.d, nil)
 		var le *LimitError
 		if !errors.Is(err, ErrUnsafe) || run != nil || !errors.As(err, &le) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: run %v, error %v: want a LimitError (ErrUnsafe) mentioning %s", c.why, run, err, c.want)
@@ -290,7 +290,7 @@ func TestProgress(t *testing.T) {
 	for _, live := range []bool{false, true} {
 		var out syncBuffer
 		g := newTestGenerator(t, rec.URL+"/webhook", WithAttacker("gen-p"), WithProgress(&out, live), withProgressInterval(100*time.Millisecond))
-		run, err := g.Attack(context.Background(), 40, 600*time.Millisecond, nil)
+		run, err := g.attackFor(context.Background(), 40, 600*time.Millisecond, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -308,8 +308,8 @@ func TestProgress(t *testing.T) {
 			t.Fatalf("plain progress is one line per interval: %q", s)
 		}
 		counts := regexp.MustCompile(`(\d+) requests`).FindAllStringSubmatch(s, -1)
-		if last := counts[len(counts)-1][1]; last != strconv.Itoa(run.Metrics.Requests()) {
-			t.Fatalf("the last line counts %s requests, want all %d: %q", last, run.Metrics.Requests(), s)
+		if last := counts[len(counts)-1][1]; last != strconv.Itoa(run.Metrics.firstAttempts()) {
+			t.Fatalf("the last line counts %s requests, want all %d: %q", last, run.Metrics.firstAttempts(), s)
 		}
 	}
 }
@@ -344,7 +344,7 @@ func TestResultsReadByVegetaCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := g.Attack(context.Background(), 40, 500*time.Millisecond, vegeta.NewEncoder(f))
+	run, err := g.attackFor(context.Background(), 40, 500*time.Millisecond, vegeta.NewEncoder(f))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +371,7 @@ func TestResultsReadByVegetaCLI(t *testing.T) {
 	if err := json.Unmarshal(out, &rep); err != nil {
 		t.Fatalf("vegeta report -type json: %v\n%s", err, out)
 	}
-	if n := run.Metrics.Requests(); rep.Requests != n || rep.StatusCodes["202"] != n {
+	if n := run.Metrics.firstAttempts(); rep.Requests != n || rep.StatusCodes["202"] != n {
 		t.Fatalf("vegeta report counts %d requests (%v), want %d", rep.Requests, rep.StatusCodes, n)
 	}
 	plot, err := exec.Command(bin, "plot", name).Output()

@@ -256,8 +256,8 @@ func (m *Metrics) snapshot() snapshot {
 	}
 }
 
-// Requests returns the number of first attempts added.
-func (m *Metrics) Requests() int {
+// firstAttempts returns the number of first attempts added.
+func (m *Metrics) firstAttempts() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.requests

@@ -35,7 +35,7 @@ type Outcome struct {
 // when nothing was sent; an error says why the run stopped or its results
 // could not be written.
 func (g *Generator) Test(ctx context.Context, rate int, d time.Duration, w io.Writer, pc *probe.Client, strict bool) (*Outcome, error) {
-	run, err := g.Attack(ctx, rate, d, vegeta.NewEncoder(w))
+	run, err := g.attackFor(ctx, rate, d, vegeta.NewEncoder(w))
 	if run == nil {
 		return nil, err
 	}

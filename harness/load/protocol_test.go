@@ -60,7 +60,7 @@ func TestAttackSpeaksTheHTTPVersion(t *testing.T) {
 			}
 			t.Cleanup(srv.Close)
 			g := newTestGenerator(t, srv.URL+"/webhook", append(opts, WithHTTPVersion(tc.version))...)
-			run, err := g.Attack(context.Background(), 20, 500*time.Millisecond, nil)
+			run, err := g.attackFor(context.Background(), 20, 500*time.Millisecond, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

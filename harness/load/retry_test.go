@@ -93,7 +93,7 @@ func TestAttackRetriesWhatIsNotAcknowledged(t *testing.T) {
 	})
 	g := newTestGenerator(t, rcv.URL+"/webhook", WithRetries(shortSchedule))
 	var gob bytes.Buffer
-	run, err := g.Attack(context.Background(), 100, time.Second, vegeta.NewEncoder(&gob))
+	run, err := g.attackFor(context.Background(), 100, time.Second, vegeta.NewEncoder(&gob))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestAttackGivesUpAfterTheSchedule(t *testing.T) {
 	t.Parallel()
 	rcv := newAttempts(t, func(int, int) (int, time.Duration) { return http.StatusInternalServerError, 0 })
 	g := newTestGenerator(t, rcv.URL+"/webhook", WithRetries(shortSchedule))
-	run, err := g.Attack(context.Background(), 20, 500*time.Millisecond, nil)
+	run, err := g.attackFor(context.Background(), 20, 500*time.Millisecond, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestAttackRetriesAbandonedAttempts(t *testing.T) {
 	// The timeout is long enough that a busy machine answers every retry
 	// within it, and the first attempts are held well past it.
 	g := newTestGenerator(t, rcv.URL+"/webhook", WithTimeout(time.Second), WithRetries(shortSchedule))
-	run, err := g.Attack(context.Background(), 10, 500*time.Millisecond, nil)
+	run, err := g.attackFor(context.Background(), 10, 500*time.Millisecond, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestRetriesOff(t *testing.T) {
 	rcv := newAttempts(t, func(int, int) (int, time.Duration) { return http.StatusServiceUnavailable, 0 })
 	g := newTestGenerator(t, rcv.URL+"/webhook", WithRetries(nil))
 	var gob bytes.Buffer
-	run, err := g.Attack(context.Background(), 20, 500*time.Millisecond, vegeta.NewEncoder(&gob))
+	run, err := g.attackFor(context.Background(), 20, 500*time.Millisecond, vegeta.NewEncoder(&gob))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestRetriesAreCapped(t *testing.T) {
 	t.Parallel()
 	rcv := newAttempts(t, func(int, int) (int, time.Duration) { return http.StatusServiceUnavailable, 0 })
 	g := newTestGenerator(t, rcv.URL+"/webhook", WithRetries([]time.Duration{400 * time.Millisecond}), withPendingCap(2))
-	run, err := g.Attack(context.Background(), 50, 400*time.Millisecond, nil)
+	run, err := g.attackFor(context.Background(), 50, 400*time.Millisecond, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestRetriesStayWithinTheRateLimit(t *testing.T) {
 	g := newTestGenerator(t, rcv.URL+"/webhook", WithLimits(Limits{MaxRate: limit, MaxDuration: time.Minute}),
 		WithRetries([]time.Duration{10 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond}))
 	began := time.Now()
-	run, err := g.Attack(context.Background(), limit, time.Second, nil)
+	run, err := g.attackFor(context.Background(), limit, time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,5 +59,5 @@
 // Config.Faults plants bugs, each changing exactly one of the steps above
 // (see Fault and Faults; several may be combined). Start serves a Receiver
 // on a real socket, over HTTPS with a generated certificate when asked, and
-// there the faults FaultTLSLegacy and FaultExpiredCert take effect.
+// there the faults tls-legacy and expired-cert take effect.
 package receiver

@@ -33,7 +33,7 @@ type event struct {
 	Status string
 }
 
-// Fields the catalogue defines (schemas/). Only FaultStrictFields looks at
+// Fields the catalogue defines (schemas/). Only faultStrictFields looks at
 // them. The sets are per family, the union over
 // the family's types, so that the strict receiver still accepts every valid
 // catalogue event and trips on invented fields only.

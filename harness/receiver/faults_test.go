@@ -30,7 +30,7 @@ func TestFaultCatalogue(t *testing.T) {
 		t.Fatalf("Faults() has %d entries, want the 20 planned faults, ignore-unseen-job, drop-model-events, verify-reparsed, mark-before-verify, "+
 			"the sixteen of catalogue v2, flaky and the eight of catalogue v3", len(all))
 	}
-	if all[0] != FaultSkipVerify || all[len(all)-1] != FaultExpiredCert {
+	if all[0] != faultSkipVerify || all[len(all)-1] != FaultExpiredCert {
 		t.Errorf("Faults() is not in the planted-fault table's order: %v", all)
 	}
 	seen := map[Fault]bool{}
@@ -63,7 +63,7 @@ func TestFaultCatalogue(t *testing.T) {
 
 func TestFaultSkipVerify(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{FaultSkipVerify}})
+	tg := newTarget(t, Config{Faults: []Fault{faultSkipVerify}})
 	id := newID("evt")
 	r := tg.send(http.MethodPost, WebhookPath, eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil), nil)
 	if r.status != http.StatusAccepted {
@@ -74,7 +74,7 @@ func TestFaultSkipVerify(t *testing.T) {
 
 func TestFaultNoTolerance(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{FaultNoTolerance}})
+	tg := newTarget(t, Config{Faults: []Fault{faultNoTolerance}})
 	id := newID("evt")
 	body := eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil)
 	r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader(testSecret, time.Now().Add(-10*time.Minute), body)})
@@ -91,7 +91,7 @@ func TestFaultNoTolerance(t *testing.T) {
 
 func TestFaultFirstSignatureOnly(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{FaultFirstSignatureOnly}})
+	tg := newTarget(t, Config{Faults: []Fault{faultFirstSignatureOnly}})
 	id := newID("evt")
 	body := eventBody(t, id, harness.JobQueued, newID("job"), statusQueued, nil, nil)
 	ts := time.Now().Unix()
@@ -104,7 +104,7 @@ func TestFaultFirstSignatureOnly(t *testing.T) {
 
 func TestFault5xxOnBadSignature(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{Fault5xxOnBadSignature}})
+	tg := newTarget(t, Config{Faults: []Fault{fault5xxOnBadSignature}})
 	id := newID("evt")
 	body := eventBody(t, id, harness.JobQueued, newID("job"), statusQueued, nil, nil)
 	if r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader("whsec_wrong", time.Now(), body)}); r.status != http.StatusInternalServerError {
@@ -129,7 +129,7 @@ func TestFaultLeakSignature(t *testing.T) {
 
 func TestFaultVerifyReparsed(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{FaultVerifyReparsed}})
+	tg := newTarget(t, Config{Faults: []Fault{faultVerifyReparsed}})
 	// The compact body the factory writes reads back to the same bytes ...
 	id := newID("evt")
 	tg.mustAck(eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil))
@@ -148,7 +148,7 @@ func TestFaultVerifyReparsed(t *testing.T) {
 
 func TestFaultMarkBeforeVerify(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{FaultMarkBeforeVerify}})
+	tg := newTarget(t, Config{Faults: []Fault{faultMarkBeforeVerify}})
 	id := newID("evt")
 	body := eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil)
 	r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader("whsec_forger", time.Now(), body)})
@@ -162,7 +162,7 @@ func TestFaultMarkBeforeVerify(t *testing.T) {
 
 func TestFaultDoubleProcess(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{FaultDoubleProcess}})
+	tg := newTarget(t, Config{Faults: []Fault{faultDoubleProcess}})
 	id := newID("evt")
 	body := eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil)
 	tg.mustAck(body)
@@ -172,7 +172,7 @@ func TestFaultDoubleProcess(t *testing.T) {
 
 func TestFault500OnDuplicate(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{Fault500OnDuplicate}})
+	tg := newTarget(t, Config{Faults: []Fault{fault500OnDuplicate}})
 	id := newID("evt")
 	body := eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil)
 	tg.mustAck(body)
@@ -186,7 +186,7 @@ func TestFault500OnDuplicate(t *testing.T) {
 // machine could serialise five requests past it once.
 func TestFaultRacyDedupe(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{FaultRacyDedupe}})
+	tg := newTarget(t, Config{Faults: []Fault{faultRacyDedupe}})
 	for round := 0; round < 3; round++ {
 		id := newID("evt")
 		tg.concurrently(eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil), 5)
@@ -201,7 +201,7 @@ func TestFaultRacyDedupe(t *testing.T) {
 
 func TestFaultDedupeByJob(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{FaultDedupeByJob}})
+	tg := newTarget(t, Config{Faults: []Fault{faultDedupeByJob}})
 	job := newID("job")
 	a, b := newID("evt"), newID("evt")
 	tg.mustAck(eventBody(t, a, harness.JobProcessing, job, statusProcessing, nil, nil))
@@ -212,7 +212,7 @@ func TestFaultDedupeByJob(t *testing.T) {
 
 func TestFaultSlowAck(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{FaultSlowAck}})
+	tg := newTarget(t, Config{Faults: []Fault{faultSlowAck}})
 	id := newID("evt")
 	r := tg.deliver(eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil))
 	if r.status < 200 || r.status > 299 || r.latency < harness.DefaultTiming().SlowAck {
@@ -236,7 +236,7 @@ func TestFaultSlowAckSlots(t *testing.T) {
 		cfg  Config
 		want int
 	}{
-		{Config{Secrets: []harness.Secret{testSecret}, Faults: []Fault{FaultSlowAck}}, slowAckSlots},
+		{Config{Secrets: []harness.Secret{testSecret}, Faults: []Fault{faultSlowAck}}, slowAckSlots},
 		{Config{Secrets: []harness.Secret{testSecret}}, 0},
 	} {
 		rcv, err := New(c.cfg)
@@ -249,7 +249,7 @@ func TestFaultSlowAckSlots(t *testing.T) {
 		}
 	}
 
-	tg := newTarget(t, Config{Faults: []Fault{FaultSlowAck}, AckSlots: slots, Timing: harness.Timing{SlowAck: slowAck}})
+	tg := newTarget(t, Config{Faults: []Fault{faultSlowAck}, AckSlots: slots, Timing: harness.Timing{SlowAck: slowAck}})
 	ids := make([]string, deliveries)
 	bodies := make([][]byte, deliveries)
 	for i := range ids {
@@ -276,7 +276,7 @@ func TestFaultSlowAckSlots(t *testing.T) {
 	}
 }
 
-// TestFaultSlowAckWaitGivesUp: a delivery waiting for FaultSlowAck's one
+// TestFaultSlowAckWaitGivesUp: a delivery waiting for faultSlowAck's one
 // slot leaves when its client goes, and when the receiver closes, without
 // taking the slot or processing its event; its claim is forgotten, so that
 // the retry is processed.
@@ -284,7 +284,7 @@ func TestFaultSlowAckWaitGivesUp(t *testing.T) {
 	t.Parallel()
 	logged := &logBuffer{}
 	rcv, err := New(Config{
-		Secrets: []harness.Secret{testSecret}, Faults: []Fault{FaultSlowAck}, AckSlots: 1,
+		Secrets: []harness.Secret{testSecret}, Faults: []Fault{faultSlowAck}, AckSlots: 1,
 		// The holder's SlowAck is the time the waiting delivery has to
 		// see its client gone; the receiver's close cuts it short.
 		Timing: harness.Timing{SlowAck: 2 * time.Second},
@@ -420,7 +420,7 @@ func (l *logBuffer) waitStatus(t *testing.T, eventID string) int {
 
 func TestFaultLastWriteWins(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{FaultLastWriteWins}})
+	tg := newTarget(t, Config{Faults: []Fault{faultLastWriteWins}})
 	job := newID("job")
 	done, late := newID("evt"), newID("evt")
 	tg.mustAck(eventBody(t, done, harness.JobCompleted, job, statusCompleted, nil, nil))
@@ -434,7 +434,7 @@ func TestFaultLastWriteWins(t *testing.T) {
 
 func TestFaultIgnoreUnseenJob(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{FaultIgnoreUnseenJob}})
+	tg := newTarget(t, Config{Faults: []Fault{faultIgnoreUnseenJob}})
 	unseen, seen := newID("job"), newID("job")
 	early := newID("evt")
 	tg.mustAck(eventBody(t, early, harness.JobCanceled, unseen, statusCanceled, nil, nil))
@@ -455,7 +455,7 @@ func TestFaultIgnoreUnseenJob(t *testing.T) {
 
 func TestFaultRejectUnknownType(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{FaultRejectUnknownType}})
+	tg := newTarget(t, Config{Faults: []Fault{faultRejectUnknownType}})
 	id := newID("evt")
 	if r := tg.deliver(eventBody(t, id, "job.archived", newID("job"), "archived", nil, nil)); r.status != http.StatusBadRequest {
 		t.Fatalf("an unknown type answered %d, want the bug: 400", r.status)
@@ -465,7 +465,7 @@ func TestFaultRejectUnknownType(t *testing.T) {
 
 func TestFaultStrictFields(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{FaultStrictFields}})
+	tg := newTarget(t, Config{Faults: []Fault{faultStrictFields}})
 	tests := []struct {
 		why             string
 		extra, extraDat map[string]any
@@ -487,7 +487,7 @@ func TestFaultStrictFields(t *testing.T) {
 
 func TestFault500OnMalformed(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{Fault500OnMalformed}})
+	tg := newTarget(t, Config{Faults: []Fault{fault500OnMalformed}})
 	for _, body := range []string{`{"eventId":`, `{"eventType":"job.queued","data":{}}`, ``} {
 		if r := tg.deliver([]byte(body)); r.status != http.StatusInternalServerError {
 			t.Errorf("body %q answered %d, want the bug: 500", body, r.status)
@@ -497,7 +497,7 @@ func TestFault500OnMalformed(t *testing.T) {
 
 func TestFaultAcceptAnyMethod(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{FaultAcceptAnyMethod}})
+	tg := newTarget(t, Config{Faults: []Fault{faultAcceptAnyMethod}})
 	id := newID("evt")
 	body := eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil)
 	if r := tg.send(http.MethodGet, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader(testSecret, time.Now(), body)}); r.status != http.StatusAccepted {
@@ -508,7 +508,7 @@ func TestFaultAcceptAnyMethod(t *testing.T) {
 
 func TestFaultNoSizeLimit(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{FaultNoSizeLimit}})
+	tg := newTarget(t, Config{Faults: []Fault{faultNoSizeLimit}})
 	if r := tg.deliver(bytes.Repeat([]byte("x"), 5<<20)); r.status != http.StatusInternalServerError {
 		t.Fatalf("a 5 MiB body answered %d, want the bug: 500", r.status)
 	}
@@ -516,7 +516,7 @@ func TestFaultNoSizeLimit(t *testing.T) {
 
 func TestFaultRedirect(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{FaultRedirect}})
+	tg := newTarget(t, Config{Faults: []Fault{faultRedirect}})
 	id := newID("evt")
 	r := tg.deliver(eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil))
 	if r.status != http.StatusTemporaryRedirect || r.header.Get("Location") != redirectPath {
@@ -604,7 +604,7 @@ func TestFaultDropUnderLoad(t *testing.T) {
 	// A queue smaller than dropQueueSize fills the same way and drains
 	// sooner.
 	const queue = 40
-	faulty := newTarget(t, Config{Faults: []Fault{FaultDropUnderLoad}, QueueSize: queue})
+	faulty := newTarget(t, Config{Faults: []Fault{faultDropUnderLoad}, QueueSize: queue})
 	ids = burst(faulty)
 	// Let the queue drain: at most queue+workers events are left, served
 	// defaultWorkers at a time.
@@ -618,7 +618,7 @@ func TestFaultDropUnderLoad(t *testing.T) {
 
 func TestFaultDropModelEvents(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{FaultDropModelEvents}})
+	tg := newTarget(t, Config{Faults: []Fault{faultDropModelEvents}})
 	model, job := newID("evt"), newID("evt")
 	tg.mustAck(eventBody(t, model, harness.ModelTrainingCompleted, newID("job"), statusCompleted, nil, nil))
 	tg.mustAck(eventBody(t, job, harness.JobQueued, newID("job"), statusQueued, nil, nil))
@@ -644,7 +644,7 @@ func TestFaultDropModelEvents(t *testing.T) {
 // first deliveries all the same.
 func TestFaultFlaky(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{FaultFlaky}})
+	tg := newTarget(t, Config{Faults: []Fault{faultFlaky}})
 	const events = 100
 	ids := make([]string, events)
 	bodies := make([][]byte, events)
@@ -742,7 +742,7 @@ func TestFaultDropWhenFull(t *testing.T) {
 		t.Run(fmt.Sprintf("faulty=%v", faulty), func(t *testing.T) {
 			t.Parallel()
 			logged := &logBuffer{}
-			tg := newTarget(t, planted(Config{Logger: slog.New(slog.NewJSONHandler(logged, nil))}, FaultDropWhenFull, faulty))
+			tg := newTarget(t, planted(Config{Logger: slog.New(slog.NewJSONHandler(logged, nil))}, faultDropWhenFull, faulty))
 			if want := map[bool]int{false: defaultQueueSize, true: fullQueueSize}[faulty]; cap(tg.rcv.pool.queue) != want {
 				t.Fatalf("a queue of %d, want %d", cap(tg.rcv.pool.queue), want)
 			}
@@ -825,7 +825,7 @@ func TestFaultRacyState(t *testing.T) {
 	for _, faulty := range []bool{false, true} {
 		t.Run(fmt.Sprintf("faulty=%v", faulty), func(t *testing.T) {
 			t.Parallel()
-			tg := newTarget(t, planted(Config{}, FaultRacyState, faulty))
+			tg := newTarget(t, planted(Config{}, faultRacyState, faulty))
 			if want := map[bool]int{false: 0, true: racyBacklog}[faulty]; tg.rcv.pool.batchOver != want {
 				t.Fatalf("batches past a backlog of %d, want %d", tg.rcv.pool.batchOver, want)
 			}
@@ -858,7 +858,7 @@ func TestFaultRacyState(t *testing.T) {
 func TestFaultProcessStale(t *testing.T) {
 	t.Parallel()
 	for _, faulty := range []bool{false, true} {
-		tg := newTarget(t, planted(Config{}, FaultProcessStale, faulty))
+		tg := newTarget(t, planted(Config{}, faultProcessStale, faulty))
 		now := time.Now()
 		for _, tt := range []struct {
 			why    string
@@ -902,8 +902,8 @@ func TestFaultDedupeWindow(t *testing.T) {
 		others int
 		want   int
 	}{
-		{"within the window", Config{Faults: []Fault{FaultDedupeWindow}, DedupeWindow: window}, window - 1, 1},
-		{"past the window", Config{Faults: []Fault{FaultDedupeWindow}, DedupeWindow: window}, window, 2},
+		{"within the window", Config{Faults: []Fault{faultDedupeWindow}, DedupeWindow: window}, window - 1, 1},
+		{"past the window", Config{Faults: []Fault{faultDedupeWindow}, DedupeWindow: window}, window, 2},
 		{"the correct receiver remembers every id", Config{DedupeWindow: window}, 3 * window, 1},
 	} {
 		tg := newTarget(t, tt.cfg)
@@ -924,7 +924,7 @@ func TestFaultDedupeWindow(t *testing.T) {
 			t.Fatalf("%s: the redelivery after %d other events left the event processed %d times, want %d", tt.why, tt.others, n, tt.want)
 		}
 	}
-	tg := newTarget(t, Config{Faults: []Fault{FaultDedupeWindow}})
+	tg := newTarget(t, Config{Faults: []Fault{faultDedupeWindow}})
 	if tg.rcv.dedupeWindow != defaultDedupeWindow {
 		t.Fatalf("a window of %d ids, want %d", tg.rcv.dedupeWindow, defaultDedupeWindow)
 	}
@@ -938,7 +938,7 @@ func TestFaultDedupeWindow(t *testing.T) {
 func TestFaultDecodeChunks(t *testing.T) {
 	t.Parallel()
 	for _, faulty := range []bool{false, true} {
-		st := newSplitTarget(t, planted(Config{}, FaultDecodeChunks, faulty))
+		st := newSplitTarget(t, planted(Config{}, faultDecodeChunks, faulty))
 		body := func() (string, []byte) {
 			id := newID("evt")
 			return id, eventBody(t, id, harness.JobFailed, newID("job"), statusFailed, nil,
@@ -979,7 +979,7 @@ func TestFaultLastSignatureOnly(t *testing.T) {
 		key, _ := sc.KeyOf(secret)
 		wrong, _ := sc.KeyOf(other)
 		for _, faulty := range []bool{false, true} {
-			cfg := planted(Config{Secrets: []harness.Secret{secret}, Scheme: sc}, FaultLastSignatureOnly, faulty)
+			cfg := planted(Config{Secrets: []harness.Secret{secret}, Scheme: sc}, faultLastSignatureOnly, faulty)
 			if name == signing.DefaultScheme {
 				cfg.Scheme = nil // the receiver's own REALM v1 path
 			}
@@ -1041,7 +1041,7 @@ func sizedBody(t *testing.T, id string, size int) []byte {
 func TestFaultLimit100K(t *testing.T) {
 	t.Parallel()
 	for _, faulty := range []bool{false, true} {
-		tg := newTarget(t, planted(Config{}, FaultLimit100K, faulty))
+		tg := newTarget(t, planted(Config{}, faultLimit100K, faulty))
 		for _, tt := range []struct {
 			size    int
 			chunked bool
@@ -1093,7 +1093,7 @@ func TestFaultSlowModelAck(t *testing.T) {
 	t.Parallel()
 	const slowAck = 300 * time.Millisecond
 	for _, faulty := range []bool{false, true} {
-		tg := newTarget(t, planted(Config{Timing: harness.Timing{SlowAck: slowAck}}, FaultSlowModelAck, faulty))
+		tg := newTarget(t, planted(Config{Timing: harness.Timing{SlowAck: slowAck}}, faultSlowModelAck, faulty))
 		if want := map[bool]int{false: 0, true: slowAckSlots}[faulty]; cap(tg.rcv.ackSlots) != want {
 			t.Fatalf("faulty %v: %d slots, want %d", faulty, cap(tg.rcv.ackSlots), want)
 		}

@@ -25,7 +25,7 @@ const (
 	// (README "The probe contract"): ProbePath+"/events/{eventId}" and
 	// ProbePath+"/jobs/{jobId}".
 	ProbePath = "/_probe"
-	// redirectPath is where FaultRedirect sends deliveries. It is not served.
+	// redirectPath is where faultRedirect sends deliveries. It is not served.
 	redirectPath = "/webhook/v2"
 )
 
@@ -44,47 +44,47 @@ const (
 
 // Parameters of the faults that need one.
 const (
-	// dropQueueSize is the queue capacity under FaultDropUnderLoad.
+	// dropQueueSize is the queue capacity under faultDropUnderLoad.
 	dropQueueSize = 400
 	// dropWorkCost is what each event costs a worker under
-	// FaultDropUnderLoad and FaultDropWhenFull. With defaultWorkers the
+	// faultDropUnderLoad and faultDropWhenFull. With defaultWorkers the
 	// pool handles about 80 events/s: a conformance run (a few hundred
 	// events in bursts) never fills the queue, while a load run well above
 	// 80/s fills it within seconds and loses what does not fit. Both sides
 	// of that are tested.
 	dropWorkCost = 50 * time.Millisecond
-	// fullQueueSize is the queue capacity under FaultDropWhenFull. With
+	// fullQueueSize is the queue capacity under faultDropWhenFull. With
 	// defaultWorkers at dropWorkCost the pool holds 154 events and drains
 	// them in under 2 s. The largest burst of a conformance run, as its
 	// first checks start at once (ORD-05's 80 deliveries among them), fits
 	// with room to spare; IDEM-06's volume, a sustained 200/s, gains 120
 	// events a second on the workers and overflows within 1.3 s.
 	fullQueueSize = 150
-	// racyBacklog is how many events may wait under FaultRacyState before
+	// racyBacklog is how many events may wait under faultRacyState before
 	// its workers take them in batches, processing each twice. Its workers
-	// are FaultDropWhenFull's, and the backlog the same bound on a burst.
+	// are faultDropWhenFull's, and the backlog the same bound on a burst.
 	racyBacklog = fullQueueSize
 	// racyBatch is how many events a worker takes at once under
-	// FaultRacyState past racyBacklog: ten per dropWorkCost, so that four
+	// faultRacyState past racyBacklog: ten per dropWorkCost, so that four
 	// workers serve 800 events/s and the backlog stays near racyBacklog.
 	racyBatch = 10
-	// defaultDedupeWindow is how many event ids FaultDedupeWindow
+	// defaultDedupeWindow is how many event ids faultDedupeWindow
 	// remembers when Config.DedupeWindow is zero.
 	defaultDedupeWindow = 1000
-	// limit100K is the body limit under FaultLimit100K: body-parser's
+	// limit100K is the body limit under faultLimit100K: body-parser's
 	// default '100kb', 102,400 bytes, a body of exactly that size accepted.
 	limit100K = 100 << 10
-	// slowAckSlots is how many deliveries FaultSlowAck processes at once
+	// slowAckSlots is how many deliveries faultSlowAck processes at once
 	// when Config.AckSlots is zero: at the real SlowAck of 1.5 s each,
 	// about 42 deliveries/s. A conformance run stays below it; a load run
 	// above that rate waits for slots, and its latency climbs.
 	slowAckSlots = 64
-	// FlakyShare is the share of first deliveries FaultFlaky refuses with
+	// FlakyShare is the share of first deliveries faultFlaky refuses with
 	// 503: every flakyEvery-th, counted, so the share is exact.
 	FlakyShare = 1.0 / flakyEvery
 	// flakyEvery is 1/FlakyShare.
 	flakyEvery = 10
-	// noSizeLimitCap bounds what FaultNoSizeLimit reads, only so that a
+	// noSizeLimitCap bounds what faultNoSizeLimit reads, only so that a
 	// runaway test cannot exhaust the machine; it is far above every limit
 	// the suite probes.
 	noSizeLimitCap = 64 << 20
@@ -115,12 +115,12 @@ type Config struct {
 	Workers int
 	// QueueSize is the capacity of the queue of acknowledged events waiting
 	// for a worker; zero means defaultQueueSize, or dropQueueSize under
-	// FaultDropUnderLoad, fullQueueSize under FaultDropWhenFull.
+	// faultDropUnderLoad, fullQueueSize under faultDropWhenFull.
 	QueueSize int
 	// MaxBody is the largest accepted request body in bytes; zero means
-	// defaultMaxBody, or limit100K under FaultLimit100K.
+	// defaultMaxBody, or limit100K under faultLimit100K.
 	MaxBody int64
-	// DedupeWindow is how many event ids FaultDedupeWindow remembers; zero
+	// DedupeWindow is how many event ids faultDedupeWindow remembers; zero
 	// means defaultDedupeWindow. Without that fault it is not used: the
 	// correct receiver remembers every id.
 	DedupeWindow int
@@ -132,7 +132,7 @@ type Config struct {
 	// Timing gives the delays of the faults that wait (slow-ack,
 	// slow-model-ack, racy-dedupe); zero fields take harness.DefaultTiming's.
 	Timing harness.Timing
-	// AckSlots is how many deliveries FaultSlowAck (or FaultSlowModelAck)
+	// AckSlots is how many deliveries faultSlowAck (or faultSlowModelAck)
 	// processes at once; a delivery that finds every slot taken waits for
 	// one, and gives up with 503 when its client goes or the receiver
 	// closes. Zero means slowAckSlots. Without those faults it is not used.
@@ -168,13 +168,13 @@ type receiver struct {
 	pool  *pool
 
 	// slowAck and racyWindow are the delays of the faults that wait;
-	// dedupeTTL is how long FaultDedupeExpiry keeps a dedupe record.
+	// dedupeTTL is how long faultDedupeExpiry keeps a dedupe record.
 	slowAck, racyWindow, dedupeTTL time.Duration
 	lag                            time.Duration
-	// dedupeWindow is how many ids FaultDedupeWindow remembers.
+	// dedupeWindow is how many ids faultDedupeWindow remembers.
 	dedupeWindow int
-	// ackSlots holds a token per delivery FaultSlowAck or
-	// FaultSlowModelAck is processing; nil without those faults.
+	// ackSlots holds a token per delivery faultSlowAck or
+	// faultSlowModelAck is processing; nil without those faults.
 	ackSlots chan struct{}
 }
 
@@ -207,20 +207,20 @@ func New(cfg Config) (*receiver, error) {
 	}
 	var workCost time.Duration
 	switch {
-	case faults[FaultDropUnderLoad]:
+	case faults[faultDropUnderLoad]:
 		workCost = dropWorkCost
 		if cfg.QueueSize <= 0 {
 			cfg.QueueSize = dropQueueSize
 		}
-	case faults[FaultDropWhenFull]:
+	case faults[faultDropWhenFull]:
 		workCost = dropWorkCost
 		if cfg.QueueSize <= 0 {
 			cfg.QueueSize = fullQueueSize
 		}
-	case faults[FaultRacyState]:
+	case faults[faultRacyState]:
 		workCost = dropWorkCost
 	}
-	if faults[FaultLimit100K] && cfg.MaxBody <= 0 {
+	if faults[faultLimit100K] && cfg.MaxBody <= 0 {
 		cfg.MaxBody = limit100K
 	}
 	return newReceiver(cfg, faults, workCost), nil
@@ -277,7 +277,7 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *rec
 		dedupeWindow: cfg.DedupeWindow,
 	}
 
-	if faults[FaultSlowAck] || faults[FaultSlowModelAck] {
+	if faults[faultSlowAck] || faults[faultSlowModelAck] {
 		slots := cfg.AckSlots
 		if slots <= 0 {
 			slots = slowAckSlots
@@ -285,10 +285,10 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *rec
 		r.ackSlots = make(chan struct{}, slots)
 	}
 
-	r.rules = rules{lastWriteWins: faults[FaultLastWriteWins], knownJobsOnly: faults[FaultIgnoreUnseenJob],
-		modelLastWriteWins: faults[FaultModelLastWriteWins], terminalReplaces: faults[FaultNoTerminalGuard]}
+	r.rules = rules{lastWriteWins: faults[faultLastWriteWins], knownJobsOnly: faults[faultIgnoreUnseenJob],
+		modelLastWriteWins: faults[faultModelLastWriteWins], terminalReplaces: faults[faultNoTerminalGuard]}
 	var batchOver int
-	if faults[FaultRacyState] {
+	if faults[faultRacyState] {
 		batchOver = racyBacklog
 	}
 	r.pool = startPool(cfg.Workers, cfg.QueueSize, workCost, batchOver, func(ev event) {
@@ -347,12 +347,12 @@ func (r *receiver) JobStatus(jobID string) (string, bool) {
 // before parsing them, parse tolerantly, claim the event id atomically,
 // queue the work and acknowledge at once.
 func (r *receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
-	if req.Method != http.MethodPost && !r.faults[FaultAcceptAnyMethod] {
+	if req.Method != http.MethodPost && !r.faults[faultAcceptAnyMethod] {
 		w.Header().Set("Allow", http.MethodPost)
 		r.answer(w, req, http.StatusMethodNotAllowed, "method not allowed", "", "")
 		return
 	}
-	if r.faults[FaultRedirect] {
+	if r.faults[faultRedirect] {
 		r.logDelivery(req, http.StatusTemporaryRedirect, "", "redirected")
 		http.Redirect(w, req, redirectPath, http.StatusTemporaryRedirect)
 		return
@@ -363,14 +363,14 @@ func (r *receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		r.answer(w, req, status, http.StatusText(status), "", err.Error())
 		return
 	}
-	if r.faults[FaultSplitUTF8] {
+	if r.faults[faultSplitUTF8] {
 		body = splitDecode(body)
 	}
 
-	// claimed is the event id FaultMarkBeforeVerify recorded from the
+	// claimed is the event id faultMarkBeforeVerify recorded from the
 	// unverified body.
 	var claimed string
-	if r.faults[FaultMarkBeforeVerify] {
+	if r.faults[faultMarkBeforeVerify] {
 		if id := unverifiedID(body); id != "" {
 			if !r.store.claim(id) {
 				r.answer(w, req, http.StatusOK, "", id, "duplicate (not verified)")
@@ -382,13 +382,13 @@ func (r *receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 
 	header := req.Header.Get(harness.HeaderSignature)
 	signed := body
-	if r.faults[FaultVerifyReparsed] {
+	if r.faults[faultVerifyReparsed] {
 		if re, err := reserialize(body); err == nil {
 			signed = re
 		}
 	}
 	if err := r.verify(req.Header, signed); err != nil {
-		if r.faults[FaultProcessRejected] || r.faults[FaultProcessStale] && isStale(err) {
+		if r.faults[faultProcessRejected] || r.faults[faultProcessStale] && isStale(err) {
 			if ev, perr := parseEvent(body, false, false); perr == nil {
 				r.store.process(ev, r.rules)
 			}
@@ -397,10 +397,10 @@ func (r *receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
-	ev, err := parseEvent(body, r.faults[FaultRejectUnknownType], r.faults[FaultStrictFields])
+	ev, err := parseEvent(body, r.faults[faultRejectUnknownType], r.faults[faultStrictFields])
 	if err != nil {
 		status := http.StatusBadRequest
-		if r.faults[Fault500OnMalformed] && errors.Is(err, errMalformed) {
+		if r.faults[fault500OnMalformed] && errors.Is(err, errMalformed) {
 			// What a handler that dereferences fields it never checked
 			// ends up answering.
 			status = http.StatusInternalServerError
@@ -409,7 +409,7 @@ func (r *receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
-	if r.faults[FaultFlaky] {
+	if r.faults[faultFlaky] {
 		refuse, held := r.store.firstDelivery(ev.ID, flakyEvery)
 		if refuse {
 			r.answer(w, req, http.StatusServiceUnavailable, "service unavailable", ev.ID, "first delivery refused (flaky)")
@@ -425,7 +425,7 @@ func (r *receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 		key, fresh = r.dedupe(ev, req.Header)
 	}
 	if !fresh {
-		if r.faults[Fault500OnDuplicate] {
+		if r.faults[fault500OnDuplicate] {
 			r.answer(w, req, http.StatusInternalServerError, "event already exists", ev.ID, "duplicate")
 			return
 		}
@@ -442,7 +442,7 @@ func (r *receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 // instead. An event the receiver has no room for is refused 503, never
 // dropped.
 func (r *receiver) handOver(w http.ResponseWriter, req *http.Request, ev event, key string, body []byte) {
-	if r.faults[FaultSlowAck] || r.faults[FaultSlowModelAck] && strings.HasPrefix(ev.Type, "model.") {
+	if r.faults[faultSlowAck] || r.faults[faultSlowModelAck] && strings.HasPrefix(ev.Type, "model.") {
 		if !r.takeSlot(req.Context()) {
 			r.busy(w, req, key, ev.ID, "no slot free before the client or the receiver went")
 			return
@@ -454,7 +454,7 @@ func (r *receiver) handOver(w http.ResponseWriter, req *http.Request, ev event, 
 		return
 	}
 
-	if r.faults[FaultDropModelEvents] && strings.HasPrefix(ev.Type, "model.") {
+	if r.faults[faultDropModelEvents] && strings.HasPrefix(ev.Type, "model.") {
 		r.answer(w, req, http.StatusAccepted, "", ev.ID, "queued: dropped, the worker never processes model events")
 		return
 	}
@@ -470,7 +470,7 @@ func (r *receiver) handOver(w http.ResponseWriter, req *http.Request, ev event, 
 	}
 
 	if !r.pool.submit(ev) {
-		if r.faults[FaultDropUnderLoad] || r.faults[FaultDropWhenFull] {
+		if r.faults[faultDropUnderLoad] || r.faults[faultDropWhenFull] {
 			r.answer(w, req, http.StatusAccepted, "", ev.ID, "queue full: dropped")
 			return
 		}
@@ -492,7 +492,7 @@ func (r *receiver) busy(w http.ResponseWriter, req *http.Request, key, eventID, 
 	r.answer(w, req, http.StatusServiceUnavailable, "busy, retry later", eventID, reason)
 }
 
-// takeSlot waits for one of FaultSlowAck's slots and reports whether it
+// takeSlot waits for one of faultSlowAck's slots and reports whether it
 // got one: false when ctx ends first (the client went) or the receiver
 // closes. A slot that comes free as either happens is not taken.
 func (r *receiver) takeSlot(ctx context.Context) bool {
@@ -516,14 +516,14 @@ func (r *receiver) takeSlot(ctx context.Context) bool {
 // readBody reads the request body within the size limit. On failure it
 // returns the status to answer and why.
 func (r *receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, int, error) {
-	if r.faults[FaultTrustContentLength] && req.ContentLength < 0 {
+	if r.faults[faultTrustContentLength] && req.ContentLength < 0 {
 		body, err := io.ReadAll(io.LimitReader(req.Body, noSizeLimitCap))
 		if err != nil {
 			return nil, http.StatusBadRequest, fmt.Errorf("reading body: %w", err)
 		}
 		return body, 0, nil
 	}
-	if r.faults[FaultNoSizeLimit] {
+	if r.faults[faultNoSizeLimit] {
 		body, err := io.ReadAll(io.LimitReader(req.Body, noSizeLimitCap))
 		if err != nil {
 			return nil, http.StatusBadRequest, fmt.Errorf("reading body: %w", err)
@@ -539,7 +539,7 @@ func (r *receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, i
 		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("declared body of %d bytes over the limit of %d", req.ContentLength, r.maxBody)
 	}
 	read := io.ReadAll
-	if r.faults[FaultDecodeChunks] {
+	if r.faults[faultDecodeChunks] {
 		read = decodeChunks
 	}
 	body, err := read(http.MaxBytesReader(w, req.Body, r.maxBody))
@@ -561,7 +561,7 @@ func (r *receiver) verify(h http.Header, body []byte) error {
 	if r.verifyHook != nil {
 		return r.verifyHook(h, body)
 	}
-	if r.faults[FaultSkipVerify] || r.faults[FaultModelSkipVerify] && strings.HasPrefix(unverifiedType(body), "model.") {
+	if r.faults[faultSkipVerify] || r.faults[faultModelSkipVerify] && strings.HasPrefix(unverifiedType(body), "model.") {
 		return nil
 	}
 	if err := r.strictHeader(h); err != nil {
@@ -577,25 +577,25 @@ func (r *receiver) verify(h http.Header, body []byte) error {
 	if err != nil {
 		return err
 	}
-	if r.faults[FaultFirstSignatureOnly] {
+	if r.faults[faultFirstSignatureOnly] {
 		sig.V1 = sig.V1[:1]
 	}
-	if r.faults[FaultLastSignatureOnly] {
+	if r.faults[faultLastSignatureOnly] {
 		sig.V1 = sig.V1[len(sig.V1)-1:]
 	}
 	if !r.verifier.Match(sig, body) {
 		return signing.ErrNoMatch
 	}
-	if r.faults[FaultNoTolerance] || r.trustsRetry(h) {
+	if r.faults[faultNoTolerance] || r.trustsRetry(h) {
 		return nil
 	}
 	return r.verifier.Fresh(sig)
 }
 
-// trustsRetry reports whether FaultTrustRetries skips the age check: the
+// trustsRetry reports whether faultTrustRetries skips the age check: the
 // delivery says it is a retry.
 func (r *receiver) trustsRetry(h http.Header) bool {
-	if !r.faults[FaultTrustRetries] {
+	if !r.faults[faultTrustRetries] {
 		return false
 	}
 	n, err := strconv.Atoi(h.Get(harness.HeaderAttempt))
@@ -606,7 +606,7 @@ func (r *receiver) trustsRetry(h http.Header) bool {
 // path, with the signature faults that the scheme can express.
 func (r *receiver) verifyScheme(h http.Header, body []byte) error {
 	sc := r.scheme
-	if r.faults[FaultFirstSignatureOnly] && sc.Signature.Separator != "" {
+	if r.faults[faultFirstSignatureOnly] && sc.Signature.Separator != "" {
 		// Only the first signature entry is looked at.
 		parts := strings.Split(h.Get(sc.Signature.Header), sc.Signature.Separator)
 		keep := 1
@@ -616,11 +616,11 @@ func (r *receiver) verifyScheme(h http.Header, body []byte) error {
 		h = h.Clone()
 		h.Set(sc.Signature.Header, strings.Join(parts[:min(keep, len(parts))], sc.Signature.Separator))
 	}
-	if r.faults[FaultLastSignatureOnly] && sc.Signature.Separator != "" {
+	if r.faults[faultLastSignatureOnly] && sc.Signature.Separator != "" {
 		h = lastSignature(sc, h)
 	}
 	now := r.clock.Now()
-	if r.faults[FaultNoTolerance] || r.trustsRetry(h) {
+	if r.faults[faultNoTolerance] || r.trustsRetry(h) {
 		now = time.Time{}
 	}
 	return sc.Verify(r.keys, h, body, now)
@@ -631,7 +631,7 @@ func (r *receiver) verifyScheme(h http.Header, body []byte) error {
 // expected signature, would help an attacker more than a legitimate sender.
 func (r *receiver) rejectSignature(w http.ResponseWriter, req *http.Request, header string, body []byte, cause error) {
 	status := http.StatusUnauthorized
-	if r.faults[Fault5xxOnBadSignature] {
+	if r.faults[fault5xxOnBadSignature] {
 		status = http.StatusInternalServerError
 	}
 	if r.faults[FaultLeakSignature] {
@@ -673,23 +673,23 @@ func (r *receiver) leakTimestamp(header string) int64 {
 }
 
 // dedupe claims ev, delivered with the headers h, and reports whether it
-// is new; key is what was claimed, "" when nothing was (FaultDoubleProcess).
+// is new; key is what was claimed, "" when nothing was (faultDoubleProcess).
 func (r *receiver) dedupe(ev event, h http.Header) (key string, fresh bool) {
 	key = ev.ID
 	switch idh := r.idHeader(); {
-	case r.faults[FaultDedupeByJob] && ev.JobID != "":
+	case r.faults[faultDedupeByJob] && ev.JobID != "":
 		key = ev.JobID + "\x00" + ev.Type
-	case r.faults[FaultDedupeByHeader] && idh != "" && h.Get(idh) != "":
+	case r.faults[faultDedupeByHeader] && idh != "" && h.Get(idh) != "":
 		key = h.Get(idh)
 	}
 	switch {
-	case r.faults[FaultDedupeExpiry]:
+	case r.faults[faultDedupeExpiry]:
 		return key, r.store.claimFor(key, r.dedupeTTL)
-	case r.faults[FaultDedupeWindow]:
+	case r.faults[faultDedupeWindow]:
 		return key, r.store.claimWithin(key, r.dedupeWindow)
-	case r.faults[FaultDoubleProcess], r.faults[FaultModelNoDedupe] && strings.HasPrefix(ev.Type, "model."):
+	case r.faults[faultDoubleProcess], r.faults[faultModelNoDedupe] && strings.HasPrefix(ev.Type, "model."):
 		return "", true
-	case r.faults[FaultRacyDedupe]:
+	case r.faults[faultRacyDedupe]:
 		if r.store.isSeen(key) {
 			return key, false
 		}
@@ -768,10 +768,10 @@ func (r *receiver) schemeAndKeys() (*signing.Scheme, [][]byte) {
 	return realmV1, keys
 }
 
-// strictHeader is FaultStrictHeader: every entry of the signature header
+// strictHeader is faultStrictHeader: every entry of the signature header
 // must be a timestamp or a signature of the scheme.
 func (r *receiver) strictHeader(h http.Header) error {
-	if !r.faults[FaultStrictHeader] {
+	if !r.faults[faultStrictHeader] {
 		return nil
 	}
 	sc, _ := r.schemeAndKeys()
@@ -788,12 +788,12 @@ func (r *receiver) strictHeader(h http.Header) error {
 	return nil
 }
 
-// verifyMixed is FaultMixedTimestamps for a header with several timestamp
+// verifyMixed is faultMixedTimestamps for a header with several timestamp
 // entries: the signature may match under any of them, and the age is
 // taken from the last. done is false when the fault does not apply, and
 // the normal check decides.
 func (r *receiver) verifyMixed(h http.Header, body []byte) (done bool, err error) {
-	if !r.faults[FaultMixedTimestamps] {
+	if !r.faults[faultMixedTimestamps] {
 		return false, nil
 	}
 	sc, keys := r.schemeAndKeys()

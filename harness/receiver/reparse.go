@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 )
 
-// reserialize is what FaultVerifyReparsed verifies: body parsed as a web
+// reserialize is what faultVerifyReparsed verifies: body parsed as a web
 // framework parses it (numbers as float64) and written again compactly
 // with encoding/json, keys in the order they came. For the compact,
 // integer-only JSON the event factory writes, that gives the same bytes;
@@ -67,14 +67,14 @@ func writeScalar(out *bytes.Buffer, v any) error {
 }
 
 // unverifiedID is the eventId of a body not yet authenticated, "" when it
-// has none; what FaultMarkBeforeVerify records.
+// has none; what faultMarkBeforeVerify records.
 func unverifiedID(body []byte) string {
 	id, _ := unverified(body)
 	return id
 }
 
 // unverifiedType is the eventType of a body not yet authenticated, for
-// FaultModelSkipVerify, or "".
+// faultModelSkipVerify, or "".
 func unverifiedType(body []byte) string {
 	_, typ := unverified(body)
 	return typ

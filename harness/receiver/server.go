@@ -56,7 +56,7 @@ type Server struct {
 // Start starts a receiver configured by cfg listening on addr ("" or
 // "127.0.0.1:0" picks a free loopback port). With useTLS it serves HTTPS
 // with a fresh self-signed certificate for 127.0.0.1, ::1 and localhost,
-// TLS 1.2 or later (TLS 1.0 or later under FaultTLSLegacy, a certificate
+// TLS 1.2 or later (TLS 1.0 or later under faultTLSLegacy, a certificate
 // that expired a day ago under FaultExpiredCert).
 func Start(addr string, cfg Config, useTLS bool) (*Server, error) {
 	if addr == "" {

@@ -139,7 +139,7 @@ func TestSelfSigned(t *testing.T) {
 func TestTLSVersions(t *testing.T) {
 	t.Parallel()
 	correct := startServer(t, Config{}, true)
-	legacy := startServer(t, Config{Faults: []Fault{FaultTLSLegacy}}, true)
+	legacy := startServer(t, Config{Faults: []Fault{faultTLSLegacy}}, true)
 	for _, v := range []uint16{tls.VersionTLS10, tls.VersionTLS11} {
 		if _, err := handshake(t, correct, v, v); err == nil {
 			t.Errorf("the correct server completed a %s handshake", tls.VersionName(v))

@@ -56,13 +56,13 @@ type store struct {
 	seen      map[string]struct{}
 	processed map[string]int
 	jobs      map[string]string
-	// claimedAt is the dedupe set of FaultDedupeExpiry, with when each
+	// claimedAt is the dedupe set of faultDedupeExpiry, with when each
 	// record was made.
 	claimedAt map[string]time.Time
-	// window holds the keys FaultDedupeWindow remembers, in seen, oldest
+	// window holds the keys faultDedupeWindow remembers, in seen, oldest
 	// first.
 	window []string
-	// firsts counts the first deliveries FaultFlaky has judged; refused
+	// firsts counts the first deliveries faultFlaky has judged; refused
 	// holds the ids it refused whose retry has not come yet, arriving the
 	// ids of deliveries it let through that are still being handled.
 	firsts   int
@@ -103,7 +103,7 @@ func (s *store) release(key string) {
 }
 
 // isSeen and markSeen are the two halves of claim done separately: the racy
-// check-then-insert of FaultRacyDedupe. Each map access holds the lock, so it
+// check-then-insert of faultRacyDedupe. Each map access holds the lock, so it
 // is not a data race in the memory-model sense; the bug is the window
 // between the two calls.
 func (s *store) isSeen(key string) bool {
@@ -120,15 +120,15 @@ func (s *store) markSeen(key string) {
 }
 
 // rules are the planted state-machine faults: lastWriteWins stores the
-// arriving state whatever the job's current state (FaultLastWriteWins);
+// arriving state whatever the job's current state (faultLastWriteWins);
 // knownJobsOnly ignores events for a job the receiver has not seen queued
-// (FaultIgnoreUnseenJob), as an UPDATE of a row that does not exist would.
+// (faultIgnoreUnseenJob), as an UPDATE of a row that does not exist would.
 type rules struct {
 	lastWriteWins bool
 	knownJobsOnly bool
 	// modelLastWriteWins is lastWriteWins for model.training.* events only
-	// (FaultModelLastWriteWins); terminalReplaces lets a terminal state
-	// replace another (FaultNoTerminalGuard).
+	// (faultModelLastWriteWins); terminalReplaces lets a terminal state
+	// replace another (faultNoTerminalGuard).
 	modelLastWriteWins bool
 	terminalReplaces   bool
 }
@@ -179,7 +179,7 @@ func (s *store) jobStatus(jobID string) (string, bool) {
 	return st, ok
 }
 
-// claimFor is claim for FaultDedupeExpiry: a record older than ttl is
+// claimFor is claim for faultDedupeExpiry: a record older than ttl is
 // forgotten, as a cache with an expiry would forget it.
 func (s *store) claimFor(key string, ttl time.Duration) bool {
 	s.mu.Lock()
@@ -192,7 +192,7 @@ func (s *store) claimFor(key string, ttl time.Duration) bool {
 	return true
 }
 
-// claimWithin is claim for FaultDedupeWindow: the dedupe set holds only
+// claimWithin is claim for faultDedupeWindow: the dedupe set holds only
 // the last n keys claimed, as a capped list or a fixed-size cache would;
 // claiming one more forgets the oldest.
 func (s *store) claimWithin(key string, n int) bool {
@@ -210,7 +210,7 @@ func (s *store) claimWithin(key string, n int) bool {
 	return true
 }
 
-// firstDelivery is FaultFlaky's judgement of a verified delivery of the
+// firstDelivery is faultFlaky's judgement of a verified delivery of the
 // event id. A first delivery is one of an id never seen: not claimed, not
 // processed, not refused before, and not arriving in another delivery at
 // this moment. Every every-th first delivery is refused (refuse) and its

@@ -92,7 +92,7 @@ func serverTLS(faults map[Fault]bool) (*tls.Config, []byte, error) {
 		Certificates: []tls.Certificate{cert},
 		MinVersion:   tls.VersionTLS12,
 	}
-	if faults[FaultTLSLegacy] {
+	if faults[faultTLSLegacy] {
 		// Setting MinVersion is all it takes: the server then offers TLS
 		// 1.0 and 1.1 (Go's server default is 1.2 since Go 1.22), and the
 		// default suites still include ECDHE-ECDSA AES-CBC-SHA, which is

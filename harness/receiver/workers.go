@@ -15,14 +15,14 @@ type pool struct {
 	wg       sync.WaitGroup
 	workCost time.Duration
 	process  func(event)
-	// batchOver, when positive, is FaultRacyState's backlog: past it a
+	// batchOver, when positive, is faultRacyState's backlog: past it a
 	// worker takes racyBatch events at once and processes each twice.
 	batchOver int
 }
 
 // startPool starts workers goroutines reading a queue of queueSize events;
 // each event occupies its worker for workCost before process runs. With
-// batchOver positive, FaultRacyState's batches are taken past that backlog.
+// batchOver positive, faultRacyState's batches are taken past that backlog.
 func startPool(workers, queueSize int, workCost time.Duration, batchOver int, process func(event)) *pool {
 	p := &pool{
 		queue:     make(chan event, queueSize),
@@ -58,7 +58,7 @@ func (p *pool) work() {
 	}
 }
 
-// catchUp is FaultRacyState's batch path: ev and up to racyBatch-1 more
+// catchUp is faultRacyState's batch path: ev and up to racyBatch-1 more
 // events taken from the queue as one batch, each processed twice, as when
 // a second worker, reading the queue at the same moment without its lock,
 // takes the same batch.

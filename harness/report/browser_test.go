@@ -229,7 +229,7 @@ func TestBrowserFaultyRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	s, err := certify.Prepare(ctx, certify.Settings{Faults: []receiver.Fault{receiver.FaultDoubleProcess}, ReportDir: dir, Labels: "signature || idempotency", Timing: harness.DefaultTiming().Scale(0.25)})
+	s, err := certify.Prepare(ctx, certify.Settings{Faults: []receiver.Fault{receiver.Fault("double-process")}, ReportDir: dir, Labels: "signature || idempotency", Timing: harness.DefaultTiming().Scale(0.25)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,14 +10,14 @@ import (
 	"github.com/realm-ai/hookcert/harness"
 )
 
-// HTML renders the report as one self-contained page: inline CSS and SVG,
+// html renders the report as one self-contained page: inline CSS and SVG,
 // no script, no font or image fetched from anywhere, so it reads the same
 // from a CI artifact, on a phone and on paper. The verdict banner and the
 // failed checks come first; passing checks are collapsed. Every exchange
 // of a failing or warning check offers a curl command that re-sends it;
 // a body the page cannot carry byte for byte is read from a file that
 // Write puts beside the page.
-func (r *Report) HTML() ([]byte, error) {
+func (r *Report) html() ([]byte, error) {
 	var b bytes.Buffer
 	if err := page.Execute(&b, newPage(r)); err != nil {
 		return nil, fmt.Errorf("report: rendering HTML: %w", err)

@@ -8,7 +8,7 @@ package report
 // The layout is the one Ginkgo's JUnit reporter gave hookcert before this
 // package wrote the file itself, so CI configurations and viewers see no
 // difference: <testsuites> with totals, one <testsuite> per category in
-// the order of Groups, one <testcase> per check named "ID: title", with
+// the order of groups, one <testcase> per check named "ID: title", with
 // its verdict and level as properties.
 //
 // How verdicts map:
@@ -156,7 +156,7 @@ func (t junitTime) MarshalXMLAttr(name xml.Name) (xml.Attr, error) {
 // junitXML renders the report as a junit.xml document.
 func (r *Report) junitXML() ([]byte, error) {
 	doc := junitSuites{}
-	for _, g := range r.Groups() {
+	for _, g := range r.groups() {
 		suite := r.junitSuite(g.Category)
 		carrier := loadCarrier(g)
 		for _, res := range g.Results {
@@ -227,7 +227,7 @@ func junitCheck(res harness.Result) junitCase {
 		Classname: res.Category,
 		Status:    statePassed,
 		Time:      junitDuration(res.Duration),
-		SystemOut: CheckText(res, res.Verdict != harness.Fail),
+		SystemOut: checkText(res, res.Verdict != harness.Fail),
 		Properties: &junitProperties{Property: []junitProperty{
 			jsonProperty("verdict", string(res.Verdict)),
 			jsonProperty("level", string(res.Level)),

@@ -555,7 +555,7 @@ func TestNoSecretInAnyReportFile(t *testing.T) {
 		// consumers, for a receiver that echoes what it should not and
 		// for a run that could not be made.
 		{"a compliant receiver", nil, ""},
-		{"a receiver that echoes the expected signature", []receiver.Fault{receiver.FaultLeakSignature}, ""},
+		{"a receiver that echoes the expected signature", []receiver.Fault{receiver.Fault("leak-signature")}, ""},
 		{"a target that cannot be reached", nil, "http://127.0.0.1:1/webhook"},
 	} {
 		t.Run(tc.why, func(t *testing.T) {

@@ -30,7 +30,7 @@ func (r *Report) Markdown(html string) string {
 	fmt.Fprintf(&b, "## %s %s: %s (exit %d)\n\n", exitMark(r.ExitCode), inline(string(r.Overall)), target, r.ExitCode)
 	fmt.Fprintf(&b, "%s\n\n", r.countsText())
 	fmt.Fprintf(&b, "%s · %s %s · %s · %s\n",
-		inline(r.Profile()), inline(r.Suite), inline(r.Version),
+		inline(r.profile()), inline(r.Suite), inline(r.Version),
 		r.Started.UTC().Format("2006-01-02 15:04:05 UTC"), latency(time.Duration(r.Duration)))
 	if r.Error != "" {
 		lead := "Error:"
@@ -68,10 +68,10 @@ func exitMark(code int) string {
 }
 
 // failureRows are the failed checks and then the warned ones, each in
-// the order of Groups. A SHOULD that failed says it failed under strict,
+// the order of groups. A SHOULD that failed says it failed under strict,
 // so that it reads apart from the warnings.
 func (r *Report) failureRows() [][]string {
-	groups := r.Groups()
+	groups := r.groups()
 	var rows [][]string
 	for _, v := range []harness.Verdict{harness.Fail, harness.Warn} {
 		for _, g := range groups {

@@ -14,8 +14,8 @@ import (
 	"github.com/realm-ai/hookcert/harness"
 )
 
-// ErrNothingToMerge means Merge was given no report.
-var ErrNothingToMerge = errors.New("report: nothing to merge")
+// errNothingToMerge means Merge was given no report.
+var errNothingToMerge = errors.New("report: nothing to merge")
 
 // Merge combines the reports of several runs of one target, typically a
 // conformance run and a load run, into one report, and judges it afresh:
@@ -59,7 +59,7 @@ type Measure func(files []string, senderTimeout, ackDeadline time.Duration) (*Lo
 // error from measure is returned, and no report.
 func MergeWith(measure Measure, reports ...*Report) (*Report, error) {
 	if len(reports) == 0 {
-		return nil, ErrNothingToMerge
+		return nil, errNothingToMerge
 	}
 	first := reports[0]
 	out := &Report{

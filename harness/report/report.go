@@ -30,7 +30,7 @@ const (
 const (
 	JSONFile  = "report.json"
 	HTMLFile  = "index.html"
-	JUnitFile = "junit.xml"
+	junitFile = "junit.xml"
 )
 
 // Settings are the knobs a run was made with, shown in every report.
@@ -171,7 +171,7 @@ func (r *Report) Write(dir string) error {
 	if err := writeFile(filepath.Join(dir, JSONFile), append(b, '\n')); err != nil {
 		return err
 	}
-	html, err := r.HTML()
+	html, err := r.html()
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func (r *Report) Write(dir string) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(dir, JUnitFile), junit)
+	return writeFile(filepath.Join(dir, junitFile), junit)
 }
 
 // writeBodies writes the body files the re-send commands of failing and
@@ -219,7 +219,7 @@ func writeFile(name string, data []byte) error {
 
 // Files are the paths of the three reports Write writes into dir.
 func Files(dir string) []string {
-	return []string{filepath.Join(dir, HTMLFile), filepath.Join(dir, JUnitFile), filepath.Join(dir, JSONFile)}
+	return []string{filepath.Join(dir, HTMLFile), filepath.Join(dir, junitFile), filepath.Join(dir, JSONFile)}
 }
 
 // ErrNoReport means the report file does not exist: the run never started.
@@ -247,8 +247,8 @@ func Read(name string) (*Report, error) {
 	return &r, nil
 }
 
-// Result returns the result of the check with that ID, or nil.
-func (r *Report) Result(id string) *harness.Result {
+// result returns the result of the check with that ID, or nil.
+func (r *Report) result(id string) *harness.Result {
 	for i := range r.Results {
 		if r.Results[i].ID == id {
 			return &r.Results[i]

@@ -103,7 +103,7 @@ func indent(s string) string {
 func (r *Report) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nREALM webhook receiver %s: %s\n", r.kind(), r.Target)
-	for _, g := range r.Groups() {
+	for _, g := range r.groups() {
 		for _, res := range g.Results {
 			if broken(res) {
 				fmt.Fprintf(&b, "  %-4s %-9s %s\n", res.Verdict, res.ID, res.Title)
@@ -144,12 +144,12 @@ func (r *Report) countsText() string {
 	return fmt.Sprintf("%d checks: %s", len(r.Results), strings.Join(parts, ", "))
 }
 
-// CheckText describes one check in plain text, for JUnit's system-out and
+// checkText describes one check in plain text, for JUnit's system-out and
 // other consumers without HTML: its verdict, requirement, the seed's words,
 // expected versus observed, how to fix a failure or warning, the reason of
 // a skip or measurement, notes and, when evidence is true, the evidence
 // timeline.
-func CheckText(r harness.Result, evidence bool) string {
+func checkText(r harness.Result, evidence bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s (%s, %s): %s\n", r.ID, r.Verdict, r.Level, r.Category, r.Title)
 	fmt.Fprintf(&b, "requirement: %s\n", r.Requirement)

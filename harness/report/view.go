@@ -17,12 +17,12 @@ type group struct {
 	Results  []harness.Result
 }
 
-// Groups returns the results by category: the catalogue's categories
+// groups returns the results by category: the catalogue's categories
 // (harness.Categories) first in their order, then any others in the order
 // they first appear;
 // within a category, checks are ordered by ID (SIG-02 before SIG-10).
 // The HTML matrix and the JUnit test suites both follow it.
-func (r *Report) Groups() []group {
+func (r *Report) groups() []group {
 	order := harness.Categories()
 	for _, res := range r.Results {
 		if !slices.Contains(order, res.Category) {
@@ -95,10 +95,10 @@ func (r *Report) kinds() (kinds []string, conf bool) {
 	return kinds, conf
 }
 
-// Profile describes what kind of run the report records, for the reader of
+// profile describes what kind of run the report records, for the reader of
 // a banner: conformance, load, capacity or several merged, the selection
 // of checks, and whether the target was the bundled reference receiver.
-func (r *Report) Profile() string {
+func (r *Report) profile() string {
 	kinds, conf := r.kinds()
 	if len(kinds) == 0 {
 		kinds = append(kinds, "no checks ran")
@@ -126,27 +126,27 @@ func (r *Report) Profile() string {
 	return strings.Join(parts, "; ")
 }
 
-// Step is one step of a check's explanation: what the step did, what was
+// step is one step of a check's explanation: what the step did, what was
 // expected of it and what was observed. It pairs the "step N, what: ..."
 // lines of Result.Expected and Result.Observed.
-type Step struct {
+type step struct {
 	What     string
 	Expected string
 	Observed string
 }
 
-// Why pairs the observed lines of a failed or warned check with what was
+// why pairs the observed lines of a failed or warned check with what was
 // expected of the same step, so a reader sees the cause in one line per
 // step. Lines that do not follow the "step N, what: text" form are kept
 // whole in Observed.
-func Why(r harness.Result) []Step {
+func why(r harness.Result) []step {
 	expected := map[string]string{}
 	for _, line := range strings.Split(r.Expected, "\n") {
 		if what, text, ok := stepLine(line); ok {
 			expected[what] = text
 		}
 	}
-	var steps []Step
+	var steps []step
 	for _, line := range strings.Split(strings.TrimSpace(r.Observed), "\n") {
 		if line == "" {
 			continue
@@ -154,11 +154,11 @@ func Why(r harness.Result) []Step {
 		what, text, ok := stepLine(line)
 		switch {
 		case ok:
-			steps = append(steps, Step{What: what, Expected: expected[what], Observed: text})
+			steps = append(steps, step{What: what, Expected: expected[what], Observed: text})
 		case len(steps) > 0 && steps[len(steps)-1].What == "":
 			steps[len(steps)-1].Observed += "\n" + line
 		default:
-			steps = append(steps, Step{Observed: line})
+			steps = append(steps, step{Observed: line})
 		}
 	}
 	return steps
@@ -283,7 +283,7 @@ type checkView struct {
 	// Open expands the check: failures and warnings are open, so a red run
 	// shows its cause without a click.
 	Open     bool
-	Why      []Step
+	Why      []step
 	Took     string
 	Timeline []exchangeView
 	// OpenExchanges expands every exchange of a short timeline of an open
@@ -328,11 +328,11 @@ func newPage(r *Report) pageView {
 	p := pageView{
 		Report:  r,
 		Class:   bannerClass(r.Overall),
-		Profile: r.Profile(),
+		Profile: r.profile(),
 		Date:    r.Started.UTC().Format("2006-01-02 15:04:05 UTC"),
 		Took:    latency(time.Duration(r.Duration)),
 		Total:   len(r.Results),
-		Groups:  r.Groups(),
+		Groups:  r.groups(),
 	}
 	var retries []string
 	for _, d := range r.Settings.RetrySchedule {
@@ -356,7 +356,7 @@ func newPage(r *Report) pageView {
 				c.Took = latency(res.Duration)
 			}
 			if c.Open {
-				c.Why = Why(res)
+				c.Why = why(res)
 				c.OpenExchanges = len(res.Evidence) <= maxOpenExchanges
 			}
 			for i, rs := range resends(res, r.Settings) {

@@ -33,10 +33,13 @@ import (
 
 	"github.com/realm-ai/hookcert/harness"
 	"github.com/realm-ai/hookcert/harness/delivery"
+	"github.com/realm-ai/hookcert/harness/dial"
 	"github.com/realm-ai/hookcert/harness/engine"
 	"github.com/realm-ai/hookcert/harness/events"
+	"github.com/realm-ai/hookcert/harness/poll"
 	"github.com/realm-ai/hookcert/harness/probe"
 	"github.com/realm-ai/hookcert/harness/receiver"
+	"github.com/realm-ai/hookcert/harness/redact"
 	"github.com/realm-ai/hookcert/harness/report"
 	"github.com/realm-ai/hookcert/harness/scenario"
 	"github.com/realm-ai/hookcert/harness/signing"
@@ -317,7 +320,7 @@ func (s *Session) preflight(ctx context.Context, sender *delivery.Sender, pc *pr
 	if pc == nil || !ex.OK() {
 		return nil
 	}
-	err = harness.Poll(ctx, probe.DefaultInterval, time.Now().Add(pc.Settle()), func() (bool, error) {
+	err = poll.Until(ctx, probe.DefaultInterval, time.Now().Add(pc.Settle()), func() (bool, error) {
 		st, _, err := pc.Event(ctx, ev.ID)
 		return st.Found, err
 	})
@@ -434,7 +437,7 @@ func (s *Session) Finish(results []harness.Result, complete bool, runErr error) 
 	s.Report.Scrub(s.Secret, s.ProbeToken)
 	// The URLs as the user gave them: a key in the query or the userinfo
 	// is as secret as the signing secret.
-	s.Report.ScrubURLs(harness.NewURLScrub(s.Settings.URL, s.Settings.ProbeURL))
+	s.Report.ScrubURLs(redact.NewURLs(s.Settings.URL, s.Settings.ProbeURL))
 	return s.Report.Write(s.ReportDir)
 }
 
@@ -473,7 +476,7 @@ func reachable(ctx context.Context, u *url.URL, timeout time.Duration) error {
 	d := net.Dialer{Timeout: timeout}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	c, err := d.DialContext(ctx, "tcp", harness.HostPort(u))
+	c, err := d.DialContext(ctx, "tcp", dial.HostPort(u))
 	if errors.Is(err, syscall.ECONNRESET) {
 		// Something listens there and reset the connection at once: a
 		// receiver that misbehaves, which the checks will show, not a
@@ -490,7 +493,7 @@ func verifies(ctx context.Context, u *url.URL, roots *x509.CertPool, timeout tim
 	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: timeout}, Config: &tls.Config{RootCAs: roots, ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	c, err := d.DialContext(ctx, "tcp", harness.HostPort(u))
+	c, err := d.DialContext(ctx, "tcp", dial.HostPort(u))
 	if err != nil {
 		var ce *tls.CertificateVerificationError
 		if errors.As(err, &ce) {

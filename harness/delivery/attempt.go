@@ -17,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/dial"
+	"github.com/realm-ai/hookcert/harness/redact"
 	"github.com/realm-ai/hookcert/harness/signing"
 )
 
@@ -103,7 +105,7 @@ func (s *Sender) Send(ctx context.Context, a Attempt) (ex harness.Exchange) {
 	req, err := s.request(ctx, a, number)
 	ex.Request = harness.Request{
 		Method:   a.method(),
-		URL:      harness.RedactURL(s.url.String()),
+		URL:      redact.URL(s.url.String()),
 		Body:     excerpt(a.Body),
 		BodySize: len(a.Body),
 	}
@@ -156,10 +158,10 @@ func (s *Sender) Send(ctx context.Context, a Attempt) (ex harness.Exchange) {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, s.bodyLimit))
 	ex.Response = &harness.Response{
 		Status:       resp.StatusCode,
-		Header:       harness.ScrubHeader(resp.Header, s.hidden...),
+		Header:       redact.Header(resp.Header, s.hidden...),
 		Body:         excerpt([]byte(s.scrub(string(body)))),
 		BodySize:     len(body),
-		SecretEchoed: harness.Echoes(body, resp.Header, s.secret),
+		SecretEchoed: redact.Echoes(body, resp.Header, s.secret),
 	}
 	if err != nil {
 		// The acknowledgement arrived, so the response is kept; the error
@@ -219,7 +221,7 @@ func (s *Sender) request(ctx context.Context, a Attempt, number int) (*http.Requ
 // chose h2 or the sender speaks h2c (writeH2), else HTTP/1.1.
 func (s *Sender) abandon(ctx context.Context, req *http.Request, up *upload, ex *harness.Exchange, start time.Time) {
 	defer func() { ex.Latency = time.Since(start) }()
-	addr := harness.HostPort(s.url)
+	addr := dial.HostPort(s.url)
 	var (
 		conn net.Conn
 		err  error
@@ -301,7 +303,7 @@ func excerpt(b []byte) string {
 // scrub removes the sender's secret, and the target URL's credentials,
 // from text the receiver controls, so a receiver that echoes them cannot
 // make the report leak them.
-func (s *Sender) scrub(text string) string { return harness.Scrub(text, s.hidden...) }
+func (s *Sender) scrub(text string) string { return redact.Scrub(text, s.hidden...) }
 
 // fail records the transport failure err of the attempt in ex: its kind,
 // and the sentence describing it without the secret. phase says what the

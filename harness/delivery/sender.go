@@ -21,6 +21,9 @@ import (
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/dial"
+	"github.com/realm-ai/hookcert/harness/poll"
+	"github.com/realm-ai/hookcert/harness/redact"
 	"github.com/realm-ai/hookcert/harness/signing"
 )
 
@@ -174,7 +177,7 @@ func NewSender(target string, secret harness.Secret, opts ...Option) (*Sender, e
 	// The abandon path dials the receiver itself, through the dialer the
 	// transport dials with: the transport, which uses no proxy, reaches
 	// the same address in the same protocol.
-	tr := harness.NewTransport(cfg, o.timeout, maxIdle)
+	tr := dial.Transport(cfg, o.timeout, maxIdle)
 	tr.Protocols = o.version.Protocols()
 	d := &dialer{tcp: tr.DialContext, tls: cfg, version: o.version, timeout: o.timeout}
 	// An answer sent before the whole body was read is the answer, not
@@ -244,9 +247,9 @@ func parseTarget(target string) (*url.URL, error) {
 	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("delivery: %w: %q must start with http:// or https://", errInvalidURL, harness.RedactURL(u.String()))
+		return nil, fmt.Errorf("delivery: %w: %q must start with http:// or https://", errInvalidURL, redact.URL(u.String()))
 	case u.Hostname() == "":
-		return nil, fmt.Errorf("delivery: %w: %q has no host", errInvalidURL, harness.RedactURL(u.String()))
+		return nil, fmt.Errorf("delivery: %w: %q has no host", errInvalidURL, redact.URL(u.String()))
 	}
 	return u, nil
 }
@@ -288,7 +291,7 @@ func (o options) tlsConfig() (*tls.Config, error) {
 
 // URL returns the target URL, with any password redacted so that it can be
 // printed.
-func (s *Sender) URL() string { return harness.RedactURL(s.url.String()) }
+func (s *Sender) URL() string { return redact.URL(s.url.String()) }
 
 // TLSConfig returns a clone of the TLS configuration the sender trusts with,
 // so that the TLS checks reuse the same CA and insecure settings; its
@@ -332,7 +335,7 @@ func (s *Sender) CloseIdleConnections() {
 func (s *Sender) deliver(ctx context.Context, ev harness.Event, schedule []time.Duration) []harness.Exchange {
 	exs := make([]harness.Exchange, 0, len(schedule)+1)
 	for i := 0; i <= len(schedule); i++ {
-		if i > 0 && harness.Sleep(ctx, schedule[i-1]) != nil {
+		if i > 0 && poll.Sleep(ctx, schedule[i-1]) != nil {
 			return exs
 		}
 		a := s.Attempt(ev)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/figure"
+	"github.com/realm-ai/hookcert/harness/poll"
 	"github.com/realm-ai/hookcert/harness/probe"
 )
 
@@ -297,7 +299,7 @@ func (r *run) askLedger(ctx context.Context, pc Prober, acked, refused []*entry)
 		if len(pending) == 0 || !time.Now().Before(deadline) {
 			break
 		}
-		_ = harness.Sleep(ctx, min(probe.DefaultInterval, time.Until(deadline)))
+		_ = poll.Sleep(ctx, min(probe.DefaultInterval, time.Until(deadline)))
 	}
 	if probeErr == nil && ctx.Err() == nil && len(refused) > 0 {
 		ask(refused)
@@ -356,7 +358,7 @@ func (r *run) judgeAckTimes(n int) error {
 			slowest = append(slowest, fmt.Sprintf("no answer within %s (%s, %s)", timeout, a.what, a.check))
 			continue
 		}
-		slowest = append(slowest, fmt.Sprintf("%s (%s, %s, %d)", harness.RoundLatency(a.latency), a.what, a.check, a.status))
+		slowest = append(slowest, fmt.Sprintf("%s (%s, %s, %d)", figure.Latency(a.latency), a.what, a.check, a.status))
 	}
 	answered := len(acks) - timedOut
 	obs := fmt.Sprintf("%d of %d answered after the ack deadline of %s, %d not within the sender timeout of %s; the slowest: %s",

@@ -18,6 +18,8 @@ import (
 	"github.com/realm-ai/hookcert/harness"
 	"github.com/realm-ai/hookcert/harness/delivery"
 	"github.com/realm-ai/hookcert/harness/events"
+	"github.com/realm-ai/hookcert/harness/figure"
+	"github.com/realm-ai/hookcert/harness/poll"
 	"github.com/realm-ai/hookcert/harness/scenario"
 	"github.com/realm-ai/hookcert/harness/signing"
 )
@@ -376,7 +378,7 @@ func (r *run) sendOne(ctx context.Context, n int, s *scenario.Send, exp *scenari
 		}()
 		// Give the background delivery a head start so the next step
 		// overlaps it rather than racing it to the connection.
-		_ = harness.Sleep(ctx, 5*time.Millisecond)
+		_ = poll.Sleep(ctx, 5*time.Millisecond)
 		return nil
 	}
 	deliver()
@@ -516,7 +518,7 @@ func seen(ex harness.Exchange) string {
 	case ex.Response == nil:
 		return "no response: " + ex.Err
 	}
-	s := fmt.Sprintf("%d %s in %s", ex.Status(), http.StatusText(ex.Status()), harness.RoundLatency(ex.Latency))
+	s := fmt.Sprintf("%d %s in %s", ex.Status(), http.StatusText(ex.Status()), figure.Latency(ex.Latency))
 	if loc := ex.Response.Header.Get("Location"); loc != "" {
 		s += ", Location: " + loc
 	}
@@ -527,7 +529,7 @@ func latency(ex harness.Exchange) string {
 	if ex.Response == nil {
 		return "no response: " + ex.Err
 	}
-	return fmt.Sprintf("%d after %s", ex.Status(), harness.RoundLatency(ex.Latency))
+	return fmt.Sprintf("%d after %s", ex.Status(), figure.Latency(ex.Latency))
 }
 
 // pause carries out a Pause step.
@@ -549,7 +551,7 @@ func (r *run) pause(ctx context.Context, n int, p *scenario.Pause) error {
 			return r.burst(ctx, n, d)
 		}
 	}
-	return harness.Sleep(ctx, d)
+	return poll.Sleep(ctx, d)
 }
 
 // BurstInFlight bounds the deliveries of a burst (Pause.Volume) under way
@@ -614,10 +616,10 @@ func (r *run) burst(ctx context.Context, n int, gap time.Duration) error {
 				}
 			})
 		}
-		_ = harness.Sleep(ctx, time.Until(start.Add(time.Duration(b+1)*every)))
+		_ = poll.Sleep(ctx, time.Until(start.Add(time.Duration(b+1)*every)))
 	}
 	wg.Wait()
-	if err := harness.Sleep(ctx, time.Until(end)); err != nil {
+	if err := poll.Sleep(ctx, time.Until(end)); err != nil {
 		return err
 	}
 	if sent < total {

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/dial"
 	"github.com/realm-ai/hookcert/harness/scenario"
 )
 
@@ -36,7 +36,7 @@ func (r *run) tls(ctx context.Context, n int, t *scenario.TLSCheck) error {
 		return &skipError{reason: "the target is an http:// URL, so TLS cannot be checked; the certification is partial until it runs against the https:// endpoint"}
 	}
 	host := u.Hostname()
-	addr := harness.HostPort(u)
+	addr := dial.HostPort(u)
 	handshake := func(cfg *tls.Config) (tls.ConnectionState, error) {
 		cfg.ServerName = host
 		d := tls.Dialer{NetDialer: &net.Dialer{Timeout: r.e.cfg.Sender.Timeout()}, Config: cfg}

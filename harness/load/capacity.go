@@ -7,7 +7,8 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/figure"
+	"github.com/realm-ai/hookcert/harness/poll"
 	"github.com/realm-ai/hookcert/harness/report"
 )
 
@@ -168,7 +169,7 @@ func (g *Generator) capacity(ctx context.Context, s Search, enc vegeta.Encoder) 
 	var best, first *run
 	var held, calm edge
 	try := func(rate int) (stop string, err error) {
-		if len(c.Steps) > 0 && harness.Sleep(ctx, s.Cooldown) != nil {
+		if len(c.Steps) > 0 && poll.Sleep(ctx, s.Cooldown) != nil {
 			return "interrupted", nil
 		}
 		run, err := g.attackAt(ctx, fmt.Sprintf("%s@%d", g.o.attacker, rate), rate, s.Step, s.tail(g.o.timeout, g.o.retries), enc)
@@ -285,7 +286,7 @@ func capacityObserved(c *report.Capacity) string {
 		if st.Held {
 			mark = "held"
 		}
-		s += fmt.Sprintf("; %s %s (p99 %s, %s 2xx", rateOf(st.Rate), mark, harness.RoundLatency(time.Duration(st.P99)), harness.Percent(st.Success))
+		s += fmt.Sprintf("; %s %s (p99 %s, %s 2xx", rateOf(st.Rate), mark, figure.Latency(time.Duration(st.P99)), figure.Percent(st.Success))
 		if c.StormSearched {
 			s += fmt.Sprintf(", amplification %.3f", st.Amplification)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/figure"
 	"github.com/realm-ai/hookcert/harness/report"
 )
 
@@ -113,8 +114,8 @@ func judgeLatency(r *harness.Result, l *report.Load) {
 	}
 	p := l.Latencies
 	r.Observed = fmt.Sprintf("p99 %s over %d first attempts (p50 %s, p95 %s, max %s)",
-		harness.RoundLatency(time.Duration(p.P99)), l.Requests, harness.RoundLatency(time.Duration(p.P50)),
-		harness.RoundLatency(time.Duration(p.P95)), harness.RoundLatency(time.Duration(p.Max)))
+		figure.Latency(time.Duration(p.P99)), l.Requests, figure.Latency(time.Duration(p.P50)),
+		figure.Latency(time.Duration(p.P95)), figure.Latency(time.Duration(p.Max)))
 	r.Verdict = harness.Pass
 	if !withinDeadline(l) {
 		r.Verdict = harness.Fail
@@ -135,12 +136,12 @@ func over(l *report.Load, d time.Duration) int {
 }
 
 func judgeSuccess(r *harness.Result, l *report.Load) {
-	r.Expected = fmt.Sprintf("at least %s of the first attempts answered 2xx (3xx, 5xx and no answer are failures; a retry does not make up for one)", harness.Percent(successFloor))
+	r.Expected = fmt.Sprintf("at least %s of the first attempts answered 2xx (3xx, 5xx and no answer are failures; a retry does not make up for one)", figure.Percent(successFloor))
 	if l.Requests == 0 {
 		r.Verdict, r.Observed = harness.Fail, "no delivery was made"
 		return
 	}
-	r.Observed = fmt.Sprintf("%s of first attempts answered 2xx (%d of %d); status codes: %s", harness.Percent(float64(l.OK)/float64(l.Requests)), l.OK, l.Requests, codes(l.StatusCodes))
+	r.Observed = fmt.Sprintf("%s of first attempts answered 2xx (%d of %d); status codes: %s", figure.Percent(float64(l.OK)/float64(l.Requests)), l.OK, l.Requests, codes(l.StatusCodes))
 	if len(l.Errors) > 0 {
 		var top []string
 		for _, e := range l.Errors[:min(3, len(l.Errors))] {
@@ -222,9 +223,9 @@ func describe(r *harness.Result, l *report.Load) {
 		return
 	}
 	p := l.Latencies
-	d := func(h harness.Duration) time.Duration { return harness.RoundLatency(time.Duration(h)) }
+	d := func(h harness.Duration) time.Duration { return figure.Latency(time.Duration(h)) }
 	r.Observed = fmt.Sprintf("first attempts: p50 %s, p90 %s, p95 %s, p99 %s, max %s; %d of %d (%s) past the %s sender timeout, each of which REALM retries",
-		d(p.P50), d(p.P90), d(p.P95), d(p.P99), d(p.Max), l.PastTimeout, l.Requests, harness.Percent(l.PastTimeoutShare), time.Duration(l.SenderTimeout))
+		d(p.P50), d(p.P90), d(p.P95), d(p.P99), d(p.Max), l.PastTimeout, l.Requests, figure.Percent(l.PastTimeoutShare), time.Duration(l.SenderTimeout))
 	if l.AckDeadline > 0 && l.SenderTimeout > 0 {
 		r.Observed += fmt.Sprintf("; p99 is %s of the ack deadline, max %s of the sender timeout",
 			share(float64(p.P99)/float64(l.AckDeadline)), share(float64(p.Max)/float64(l.SenderTimeout)))
@@ -244,7 +245,7 @@ func describe(r *harness.Result, l *report.Load) {
 // latency, the 2xx share, and those past the sender timeout; first, for a
 // capacity search, the highest rate that held and why the search stopped.
 func Headline(l *report.Load) string {
-	d := func(h harness.Duration) time.Duration { return harness.RoundLatency(time.Duration(h)) }
+	d := func(h harness.Duration) time.Duration { return figure.Latency(time.Duration(h)) }
 	s := fmt.Sprintf("load: %d events at %s by %s", l.Requests, rateOf(l.Rate), strings.Join(l.Attackers, ", "))
 	if len(l.Protocols) > 0 {
 		s += " over " + strings.Join(l.Protocols, " and ")
@@ -257,7 +258,7 @@ func Headline(l *report.Load) string {
 	}
 	p := l.Latencies
 	s += fmt.Sprintf("; p50 %s, p99 %s, max %s; %s answered 2xx; %d past the %s sender timeout",
-		d(p.P50), d(p.P99), d(p.Max), harness.Percent(float64(l.OK)/float64(l.Requests)), l.PastTimeout, time.Duration(l.SenderTimeout))
+		d(p.P50), d(p.P99), d(p.Max), figure.Percent(float64(l.OK)/float64(l.Requests)), l.PastTimeout, time.Duration(l.SenderTimeout))
 	if rt := l.Retries; rt != nil && rt.Enabled {
 		s += fmt.Sprintf("; amplification %.3f, %d never acknowledged", rt.Amplification, rt.NeverAcknowledged)
 	}

@@ -13,6 +13,8 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/dial"
+	"github.com/realm-ai/hookcert/harness/redact"
 	"github.com/realm-ai/hookcert/harness/report"
 )
 
@@ -25,7 +27,7 @@ type Generator struct {
 	secret harness.Secret
 	// creds takes the target's credentials out of what results record;
 	// hidden is every secret an answer may echo.
-	creds    *harness.URLScrub
+	creds    *redact.URLs
 	hidden   []harness.Secret
 	o        options
 	targeter vegeta.Targeter
@@ -60,12 +62,12 @@ func NewGenerator(target string, secret harness.Secret, opts ...Option) (*Genera
 	// As the conformance sender: no proxy, no transparent gzip, the HTTP
 	// versions of HTTP_VERSION; in HTTP/1.1, as many connections kept
 	// alive as vegeta opens.
-	transport := harness.NewTransport(o.tls, o.timeout, vegeta.DefaultConnections)
+	transport := dial.Transport(o.tls, o.timeout, vegeta.DefaultConnections)
 	transport.TLSClientConfig.NextProtos = o.version.ALPN()
 	transport.Protocols = o.version.Protocols()
-	creds := harness.NewURLScrub(target)
+	creds := redact.NewURLs(target)
 	return &Generator{
-		url:       harness.RedactURL(u.String()),
+		url:       redact.URL(u.String()),
 		secret:    secret,
 		creds:     creds,
 		hidden:    append([]harness.Secret{secret}, creds.Secrets()...),
@@ -81,10 +83,10 @@ func NewGenerator(target string, secret harness.Secret, opts ...Option) (*Genera
 // error, which carries a status line or a malformed answer, and the body),
 // before it reaches the metrics, the report or the results file.
 func (g *Generator) scrub(res *vegeta.Result) {
-	res.Error = g.creds.Scrub(harness.Scrub(res.Error, g.secret))
+	res.Error = g.creds.Scrub(redact.Scrub(res.Error, g.secret))
 	// Most bodies hold no secret: copy only those that do.
-	if harness.Echoes(res.Body, nil, g.hidden...) {
-		res.Body = []byte(g.creds.Scrub(harness.Scrub(string(res.Body), g.secret)))
+	if redact.Echoes(res.Body, nil, g.hidden...) {
+		res.Body = []byte(g.creds.Scrub(redact.Scrub(string(res.Body), g.secret)))
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/figure"
 	"github.com/realm-ai/hookcert/harness/probe"
 	"github.com/realm-ai/hookcert/harness/report"
 )
@@ -95,7 +96,7 @@ func (g *Generator) CapacityCheck(ctx context.Context, search Search, w io.Write
 		Level: harness.Info, Category: Category, Verdict: harness.InfoVerdict,
 		Requirement: "report the highest rate whose p99 stays within the ack deadline with at least 99.9 % answered 2xx: the figure a team needs to size its receiver",
 		Seed:        "raise the rate step by step until p99 passes the deadline or 2xx falls under 99.9 %, and report the highest rate that held",
-		Expected:    fmt.Sprintf("p99 ≤ %s and ≥ %s 2xx, rates from %d/s up to %d/s held %s each", g.o.ackDeadline, harness.Percent(successFloor), search.Start, search.Max, search.Step),
+		Expected:    fmt.Sprintf("p99 ≤ %s and ≥ %s 2xx, rates from %d/s up to %d/s held %s each", g.o.ackDeadline, figure.Percent(successFloor), search.Start, search.Max, search.Step),
 		Observed:    capacityObserved(c),
 		Reason:      "measured: the rates tried are in the report's load section",
 		Start:       began, Duration: time.Since(began),

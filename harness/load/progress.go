@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/figure"
 )
 
 // progress writes what an attack has done so far: on a terminal one line
@@ -91,7 +91,7 @@ func progressLine(name string, elapsed time.Duration, s snapshot, rate float64) 
 		errShare = float64(s.Errors) / float64(s.Requests)
 	}
 	line := fmt.Sprintf("%s  %6.1fs  %7d requests  %7.1f/s  p99 %-9s  errors %d (%s)",
-		name, elapsed.Seconds(), s.Requests, rate, harness.RoundLatency(s.P99), s.Errors, harness.Percent(errShare))
+		name, elapsed.Seconds(), s.Requests, rate, figure.Latency(s.P99), s.Errors, figure.Percent(errShare))
 	if retries := s.Deliveries - s.Requests; retries > 0 {
 		line += fmt.Sprintf("  retries %d (amplification %.3f)", retries, float64(s.Deliveries)/float64(s.Requests))
 	}

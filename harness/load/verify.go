@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/poll"
 	"github.com/realm-ai/hookcert/harness/probe"
 	"github.com/realm-ai/hookcert/harness/report"
 )
@@ -90,7 +91,7 @@ func verify(ctx context.Context, pc *probe.Client, ids []string, sampled bool, o
 	start := time.Now()
 	progressed := start
 	if len(pending) > 0 && ctx.Err() == nil {
-		_ = harness.Poll(ctx, o.Interval, start.Add(maxSettleRounds*o.Settle), func() (bool, error) {
+		_ = poll.Until(ctx, o.Interval, start.Add(maxSettleRounds*o.Settle), func() (bool, error) {
 			v.ask(ctx, pending)
 			left := pending[:0:0]
 			for _, i := range pending {
@@ -112,7 +113,7 @@ func verify(ctx context.Context, pc *probe.Client, ids []string, sampled bool, o
 			processed = append(processed, i)
 		}
 	}
-	if len(processed) > 0 && harness.Sleep(ctx, o.Watch) == nil {
+	if len(processed) > 0 && poll.Sleep(ctx, o.Watch) == nil {
 		v.ask(ctx, processed)
 	}
 	return v.account(ctx, sampled)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/poll"
 )
 
 // evidenceCap bounds the probe exchanges an Await* call keeps: the first,
@@ -143,12 +144,12 @@ func (c *Client) await(ctx context.Context, watchOnly bool, until time.Time, rea
 }
 
 // poll calls fn, then again every interval, until it reports done, fails,
-// or the deadline has passed (see harness.Poll). The end of the period is
+// or the deadline has passed (see poll.Until). The end of the period is
 // not an error: the caller judges the state last seen.
 func (c *Client) poll(ctx context.Context, deadline time.Time, fn func() (bool, error)) error {
-	err := harness.Poll(ctx, c.interval, deadline, fn)
+	err := poll.Until(ctx, c.interval, deadline, fn)
 	switch {
-	case errors.Is(err, harness.ErrPollTimeout):
+	case errors.Is(err, poll.ErrDeadline):
 		return nil
 	case err != nil && !errors.Is(err, ErrProbe):
 		// Not a probe call's failure: ctx ended between two calls.

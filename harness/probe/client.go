@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/dial"
+	"github.com/realm-ai/hookcert/harness/redact"
 	"github.com/realm-ai/hookcert/harness/schema"
 )
 
@@ -170,9 +172,9 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		}
 		return nil, fmt.Errorf("probe: %w: %v", errInvalidURL, err)
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, fmt.Errorf("probe: %w: %q must start with http:// or https://", errInvalidURL, harness.RedactURL(u.String()))
+		return nil, fmt.Errorf("probe: %w: %q must start with http:// or https://", errInvalidURL, redact.URL(u.String()))
 	case u.Hostname() == "":
-		return nil, fmt.Errorf("probe: %w: %q has no host", errInvalidURL, harness.RedactURL(u.String()))
+		return nil, fmt.Errorf("probe: %w: %q has no host", errInvalidURL, redact.URL(u.String()))
 	}
 	o := options{
 		timeout:  DefaultTimeout,
@@ -205,7 +207,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	u.Path, u.RawPath = strings.TrimSuffix(u.Path, "/"), ""
 	return &Client{
 		base:      u,
-		shown:     harness.RedactURL(u.String()),
+		shown:     redact.URL(u.String()),
 		token:     o.token,
 		hc:        o.hc,
 		timeout:   o.timeout,
@@ -225,7 +227,7 @@ func newHTTPClient(o options) *http.Client {
 		}
 		cfg.InsecureSkipVerify = true
 	}
-	tr := harness.NewTransport(cfg, o.timeout, maxIdle)
+	tr := dial.Transport(cfg, o.timeout, maxIdle)
 	// net/http offers in the TLS handshake what these protocols allow.
 	tr.Protocols = o.version.Protocols()
 	// Probe calls are not REALM deliveries: like any client, they accept
@@ -320,7 +322,7 @@ func (c *Client) get(ctx context.Context, kind, id, schemaName string) ([]byte, 
 	u.Path += "/" + kind + "/" + id
 	target := u.String()
 	// shown is the URL without credentials, for evidence and errors.
-	shown := harness.RedactURL(target)
+	shown := redact.URL(target)
 	ex := harness.Exchange{
 		Start:   time.Now(),
 		Request: harness.Request{Method: http.MethodGet, URL: shown},
@@ -402,12 +404,12 @@ func (c *Client) redactHeader(h http.Header) http.Header {
 			h["Authorization"][i] = "Bearer " + harness.Redacted
 		}
 	}
-	return harness.ScrubHeader(h, c.token)
+	return redact.Header(h, c.token)
 }
 
 // scrub removes the token from text the probe controls, so that a probe
 // echoing it cannot make the report leak it.
-func (c *Client) scrub(s string) string { return harness.Scrub(s, c.token) }
+func (c *Client) scrub(s string) string { return redact.Scrub(s, c.token) }
 
 // excerptLimit bounds the body kept as evidence; probe answers are tiny,
 // so only a misbehaving probe reaches it.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/figure"
 )
 
 // html renders the report as one self-contained page: inline CSS and SVG,
@@ -80,7 +81,7 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"held":   heldWord,
 	"lat":    func(d harness.Duration) string { return latency(time.Duration(d)) },
 	"rate":   rate,
-	"pct":    harness.Percent,
+	"pct":    figure.Percent,
 	"times":  times,
 	"calm":   calmWord,
 }).Parse(pageTemplate))

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/figure"
 )
 
 // Markdown renders the report as GitHub-flavoured Markdown, for a CI job
@@ -111,7 +112,7 @@ func loadRows(l *Load) [][]string {
 	}
 	rows = append(rows,
 		[]string{first, lats},
-		[]string{"answered 2xx", fmt.Sprintf("%s (%d of %d)", harness.Percent(l.Success), l.OK, l.Requests)})
+		[]string{"answered 2xx", fmt.Sprintf("%s (%d of %d)", figure.Percent(l.Success), l.OK, l.Requests)})
 	if r := l.Retries; r != nil {
 		v := newRetriesView(l)
 		amp := v.Times

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/redact"
 )
 
 // Exit statuses of a run (README "Exit status").
@@ -94,8 +95,8 @@ type Report struct {
 
 // Redact hides the credentials a URL carries (user:password@, every query
 // value) for reports and messages; anything that is not such a URL is
-// returned as is (harness.RedactURL).
-func Redact(raw string) string { return harness.RedactURL(raw) }
+// returned as is (redact.URL).
+func Redact(raw string) string { return redact.URL(raw) }
 
 // New returns an empty report for target, started now.
 func New(target string, s Settings) *Report {

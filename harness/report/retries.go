@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/figure"
 )
 
 // StormAmplification is the amplification (deliveries ÷ events, retries
@@ -69,7 +70,7 @@ func newRetriesView(l *Load) *retriesView {
 		v.On = "on: " + schedule(r.Schedule)
 	}
 	if r.Events > 0 {
-		v.NeverPct = harness.Percent(float64(r.NeverAcknowledged) / float64(r.Events))
+		v.NeverPct = figure.Percent(float64(r.NeverAcknowledged) / float64(r.Events))
 	}
 	for _, a := range r.ByAttempt {
 		v.Attempts = append(v.Attempts, attemptRow{Attempt: strconv.Itoa(a.Attempt), Deliveries: a.Deliveries, OK: a.OK})

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/redact"
 )
 
 // Scrub replaces every occurrence of the given secrets in the report's text
@@ -13,14 +14,14 @@ import (
 // evidence is (the webhook secret in a probe answer, the probe token in a
 // delivery's) and anything a message quoted.
 func (r *Report) Scrub(secrets ...harness.Secret) {
-	r.each(func(s string) string { return harness.Scrub(s, secrets...) },
-		func(h http.Header) http.Header { return harness.ScrubHeader(h, secrets...) })
+	r.each(func(s string) string { return redact.Scrub(s, secrets...) },
+		func(h http.Header) http.Header { return redact.Header(h, secrets...) })
 }
 
-// ScrubURLs takes the credentials of the run's URLs (harness.URLScrub)
+// ScrubURLs takes the credentials of the run's URLs (redact.URLs)
 // out of the report's text: an error that names the URL, an answer that
 // echoes its key, a URL recorded as given. A nil scrub changes nothing.
-func (r *Report) ScrubURLs(u *harness.URLScrub) {
+func (r *Report) ScrubURLs(u *redact.URLs) {
 	if u == nil {
 		return
 	}

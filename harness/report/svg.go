@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/figure"
 )
 
 // The load section draws its charts as inline SVG, computed here from the
@@ -46,8 +47,8 @@ type percentileRow struct {
 func newLoadView(l *Load) *loadView {
 	v := &loadView{
 		Load:       l,
-		SuccessPct: harness.Percent(l.Success),
-		PastPct:    harness.Percent(l.PastTimeoutShare),
+		SuccessPct: figure.Percent(l.Success),
+		PastPct:    figure.Percent(l.PastTimeoutShare),
 	}
 	for _, k := range sortedKeys(l.StatusCodes) {
 		v.Codes = append(v.Codes, Count{What: k, Count: l.StatusCodes[k]})

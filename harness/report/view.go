@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/figure"
 )
 
 // group is the checks of one category, in ID order.
@@ -268,8 +269,8 @@ func seconds(d time.Duration) string {
 	return fmt.Sprintf("%.3fs", d.Seconds())
 }
 
-// latency prints a latency as harness.RoundLatency rounds it.
-func latency(d time.Duration) string { return harness.RoundLatency(d).String() }
+// latency prints a latency as figure.Latency rounds it.
+func latency(d time.Duration) string { return figure.Latency(d).String() }
 
 // broken reports whether a check failed or warned: the checks whose cause
 // a report spells out, with how to fix and reproduce it.

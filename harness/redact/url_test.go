@@ -1,13 +1,13 @@
-package harness
+package redact
 
 import (
 	"strings"
 	"testing"
 )
 
-// TestRedactURL: what a URL may carry as a credential is hidden, the
+// TestURL: what a URL may carry as a credential is hidden, the
 // rest shown as given, so a report still says where the receiver is.
-func TestRedactURL(t *testing.T) {
+func TestURL(t *testing.T) {
 	for _, tc := range []struct{ why, in, want string }{
 		{"a URL without credentials is shown as is", "https://hooks.example.com/realm", "https://hooks.example.com/realm"},
 		{"a function key in the query", "https://fn.example.net/api/hook?code=abcDEF123456==", "https://fn.example.net/api/hook?code=[redacted]"},
@@ -18,19 +18,19 @@ func TestRedactURL(t *testing.T) {
 		{"not a URL", "not a url", "not a url"},
 		{"a URL that does not parse is redacted too", "http://u:p@127.0.0.1:1:9/w?code=k", "http://[redacted]@127.0.0.1:1:9/w?code=[redacted]"},
 	} {
-		if got := RedactURL(tc.in); got != tc.want {
-			t.Errorf("%s: RedactURL(%q) = %q, want %q", tc.why, tc.in, got, tc.want)
+		if got := URL(tc.in); got != tc.want {
+			t.Errorf("%s: URL(%q) = %q, want %q", tc.why, tc.in, got, tc.want)
 		}
 	}
 }
 
-// TestURLScrub: a text that quotes the URL (Go's client errors do, a
+// TestURLs: a text that quotes the URL (Go's client errors do, a
 // receiver may echo it) loses the credentials; a long key goes wherever
 // it stands, a short value only where it stands as the query's value,
 // so "v=1" does not redact every 1 of a report.
-func TestURLScrub(t *testing.T) {
+func TestURLs(t *testing.T) {
 	const key = "Zx9_fnKey-0123456789=="
-	s := NewURLScrub("https://bob:hunter2hunter2@fn.example.net/api/hook?code="+strings.ReplaceAll(key, "=", "%3D")+"&v=1", "https://plain.example/probe")
+	s := NewURLs("https://bob:hunter2hunter2@fn.example.net/api/hook?code="+strings.ReplaceAll(key, "=", "%3D")+"&v=1", "https://plain.example/probe")
 	for _, tc := range []struct{ why, in, want string }{
 		{"an error naming the URL", `Post "https://bob:hunter2hunter2@fn.example.net/api/hook?code=Zx9_fnKey-0123456789%3D%3D&v=1": EOF`,
 			`Post "https://[redacted]@fn.example.net/api/hook?code=[redacted]&v=[redacted]": EOF`},
@@ -42,10 +42,10 @@ func TestURLScrub(t *testing.T) {
 			t.Errorf("%s:\n got %q\nwant %q", tc.why, got, tc.want)
 		}
 	}
-	if NewURLScrub("https://plain.example/hook", "::bad") != nil {
+	if NewURLs("https://plain.example/hook", "::bad") != nil {
 		t.Error("URLs without credentials give a scrub")
 	}
-	var none *URLScrub
+	var none *URLs
 	if none.Scrub("a?code=x") != "a?code=x" {
 		t.Error("a nil scrub changes text")
 	}

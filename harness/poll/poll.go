@@ -1,4 +1,7 @@
-package harness
+// Package poll bounds every wait of the harness for a receiver or its
+// probe: a poll until a deadline, and a pause that an interrupted run does
+// not sit out.
+package poll
 
 import (
 	"context"
@@ -6,20 +9,20 @@ import (
 	"time"
 )
 
-// ErrPollTimeout means Poll's deadline passed before its function reported
+// ErrDeadline means Until's deadline passed before its function reported
 // done. It is a sentinel, not a failure: a caller that polls for a state
 // says in its own words what was not seen in time, or judges the state it
 // saw last.
-var ErrPollTimeout = errors.New("the deadline passed before the awaited state")
+var ErrDeadline = errors.New("the deadline passed before the awaited state")
 
-// Poll calls fn, then again every interval, until fn reports done or
+// Until calls fn, then again every interval, until fn reports done or
 // fails, the deadline passes, or ctx ends. The last call is made at or
 // after the deadline, so the state at the end of the period is seen, and
 // no wait runs past it. It returns nil when fn is done, fn's error as is,
-// ErrPollTimeout after the deadline, or ctx's error when ctx ended during
+// ErrDeadline after the deadline, or ctx's error when ctx ended during
 // a wait. Every wait of the harness for a receiver or a probe goes through
 // it, so none can outlive its deadline or an interrupted run.
-func Poll(ctx context.Context, interval time.Duration, deadline time.Time, fn func() (done bool, err error)) error {
+func Until(ctx context.Context, interval time.Duration, deadline time.Time, fn func() (done bool, err error)) error {
 	for {
 		done, err := fn()
 		if err != nil || done {
@@ -27,7 +30,7 @@ func Poll(ctx context.Context, interval time.Duration, deadline time.Time, fn fu
 		}
 		remaining := time.Until(deadline)
 		if remaining <= 0 {
-			return ErrPollTimeout
+			return ErrDeadline
 		}
 		if err := Sleep(ctx, min(interval, remaining)); err != nil {
 			return err

@@ -1,17 +1,19 @@
-package harness
+// Package figure prints the figures people compare: latencies rounded as
+// a deadline is read, shares as percentages.
+package figure
 
 import (
 	"strconv"
 	"time"
 )
 
-// RoundLatency rounds a latency for people, to what they compare with a
+// Latency rounds a latency for people, to what they compare with a
 // deadline: milliseconds from 10 ms up, microseconds below, so that a fast
 // loopback answer does not read "0s" and a slow one carries no noise
 // digits. A latency of zero or less is 0. Checks, reports and the load
 // progress line all print latencies through it, so one figure reads the
 // same everywhere.
-func RoundLatency(d time.Duration) time.Duration {
+func Latency(d time.Duration) time.Duration {
 	switch {
 	case d <= 0:
 		return 0

@@ -1,9 +1,14 @@
-package harness
+// Package redact keeps secrets out of everything the harness shows: the
+// signing secret and the probe token in text and headers a receiver
+// controls, and the credentials a URL may carry (userinfo, query values).
+package redact
 
 import (
 	"bytes"
 	"net/http"
 	"strings"
+
+	"github.com/realm-ai/hookcert/harness"
 )
 
 // shortSecret is the length under which a secret is matched only as a
@@ -16,7 +21,7 @@ import (
 const shortSecret = 8
 
 // Scrub returns text with every occurrence of the secrets replaced by
-// Redacted. Everything a receiver or a probe controls (bodies, headers,
+// harness.Redacted. Everything a receiver or a probe controls (bodies, headers,
 // error messages that quote them) passes through it before it becomes
 // evidence, so a receiver that echoes a secret cannot make a report leak
 // it. Empty secrets are ignored: there is nothing to hide, and an empty
@@ -24,7 +29,7 @@ const shortSecret = 8
 // shortSecret is replaced only where it stands as a whole word. When
 // several secrets occur, they are replaced in one pass, the earlier secret
 // winning where two start at the same place.
-func Scrub(text string, secrets ...Secret) string {
+func Scrub(text string, secrets ...harness.Secret) string {
 	var pairs []string
 	var short []string
 	for _, s := range secrets {
@@ -35,13 +40,13 @@ func Scrub(text string, secrets ...Secret) string {
 		case len(v) < shortSecret:
 			short = append(short, v)
 		default:
-			pairs = append(pairs, v, Redacted)
+			pairs = append(pairs, v, harness.Redacted)
 		}
 	}
 	switch len(pairs) {
 	case 0:
 	case 2:
-		text = strings.ReplaceAll(text, pairs[0], Redacted)
+		text = strings.ReplaceAll(text, pairs[0], harness.Redacted)
 	default:
 		text = strings.NewReplacer(pairs...).Replace(text)
 	}
@@ -51,7 +56,7 @@ func Scrub(text string, secrets ...Secret) string {
 	return text
 }
 
-// replaceWords replaces by Redacted each occurrence of v in text that
+// replaceWords replaces by harness.Redacted each occurrence of v in text that
 // stands as a whole word.
 func replaceWords(text, v string) string {
 	var b strings.Builder
@@ -65,7 +70,7 @@ func replaceWords(text, v string) string {
 			return b.String()
 		}
 		b.WriteString(text[from : from+i])
-		b.WriteString(Redacted)
+		b.WriteString(harness.Redacted)
 		from += i + len(v)
 	}
 }
@@ -100,14 +105,14 @@ func contains(text, v string) bool {
 	return strings.Contains(text, v)
 }
 
-// ScrubHeader returns a copy of h for the evidence: every value scrubbed
+// Header returns a copy of h for the evidence: every value scrubbed
 // as by Scrub, and every header name that holds a secret, compared without
-// case because names arrive canonicalised, replaced by Redacted. A nil h
+// case because names arrive canonicalised, replaced by harness.Redacted. A nil h
 // gives nil.
-func ScrubHeader(h http.Header, secrets ...Secret) http.Header {
+func Header(h http.Header, secrets ...harness.Secret) http.Header {
 	return mapHeader(h, func(k string) string {
 		if nameHolds(k, secrets) {
-			return Redacted
+			return harness.Redacted
 		}
 		return k
 	}, func(v string) string { return Scrub(v, secrets...) })
@@ -131,9 +136,9 @@ func mapHeader(h http.Header, name, value func(string) string) http.Header {
 }
 
 // Echoes reports whether an answer holds one of the secrets, in its body
-// or in a header name or value. The evidence shows Redacted in the
+// or in a header name or value. The evidence shows harness.Redacted in the
 // secret's place, so this is how a check still sees the leak.
-func Echoes(body []byte, h http.Header, secrets ...Secret) bool {
+func Echoes(body []byte, h http.Header, secrets ...harness.Secret) bool {
 	for _, s := range secrets {
 		if v := s.Reveal(); v != "" && bytes.Contains(body, []byte(v)) && contains(string(body), v) {
 			return true
@@ -153,7 +158,7 @@ func Echoes(body []byte, h http.Header, secrets ...Secret) bool {
 }
 
 // holds reports whether text holds one of the secrets.
-func holds(text string, secrets []Secret) bool {
+func holds(text string, secrets []harness.Secret) bool {
 	for _, s := range secrets {
 		if v := s.Reveal(); v != "" && contains(text, v) {
 			return true
@@ -165,7 +170,7 @@ func holds(text string, secrets []Secret) bool {
 // nameHolds reports whether the header name k holds one of the secrets,
 // without case: a name arrives canonicalised, so its case says nothing of
 // the secret's.
-func nameHolds(k string, secrets []Secret) bool {
+func nameHolds(k string, secrets []harness.Secret) bool {
 	lower := strings.ToLower(k)
 	for _, s := range secrets {
 		if v := s.Reveal(); v != "" && contains(lower, strings.ToLower(v)) {

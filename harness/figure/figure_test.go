@@ -1,13 +1,13 @@
-package harness_test
+package figure_test
 
 import (
 	"testing"
 	"time"
 
-	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/figure"
 )
 
-func TestRoundLatency(t *testing.T) {
+func TestLatency(t *testing.T) {
 	tests := []struct {
 		why  string
 		in   time.Duration
@@ -23,8 +23,8 @@ func TestRoundLatency(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
-			if got := harness.RoundLatency(tt.in).String(); got != tt.want {
-				t.Errorf("RoundLatency(%d) = %s, want %s", tt.in, got, tt.want)
+			if got := figure.Latency(tt.in).String(); got != tt.want {
+				t.Errorf("Latency(%d) = %s, want %s", tt.in, got, tt.want)
 			}
 		})
 	}
@@ -43,7 +43,7 @@ func TestPercent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
-			if got := harness.Percent(tt.share); got != tt.want {
+			if got := figure.Percent(tt.share); got != tt.want {
 				t.Errorf("Percent(%v) = %q, want %q", tt.share, got, tt.want)
 			}
 		})

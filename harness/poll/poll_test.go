@@ -1,4 +1,4 @@
-package harness_test
+package poll_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/poll"
 )
 
 func TestPoll(t *testing.T) {
@@ -23,12 +23,12 @@ func TestPoll(t *testing.T) {
 		{"done at once: one call, no wait", 1, 0, time.Hour, nil, 1},
 		{"done on the third call", 3, 0, time.Hour, nil, 3},
 		{"a failure ends the poll with that error", 0, 2, time.Hour, boom, 2},
-		{"a deadline already passed still calls once", 0, 0, -time.Second, harness.ErrPollTimeout, 1},
+		{"a deadline already passed still calls once", 0, 0, -time.Second, poll.ErrDeadline, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
 			calls := 0
-			err := harness.Poll(context.Background(), time.Millisecond, time.Now().Add(tt.deadline), func() (bool, error) {
+			err := poll.Until(context.Background(), time.Millisecond, time.Now().Add(tt.deadline), func() (bool, error) {
 				calls++
 				if calls == tt.failAt {
 					return false, boom
@@ -50,12 +50,12 @@ func TestPoll(t *testing.T) {
 func TestPollSeesTheEndOfThePeriod(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Millisecond)
 	var last time.Time
-	err := harness.Poll(context.Background(), time.Hour, deadline, func() (bool, error) {
+	err := poll.Until(context.Background(), time.Hour, deadline, func() (bool, error) {
 		last = time.Now()
 		return false, nil
 	})
-	if !errors.Is(err, harness.ErrPollTimeout) {
-		t.Fatalf("Poll = %v, want ErrPollTimeout", err)
+	if !errors.Is(err, poll.ErrDeadline) {
+		t.Fatalf("Poll = %v, want ErrDeadline", err)
 	}
 	if last.Before(deadline) {
 		t.Errorf("the last call was %s before the deadline", deadline.Sub(last))
@@ -68,12 +68,12 @@ func TestPollSeesTheEndOfThePeriod(t *testing.T) {
 func TestPollStopsWithTheContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	calls := 0
-	err := harness.Poll(ctx, time.Hour, time.Now().Add(time.Hour), func() (bool, error) {
+	err := poll.Until(ctx, time.Hour, time.Now().Add(time.Hour), func() (bool, error) {
 		calls++
 		cancel()
 		return false, nil
 	})
-	if !errors.Is(err, context.Canceled) || errors.Is(err, harness.ErrPollTimeout) {
+	if !errors.Is(err, context.Canceled) || errors.Is(err, poll.ErrDeadline) {
 		t.Errorf("Poll = %v, want the context's error", err)
 	}
 	if calls != 1 {
@@ -82,12 +82,12 @@ func TestPollStopsWithTheContext(t *testing.T) {
 }
 
 func TestSleep(t *testing.T) {
-	if err := harness.Sleep(context.Background(), time.Millisecond); err != nil {
+	if err := poll.Sleep(context.Background(), time.Millisecond); err != nil {
 		t.Errorf("Sleep = %v, want nil once the time has passed", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := harness.Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+	if err := poll.Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
 		t.Errorf("Sleep = %v, want the context's error at once", err)
 	}
 }

@@ -1,4 +1,4 @@
-package harness_test
+package redact_test
 
 import (
 	"net/http"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/redact"
 )
 
 func TestScrub(t *testing.T) {
@@ -34,14 +35,14 @@ func TestScrub(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
-			if got := harness.Scrub(tt.text, tt.secrets...); got != tt.want {
+			if got := redact.Scrub(tt.text, tt.secrets...); got != tt.want {
 				t.Errorf("Scrub(%q) = %q, want %q", tt.text, got, tt.want)
 			}
 		})
 	}
 }
 
-func TestScrubHeader(t *testing.T) {
+func TestHeader(t *testing.T) {
 	const secret harness.Secret = "whsec_Hdr9"
 	tests := []struct {
 		why  string
@@ -56,12 +57,12 @@ func TestScrubHeader(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
 			in := tt.in.Clone()
-			got := harness.ScrubHeader(tt.in, secret)
+			got := redact.Header(tt.in, secret)
 			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("ScrubHeader(%v) = %v, want %v", tt.in, got, tt.want)
+				t.Errorf("Header(%v) = %v, want %v", tt.in, got, tt.want)
 			}
 			if !reflect.DeepEqual(tt.in, in) {
-				t.Errorf("ScrubHeader changed its input: %v, was %v", tt.in, in)
+				t.Errorf("Header changed its input: %v, was %v", tt.in, in)
 			}
 		})
 	}
@@ -88,7 +89,7 @@ func TestEchoes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {
-			if got := harness.Echoes([]byte(tt.body), tt.h, tt.secrets...); got != tt.want {
+			if got := redact.Echoes([]byte(tt.body), tt.h, tt.secrets...); got != tt.want {
 				t.Errorf("Echoes = %v, want %v", got, tt.want)
 			}
 		})

@@ -1,4 +1,4 @@
-package harness
+package redact
 
 import (
 	"net/http"
@@ -6,18 +6,20 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/realm-ai/hookcert/harness"
 )
 
-// RedactURL returns raw as reports and messages may show it: the
+// URL returns raw as reports and messages may show it: the
 // credentials a URL can carry, its userinfo (user:password@) and the value
 // of every query parameter (a serverless function key such as ?code=...),
-// replaced by Redacted, and the rest as given. What is sent is the URL as
+// replaced by harness.Redacted, and the rest as given. What is sent is the URL as
 // given; only what is shown changes. It reads raw as text, so a URL that
 // does not parse (and is shown in the error saying so) is redacted too.
-func RedactURL(raw string) string {
+func URL(raw string) string {
 	userinfo, query := credentials(raw)
 	if userinfo != "" {
-		raw = strings.Replace(raw, userinfo+"@", Redacted+"@", 1)
+		raw = strings.Replace(raw, userinfo+"@", harness.Redacted+"@", 1)
 	}
 	if query != "" {
 		raw = strings.Replace(raw, "?"+query, "?"+redactQuery(query), 1)
@@ -40,23 +42,23 @@ func credentials(raw string) (userinfo, query string) {
 	return userinfo, query
 }
 
-// redactQuery replaces each value of a raw query by Redacted, keeping the
+// redactQuery replaces each value of a raw query by harness.Redacted, keeping the
 // names.
 func redactQuery(raw string) string {
 	parts := strings.Split(raw, "&")
 	for i, p := range parts {
 		if name, _, ok := strings.Cut(p, "="); ok {
-			parts[i] = name + "=" + Redacted
+			parts[i] = name + "=" + harness.Redacted
 		}
 	}
 	return strings.Join(parts, "&")
 }
 
-// URLScrub takes the credentials of a run's URLs out of text that may
+// URLs takes the credentials of a run's URLs out of text that may
 // quote them: an error that names the URL, an answer that echoes it. It
-// is what RedactURL is to a URL, for any text. The zero value (or nil)
+// is what URL is to a URL, for any text. The zero value (or nil)
 // scrubs nothing.
-type URLScrub struct {
+type URLs struct {
 	// users are the userinfo parts as written, "user:password@".
 	users []string
 	// pairs match the query's name=value pairs as written, the value
@@ -64,16 +66,16 @@ type URLScrub struct {
 	pairs []*regexp.Regexp
 	// long are the values long enough to be replaced wherever they stand
 	// (shortSecret characters or more), decoded and as written.
-	long []Secret
+	long []harness.Secret
 }
 
-// NewURLScrub returns the scrub of the credentials of urls; URLs without
+// NewURLs returns the scrub of the credentials of urls; URLs without
 // any are passed over, and nil is returned when none has any.
-func NewURLScrub(urls ...string) *URLScrub {
-	s := &URLScrub{}
+func NewURLs(urls ...string) *URLs {
+	s := &URLs{}
 	add := func(v string) {
-		if len(v) >= shortSecret && !slices.Contains(s.long, Secret(v)) {
-			s.long = append(s.long, Secret(v))
+		if len(v) >= shortSecret && !slices.Contains(s.long, harness.Secret(v)) {
+			s.long = append(s.long, harness.Secret(v))
 		}
 	}
 	for _, raw := range urls {
@@ -108,27 +110,27 @@ func NewURLScrub(urls ...string) *URLScrub {
 	return s
 }
 
-// Scrub returns text with the URLs' credentials replaced by Redacted.
-func (s *URLScrub) Scrub(text string) string {
+// Scrub returns text with the URLs' credentials replaced by harness.Redacted.
+func (s *URLs) Scrub(text string) string {
 	if s == nil || text == "" {
 		return text
 	}
 	for _, u := range s.users {
-		text = strings.ReplaceAll(text, u, Redacted+"@")
+		text = strings.ReplaceAll(text, u, harness.Redacted+"@")
 	}
 	for _, re := range s.pairs {
-		text = re.ReplaceAllString(text, "${1}"+Redacted+"${2}")
+		text = re.ReplaceAllString(text, "${1}"+harness.Redacted+"${2}")
 	}
 	return Scrub(text, s.long...)
 }
 
 // Header returns a copy of h with the URLs' credentials taken out of its
 // names and values.
-func (s *URLScrub) Header(h http.Header) http.Header { return mapHeader(h, s.Scrub, s.Scrub) }
+func (s *URLs) Header(h http.Header) http.Header { return mapHeader(h, s.Scrub, s.Scrub) }
 
 // Secrets returns the credentials long enough to be looked for anywhere,
 // for what checks a text for secrets (Echoes).
-func (s *URLScrub) Secrets() []Secret {
+func (s *URLs) Secrets() []harness.Secret {
 	if s == nil {
 		return nil
 	}

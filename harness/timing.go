@@ -7,12 +7,12 @@ import (
 
 // Timing holds every wall-clock constant of a run: what the certification
 // demands of the receiver, how the sender waits and retries, how long the
-// probe is given, and the delays of the reference receiver's planted
-// faults. It is one value so that tests can compress all of it at once
-// (Scale) and a run at a fraction of real time keeps every relation
-// between its parts: a slow acknowledgement stays later than the ack
-// deadline and sooner than the sender timeout, a retry still comes after
-// the attempt it repeats was abandoned.
+// probe is given. It is one value so that tests can compress all of it at
+// once (Scale) and a run at a fraction of real time keeps every relation
+// between its parts: a retry still comes after the attempt it repeats was
+// abandoned. The reference receiver's faults derive their delays from it
+// (receiver.DelaysFor), so a slow acknowledgement stays later than the ack
+// deadline and sooner than the sender timeout.
 type Timing struct {
 	// AckDeadline is what the certification demands of every
 	// acknowledgement.
@@ -28,17 +28,8 @@ type Timing struct {
 	// Watch is how long the probe is watched, once the expected state is
 	// seen, for late extra processing.
 	Watch time.Duration
-	// SlowAck is how long the reference receiver's slow-ack fault works
-	// before it answers: later than AckDeadline, sooner than
-	// SenderTimeout.
-	SlowAck time.Duration
-	// RacyWindow is the gap the racy-dedupe fault leaves between checking
-	// and recording an event, wide enough that concurrent copies all pass
-	// the check.
-	RacyWindow time.Duration
 	// DedupeGap is how long IDEM-06 waits before it redelivers an event:
-	// a dedupe record must outlive it. The dedupe-expiry fault forgets
-	// records after half of it.
+	// a dedupe record must outlive it.
 	DedupeGap time.Duration
 }
 
@@ -52,8 +43,6 @@ func DefaultTiming() Timing {
 		RetrySchedule: []time.Duration{1 * time.Second, 2 * time.Second, 4 * time.Second},
 		Settle:        5 * time.Second,
 		Watch:         500 * time.Millisecond,
-		SlowAck:       1500 * time.Millisecond,
-		RacyWindow:    250 * time.Millisecond,
 		DedupeGap:     10 * time.Second,
 	}
 }
@@ -63,7 +52,7 @@ func DefaultTiming() Timing {
 // only cost time are compressed, the settle and watch times to a quarter,
 // the retry schedule to half and the dedupe gap to 2 s; the bounds a
 // correct receiver must meet are generous instead, an ack deadline of 2 s
-// and a sender timeout of 10 s (slow-ack then waits 3 s), so that a busy
+// and a sender timeout of 10 s, so that a busy
 // machine never turns a correct answer into a failure.
 func CompressedTiming() Timing {
 	t := DefaultTiming()
@@ -72,7 +61,6 @@ func CompressedTiming() Timing {
 	t.RetrySchedule = t.Scale(0.5).RetrySchedule
 	t.AckDeadline = 2 * time.Second
 	t.SenderTimeout = 10 * time.Second
-	t.SlowAck = 3 * time.Second
 	t.DedupeGap = 2 * time.Second
 	return t
 }
@@ -86,8 +74,6 @@ func (t Timing) Scale(f float64) Timing {
 		SenderTimeout: s(t.SenderTimeout),
 		Settle:        s(t.Settle),
 		Watch:         s(t.Watch),
-		SlowAck:       s(t.SlowAck),
-		RacyWindow:    s(t.RacyWindow),
 		DedupeGap:     s(t.DedupeGap),
 	}
 	for _, d := range t.RetrySchedule {
@@ -108,8 +94,6 @@ func (t Timing) WithDefaults() Timing {
 	fill(&t.SenderTimeout, d.SenderTimeout)
 	fill(&t.Settle, d.Settle)
 	fill(&t.Watch, d.Watch)
-	fill(&t.SlowAck, d.SlowAck)
-	fill(&t.RacyWindow, d.RacyWindow)
 	fill(&t.DedupeGap, d.DedupeGap)
 	if len(t.RetrySchedule) == 0 {
 		t.RetrySchedule = d.RetrySchedule

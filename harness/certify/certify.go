@@ -408,6 +408,7 @@ func (s *Session) startReference(o *Settings) error {
 		Secrets: []harness.Secret{o.Secret},
 		Faults:  o.Faults,
 		Timing:  o.Timing,
+		Delays:  o.FaultDelays,
 		Scheme:  o.scheme,
 	}, !o.PlainHTTP)
 	if err != nil {

@@ -187,10 +187,10 @@ var expiring = func() harness.Timing {
 // acknowledgements must be late and its job events' on time: a deadline
 // of 500 ms, which a job event of ACK-06's 100 KB, its upload paced in
 // segments, meets on a busy machine (at slow's 150 ms it once took 202 ms
-// under make test), and a delay of a second past it.
+// under make test), and a delay of a second past it (faultDelays).
 var slowModels = func() harness.Timing {
 	t := fast
-	t.AckDeadline, t.SlowAck = 500*time.Millisecond, time.Second
+	t.AckDeadline = 500 * time.Millisecond
 	return t
 }()
 
@@ -218,11 +218,11 @@ var windowed = func() harness.Timing {
 }()
 
 // slow is fast for the slow-ack fault, whose acknowledgements must be late:
-// a short deadline and a delay well past it, so that a busy machine can
-// only make them later. Its other checks measure no latency.
+// a short deadline and a delay well past it (faultDelays), so that a busy
+// machine can only make them later. Its other checks measure no latency.
 var slow = func() harness.Timing {
 	t := fast
-	t.AckDeadline, t.SlowAck = 150*time.Millisecond, 350*time.Millisecond
+	t.AckDeadline = 150 * time.Millisecond
 	return t
 }()
 
@@ -231,7 +231,8 @@ var slow = func() harness.Timing {
 // land inside the window and RETRY-02's scheduled retry after it. The
 // overlapping retry opens a connection of its own, and a TLS handshake
 // under the race detector on a busy machine has been seen to outlast the
-// real 250 ms window; so the window is 500 ms, and the schedule the real
+// real 250 ms window; so the window is 500 ms (a quarter of fast's ack
+// deadline, as receiver.DelaysFor derives it), and the schedule the real
 // one (a first retry after 1 s), which leaves each side a margin of
 // 500 ms. Every delivery of this row waits out the window, so a longer
 // one would make it the slowest row by far. The window also holds back
@@ -241,10 +242,16 @@ var slow = func() harness.Timing {
 var racy = func() harness.Timing {
 	t := fast
 	t.RetrySchedule = harness.DefaultTiming().RetrySchedule
-	t.RacyWindow = 500 * time.Millisecond
 	t.Settle = harness.DefaultTiming().Settle
 	return t
 }()
+
+// faultDelays are the rows' delays that their timing does not derive:
+// slow-ack's and slow-model-ack's answers well past their short deadlines.
+var faultDelays = map[receiver.Fault]receiver.Delays{
+	receiver.Fault("slow-ack"):       {SlowAck: 350 * time.Millisecond},
+	receiver.Fault("slow-model-ack"): {SlowAck: time.Second},
+}
 
 func TestEveryFaultIsInTheProof(t *testing.T) {
 	covered := map[receiver.Fault]bool{}
@@ -455,7 +462,7 @@ func proveRow(t *testing.T, scheme string, fault receiver.Fault, want []string, 
 		timing = expiring
 	}
 	// Eight checks at once per row, as rows run ten at a time.
-	s, err := certify.Prepare(ctx, certify.Settings{Faults: faults, Scheme: scheme, ReportDir: dir, Timing: timing, Concurrency: 8,
+	s, err := certify.Prepare(ctx, certify.Settings{Faults: faults, Scheme: scheme, ReportDir: dir, Timing: timing, FaultDelays: faultDelays[fault], Concurrency: 8,
 		DedupeVolume: engine.DefaultVolume, DedupeRate: engine.DefaultVolumeRate})
 	if err != nil {
 		t.Fatalf("prepare: %v", err)

@@ -124,7 +124,7 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 	}{
 		{"a correct receiver passes", nil, 100, 2 * time.Second,
 			map[string]harness.Verdict{load.Load01: harness.Pass, load.Load02: harness.Pass, load.Load03: harness.Pass, load.Load04: harness.InfoVerdict}},
-		// Every answer takes the timing's SlowAck, past its deadline.
+		// Every answer takes the fault's delay, past its deadline.
 		{"slow-ack fails LOAD-01", []receiver.Fault{receiver.Fault("slow-ack")}, 20, time.Second,
 			map[string]harness.Verdict{load.Load01: harness.Fail, load.Load02: harness.Pass, load.Load03: harness.Pass, load.Load04: harness.InfoVerdict}},
 		// 200/s against a 20-slot queue served at 20/s loses events, even
@@ -144,10 +144,11 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 			// would be measured as the receiver's. The suite runs over
 			// HTTPS.
 			timing := loadTiming
+			var delays receiver.Delays
 			if c.want[load.Load01] == harness.Fail {
 				// Answers at 400 ms against a 200 ms deadline: late however
 				// busy the machine.
-				timing.AckDeadline, timing.SlowAck = 200*time.Millisecond, 400*time.Millisecond
+				timing.AckDeadline, delays.SlowAck = 200*time.Millisecond, 400*time.Millisecond
 			}
 			if slices.Contains(c.faults, receiver.Fault("drop-under-load")) {
 				// The probe is asked about 400 events within a bound of a
@@ -158,7 +159,7 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 				// the lost events are lost however long it waits.
 				timing.Settle = 3 * time.Second
 			}
-			set := certify.Settings{Faults: c.faults, PlainHTTP: true, Timing: timing, Load: shortLoad(c.rate, c.d)}
+			set := certify.Settings{Faults: c.faults, PlainHTTP: true, Timing: timing, FaultDelays: delays, Load: shortLoad(c.rate, c.d)}
 			if slices.Contains(c.faults, receiver.Fault("drop-under-load")) {
 				// Its own receiver, with a queue small enough to fill.
 				srv, err := receiver.Start("", receiver.Config{Secrets: []harness.Secret{loadSecret}, Faults: c.faults, QueueSize: 20, Workers: 1}, false)

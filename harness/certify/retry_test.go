@@ -118,10 +118,10 @@ func TestSlowReceiverPastCapacityStorms(t *testing.T) {
 	// race detector beside other packages) can still stall one answer at
 	// 10/s past it: calm is asked as at most two retries in the twenty
 	// events, a storm as at least one retry in five.
-	timing.SlowAck, timing.SenderTimeout = 50*time.Millisecond, time.Second
+	timing.SenderTimeout = time.Second
 	amplification := func(rate int) float64 {
 		srv, _ := startLogged(t, receiver.Config{Secrets: []harness.Secret{loadSecret}, Faults: []receiver.Fault{receiver.Fault("slow-ack")},
-			AckSlots: 2, Timing: timing})
+			AckSlots: 2, Timing: timing, Delays: receiver.Delays{SlowAck: 50 * time.Millisecond}})
 		s := prepareLoad(t, certify.Settings{URL: srv.URL + "/webhook", Secret: loadSecret, Timing: timing, Load: shortLoad(rate, 2*time.Second)})
 		out, err := s.Load(context.Background())
 		if err != nil {

@@ -56,6 +56,9 @@ type Settings struct {
 	// Timing holds every wall-clock constant of the run; zero fields take
 	// harness.DefaultTiming's. Tests compress it with Timing.Scale.
 	Timing harness.Timing
+	// FaultDelays overrides, field by field, the delays the bundled
+	// receiver's planted faults derive from Timing (receiver.DelaysFor).
+	FaultDelays receiver.Delays
 	// Load are the knobs of a load run or a capacity search. Prepare
 	// fills none of them in (a zero sample size is an error, not "the
 	// default"): start from Defaults, as FromEnv does.

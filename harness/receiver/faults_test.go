@@ -215,8 +215,8 @@ func TestFaultSlowAck(t *testing.T) {
 	tg := newTarget(t, Config{Faults: []Fault{faultSlowAck}})
 	id := newID("evt")
 	r := tg.deliver(eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil))
-	if r.status < 200 || r.status > 299 || r.latency < harness.DefaultTiming().SlowAck {
-		t.Fatalf("answered %d after %s, want the bug: 2xx after at least %s", r.status, r.latency, harness.DefaultTiming().SlowAck)
+	if r.status < 200 || r.status > 299 || r.latency < DelaysFor(harness.DefaultTiming()).SlowAck {
+		t.Fatalf("answered %d after %s, want the bug: 2xx after at least %s", r.status, r.latency, DelaysFor(harness.DefaultTiming()).SlowAck)
 	}
 	// Processed before the acknowledgement, not after it.
 	if n := tg.times(id); n != 1 {
@@ -249,7 +249,7 @@ func TestFaultSlowAckSlots(t *testing.T) {
 		}
 	}
 
-	tg := newTarget(t, Config{Faults: []Fault{faultSlowAck}, AckSlots: slots, Timing: harness.Timing{SlowAck: slowAck}})
+	tg := newTarget(t, Config{Faults: []Fault{faultSlowAck}, AckSlots: slots, Delays: Delays{SlowAck: slowAck}})
 	ids := make([]string, deliveries)
 	bodies := make([][]byte, deliveries)
 	for i := range ids {
@@ -287,7 +287,7 @@ func TestFaultSlowAckWaitGivesUp(t *testing.T) {
 		Secrets: []harness.Secret{testSecret}, Faults: []Fault{faultSlowAck}, AckSlots: 1,
 		// The holder's SlowAck is the time the waiting delivery has to
 		// see its client gone; the receiver's close cuts it short.
-		Timing: harness.Timing{SlowAck: 2 * time.Second},
+		Delays: Delays{SlowAck: 2 * time.Second},
 		Logger: slog.New(slog.NewJSONHandler(logged, nil)),
 	})
 	if err != nil {
@@ -1093,7 +1093,7 @@ func TestFaultSlowModelAck(t *testing.T) {
 	t.Parallel()
 	const slowAck = 300 * time.Millisecond
 	for _, faulty := range []bool{false, true} {
-		tg := newTarget(t, planted(Config{Timing: harness.Timing{SlowAck: slowAck}}, faultSlowModelAck, faulty))
+		tg := newTarget(t, planted(Config{Delays: Delays{SlowAck: slowAck}}, faultSlowModelAck, faulty))
 		if want := map[bool]int{false: 0, true: slowAckSlots}[faulty]; cap(tg.rcv.ackSlots) != want {
 			t.Fatalf("faulty %v: %d slots, want %d", faulty, cap(tg.rcv.ackSlots), want)
 		}

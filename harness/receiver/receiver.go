@@ -129,9 +129,13 @@ type Config struct {
 	// Clock gives the time signatures are checked against; nil means the
 	// system clock.
 	Clock harness.Clock
-	// Timing gives the delays of the faults that wait (slow-ack,
-	// slow-model-ack, racy-dedupe); zero fields take harness.DefaultTiming's.
+	// Timing is the run's timing, from which the faults that wait
+	// (slow-ack, slow-model-ack, racy-dedupe, dedupe-expiry) derive their
+	// delays (DelaysFor); zero fields take harness.DefaultTiming's.
 	Timing harness.Timing
+	// Delays overrides the delays DelaysFor derives from Timing, field by
+	// field: a zero field keeps the derived one.
+	Delays Delays
 	// AckSlots is how many deliveries faultSlowAck (or faultSlowModelAck)
 	// processes at once; a delivery that finds every slot taken waits for
 	// one, and gives up with 503 when its client goes or the receiver
@@ -249,6 +253,7 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *rec
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	cfg.Timing = cfg.Timing.WithDefaults()
+	delays := cfg.Delays.over(DelaysFor(cfg.Timing))
 	secrets := append([]harness.Secret(nil), cfg.Secrets...)
 	var keys [][]byte
 	if cfg.Scheme != nil {
@@ -269,9 +274,9 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *rec
 		clock:      cfg.Clock,
 		log:        cfg.Logger,
 		store:      newStore(),
-		slowAck:    cfg.Timing.SlowAck,
-		racyWindow: cfg.Timing.RacyWindow,
-		dedupeTTL:  cfg.Timing.DedupeGap / 2,
+		slowAck:    delays.SlowAck,
+		racyWindow: delays.RacyWindow,
+		dedupeTTL:  delays.DedupeTTL,
 		lag:        cfg.Lag,
 
 		dedupeWindow: cfg.DedupeWindow,

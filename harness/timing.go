@@ -10,9 +10,8 @@ import (
 // probe is given. It is one value so that tests can compress all of it at
 // once (Scale) and a run at a fraction of real time keeps every relation
 // between its parts: a retry still comes after the attempt it repeats was
-// abandoned. The reference receiver's faults derive their delays from it
-// (receiver.DelaysFor), so a slow acknowledgement stays later than the ack
-// deadline and sooner than the sender timeout.
+// abandoned. The reference receiver's fault delays are its own
+// (receiver.Delays).
 type Timing struct {
 	// AckDeadline is what the certification demands of every
 	// acknowledgement.

@@ -231,10 +231,9 @@ var slow = func() harness.Timing {
 // land inside the window and RETRY-02's scheduled retry after it. The
 // overlapping retry opens a connection of its own, and a TLS handshake
 // under the race detector on a busy machine has been seen to outlast the
-// real 250 ms window; so the window is 500 ms (a quarter of fast's ack
-// deadline, as receiver.DelaysFor derives it), and the schedule the real
-// one (a first retry after 1 s), which leaves each side a margin of
-// 500 ms. Every delivery of this row waits out the window, so a longer
+// real 250 ms window; so the window is 500 ms (faultDelays), and the
+// schedule the real one (a first retry after 1 s), which leaves each side
+// a margin of 500 ms. Every delivery of this row waits out the window, so a longer
 // one would make it the slowest row by far. The window also holds back
 // ORD-05's 80 concurrent deliveries until they all reach the queue at
 // once, so the probe gets the real settle time to see them processed (it
@@ -246,11 +245,13 @@ var racy = func() harness.Timing {
 	return t
 }()
 
-// faultDelays are the rows' delays that their timing does not derive:
-// slow-ack's and slow-model-ack's answers well past their short deadlines.
+// faultDelays are the rows' fault delays other than the receiver's own:
+// slow-ack's and slow-model-ack's answers well past their short deadlines,
+// racy-dedupe's wider window (racy).
 var faultDelays = map[receiver.Fault]receiver.Delays{
 	receiver.Fault("slow-ack"):       {SlowAck: 350 * time.Millisecond},
 	receiver.Fault("slow-model-ack"): {SlowAck: time.Second},
+	receiver.Fault("racy-dedupe"):    {RacyWindow: 500 * time.Millisecond},
 }
 
 func TestEveryFaultIsInTheProof(t *testing.T) {

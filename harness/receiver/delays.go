@@ -7,9 +7,8 @@ import (
 )
 
 // Delays are how long the planted faults that wait take. They belong to
-// the reference receiver, not to the run, but they are derived from the
-// run's timing so that a compressed run keeps each fault on the side of
-// the deadline it must be on.
+// the reference receiver, not to the run: a test that compresses the run's
+// timing sets the ones its faults need on the right side of its deadline.
 type Delays struct {
 	// SlowAck is how long slow-ack and slow-model-ack work before they
 	// answer: later than the ack deadline, sooner than the sender timeout.
@@ -24,13 +23,13 @@ type Delays struct {
 }
 
 // DelaysFor returns the delays against a run of timing t (zero fields take
-// harness.DefaultTiming's): slow-ack answers after one and a half ack
-// deadlines (1.5 s at real time), racy-dedupe's window is a quarter of the
-// deadline (250 ms) and dedupe-expiry forgets after half the dedupe gap
-// (5 s).
+// harness.DefaultTiming's): slow-ack answers after 1.5 s, past the real ack
+// deadline of 1 s and well within the sender timeout of 5 s; racy-dedupe's
+// window is 250 ms; dedupe-expiry forgets after half the run's dedupe gap
+// (5 s at real time), so that IDEM-06's redelivery comes after it.
 func DelaysFor(t harness.Timing) Delays {
 	t = t.WithDefaults()
-	return Delays{SlowAck: t.AckDeadline * 3 / 2, RacyWindow: t.AckDeadline / 4, DedupeTTL: t.DedupeGap / 2}
+	return Delays{SlowAck: 1500 * time.Millisecond, RacyWindow: 250 * time.Millisecond, DedupeTTL: t.DedupeGap / 2}
 }
 
 // over returns d with each zero field taken from base.

@@ -1025,8 +1025,11 @@ func TestFaultLastSignatureOnly(t *testing.T) {
 // padded.
 func sizedBody(t *testing.T, id string, size int) []byte {
 	t.Helper()
+	// One job id: two fresh ones can differ in length (a counter passing
+	// 99 between them, say), and the padding with them.
+	job := newID("job")
 	pad := func(n int) []byte {
-		return eventBody(t, id, harness.JobFailed, newID("job"), statusFailed, nil, map[string]any{"errorMessage": strings.Repeat("x", n)})
+		return eventBody(t, id, harness.JobFailed, job, statusFailed, nil, map[string]any{"errorMessage": strings.Repeat("x", n)})
 	}
 	b := pad(size - len(pad(0)))
 	if len(b) != size {

@@ -203,7 +203,7 @@ func (e *Engine) run(ctx context.Context, sc *scenario.Scenario, l *ledger) (res
 // get the slot its dependent holds).
 // When ctx ends, checks that had not started are skipped with that reason.
 //
-// The after order must have no cycle (Load and Merge reject one); IDs it
+// The after order must have no cycle (the scenario loaders and Merge reject one); IDs it
 // names that are not among scs are ignored.
 func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness.Result {
 	l := newLedger()

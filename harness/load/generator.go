@@ -113,7 +113,7 @@ type run struct {
 	// Began is when the attack started.
 	Began time.Time
 	// Metrics holds every figure of the attack.
-	Metrics *Metrics
+	Metrics *metrics
 	// Acknowledged is a uniform sample, at most the sample size, of the
 	// eventIds answered 2xx; AcknowledgedTotal counts them all.
 	Acknowledged      []string

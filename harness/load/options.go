@@ -43,7 +43,7 @@ const (
 	// answer only: its evidence); a 2xx body is dropped.
 	bodyKept = 512
 	// defaultRebuild is how often the targeter builds an event of a type
-	// afresh (see NewTargeter).
+	// afresh (see eventTargeter).
 	defaultRebuild = 1024
 	// successFloor is the smallest share of 2xx answers LOAD-02 accepts.
 	successFloor = 0.999
@@ -129,7 +129,7 @@ func (e *LimitError) Error() string { return e.msg }
 // Unwrap makes errors.Is(err, ErrUnsafe) hold.
 func (e *LimitError) Unwrap() error { return ErrUnsafe }
 
-// Option configures a Generator (and NewTargeter).
+// Option configures a Generator (and eventTargeter).
 type Option func(*options)
 
 type options struct {
@@ -215,7 +215,7 @@ func withProgressInterval(d time.Duration) Option {
 
 // withRebuild sets how often the targeter builds an event of a type afresh
 // through the factory, rather than rewriting the last one built (see
-// NewTargeter); 1 builds every event afresh. The default is
+// eventTargeter); 1 builds every event afresh. The default is
 // defaultRebuild.
 func withRebuild(n int) Option { return func(o *options) { o.rebuild = n } }
 

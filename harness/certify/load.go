@@ -69,7 +69,7 @@ func (s *Session) runLoad(ctx context.Context) (*load.Outcome, error) {
 // capacity searches for the highest rate the session's target
 // acknowledges within the deadline: from the settings' rate, doubled up to
 // the rate limit, each rate held the step duration. Its outcome holds one
-// INFO check, load.CapacityID. An error wraps ErrCannotRun.
+// INFO check, CAP-01. An error wraps ErrCannotRun.
 func (s *Session) capacity(ctx context.Context) (*load.Outcome, error) {
 	if err := s.Settings.checkLoad(true); err != nil {
 		return nil, err

@@ -212,7 +212,7 @@ func TestStrictTurnsABrokenShouldIntoAFailure(t *testing.T) {
 }
 
 func TestInsecureTurnsACertificateFailureIntoAWarning(t *testing.T) {
-	e := reference(t, true, false, func(c *engine.Config) { c.Insecure = true }, receiver.FaultExpiredCert)
+	e := reference(t, true, false, func(c *engine.Config) { c.Insecure = true }, receiver.Fault("expired-cert"))
 	r := e.RunAll(context.Background(), builtin(t, "TLS-02"))[0]
 	if r.Verdict != harness.Warn || !strings.Contains(r.Observed, "expired") {
 		t.Fatalf("TLS-02 against an expired certificate under INSECURE: %s, observed %q; want WARN naming the expiry", r.Verdict, r.Observed)
@@ -330,7 +330,7 @@ func TestAScenarioWithoutExpectationsCannotPass(t *testing.T) {
 
 func TestEvidenceNeverHoldsTheSecret(t *testing.T) {
 	t.Parallel()
-	e := reference(t, true, true, nil, receiver.FaultLeakSignature)
+	e := reference(t, true, true, nil, receiver.Fault("leak-signature"))
 	for _, r := range e.RunAll(context.Background(), builtin(t, "SIG-03", "SIG-05", "SIG-09")) {
 		for _, ex := range r.Evidence {
 			text := ex.Request.Body + ex.Request.URL + ex.Err

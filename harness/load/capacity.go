@@ -32,8 +32,8 @@ const (
 	jitter = 5
 )
 
-// CapacityID is the check a capacity search reports; INFO, a measurement.
-const CapacityID = "CAP-01"
+// capacityID is the check a capacity search reports; INFO, a measurement.
+const capacityID = "CAP-01"
 
 // Search is the plan of a capacity search: rates from Start, doubled up to
 // Max while they hold or stay calm; then, for each of the two edges,

@@ -147,8 +147,8 @@ func (s *Session) results(attacker string) (io.Writer, func() error, error) {
 }
 
 // cannotRunErr wraps err in ErrCannotRun, in the user's words when it is
-// about a safety limit, keeping its own chain (load.ErrUnsafe) for
-// errors.Is.
+// about a safety limit, keeping its own chain (a *load.LimitError) for
+// errors.As.
 func (s *Session) cannotRunErr(err error) error {
 	if errors.Is(err, ErrCannotRun) {
 		return err

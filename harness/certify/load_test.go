@@ -266,11 +266,11 @@ func TestCertifyRefusesUnsafeSettings(t *testing.T) {
 	set := shortLoad(5000, time.Second)
 	s := prepareLoad(t, certify.Settings{Timing: loadTiming, Load: set})
 	out, err := s.Load(context.Background())
-	if !errors.Is(err, certify.ErrCannotRun) || !errors.Is(err, load.ErrUnsafe) || out != nil {
+	if !errors.Is(err, certify.ErrCannotRun) || !errors.As(err, new(*load.LimitError)) || out != nil {
 		t.Fatalf("outcome %v, error %v: want a run that cannot be made (exit 2) for an unsafe rate", out, err)
 	}
 	var le *load.LimitError
-	if !errors.As(err, &le) || le.Setting != load.LimitRate || le.Asked != 5000 || le.Limit != load.DefaultMaxRate ||
+	if !errors.As(err, &le) || le.Setting != load.LimitRate || le.Asked != 5000 || le.Limit != int64(load.DefaultLimits().MaxRate) ||
 		!strings.Contains(err.Error(), "RATE=5000") || !strings.Contains(err.Error(), "MAX_RATE") || !strings.Contains(err.Error(), "FORCE") {
 		t.Fatalf("error %v: want the rate limit's error, advising MAX_RATE or FORCE", err)
 	}
@@ -300,7 +300,7 @@ func TestLimitsAreCheckedAfterFlags(t *testing.T) {
 	set.ReportDir = t.TempDir()
 	s := prepareLoad(t, set)
 	out, err := s.Load(stopped())
-	if !errors.Is(err, certify.ErrCannotRun) || !errors.Is(err, load.ErrUnsafe) || !strings.Contains(err.Error(), "MAX_RATE") || out != nil {
+	if !errors.Is(err, certify.ErrCannotRun) || !errors.As(err, new(*load.LimitError)) || !strings.Contains(err.Error(), "MAX_RATE") || out != nil {
 		t.Fatalf("RATE=2000 under the default limit of 1000/s: outcome %v, error %v; want a refusal naming MAX_RATE", out, err)
 	}
 	set.Load.Limits.MaxRate = 5000
@@ -326,7 +326,7 @@ func TestFromEnvLoad(t *testing.T) {
 		env    map[string]string
 		ok     func(certify.LoadSettings) bool
 		fail   string
-		unsafe bool // the failure is a safety limit's (load.ErrUnsafe)
+		unsafe bool // the failure is a safety limit's (a *load.LimitError)
 	}{
 		{"defaults are make load's", nil, func(s certify.LoadSettings) bool {
 			return s.Rate == 50 && s.Duration == 20*time.Second && s.Limits == load.DefaultLimits() && s.Attacker == load.DefaultAttacker &&
@@ -376,8 +376,8 @@ func TestFromEnvLoad(t *testing.T) {
 			switch {
 			case c.fail != "" && (err == nil || !errors.Is(err, certify.ErrCannotRun) || !strings.Contains(err.Error(), c.fail)):
 				t.Errorf("error %v, want one naming %s", err, c.fail)
-			case c.fail != "" && c.unsafe != errors.Is(err, load.ErrUnsafe):
-				t.Errorf("error %v: wraps load.ErrUnsafe %v, want %v", err, !c.unsafe, c.unsafe)
+			case c.fail != "" && c.unsafe != errors.As(err, new(*load.LimitError)):
+				t.Errorf("error %v: is a *load.LimitError %v, want %v", err, !c.unsafe, c.unsafe)
 			case c.fail == "" && (err != nil || !c.ok(set.Load)):
 				t.Errorf("%+v, %v", set.Load, err)
 			}

@@ -53,7 +53,7 @@ type Search struct {
 
 // DefaultSearch returns the search of `make capacity`.
 func DefaultSearch() Search {
-	return Search{Start: DefaultRate, Max: DefaultMaxRate, Step: DefaultStepDuration, Cooldown: defaultCooldown, Refine: defaultRefine}
+	return Search{Start: DefaultRate, Max: defaultMaxRate, Step: DefaultStepDuration, Cooldown: defaultCooldown, Refine: defaultRefine}
 }
 
 // doublings returns the most rates the search tries before it refines.

@@ -162,9 +162,10 @@ func (r *run) load() *report.Load {
 // The attack stops by itself: it sends at most rate × du events, none
 // after du, each at most 1 + len(schedule) times, nothing after du plus
 // retryTail, and stops when ctx ends (Run.Interrupted); fresh events and
-// retries together stay within the rate limit. The error wraps ErrUnsafe (rate or du
-// beyond the limits; nothing was sent), errTargeter (a harness bug) or the
-// encoder's error; with the latter two the Run is still returned.
+// retries together stay within the rate limit. The error is a *LimitError
+// (rate or du beyond the limits; nothing was sent), errTargeter (a harness
+// bug) or the encoder's error; with the latter two the Run is still
+// returned.
 func (g *Generator) attackFor(ctx context.Context, rate int, du time.Duration, enc vegeta.Encoder) (*run, error) {
 	return g.attackAt(ctx, g.o.attacker, rate, du, g.retryTail(), enc)
 }

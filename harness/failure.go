@@ -7,11 +7,9 @@ package harness
 // written for people.
 type FailureKind string
 
-// Failure kinds.
+// Failure kinds. The empty kind means none: a response arrived, or the
+// attempt was abandoned on purpose.
 const (
-	// FailureNone: a response arrived, or the attempt was abandoned on
-	// purpose.
-	FailureNone FailureKind = ""
 	// FailureRefused: nothing listens at the target's address.
 	FailureRefused FailureKind = "connection refused"
 	// FailureDNS: the target's host name does not resolve.

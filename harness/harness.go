@@ -220,7 +220,7 @@ type Exchange struct {
 	// when no answer came, since then nothing shows what the receiver
 	// spoke.
 	Proto string `json:"proto,omitempty"`
-	// Failure is the kind of transport failure, FailureNone if a response
+	// Failure is the kind of transport failure, empty if a response
 	// arrived and was read whole or the attempt was abandoned on purpose.
 	Failure FailureKind `json:"failure,omitempty"`
 	// Err describes the transport failure for people (timeout, reset,

@@ -69,7 +69,7 @@ func (s *Session) runLoad(ctx context.Context) (*load.Outcome, error) {
 // capacity searches for the highest rate the session's target
 // acknowledges within the deadline: from the settings' rate, doubled up to
 // the rate limit, each rate held the step duration. Its outcome holds one
-// INFO check, load.CapacityID. An error wraps ErrCannotRun.
+// INFO check, CAP-01. An error wraps ErrCannotRun.
 func (s *Session) capacity(ctx context.Context) (*load.Outcome, error) {
 	if err := s.Settings.checkLoad(true); err != nil {
 		return nil, err
@@ -147,8 +147,8 @@ func (s *Session) results(attacker string) (io.Writer, func() error, error) {
 }
 
 // cannotRunErr wraps err in ErrCannotRun, in the user's words when it is
-// about a safety limit, keeping its own chain (load.ErrUnsafe) for
-// errors.Is.
+// about a safety limit, keeping its own chain (a *load.LimitError) for
+// errors.As.
 func (s *Session) cannotRunErr(err error) error {
 	if errors.Is(err, ErrCannotRun) {
 		return err

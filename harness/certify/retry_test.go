@@ -84,7 +84,7 @@ func TestFlakyReceiverIsMadeWholeByRetries(t *testing.T) {
 	}
 	writeLoadReport(t, s, out)
 	got := verdictsOf(out)
-	for id, want := range map[string]harness.Verdict{load.Load01: harness.Pass, load.Load02: harness.Fail, load.Load03: harness.Pass} {
+	for id, want := range map[string]harness.Verdict{"LOAD-01": harness.Pass, "LOAD-02": harness.Fail, "LOAD-03": harness.Pass} {
 		if got[id].Verdict != want {
 			t.Errorf("%s %s, want %s: %s", id, got[id].Verdict, want, got[id].Observed)
 		}

@@ -277,7 +277,7 @@ func (s *Settings) unsafe(err error) error {
 }
 
 // adviceError says err in the user's words and keeps its chain for
-// errors.Is (load.ErrUnsafe).
+// errors.As (*load.LimitError).
 type adviceError struct {
 	msg string
 	err error

@@ -29,12 +29,12 @@ import (
 	"github.com/realm-ai/hookcert/harness/signing"
 )
 
-// DefaultConcurrency is how many scenarios run at once. Scenarios are
+// defaultConcurrency is how many scenarios run at once. Scenarios are
 // independent (fresh event and job ids), so they may overlap; those that
 // measure latency are marked exclusive and run alone. Against a receiver
 // that never answers, every check waits out one sender timeout: with 16 at
 // once the run stays within its time bound (README "The checks").
-const DefaultConcurrency = 16
+const defaultConcurrency = 16
 
 // DefaultVolume and DefaultVolumeRate are IDEM-06's burst during its dedupe
 // gap (DESIGN section 6): 2,000 events, at up to 200 a second, enough to
@@ -105,8 +105,8 @@ type Config struct {
 	// RootCAs verifies the target's certificate in the TLS checks; nil
 	// means the system roots.
 	RootCAs *x509.CertPool
-	// Concurrency bounds how many scenarios run at once
-	// (DefaultConcurrency).
+	// Concurrency bounds how many scenarios run at once; 0 means 16
+	// (defaultConcurrency).
 	Concurrency int
 	// Volume is how many fresh events a burst delivers during the dedupe
 	// gap (Pause.Volume), at up to VolumeRate a second (DefaultVolume,
@@ -123,20 +123,20 @@ type Engine struct {
 	resultMu sync.Mutex
 }
 
-// ErrConfig reports an unusable configuration.
-var ErrConfig = errors.New("engine configuration")
+// errConfig reports an unusable configuration.
+var errConfig = errors.New("engine configuration")
 
 // New checks cfg, fills its defaults and returns an engine.
 func New(cfg Config) (*Engine, error) {
 	if isNil(cfg.Sender) {
-		return nil, fmt.Errorf("%w: no sender", ErrConfig)
+		return nil, fmt.Errorf("%w: no sender", errConfig)
 	}
 	if isNil(cfg.Probe) {
 		// A nil *probe.Client is no probe, not one to call.
 		cfg.Probe = nil
 	}
 	if cfg.Secret.Reveal() == "" {
-		return nil, fmt.Errorf("%w: the secret is empty", ErrConfig)
+		return nil, fmt.Errorf("%w: the secret is empty", errConfig)
 	}
 	if cfg.Factory == nil {
 		cfg.Factory = events.NewFactory()
@@ -144,13 +144,13 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Scheme == nil {
 		sc, err := signing.Builtin(signing.DefaultScheme)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+			return nil, fmt.Errorf("%w: %w", errConfig, err)
 		}
 		cfg.Scheme = sc
 	}
 	cfg.Timing = cfg.Timing.WithDefaults()
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = DefaultConcurrency
+		cfg.Concurrency = defaultConcurrency
 	}
 	if cfg.Volume == 0 {
 		cfg.Volume = DefaultVolume
@@ -171,14 +171,10 @@ func isNil(v any) bool {
 	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
-// Run runs one scenario and returns its verdict. It never panics at a
-// broken receiver: every failure of the target is an observation. A final
-// scenario run alone has no run to judge, and is skipped.
-func (e *Engine) Run(ctx context.Context, sc *scenario.Scenario) harness.Result {
-	return e.run(ctx, sc, newLedger())
-}
-
-// run runs one scenario, writing its deliveries into the run's ledger l.
+// run runs one scenario, writing its deliveries into the run's ledger l,
+// and returns its verdict. It never panics at a broken receiver: every
+// failure of the target is an observation. A final scenario run alone has
+// no run to judge, and is skipped.
 func (e *Engine) run(ctx context.Context, sc *scenario.Scenario, l *ledger) (res harness.Result) {
 	res = harness.Result{
 		ID:          sc.ID,
@@ -207,7 +203,7 @@ func (e *Engine) run(ctx context.Context, sc *scenario.Scenario, l *ledger) (res
 // get the slot its dependent holds).
 // When ctx ends, checks that had not started are skipped with that reason.
 //
-// The after order must have no cycle (Load and Merge reject one); IDs it
+// The after order must have no cycle (the scenario loaders and Merge reject one); IDs it
 // names that are not among scs are ignored.
 func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness.Result {
 	l := newLedger()
@@ -367,9 +363,9 @@ func (o observation) String() string {
 	return fmt.Sprintf("step %d, %s: expected %s; observed %s", o.step, o.what, o.expected, o.observed)
 }
 
-// UnprobedReason is why a check that needs the probe is skipped when the
+// unprobedReason is why a check that needs the probe is skipped when the
 // run has none and nothing else it observed failed.
-const UnprobedReason = "processing not verified without a probe URL (README \"The probe contract\")"
+const unprobedReason = "processing not verified without a probe URL (README \"The probe contract\")"
 
 // skipError ends a scenario with SKIP and its reason.
 type skipError struct{ reason string }
@@ -419,9 +415,9 @@ func (r *run) verdict(res harness.Result) harness.Result {
 		// Everything observable passed; what only the probe can show was
 		// not looked at, so the check is not certified either way.
 		res.Verdict = harness.Skip
-		res.Reason = UnprobedReason
+		res.Reason = unprobedReason
 		if len(r.obs) > 0 {
-			res.Reason = "what needs no probe passed; " + UnprobedReason
+			res.Reason = "what needs no probe passed; " + unprobedReason
 			var all []string
 			for _, o := range r.obs {
 				all = append(all, fmt.Sprintf("step %d, %s: %s", o.step, o.what, o.observed))

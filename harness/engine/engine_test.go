@@ -95,7 +95,7 @@ func TestTLS01FailsWithoutTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := e.Run(context.Background(), builtin(t, "TLS-01")[0])
+	r := e.RunAll(context.Background(), builtin(t, "TLS-01"))[0]
 	if r.Verdict != harness.Fail || !strings.Contains(r.Observed, "no TLS handshake") {
 		t.Fatalf("TLS-01 against plain HTTP: %s, observed %q; want FAIL for no TLS handshake", r.Verdict, r.Observed)
 	}
@@ -128,7 +128,7 @@ func TestSIG09FailsWhenTheSecretIsEchoed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := e.Run(context.Background(), builtin(t, "SIG-09")[0])
+	r := e.RunAll(context.Background(), builtin(t, "SIG-09"))[0]
 	if r.Verdict != harness.Fail || !strings.Contains(r.Observed, "the secret") {
 		t.Fatalf("SIG-09 against a receiver that echoes the secret: %s, observed %q; want FAIL naming the secret", r.Verdict, r.Observed)
 	}
@@ -177,7 +177,7 @@ func TestSIG09DoesNotBlameAnEchoOfTheRequest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := e.Run(context.Background(), builtin(t, "SIG-09")[0])
+		r := e.RunAll(context.Background(), builtin(t, "SIG-09"))[0]
 		if r.Verdict != harness.Pass {
 			t.Errorf("SIG-09 with a %d-character secret against a receiver that echoes the request's headers: %s, observed %q; want PASS",
 				len(sec.Reveal()), r.Verdict, r.Observed)
@@ -199,7 +199,7 @@ func TestStrictTurnsABrokenShouldIntoAFailure(t *testing.T) {
 			rcv := newFakeReceiver()
 			rcv.script = func(arrival) reply { return reply{status: http.StatusOK} }
 			e := inMemory(t, rcv, true, func(c *engine.Config) { c.Strict = strict })
-			r := e.Run(t.Context(), builtin(t, "ROB-04")[0])
+			r := e.RunAll(t.Context(), builtin(t, "ROB-04"))[0]
 			want := harness.Warn
 			if strict {
 				want = harness.Fail
@@ -212,8 +212,8 @@ func TestStrictTurnsABrokenShouldIntoAFailure(t *testing.T) {
 }
 
 func TestInsecureTurnsACertificateFailureIntoAWarning(t *testing.T) {
-	e := reference(t, true, false, func(c *engine.Config) { c.Insecure = true }, receiver.FaultExpiredCert)
-	r := e.Run(context.Background(), builtin(t, "TLS-02")[0])
+	e := reference(t, true, false, func(c *engine.Config) { c.Insecure = true }, receiver.Fault("expired-cert"))
+	r := e.RunAll(context.Background(), builtin(t, "TLS-02"))[0]
 	if r.Verdict != harness.Warn || !strings.Contains(r.Observed, "expired") {
 		t.Fatalf("TLS-02 against an expired certificate under INSECURE: %s, observed %q; want WARN naming the expiry", r.Verdict, r.Observed)
 	}
@@ -321,7 +321,7 @@ func TestAScenarioWithoutExpectationsCannotPass(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		e := inMemory(t, newFakeReceiver(), true, nil)
-		r := e.Run(t.Context(), custom(t, "X-01", "", "  - send:\n      build: {type: job.completed}\n"))
+		r := e.RunAll(t.Context(), []*scenario.Scenario{custom(t, "X-01", "", "  - send:\n      build: {type: job.completed}\n")})[0]
 		if r.Verdict != harness.Fail {
 			t.Fatalf("a scenario that observes nothing: %s, want FAIL", r.Verdict)
 		}
@@ -330,7 +330,7 @@ func TestAScenarioWithoutExpectationsCannotPass(t *testing.T) {
 
 func TestEvidenceNeverHoldsTheSecret(t *testing.T) {
 	t.Parallel()
-	e := reference(t, true, true, nil, receiver.FaultLeakSignature)
+	e := reference(t, true, true, nil, receiver.Fault("leak-signature"))
 	for _, r := range e.RunAll(context.Background(), builtin(t, "SIG-03", "SIG-05", "SIG-09")) {
 		for _, ex := range r.Evidence {
 			text := ex.Request.Body + ex.Request.URL + ex.Err
@@ -358,7 +358,7 @@ func TestASequenceStopsAtItsFirstUnansweredDelivery(t *testing.T) {
 		rcv := newFakeReceiver()
 		rcv.script = func(arrival) reply { return reply{} }
 		e := inMemory(t, rcv, false, nil)
-		r := e.Run(t.Context(), builtin(t, "ACK-02")[0])
+		r := e.RunAll(t.Context(), builtin(t, "ACK-02"))[0]
 		if r.Verdict != harness.Fail || len(r.Evidence) != 1 {
 			t.Fatalf("ACK-02 against a receiver that never answers: %s with %d deliveries, want FAIL after the first", r.Verdict, len(r.Evidence))
 		}
@@ -420,7 +420,7 @@ func TestADeliveryCutByTheInterruptIsNoVerdict(t *testing.T) {
 func TestHeadersAreShownAsSent(t *testing.T) {
 	t.Parallel()
 	e := reference(t, false, false, nil)
-	r := e.Run(context.Background(), builtin(t, "SIG-05")[0])
+	r := e.RunAll(context.Background(), builtin(t, "SIG-05"))[0]
 	if r.Verdict != harness.Pass {
 		t.Fatalf("SIG-05 against the reference receiver: %s: %s", r.Verdict, r.Observed)
 	}
@@ -460,7 +460,7 @@ func TestALiteralSignatureKeepsItsSecond(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := e.Run(context.Background(), builtin(t, "SIG-13")[0]); r.Verdict != harness.Pass {
+	if r := e.RunAll(context.Background(), builtin(t, "SIG-13"))[0]; r.Verdict != harness.Pass {
 		t.Fatalf("SIG-13 in standard-webhooks with the sender's clock a second ahead: %s (%s), want PASS", r.Verdict, r.Observed)
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
+	runtimemetrics "runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -232,11 +232,11 @@ func peakMemory(f func()) (heap, live, rss uint64) {
 	sampled := make(chan struct{})
 	go func() {
 		defer close(sampled)
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
+		s := []runtimemetrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
 		t := time.NewTicker(10 * time.Millisecond)
 		defer t.Stop()
 		for {
-			metrics.Read(s)
+			runtimemetrics.Read(s)
 			heap, live, rss = max(heap, s[0].Value.Uint64()), max(live, s[1].Value.Uint64()), max(rss, residentSet())
 			select {
 			case <-stop:

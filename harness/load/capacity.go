@@ -33,8 +33,8 @@ const (
 	jitter = 5
 )
 
-// CapacityID is the check a capacity search reports; INFO, a measurement.
-const CapacityID = "CAP-01"
+// capacityID is the check a capacity search reports; INFO, a measurement.
+const capacityID = "CAP-01"
 
 // Search is the plan of a capacity search: rates from Start, doubled up to
 // Max while they hold or stay calm; then, for each of the two edges,
@@ -54,7 +54,7 @@ type Search struct {
 
 // DefaultSearch returns the search of `make capacity`.
 func DefaultSearch() Search {
-	return Search{Start: DefaultRate, Max: DefaultMaxRate, Step: DefaultStepDuration, Cooldown: defaultCooldown, Refine: defaultRefine}
+	return Search{Start: DefaultRate, Max: defaultMaxRate, Step: DefaultStepDuration, Cooldown: defaultCooldown, Refine: defaultRefine}
 }
 
 // doublings returns the most rates the search tries before it refines.

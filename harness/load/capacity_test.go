@@ -82,12 +82,12 @@ func TestCapacitySearchStops(t *testing.T) {
 	}
 	var le *LimitError
 	_, _, err = g.capacity(context.Background(), Search{Start: 50, Max: 200, Step: time.Second}, nil)
-	if !errors.Is(err, ErrUnsafe) || !errors.As(err, &le) || le.Setting != LimitRate || le.Asked != 200 || le.Limit != 100 {
-		t.Fatalf("a search above the rate limit: %v, want a LimitError on the rate (ErrUnsafe)", err)
+	if !errors.Is(err, errUnsafe) || !errors.As(err, &le) || le.Setting != LimitRate || le.Asked != 200 || le.Limit != 100 {
+		t.Fatalf("a search above the rate limit: %v, want a LimitError on the rate (errUnsafe)", err)
 	}
 	_, _, err = g.capacity(context.Background(), Search{Start: 1, Max: 100, Step: 10 * time.Second}, nil)
-	if !errors.Is(err, ErrUnsafe) || !errors.As(err, &le) || le.Setting != LimitSearch || le.Limit != int64(time.Minute) || !strings.Contains(err.Error(), "could take") {
-		t.Fatalf("a search longer than the duration limit: %v, want a LimitError on the search (ErrUnsafe)", err)
+	if !errors.Is(err, errUnsafe) || !errors.As(err, &le) || le.Setting != LimitSearch || le.Limit != int64(time.Minute) || !strings.Contains(err.Error(), "could take") {
+		t.Fatalf("a search longer than the duration limit: %v, want a LimitError on the search (errUnsafe)", err)
 	}
 	none := limited(t, 20)
 	g = newTestGenerator(t, none.URL+"/webhook", WithRetries(nil))

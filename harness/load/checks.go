@@ -18,10 +18,10 @@ const Category = harness.CategoryLoad
 
 // IDs of the load checks (README "The load test").
 const (
-	Load01 = "LOAD-01"
-	Load02 = "LOAD-02"
-	Load03 = "LOAD-03"
-	Load04 = "LOAD-04"
+	load01 = "LOAD-01"
+	load02 = "LOAD-02"
+	load03 = "LOAD-03"
+	load04 = "LOAD-04"
 )
 
 // requirement is one load check of the catalogue: what it demands, in the
@@ -55,25 +55,25 @@ func (r requirement) Labels() []string {
 func Requirements() []requirement {
 	return []requirement{
 		{
-			ID: Load01, Title: "p99 acknowledgement latency under load is within the ack deadline", Level: harness.Must,
+			ID: load01, Title: "p99 acknowledgement latency under load is within the ack deadline", Level: harness.Must,
 			Requirement: "at the run's rate for its duration, p99 ack latency of the first attempts is within the ack deadline",
 			Seed:        "Customers must certify that their receiver acknowledges within a second at their production rate",
 			Fix:         "Acknowledge within the ack deadline at your production rate: answer 2xx first and do the work on a queue with enough workers; make capacity finds the rate your receiver holds. See README.md#the-load-test",
 		},
 		{
-			ID: Load02, Title: "at least 99.9 % of first load deliveries are answered 2xx", Level: harness.Must,
+			ID: load02, Title: "at least 99.9 % of first load deliveries are answered 2xx", Level: harness.Must,
 			Requirement: "at least 99.9 % of load deliveries are answered 2xx at their first attempt (vegeta counts 3xx as success: don't use its ratio)",
 			Seed:        "that it answers 2xx to (nearly) everything",
 			Fix:         "Answer 2xx to (nearly) every delivery under load: no 5xx, 3xx, timeout or dropped connection when busy; queue the work rather than refuse it. See README.md#the-load-test",
 		},
 		{
-			ID: Load03, Title: "every load event is processed exactly once", Level: harness.Should, Probe: true,
+			ID: load03, Title: "every load event is processed exactly once", Level: harness.Should, Probe: true,
 			Requirement: "every load event was processed exactly once (probe), retries included: nothing lost under load",
 			Seed:        "and that nothing is lost under load",
 			Fix:         "Process every acknowledged event exactly once under load, retries included: a queue that drops events when full, or a dedupe that races, loses or doubles them. See README.md#the-load-test",
 		},
 		{
-			ID: Load04, Title: "latency percentiles, histogram, latency over time and deliveries past the sender timeout", Level: harness.Info,
+			ID: load04, Title: "latency percentiles, histogram, latency over time and deliveries past the sender timeout", Level: harness.Info,
 			Requirement: "latency percentiles, histogram, latency over time, share of deliveries past the sender timeout",
 			Seed:        "REALM retries what it does not see acknowledged, so a slow receiver under load causes a retry storm: the report must show how close to that edge the receiver is.",
 		},
@@ -91,13 +91,13 @@ func Evaluate(l *report.Load, strict bool) []harness.Result {
 			Requirement: req.Requirement, Seed: req.Seed, Fix: req.Fix,
 		}
 		switch req.ID {
-		case Load01:
+		case load01:
 			judgeLatency(&r, l)
-		case Load02:
+		case load02:
 			judgeSuccess(&r, l)
-		case Load03:
+		case load03:
 			judgeProcessed(&r, l, strict)
-		case Load04:
+		case load04:
 			describe(&r, l)
 		}
 		out = append(out, r)

@@ -7,13 +7,13 @@
 //
 // The nouns follow vegeta's:
 //
-//   - NewTargeter returns a vegeta.Targeter of signed events, safe for
-//     vegeta's concurrent workers.
 //   - A Generator runs attacks: a constant rate for a duration, bounded in
 //     rate, count and time (Limits), with REALM's sender timeout and 2xx as
-//     the only success. Results stream to a vegeta.Encoder (gob, so that
-//     `vegeta report` and `vegeta plot` read them) and into Metrics, which
-//     keeps percentiles, a histogram and latency over time in fixed memory.
+//     the only success. Its targeter builds a signed event per request,
+//     safe for vegeta's concurrent workers. Results stream to a
+//     vegeta.Encoder (gob, so that `vegeta report` and `vegeta plot` read
+//     them) and into its metrics, which keep percentiles, a histogram and
+//     latency over time in fixed memory.
 //     The eventIds of acknowledged deliveries are sampled (a reservoir) for
 //     the probe.
 //   - Verify asks the probe about the sampled events; Evaluate judges a load

@@ -115,7 +115,7 @@ type run struct {
 	// Began is when the attack started.
 	Began time.Time
 	// Metrics holds every figure of the attack.
-	Metrics *Metrics
+	Metrics *metrics
 	// Acknowledged is a uniform sample, at most the sample size, of the
 	// eventIds answered 2xx; AcknowledgedTotal counts them all.
 	Acknowledged      []string
@@ -164,9 +164,10 @@ func (r *run) load() *report.Load {
 // The attack stops by itself: it sends at most rate × du events, none
 // after du, each at most 1 + len(schedule) times, nothing after du plus
 // retryTail, and stops when ctx ends (Run.Interrupted); fresh events and
-// retries together stay within the rate limit. The error wraps ErrUnsafe (rate or du
-// beyond the limits; nothing was sent), errTargeter (a harness bug) or the
-// encoder's error; with the latter two the Run is still returned.
+// retries together stay within the rate limit. The error is a *LimitError
+// (rate or du beyond the limits; nothing was sent), errTargeter (a harness
+// bug) or the encoder's error; with the latter two the Run is still
+// returned.
 func (g *Generator) attackFor(ctx context.Context, rate int, du time.Duration, enc vegeta.Encoder) (*run, error) {
 	return g.attackAt(ctx, g.o.attacker, rate, du, g.retryTail(), enc)
 }

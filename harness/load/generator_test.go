@@ -242,8 +242,8 @@ func TestAttackRefusesUnsafeLoad(t *testing.T) {
 	for _, c := range cases {
 		run, err := g.attackFor(context.Background(), c.rate, c.d, nil)
 		var le *LimitError
-		if !errors.Is(err, ErrUnsafe) || run != nil || !errors.As(err, &le) || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: run %v, error %v: want a LimitError (ErrUnsafe) mentioning %s", c.why, run, err, c.want)
+		if !errors.Is(err, errUnsafe) || run != nil || !errors.As(err, &le) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: run %v, error %v: want a LimitError (errUnsafe) mentioning %s", c.why, run, err, c.want)
 			continue
 		}
 		if le.Setting != c.setting || le.Asked != c.asked || le.Limit != c.limit {

@@ -136,7 +136,7 @@ func judgeWhole(r *report.Report) {
 				continue
 			}
 			j.Start, j.Duration = res.Start, res.Duration
-			if j.ID == Load03 && j.Verdict != harness.Skip {
+			if j.ID == load03 && j.Verdict != harness.Skip {
 				j.Evidence = res.Evidence
 			}
 			j.Notes = append(j.Notes, fmt.Sprintf("judged on the merged results of %d generators", len(r.Load.Attackers)))

@@ -66,7 +66,7 @@ func TestMergeJudgesTheWhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(bounded.Notes, report.ReplacedNote(Load01)) {
+	if !slices.Contains(bounded.Notes, report.ReplacedNote(load01)) {
 		t.Fatalf("the merge's notes %q do not say that the later LOAD-01 replaced the earlier", bounded.Notes)
 	}
 	if got := time.Duration(bounded.Load.Latencies.P50); got < time.Second {
@@ -84,10 +84,10 @@ func TestMergeJudgesTheWhole(t *testing.T) {
 			t.Fatalf("after judging on all the results, the report still says %q", n)
 		}
 	}
-	if r := merged.Results[0]; r.ID != Load01 || r.Verdict != harness.Fail {
+	if r := merged.Results[0]; r.ID != load01 || r.Verdict != harness.Fail {
 		t.Fatalf("%s %s: a third of the merged deliveries took 1.5 s, so p99 is past the deadline", r.ID, r.Verdict)
 	}
-	if merged.Overall != harness.NotCompliant || merged.ExitCode != report.ExitNotCompliant {
+	if merged.Overall != harness.NotCompliant || merged.ExitCode != 1 {
 		t.Fatalf("merged verdict %s (exit %d), want NOT COMPLIANT (exit 1)", merged.Overall, merged.ExitCode)
 	}
 	if got := time.Duration(merged.Load.Latencies.P50); got > 2*time.Millisecond {

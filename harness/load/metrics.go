@@ -15,7 +15,7 @@ import (
 	"github.com/realm-ai/hookcert/harness/report"
 )
 
-// Bounds of what Metrics keeps, so that its memory does not grow with the
+// Bounds of what metrics keeps, so that its memory does not grow with the
 // number of requests.
 const (
 	// maxSlices bounds the time slices of "latency over time": a longer run
@@ -29,7 +29,7 @@ const (
 	otherErrors = "other errors"
 )
 
-// Metrics aggregates the results of an attack as they arrive: counts by
+// metrics aggregates the results of an attack as they arrive: counts by
 // status, errors, latency percentiles, a latency histogram, latency over
 // time and the deliveries past the sender timeout, all of first attempts;
 // and the retries' figures over every attempt (a result's attempt is read
@@ -37,7 +37,7 @@ const (
 // no result. Success is 2xx only; vegeta's own Metrics counts 3xx as
 // success, which REALM does not. Add and Snapshot are safe for concurrent
 // use.
-type Metrics struct {
+type metrics struct {
 	mu       sync.Mutex
 	began    time.Time
 	width    time.Duration
@@ -73,12 +73,12 @@ type slice struct {
 	latency          *histogram
 }
 
-// newMetrics returns empty Metrics for an attack that began at began and
+// newMetrics returns empty metrics for an attack that began at began and
 // is planned to last planned; time slices are sized so that the plan fits
 // in maxSlices of them, and no narrower than a second. senderTimeout and
 // ackDeadline are the thresholds the histogram always has a bound at.
-func newMetrics(began time.Time, planned, senderTimeout, ackDeadline time.Duration) *Metrics {
-	return &Metrics{
+func newMetrics(began time.Time, planned, senderTimeout, ackDeadline time.Duration) *metrics {
+	return &metrics{
 		began:    began,
 		width:    sliceWidth(planned),
 		timeout:  senderTimeout,
@@ -120,7 +120,7 @@ func histogramBounds(extra ...time.Duration) []time.Duration {
 }
 
 // Add counts one result.
-func (m *Metrics) Add(r *vegeta.Result) {
+func (m *metrics) Add(r *vegeta.Result) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	good := success(r.Code)
@@ -193,7 +193,7 @@ func (m *Metrics) Add(r *vegeta.Result) {
 
 // slice returns the time slice of a result started at t. Results before
 // the beginning count in the first slice, those past maxSlices in the last.
-func (m *Metrics) slice(t time.Time) *slice {
+func (m *metrics) slice(t time.Time) *slice {
 	i := 0
 	if off := t.Sub(m.began); off > 0 {
 		i = min(int(off/m.width), maxSlices-1)
@@ -212,7 +212,7 @@ func isTimeout(r *vegeta.Result) bool {
 	return r.Code == 0 && (strings.Contains(r.Error, "Client.Timeout") || strings.Contains(r.Error, "deadline exceeded"))
 }
 
-func (m *Metrics) countError(r *vegeta.Result) {
+func (m *metrics) countError(r *vegeta.Result) {
 	what := errorKind(r)
 	if _, ok := m.errors[what]; !ok && len(m.errors) >= maxErrorKinds-1 {
 		what = otherErrors
@@ -245,7 +245,7 @@ type snapshot struct {
 }
 
 // snapshot returns the figures so far.
-func (m *Metrics) snapshot() snapshot {
+func (m *metrics) snapshot() snapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return snapshot{
@@ -257,7 +257,7 @@ func (m *Metrics) snapshot() snapshot {
 }
 
 // firstAttempts returns the number of first attempts added.
-func (m *Metrics) firstAttempts() int {
+func (m *metrics) firstAttempts() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.requests
@@ -266,7 +266,7 @@ func (m *Metrics) firstAttempts() int {
 // load returns the measured side of the report's load section; the caller
 // adds what the attack itself knows (attackers, requested rate and
 // duration, results files, the probe's account).
-func (m *Metrics) load() *report.Load {
+func (m *metrics) load() *report.Load {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	l := &report.Load{
@@ -330,7 +330,7 @@ func (m *Metrics) load() *report.Load {
 // retries returns the retry figures of every attempt; the caller adds
 // what only the attack knows (the schedule, the cap, the retries pending
 // or dropped).
-func (m *Metrics) retries() *report.Retries {
+func (m *metrics) retries() *report.Retries {
 	r := &report.Retries{
 		Enabled:           m.maxAttempts > 1,
 		Schedule:          []harness.Duration{},

@@ -20,9 +20,9 @@ const (
 	DefaultRate = 50
 	// DefaultDuration is how long `make load` attacks.
 	DefaultDuration = 20 * time.Second
-	// DefaultMaxRate and defaultMaxDuration are the safety limits: a
+	// defaultMaxRate and defaultMaxDuration are the safety limits: a
 	// higher rate or a longer run needs raised Limits, or ForcedLimits.
-	DefaultMaxRate     = 1000
+	defaultMaxRate     = 1000
 	defaultMaxDuration = 5 * time.Minute
 	// ForcedMaxRate and ForcedMaxDuration are the limits of a forced run:
 	// the attack still ends by itself.
@@ -43,7 +43,7 @@ const (
 	// answer only: its evidence); a 2xx body is dropped.
 	bodyKept = 512
 	// defaultRebuild is how often the targeter builds an event of a type
-	// afresh (see NewTargeter).
+	// afresh (see eventTargeter).
 	defaultRebuild = 1024
 	// successFloor is the smallest share of 2xx answers LOAD-02 accepts.
 	successFloor = 0.999
@@ -51,9 +51,9 @@ const (
 
 // Sentinel errors; test them with errors.Is.
 var (
-	// ErrUnsafe means a rate or duration beyond the safety limits, or an
+	// errUnsafe means a rate or duration beyond the safety limits, or an
 	// attack that would not end by itself.
-	ErrUnsafe = errors.New("unsafe load")
+	errUnsafe = errors.New("unsafe load")
 	// errTargeter means the targeter could not build an event: a harness
 	// bug, never the receiver's fault.
 	errTargeter = errors.New("the load targeter failed")
@@ -70,15 +70,15 @@ type Limits struct {
 	MaxDuration time.Duration
 }
 
-// DefaultLimits returns DefaultMaxRate and defaultMaxDuration.
-func DefaultLimits() Limits { return Limits{MaxRate: DefaultMaxRate, MaxDuration: defaultMaxDuration} }
+// DefaultLimits returns defaultMaxRate and defaultMaxDuration.
+func DefaultLimits() Limits { return Limits{MaxRate: defaultMaxRate, MaxDuration: defaultMaxDuration} }
 
 // ForcedLimits returns the limits of a forced run, ForcedMaxRate and
 // ForcedMaxDuration.
 func ForcedLimits() Limits { return Limits{MaxRate: ForcedMaxRate, MaxDuration: ForcedMaxDuration} }
 
-// Check returns a *LimitError, wrapping ErrUnsafe, when rate or d is not
-// positive or is beyond the limits.
+// Check returns a *LimitError when rate or d is not positive or is beyond
+// the limits.
 func (l Limits) Check(rate int, d time.Duration) error {
 	switch {
 	case rate <= 0:
@@ -114,7 +114,7 @@ const (
 )
 
 // LimitError is a load beyond the safety limits, or one that would not
-// end by itself. It wraps ErrUnsafe; a front end names the settings to
+// end by itself. It wraps errUnsafe; a front end names the settings to
 // change in its own words.
 type LimitError struct {
 	Setting LimitSetting
@@ -126,10 +126,10 @@ type LimitError struct {
 
 func (e *LimitError) Error() string { return e.msg }
 
-// Unwrap makes errors.Is(err, ErrUnsafe) hold.
-func (e *LimitError) Unwrap() error { return ErrUnsafe }
+// Unwrap makes errors.Is(err, errUnsafe) hold.
+func (e *LimitError) Unwrap() error { return errUnsafe }
 
-// Option configures a Generator (and NewTargeter).
+// Option configures a Generator (and eventTargeter).
 type Option func(*options)
 
 type options struct {
@@ -215,7 +215,7 @@ func withProgressInterval(d time.Duration) Option {
 
 // withRebuild sets how often the targeter builds an event of a type afresh
 // through the factory, rather than rewriting the last one built (see
-// NewTargeter); 1 builds every event afresh. The default is
+// eventTargeter); 1 builds every event afresh. The default is
 // defaultRebuild.
 func withRebuild(n int) Option { return func(o *options) { o.rebuild = n } }
 

@@ -61,7 +61,7 @@ func (g *Generator) Test(ctx context.Context, rate int, d time.Duration, w io.Wr
 			r.Verdict, r.Reason, r.Observed, r.Notes = harness.Skip, "the run was interrupted before any delivery was made", "", nil
 			continue
 		}
-		if r.ID != Load03 {
+		if r.ID != load03 {
 			continue
 		}
 		switch {
@@ -79,7 +79,7 @@ func (g *Generator) Test(ctx context.Context, rate int, d time.Duration, w io.Wr
 }
 
 // CapacityCheck runs a capacity search (see Capacity), streaming every
-// step's results to w. Its outcome holds one INFO check, CapacityID, and
+// step's results to w. Its outcome holds one INFO check, CAP-01, and
 // the load section of the highest rate that held, with the search in
 // load.Capacity. The Outcome is nil only when nothing was sent.
 func (g *Generator) CapacityCheck(ctx context.Context, search Search, w io.Writer) (*Outcome, error) {
@@ -92,7 +92,7 @@ func (g *Generator) CapacityCheck(ctx context.Context, search Search, w io.Write
 	l.ResultsFiles = []string{ResultsFile(g.o.attacker)}
 	l.Capacity = c
 	r := harness.Result{
-		ID: CapacityID, Title: "the highest rate acknowledged within the ack deadline with at least 99.9 % 2xx",
+		ID: capacityID, Title: "the highest rate acknowledged within the ack deadline with at least 99.9 % 2xx",
 		Level: harness.Info, Category: Category, Verdict: harness.InfoVerdict,
 		Requirement: "report the highest rate whose p99 stays within the ack deadline with at least 99.9 % answered 2xx: the figure a team needs to size its receiver",
 		Seed:        "raise the rate step by step until p99 passes the deadline or 2xx falls under 99.9 %, and report the highest rate that held",

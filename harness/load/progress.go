@@ -21,7 +21,7 @@ type progress struct {
 	live     bool
 	name     string
 	began    time.Time
-	m        *Metrics
+	m        *metrics
 	ticker   *time.Ticker
 	done     chan struct{}
 	finished sync.WaitGroup
@@ -30,7 +30,7 @@ type progress struct {
 	lastT time.Time
 }
 
-func startProgress(w io.Writer, live bool, every time.Duration, name string, began time.Time, m *Metrics) *progress {
+func startProgress(w io.Writer, live bool, every time.Duration, name string, began time.Time, m *metrics) *progress {
 	p := &progress{
 		w: w, live: live, name: name, began: began, m: m,
 		ticker: time.NewTicker(every),

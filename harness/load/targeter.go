@@ -20,15 +20,15 @@ import (
 	"github.com/realm-ai/hookcert/harness/signing"
 )
 
-// Share is one event type's part of an attack: Weight deliveries of Type
+// typeShare is one event type's part of an attack: Weight deliveries of Type
 // in every sum-of-weights deliveries.
-type Share struct {
+type typeShare struct {
 	Type   string
 	Weight int
 }
 
 // mix is the event types an attack sends, with their shares.
-type mix []Share
+type mix []typeShare
 
 // defaultMix is mostly job events, as REALM's traffic is, with some model
 // training events: three in four are job.*, job.completed the most common.
@@ -80,12 +80,12 @@ func isCatalogued(t string) bool {
 	return false
 }
 
-// NewTargeter returns a vegeta.Targeter whose every Target is a fresh,
+// eventTargeter returns a vegeta.Targeter whose every Target is a fresh,
 // valid REALM event for url, of a type taken in turn from the mix, signed
 // with secret at the moment vegeta asks for it, with the headers of a
 // REALM v1 delivery (harness.Header*), attempt 1. Every event has a new
 // eventId, jobId (and modelId for model events) and the clock's createdAt.
-// It is safe for concurrent use by vegeta's workers. NewTargeter heeds
+// It is safe for concurrent use by vegeta's workers. eventTargeter heeds
 // WithScheme, withMix, withClock, withSeed and withRebuild.
 //
 // Building and validating an event costs about 20 µs, more than the rest
@@ -96,7 +96,7 @@ func isCatalogued(t string) bool {
 // the one validated. The first rewrite of each type is validated again
 // against the catalogue as a guard. withRebuild(1) builds every event
 // afresh.
-func NewTargeter(url string, secret harness.Secret, opts ...Option) (vegeta.Targeter, error) {
+func eventTargeter(url string, secret harness.Secret, opts ...Option) (vegeta.Targeter, error) {
 	return newTargeter(url, secret, newOptions(opts))
 }
 

@@ -31,7 +31,7 @@ const testSecret = harness.Secret("whsec_load_test")
 // keeps events valid and distinct.
 func TestTargeterConcurrent(t *testing.T) {
 	at := time.Unix(1710083175, 0)
-	tr, err := NewTargeter("http://127.0.0.1:1/webhook", testSecret, withClock(func() time.Time { return at }), withSeed(7))
+	tr, err := eventTargeter("http://127.0.0.1:1/webhook", testSecret, withClock(func() time.Time { return at }), withSeed(7))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func between(s, from, to string) string {
 }
 
 func TestTargeterMix(t *testing.T) {
-	tr, err := NewTargeter("http://x/", testSecret, withMix(mix{{harness.ModelTrainingFailed, 1}, {harness.JobCanceled, 0}}))
+	tr, err := eventTargeter("http://x/", testSecret, withMix(mix{{harness.ModelTrainingFailed, 1}, {harness.JobCanceled, 0}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,14 +154,14 @@ func TestTargeterRefusesBadSettings(t *testing.T) {
 		{"a negative weight is meaningless", testSecret, mix{{harness.JobQueued, -1}}, errInvalidMix},
 	}
 	for _, c := range cases {
-		if _, err := NewTargeter("http://x/", c.secret, withMix(c.mix)); !errors.Is(err, c.want) {
+		if _, err := eventTargeter("http://x/", c.secret, withMix(c.mix)); !errors.Is(err, c.want) {
 			t.Errorf("%s: error %v, want %v", c.why, err, c.want)
 		}
 	}
-	if _, err := NewTargeter("http://x/", testSecret, withRebuild(0)); !errors.Is(err, errInvalidOption) {
+	if _, err := eventTargeter("http://x/", testSecret, withRebuild(0)); !errors.Is(err, errInvalidOption) {
 		t.Errorf("rebuilding every 0 events: error %v, want ErrInvalidOption", err)
 	}
-	if _, err := NewTargeter("http://x/", "", withMix(defaultMix())); err == nil || !strings.Contains(err.Error(), "signing secret") {
+	if _, err := eventTargeter("http://x/", "", withMix(defaultMix())); err == nil || !strings.Contains(err.Error(), "signing secret") {
 		t.Errorf("an empty secret: error %v, want one that asks for the signing secret", err)
 	}
 }
@@ -175,7 +175,7 @@ func TestRealmSignerHeaders(t *testing.T) {
 	at := time.Unix(1710083175, 0)
 	clock := func() time.Time { return at }
 	const url = "http://127.0.0.1:1/webhook"
-	tr, err := NewTargeter(url, testSecret, withClock(clock), withSeed(3))
+	tr, err := eventTargeter(url, testSecret, withClock(clock), withSeed(3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +294,7 @@ func TestTargeterAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, opts := range map[string][]Option{"realm-v1 fast path": nil, "scheme standard-webhooks": {WithScheme(sc)}} {
-		tr, err := NewTargeter("http://127.0.0.1:1/webhook", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", opts...)
+		tr, err := eventTargeter("http://127.0.0.1:1/webhook", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -333,7 +333,7 @@ func raceEnabled() bool {
 func BenchmarkTargeter(b *testing.B) {
 	run := func(name string, secret harness.Secret, opts ...Option) {
 		b.Run(name, func(b *testing.B) {
-			tr, err := NewTargeter("http://127.0.0.1:1/webhook", secret, opts...)
+			tr, err := eventTargeter("http://127.0.0.1:1/webhook", secret, opts...)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -364,7 +364,7 @@ func BenchmarkTargeter(b *testing.B) {
 // BenchmarkTargeterParallel is BenchmarkTargeter from GOMAXPROCS
 // goroutines, as vegeta's workers call it.
 func BenchmarkTargeterParallel(b *testing.B) {
-	tr, err := NewTargeter("http://127.0.0.1:1/webhook", testSecret)
+	tr, err := eventTargeter("http://127.0.0.1:1/webhook", testSecret)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -398,7 +398,7 @@ func TestSchemeTargeter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr, err := NewTargeter("http://127.0.0.1:1/webhook", secret, WithScheme(sc), withClock(clock))
+		tr, err := eventTargeter("http://127.0.0.1:1/webhook", secret, WithScheme(sc), withClock(clock))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -29,8 +29,8 @@ const (
 	// fault5xxOnBadSignature answers 500 instead of 401 to a rejected
 	// signature (it still does not process the delivery).
 	fault5xxOnBadSignature Fault = "5xx-on-bad-signature"
-	// FaultLeakSignature echoes the expected v1 signature in the 401 body.
-	FaultLeakSignature Fault = "leak-signature"
+	// faultLeakSignature echoes the expected v1 signature in the 401 body.
+	faultLeakSignature Fault = "leak-signature"
 	// faultVerifyReparsed computes the MAC over the body parsed and written
 	// again (as a framework that hands the handler a parsed object would),
 	// not over the raw bytes: any other formatting of the same event fails.
@@ -188,9 +188,9 @@ const (
 	faultRacyState Fault = "racy-state"
 	// faultTLSLegacy makes the HTTPS server also accept TLS 1.0 and 1.1.
 	faultTLSLegacy Fault = "tls-legacy"
-	// FaultExpiredCert makes the HTTPS server present a certificate whose
+	// faultExpiredCert makes the HTTPS server present a certificate whose
 	// validity ended a day ago.
-	FaultExpiredCert Fault = "expired-cert"
+	faultExpiredCert Fault = "expired-cert"
 )
 
 // errUnknownFault is returned (wrapped) by ParseFault and New for a fault
@@ -206,7 +206,7 @@ var faultTable = []struct {
 	{faultNoTolerance, "checks the HMAC but ignores the age of t (replays accepted)"},
 	{faultFirstSignatureOnly, "checks only the first v1 entry (breaks secret rotation)"},
 	{fault5xxOnBadSignature, "answers 500 instead of 401 to a bad signature"},
-	{FaultLeakSignature, "echoes the expected signature in the 401 body"},
+	{faultLeakSignature, "echoes the expected signature in the 401 body"},
 	{faultVerifyReparsed, "computes the MAC over the parsed and re-serialized body, not the raw bytes"},
 	{faultMarkBeforeVerify, "records the eventId as seen before checking the signature"},
 	{faultDoubleProcess, "no deduplication: every delivery is processed"},
@@ -250,7 +250,7 @@ var faultTable = []struct {
 	{faultSlowModelAck, "processes model.training.* events before answering (1.5 s at real time)"},
 	{faultRacyState, "past a backlog of 150 events, workers share batches: their events are processed twice"},
 	{faultTLSLegacy, "HTTPS also accepts TLS 1.0 and 1.1"},
-	{FaultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
+	{faultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
 }
 
 // Faults returns every fault, in the order of the planted-fault table.

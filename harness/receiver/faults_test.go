@@ -30,7 +30,7 @@ func TestFaultCatalogue(t *testing.T) {
 		t.Fatalf("Faults() has %d entries, want the 20 planned faults, ignore-unseen-job, drop-model-events, verify-reparsed, mark-before-verify, "+
 			"the sixteen of catalogue v2, flaky and the eight of catalogue v3", len(all))
 	}
-	if all[0] != faultSkipVerify || all[len(all)-1] != FaultExpiredCert {
+	if all[0] != faultSkipVerify || all[len(all)-1] != faultExpiredCert {
 		t.Errorf("Faults() is not in the planted-fault table's order: %v", all)
 	}
 	seen := map[Fault]bool{}
@@ -115,7 +115,7 @@ func TestFault5xxOnBadSignature(t *testing.T) {
 
 func TestFaultLeakSignature(t *testing.T) {
 	t.Parallel()
-	tg := newTarget(t, Config{Faults: []Fault{FaultLeakSignature}})
+	tg := newTarget(t, Config{Faults: []Fault{faultLeakSignature}})
 	body := eventBody(t, newID("evt"), harness.JobQueued, newID("job"), statusQueued, nil, nil)
 	now := time.Now()
 	r := tg.send(http.MethodPost, WebhookPath, body, map[string]string{harness.HeaderSignature: sigHeader("whsec_wrong", now, body)})

@@ -639,7 +639,7 @@ func (r *receiver) rejectSignature(w http.ResponseWriter, req *http.Request, hea
 	if r.faults[fault5xxOnBadSignature] {
 		status = http.StatusInternalServerError
 	}
-	if r.faults[FaultLeakSignature] {
+	if r.faults[faultLeakSignature] {
 		r.logDelivery(req, status, "", cause.Error())
 		var expected string
 		if sc := r.scheme; sc == nil {
@@ -665,7 +665,7 @@ func (r *receiver) rejectSignature(w http.ResponseWriter, req *http.Request, hea
 }
 
 // leakTimestamp finds the t of a header, however malformed, for
-// FaultLeakSignature; without one it uses the current time.
+// faultLeakSignature; without one it uses the current time.
 func (r *receiver) leakTimestamp(header string) int64 {
 	for _, part := range strings.Split(header, ",") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "t="); ok {

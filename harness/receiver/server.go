@@ -57,7 +57,7 @@ type Server struct {
 // "127.0.0.1:0" picks a free loopback port). With useTLS it serves HTTPS
 // with a fresh self-signed certificate for 127.0.0.1, ::1 and localhost,
 // TLS 1.2 or later (TLS 1.0 or later under faultTLSLegacy, a certificate
-// that expired a day ago under FaultExpiredCert).
+// that expired a day ago under faultExpiredCert).
 func Start(addr string, cfg Config, useTLS bool) (*Server, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"

@@ -161,7 +161,7 @@ func TestFaultExpiredCert(t *testing.T) {
 	for _, fault := range []bool{false, true} {
 		cfg := Config{}
 		if fault {
-			cfg.Faults = []Fault{FaultExpiredCert}
+			cfg.Faults = []Fault{faultExpiredCert}
 		}
 		s := startServer(t, cfg, true)
 		c := s.Client()

@@ -81,7 +81,7 @@ func SelfSigned(hosts []string, notBefore, notAfter time.Time) (tls.Certificate,
 func serverTLS(faults map[Fault]bool) (*tls.Config, []byte, error) {
 	now := time.Now()
 	notBefore, notAfter := now.Add(-certBackdate), now.Add(certValidity)
-	if faults[FaultExpiredCert] {
+	if faults[faultExpiredCert] {
 		notBefore, notAfter = now.Add(-30*24*time.Hour), now.Add(-24*time.Hour)
 	}
 	cert, certPEM, err := SelfSigned(loopbackHosts, notBefore, notAfter)

@@ -62,7 +62,7 @@ func (r *Report) Markdown(html string) string {
 // exitMark marks the heading by the exit status, the fact a CI job acts
 // on: a check mark when the run passes the gate, a cross when it does not.
 func exitMark(code int) string {
-	if code == ExitCompliant {
+	if code == exitCompliant {
 		return "✓"
 	}
 	return "✗"

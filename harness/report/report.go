@@ -22,8 +22,8 @@ import (
 
 // Exit statuses of a run (README "Exit status").
 const (
-	ExitCompliant    = 0
-	ExitNotCompliant = 1
+	exitCompliant    = 0
+	exitNotCompliant = 1
 	ExitCannotRun    = 2
 )
 
@@ -143,12 +143,12 @@ func (r *Report) Conclude() {
 	r.Overall, r.Counts = harness.Summarize(r.Results)
 	switch {
 	case r.Overall == harness.NotCompliant:
-		r.ExitCode = ExitNotCompliant
+		r.ExitCode = exitNotCompliant
 	case r.Error != "":
 		r.Overall = harness.NotCertified
 		r.ExitCode = ExitCannotRun
 	default:
-		r.ExitCode = ExitCompliant
+		r.ExitCode = exitCompliant
 	}
 }
 

@@ -35,28 +35,28 @@ func newNamespace(kind, define string) *namespace {
 
 // use checks a use of name at ptr by a step after all those whose names
 // are known.
-func (ns *namespace) use(doc *document, ptr, name string) []Problem {
+func (ns *namespace) use(doc *document, ptr, name string) []problem {
 	if ns.known[name] {
 		return nil
 	}
 	if def, ok := ns.first[name]; ok {
 		line, _ := doc.position(def)
-		return []Problem{problemAt(doc, ptr, "%s %q is named only later, at line %d; a step can use only names given by the steps before it", ns.kind, name, line)}
+		return []problem{problemAt(doc, ptr, "%s %q is named only later, at line %d; a step can use only names given by the steps before it", ns.kind, name, line)}
 	}
 	msg := fmt.Sprintf("%s %q is not named by an earlier step (%s)", ns.kind, name, ns.define)
 	if len(ns.known) > 0 {
 		msg += "; names so far: " + strings.Join(slices.Sorted(maps.Keys(ns.known)), ", ")
 	}
-	return []Problem{problemAt(doc, ptr, "%s", msg)}
+	return []problem{problemAt(doc, ptr, "%s", msg)}
 }
 
 // check makes the checks of one scenario that the schema cannot make. The
 // scenario has passed the schema, so the fields that go together do.
-func check(s *Scenario, doc *document) []Problem {
+func check(s *Scenario, doc *document) []problem {
 	events := newNamespace("event", "name one with as: on a send step")
 	jobs := newNamespace("job", "name one with job: in a build")
 	batches := newNamespace("lifecycles", "name one with as: on a lifecycles step")
-	var out []Problem
+	var out []problem
 
 	// several are the names given to a step that sends several events
 	// (each, repeat): a probe step asks about all of them.
@@ -133,20 +133,20 @@ func check(s *Scenario, doc *document) []Problem {
 }
 
 // define records the name given at ptr, refusing a name given before.
-func define(doc *document, ns *namespace, ptr, name string) []Problem {
+func define(doc *document, ns *namespace, ptr, name string) []problem {
 	if first, ok := ns.first[name]; ok {
 		line, _ := doc.position(first)
-		return []Problem{problemAt(doc, ptr, "%s name %q is already given at line %d; pick another", ns.kind, name, line)}
+		return []problem{problemAt(doc, ptr, "%s name %q is already given at line %d; pick another", ns.kind, name, line)}
 	}
 	ns.first[name] = ptr
 	return nil
 }
 
 // checkSend checks a send step at p.
-func checkSend(doc *document, p string, st Step, events *namespace) []Problem {
+func checkSend(doc *document, p string, st Step, events *namespace) []problem {
 	send := st.Send
 	sp := p + "/send"
-	var out []Problem
+	var out []problem
 	if send.Event != "" {
 		out = append(out, events.use(doc, sp+"/event", send.Event)...)
 	}
@@ -224,9 +224,9 @@ var sendChecks = []struct {
 }
 
 // checkBuild checks the build of a send step at sp.
-func checkBuild(doc *document, sp string, each bool, b *Build) []Problem {
+func checkBuild(doc *document, sp string, each bool, b *Build) []problem {
 	bp := sp + "/build"
-	var out []Problem
+	var out []problem
 	if each && b.Type != "" {
 		out = append(out, problemAt(doc, bp+"/type", "each: catalogue builds every type of the catalogue, so type %s would be ignored; remove it", b.Type))
 	}

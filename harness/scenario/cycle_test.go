@@ -86,7 +86,7 @@ func TestLoadDirRejectsAfterCycles(t *testing.T) {
 			}
 			want := filepath.Join(dir, tc.file)
 			var found bool
-			for _, fe := range FileErrors(err) {
+			for _, fe := range fileErrors(err) {
 				for _, p := range fe.Problems {
 					if fe.File == want && p.Line == 7 && p.Pointer == "/after/0" &&
 						strings.Contains(p.Message, "after makes a cycle, "+tc.cycle) {
@@ -120,7 +120,7 @@ func TestLoadDirRejectsAnAfterToNowhere(t *testing.T) {
 	if err == nil {
 		t.Fatalf("LoadDir accepted an after to a missing ID: %v", ids(set))
 	}
-	fes := FileErrors(err)
+	fes := fileErrors(err)
 	if len(fes) != 1 || fes[0].File != filepath.Join(dir, "my-01.yaml") || len(fes[0].Problems) != 1 ||
 		fes[0].Problems[0].Line != 7 || !strings.Contains(fes[0].Problems[0].Message, "after names MY-99, which is not a scenario of this set") {
 		t.Errorf("LoadDir(after: [MY-99]) = %v; want one problem in my-01.yaml at line 7 naming MY-99", err)

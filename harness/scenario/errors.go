@@ -8,22 +8,22 @@ import (
 	"strings"
 )
 
-// ErrNoScenarios means a directory holds no scenario file (*.yaml, *.yml or
+// errNoScenarios means a directory holds no scenario file (*.yaml, *.yml or
 // *.json).
-var ErrNoScenarios = errors.New("no scenario files")
+var errNoScenarios = errors.New("no scenario files")
 
-// FileError lists everything wrong with one scenario file, each problem
+// fileError lists everything wrong with one scenario file, each problem
 // with the line and column where it is, so that an editor or a CI log can
 // jump there.
-type FileError struct {
+type fileError struct {
 	// File is the name the file was loaded under, e.g. scenarios/sig-02.yaml.
 	File string
 	// Problems are sorted by position.
-	Problems []Problem
+	Problems []problem
 }
 
-// Problem is one mistake in a scenario file.
-type Problem struct {
+// problem is one mistake in a scenario file.
+type problem struct {
 	// Line and Column are 1-based; 0 when unknown (a Column of 0 with a
 	// Line means only the line is known).
 	Line, Column int
@@ -36,7 +36,7 @@ type Problem struct {
 
 // String renders the problem without the file name: "LINE:COL: POINTER:
 // MESSAGE", leaving out what is unknown.
-func (p Problem) String() string {
+func (p problem) String() string {
 	var b strings.Builder
 	if p.Line > 0 {
 		fmt.Fprintf(&b, "%d:", p.Line)
@@ -55,7 +55,7 @@ func (p Problem) String() string {
 
 // Error renders one line per problem, "FILE:LINE:COL: POINTER: MESSAGE",
 // the format compilers use, so editors and CI logs link to the place.
-func (e *FileError) Error() string {
+func (e *fileError) Error() string {
 	if len(e.Problems) == 0 {
 		return e.File + ": invalid scenario"
 	}
@@ -71,23 +71,23 @@ func (e *FileError) Error() string {
 }
 
 // sortProblems orders problems by position and drops exact repeats.
-func sortProblems(ps []Problem) []Problem {
-	slices.SortStableFunc(ps, func(a, b Problem) int {
+func sortProblems(ps []problem) []problem {
+	slices.SortStableFunc(ps, func(a, b problem) int {
 		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column),
 			cmp.Compare(a.Pointer, b.Pointer), cmp.Compare(a.Message, b.Message))
 	})
 	return slices.Compact(ps)
 }
 
-// FileErrors returns every *FileError in err's tree, in order, so that a
-// caller of Load (which joins one error per file) can list them all.
-func FileErrors(err error) []*FileError {
-	var out []*FileError
+// fileErrors returns every *fileError in err's tree, in order, so that a
+// caller of loadFS (which joins one error per file) can list them all.
+func fileErrors(err error) []*fileError {
+	var out []*fileError
 	var walk func(error)
 	walk = func(err error) {
 		switch e := err.(type) {
 		case nil:
-		case *FileError:
+		case *fileError:
 			out = append(out, e)
 		case interface{ Unwrap() []error }:
 			for _, inner := range e.Unwrap() {

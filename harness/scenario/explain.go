@@ -15,8 +15,8 @@ import (
 // ("'oneOf' failed, subschemas 0, 2 matched", "additional properties 'x'
 // not allowed", a regular expression) into what a scenario author needs to
 // read. A cause that has no better wording is kept as it is.
-func explain(doc *document, v any, causes []schema.Cause) []Problem {
-	var out []Problem
+func explain(doc *document, v any, causes []schema.Cause) []problem {
+	var out []problem
 	unknownAt := map[string]bool{}
 	var shaped []string
 	kept := map[string][]schema.Cause{}
@@ -40,7 +40,7 @@ func explain(doc *document, v any, causes []schema.Cause) []Problem {
 			}
 		}
 		line, col := doc.position(c.Location)
-		out = append(out, Problem{Line: line, Column: col, Pointer: c.Location, Message: c.Message})
+		out = append(out, problem{Line: line, Column: col, Pointer: c.Location, Message: c.Message})
 	}
 	for _, loc := range shaped {
 		obj, _ := at(v, loc).(map[string]any)
@@ -50,7 +50,7 @@ func explain(doc *document, v any, causes []schema.Cause) []Problem {
 			// schema's way rather than not at all.
 			for _, c := range kept[loc] {
 				line, col := doc.position(loc)
-				ps = append(ps, Problem{Line: line, Column: col, Pointer: loc, Message: c.Message})
+				ps = append(ps, problem{Line: line, Column: col, Pointer: loc, Message: c.Message})
 			}
 		}
 		out = append(out, ps...)
@@ -73,7 +73,7 @@ func isStructural(msg string) bool {
 // the problems in a scenario author's words. unknown says that the object
 // also has a misspelt field, which is then the likelier explanation of a
 // missing one.
-type shapeRule func(doc *document, obj map[string]any, loc string, unknown bool) []Problem
+type shapeRule func(doc *document, obj map[string]any, loc string, unknown bool) []problem
 
 // shapeRules are keyed by the pointer pattern they apply to, "*" standing
 // for an array index.
@@ -122,17 +122,17 @@ func and(names []string) string {
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
-func problemAt(doc *document, ptr, format string, args ...any) Problem {
+func problemAt(doc *document, ptr, format string, args ...any) problem {
 	line, col := doc.position(ptr)
-	return Problem{Line: line, Column: col, Pointer: ptr, Message: fmt.Sprintf(format, args...)}
+	return problem{Line: line, Column: col, Pointer: ptr, Message: fmt.Sprintf(format, args...)}
 }
 
 // actions are the fields of a step of which it has exactly one.
 var actions = []string{"send", "lifecycles", "pause", "probe", "tls"}
 
-func stepShape(doc *document, obj map[string]any, loc string, unknown bool) []Problem {
+func stepShape(doc *document, obj map[string]any, loc string, unknown bool) []problem {
 	has := present(obj, actions...)
-	var out []Problem
+	var out []problem
 	switch {
 	case len(has) == 0 && !unknown:
 		out = append(out, problemAt(doc, loc, "a step needs one of %s", strings.Join(actions, ", ")))
@@ -145,8 +145,8 @@ func stepShape(doc *document, obj map[string]any, loc string, unknown bool) []Pr
 	return out
 }
 
-func sendShape(doc *document, obj map[string]any, loc string, unknown bool) []Problem {
-	var out []Problem
+func sendShape(doc *document, obj map[string]any, loc string, unknown bool) []problem {
+	var out []problem
 	_, event := obj["event"]
 	_, build := obj["build"]
 	_, each := obj["each"]
@@ -167,16 +167,16 @@ func sendShape(doc *document, obj map[string]any, loc string, unknown bool) []Pr
 	return out
 }
 
-func buildShape(doc *document, obj map[string]any, loc string, _ bool) []Problem {
+func buildShape(doc *document, obj map[string]any, loc string, _ bool) []problem {
 	if _, ok := obj["type"]; !ok {
-		return []Problem{problemAt(doc, loc, "build needs type, an event type such as job.completed (or each: catalogue on the send step, to build every type)")}
+		return []problem{problemAt(doc, loc, "build needs type, an event type such as job.completed (or each: catalogue on the send step, to build every type)")}
 	}
 	return nil
 }
 
-func probeShape(doc *document, obj map[string]any, loc string, unknown bool) []Problem {
+func probeShape(doc *document, obj map[string]any, loc string, unknown bool) []problem {
 	has := present(obj, "event", "job", "lifecycles")
-	var out []Problem
+	var out []problem
 	switch {
 	case len(has) == 0 && !unknown:
 		out = append(out, problemAt(doc, loc, "probe needs event (with processed), job (with status) or lifecycles"))
@@ -201,13 +201,13 @@ func probeShape(doc *document, obj map[string]any, loc string, unknown bool) []P
 
 // oneOfShape is the rule of an object that has exactly one of fields.
 func oneOfShape(what, choices string, fields ...string) shapeRule {
-	return func(doc *document, obj map[string]any, loc string, unknown bool) []Problem {
+	return func(doc *document, obj map[string]any, loc string, unknown bool) []problem {
 		has := present(obj, fields...)
 		switch {
 		case len(has) == 0 && !unknown:
-			return []Problem{problemAt(doc, loc, "%s needs one of %s", what, choices)}
+			return []problem{problemAt(doc, loc, "%s needs one of %s", what, choices)}
 		case len(has) > 1:
-			return []Problem{problemAt(doc, loc, "%s is exactly one of %s, but this one has %s", what, strings.Join(fields, ", "), and(has))}
+			return []problem{problemAt(doc, loc, "%s is exactly one of %s, but this one has %s", what, strings.Join(fields, ", "), and(has))}
 		}
 		return nil
 	}
@@ -274,13 +274,13 @@ func at(v any, ptr string) any {
 // unknownFields gives one problem per misspelt or unknown field of the
 // object at loc, at the line of the field, suggesting the field meant when
 // one is close. It returns nil when loc is not one of the model's objects.
-func unknownFields(doc *document, loc string) []Problem {
+func unknownFields(doc *document, loc string) []problem {
 	t := typeAt(loc)
 	if t == nil {
 		return nil
 	}
 	known := fieldNames(t)
-	var out []Problem
+	var out []problem
 	for _, key := range doc.keys(loc) {
 		if slices.Contains(known, key) {
 			continue
@@ -293,7 +293,7 @@ func unknownFields(doc *document, loc string) []Problem {
 		} else {
 			msg += "; known here: " + strings.Join(known, ", ")
 		}
-		out = append(out, Problem{Line: line, Column: col, Pointer: ptr, Message: msg})
+		out = append(out, problem{Line: line, Column: col, Pointer: ptr, Message: msg})
 	}
 	return out
 }

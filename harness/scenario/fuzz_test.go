@@ -12,7 +12,7 @@ import (
 
 // FuzzParse feeds the parser arbitrary files, seeded with the built-in
 // scenarios and the broken files of TestParseRejects. Properties: Parse
-// never panics; a failure is a *FileError whose problems all have a
+// never panics; a failure is a *fileError whose problems all have a
 // message; a success re-encodes to JSON that the schema accepts and that
 // parses again to the same scenario.
 func FuzzParse(f *testing.F) {
@@ -33,9 +33,9 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse("fuzz.yaml", data)
 		if err != nil {
-			var fe *FileError
+			var fe *fileError
 			if !errors.As(err, &fe) {
-				t.Fatalf("error is not a *FileError: %v", err)
+				t.Fatalf("error is not a *fileError: %v", err)
 			}
 			for _, p := range fe.Problems {
 				if p.Message == "" || p.Line < 0 || p.Column < 0 {
@@ -48,7 +48,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("marshal: %v", err)
 		}
-		if err := schema.Default().Validate(SchemaName, raw); err != nil {
+		if err := schema.Default().Validate(schemaName, raw); err != nil {
 			t.Fatalf("accepted scenario re-encodes to invalid JSON: %v\n%s", err, raw)
 		}
 		again, err := Parse("fuzz.json", raw)

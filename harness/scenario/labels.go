@@ -6,17 +6,17 @@ import (
 	"strings"
 )
 
-// ProbeLabel is the label of every scenario that needs the probe, so that
+// probeLabel is the label of every scenario that needs the probe, so that
 // the label filter '!probe' runs only what works without a probe URL.
-const ProbeLabel = "probe"
+const probeLabel = "probe"
 
 // AllLabels returns the Ginkgo labels of the scenario: its category, its
-// level in lowercase (must, should, info), ProbeLabel when it needs the
+// level in lowercase (must, should, info), probeLabel when it needs the
 // probe, then its own Labels; each once, in that order.
 func (s *Scenario) AllLabels() []string {
 	all := []string{s.Category, strings.ToLower(string(s.Level))}
 	if s.Probe {
-		all = append(all, ProbeLabel)
+		all = append(all, probeLabel)
 	}
 	all = append(all, s.Labels...)
 	out := make([]string, 0, len(all))
@@ -32,8 +32,8 @@ func (s *Scenario) AllLabels() []string {
 // only when the label filter names it, never by default.
 const SlowLabel = "slow"
 
-// Slow reports whether the scenario is a slow check.
-func (s *Scenario) Slow() bool { return slices.Contains(s.Labels, SlowLabel) }
+// slow reports whether the scenario is a slow check.
+func (s *Scenario) slow() bool { return slices.Contains(s.Labels, SlowLabel) }
 
 // Runs reports whether the scenario runs under the label filter as far as
 // its being slow goes: a check that is not slow always does; a slow one
@@ -41,7 +41,7 @@ func (s *Scenario) Slow() bool { return slices.Contains(s.Labels, SlowLabel) }
 // 'idempotency || slow', LABELS=IDEM-07), other than to exclude it (!slow).
 // The filter itself still selects among the checks that run.
 func (s *Scenario) Runs(filter string) bool {
-	return !s.Slow() || names(filter, SlowLabel) || names(filter, s.ID)
+	return !s.slow() || names(filter, SlowLabel) || names(filter, s.ID)
 }
 
 // names reports whether a label filter names the label other than as

@@ -19,33 +19,35 @@ import (
 // same parser.
 var extensions = []string{".yaml", ".yml", ".json"}
 
-// BuiltinDir is the folder of the built-in scenarios in the repository; their
+// builtinDir is the folder of the built-in scenarios in the repository; their
 // Source is "scenarios/NAME.yaml".
-const BuiltinDir = "scenarios"
+const builtinDir = "scenarios"
 
 // Builtin loads the built-in catalogue embedded from scenarios/, sorted by
 // ID. It fails only if a built-in file is broken, which the package's tests
 // rule out.
 func Builtin() ([]*Scenario, error) {
-	return load(scenarios.FS, ".", func(base string) string { return path.Join(BuiltinDir, base) })
+	return load(scenarios.FS, ".", func(base string) string { return path.Join(builtinDir, base) })
 }
 
-// Load loads every scenario file (*.yaml, *.yml, *.json; not hidden ones, not
+// loadFS loads every scenario file (*.yaml, *.yml, *.json; not hidden ones, not
 // in subdirectories) of dir in fsys and returns them sorted by ID. Each
 // scenario's Source is path.Join(dir, file name).
 //
-// Besides what Parse checks in each file, Load checks the set: IDs are
+// Besides what Parse checks in each file, loadFS checks the set: IDs are
 // unique, and every ID a scenario's after names is in the set and the after
 // order has no cycle. It reports every problem of every file, not only the
-// first: the error joins one *FileError per file at fault (see FileErrors),
+// first: the error joins one *fileError per file at fault (see fileErrors),
 // and no scenario is returned. A directory with no scenario file is an
-// error wrapping ErrNoScenarios.
-func Load(fsys fs.FS, dir string) ([]*Scenario, error) {
+// error wrapping errNoScenarios.
+func loadFS(fsys fs.FS, dir string) ([]*Scenario, error) {
 	return load(fsys, dir, func(base string) string { return path.Join(dir, base) })
 }
 
-// LoadDir loads a user's own directory of scenario files on disk, as Load
-// does; Sources are paths on disk.
+// LoadDir loads a user's own directory of scenario files on disk, as loadFS
+// does: each file is parsed, then the set is checked (unique IDs, afters
+// that exist and form no cycle), and every problem of every file is
+// reported. Sources are paths on disk.
 // A directory that does not exist, is a file, or holds no scenario file is
 // an error that says so.
 func LoadDir(dir string) ([]*Scenario, error) {
@@ -61,7 +63,7 @@ func LoadDir(dir string) ([]*Scenario, error) {
 	return load(os.DirFS(dir), ".", func(base string) string { return filepath.Join(dir, base) })
 }
 
-// load is Load with a choice of how files are named.
+// load is loadFS with a choice of how files are named.
 func load(fsys fs.FS, dir string, name func(base string) string) ([]*Scenario, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
@@ -88,7 +90,7 @@ func load(fsys fs.FS, dir string, name func(base string) string) ([]*Scenario, e
 		parsed = append(parsed, parsedFile{s, doc})
 	}
 	if len(parsed) == 0 && len(errs) == 0 {
-		return nil, fmt.Errorf("scenario directory %s holds no scenario files (%s): %w", name(""), strings.Join(extensions, ", "), ErrNoScenarios)
+		return nil, fmt.Errorf("scenario directory %s holds no scenario files (%s): %w", name(""), strings.Join(extensions, ", "), errNoScenarios)
 	}
 	// When a file failed, its ID is unknown, so an after naming it would be
 	// reported as missing for nothing.
@@ -113,12 +115,12 @@ type parsedFile struct {
 
 // checkSet checks the IDs and the after order of a set of scenarios. With
 // complete false, the set lacks files that failed to parse, so unknown
-// after IDs are not reported. It returns one *FileError per file at fault,
+// after IDs are not reported. It returns one *fileError per file at fault,
 // ordered by file.
 func checkSet(set []parsedFile, complete bool) []error {
 	// A scenario that was not read from a file is named by its ID.
 	file := func(p parsedFile) string { return cmp.Or(p.s.Source, p.s.ID) }
-	problems := map[string][]Problem{}
+	problems := map[string][]problem{}
 	add := func(p parsedFile, ptr, format string, args ...any) {
 		problems[file(p)] = append(problems[file(p)], problemAt(p.doc, ptr, format, args...))
 	}
@@ -156,7 +158,7 @@ func checkSet(set []parsedFile, complete bool) []error {
 	var errs []error
 	for _, p := range sorted {
 		if ps, ok := problems[file(p)]; ok {
-			errs = append(errs, &FileError{File: file(p), Problems: sortProblems(ps)})
+			errs = append(errs, &fileError{File: file(p), Problems: sortProblems(ps)})
 			delete(problems, file(p))
 		}
 	}
@@ -259,7 +261,7 @@ type Replacement struct {
 // such replacement is returned, in ID order, so the caller can say so.
 // Scenarios with new IDs are added. The result is sorted by ID.
 //
-// Merge fails when one set holds an ID twice (sets from Load never do), or
+// Merge fails when one set holds an ID twice (sets from loadFS never do), or
 // when the merged after order names a missing ID or has a cycle.
 func Merge(sets ...[]*Scenario) ([]*Scenario, []Replacement, error) {
 	byID := map[string]*Scenario{}

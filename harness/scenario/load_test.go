@@ -52,7 +52,7 @@ func TestBuiltin(t *testing.T) {
 		t.Errorf("not sorted by ID: %v", ids(set))
 	}
 	for _, s := range set {
-		if want := path.Join(BuiltinDir, strings.ToLower(s.ID)+".yaml"); s.Source != want {
+		if want := path.Join(builtinDir, strings.ToLower(s.ID)+".yaml"); s.Source != want {
 			t.Errorf("%s: Source %q, want %q (a built-in file is named for its ID)", s.ID, s.Source, want)
 		}
 	}
@@ -69,9 +69,9 @@ func TestLoad(t *testing.T) {
 		"other/ignored.yaml":  file("SIG-01"),
 		"set/deeper.yaml/z.y": {Data: []byte("a directory with a scenario's extension is skipped")},
 	}
-	set, err := Load(fsys, "set")
+	set, err := loadFS(fsys, "set")
 	if err != nil {
-		t.Fatalf("Load: %v", err)
+		t.Fatalf("loadFS: %v", err)
 	}
 	if got, want := ids(set), []string{"SIG-09", "SIG-10", "SIG-100"}; !slices.Equal(got, want) {
 		t.Errorf("IDs = %v, want %v (numeric order; other files, hidden files and subfolders ignored)", got, want)
@@ -138,12 +138,12 @@ func TestLoadRejects(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			set, err := Load(tc.fsys, ".")
+			set, err := loadFS(tc.fsys, ".")
 			if err == nil {
-				t.Fatalf("Load accepted it: %v", ids(set))
+				t.Fatalf("loadFS accepted it: %v", ids(set))
 			}
 			var found bool
-			for _, fe := range FileErrors(err) {
+			for _, fe := range fileErrors(err) {
 				for _, p := range fe.Problems {
 					if fe.File == tc.file && p.Line == tc.line && p.Pointer == tc.pointer && strings.Contains(p.Message, tc.message) {
 						found = true
@@ -165,8 +165,8 @@ func TestLoadCollectsEveryError(t *testing.T) {
 		"b.yaml":    file("B-01", "level2: MUST"),
 		"good.yaml": file("C-01", "after: [Z-01]"),
 	}
-	_, err := Load(fsys, ".")
-	fes := FileErrors(err)
+	_, err := loadFS(fsys, ".")
+	fes := fileErrors(err)
 	var files []string
 	for _, fe := range fes {
 		files = append(files, fe.File)
@@ -179,12 +179,12 @@ func TestLoadCollectsEveryError(t *testing.T) {
 }
 
 func TestLoadEmpty(t *testing.T) {
-	_, err := Load(fstest.MapFS{"notes.txt": {Data: []byte("x")}}, ".")
-	if !errors.Is(err, ErrNoScenarios) {
-		t.Errorf("Load(no scenario files) = %v, want ErrNoScenarios", err)
+	_, err := loadFS(fstest.MapFS{"notes.txt": {Data: []byte("x")}}, ".")
+	if !errors.Is(err, errNoScenarios) {
+		t.Errorf("loadFS(no scenario files) = %v, want errNoScenarios", err)
 	}
-	if _, err := Load(fstest.MapFS{}, "missing"); err == nil || !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("Load(missing dir) = %v, want fs.ErrNotExist", err)
+	if _, err := loadFS(fstest.MapFS{}, "missing"); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("loadFS(missing dir) = %v, want fs.ErrNotExist", err)
 	}
 }
 
@@ -209,16 +209,16 @@ func TestLoadDir(t *testing.T) {
 		t.Errorf("LoadDir(a file) = %v, want an error saying it is a file", err)
 	}
 	empty := t.TempDir()
-	if _, err := LoadDir(empty); !errors.Is(err, ErrNoScenarios) || !strings.Contains(err.Error(), empty) {
-		t.Errorf("LoadDir(empty) = %v, want ErrNoScenarios naming %s", err, empty)
+	if _, err := LoadDir(empty); !errors.Is(err, errNoScenarios) || !strings.Contains(err.Error(), empty) {
+		t.Errorf("LoadDir(empty) = %v, want errNoScenarios naming %s", err, empty)
 	}
 
 	if err := os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("id: MY-02\nsteps: [\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, err = LoadDir(dir)
-	if fes := FileErrors(err); len(fes) != 1 || fes[0].File != filepath.Join(dir, "bad.yaml") {
-		t.Errorf("LoadDir(with a broken file) = %v, want one FileError for the path on disk", err)
+	if fes := fileErrors(err); len(fes) != 1 || fes[0].File != filepath.Join(dir, "bad.yaml") {
+		t.Errorf("LoadDir(with a broken file) = %v, want one fileError for the path on disk", err)
 	}
 }
 
@@ -251,7 +251,7 @@ func TestMerge(t *testing.T) {
 	}
 	dangling := []*Scenario{{ID: "X-01", Source: "x.yaml", After: []string{"GONE-01"}}}
 	_, _, err = Merge(builtin, dangling)
-	if fes := FileErrors(err); len(fes) != 1 || fes[0].File != "x.yaml" || !strings.Contains(err.Error(), "GONE-01") {
-		t.Errorf("Merge(an after to nowhere) = %v, want a FileError for x.yaml naming GONE-01", err)
+	if fes := fileErrors(err); len(fes) != 1 || fes[0].File != "x.yaml" || !strings.Contains(err.Error(), "GONE-01") {
+		t.Errorf("Merge(an after to nowhere) = %v, want a fileError for x.yaml naming GONE-01", err)
 	}
 }

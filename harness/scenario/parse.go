@@ -9,22 +9,22 @@ import (
 	"github.com/realm-ai/hookcert/harness/schema"
 )
 
-// SchemaName is the name of the scenario schema in the catalogue of package
+// schemaName is the name of the scenario schema in the catalogue of package
 // schema (schemas/scenario.schema.json).
-const SchemaName = "scenario"
+const schemaName = "scenario"
 
-// MaxFileSize bounds a scenario file. The largest built-in one is under
+// maxFileSize bounds a scenario file. The largest built-in one is under
 // 2 KiB; anything near the bound is not a scenario.
-const MaxFileSize = 256 << 10
+const maxFileSize = 256 << 10
 
-// MaxProblems bounds the problems reported for one file: past a screenful,
+// maxProblems bounds the problems reported for one file: past a screenful,
 // the first ones are what helps.
-const MaxProblems = 50
+const maxProblems = 50
 
 // Parse reads one scenario file, YAML or JSON, named name in errors and in
 // the scenario's Source. It checks the file against
 // schemas/scenario.schema.json and then makes the checks a schema cannot
-// make (see the package documentation of Load for the set-level ones):
+// make (see LoadDir for the set-level ones):
 //   - a send.event or probe.event names an event given a name (as) by an
 //     earlier send step, probe.job a job named by an earlier build (job),
 //     probe.lifecycles an earlier lifecycles step (as); names are not reused;
@@ -35,7 +35,7 @@ const MaxProblems = 50
 //     expect on an abandoned delivery) are refused;
 //   - probe: true has a probe step to go with it.
 //
-// Any error is a *FileError that lists every problem found with its line,
+// Any error is a *fileError that lists every problem found with its line,
 // column and JSON pointer, except failures of the suite itself (a schema
 // missing from the catalogue), which are wrapped plainly.
 func Parse(name string, data []byte) (*Scenario, error) {
@@ -46,7 +46,7 @@ func Parse(name string, data []byte) (*Scenario, error) {
 // DecodeFile reads a YAML (or JSON) file of another kind than a scenario,
 // such as a signing scheme, named name in errors, and checks it against
 // the catalogue's schema schemaName. It returns the document as JSON, or a
-// *FileError listing every problem with its line, column and JSON pointer,
+// *fileError listing every problem with its line, column and JSON pointer,
 // as Parse does for scenarios.
 func DecodeFile(name string, data []byte, schemaName string) ([]byte, error) {
 	raw, _, err := decodeFile(name, data, schemaName)
@@ -55,8 +55,8 @@ func DecodeFile(name string, data []byte, schemaName string) ([]byte, error) {
 
 // decodeFile is DecodeFile that also returns the YAML tree.
 func decodeFile(name string, data []byte, schemaName string) ([]byte, *document, error) {
-	if len(data) > MaxFileSize {
-		return nil, nil, failFile(name, []Problem{{Message: fmt.Sprintf("the file has %d bytes, more than a %s can (%d)", len(data), schemaName, MaxFileSize)}})
+	if len(data) > maxFileSize {
+		return nil, nil, failFile(name, []problem{{Message: fmt.Sprintf("the file has %d bytes, more than a %s can (%d)", len(data), schemaName, maxFileSize)}})
 	}
 	doc, probs := parseYAML(data)
 	if len(probs) > 0 {
@@ -80,22 +80,22 @@ func decodeFile(name string, data []byte, schemaName string) ([]byte, *document,
 	return raw, doc, nil
 }
 
-// failFile is the *FileError of file name with problems ps, the first
-// MaxProblems of them in order.
-func failFile(name string, ps []Problem) error {
+// failFile is the *fileError of file name with problems ps, the first
+// maxProblems of them in order.
+func failFile(name string, ps []problem) error {
 	ps = sortProblems(ps)
-	if len(ps) > MaxProblems {
-		more := len(ps) - MaxProblems
-		ps = append(ps[:MaxProblems], Problem{Message: fmt.Sprintf("%d more problems not shown; fix these first", more)})
+	if len(ps) > maxProblems {
+		more := len(ps) - maxProblems
+		ps = append(ps[:maxProblems], problem{Message: fmt.Sprintf("%d more problems not shown; fix these first", more)})
 	}
-	return &FileError{File: name, Problems: ps}
+	return &fileError{File: name, Problems: ps}
 }
 
 // parse is Parse that also returns the YAML tree, for the set-level checks
-// of Load to place their problems.
+// of loadFS to place their problems.
 func parse(name string, data []byte) (*Scenario, *document, error) {
-	fail := func(ps []Problem) error { return failFile(name, ps) }
-	raw, doc, err := decodeFile(name, data, SchemaName)
+	fail := func(ps []problem) error { return failFile(name, ps) }
+	raw, doc, err := decodeFile(name, data, schemaName)
 	if err != nil {
 		return nil, doc, err
 	}
@@ -105,7 +105,7 @@ func parse(name string, data []byte) (*Scenario, *document, error) {
 	dec.UseNumber()
 	if err := dec.Decode(&s); err != nil {
 		// The schema describes the model, so this means they disagree.
-		return nil, doc, fail([]Problem{{Message: fmt.Sprintf("cannot read the scenario (the schema and the Go model disagree): %v", err)}})
+		return nil, doc, fail([]problem{{Message: fmt.Sprintf("cannot read the scenario (the schema and the Go model disagree): %v", err)}})
 	}
 	s.Source = name
 	if ps := check(&s, doc); len(ps) > 0 {

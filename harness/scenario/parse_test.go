@@ -24,15 +24,15 @@ requirement: the receiver does the thing
 seed: "the product says so"
 `
 
-// fileError asserts err is a *FileError for file and returns it.
-func fileError(t *testing.T, err error, file string) *FileError {
+// asFileError asserts err is a *fileError for file and returns it.
+func asFileError(t *testing.T, err error, file string) *fileError {
 	t.Helper()
-	var fe *FileError
+	var fe *fileError
 	if !errors.As(err, &fe) {
-		t.Fatalf("error %v (%T) is not a *FileError", err, err)
+		t.Fatalf("error %v (%T) is not a *fileError", err, err)
 	}
 	if fe.File != file {
-		t.Errorf("FileError.File = %q, want %q", fe.File, file)
+		t.Errorf("fileError.File = %q, want %q", fe.File, file)
 	}
 	return fe
 }
@@ -95,8 +95,8 @@ func TestParseJSON(t *testing.T) {
 		t.Fatalf("Parse(valid JSON): %v", err)
 	}
 	bad := strings.Replace(good, `"check": "https"`, `"check": "https", "verbose": true`, 1)
-	fe := fileError(t, func() error { _, err := Parse("bad.json", []byte(bad)); return err }(), "bad.json")
-	want := Problem{Line: 3, Column: 39, Pointer: "/steps/0/tls/verbose", Message: `unknown property "verbose"; known here: check`}
+	fe := asFileError(t, func() error { _, err := Parse("bad.json", []byte(bad)); return err }(), "bad.json")
+	want := problem{Line: 3, Column: 39, Pointer: "/steps/0/tls/verbose", Message: `unknown property "verbose"; known here: check`}
 	if !slices.Contains(fe.Problems, want) {
 		t.Errorf("problems = %+v, want %+v", fe.Problems, want)
 	}
@@ -112,7 +112,7 @@ func TestParseRejects(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Parse accepted it: %+v", s)
 			}
-			fe := fileError(t, err, "broken.yaml")
+			fe := asFileError(t, err, "broken.yaml")
 			var found bool
 			for _, p := range fe.Problems {
 				if p.Line == tc.line && p.Pointer == tc.pointer && strings.Contains(p.Message, tc.message) {
@@ -347,7 +347,7 @@ var brokenFiles = []struct {
 // scalars have the matching JSON type. A field added to one and not the
 // other fails here.
 func TestSchemaMatchesModel(t *testing.T) {
-	raw, err := fs.ReadFile(schemas.FS, SchemaName+".schema.json")
+	raw, err := fs.ReadFile(schemas.FS, schemaName+".schema.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -460,7 +460,7 @@ func TestEveryBuiltinValidates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := schema.Default().Validate(SchemaName, raw); err != nil {
+		if err := schema.Default().Validate(schemaName, raw); err != nil {
 			t.Errorf("%s re-encoded does not validate: %v", s.Source, err)
 		}
 	}
@@ -508,7 +508,7 @@ func TestAllLabels(t *testing.T) {
 }
 
 func TestFileErrorText(t *testing.T) {
-	e := &FileError{File: "a.yaml", Problems: []Problem{
+	e := &fileError{File: "a.yaml", Problems: []problem{
 		{Line: 3, Column: 5, Pointer: "/steps/0", Message: "first"},
 		{Line: 4, Message: "only a line"},
 		{Message: "no position"},
@@ -543,8 +543,8 @@ func TestParseMergeKeys(t *testing.T) {
 
 	broken := strings.Replace(src, "signature: {wrongSecret: true}", "signature: {wrongsecret: true}", 1)
 	_, err = Parse("merge.yaml", []byte(broken))
-	fe := fileError(t, err, "merge.yaml")
-	want := Problem{Line: 10, Column: 19, Pointer: "/steps/0/send/signature/wrongsecret", Message: `unknown property "wrongsecret" (did you mean "wrongSecret"?)`}
+	fe := asFileError(t, err, "merge.yaml")
+	want := problem{Line: 10, Column: 19, Pointer: "/steps/0/send/signature/wrongsecret", Message: `unknown property "wrongsecret" (did you mean "wrongSecret"?)`}
 	if !slices.Contains(fe.Problems, want) {
 		t.Errorf("problems:\n%v\nwant %v", err, want)
 	}
@@ -553,15 +553,15 @@ func TestParseMergeKeys(t *testing.T) {
 // TestParseLimits: a file far from a scenario gets a screenful of problems
 // and a count of the rest, and a huge file is refused before parsing.
 func TestParseLimits(t *testing.T) {
-	src := head + "steps:\n" + strings.Repeat("  - tlx: {check: info}\n", MaxProblems+10)
+	src := head + "steps:\n" + strings.Repeat("  - tlx: {check: info}\n", maxProblems+10)
 	_, err := Parse("many.yaml", []byte(src))
-	fe := fileError(t, err, "many.yaml")
-	if len(fe.Problems) != MaxProblems+1 || fe.Problems[MaxProblems].Message != "10 more problems not shown; fix these first" {
-		t.Errorf("got %d problems, last %+v; want %d and a count of the rest", len(fe.Problems), fe.Problems[len(fe.Problems)-1], MaxProblems+1)
+	fe := asFileError(t, err, "many.yaml")
+	if len(fe.Problems) != maxProblems+1 || fe.Problems[maxProblems].Message != "10 more problems not shown; fix these first" {
+		t.Errorf("got %d problems, last %+v; want %d and a count of the rest", len(fe.Problems), fe.Problems[len(fe.Problems)-1], maxProblems+1)
 	}
 
-	_, err = Parse("huge.yaml", make([]byte, MaxFileSize+1))
-	if fe := fileError(t, err, "huge.yaml"); !strings.Contains(fe.Problems[0].Message, "more than a scenario can") {
+	_, err = Parse("huge.yaml", make([]byte, maxFileSize+1))
+	if fe := asFileError(t, err, "huge.yaml"); !strings.Contains(fe.Problems[0].Message, "more than a scenario can") {
 		t.Errorf("huge file: %v", err)
 	}
 }

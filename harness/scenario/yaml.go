@@ -33,30 +33,30 @@ var yamlLine = regexp.MustCompile(`^yaml: line ([0-9]+): (.*)$`)
 
 // parseYAML parses exactly one YAML document. JSON is YAML, so JSON files
 // parse too.
-func parseYAML(data []byte) (doc *document, probs []Problem) {
+func parseYAML(data []byte) (doc *document, probs []problem) {
 	// The YAML parser is third-party code fed with user files; whatever
 	// goes wrong in it must come back as a problem with the file, not as a
 	// crash of the suite.
 	defer func() {
 		if r := recover(); r != nil {
-			doc, probs = nil, []Problem{{Message: fmt.Sprintf("YAML parser failed on this file: %v", r)}}
+			doc, probs = nil, []problem{{Message: fmt.Sprintf("YAML parser failed on this file: %v", r)}}
 		}
 	}()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var n yaml.Node
 	if err := dec.Decode(&n); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, []Problem{{Message: "the file is empty: a scenario needs id, title, level, category, requirement, seed and steps"}}
+			return nil, []problem{{Message: "the file is empty: a scenario needs id, title, level, category, requirement, seed and steps"}}
 		}
-		return nil, []Problem{syntaxProblem(err)}
+		return nil, []problem{syntaxProblem(err)}
 	}
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
 	case err == nil:
-		return nil, []Problem{{Line: next.Line, Column: next.Column,
+		return nil, []problem{{Line: next.Line, Column: next.Column,
 			Message: "a scenario file holds one YAML document, but a second one starts here (remove the '---' separator or split the file)"}}
 	case !errors.Is(err, io.EOF):
-		return nil, []Problem{syntaxProblem(err)}
+		return nil, []problem{syntaxProblem(err)}
 	}
 	root := &n
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
@@ -83,23 +83,23 @@ var parserProblems = []string{
 }
 
 // syntaxProblem turns a YAML syntax error into a problem at its line.
-func syntaxProblem(err error) Problem {
+func syntaxProblem(err error) problem {
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		if slices.Contains(parserProblems, m[2]) {
 			line++
 		}
-		return Problem{Line: line, Message: "YAML syntax error: " + m[2]}
+		return problem{Line: line, Message: "YAML syntax error: " + m[2]}
 	}
-	return Problem{Message: "YAML syntax error: " + strings.TrimPrefix(msg, "yaml: ")}
+	return problem{Message: "YAML syntax error: " + strings.TrimPrefix(msg, "yaml: ")}
 }
 
 // value converts the document into the JSON data model (map[string]any,
 // []any, string, bool, json.Number, nil), the form the schema validates.
 // Problems are things YAML can say but JSON cannot: non-string keys,
 // repeated keys, infinities, aliases that contain themselves.
-func (d *document) value() (any, []Problem) {
+func (d *document) value() (any, []problem) {
 	c := converter{active: map[*yaml.Node]bool{}}
 	v := c.convert(d.root, "")
 	return v, c.problems
@@ -107,7 +107,7 @@ func (d *document) value() (any, []Problem) {
 
 type converter struct {
 	count    int
-	problems []Problem
+	problems []problem
 	// alias is the outermost alias being expanded, where a file that
 	// expands beyond maxValues is reported.
 	alias    *yaml.Node
@@ -118,7 +118,7 @@ type converter struct {
 }
 
 func (c *converter) fail(n *yaml.Node, ptr, format string, args ...any) {
-	c.problems = append(c.problems, Problem{Line: n.Line, Column: n.Column, Pointer: ptr, Message: fmt.Sprintf(format, args...)})
+	c.problems = append(c.problems, problem{Line: n.Line, Column: n.Column, Pointer: ptr, Message: fmt.Sprintf(format, args...)})
 }
 
 func (c *converter) convert(n *yaml.Node, ptr string) any {

@@ -58,8 +58,8 @@ type Catalogue struct {
 // Catalogue implements harness.Validator.
 var _ harness.Validator = (*Catalogue)(nil)
 
-// New compiles every *.schema.json of the embedded catalogue.
-func New() (*Catalogue, error) {
+// newEmbedded compiles every *.schema.json of the embedded catalogue.
+func newEmbedded() (*Catalogue, error) {
 	return newFromFS(schemas.FS)
 }
 
@@ -73,7 +73,7 @@ var (
 // them, so a failure here is a programmer error and panics.
 func Default() *Catalogue {
 	defaultOnce.Do(func() {
-		c, err := New()
+		c, err := newEmbedded()
 		if err != nil {
 			panic(fmt.Sprintf("schema: embedded catalogue is broken: %v", err))
 		}
@@ -158,11 +158,6 @@ func newFromFS(fsys fs.FS) (*Catalogue, error) {
 		c.examples[strings.TrimSuffix(file, exampleSuffix)] = raw
 	}
 	return c, nil
-}
-
-// Names returns the names of every schema in the catalogue, sorted.
-func (c *Catalogue) Names() []string {
-	return slices.Clone(c.names)
 }
 
 // Has reports whether the catalogue holds a schema of that name.

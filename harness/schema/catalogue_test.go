@@ -25,7 +25,7 @@ func owned() []string {
 
 func catalogue(t testing.TB) *Catalogue {
 	t.Helper()
-	c, err := New()
+	c, err := newEmbedded()
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -45,7 +45,7 @@ func TestCatalogueHoldsEveryOwnedSchema(t *testing.T) {
 	c := catalogue(t)
 	for _, name := range owned() {
 		if !c.Has(name) {
-			t.Errorf("catalogue lacks %q; names: %v", name, c.Names())
+			t.Errorf("catalogue lacks %q; names: %v", name, c.names)
 		}
 	}
 	for _, typ := range harness.EventTypes() {
@@ -60,14 +60,14 @@ func TestCatalogueHoldsEveryOwnedSchema(t *testing.T) {
 			t.Errorf("IsEventType(%q) = true, want false", name)
 		}
 	}
-	if !slices.IsSorted(c.Names()) {
-		t.Errorf("Names() not sorted: %v", c.Names())
+	if !slices.IsSorted(c.names) {
+		t.Errorf("names not sorted: %v", c.names)
 	}
 }
 
 func TestEveryExampleValidates(t *testing.T) {
 	c := catalogue(t)
-	for _, name := range c.Names() {
+	for _, name := range c.names {
 		t.Run(name, func(t *testing.T) {
 			ex, err := c.example(name)
 			if errors.Is(err, errNoExample) && !slices.Contains(owned(), name) {

@@ -178,7 +178,7 @@ func TestHTTP1AgainstAnHTTP2OnlyReceiver(t *testing.T) {
 	h2 := startH2Receiver(t, sec, true)
 	settings := func(probe string) certify.Settings {
 		return certify.Settings{URL: h2.WebhookURL, ProbeURL: probe, CACert: h2.CAFile, Secret: sec,
-			ReportDir: t.TempDir(), Timing: relaxed, HTTPVersion: harness.HTTP1}
+			ReportDir: t.TempDir(), Timing: fast, HTTPVersion: harness.HTTP1}
 	}
 	start := time.Now()
 	_, err := certify.Prepare(context.Background(), settings(h2.ProbeURL))

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/realm-ai/hookcert/scenarios"
 )
@@ -23,12 +24,20 @@ var extensions = []string{".yaml", ".yml", ".json"}
 // Source is "scenarios/NAME.yaml".
 const builtinDir = "scenarios"
 
-// Builtin loads the built-in catalogue embedded from scenarios/, sorted by
-// ID. It fails only if a built-in file is broken, which the package's tests
-// rule out.
+// Builtin returns the built-in catalogue embedded from scenarios/, sorted
+// by ID. It fails only if a built-in file is broken, which the package's
+// tests rule out. The files are parsed once per process (a run, or a
+// test binary that certifies a hundred receivers), so the scenarios are
+// shared by every caller, and none may change them; the slice is the
+// caller's own.
 func Builtin() ([]*Scenario, error) {
-	return load(scenarios.FS, ".", func(base string) string { return path.Join(builtinDir, base) })
+	scs, err := builtin()
+	return slices.Clone(scs), err
 }
+
+var builtin = sync.OnceValues(func() ([]*Scenario, error) {
+	return load(scenarios.FS, ".", func(base string) string { return path.Join(builtinDir, base) })
+})
 
 // loadFS loads every scenario file (*.yaml, *.yml, *.json; not hidden ones, not
 // in subdirectories) of dir in fsys and returns them sorted by ID. Each

@@ -41,7 +41,7 @@ vet:
 	$(GO) vet ./...
 
 # test: gofmt, go vet, then two groups of tests at once.
-# Under the race detector: every package but the two below, the packages
+# Under the race detector: every test but those below, the packages
 # that take longest first, three at once, four tests at once within each
 # (most spend their time waiting on receivers and Chromium), with the race
 # detector's one-second pause when each test binary exits skipped; the
@@ -50,7 +50,8 @@ vet:
 # TestPlantedFaults: the whole catalogue once per fault, mostly waiting on
 # the sender's schedule), certify's other whole-catalogue runs against
 # receivers built to be correct or faulty (HTTP/2, asynchronous, the
-# official libraries, the load rows), and cmd/hookcert, whose tests run
+# official libraries, the load rows), report's search for the secret in
+# every file of two whole runs, and cmd/hookcert, whose tests run
 # the binary, make and the Action's steps as subprocesses, which the race
 # detector does not instrument. In the test's own process it would make
 # the receivers five times the CPU, which two cores lack, and stretch the
@@ -63,15 +64,17 @@ TEST_P ?= 3
 TEST_PARALLEL ?= 4
 TEST_GOGC ?= 400
 PROOF := ^(TestPlantedFaults|TestCertifyAgainstTheReferenceReceiver|TestAnAsynchronousReceiver|TestHTTP2WithPriorKnowledge|TestAnHTTP2OnlyReceiverIsCertified|TestReceiversVerifyingWithTheOfficialLibraries|TestSlowReceiverPastCapacityStorms)$$
+PLAIN_REPORT := ^TestNoSecretInAnyReportFile$$
 plain_test = GOGC=$${GOGC:-$(TEST_GOGC)} $(GO) test -count=1 -parallel $(TEST_PARALLEL) -timeout 20m
 race_test = GOGC=$${GOGC:-$(TEST_GOGC)} GORACE='atexit_sleep_ms=0 $(GORACE)' $(GO) test -race -count=1 -p $(TEST_P) -timeout 20m
 test: fmt-check vet
 	@plain=$$(mktemp) && trap 'rm -f "$$plain"' EXIT && \
-	echo "$(plain_test) -run '$(PROOF)' ./harness/certify; $(plain_test) ./cmd/hookcert (beside the race run)" && \
-	{ { $(plain_test) -run '$(PROOF)' ./harness/certify & c=$$!; $(plain_test) ./cmd/hookcert; h=$$?; wait $$c && test $$h -eq 0; } > "$$plain" 2>&1 & } && pid=$$! && \
+	echo "$(plain_test) -run '$(PROOF)' ./harness/certify; $(plain_test) ./cmd/hookcert; $(plain_test) -run '$(PLAIN_REPORT)' ./harness/report (beside the race run)" && \
+	{ { $(plain_test) -run '$(PROOF)' ./harness/certify & c=$$!; $(plain_test) ./cmd/hookcert; h=$$?; \
+	    $(plain_test) -run '$(PLAIN_REPORT)' ./harness/report; r=$$?; wait $$c && test $$h -eq 0 -a $$r -eq 0; } > "$$plain" 2>&1 & } && pid=$$! && \
 	pkgs=$$($(GO) list $(RACE_FIRST) ./harness/... ./cmd/... | grep -v '/cmd/hookcert$$' | awk '!seen[$$0]++') && \
-	echo "$(race_test) -parallel $(TEST_PARALLEL) -skip '$(PROOF)' $(RACE_FIRST) ./harness/... ./cmd/... (but cmd/hookcert)" && \
-	$(race_test) -parallel $(TEST_PARALLEL) -skip '$(PROOF)' $$pkgs; race=$$?; \
+	echo "$(race_test) -parallel $(TEST_PARALLEL) -skip '$(PROOF)|$(PLAIN_REPORT)' $(RACE_FIRST) ./harness/... ./cmd/... (but cmd/hookcert)" && \
+	$(race_test) -parallel $(TEST_PARALLEL) -skip '$(PROOF)|$(PLAIN_REPORT)' $$pkgs; race=$$?; \
 	echo "$(race_test) ./suites/..." && $(race_test) ./suites/...; suites=$$?; \
 	wait $$pid; p=$$?; echo "without the race detector:"; cat "$$plain"; \
 	test $$race -eq 0 -a $$suites -eq 0 -a $$p -eq 0

@@ -215,8 +215,8 @@ func TestFaultSlowAck(t *testing.T) {
 	tg := newTarget(t, Config{Faults: []Fault{faultSlowAck}})
 	id := newID("evt")
 	r := tg.deliver(eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil))
-	if r.status < 200 || r.status > 299 || r.latency < DelaysFor(harness.DefaultTiming()).SlowAck {
-		t.Fatalf("answered %d after %s, want the bug: 2xx after at least %s", r.status, r.latency, DelaysFor(harness.DefaultTiming()).SlowAck)
+	if r.status < 200 || r.status > 299 || r.latency < delaysFor(harness.DefaultTiming()).SlowAck {
+		t.Fatalf("answered %d after %s, want the bug: 2xx after at least %s", r.status, r.latency, delaysFor(harness.DefaultTiming()).SlowAck)
 	}
 	// Processed before the acknowledgement, not after it.
 	if n := tg.times(id); n != 1 {

@@ -131,9 +131,9 @@ type Config struct {
 	Clock harness.Clock
 	// Timing is the run's timing, from which the faults that wait
 	// (slow-ack, slow-model-ack, racy-dedupe, dedupe-expiry) derive their
-	// delays (DelaysFor); zero fields take harness.DefaultTiming's.
+	// delays (delaysFor); zero fields take harness.DefaultTiming's.
 	Timing harness.Timing
-	// Delays overrides the delays DelaysFor derives from Timing, field by
+	// Delays overrides the delays derived from Timing, field by
 	// field: a zero field keeps the derived one.
 	Delays Delays
 	// AckSlots is how many deliveries faultSlowAck (or faultSlowModelAck)
@@ -253,7 +253,7 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *rec
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	cfg.Timing = cfg.Timing.WithDefaults()
-	delays := cfg.Delays.over(DelaysFor(cfg.Timing))
+	delays := cfg.Delays.over(delaysFor(cfg.Timing))
 	secrets := append([]harness.Secret(nil), cfg.Secrets...)
 	var keys [][]byte
 	if cfg.Scheme != nil {

@@ -79,10 +79,10 @@ const (
 	// about 42 deliveries/s. A conformance run stays below it; a load run
 	// above that rate waits for slots, and its latency climbs.
 	slowAckSlots = 64
-	// FlakyShare is the share of first deliveries faultFlaky refuses with
+	// flakyShare is the share of first deliveries faultFlaky refuses with
 	// 503: every flakyEvery-th, counted, so the share is exact.
-	FlakyShare = 1.0 / flakyEvery
-	// flakyEvery is 1/FlakyShare.
+	flakyShare = 1.0 / flakyEvery
+	// flakyEvery is 1/flakyShare.
 	flakyEvery = 10
 	// noSizeLimitCap bounds what faultNoSizeLimit reads, only so that a
 	// runaway test cannot exhaust the machine; it is far above every limit

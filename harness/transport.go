@@ -28,13 +28,13 @@ const (
 	HTTP2 HTTPVersion = "2"
 )
 
-// ErrHTTPVersion means an HTTP version is none of those the harness
+// errHTTPVersion means an HTTP version is none of those the harness
 // speaks.
-var ErrHTTPVersion = errors.New("invalid HTTP version")
+var errHTTPVersion = errors.New("invalid HTTP version")
 
 // ParseHTTPVersion reads an HTTP version as a user writes it: empty or
 // "auto" for HTTPAuto, "1.1" or "2". Anything else is an error wrapping
-// ErrHTTPVersion that says what to write.
+// errHTTPVersion that says what to write.
 func ParseHTTPVersion(s string) (HTTPVersion, error) {
 	switch v := strings.TrimSpace(s); v {
 	case "", "auto":
@@ -42,7 +42,7 @@ func ParseHTTPVersion(s string) (HTTPVersion, error) {
 	case string(HTTP1), string(HTTP2):
 		return HTTPVersion(v), nil
 	}
-	return HTTPAuto, fmt.Errorf("%w %q: write 1.1 or 2, or leave it empty to speak what the receiver offers", ErrHTTPVersion, s)
+	return HTTPAuto, fmt.Errorf("%w %q: write 1.1 or 2, or leave it empty to speak what the receiver offers", errHTTPVersion, s)
 }
 
 // String returns the version as ParseHTTPVersion reads it, "auto" for

@@ -48,7 +48,7 @@ func startH2Receiver(t *testing.T, sec harness.Secret, secure bool) h2Receiver {
 	var protos http.Protocols
 	srv := &http.Server{
 		Handler:           rcv,
-		ReadHeaderTimeout: receiver.ReadHeaderTimeout,
+		ReadHeaderTimeout: 5 * time.Second,
 		Protocols:         &protos,
 		// The TLS checks' refused handshakes are expected.
 		ErrorLog: log.New(io.Discard, "", 0),

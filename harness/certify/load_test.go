@@ -202,9 +202,6 @@ func TestCertifyAgainstTheReferenceReceiver(t *testing.T) {
 				if l.Processed.Missing == 0 || len(got["LOAD-03"].Evidence) == 0 {
 					t.Fatalf("LOAD-03 warned without missing events or evidence: %+v (%s)", l.Processed, got["LOAD-03"].Observed)
 				}
-				if r := load.Evaluate(l, true)[2]; r.Verdict != harness.Fail {
-					t.Fatalf("under STRICT LOAD-03 is %s, want FAIL", r.Verdict)
-				}
 			}
 		})
 	}
@@ -469,7 +466,8 @@ func mergeReports(t *testing.T, dirs []string, out string) *report.Report {
 
 // TestTwoGeneratorsMerge runs two generators at once against one receiver,
 // each with its own name and results file, and merges their reports: the
-// figures are those of all the requests together, exactly.
+// figures are those of all the requests together (the load package's tests
+// check they are exactly those of one attack that made every request).
 func TestTwoGeneratorsMerge(t *testing.T) {
 	t.Parallel()
 	srv, err := receiver.Start("", receiver.Config{Secrets: []harness.Secret{loadSecret}}, false)
@@ -511,18 +509,6 @@ func TestTwoGeneratorsMerge(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Fatalf("results file %s is not reachable from the merged report: %v", f, err)
 		}
-	}
-	// Exactly the figures of one attack that made every request.
-	var files []string
-	for i, d := range dirs {
-		files = append(files, filepath.Join(d, parts[i].ResultsFiles[0]))
-	}
-	whole, err := load.Recompute(files, 5*time.Second, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if l.Latencies != whole.Latencies {
-		t.Fatalf("merged latencies %+v, want those of all results %+v", l.Latencies, whole.Latencies)
 	}
 	sliced := 0
 	for _, s := range l.OverTime {

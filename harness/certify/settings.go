@@ -57,7 +57,7 @@ type Settings struct {
 	// harness.DefaultTiming's. Tests compress it with Timing.Scale.
 	Timing harness.Timing
 	// FaultDelays overrides, field by field, the delays the bundled
-	// receiver's planted faults derive from Timing (receiver.DelaysFor).
+	// receiver's planted faults derive from Timing.
 	FaultDelays receiver.Delays
 	// Load are the knobs of a load run or a capacity search. Prepare
 	// fills none of them in (a zero sample size is an error, not "the

@@ -107,7 +107,7 @@ func earlyReceivers(t *testing.T) map[string]rawServer {
 func senderFor(t *testing.T, srv rawServer, opts ...Option) *Sender {
 	t.Helper()
 	if srv.CA != nil {
-		opts = append(opts, WithCACert(srv.CA))
+		opts = append(opts, withCACert(srv.CA))
 	}
 	return newSender(t, srv.URL+"/hooks/realm", opts...)
 }
@@ -276,7 +276,7 @@ func TestKeepAliveIsKept(t *testing.T) {
 			var opts []Option
 			if secure {
 				srv.StartTLS()
-				opts = append(opts, WithCACert(certPEM(t, srv)))
+				opts = append(opts, withCACert(certPEM(t, srv)))
 			} else {
 				srv.Start()
 			}

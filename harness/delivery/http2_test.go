@@ -171,7 +171,7 @@ func TestAbandonedAttemptsCarryWhatOthersCarry(t *testing.T) {
 			target := strings.Replace(srv.URL, "://", "://"+user+":"+password+"@", 1) + "/hooks/realm"
 			var opts []Option
 			if srv.CA != nil {
-				opts = append(opts, WithCACert(srv.CA))
+				opts = append(opts, withCACert(srv.CA))
 			}
 			s := newSender(t, target, append(opts, WithClock(fixedClock(time.Now())))...)
 			a := s.Attempt(testEvent())

@@ -89,7 +89,7 @@ func readHead(c net.Conn) (*http.Request, *bufio.Reader, error) {
 }
 
 // selfSigned returns a certificate for 127.0.0.1 that is its own CA, and its
-// PEM for WithCACert: the reference receiver's, an independent server's
+// PEM for withCACert: the reference receiver's, an independent server's
 // concern that this package does not import outside its tests.
 func selfSigned(t *testing.T) (tls.Certificate, []byte) {
 	t.Helper()

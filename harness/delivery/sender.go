@@ -107,13 +107,15 @@ type Option func(*options)
 // body read. The default is harness.DefaultTiming().SenderTimeout.
 func WithTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
 
-// WithCACert adds the PEM certificates to the roots trusted for https, on
+// withCACert adds the PEM certificates to the roots trusted for https, on
 // top of the system roots: a staging endpoint with a private CA.
-func WithCACert(pem []byte) Option {
+func withCACert(pem []byte) Option {
 	return func(o *options) { o.caPEM = append(o.caPEM, pem) }
 }
 
-// WithCAFile is WithCACert reading the PEM from a file.
+// WithCAFile adds the PEM certificates in the file at path to the roots
+// trusted for https, on top of the system roots: a staging endpoint with a
+// private CA.
 func WithCAFile(path string) Option {
 	return func(o *options) { o.caFiles = append(o.caFiles, path) }
 }

@@ -36,7 +36,7 @@ func TestNewSenderRejects(t *testing.T) {
 		{"an empty secret cannot sign", "http://127.0.0.1/", "", nil, errNoSecret},
 		{"a zero timeout would fail every attempt", "http://127.0.0.1/", testSecret, []Option{WithTimeout(0)}, errInvalidOption},
 		{"a zero body limit would read nothing", "http://127.0.0.1/", testSecret, []Option{withBodyLimit(0)}, errInvalidOption},
-		{"garbage PEM must not silently trust nothing", "https://127.0.0.1/", testSecret, []Option{WithCACert([]byte("not a certificate"))}, errInvalidCA},
+		{"garbage PEM must not silently trust nothing", "https://127.0.0.1/", testSecret, []Option{withCACert([]byte("not a certificate"))}, errInvalidCA},
 		{"an unreadable CA file", "https://127.0.0.1/", testSecret, []Option{WithCAFile(missing)}, errInvalidCA},
 	}
 	for _, tt := range tests {
@@ -92,7 +92,7 @@ func TestHTTPS(t *testing.T) {
 		opts []Option
 		want harness.FailureKind
 	}{
-		{"the test server's certificate is trusted through the CA option", []Option{WithCACert(certPEM(t, srv))}, ""},
+		{"the test server's certificate is trusted through the CA option", []Option{withCACert(certPEM(t, srv))}, ""},
 		{"the same CA read from a file", []Option{WithCAFile(caFile)}, ""},
 		{"an unknown CA fails the handshake", nil, harness.FailureTLS},
 		{"insecure skips verification", []Option{WithInsecure()}, ""},

@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -55,7 +57,11 @@ func reference(t *testing.T, useTLS, withProbe bool, mutate func(*engine.Config)
 	var opts []delivery.Option
 	roots := x509.NewCertPool()
 	if useTLS {
-		opts = append(opts, delivery.WithCACert(srv.CertPEM))
+		caFile := filepath.Join(t.TempDir(), "ca.pem")
+		if err := os.WriteFile(caFile, srv.CertPEM, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		opts = append(opts, delivery.WithCAFile(caFile))
 		roots.AppendCertsFromPEM(srv.CertPEM)
 	}
 	sender, err := delivery.NewSender(srv.WebhookURL, secret, opts...)

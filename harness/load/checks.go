@@ -80,10 +80,10 @@ func Requirements() []requirement {
 	}
 }
 
-// Evaluate judges a load section against LOAD-01..04 and returns one
+// evaluate judges a load section against LOAD-01..04 and returns one
 // result per check, in ID order; strict turns a broken SHOULD into a
 // failure. The caller adds timings and evidence.
-func Evaluate(l *report.Load, strict bool) []harness.Result {
+func evaluate(l *report.Load, strict bool) []harness.Result {
 	var out []harness.Result
 	for _, req := range Requirements() {
 		r := harness.Result{

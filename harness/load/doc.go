@@ -16,10 +16,10 @@
 //     latency over time in fixed memory.
 //     The eventIds of acknowledged deliveries are sampled (a reservoir) for
 //     the probe.
-//   - Verify asks the probe about the sampled events; Evaluate judges a load
+//   - Verify asks the probe about the sampled events; evaluate judges a load
 //     section (report.Load) against LOAD-01..04.
 //   - Generator.Capacity searches for the highest rate that holds.
-//   - Recompute and Merge merge the results of several generators exactly.
+//   - Merge merges the results of several generators exactly.
 //
 // Certify and Capacity wire these to a certify.Session, for the Ginkgo load
 // suite and `hookcert load` / `hookcert capacity`.

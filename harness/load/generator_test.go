@@ -148,7 +148,7 @@ func TestAttackRedirectIsAFailure(t *testing.T) {
 	if l.Success != 0 || run.AcknowledgedTotal != 0 {
 		t.Fatalf("success %v and %d acknowledged, want none: 307 is not an acknowledgement", l.Success, run.AcknowledgedTotal)
 	}
-	if r := Evaluate(l, false)[1]; r.Verdict != harness.Fail || !strings.Contains(r.Observed, "307") {
+	if r := evaluate(l, false)[1]; r.Verdict != harness.Fail || !strings.Contains(r.Observed, "307") {
 		t.Fatalf("LOAD-02 %s: %s", r.Verdict, r.Observed)
 	}
 }

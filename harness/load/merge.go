@@ -20,13 +20,13 @@ import (
 // so the figures could not be recomputed from the raw results.
 var ErrNoResults = errors.New("results file unavailable")
 
-// Recompute reads vegeta results files (gob, as the load test writes them;
+// recompute reads vegeta results files (gob, as the load test writes them;
 // from one generator or several) and returns the measured side of their
 // load section, exactly as if one attack had made every request: the time
 // slices start at the earliest request of any file. It makes two passes
 // and keeps no result, so memory does not grow with the files. A file cut
 // short (an interrupted run) counts up to where it ends.
-func Recompute(files []string, senderTimeout, ackDeadline time.Duration) (*report.Load, error) {
+func recompute(files []string, senderTimeout, ackDeadline time.Duration) (*report.Load, error) {
 	var first, last time.Time
 	var attackers []string
 	err := eachResult(files, func(r *vegeta.Result) {
@@ -101,7 +101,7 @@ func Merge(dir string, reps ...*report.Report) (*report.Report, error) {
 				paths[i] = filepath.Join(dir, filepath.FromSlash(f))
 			}
 		}
-		return Recompute(paths, senderTimeout, ackDeadline)
+		return recompute(paths, senderTimeout, ackDeadline)
 	}
 	merged, err := report.MergeWith(measure, reps...)
 	if errors.Is(err, ErrNoResults) {
@@ -129,7 +129,7 @@ func Merge(dir string, reps ...*report.Report) (*report.Report, error) {
 // judgeWhole judges LOAD-01..04 on r's merged load section, in place of the
 // parts' verdicts.
 func judgeWhole(r *report.Report) {
-	judged := Evaluate(r.Load, r.Settings.Strict)
+	judged := evaluate(r.Load, r.Settings.Strict)
 	for i, res := range r.Results {
 		for _, j := range judged {
 			if res.ID != j.ID {

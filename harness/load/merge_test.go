@@ -38,7 +38,7 @@ func TestMergeJudgesTheWhole(t *testing.T) {
 			}
 		}
 		f.Close()
-		l, err := Recompute([]string{f.Name()}, 5*time.Second, time.Second)
+		l, err := recompute([]string{f.Name()}, 5*time.Second, time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +46,7 @@ func TestMergeJudgesTheWhole(t *testing.T) {
 		l.Attackers = []string{attacker}
 		rep := report.New("https://example.test/webhook", report.Settings{})
 		rep.Load = l
-		rep.Finish(Evaluate(l, false), true, nil)
+		rep.Finish(evaluate(l, false), true, nil)
 		if err := rep.Write(dir); err != nil {
 			t.Fatal(err)
 		}
@@ -93,6 +93,14 @@ func TestMergeJudgesTheWhole(t *testing.T) {
 	if got := time.Duration(merged.Load.Latencies.P50); got > 2*time.Millisecond {
 		t.Fatalf("merged p50 %s: the fast two thirds should set it", got)
 	}
+	// Exactly the figures of one attack that made every request.
+	whole, err := recompute([]string{filepath.Join(slow, ResultsFile("slow")), filepath.Join(fast, ResultsFile("fast"))}, 5*time.Second, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merged.Load.Latencies != whole.Latencies {
+		t.Fatalf("merged latencies %+v, want those of all results %+v", merged.Load.Latencies, whole.Latencies)
+	}
 }
 
 // TestMergeWithoutResults: when a generator's results file is gone, the
@@ -101,7 +109,7 @@ func TestMergeWithoutResults(t *testing.T) {
 	part := func(attacker string) *report.Report {
 		r := report.New("https://example.test/webhook", report.Settings{})
 		r.Load = &report.Load{Attackers: []string{attacker}, Requests: 10, ResultsFiles: []string{ResultsFile(attacker)}}
-		r.Finish(Evaluate(r.Load, false), true, nil)
+		r.Finish(evaluate(r.Load, false), true, nil)
 		return r
 	}
 	merged, err := Merge(t.TempDir(), part("a"), part("b"))

@@ -146,7 +146,7 @@ func TestEvaluate(t *testing.T) {
 	}
 	verdicts := func(l *report.Load, strict bool) string {
 		var v []string
-		for _, r := range Evaluate(l, strict) {
+		for _, r := range evaluate(l, strict) {
 			v = append(v, r.ID+"="+string(r.Verdict))
 		}
 		return strings.Join(v, " ")
@@ -195,7 +195,7 @@ func TestEvaluate(t *testing.T) {
 	if !strings.Contains(string(readme), "\n## The load test\n") {
 		t.Fatal("the README has no heading \"The load test\", which the load checks' fixes link to")
 	}
-	for _, r := range Evaluate(broken, false) {
+	for _, r := range evaluate(broken, false) {
 		hasFix := strings.HasSuffix(r.Fix, "See README.md#the-load-test")
 		if wantFix := r.Verdict == harness.Fail || r.Verdict == harness.Warn; hasFix != wantFix {
 			t.Errorf("%s (%s) has fix %q: want one ending with the README link exactly when it fails or warns", r.ID, r.Verdict, r.Fix)
@@ -204,7 +204,7 @@ func TestEvaluate(t *testing.T) {
 
 	sampled := base()
 	sampled.Processed = &report.Processed{Checked: 500, Sampled: true, Once: 500}
-	r := Evaluate(sampled, false)[2]
+	r := evaluate(sampled, false)[2]
 	if !strings.Contains(r.Observed, "sample of 500 of the 1000") || len(r.Notes) == 0 || !strings.Contains(r.Notes[0], "sampled") {
 		t.Errorf("a sampled LOAD-03 does not say so: %q %v", r.Observed, r.Notes)
 	}

@@ -51,7 +51,7 @@ func (g *Generator) Test(ctx context.Context, rate int, d time.Duration, w io.Wr
 	}
 	// Interrupted during the attack or while the probe was asked.
 	interrupted := run.Interrupted || ctx.Err() != nil
-	results := Evaluate(l, strict)
+	results := evaluate(l, strict)
 	elapsed := time.Since(run.Began)
 	for i := range results {
 		r := &results[i]

@@ -137,7 +137,7 @@ func TestAttackRetriesWhatIsNotAcknowledged(t *testing.T) {
 		t.Fatalf("first attempts %d (%d 2xx), acknowledged %d: want %d events, %d first attempts 2xx, all acknowledged",
 			l.Requests, l.OK, run.AcknowledgedTotal, len(seen), len(seen)-refused)
 	}
-	if r := Evaluate(l, false)[1]; r.Verdict != harness.Fail {
+	if r := evaluate(l, false)[1]; r.Verdict != harness.Fail {
 		t.Fatalf("LOAD-02 %s (%s): one first attempt in ten failed", r.Verdict, r.Observed)
 	}
 	// The results file tells the attempts apart: recomputed from it, the
@@ -146,7 +146,7 @@ func TestAttackRetriesWhatIsNotAcknowledged(t *testing.T) {
 	if err := os.WriteFile(path, gob.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	again, err := Recompute([]string{path}, g.o.timeout, g.o.ackDeadline)
+	again, err := recompute([]string{path}, g.o.timeout, g.o.ackDeadline)
 	if err != nil {
 		t.Fatal(err)
 	}

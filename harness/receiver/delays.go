@@ -22,12 +22,12 @@ type Delays struct {
 	DedupeTTL time.Duration
 }
 
-// DelaysFor returns the delays against a run of timing t (zero fields take
+// delaysFor returns the delays against a run of timing t (zero fields take
 // harness.DefaultTiming's): slow-ack answers after 1.5 s, past the real ack
 // deadline of 1 s and well within the sender timeout of 5 s; racy-dedupe's
 // window is 250 ms; dedupe-expiry forgets after half the run's dedupe gap
 // (5 s at real time), so that IDEM-06's redelivery comes after it.
-func DelaysFor(t harness.Timing) Delays {
+func delaysFor(t harness.Timing) Delays {
 	t = t.WithDefaults()
 	return Delays{SlowAck: 1500 * time.Millisecond, RacyWindow: 250 * time.Millisecond, DedupeTTL: t.DedupeGap / 2}
 }

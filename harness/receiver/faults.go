@@ -139,7 +139,7 @@ const (
 	// Content-Length only: a body sent chunked, without one, is read
 	// whole and processed however large.
 	faultTrustContentLength Fault = "trust-content-length"
-	// faultFlaky refuses a fixed share of first deliveries, FlakyShare of
+	// faultFlaky refuses a fixed share of first deliveries, flakyShare of
 	// them, with 503 and without processing them; the retry of a refused
 	// delivery is handled normally. A first delivery is judged by the
 	// eventId, not by X-Webhook-Attempt, which some schemes do not send.

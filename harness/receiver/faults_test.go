@@ -215,8 +215,8 @@ func TestFaultSlowAck(t *testing.T) {
 	tg := newTarget(t, Config{Faults: []Fault{faultSlowAck}})
 	id := newID("evt")
 	r := tg.deliver(eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil))
-	if r.status < 200 || r.status > 299 || r.latency < DelaysFor(harness.DefaultTiming()).SlowAck {
-		t.Fatalf("answered %d after %s, want the bug: 2xx after at least %s", r.status, r.latency, DelaysFor(harness.DefaultTiming()).SlowAck)
+	if r.status < 200 || r.status > 299 || r.latency < delaysFor(harness.DefaultTiming()).SlowAck {
+		t.Fatalf("answered %d after %s, want the bug: 2xx after at least %s", r.status, r.latency, delaysFor(harness.DefaultTiming()).SlowAck)
 	}
 	// Processed before the acknowledgement, not after it.
 	if n := tg.times(id); n != 1 {
@@ -637,7 +637,7 @@ func TestFaultDropModelEvents(t *testing.T) {
 }
 
 // TestFaultFlaky sends 100 distinct events, eight at a time: exactly a
-// FlakyShare of them are refused 503 and never processed, and the retry
+// flakyShare of them are refused 503 and never processed, and the retry
 // of each is acknowledged and processed once. A first delivery is told by
 // its eventId: none of these deliveries says which attempt it is, and ten
 // more new events that all say they are a third attempt are counted as
@@ -663,7 +663,7 @@ func TestFaultFlaky(t *testing.T) {
 			t.Fatalf("delivery %d answered %d, want 202 or the bug's 503", i, a.status)
 		}
 	}
-	if want := int(events * FlakyShare); len(refused) != want {
+	if want := int(events * flakyShare); len(refused) != want {
 		t.Fatalf("%d of %d first deliveries refused, want exactly %d", len(refused), events, want)
 	}
 	for _, i := range acked {

@@ -79,10 +79,10 @@ const (
 	// about 42 deliveries/s. A conformance run stays below it; a load run
 	// above that rate waits for slots, and its latency climbs.
 	slowAckSlots = 64
-	// FlakyShare is the share of first deliveries faultFlaky refuses with
+	// flakyShare is the share of first deliveries faultFlaky refuses with
 	// 503: every flakyEvery-th, counted, so the share is exact.
-	FlakyShare = 1.0 / flakyEvery
-	// flakyEvery is 1/FlakyShare.
+	flakyShare = 1.0 / flakyEvery
+	// flakyEvery is 1/flakyShare.
 	flakyEvery = 10
 	// noSizeLimitCap bounds what faultNoSizeLimit reads, only so that a
 	// runaway test cannot exhaust the machine; it is far above every limit
@@ -131,9 +131,9 @@ type Config struct {
 	Clock harness.Clock
 	// Timing is the run's timing, from which the faults that wait
 	// (slow-ack, slow-model-ack, racy-dedupe, dedupe-expiry) derive their
-	// delays (DelaysFor); zero fields take harness.DefaultTiming's.
+	// delays (delaysFor); zero fields take harness.DefaultTiming's.
 	Timing harness.Timing
-	// Delays overrides the delays DelaysFor derives from Timing, field by
+	// Delays overrides the delays derived from Timing, field by
 	// field: a zero field keeps the derived one.
 	Delays Delays
 	// AckSlots is how many deliveries faultSlowAck (or faultSlowModelAck)
@@ -253,7 +253,7 @@ func newReceiver(cfg Config, faults map[Fault]bool, workCost time.Duration) *rec
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	cfg.Timing = cfg.Timing.WithDefaults()
-	delays := cfg.Delays.over(DelaysFor(cfg.Timing))
+	delays := cfg.Delays.over(delaysFor(cfg.Timing))
 	secrets := append([]harness.Secret(nil), cfg.Secrets...)
 	var keys [][]byte
 	if cfg.Scheme != nil {

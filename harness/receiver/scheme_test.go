@@ -165,10 +165,10 @@ func TestWhatTheLibrariesSignIsAccepted(t *testing.T) {
 			t.Errorf("a delivery signed by %s answered %d by the %s reference receiver, want 202", tc.lib, resp.StatusCode, tc.scheme)
 		}
 		deadline := time.Now().Add(5 * time.Second)
-		for srv.Receiver().TimesProcessed(id) != 1 && time.Now().Before(deadline) {
+		for receiver.ReceiverOf(srv).TimesProcessed(id) != 1 && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
-		if n := srv.Receiver().TimesProcessed(id); n != 1 {
+		if n := receiver.ReceiverOf(srv).TimesProcessed(id); n != 1 {
 			t.Errorf("a delivery signed by %s was processed %d times, want 1", tc.lib, n)
 		}
 		srv.Close()

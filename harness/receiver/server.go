@@ -18,8 +18,8 @@ import (
 // Timeouts of a Start'ed server. Every connection is bounded, so a slow or
 // stuck client cannot hold a goroutine forever.
 const (
-	// ReadHeaderTimeout bounds reading the request headers (slowloris).
-	ReadHeaderTimeout = 5 * time.Second
+	// readHeaderTimeout bounds reading the request headers (slowloris).
+	readHeaderTimeout = 5 * time.Second
 	// readTimeout bounds reading a whole request, body included.
 	readTimeout = 30 * time.Second
 	// writeTimeout bounds handling a request and writing the response.
@@ -71,7 +71,7 @@ func Start(addr string, cfg Config, useTLS bool) (*Server, error) {
 		served: make(chan struct{}),
 		srv: &http.Server{
 			Handler:           rcv,
-			ReadHeaderTimeout: ReadHeaderTimeout,
+			ReadHeaderTimeout: readHeaderTimeout,
 			ReadTimeout:       readTimeout,
 			WriteTimeout:      writeTimeout,
 			IdleTimeout:       idleTimeout,
@@ -128,12 +128,12 @@ func dialable(a net.Addr) string {
 }
 
 // receiver returns the receiver the server serves.
-func (s *Server) Receiver() *receiver { return s.rcv }
+func (s *Server) receiver() *receiver { return s.rcv }
 
-// Client returns an HTTP client for the server: it trusts the server's
+// client returns an HTTP client for the server: it trusts the server's
 // certificate, gives up after harness.DefaultTiming().SenderTimeout and, like REALM,
 // does not follow redirects.
-func (s *Server) Client() *http.Client {
+func (s *Server) client() *http.Client {
 	// No proxy, whatever the environment says: the server is on loopback.
 	tr := &http.Transport{Proxy: nil, ForceAttemptHTTP2: true}
 	if s.CertPEM != nil {

@@ -55,7 +55,7 @@ func TestServerDeliversOverHTTPAndHTTPS(t *testing.T) {
 		if useTLS != (s.CertPEM != nil) || s.WebhookURL != s.URL+WebhookPath || s.ProbeURL != s.URL+ProbePath {
 			t.Fatalf("useTLS=%v: URL %q, WebhookURL %q, ProbeURL %q, %d bytes of CertPEM", useTLS, s.URL, s.WebhookURL, s.ProbeURL, len(s.CertPEM))
 		}
-		c := s.Client()
+		c := s.client()
 		id := newID("evt")
 		body := eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil)
 		req, err := http.NewRequest(http.MethodPost, s.WebhookURL, bytes.NewReader(body))
@@ -72,7 +72,7 @@ func TestServerDeliversOverHTTPAndHTTPS(t *testing.T) {
 			t.Fatalf("useTLS=%v: answered %d, want 202", useTLS, resp.StatusCode)
 		}
 		deadline := time.Now().Add(settleTimeout)
-		for s.Receiver().TimesProcessed(id) != 1 && time.Now().Before(deadline) {
+		for s.receiver().TimesProcessed(id) != 1 && time.Now().Before(deadline) {
 			time.Sleep(pollEvery)
 		}
 		resp, err = c.Get(s.ProbeURL + "/events/" + id)
@@ -164,7 +164,7 @@ func TestFaultExpiredCert(t *testing.T) {
 			cfg.Faults = []Fault{faultExpiredCert}
 		}
 		s := startServer(t, cfg, true)
-		c := s.Client()
+		c := s.client()
 		resp, err := c.Get(s.ProbeURL + "/events/evt_none")
 		if !fault {
 			if err != nil {

@@ -142,7 +142,7 @@ func TestResendIsExact(t *testing.T) {
 					t.Fatal(err)
 				}
 				env = append(env, "CURL_CA_BUNDLE="+caFile)
-				opts = append(opts, delivery.WithCACert(ca))
+				opts = append(opts, delivery.WithCAFile(caFile))
 			}
 			sender, err := delivery.NewSender(srv.URL+"/hooks/realm?src=test", secret, opts...)
 			if err != nil {

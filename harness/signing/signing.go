@@ -125,9 +125,9 @@ type Signer struct {
 	Clock   harness.Clock
 }
 
-// Header signs body at the signer's current time and returns the header
+// header signs body at the signer's current time and returns the header
 // value.
-func (s Signer) Header(body []byte) string {
+func (s Signer) header(body []byte) string {
 	return s.HeaderAt(s.Clock.Now(), body)
 }
 

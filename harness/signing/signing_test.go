@@ -57,7 +57,7 @@ func TestSignVector(t *testing.T) {
 	}
 	// Header uses the injected clock, not the wall clock.
 	s.Clock = fixed(time.Unix(vectorT, 0))
-	if got := s.Header([]byte(vectorBody)); got != want {
+	if got := s.header([]byte(vectorBody)); got != want {
 		t.Errorf("Header with fixed clock = %s, want %s", got, want)
 	}
 }

@@ -53,7 +53,7 @@ func cannotRun(format string, args ...any) error {
 type Session struct {
 	// Settings are the run's settings, defaults filled in.
 	Settings Settings
-	// Report is filled as the run goes; it exists even when Prepare fails.
+	// Report is filled as the run goes; it exists even when prepare fails.
 	Report    *report.Report
 	Engine    *engine.Engine
 	Scenarios []*scenario.Scenario
@@ -82,10 +82,10 @@ type Session struct {
 	tls *tls.Config
 }
 
-// Prepare checks the settings and readies the run. On error it still
+// prepare checks the settings and readies the run. On error it still
 // returns a Session whose Report can be written; the error wraps
 // ErrCannotRun.
-func Prepare(ctx context.Context, set Settings) (*Session, error) {
+func prepare(ctx context.Context, set Settings) (*Session, error) {
 	set = set.withDefaults()
 	s := &Session{Settings: set, ReportDir: set.ReportDir, Secret: set.Secret, ProbeToken: set.ProbeToken}
 	s.Report = report.New(report.Redact(set.URL), set.record())
@@ -422,18 +422,18 @@ func (s *Session) startReference(o *Settings) error {
 	return nil
 }
 
-// Run runs the given scenarios (normally a selection of s.Scenarios). The
+// run runs the given scenarios (normally a selection of s.Scenarios). The
 // report notes the slow checks the labels left out.
-func (s *Session) Run(ctx context.Context, scs []*scenario.Scenario) []harness.Result {
+func (s *Session) run(ctx context.Context, scs []*scenario.Scenario) []harness.Result {
 	s.Report.Notes = append(s.Report.Notes, s.notRun...)
 	s.notRun = nil
 	return s.Engine.RunAll(ctx, scs)
 }
 
-// Finish records the results and writes report.json and index.html.
+// finish records the results and writes report.json and index.html.
 // complete says whether every selected check ran; runErr is why the run
 // could not be made, if it could not.
-func (s *Session) Finish(results []harness.Result, complete bool, runErr error) error {
+func (s *Session) finish(results []harness.Result, complete bool, runErr error) error {
 	s.Report.Finish(results, complete, runErr)
 	s.Report.Scrub(s.Secret, s.ProbeToken)
 	// The URLs as the user gave them: a key in the query or the userinfo

@@ -113,7 +113,7 @@ var errOverTime = fmt.Errorf("stopped after %s: every check's waits are bounded,
 func (s *Session) runChecks(ctx context.Context, scs []*scenario.Scenario) ([]harness.Result, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, runLimit, errOverTime)
 	defer cancel()
-	results := s.Run(ctx, scs)
+	results := s.run(ctx, scs)
 	switch {
 	case ctx.Err() == nil:
 		return results, nil
@@ -134,20 +134,20 @@ func Conformance(ctx context.Context, set Settings, started func(*Session, []*sc
 	if err := set.CheckLabels(); err != nil {
 		return Unmade(set, err)
 	}
-	s, err := Prepare(ctx, set)
+	s, err := prepare(ctx, set)
 	defer s.Close()
 	var scs []*scenario.Scenario
 	if err == nil {
 		scs, err = s.selectChecks()
 	}
 	if err != nil {
-		return s, s.Finish(nil, false, err)
+		return s, s.finish(nil, false, err)
 	}
 	if started != nil {
 		started(s, scs)
 	}
 	results, err := s.runChecks(ctx, scs)
-	return s, s.Finish(results, err == nil, err)
+	return s, s.finish(results, err == nil, err)
 }
 
 // Unmade writes the report of a run that could not be made before
@@ -156,5 +156,5 @@ func Conformance(ctx context.Context, set Settings, started func(*Session, []*sc
 // writing it.
 func Unmade(set Settings, why error) (*Session, error) {
 	s := placeholder(set.withDefaults())
-	return s, s.Finish(nil, false, why)
+	return s, s.finish(nil, false, why)
 }

@@ -23,7 +23,7 @@ import (
 // writing the reports. Started, when set, is called once the session is
 // ready, before the attack.
 func LoadTest(ctx context.Context, set Settings, search bool, started func(*Session)) (*Session, *load.Outcome, error) {
-	s, err := Prepare(ctx, set)
+	s, err := prepare(ctx, set)
 	defer s.Close()
 	var out *load.Outcome
 	if err == nil {
@@ -44,7 +44,7 @@ func LoadTest(ctx context.Context, set Settings, search bool, started func(*Sess
 			err = errLoadInterrupted
 		}
 	}
-	return s, out, s.Finish(results, err == nil && out != nil, err)
+	return s, out, s.finish(results, err == nil && out != nil, err)
 }
 
 // errLoadInterrupted is why a load run that was made did not end.

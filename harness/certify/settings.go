@@ -21,7 +21,7 @@ var ErrCannotRun = errors.New("the run could not be made")
 
 // Settings are everything a run is told, in one value: built once (from
 // the environment by FromEnv, or from flags by the CLI), checked once by
-// Prepare, and carried down to the sender, the probe, the engine, the load
+// prepare, and carried down to the sender, the probe, the engine, the load
 // generator and the report. Nothing reads a report back to learn them.
 type Settings struct {
 	// URL is the webhook URL; empty starts the reference receiver.
@@ -59,7 +59,7 @@ type Settings struct {
 	// FaultDelays overrides, field by field, the delays the bundled
 	// receiver's planted faults derive from Timing.
 	FaultDelays receiver.Delays
-	// Load are the knobs of a load run or a capacity search. Prepare
+	// Load are the knobs of a load run or a capacity search. prepare
 	// fills none of them in (a zero sample size is an error, not "the
 	// default"): start from Defaults, as FromEnv does.
 	Load LoadSettings
@@ -73,7 +73,7 @@ type Settings struct {
 	// byEnv holds the settings ReadEnv took from the environment.
 	byEnv map[Setting]bool
 
-	// scheme is Scheme loaded by Prepare; nil is REALM v1 by its fast path.
+	// scheme is Scheme loaded by prepare; nil is REALM v1 by its fast path.
 	scheme *signing.Scheme
 }
 

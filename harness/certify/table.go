@@ -457,7 +457,7 @@ func showBool(b bool) string {
 
 // FromEnv reads the settings from the environment, starting from
 // Defaults: each setting from its Option.Env, an empty value leaving the
-// default. It only parses; Prepare checks what is finally asked, after
+// default. It only parses; prepare checks what is finally asked, after
 // the CLI's flags. Errors wrap ErrCannotRun and name the setting in the
 // user's words (Settings.Names).
 func FromEnv(getenv func(string) string) (Settings, error) {

@@ -27,7 +27,6 @@ import (
 	"github.com/realm-ai/hookcert/harness"
 	"github.com/realm-ai/hookcert/harness/certify"
 	"github.com/realm-ai/hookcert/harness/report"
-	"github.com/realm-ai/hookcert/harness/scenario"
 	"github.com/realm-ai/hookcert/harness/signing"
 )
 
@@ -152,18 +151,17 @@ func runCatalogue(ctx context.Context, t *testing.T, run mutationRun) (broken []
 	if run.scheme != "" {
 		prefix = run.scheme + " "
 	}
-	s, err := certify.Prepare(ctx, certify.Settings{
-		Scheme: run.scheme, ReportDir: t.TempDir(), Timing: mutationTiming, Concurrency: 8,
-	})
+	// A category is also a label.
+	s, err := certify.Conformance(ctx, certify.Settings{
+		Scheme: run.scheme, ReportDir: t.TempDir(), Timing: mutationTiming, Concurrency: 8, Labels: run.category,
+	}, nil)
 	if err != nil {
 		return nil, prefix + err.Error()
 	}
-	defer s.Close()
-	scs := s.Scenarios
-	if run.category != "" {
-		scs = slices.DeleteFunc(slices.Clone(scs), func(sc *scenario.Scenario) bool { return sc.Category != run.category })
+	if s.Report.ExitCode == report.ExitCannotRun {
+		return nil, prefix + s.Report.Error
 	}
-	for _, r := range s.Run(ctx, scs) {
+	for _, r := range s.Report.Results {
 		switch r.Verdict {
 		case harness.Fail, harness.Warn, harness.Skip:
 			broken = append(broken, fmt.Sprintf("%s%s %s", prefix, r.ID, r.Verdict))

@@ -563,16 +563,12 @@ func TestNoSecretInAnyReportFile(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			dir := t.TempDir()
-			s, err := certify.Prepare(ctx, certify.Settings{URL: tc.url, Secret: secret, ProbeToken: token, Faults: tc.faults, ReportDir: dir, Timing: harness.DefaultTiming().Scale(0.25)})
-			var results []harness.Result
-			if err == nil {
-				results = s.Run(ctx, s.Scenarios)
+			// A whole run writes report.json, index.html and junit.xml, also
+			// when it cannot be made.
+			s, err := certify.Conformance(ctx, certify.Settings{URL: tc.url, Secret: secret, ProbeToken: token, Faults: tc.faults, ReportDir: dir, Timing: harness.DefaultTiming().Scale(0.25)}, nil)
+			if err != nil {
+				t.Fatal(err)
 			}
-			// Finish writes report.json, index.html and junit.xml.
-			if ferr := s.Finish(results, err == nil, err); ferr != nil {
-				t.Fatal(ferr)
-			}
-			s.Close()
 			writeAgain(t, dir)
 			assertNoSecret(t, dir, secret.Reveal())
 			assertNoSecret(t, dir, token.Reveal())

@@ -216,10 +216,13 @@ func TestBodiesArriveInSegments(t *testing.T) {
 				if len(writes) < minWrites || slices.Max(writes) > maxWrite {
 					t.Errorf("the sender made %d writes, the largest of %d bytes; want %d at least, none over %d: %v", len(writes), slices.Max(writes), minWrites, maxWrite, writes)
 				}
-				// Past the pace limit, which a loaded machine reaches within
-				// some 15 segments, the rest goes at once: 17 reads once.
-				if len(r.sizes) < 10 {
-					t.Errorf("the receiver read the body in %d reads, want 10 at least: %v", len(r.sizes), r.sizes)
+				// The writes are pinned above; how many reads a receiver
+				// makes of them depends on the machine's load (past the pace
+				// limit, which a loaded machine reaches within some ten
+				// segments, the rest goes at once: 9 reads once, beside two
+				// busy loops). Written whole, the body arrived in two or three.
+				if len(r.sizes) < 4 {
+					t.Errorf("the receiver read the body in %d reads, want 4 at least: %v", len(r.sizes), r.sizes)
 				}
 				if want := "102400 bytes in "; !strings.HasPrefix(ex.Request.Segments, want) || !strings.Contains(ex.Request.Segments, " segments of at most 1.5 KiB with ") {
 					t.Errorf("Segments = %q, want it to start %q and count segments and pauses", ex.Request.Segments, want)

@@ -81,9 +81,9 @@ test: fmt-check vet
 
 # mutation: the catalogue's own mutation score, not part of make test.
 # gremlins, pinned, mutates the reference receiver's request handling one
-# token at a time (every mutator it has; faults.go, the planted faults'
-# names, is left out) and runs the package's tests under the build tag
-# mutation against each mutant: that tag runs
+# token at a time (every mutator it has; faults.go and delays.go, the
+# planted faults' names and delays, are left out) and runs the package's
+# tests under the build tag mutation against each mutant: that tag runs
 # TestCatalogueCertifiesReceiver alone, the whole catalogue with the probe
 # on, so a mutant is killed only when a check FAILs or WARNs (or the run
 # cannot be made), never by the receiver's unit tests. The test logs which
@@ -104,7 +104,7 @@ mutation:
 	@mkdir -p '$(MUTATION_DIR)' && rm -f '$(MUTATION_DIR)/gremlins.json' '$(MUTATION_DIR)/runs.jsonl' '$(MUTATION_DIR)/survivors.md'
 	GOFLAGS="$$($(GO) env GOFLAGS) -count=1" HOOKCERT_MUTATION_LOG='$(MUTATION_DIR)/runs.jsonl' \
 	HOOKCERT_MUTATION_SRC='$(CURDIR)/harness/receiver' nice -n 10 $(GO) run $(GREMLINS) unleash \
-		--tags mutation --exclude-files '^faults\.go$$' $(MUTATORS) --workers $(MUTATION_WORKERS) \
+		--tags mutation --exclude-files '^(faults|delays)\.go$$' $(MUTATORS) --workers $(MUTATION_WORKERS) \
 		--timeout-coefficient $(MUTATION_TIMEOUT) --output '$(MUTATION_DIR)/gremlins.json' '$(CURDIR)/harness/receiver'
 	$(GO) run ./cmd/mutants -results '$(MUTATION_DIR)/gremlins.json' -log '$(MUTATION_DIR)/runs.jsonl' \
 		-src harness/receiver -min $(MUTATION_MIN)

@@ -58,9 +58,6 @@ var knownEquivalent = []explanation{
 	{File: "receiver.go", Mutant: `if req.ContentLength >= r.maxBody {`, Unspecified: true,
 		Why: "A body of exactly MaxBody (1 MiB) is then refused 413 as well. The limit is the receiver's choice: the " +
 			"contract asks that about 100 KB be acknowledged (ACK-06) and 5 MiB refused (ROB-05), nothing in between."},
-	{File: "receiver.go", Mutant: `dedupeTTL: cfg.Timing.DedupeGap * 2,`,
-		Why: "dedupeTTL is read only under the dedupe-expiry fault (Receiver.dedupe); the correct receiver keeps " +
-			"every dedupe record."},
 	{File: "receiver.go", Mutant: `if r.faults[faultNoTolerance] && r.trustsRetry(h) {`,
 		Why: "trustsRetry is false unless the trust-retries fault is planted, so both operands are false in the " +
 			"correct receiver and && gives what || gave."},

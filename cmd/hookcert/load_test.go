@@ -134,7 +134,7 @@ func TestMakeLoadEndToEnd(t *testing.T) {
 		// The sender's waits are compressed: the real-time run of the
 		// catalogue is TestMakeConformanceEndToEnd's.
 		code, out := makeTarget(t, "certify", "DURATION=1s", "REPORT_DIR="+dir,
-			"SETTLE=1s", "SENDER_TIMEOUT=2s", "RETRY_SCHEDULE=250ms,500ms,1s", "DEDUPE_GAP=2s")
+			"SETTLE=1s", "SENDER_TIMEOUT=2s", "RETRY_SCHEDULE=250ms,500ms,1s", "DEDUPE_GAP=2s", "DEDUPE_VOLUME=200")
 		if code != 0 || statusOf(t, dir) != 0 {
 			t.Fatalf("exit %d, want 0:\n%s", code, out)
 		}

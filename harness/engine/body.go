@@ -1,11 +1,12 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
+	"unicode/utf8"
 
 	"github.com/realm-ai/hookcert/harness/events"
 	"github.com/realm-ai/hookcert/harness/scenario"
@@ -71,8 +72,13 @@ func (d *draft) setFields() error {
 }
 
 // pad grows a valid event body to size bytes, so it stays valid JSON: its
-// errorMessage, or a filler field in data. multibyte pads with characters of 2, 3 and 4
-// bytes in UTF-8 instead of ASCII.
+// errorMessage, or a filler field in data. multibyte pads with characters
+// of 2, 3 and 4 bytes in UTF-8 instead of ASCII.
+//
+// The filler, up to 5 MiB for ROB-05, is written once into the body's
+// place for it: the event is re-encoded around a short marker, which the
+// filler then replaces. Neither needs escaping in a JSON string, so the
+// bytes are those of encoding the whole string.
 func pad(body []byte, size int, multibyte bool) ([]byte, error) {
 	// An event with an errorMessage grows its message, a field every
 	// receiver knows: the size is then all that is unusual about it.
@@ -85,17 +91,43 @@ func pad(body []byte, size int, multibyte bool) ([]byte, error) {
 	if json.Unmarshal(body, &doc) == nil && doc.Data.ErrorMessage != nil {
 		field, overhead, prefix = "data.errorMessage", 1, *doc.Data.ErrorMessage+" "
 	}
-	fill := size - len(body) - overhead
-	if fill < 0 {
-		fill = 0
+	const marker = "hookcert-padding-goes-here"
+	framed, err := events.Mutate(body, events.Set(field, prefix+marker))
+	if err != nil {
+		return nil, err
 	}
-	text := strings.Repeat("x", fill)
+	at := bytes.LastIndex(framed, []byte(marker))
+	fill := max(size-len(body)-overhead, 0)
+	out := make([]byte, 0, len(framed)-len(marker)+fill)
+	out = append(out, framed[:at]...)
+	out = appendFiller(out, fill, multibyte)
+	return append(out, framed[at+len(marker):]...), nil
+}
+
+// appendFiller appends n bytes of filler to b: ASCII, or characters of 2, 3
+// and 4 bytes with ASCII where the last one would be cut.
+func appendFiller(b []byte, n int, multibyte bool) []byte {
+	const unit = "é漢🙂"
+	end := len(b) + n
 	if multibyte {
-		const unit = "é漢🙂"
-		text = strings.Repeat(unit, fill/len(unit)+1)
-		// A character cut at the end gives way to ASCII, to keep the size.
-		text = strings.ToValidUTF8(text[:fill], "")
-		text += strings.Repeat("x", fill-len(text))
+		for len(b)+len(unit) <= end {
+			b = append(b, unit...)
+		}
+		for _, r := range unit {
+			if len(b)+utf8.RuneLen(r) > end {
+				break
+			}
+			b = utf8.AppendRune(b, r)
+		}
 	}
-	return events.Mutate(body, events.Set(field, prefix+text))
+	// The ASCII filler doubles what it has written, as bytes.Repeat does.
+	start := len(b)
+	b = slices.Grow(b, end-start)[:end]
+	if start < end {
+		b[start] = 'x'
+		for n := 1; start+n < end; n *= 2 {
+			copy(b[start+n:end], b[start:start+n])
+		}
+	}
+	return b
 }

@@ -173,7 +173,7 @@ func TestAbandonedAttemptsCarryWhatOthersCarry(t *testing.T) {
 			if srv.CA != nil {
 				opts = append(opts, withCACert(srv.CA))
 			}
-			s := newSender(t, target, append(opts, WithClock(fixedClock(time.Now())))...)
+			s := newSender(t, target, append(opts, withClock(fixedClock(time.Now())))...)
 			a := s.Attempt(testEvent())
 			normal := s.Send(context.Background(), a)
 			if !normal.OK() {

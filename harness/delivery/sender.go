@@ -124,9 +124,9 @@ func WithCAFile(path string) Option {
 // checks report it as a warning.
 func WithInsecure() Option { return func(o *options) { o.insecure = true } }
 
-// WithClock sets the clock the signatures are made with; the default is the
+// withClock sets the clock the signatures are made with; the default is the
 // wall clock.
-func WithClock(c harness.Clock) Option { return func(o *options) { o.clock = c } }
+func withClock(c harness.Clock) Option { return func(o *options) { o.clock = c } }
 
 // withBodyLimit bounds how many bytes of a response body are read; the
 // default is harness.DefaultBodyLimit. The rest is never read, so a receiver

@@ -23,7 +23,7 @@ func TestSignedAtPinsTheTimestampHeader(t *testing.T) {
 	}
 	srv, rc := serve(t, nil)
 	// The clock is a second past the time the literal signature is for.
-	s := newSender(t, srv.URL, WithScheme(sc), WithClock(fixedClock(t0.Add(time.Second))))
+	s := newSender(t, srv.URL, WithScheme(sc), withClock(fixedClock(t0.Add(time.Second))))
 	for _, pinned := range []bool{true, false} {
 		a := s.Attempt(testEvent())
 		literal := "v1,literal"

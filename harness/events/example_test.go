@@ -1,8 +1,9 @@
 package events_test
 
 import (
-	"bytes"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
@@ -10,21 +11,32 @@ import (
 )
 
 func ExampleFactory_New() {
-	// A fixed clock and fixed randomness make the event reproducible.
+	// A fixed clock fixes createdAt; the ids are random.
 	f := events.NewFactory(
 		events.WithClock(func() time.Time { return time.Date(2024, 3, 10, 15, 6, 15, 0, time.UTC) }),
-		events.WithRand(bytes.NewReader(make([]byte, 1024))),
 	)
 	ev, err := f.New(harness.JobFailed, events.JobID("job_img_gen_123"))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(ev.ID, ev.Type, ev.JobID, ev.Status)
-	fmt.Println(string(ev.Body))
+	fmt.Println(ev.Type, ev.JobID, ev.Status, strings.HasPrefix(ev.ID, "evt_"))
+	var body struct {
+		EventID   string `json:"eventId"`
+		CreatedAt string `json:"createdAt"`
+		Data      struct {
+			JobID  string `json:"jobId"`
+			Status string `json:"status"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(ev.Body, &body); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(body.EventID == ev.ID, body.CreatedAt, body.Data.JobID, body.Data.Status)
 	// Output:
-	// evt_00000000000000000000 job.failed job_img_gen_123 failed
-	// {"eventId":"evt_00000000000000000000","eventType":"job.failed","apiVersion":"v1","createdAt":"2024-03-10T15:06:15Z","data":{"object":"job","jobId":"job_img_gen_123","jobType":"image_generation","status":"failed","errorCode":"content_policy_violation","errorMessage":"The prompt was rejected by the content policy."}}
+	// job.failed job_img_gen_123 failed true
+	// true 2024-03-10T15:06:15Z job_img_gen_123 failed
 }
 
 func ExampleMutate() {

@@ -95,7 +95,7 @@ func NewFactory(opts ...Option) *Factory {
 // NewID returns prefix + "_" + IDLength random characters, e.g.
 // "evt_8k2m...". It panics if the injected randomness fails (crypto/rand
 // never does), since an id without entropy would collide: that is a broken
-// WithRand, a programmer error.
+// withRand, a programmer error.
 func (f *Factory) NewID(prefix string) string {
 	buf, err := f.entropy(IDLength)
 	if err != nil {
@@ -128,7 +128,7 @@ func (f *Factory) entropy(n int) ([]byte, error) {
 }
 
 // pool hands out the random bytes read for one event in the order the
-// builders need them, so a fixed WithRand gives identical events.
+// builders need them, so a fixed withRand gives identical events.
 type pool struct{ buf []byte }
 
 func (p *pool) take(n int) []byte {

@@ -137,7 +137,7 @@ func TestIDsAreUnique(t *testing.T) {
 func TestConcurrentUse(t *testing.T) {
 	for name, f := range map[string]*Factory{
 		"crypto/rand":     NewFactory(),
-		"injected source": NewFactory(WithRand(seeded(1))),
+		"injected source": NewFactory(withRand(seeded(1))),
 	} {
 		t.Run(name, func(t *testing.T) {
 			const workers, each = 8, 250
@@ -417,7 +417,7 @@ func TestExtraAddsUnknownFieldsAndStaysValid(t *testing.T) {
 // which golden reports and reproducible failures depend on.
 func TestDeterministic(t *testing.T) {
 	build := func(seed byte) []string {
-		f := NewFactory(WithClock(fixedClock), WithRand(seeded(seed)))
+		f := NewFactory(WithClock(fixedClock), withRand(seeded(seed)))
 		var out []string
 		for _, typ := range harness.EventTypes() {
 			out = append(out, string(mustNew(t, f, typ, Results(2)).Body))
@@ -441,7 +441,7 @@ func TestDeterministic(t *testing.T) {
 
 	// All-zero randomness makes every id all zeros and picks the first
 	// error code: the exact body shows field order and formatting.
-	f := NewFactory(WithClock(fixedClock), WithRand(bytes.NewReader(make([]byte, 1<<10))))
+	f := NewFactory(WithClock(fixedClock), withRand(bytes.NewReader(make([]byte, 1<<10))))
 	got := string(mustNew(t, f, harness.JobCompleted).Body)
 	const wantBody = `{"eventId":"evt_00000000000000000000","eventType":"job.completed","apiVersion":"v1","createdAt":"2024-03-10T15:06:15Z",` +
 		`"data":{"object":"job","jobId":"job_00000000000000000000","jobType":"image_generation","status":"completed",` +
@@ -490,7 +490,7 @@ func TestNewID(t *testing.T) {
 
 func TestFailingRandomness(t *testing.T) {
 	boom := errors.New("entropy exhausted")
-	f := NewFactory(WithRand(iotest.ErrReader(boom)))
+	f := NewFactory(withRand(iotest.ErrReader(boom)))
 	if _, err := f.New(harness.JobQueued); !errors.Is(err, boom) {
 		t.Errorf("New: error = %v, want it to wrap %v", err, boom)
 	}

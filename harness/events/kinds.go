@@ -78,7 +78,7 @@ func (k kind) resultCount(s *spec) int {
 }
 
 // entropy is how many random bytes assemble takes for s; fixed for given
-// options, so a fixed WithRand gives identical events.
+// options, so a fixed withRand gives identical events.
 func (k kind) entropy(s *spec) int {
 	return 3*IDLength + 1 + k.resultCount(s)*resultBytes
 }

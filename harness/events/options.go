@@ -15,11 +15,11 @@ func WithClock(c harness.Clock) Option {
 	return func(f *Factory) { f.clock = c }
 }
 
-// WithRand sets the source of randomness for ids, seeds and the choice of
+// withRand sets the source of randomness for ids, seeds and the choice of
 // error codes (default crypto/rand). A fixed source gives byte-identical
 // events, which tests and golden reports rely on. The Factory serializes
 // reads from it, so it need not be safe for concurrent use.
-func WithRand(r io.Reader) Option {
+func withRand(r io.Reader) Option {
 	return func(f *Factory) { f.rand = r }
 }
 

@@ -23,28 +23,27 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/realm-ai/hookcert/harness"
-	"github.com/realm-ai/hookcert/harness/signing"
 )
 
 // recorder is a loopback receiver that checks every delivery's signature
 // and remembers the eventIds it acknowledged.
 type recorder struct {
 	*httptest.Server
-	mu       sync.Mutex
-	ids      []string
-	bad      int
-	answer   int
-	delay    time.Duration
-	verifier signing.Verifier
+	mu     sync.Mutex
+	ids    []string
+	bad    int
+	answer int
+	delay  time.Duration
+	verify func(h http.Header, body []byte, now time.Time) error
 }
 
 func newRecorder(t *testing.T, answer int, delay time.Duration) *recorder {
 	t.Helper()
-	r := &recorder{answer: answer, delay: delay, verifier: signing.Verifier{Secrets: []harness.Secret{testSecret}}}
+	r := &recorder{answer: answer, delay: delay, verify: realmVerifier(t)}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
-		if req.URL.Path != "/webhook" || r.verifier.Verify(req.Header.Get(harness.HeaderSignature), body) != nil {
+		if req.URL.Path != "/webhook" || r.verify(req.Header, body, time.Now()) != nil {
 			r.bad++
 		} else {
 			r.ids = append(r.ids, req.Header.Get(harness.HeaderID))

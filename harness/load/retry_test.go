@@ -18,7 +18,6 @@ import (
 
 	"github.com/realm-ai/hookcert/harness"
 	"github.com/realm-ai/hookcert/harness/report"
-	"github.com/realm-ai/hookcert/harness/signing"
 )
 
 // shortSchedule is the retry schedule of these tests: REALM's shape,
@@ -46,7 +45,7 @@ type attempts struct {
 
 func newAttempts(t *testing.T, answer func(attempt, nth int) (status int, delay time.Duration)) *attempts {
 	t.Helper()
-	v := signing.Verifier{Secrets: []harness.Secret{testSecret}}
+	verify := realmVerifier(t)
 	a := &attempts{events: map[string][]delivery{}, order: map[string]int{}}
 	a.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -58,7 +57,7 @@ func newAttempts(t *testing.T, answer func(attempt, nth int) (status int, delay 
 		}
 		nth := a.order[id]
 		a.events[id] = append(a.events[id], delivery{at: time.Now(), attempt: n, body: body,
-			verified: v.Verify(r.Header.Get(harness.HeaderSignature), body) == nil, uri: r.RequestURI})
+			verified: verify(r.Header, body, time.Now()) == nil, uri: r.RequestURI})
 		a.mu.Unlock()
 		status, delay := answer(n, nth)
 		time.Sleep(delay)

@@ -47,7 +47,7 @@ func newFakeProbe(t *testing.T, script func(id string, since time.Duration) (tim
 
 func probeClient(t *testing.T, url string) *probe.Client {
 	t.Helper()
-	pc, err := probe.New(url, probe.WithInterval(20*time.Millisecond))
+	pc, err := probe.New(url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ const (
 
 func awaitClient(t *testing.T, url string, opts ...Option) *Client {
 	t.Helper()
-	return newClient(t, url, append([]Option{WithSettle(testSettle), WithWatch(testWatch), WithInterval(testInterval)}, opts...)...)
+	return newClient(t, url, append([]Option{WithSettle(testSettle), WithWatch(testWatch), withInterval(testInterval)}, opts...)...)
 }
 
 // The fake workers of these tables act between two polls (every

@@ -156,9 +156,9 @@ func WithSettle(d time.Duration) Option { return func(o *options) { o.settle = d
 // seen; the default is harness.DefaultTiming().Watch.
 func WithWatch(d time.Duration) Option { return func(o *options) { o.watch = d } }
 
-// WithInterval sets the pause between polls; the default is
+// withInterval sets the pause between polls; the default is
 // DefaultInterval.
-func WithInterval(d time.Duration) Option { return func(o *options) { o.interval = d } }
+func withInterval(d time.Duration) Option { return func(o *options) { o.interval = d } }
 
 // New returns a client for the probe at baseURL, the probe URL, an absolute
 // http or https URL; the paths /events/{id} and /jobs/{id} are appended.

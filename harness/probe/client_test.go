@@ -29,7 +29,7 @@ func TestNewRejects(t *testing.T) {
 		{"empty, the forgotten variable", "", nil, errInvalidURL},
 		{"unparsable", "http://exa mple.com/", nil, errInvalidURL},
 		{"zero timeout", "http://127.0.0.1/", []Option{WithTimeout(0)}, errInvalidOption},
-		{"zero interval would spin", "http://127.0.0.1/", []Option{WithInterval(0)}, errInvalidOption},
+		{"zero interval would spin", "http://127.0.0.1/", []Option{withInterval(0)}, errInvalidOption},
 		{"negative settle", "http://127.0.0.1/", []Option{WithSettle(-time.Second)}, errInvalidOption},
 		{"an HTTP version the client cannot speak", "http://127.0.0.1/", []Option{WithHTTPVersion("3")}, errInvalidOption},
 	}

@@ -559,7 +559,7 @@ func (r *receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, i
 }
 
 // verify authenticates body against the signature header. It is
-// signing.Verifier.Verify taken apart so that the signature faults can be
+// the REALM v1 check taken apart so that the signature faults can be
 // planted one step at a time: parse, match any v1 under any secret in
 // constant time, then check the age of t.
 func (r *receiver) verify(h http.Header, body []byte) error {

@@ -19,7 +19,8 @@ import (
 	"github.com/realm-ai/hookcert/harness"
 )
 
-// Sentinel errors of Verify and ParseHeader; test them with errors.Is.
+// Sentinel errors of ParseHeader, Verifier.Fresh and Scheme.Verify; test
+// them with errors.Is.
 var (
 	// errMissing means there is no signature header at all.
 	errMissing = errors.New("signature header missing")
@@ -150,19 +151,6 @@ type Verifier struct {
 	// harness.DefaultTolerance.
 	Tolerance time.Duration
 	Clock     harness.Clock
-}
-
-// Verify checks header against body. It returns nil when the delivery is
-// authentic and fresh, or an error wrapping one of the sentinels.
-func (v Verifier) Verify(header string, body []byte) error {
-	sig, err := ParseHeader(header)
-	if err != nil {
-		return err
-	}
-	if !v.Match(sig, body) {
-		return ErrNoMatch
-	}
-	return v.Fresh(sig)
 }
 
 // Match reports whether any v1 entry of sig is a valid signature of body

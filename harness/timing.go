@@ -7,8 +7,8 @@ import (
 
 // Timing holds every wall-clock constant of a run: what the certification
 // demands of the receiver, how the sender waits and retries, how long the
-// probe is given. It is one value so that tests can compress all of it at
-// once (Scale) and a run at a fraction of real time keeps every relation
+// probe is given. It is one value so that a run can be compressed all at
+// once (CompressedTiming) and a run at a fraction of real time keeps every relation
 // between its parts: a retry still comes after the attempt it repeats was
 // abandoned. The reference receiver's fault delays are its own
 // (receiver.Delays).
@@ -55,18 +55,18 @@ func DefaultTiming() Timing {
 // machine never turns a correct answer into a failure.
 func CompressedTiming() Timing {
 	t := DefaultTiming()
-	q := t.Scale(0.25)
+	q := t.scale(0.25)
 	t.Settle, t.Watch = q.Settle, q.Watch
-	t.RetrySchedule = t.Scale(0.5).RetrySchedule
+	t.RetrySchedule = t.scale(0.5).RetrySchedule
 	t.AckDeadline = 2 * time.Second
 	t.SenderTimeout = 10 * time.Second
 	t.DedupeGap = 2 * time.Second
 	return t
 }
 
-// Scale returns t with every duration multiplied by f: Scale(0.25) runs a
+// scale returns t with every duration multiplied by f: scale(0.25) runs a
 // catalogue in a quarter of its real time. The schedule is copied.
-func (t Timing) Scale(f float64) Timing {
+func (t Timing) scale(f float64) Timing {
 	s := func(d time.Duration) time.Duration { return time.Duration(float64(d) * f) }
 	out := Timing{
 		AckDeadline:   s(t.AckDeadline),

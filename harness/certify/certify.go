@@ -91,7 +91,7 @@ func prepare(ctx context.Context, set Settings) (*Session, error) {
 	s.Report = report.New(report.Redact(set.URL), set.record())
 	err := s.prepare(ctx)
 	if err != nil {
-		s.Close()
+		s.close()
 	}
 	return s, err
 }
@@ -442,8 +442,8 @@ func (s *Session) finish(results []harness.Result, complete bool, runErr error) 
 	return s.Report.Write(s.ReportDir)
 }
 
-// Close stops the reference receiver, if one was started.
-func (s *Session) Close() {
+// close stops the reference receiver, if one was started.
+func (s *Session) close() {
 	// Idle keep-alive connections would make the reference receiver's
 	// graceful shutdown wait for them.
 	if s.Probe != nil {

@@ -135,7 +135,7 @@ func Conformance(ctx context.Context, set Settings, started func(*Session, []*sc
 		return Unmade(set, err)
 	}
 	s, err := prepare(ctx, set)
-	defer s.Close()
+	defer s.close()
 	var scs []*scenario.Scenario
 	if err == nil {
 		scs, err = s.selectChecks()

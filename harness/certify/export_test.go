@@ -33,3 +33,5 @@ func (o Option) Value(s *Settings) string { return o.value(s) }
 func (s *Session) Load(ctx context.Context) (*load.Outcome, error) { return s.runLoad(ctx) }
 
 func (s *Session) Capacity(ctx context.Context) (*load.Outcome, error) { return s.capacity(ctx) }
+
+func (s *Session) Close() { s.close() }

@@ -21,10 +21,14 @@ import (
 	"github.com/realm-ai/hookcert/harness/report"
 )
 
-// hostileScale compresses the run's timing for the hostile table (at real
-// time a receiver that never answers is judged in well under 45 s, make
-// included: README "The checks").
-const hostileScale = 0.25
+// quarterTiming is the real timing at a quarter, for the hostile table
+// (at real time a receiver that never answers is judged in well under
+// 45 s, make included: README "The checks").
+var quarterTiming = harness.Timing{
+	AckDeadline: 250 * time.Millisecond, SenderTimeout: 1250 * time.Millisecond,
+	RetrySchedule: []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second},
+	Settle:        1250 * time.Millisecond, Watch: 125 * time.Millisecond, DedupeGap: 2500 * time.Millisecond,
+}
 
 // rawServer serves every connection with serve on a loopback listener of
 // its own and returns the webhook URL. Connections are closed when the
@@ -152,7 +156,7 @@ func TestHostileReceivers(t *testing.T) {
 			return handler(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
 		}},
 	}
-	timing := harness.DefaultTiming().Scale(hostileScale)
+	timing := quarterTiming
 	// What proves that a dead receiver is judged fast is the shape of the
 	// waiting, not the clock: no check waits out more than maxWaits sender
 	// timeouts one after another (a check that retried into a receiver that

@@ -3,11 +3,13 @@ package certify_test
 import (
 	"context"
 	"crypto/tls"
+	"encoding/pem"
 	"errors"
 	"io"
 	"log"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -57,10 +59,12 @@ func startH2Receiver(t *testing.T, sec harness.Secret, secure bool) h2Receiver {
 	var h2 h2Receiver
 	if secure {
 		protos.SetHTTP2(true)
-		cert, caPEM, err := receiver.SelfSigned([]string{"127.0.0.1"}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
-		if err != nil {
-			t.Fatal(err)
-		}
+		// net/http/httptest's certificate for 127.0.0.1, its own CA.
+		ts := httptest.NewUnstartedServer(http.NotFoundHandler())
+		ts.StartTLS()
+		ts.Close()
+		cert := ts.TLS.Certificates[0]
+		caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw})
 		h2.CAFile = filepath.Join(t.TempDir(), "ca.pem")
 		if err := os.WriteFile(h2.CAFile, caPEM, 0o600); err != nil {
 			t.Fatal(err)

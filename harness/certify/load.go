@@ -24,7 +24,7 @@ import (
 // ready, before the attack.
 func LoadTest(ctx context.Context, set Settings, search bool, started func(*Session)) (*Session, *load.Outcome, error) {
 	s, err := prepare(ctx, set)
-	defer s.Close()
+	defer s.close()
 	var out *load.Outcome
 	if err == nil {
 		if started != nil {

@@ -54,7 +54,8 @@ type Settings struct {
 	// dedupe gap (0: none), at up to DedupeRate a second.
 	DedupeVolume, DedupeRate int
 	// Timing holds every wall-clock constant of the run; zero fields take
-	// harness.DefaultTiming's. Tests compress it with Timing.Scale.
+	// harness.DefaultTiming's. harness.CompressedTiming() gives
+	// a run in seconds, for a go test.
 	Timing harness.Timing
 	// FaultDelays overrides, field by field, the delays the bundled
 	// receiver's planted faults derive from Timing.

@@ -3,13 +3,13 @@ package delivery
 import (
 	"bufio"
 	"crypto/tls"
+	"encoding/pem"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/realm-ai/hookcert/harness/receiver"
 )
 
 // rawServer is a loopback receiver written on a bare net.Listener, so that
@@ -88,14 +88,12 @@ func readHead(c net.Conn) (*http.Request, *bufio.Reader, error) {
 	return req, br, err
 }
 
-// selfSigned returns a certificate for 127.0.0.1 that is its own CA, and its
-// PEM for withCACert: the reference receiver's, an independent server's
-// concern that this package does not import outside its tests.
+// selfSigned returns net/http/httptest's certificate for 127.0.0.1, which
+// is its own CA, and its PEM for withCACert.
 func selfSigned(t *testing.T) (tls.Certificate, []byte) {
 	t.Helper()
-	cert, caPEM, err := receiver.SelfSigned([]string{"127.0.0.1"}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert, caPEM
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.StartTLS()
+	defer srv.Close()
+	return srv.TLS.Certificates[0], pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 }

@@ -108,7 +108,7 @@ func TestStartRefusesBadConfig(t *testing.T) {
 func TestSelfSigned(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
-	cert, certPEM, err := SelfSigned([]string{"127.0.0.1", "::1", "localhost"}, now.Add(-time.Hour), now.Add(time.Hour))
+	cert, certPEM, err := selfSigned([]string{"127.0.0.1", "::1", "localhost"}, now.Add(-time.Hour), now.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestSelfSigned(t *testing.T) {
 	if _, err := cert.Leaf.Verify(x509.VerifyOptions{Roots: roots, DNSName: "example.com"}); err == nil {
 		t.Error("valid for a host it was not made for")
 	}
-	if _, _, err := SelfSigned(nil, now, now.Add(time.Hour)); err == nil {
+	if _, _, err := selfSigned(nil, now, now.Add(time.Hour)); err == nil {
 		t.Error("made a certificate for no host")
 	}
 }

@@ -26,12 +26,12 @@ const (
 // loopbackHosts are the names a Start'ed HTTPS server's certificate covers.
 var loopbackHosts = []string{"127.0.0.1", "::1", "localhost"}
 
-// SelfSigned returns an ECDSA P-256 certificate valid for hosts (IP
+// selfSigned returns an ECDSA P-256 certificate valid for hosts (IP
 // addresses become IP SANs, the rest DNS SANs) from notBefore to notAfter,
 // signed by its own key, together with its PEM encoding. It is marked as a
 // CA so that a client can trust the PEM as a root and then verify
 // the server like any other.
-func SelfSigned(hosts []string, notBefore, notAfter time.Time) (tls.Certificate, []byte, error) {
+func selfSigned(hosts []string, notBefore, notAfter time.Time) (tls.Certificate, []byte, error) {
 	if len(hosts) == 0 {
 		return tls.Certificate{}, nil, errors.New("receiver: self-signed certificate: no hosts")
 	}
@@ -84,7 +84,7 @@ func serverTLS(faults map[Fault]bool) (*tls.Config, []byte, error) {
 	if faults[faultExpiredCert] {
 		notBefore, notAfter = now.Add(-30*24*time.Hour), now.Add(-24*time.Hour)
 	}
-	cert, certPEM, err := SelfSigned(loopbackHosts, notBefore, notAfter)
+	cert, certPEM, err := selfSigned(loopbackHosts, notBefore, notAfter)
 	if err != nil {
 		return nil, nil, err
 	}

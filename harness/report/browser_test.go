@@ -231,7 +231,7 @@ func TestBrowserFaultyRun(t *testing.T) {
 	// The signature and idempotency checks: the planted fault shows in the
 	// latter; the rest of the catalogue would only lengthen the page below
 	// the first screen.
-	s, err := certify.Conformance(ctx, certify.Settings{Faults: []receiver.Fault{receiver.Fault("double-process")}, ReportDir: dir, Labels: "signature || idempotency", Timing: harness.DefaultTiming().Scale(0.25)}, nil)
+	s, err := certify.Conformance(ctx, certify.Settings{Faults: []receiver.Fault{receiver.Fault("double-process")}, ReportDir: dir, Labels: "signature || idempotency", Timing: harness.CompressedTiming()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

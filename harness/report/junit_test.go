@@ -565,7 +565,7 @@ func TestNoSecretInAnyReportFile(t *testing.T) {
 			dir := t.TempDir()
 			// A whole run writes report.json, index.html and junit.xml, also
 			// when it cannot be made.
-			s, err := certify.Conformance(ctx, certify.Settings{URL: tc.url, Secret: secret, ProbeToken: token, Faults: tc.faults, ReportDir: dir, Timing: harness.DefaultTiming().Scale(0.25)}, nil)
+			s, err := certify.Conformance(ctx, certify.Settings{URL: tc.url, Secret: secret, ProbeToken: token, Faults: tc.faults, ReportDir: dir, Timing: harness.CompressedTiming()}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -198,16 +198,19 @@ var slowModels = func() harness.Timing {
 	return t
 }()
 
-// bursting is fast for the faults that act under IDEM-06's burst
+// bursting is relaxed for the faults that act under IDEM-06's burst
 // (burstFaults): a gap of 6 s, whose burst overflows their queues (150 and
 // 400 slots served at 80/s) as long as the sender keeps up more than about
 // 110/s, which a machine with two cores busy elsewhere still does (at 2 s,
 // drop-under-load's queue never filled: its row failed only for the lag,
 // and passed once the machine was slow enough to let it drain); and a
 // settle time that lets what they queued drain, so that ACK-10 fails for
-// the events they dropped or doubled, not for their backlog.
+// the events they dropped or doubled, not for their backlog. The burst
+// loads the machine it runs on, and these faults break no check of answer
+// times: on two busy cores, two of a row's 852 answers came after fast's
+// 2 s, so the deadline is relaxed's.
 var bursting = func() harness.Timing {
-	t := fast
+	t := relaxed
 	t.DedupeGap, t.Settle = 6*time.Second, 6*time.Second
 	return t
 }()

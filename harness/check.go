@@ -43,10 +43,21 @@ const (
 	// timestamp, one signature only); Result.Reason says why. It neither
 	// fails a run nor makes it partial.
 	NotApplicable Verdict = "N/A"
+	// Affected: the check would have failed or warned, but its deliveries
+	// or probe calls met an outage of the receiver that the availability
+	// check (ACK-12) reports: what it saw says nothing of its own
+	// requirement. Result.Reason points to that finding; the evidence is
+	// kept. It is no failure of its own: the availability check's FAIL
+	// makes the run NOT COMPLIANT, and on its own it makes a run partial,
+	// as a skip does.
+	Affected Verdict = "AFFECTED"
 )
 
-// Verdicts lists every verdict in the order reports show them.
-func Verdicts() []Verdict { return []Verdict{Fail, Warn, Skip, Pass, InfoVerdict, NotApplicable} }
+// Verdicts lists every verdict in the order reports show them: AFFECTED
+// right after FAIL, since both come of something that went wrong.
+func Verdicts() []Verdict {
+	return []Verdict{Fail, Affected, Warn, Skip, Pass, InfoVerdict, NotApplicable}
+}
 
 // Broken returns the verdict for a requirement of level l that does not
 // hold: FAIL for MUST, WARN for SHOULD (FAIL when strict), INFO for INFO.
@@ -78,7 +89,8 @@ type Result struct {
 	// Fix says what a receiver must change when the check fails or
 	// warns, in the README's words, with a link to its section.
 	Fix string `json:"fix,omitempty"`
-	// Reason explains a SKIP or an N/A, or an INFO measurement.
+	// Reason explains a SKIP or an N/A, an INFO measurement, or which
+	// outage made a check AFFECTED.
 	Reason   string        `json:"reason,omitempty"`
 	Evidence []Exchange    `json:"evidence,omitempty"`
 	Notes    []string      `json:"notes,omitempty"`
@@ -103,8 +115,9 @@ const (
 )
 
 // Summarize counts the verdicts and gives the overall verdict: NOT
-// COMPLIANT when any check failed, else PARTIAL when any was skipped, else
-// COMPLIANT WITH WARNINGS when any warned, else COMPLIANT.
+// COMPLIANT when any check failed, else PARTIAL when any was skipped or
+// affected (neither was judged), else COMPLIANT WITH WARNINGS when any
+// warned, else COMPLIANT.
 func Summarize(results []Result) (Overall, map[Verdict]int) {
 	counts := map[Verdict]int{}
 	for _, r := range results {
@@ -113,7 +126,7 @@ func Summarize(results []Result) (Overall, map[Verdict]int) {
 	switch {
 	case counts[Fail] > 0:
 		return NotCompliant, counts
-	case counts[Skip] > 0:
+	case counts[Skip] > 0, counts[Affected] > 0:
 		return Partial, counts
 	case counts[Warn] > 0:
 		return CompliantWithWarnings, counts

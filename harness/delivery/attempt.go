@@ -310,7 +310,7 @@ func (s *Sender) scrub(text string) string { return redact.Scrub(text, s.hidden.
 // sender was doing.
 func (s *Sender) fail(ctx context.Context, ex *harness.Exchange, err error, phase string) {
 	kind, text := describe(ctx, err, s.timeout, phase)
-	if v := s.dialer.version; kind == harness.FailureReset && ex.Response == nil && v != harness.HTTPAuto {
+	if v := s.dialer.version; kind == harness.FailureReset && ex.Response == nil && v != harness.HTTPAuto && !streamReset(text) {
 		// A receiver that does not speak the one version the sender was
 		// told to speak closes the connection without a word.
 		text += "; the sender speaks only HTTP/" + v.String() + ", as it was told to: a receiver that does not speak it closes the connection unanswered"

@@ -56,6 +56,8 @@ func describe(ctx context.Context, err error, timeout time.Duration, phase strin
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		strings.Contains(detail, serverClosed):
 		return say(harness.FailureReset, "the receiver closed the connection while %s: %s", phase, detail)
+	case streamReset(detail):
+		return say(harness.FailureReset, "the receiver reset the HTTP/2 stream while %s, as a server does when its handler crashes: %s", phase, detail)
 	case strings.Contains(detail, "server response headers exceeded"):
 		return say(harness.FailureOther, "the receiver sent more than %d KiB of headers while %s; the sender reads no more", maxHeaderBytes>>10, phase)
 	case notHTTP(err, detail):
@@ -68,6 +70,16 @@ func describe(ctx context.Context, err error, timeout time.Duration, phase strin
 // the receiver closed before a byte of an answer, when the Transport saw
 // the close before it sent the request.
 const serverClosed = "server closed idle connection"
+
+// streamReset reports whether an error's text is net/http's for an HTTP/2
+// stream the receiver reset (a RST_STREAM received from the peer): what
+// HTTP/2 makes of a closed connection, the one request given up rather
+// than all of them. A stream error of the client's own (a malformed
+// answer) is not one. The error is an unexported type; its text is what
+// tells it apart.
+func streamReset(detail string) bool {
+	return strings.Contains(detail, "stream error: ") && strings.Contains(detail, "received from peer")
+}
 
 // brokenPrefix is how net/http's Transport prefixes an error that broke
 // the connection; it says nothing to a reader of the report.

@@ -222,3 +222,32 @@ func TestAbandonedAttemptsCarryWhatOthersCarry(t *testing.T) {
 		})
 	}
 }
+
+// TestACrashedHandlerIsAReset: a handler that crashes leaves the request
+// unanswered, as net/http's server does it: over HTTP/1.1 it closes the
+// connection, over HTTP/2 it resets the stream. Both are a reset before
+// any answer (harness.Exchange.Unavailable), which the availability check
+// counts, and the evidence says which.
+func TestACrashedHandlerIsAReset(t *testing.T) {
+	t.Parallel()
+	crash := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) })
+	for _, tc := range []struct {
+		why     string
+		version harness.HTTPVersion
+		proto   protocols
+		says    string
+	}{
+		{"over HTTP/1.1 the connection is closed", harness.HTTPAuto, protocols{http1: true}, "closed the connection"},
+		{"over HTTP/2 the stream is reset", harness.HTTP2, protocols{http2: true}, "reset the HTTP/2 stream"},
+	} {
+		t.Run(tc.why, func(t *testing.T) {
+			t.Parallel()
+			srv := startHTTP(t, crash, true, tc.proto, false)
+			s := senderFor(t, srv, WithHTTPVersion(tc.version), WithTimeout(5*time.Second))
+			ex := s.Send(context.Background(), s.Attempt(testEvent()))
+			if ex.Failure != harness.FailureReset || !ex.Unavailable() || !strings.Contains(ex.Err, tc.says) || strings.Contains(ex.Err, "the sender speaks only") {
+				t.Fatalf("failure %q, error %q; want a reset before any answer saying %q, and no word of the HTTP version", ex.Failure, ex.Err, tc.says)
+			}
+		})
+	}
+}

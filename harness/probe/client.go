@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
@@ -347,10 +348,9 @@ func (c *Client) get(ctx context.Context, kind, id, schemaName string) ([]byte, 
 	resp, err := c.hc.Do(req)
 	ex.Latency = time.Since(start)
 	if err != nil {
-		what, kind := "no answer", harness.FailureOther
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			what, kind = fmt.Sprintf("no answer within %s", c.timeout), harness.FailureTimeout
+		what, kind := "no answer", failureOf(err)
+		if kind == harness.FailureTimeout {
+			what = fmt.Sprintf("no answer within %s", c.timeout)
 		}
 		// The URL is in the message already; keep the cause only.
 		var ue *url.Error
@@ -393,6 +393,23 @@ func (c *Client) get(ctx context.Context, kind, id, schemaName string) ([]byte, 
 		return nil, false, ex, fmt.Errorf("%w: GET %s answered 200 with a body that does not follow the %s schema: %s", ErrProbe, shown, schemaName, c.scrub(err.Error()))
 	}
 	return body, true, ex, nil
+}
+
+// failureOf is the kind of a probe call's transport failure: a probe
+// that a restart took away with its receiver refuses or resets the call,
+// as the deliveries are, so a check can tell that from a probe that is
+// wrong (harness.Exchange.Unavailable).
+func failureOf(err error) harness.FailureKind {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return harness.FailureTimeout
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return harness.FailureRefused
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return harness.FailureReset
+	}
+	return harness.FailureOther
 }
 
 // redactHeader copies h for the evidence, with the credentials replaced:

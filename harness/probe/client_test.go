@@ -337,3 +337,43 @@ func TestHTTPVersion(t *testing.T) {
 		t.Errorf("took %s; a closed connection is seen at once", d)
 	}
 }
+
+// TestAProbeThatWentAwayIsUnavailable: a probe call that finds the port
+// closed, or whose connection is closed unanswered, says so in its kind
+// (harness.Exchange.Unavailable), as a delivery does: a receiver that
+// restarts takes a probe it serves with it. One that hangs is there.
+func TestAProbeThatWentAwayIsUnavailable(t *testing.T) {
+	t.Parallel()
+	closed := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln.Close()
+		return "http://" + ln.Addr().String()
+	}
+	crashing := func() string {
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }))
+		srv.Config.ErrorLog = quietLog()
+		srv.Start()
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	for _, tc := range []struct {
+		why  string
+		url  func() string
+		want harness.FailureKind
+	}{
+		{"nothing listens: refused", closed, harness.FailureRefused},
+		{"the handler crashes: closed unanswered", crashing, harness.FailureReset},
+	} {
+		t.Run(tc.why, func(t *testing.T) {
+			t.Parallel()
+			c := newClient(t, tc.url())
+			_, ex, err := c.Event(context.Background(), "evt_a")
+			if !errors.Is(err, ErrProbe) || ex.Failure != tc.want || !ex.Unavailable() {
+				t.Fatalf("error %v, failure %q; want a probe error of kind %q", err, ex.Failure, tc.want)
+			}
+		})
+	}
+}

@@ -113,7 +113,9 @@ type Config struct {
 	// DefaultVolumeRate); a negative Volume sends none.
 	Volume, VolumeRate int
 	// OnResult, if set, is called once per finished check (from several
-	// goroutines, one at a time).
+	// goroutines, one at a time), with the verdict it finished with: a
+	// check that met an outage the availability check (ACK-12) finds at
+	// the end is AFFECTED in RunAll's results only.
 	OnResult func(harness.Result)
 }
 
@@ -172,10 +174,11 @@ func isNil(v any) bool {
 }
 
 // run runs one scenario, writing its deliveries into the run's ledger l,
-// and returns its verdict. It never panics at a broken receiver: every
-// failure of the target is an observation. A final scenario run alone has
-// no run to judge, and is skipped.
-func (e *Engine) run(ctx context.Context, sc *scenario.Scenario, l *ledger) (res harness.Result) {
+// and returns its verdict and its exchanges as contacts with the receiver.
+// It never panics at a broken receiver: every failure of the target is an
+// observation. A final scenario run alone has no run to judge, and is
+// skipped.
+func (e *Engine) run(ctx context.Context, sc *scenario.Scenario, l *ledger) (res harness.Result, met []contact) {
 	res = harness.Result{
 		ID:          sc.ID,
 		Title:       sc.Title,
@@ -191,7 +194,7 @@ func (e *Engine) run(ctx context.Context, sc *scenario.Scenario, l *ledger) (res
 	// judged, and only the probe steps are left out (see verdict).
 	r := newRun(e, sc, l)
 	r.steps(ctx)
-	return r.verdict(res)
+	return r.verdict(res), r.contacts
 }
 
 // RunAll runs scenarios and returns their results in the order given.
@@ -202,12 +205,15 @@ func (e *Engine) run(ctx context.Context, sc *scenario.Scenario, l *ledger) (res
 // scenario that waits (with a bound of 1, a dependency could otherwise never
 // get the slot its dependent holds).
 // When ctx ends, checks that had not started are skipped with that reason.
+// Once every check has run, a FAIL or WARN of a check that met an outage
+// the availability check found becomes AFFECTED (markAffected).
 //
 // The after order must have no cycle (the scenario loaders and Merge reject one); IDs it
 // names that are not among scs are ignored.
 func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness.Result {
 	l := newLedger()
 	results := make([]harness.Result, len(scs))
+	met := make([][]contact, len(scs))
 	done := make(map[string]chan struct{}, len(scs))
 	for _, sc := range scs {
 		done[sc.ID] = make(chan struct{})
@@ -233,7 +239,7 @@ func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness
 		if ctx.Err() != nil {
 			results[i] = interrupted(sc)
 		} else {
-			results[i] = e.run(ctx, sc, l)
+			results[i], met[i] = e.run(ctx, sc, l)
 		}
 		if e.cfg.OnResult != nil {
 			e.resultMu.Lock()
@@ -296,6 +302,9 @@ func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness
 	}
 	for _, i := range finals {
 		runOne(i)
+	}
+	if o := l.found(); o != nil {
+		markAffected(results, met, o)
 	}
 	return results
 }

@@ -76,6 +76,9 @@ type reply struct {
 	// again, if set, runs the business logic once more that long after
 	// the arrival, past the dedupe store: a worker queue that redelivers.
 	again time.Duration
+	// refuse finds nobody there: the connection is refused at once, as
+	// while a receiver restarts.
+	refuse bool
 }
 
 // lateMode is what a receiver does with an event its job has passed.
@@ -252,6 +255,10 @@ func (s *fakeSender) Send(ctx context.Context, a delivery.Attempt) harness.Excha
 	defer s.rcv.answered()
 	if a.Abandon {
 		ex.Abandoned = true
+		return ex
+	}
+	if rep.refuse {
+		ex.Failure, ex.Err = harness.FailureRefused, "connection refused: nothing is listening at the target"
 		return ex
 	}
 	answers := rep.status != 0 && rep.after <= s.timeout

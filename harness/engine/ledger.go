@@ -27,6 +27,12 @@ type ledger struct {
 	events map[string]*entry
 	order  []string
 	acks   []ack
+	// began is when the run began: the availability check gives its
+	// times from it. tries are the deliveries it judges, and outage is
+	// what it found, once it has run.
+	began  time.Time
+	tries  []try
+	outage *outage
 	// jobs holds, for each job, the furthest state an acknowledged event
 	// moved it to, and that event: an event of the job that arrives
 	// after it, carrying a state no further, is late.
@@ -82,7 +88,9 @@ type ack struct {
 	timedOut    bool
 }
 
-func newLedger() *ledger { return &ledger{events: map[string]*entry{}, jobs: map[string]jobMark{}} }
+func newLedger() *ledger {
+	return &ledger{events: map[string]*entry{}, jobs: map[string]jobMark{}, began: time.Now()}
+}
 
 // keptBody bounds the bodies whose answer time ACK-11 judges: past
 // REALM's largest event (DESIGN section 4), a body is one a check sends to
@@ -100,6 +108,7 @@ func (l *ledger) delivered(check string, ev harness.Event, body []byte, ex harne
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !ex.Abandoned && len(body) <= keptBody {
+		l.tries = append(l.tries, newTry(check, ev, ex))
 		switch {
 		case ex.Response != nil:
 			l.acks = append(l.acks, ack{check: check, what: ev.Type, latency: ex.Latency, status: ex.Status()})

@@ -59,6 +59,9 @@ type run struct {
 	// lag is the longest processing lag the probe saw for an event
 	// delivered once: a late event gets twice as long (probe.AwaitLate).
 	lag time.Duration
+	// contacts are all the check's exchanges, the evidence's cap aside,
+	// for the availability check's outage to be compared with.
+	contacts []contact
 }
 
 // member is one event of a step that sent several under one name (each:
@@ -147,6 +150,8 @@ func (r *run) step(ctx context.Context, i int) (int, error) {
 		return 1, r.tls(ctx, n, st.TLS)
 	case st.Ledger != nil && st.Ledger.Processed:
 		return 1, r.judgeProcessed(ctx, n)
+	case st.Ledger != nil && st.Ledger.Availability:
+		return 1, r.judgeAvailability(n)
 	case st.Ledger != nil:
 		return 1, r.judgeAckTimes(n)
 	}
@@ -169,6 +174,7 @@ func (r *run) record(ex ...harness.Exchange) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, x := range ex {
+		r.contacts = append(r.contacts, contactOf(x))
 		if len(r.evidence) >= maxEvidence {
 			r.dropped++
 			if r.dropped == 1 {
@@ -178,6 +184,14 @@ func (r *run) record(ex ...harness.Exchange) {
 		}
 		r.evidence = append(r.evidence, x)
 	}
+}
+
+// touch keeps an exchange the evidence leaves out as a contact of the
+// check.
+func (r *run) touch(ex harness.Exchange) {
+	r.mu.Lock()
+	r.contacts = append(r.contacts, contactOf(ex))
+	r.mu.Unlock()
 }
 
 // jobID returns the jobId of a job alias, making one on first use.
@@ -609,10 +623,13 @@ func (r *run) burst(ctx context.Context, n int, gap time.Duration) error {
 					bad["no answer"]++
 				}
 				// The evidence keeps a few of those not acknowledged: the
-				// check's own deliveries come after.
+				// check's own deliveries come after. Every one is a
+				// contact with the receiver all the same.
 				if !ex.OK() && kept < 3 {
 					kept++
 					r.record(ex)
+				} else {
+					r.touch(ex)
 				}
 			})
 		}

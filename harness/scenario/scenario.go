@@ -228,6 +228,10 @@ type Ledger struct {
 	// deadline (more than 1 % late, or any past the sender timeout,
 	// fails; any late warns).
 	AckTimes bool `json:"ackTimes,omitempty"`
+	// Availability: every delivery of the run found the receiver there to
+	// answer it (none refused, reset or closed before an answer); the
+	// checks an outage took from judgment become AFFECTED.
+	Availability bool `json:"availability,omitempty"`
 }
 
 // ProbeCheck asks the probe what the receiver did. Exactly one of Event,

@@ -10,8 +10,8 @@ package report
 // wider than the phone scrolls by itself rather than the page.
 const stylesheet = `
 :root{--ink:#1b1f24;--muted:#59636e;--line:#d8dde3;--soft:#f5f7f9;
---pass:#1e7d34;--fail:#b3261e;--warn:#a85400;--skip:#55606e;--info:#1d5fa8;
---pass-bg:#e8f5ec;--fail-bg:#fdecea;--warn-bg:#fff3e0;--skip-bg:#eef1f4;--info-bg:#e8f0fb}
+--pass:#1e7d34;--fail:#b3261e;--warn:#a85400;--skip:#55606e;--info:#1d5fa8;--aff:#6a3d9a;
+--pass-bg:#e8f5ec;--fail-bg:#fdecea;--warn-bg:#fff3e0;--skip-bg:#eef1f4;--info-bg:#e8f0fb;--aff-bg:#f2ecf8}
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
 body{margin:0;color:var(--ink);background:#fff;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
@@ -43,6 +43,7 @@ a{color:inherit}
 /* what failed, first screen */
 .why{margin:1rem 0;padding:.3rem .9rem .6rem;border:1px solid var(--line);border-left:5px solid var(--fail);border-radius:4px;background:var(--fail-bg)}
 .why.v-WARN{border-left-color:var(--warn);background:var(--warn-bg)}
+.why.v-AFFECTED{border-left-color:var(--aff);background:var(--aff-bg)}
 .why h2{margin:.4rem 0}
 .why ol{margin:0;padding-left:1.3rem}
 .why>ol>li{margin:.3rem 0}
@@ -66,6 +67,7 @@ a{color:inherit}
 .v-PASS.chip,.badge.v-PASS{background:var(--pass-bg);color:var(--pass);border-color:#b5dcc0}
 .v-FAIL.chip,.badge.v-FAIL{background:var(--fail);color:#fff}
 .v-WARN.chip,.badge.v-WARN{background:var(--warn);color:#fff}
+.v-AFFECTED.chip,.badge.v-AFFECTED{background:var(--aff);color:#fff}
 .v-SKIP.chip,.badge.v-SKIP,.v-N\/A.chip,.badge.v-N\/A{background:var(--skip-bg);color:var(--skip);border-color:#cbd2da}
 .v-INFO.chip,.badge.v-INFO{background:var(--info-bg);color:var(--info);border-color:#bcd0ee}
 a.chip:hover,a.chip:focus{outline:2px solid var(--ink);outline-offset:1px}
@@ -96,9 +98,9 @@ table.small th,table.small td{padding:.15rem .6rem;border-bottom:1px solid var(-
 
 /* checks */
 .vh{padding-bottom:.2rem;border-bottom:2px solid currentColor}
-.vh.v-PASS{color:var(--pass)}.vh.v-FAIL{color:var(--fail)}.vh.v-WARN{color:var(--warn)}.vh.v-SKIP,.vh.v-N\/A{color:var(--skip)}.vh.v-INFO{color:var(--info)}
+.vh.v-PASS{color:var(--pass)}.vh.v-FAIL{color:var(--fail)}.vh.v-WARN{color:var(--warn)}.vh.v-SKIP,.vh.v-N\/A{color:var(--skip)}.vh.v-INFO{color:var(--info)}.vh.v-AFFECTED{color:var(--aff)}
 .check{margin:.4rem 0;border:1px solid var(--line);border-left:5px solid var(--line);border-radius:4px;background:#fff}
-.check.v-FAIL{border-left-color:var(--fail)}.check.v-WARN{border-left-color:var(--warn)}
+.check.v-FAIL{border-left-color:var(--fail)}.check.v-WARN{border-left-color:var(--warn)}.check.v-AFFECTED{border-left-color:var(--aff)}
 .check.v-PASS{border-left-color:var(--pass)}.check.v-SKIP,.check.v-N\/A{border-left-color:#9aa3ad}.check.v-INFO{border-left-color:var(--info)}
 .check>summary{cursor:pointer;padding:.4rem .6rem;list-style-position:inside}
 .check[open]>summary{border-bottom:1px solid var(--line)}

@@ -35,6 +35,7 @@ var symbols = map[harness.Verdict]string{
 	harness.Skip:          "–",
 	harness.InfoVerdict:   "i",
 	harness.NotApplicable: "∅",
+	harness.Affected:      "↯",
 }
 
 func plural(n int, one, many string) string {
@@ -60,10 +61,11 @@ func countsLine(r *Report) string {
 		harness.Pass:          {"passed", "passed"},
 		harness.InfoVerdict:   {"info", "info"},
 		harness.NotApplicable: {"not applicable", "not applicable"},
+		harness.Affected:      {"affected by an outage", "affected by an outage"},
 	}
 	var parts []string
 	for _, v := range harness.Verdicts() {
-		if v == harness.NotApplicable && r.Counts[v] == 0 {
+		if rare(v) && r.Counts[v] == 0 {
 			continue
 		}
 		w := words[v]
@@ -156,6 +158,13 @@ const pageTemplate = `
 <section id="failures" class="why v-FAIL">
 <h2>{{plural (len .Failed) "check failed" "checks failed"}}</h2>
 {{template "why" .Failed}}
+</section>
+{{- end}}
+{{- if .Affected}}
+<section id="affected" class="why v-AFFECTED">
+<h2>{{plural (len .Affected) "check" "checks"}} affected by an outage, not judged</h2>
+<p>An outage of the receiver met these checks: they would have failed or warned, but what they saw says nothing of their own requirements. The failure above reports the outage; run again once the receiver stays available.</p>
+<p class="ids">{{range .Affected}}<a class="chip v-AFFECTED" href="#{{.ID}}"><span class="sym">{{sym .Verdict}}</span>{{.ID}}</a> {{end}}</p>
 </section>
 {{- end}}
 {{- if .Warned}}
@@ -268,13 +277,13 @@ const pageTemplate = `
 {{- range .Checks}}
 {{- $open := .OpenExchanges}}{{$id := .ID}}
 <details class="check v-{{.Verdict}}" id="{{.ID}}" data-verdict="{{.Verdict}}"{{if .Open}} open{{end}}>
-<summary><span class="badge v-{{.Verdict}}"><span class="sym">{{sym .Verdict}}</span>{{.Verdict}}</span> <span class="id">{{.ID}}</span> <span class="title">{{.Title}}</span> <span class="meta">{{.Level}} · {{.Category}}{{if .Took}} · {{.Took}}{{end}}</span>{{if or (eq .Verdict "SKIP") (eq .Verdict "N/A")}} <span class="skip-reason">{{.Reason}}</span>{{end}}</summary>
+<summary><span class="badge v-{{.Verdict}}"><span class="sym">{{sym .Verdict}}</span>{{.Verdict}}</span> <span class="id">{{.ID}}</span> <span class="title">{{.Title}}</span> <span class="meta">{{.Level}} · {{.Category}}{{if .Took}} · {{.Took}}{{end}}</span>{{if or (eq .Verdict "SKIP") (eq .Verdict "N/A") (eq .Verdict "AFFECTED")}} <span class="skip-reason">{{.Reason}}</span>{{end}}</summary>
 <div class="body">
 <p class="req"><span class="lvl">{{.Level}}</span> {{.Requirement}}</p>
 {{- if .Seed}}
 <blockquote class="seed"><span class="k">the seed's words</span> {{.Seed}}</blockquote>
 {{- end}}
-{{- if and .Reason (ne .Reason .Observed)}}
+{{- if and .Reason (ne .Reason .Observed) (ne .Verdict "AFFECTED")}}
 <p class="reason"><strong>{{if eq .Verdict "SKIP"}}Skipped because{{else if eq .Verdict "N/A"}}Not applicable because{{else}}Measured{{end}}:</strong></p><pre class="reason">{{.Reason}}</pre>
 {{- end}}
 {{- if or .Expected .Observed}}

@@ -19,6 +19,10 @@ package report
 //     expected and how to fix it; the failure body repeats it and adds the
 //     evidence timeline.
 //   - SKIP is skipped with its reason, and so is N/A ("not applicable").
+//   - AFFECTED is skipped too, its message pointing to the outage that
+//     ACK-12's failure reports: a CI viewer then shows one failure for an
+//     outage, not one per check it met, and the check's evidence is in
+//     system-out.
 //   - A run that could not be made, or stopped early, adds a test suite
 //     "hookcert" with one test case "hookcert: ..." holding an <error>, so
 //     CI shows why.
@@ -242,10 +246,13 @@ func junitCheck(res harness.Result) junitCase {
 		}
 		c.Status = stateFailed
 		c.Failure = &junitProblem{Message: msg, Type: stateFailed, Text: body}
-	case harness.Skip, harness.NotApplicable:
+	case harness.Skip, harness.NotApplicable, harness.Affected:
 		msg := "skipped"
-		if res.Verdict == harness.NotApplicable {
+		switch res.Verdict {
+		case harness.NotApplicable:
 			msg = "not applicable"
+		case harness.Affected:
+			msg = "affected"
 		}
 		if res.Reason != "" {
 			msg += " - " + res.Reason

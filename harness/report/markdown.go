@@ -47,6 +47,9 @@ func (r *Report) Markdown(html string) string {
 		b.WriteString("\n### Checks that failed or warned\n\n")
 		table(&b, []string{"ID", "level", "title", "expected", "observed", "fix"}, rows)
 	}
+	if line := r.affectedLine(); line != "" {
+		fmt.Fprintf(&b, "\n**%s:** %s\n", harness.Affected, inline(line))
+	}
 	if r.Load != nil {
 		b.WriteString("\n### Load\n\n")
 		table(&b, []string{"measure", "value"}, loadRows(r.Load))

@@ -3,6 +3,7 @@ package report_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -445,5 +446,101 @@ func TestNotApplicableIsShownEverywhere(t *testing.T) {
 		if !want {
 			t.Errorf("%s: it does not", what)
 		}
+	}
+}
+
+// TestAffectedIsShownEverywhere: a run with an outage has one failure,
+// ACK-12, and the checks it took from judgment AFFECTED, counted apart
+// and shown as such: in the console summary and the Markdown (named
+// beside where the outage is reported, not in the failures), the HTML
+// (matrix chip, a section of their own, the check's detail with its
+// evidence), JUnit (skipped, with the pointer, one test case per check)
+// and report.json, which still matches its schema.
+func TestAffectedIsShownEverywhere(t *testing.T) {
+	const pointer = "affected by the outage reported by ACK-12 from 1.204 s to 3.180 s into the run: an exchange of this check met it"
+	evidence := []harness.Exchange{{Attempt: 1, Request: harness.Request{Method: "POST", URL: "https://example.com/webhook"}, Failure: harness.FailureRefused, Err: "connection refused: nothing is listening"}}
+	r := report.New("https://example.com/webhook", report.Settings{})
+	r.Finish([]harness.Result{
+		{ID: "SIG-01", Title: "signed", Level: harness.Must, Category: "signature", Verdict: harness.Pass},
+		{ID: "SIG-02", Title: "unsigned", Level: harness.Must, Category: "signature", Verdict: harness.Affected, Reason: pointer,
+			Observed: pointer + "\nstep 1, send job.completed: no response: connection refused", Fix: "Refuse it. See README.md#build-a-receiver-that-passes", Evidence: evidence},
+		{ID: "ACK-12", Title: "available", Level: harness.Must, Category: "acknowledgement", Verdict: harness.Fail,
+			Observed: "step 1, every delivery of the run: 3 of the run's 40 deliveries found no receiver\n1 other checks met the outage and are AFFECTED, not judged: SIG-02"},
+	}, true, nil)
+	if r.Overall != harness.NotCompliant || r.ExitCode != 1 || r.Counts[harness.Affected] != 1 || r.Counts[harness.Fail] != 1 {
+		t.Fatalf("overall %s exit %d, counts %v; want NOT COMPLIANT, one FAIL and one AFFECTED", r.Overall, r.ExitCode, r.Counts)
+	}
+	sum := r.Summary()
+	md := r.Markdown("index.html")
+	dir := t.TempDir()
+	if err := r.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	html, _ := os.ReadFile(filepath.Join(dir, report.HTMLFile))
+	junit, _ := os.ReadFile(filepath.Join(dir, report.JUnitFile))
+	js, _ := os.ReadFile(filepath.Join(dir, report.JSONFile))
+	for what, want := range map[string]bool{
+		"the summary counts it after FAIL": strings.Contains(sum, "3 checks: 1 FAIL, 1 AFFECTED, 0 WARN"),
+		"the summary names it by the outage's check, and not as a failure": strings.Contains(sum, "1 check AFFECTED by an outage of the receiver") &&
+			strings.Contains(sum, ": SIG-02") && !strings.Contains(sum, "FAIL SIG-02") && strings.Contains(sum, "FAIL ACK-12"),
+		"the Markdown counts it and names it apart from the failures": strings.Contains(md, "1 AFFECTED") && strings.Contains(md, "**AFFECTED:**") &&
+			!strings.Contains(md, "| SIG-02 |"),
+		"the HTML counts it":                       strings.Contains(string(html), "1 affected by an outage"),
+		"the HTML colours its chip":                strings.Contains(string(html), `class="chip v-AFFECTED" href="#SIG-02"`),
+		"the HTML shows the checks apart":          strings.Contains(string(html), `<section id="affected"`),
+		"the HTML details it with its evidence":    strings.Contains(string(html), `data-verdict="AFFECTED"`) && strings.Contains(string(html), "nothing is listening"),
+		"the HTML shows no fix for it":             !strings.Contains(string(html), "Refuse it."),
+		"JUnit skips it with the pointer":          strings.Contains(string(junit), `<skipped message="affected - `+pointer),
+		"JUnit keeps one test case per check":      strings.Count(string(junit), "<testcase ") == 3,
+		"JUnit fails ACK-12 only":                  strings.Count(string(junit), "<failure ") == 1,
+		"report.json holds the verdict":            strings.Contains(string(js), `"verdict": "AFFECTED"`) && strings.Contains(string(js), `"AFFECTED": 1`),
+		"report.json still matches its schema":     schema.Default().Validate("report", js) == nil,
+		"the CSS gives the verdict its own colour": strings.Contains(string(html), ".v-AFFECTED.chip"),
+	} {
+		if !want {
+			t.Errorf("%s: it does not", what)
+		}
+	}
+}
+
+// TestEveryVerdictIsShownInOneOrder: a run with one check of each verdict
+// shows every one, with its symbol, in the HTML's matrix and detail, and
+// counts them in the order harness.Verdicts gives, in the console and the
+// HTML's legend alike (where only the measurements come before the
+// passes, as the detail lists them): a verdict added to harness shows
+// here or fails here.
+func TestEveryVerdictIsShownInOneOrder(t *testing.T) {
+	var rs []harness.Result
+	for i, v := range harness.Verdicts() {
+		rs = append(rs, harness.Result{ID: fmt.Sprintf("SIG-%02d", i+1), Title: "t", Level: harness.Must, Category: "signature", Verdict: v, Reason: "why"})
+	}
+	r := report.New("https://example.com/webhook", report.Settings{})
+	r.Finish(rs, true, nil)
+	dir := t.TempDir()
+	if err := r.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	html, _ := os.ReadFile(filepath.Join(dir, report.HTMLFile))
+	sum := r.Summary()
+	last, lastHTML := -1, -1
+	for _, v := range harness.Verdicts() {
+		chip := fmt.Sprintf(`class="chip v-%s"`, v)
+		if !strings.Contains(string(html), chip) || !strings.Contains(string(html), fmt.Sprintf(`data-verdict="%s"`, v)) ||
+			!strings.Contains(string(html), fmt.Sprintf(`<h3 class="vh v-%s"><span class="sym">`, v)) {
+			t.Errorf("%s: the HTML shows no chip, detail or heading of it", v)
+		}
+		i := strings.Index(sum, fmt.Sprintf("1 %s", v))
+		if i < last {
+			t.Errorf("%s: the console counts it out of the order of harness.Verdicts:\n%s", v, sum)
+		}
+		last = i
+		j := strings.Index(string(html), `<span class="chip v-`+string(v)+`"`)
+		if v == harness.InfoVerdict {
+			continue
+		}
+		if j < lastHTML {
+			t.Errorf("%s: the HTML legend counts it out of the order of harness.Verdicts", v)
+		}
+		lastHTML = j
 	}
 }

@@ -113,6 +113,9 @@ func (r *Report) Summary() string {
 			}
 		}
 	}
+	if line := r.affectedLine(); line != "" {
+		fmt.Fprintf(&b, "  %s\n", line)
+	}
 	if r.Counts[harness.Fail]+r.Counts[harness.Warn] > 0 {
 		b.WriteString("each failure's evidence, and a curl command that re-sends each of its requests, are in the HTML report\n")
 	}
@@ -130,13 +133,38 @@ func (r *Report) Summary() string {
 	return b.String()
 }
 
+// affectedLine names the checks an outage took from judgment: "1 check
+// AFFECTED by an outage of the receiver, not judged (...): SIG-02";
+// empty when none is. The failure that reports the outage is among the
+// failures, and each AFFECTED check's reason names it.
+func (r *Report) affectedLine() string {
+	var ids []string
+	for _, g := range r.groups() {
+		for _, res := range g.Results {
+			if res.Verdict == harness.Affected {
+				ids = append(ids, res.ID)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s %s by an outage of the receiver, not judged (the failure that reports the outage says when; run again once the receiver stays available): %s",
+		plural(len(ids), "check", "checks"), harness.Affected, strings.Join(ids, ", "))
+}
+
+// rare says whether a verdict is named in the counts only when a check
+// has it: only a signing scheme makes checks N/A, and only an outage
+// makes them AFFECTED.
+func rare(v harness.Verdict) bool { return v == harness.NotApplicable || v == harness.Affected }
+
 // countsText counts the checks per verdict, failures first: "11 checks:
-// 3 FAIL, 1 WARN, 1 SKIP, 4 PASS, 2 INFO". N/A is named only when a check
-// is N/A, since only a signing scheme makes checks N/A.
+// 3 FAIL, 1 WARN, 1 SKIP, 4 PASS, 2 INFO". N/A and AFFECTED are named
+// only when a check has them (rare).
 func (r *Report) countsText() string {
 	var parts []string
 	for _, v := range harness.Verdicts() {
-		if v == harness.NotApplicable && r.Counts[v] == 0 {
+		if rare(v) && r.Counts[v] == 0 {
 			continue
 		}
 		parts = append(parts, fmt.Sprintf("%d %s", r.Counts[v], v))
@@ -163,6 +191,8 @@ func checkText(r harness.Result, evidence bool) string {
 		fmt.Fprintf(&b, "skipped because:\n%s\n", indent(r.Reason))
 	case harness.NotApplicable:
 		fmt.Fprintf(&b, "not applicable because:\n%s\n", indent(r.Reason))
+	case harness.Affected:
+		b.WriteString("not judged: an outage of the receiver met this check (its observed text says where it is reported)\n")
 	case harness.InfoVerdict:
 		if r.Reason != "" && r.Reason != r.Observed {
 			fmt.Fprintf(&b, "measured:\n%s\n", indent(r.Reason))

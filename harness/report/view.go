@@ -305,15 +305,18 @@ type verdictGroup struct {
 // page is what the HTML template renders.
 type pageView struct {
 	*Report
-	Class    string
-	Profile  string
-	Date     string
-	Took     string
-	Retries  string
-	Total    int
-	Groups   []group
-	Failed   []checkView
-	Warned   []checkView
+	Class   string
+	Profile string
+	Date    string
+	Took    string
+	Retries string
+	Total   int
+	Groups  []group
+	Failed  []checkView
+	Warned  []checkView
+	// Affected are the checks an outage took from judgment (ACK-12),
+	// shown apart from the failures.
+	Affected []checkView
 	Sections []verdictGroup
 	Load     *loadView
 	// HTTP says which HTTP versions the deliveries were made in, and
@@ -366,16 +369,19 @@ func newPage(r *Report) pageView {
 			byVerdict[res.Verdict] = append(byVerdict[res.Verdict], c)
 		}
 	}
-	p.Failed, p.Warned = byVerdict[harness.Fail], byVerdict[harness.Warn]
+	p.Failed, p.Warned, p.Affected = byVerdict[harness.Fail], byVerdict[harness.Warn], byVerdict[harness.Affected]
 	headings := map[harness.Verdict]string{
 		harness.Fail:          "Failed",
+		harness.Affected:      "Affected by an outage, not judged (AFFECTED)",
 		harness.Warn:          "Warnings",
 		harness.Skip:          "Skipped",
 		harness.InfoVerdict:   "Measured (INFO)",
 		harness.Pass:          "Passed",
 		harness.NotApplicable: "Not applicable to the signing scheme (N/A)",
 	}
-	for _, v := range []harness.Verdict{harness.Fail, harness.Warn, harness.Skip, harness.InfoVerdict, harness.Pass, harness.NotApplicable} {
+	// The order of harness.Verdicts, but that the measurements come
+	// before the long list of passes.
+	for _, v := range []harness.Verdict{harness.Fail, harness.Affected, harness.Warn, harness.Skip, harness.InfoVerdict, harness.Pass, harness.NotApplicable} {
 		if cs := byVerdict[v]; len(cs) > 0 {
 			p.Sections = append(p.Sections, verdictGroup{Verdict: v, Heading: headings[v], Checks: cs})
 		}

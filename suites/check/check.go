@@ -63,10 +63,11 @@ func withReportDir(getenv func(string) string, dir string) func(string) string {
 }
 
 // Spec reports the result of check id as the running spec: FAIL fails it
-// with expected versus observed, SKIP skips it with the reason, WARN and
-// INFO pass with their text attached, and the evidence is attached to show
-// on failure or with -v. ok false means the check never ran, and why says
-// why.
+// with expected versus observed, SKIP skips it with the reason, and so
+// does AFFECTED (one failure, the availability check's, reports an
+// outage, as in junit.xml), WARN and INFO pass with their text attached,
+// and the evidence is attached to show on failure or with -v. ok false
+// means the check never ran, and why says why.
 func Spec(id string, r harness.Result, ok bool, why string) {
 	if !ok {
 		if why == "" {
@@ -85,6 +86,8 @@ func Spec(id string, r harness.Result, ok bool, why string) {
 		Skip(r.ID + " skipped: " + r.Reason)
 	case harness.NotApplicable:
 		Skip(r.ID + " N/A: " + r.Reason)
+	case harness.Affected:
+		Skip(r.ID + " AFFECTED: " + r.Reason)
 	case harness.Warn:
 		AddReportEntry("warning", report.Failure(r))
 	case harness.InfoVerdict:

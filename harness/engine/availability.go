@@ -164,7 +164,11 @@ func markAffected(results []harness.Result, met [][]contact, o *outage) {
 		r.Observed = strings.TrimSpace(text + "\n" + r.Observed)
 		ids = append(ids, r.ID)
 	}
-	if len(ids) > 0 {
+	switch len(ids) {
+	case 0:
+	case 1:
+		results[i].Observed += "\n1 other check met the outage and is AFFECTED, not judged: " + ids[0]
+	default:
 		results[i].Observed += fmt.Sprintf("\n%d other checks met the outage and are AFFECTED, not judged: %s", len(ids), strings.Join(ids, ", "))
 	}
 }

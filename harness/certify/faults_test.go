@@ -26,11 +26,14 @@ import (
 // fault of the reference receiver, the exact set of checks that must break
 // (FAIL for a MUST, WARN for a SHOULD), and nothing else. The correct
 // receiver breaks none. Each row says why its set is larger than the
-// fault's own check when it is, but for ACK-10 and ACK-11, which judge the
-// whole run: every fault that processes an acknowledged event other than
-// once, or a refused one at all, breaks ACK-10 too (the ledger sees every
-// event the run delivered), and every fault that answers late breaks
-// ACK-11. The rows of loadFaults are not run here.
+// fault's own check when it is, but for ACK-10, ACK-11 and ACK-12, which
+// judge the whole run: every fault that processes an acknowledged event
+// other than once, or a refused one at all, breaks ACK-10 too (the ledger
+// sees every event the run delivered), every fault that answers late
+// breaks ACK-11, and every fault that leaves a delivery unanswered (a
+// closed connection, a reset stream) breaks ACK-12, the checks whose
+// deliveries met it then AFFECTED (affectedBy). The rows of loadFaults are
+// not run here.
 var plantedFaults = []plantedRow{
 	{"", nil, "the correct reference receiver passes every check"},
 	{receiver.Fault("skip-verify"), ids("SIG-02 SIG-03 SIG-04 SIG-05 SIG-06 SIG-07 SIG-11 SIG-12 SIG-14"),
@@ -93,6 +96,8 @@ var plantedFaults = []plantedRow{
 	{receiver.Fault("limit-100k"), ids("ACK-06 ACK-09"), "ACK-06's large event of about 105 KB is over the limit too (a SHOULD: it warns)"},
 	{receiver.Fault("slow-model-ack"), ids("ACK-02 ACK-11"), "the model.training.* deliveries of every check are late, which only ACK-02's sequential sample and the whole run's answer times judge"},
 	{receiver.Fault("racy-state"), ids("ACK-10"), "a burst fault: once its backlog passes 150 during IDEM-06's burst, batches of events are processed twice"},
+	{receiver.Fault("crash-on-malformed"), ids("ACK-12"),
+		"the crash drops the delivery unanswered: ACK-12 fails once, naming it, and the checks that sent one (ROB-01..03) are AFFECTED, not failed"},
 	{receiver.Fault("tls-legacy"), ids("TLS-03"), ""},
 	{receiver.Fault("expired-cert"), ids("TLS-02"),
 		"the other checks run without certificate verification so that the certificate does not hide them"},
@@ -127,6 +132,14 @@ var probeOnly = map[receiver.Fault][]string{
 	receiver.Fault("dedupe-window"):         ids("ACK-10 IDEM-06"),
 	receiver.Fault("racy-state"):            ids("ACK-10"),
 	receiver.Fault("model-last-write-wins"): ids("ORD-07"),
+}
+
+// affectedBy are the checks a fault takes from judgment: they meet the
+// outage ACK-12 reports, and would have failed, so they are AFFECTED. No
+// other row has any: a receiver that answers every delivery has no
+// outage.
+var affectedBy = map[receiver.Fault][]string{
+	receiver.Fault("crash-on-malformed"): ids("ROB-01 ROB-02 ROB-03"),
 }
 
 // burstFaults are the faults that act only when many deliveries are under
@@ -502,14 +515,18 @@ func proveRow(t *testing.T, scheme string, fault receiver.Fault, want []string, 
 		// With the checks that judge the whole run, over theirs.
 		scs = slices.DeleteFunc(slices.Clone(scs), func(sc *scenario.Scenario) bool { return sc.Category != "signature" && !sc.Final })
 	default:
-		scs = slices.DeleteFunc(slices.Clone(scs), func(sc *scenario.Scenario) bool { return !slices.Contains(want, sc.ID) })
+		scs = slices.DeleteFunc(slices.Clone(scs), func(sc *scenario.Scenario) bool {
+			return !slices.Contains(want, sc.ID) && !slices.Contains(affectedBy[fault], sc.ID)
+		})
 	}
 	results := s.Run(ctx, scs)
-	var broken, na []string
+	var broken, na, affected []string
 	for _, r := range results {
 		switch r.Verdict {
 		case harness.Fail, harness.Warn:
 			broken = append(broken, r.ID)
+		case harness.Affected:
+			affected = append(affected, r.ID)
 		case harness.Skip:
 			t.Errorf("%s skipped against the reference receiver: %s", r.ID, r.Reason)
 		case harness.NotApplicable:
@@ -534,6 +551,9 @@ func proveRow(t *testing.T, scheme string, fault receiver.Fault, want []string, 
 			}
 		}
 		t.Fatalf("fault %q broke %v, want exactly %v (%s)", name, broken, want, why)
+	}
+	if sort.Strings(affected); !slices.Equal(affected, affectedBy[fault]) {
+		t.Errorf("fault %q left %v AFFECTED, want exactly %v", name, affected, affectedBy[fault])
 	}
 	for _, id := range probeOnly[fault] {
 		if !slices.Contains(want, id) && !slices.Contains(notApplicable(t, scheme), id) && !inSomeScheme(fault, id) {

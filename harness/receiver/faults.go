@@ -186,6 +186,12 @@ const (
 	// receiver must stay free of data races, so the batch is taken safely
 	// and processed twice on purpose, the outcome of the race.
 	faultRacyState Fault = "racy-state"
+	// faultCrashOnMalformed crashes the handler on what fault500OnMalformed
+	// answers 500 to: invalid JSON, missing required fields, an empty
+	// body. The server then drops the delivery unanswered (HTTP/1.1
+	// closes the connection, HTTP/2 resets the stream), as a receiver
+	// whose process dies on such an input and is restarted does.
+	faultCrashOnMalformed Fault = "crash-on-malformed"
 	// faultTLSLegacy makes the HTTPS server also accept TLS 1.0 and 1.1.
 	faultTLSLegacy Fault = "tls-legacy"
 	// faultExpiredCert makes the HTTPS server present a certificate whose
@@ -249,6 +255,7 @@ var faultTable = []struct {
 	{faultLimit100K, "refuses bodies over 102,400 bytes (body-parser's '100kb') with 413"},
 	{faultSlowModelAck, "processes model.training.* events before answering (1.5 s at real time)"},
 	{faultRacyState, "past a backlog of 150 events, workers share batches: their events are processed twice"},
+	{faultCrashOnMalformed, "crashes on invalid JSON, missing fields or an empty body: the delivery is dropped unanswered"},
 	{faultTLSLegacy, "HTTPS also accepts TLS 1.0 and 1.1"},
 	{faultExpiredCert, "HTTPS serves a certificate that expired a day ago"},
 }

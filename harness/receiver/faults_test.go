@@ -26,9 +26,9 @@ import (
 func TestFaultCatalogue(t *testing.T) {
 	t.Parallel()
 	all := Faults()
-	if len(all) != 49 {
+	if len(all) != 50 {
 		t.Fatalf("Faults() has %d entries, want the 20 planned faults, ignore-unseen-job, drop-model-events, verify-reparsed, mark-before-verify, "+
-			"the sixteen of catalogue v2, flaky and the eight of catalogue v3", len(all))
+			"the sixteen of catalogue v2, flaky, the eight of catalogue v3 and crash-on-malformed", len(all))
 	}
 	if all[0] != faultSkipVerify || all[len(all)-1] != faultExpiredCert {
 		t.Errorf("Faults() is not in the planted-fault table's order: %v", all)
@@ -493,6 +493,26 @@ func TestFault500OnMalformed(t *testing.T) {
 			t.Errorf("body %q answered %d, want the bug: 500", body, r.status)
 		}
 	}
+}
+
+func TestFaultCrashOnMalformed(t *testing.T) {
+	t.Parallel()
+	tg := newTarget(t, Config{Faults: []Fault{faultCrashOnMalformed}})
+	for _, body := range []string{`{"eventId":`, `{"eventType":"job.queued","data":{}}`, ``} {
+		req, err := http.NewRequest(http.MethodPost, tg.url+WebhookPath, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set(harness.HeaderSignature, sigHeader(testSecret, time.Now(), []byte(body)))
+		if resp, err := tg.client.Do(req); err == nil {
+			resp.Body.Close()
+			t.Errorf("body %q answered %d, want the bug: no answer at all", body, resp.StatusCode)
+		}
+	}
+	// A valid event is still acknowledged and processed.
+	id := newID("evt")
+	tg.mustAck(eventBody(t, id, harness.JobCompleted, newID("job"), statusCompleted, nil, nil))
+	tg.processedOnce(id)
 }
 
 func TestFaultAcceptAnyMethod(t *testing.T) {

@@ -404,6 +404,13 @@ func (r *receiver) serveWebhook(w http.ResponseWriter, req *http.Request) {
 
 	ev, err := parseEvent(body, r.faults[faultRejectUnknownType], r.faults[faultStrictFields])
 	if err != nil {
+		if r.faults[faultCrashOnMalformed] && errors.Is(err, errMalformed) {
+			// What a handler that dereferences fields it never checked
+			// does when nothing recovers it: net/http's server drops
+			// the request unanswered.
+			r.logDelivery(req, 0, "", "crashed on a malformed event")
+			panic(http.ErrAbortHandler)
+		}
 		status := http.StatusBadRequest
 		if r.faults[fault500OnMalformed] && errors.Is(err, errMalformed) {
 			// What a handler that dereferences fields it never checked

@@ -318,6 +318,20 @@ func (s *Sender) saw(proto string) {
 	}
 }
 
+// Reachable reports whether the target's address takes a TCP connection
+// at all, within ctx and the sender timeout: nil when it does. A run asks
+// it once a delivery found no receiver to answer it (refused, or reset
+// unanswered), to know when a receiver that went away is back.
+func (s *Sender) Reachable(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	c, err := s.dialer.dialTCP(ctx, dial.HostPort(s.url))
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}
+
 // Timeout returns the sender timeout applied to every attempt.
 func (s *Sender) Timeout() time.Duration { return s.timeout }
 

@@ -1,12 +1,14 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/poll"
 )
 
 // An outage of the receiver (a restart, a crash) makes every check whose
@@ -127,9 +129,55 @@ func (r *run) judgeAvailability(n int) error {
 	r.record(evidence...)
 	r.ledger.mu.Lock()
 	r.ledger.outage = o
+	waited, gaveUp := r.ledger.waited, r.ledger.gaveUp
 	r.ledger.mu.Unlock()
+	switch timeout := r.e.cfg.Timing.SenderTimeout; {
+	case gaveUp:
+		obs += fmt.Sprintf(". It took no connection again within the sender timeout of %s, which the checks not started by then waited: they ran against it as it was", timeout)
+	case waited >= reachInterval:
+		// Less is the time a dial takes that finds it there at once.
+		obs += fmt.Sprintf(". The checks not started by then waited %s in all for it to take connections again", waited.Round(time.Millisecond))
+	}
 	r.observe(observation{step: n, what: what, expected: exp, observed: obs})
 	return nil
+}
+
+// reachInterval is how often a run that waits for a receiver to come
+// back asks whether it takes connections: a dial costs little.
+const reachInterval = 50 * time.Millisecond
+
+// awaitReceiver holds a check back before it starts while the receiver is
+// gone: once a delivery found no receiver to answer it, the checks that
+// have not started wait until its address takes a connection again, so
+// that an outage takes from judgment the checks it met, and no others. A
+// run waits one sender timeout at most for it in all: a receiver gone for
+// good is then judged as it is, and the run ends within its time bound.
+// One check asks at a time; the others wait for its answer.
+func (e *Engine) awaitReceiver(ctx context.Context, l *ledger) {
+	l.gate.Lock()
+	defer l.gate.Unlock()
+	l.mu.Lock()
+	down, left := l.down, e.cfg.Timing.SenderTimeout-l.waited
+	l.mu.Unlock()
+	if !down || left <= 0 || ctx.Err() != nil {
+		return
+	}
+	start := time.Now()
+	within, cancel := context.WithDeadline(ctx, start.Add(left))
+	defer cancel()
+	err := poll.Until(within, reachInterval, start.Add(left), func() (bool, error) {
+		return e.cfg.Sender.Reachable(within) == nil, nil
+	})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.waited += time.Since(start)
+	switch {
+	case err == nil:
+		l.down = false
+	case ctx.Err() == nil:
+		// The allowance ran out, not the run.
+		l.gaveUp = true
+	}
 }
 
 // found returns the outage the availability check found, if it ran and

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/engine"
 	"github.com/realm-ai/hookcert/harness/scenario"
 )
 
@@ -43,25 +44,19 @@ func TestAnOutageIsOneFinding(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		why    string
+		away   func(start time.Time) func() bool
 		script func(start time.Time) func(arrival) reply
 		want   map[string]harness.Verdict
 		says   []string
 	}{
-		{"a receiver down from 3 s to 4 s", func(start time.Time) func(arrival) reply {
-			return func(d arrival) reply {
-				if at := d.at.Sub(start); at >= 3*time.Second && at < 4*time.Second {
-					return reply{refuse: true}
-				}
-				return correct(d)
-			}
-		}, map[string]harness.Verdict{"X-01": harness.Affected, "X-02": harness.Fail, "X-03": harness.Pass, "X-04": harness.Affected, "ACK-12": harness.Fail},
+		{"a receiver down from 3 s to 4 s", between(3*time.Second, 4*time.Second), nil, map[string]harness.Verdict{"X-01": harness.Affected, "X-02": harness.Fail, "X-03": harness.Pass, "X-04": harness.Affected, "ACK-12": harness.Fail},
 			[]string{"2 of the run's 6 deliveries found no receiver", "from 3.000 s to 3.500 s into the run (deliveries 4 to 5 of 6",
 				"the first, X-01's job.completed evt_", "(connection refused)", "Just before the first came X-02's job.completed evt_",
 				"at 1.000 s (200 OK in 0s)", "2 other checks met the outage and are AFFECTED, not judged: X-01, X-04"}},
-		{"a receiver that stays up", func(time.Time) func(arrival) reply { return correct },
+		{"a receiver that stays up", nil, nil,
 			map[string]harness.Verdict{"X-01": harness.Pass, "X-02": harness.Fail, "X-03": harness.Pass, "X-04": harness.Pass, "ACK-12": harness.Pass},
 			[]string{"all 6 answered"}},
-		{"a receiver that hangs is there, and is ACK-11's", func(start time.Time) func(arrival) reply {
+		{"a receiver that hangs is there, and is ACK-11's", nil, func(start time.Time) func(arrival) reply {
 			return func(d arrival) reply {
 				if at := d.at.Sub(start); at >= 3*time.Second && at < 4*time.Second {
 					return reply{}
@@ -74,7 +69,12 @@ func TestAnOutageIsOneFinding(t *testing.T) {
 		t.Run(tc.why, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				rcv := newFakeReceiver()
-				rcv.script = tc.script(time.Now())
+				if tc.away != nil {
+					rcv.away = tc.away(time.Now())
+				}
+				if tc.script != nil {
+					rcv.script = tc.script(time.Now())
+				}
 				rs := inMemory(t, rcv, true, nil).RunAll(t.Context(), outageScenarios(t))
 				for _, r := range rs {
 					if r.Verdict != tc.want[r.ID] {
@@ -97,6 +97,67 @@ func TestAnOutageIsOneFinding(t *testing.T) {
 						t.Errorf("%s: reason %q, observed %q, %d exchanges; want both to point to ACK-12, what it saw kept with its evidence",
 							r.ID, r.Reason, r.Observed, len(r.Evidence))
 					}
+				}
+			})
+		})
+	}
+}
+
+// between returns a receiver's away that is true from from to to into the
+// run that starts when it is called.
+func between(from, to time.Duration) func(time.Time) func() bool {
+	return func(start time.Time) func() bool {
+		return func() bool {
+			at := time.Since(start)
+			return at >= from && at < to
+		}
+	}
+}
+
+// TestChecksWaitForTheReceiverToComeBack: one check at a time, the first
+// meeting an outage from 3 s to 4.5 s into the run. The checks after it
+// wait to start until the receiver takes connections again, exactly then,
+// and are judged as usual; ACK-12 says how long they waited. A receiver
+// gone for good is waited for one sender timeout, no longer: the checks
+// after it then meet it, and are AFFECTED too.
+func TestChecksWaitForTheReceiverToComeBack(t *testing.T) {
+	t.Parallel()
+	timeout := harness.DefaultTiming().SenderTimeout
+	for _, tc := range []struct {
+		why     string
+		away    func(time.Time) func() bool
+		want    map[string]harness.Verdict
+		startAt time.Duration
+		says    string
+	}{
+		{"a receiver back after 1.5 s", between(3*time.Second, 4500*time.Millisecond),
+			map[string]harness.Verdict{"X-01": harness.Affected, "X-05": harness.Pass, "X-06": harness.Pass, "ACK-12": harness.Fail},
+			4500 * time.Millisecond, "The checks not started by then waited 1.5s in all for it to take connections again"},
+		{"a receiver gone for good", between(3*time.Second, time.Hour),
+			map[string]harness.Verdict{"X-01": harness.Affected, "X-05": harness.Affected, "X-06": harness.Affected, "ACK-12": harness.Fail},
+			3*time.Second + timeout, "It took no connection again within the sender timeout of 5s"},
+	} {
+		t.Run(tc.why, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				rcv := newFakeReceiver()
+				start := time.Now()
+				rcv.away = tc.away(start)
+				scs := []*scenario.Scenario{
+					custom(t, "X-01", "", "  - send:\n      build: {type: job.queued}\n    expect: {status: 2xx}\n  - pause: {for: 3s}\n"+
+						"  - send:\n      build: {type: job.queued}\n    expect: {status: 2xx}\n"),
+					custom(t, "X-05", "after: [X-01]\n", sendAndProbe), custom(t, "X-06", "after: [X-05]\n", sendAndProbe), builtin(t, "ACK-12")[0],
+				}
+				rs := inMemory(t, rcv, true, func(c *engine.Config) { c.Concurrency = 1 }).RunAll(t.Context(), scs)
+				for _, r := range rs {
+					if r.Verdict != tc.want[r.ID] {
+						t.Errorf("%s: %s (%s), want %s", r.ID, r.Verdict, r.Observed, tc.want[r.ID])
+					}
+				}
+				if got := rs[1].Evidence[0].Start.Sub(start); got != tc.startAt {
+					t.Errorf("X-05 delivered first at %s into the run, want %s", got, tc.startAt)
+				}
+				if !strings.Contains(rs[3].Observed, tc.says) {
+					t.Errorf("ACK-12 observed %q, want it to say %q", rs[3].Observed, tc.says)
 				}
 			})
 		})

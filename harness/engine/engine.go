@@ -63,6 +63,10 @@ type Sender interface {
 	TLSConfig() *tls.Config
 	// Protocols names the HTTP versions the deliveries were answered in.
 	Protocols() []string
+	// Reachable says whether the target's address takes a connection at
+	// all (nil when it does): the run asks it while a receiver that went
+	// away may be coming back.
+	Reachable(ctx context.Context) error
 }
 
 // Prober asks the receiver's probe what it processed (README "The probe
@@ -211,43 +215,7 @@ func (e *Engine) run(ctx context.Context, sc *scenario.Scenario, l *ledger) (res
 // The after order must have no cycle (the scenario loaders and Merge reject one); IDs it
 // names that are not among scs are ignored.
 func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness.Result {
-	l := newLedger()
-	results := make([]harness.Result, len(scs))
-	met := make([][]contact, len(scs))
-	done := make(map[string]chan struct{}, len(scs))
-	for _, sc := range scs {
-		done[sc.ID] = make(chan struct{})
-	}
-	// await returns once every scenario sc comes after has finished, or
-	// ctx has ended.
-	await := func(sc *scenario.Scenario) {
-		for _, dep := range sc.After {
-			if ch, ok := done[dep]; ok {
-				select {
-				case <-ch:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}
-	// runOne runs scs[i], whose dependencies have finished, reports its
-	// result and marks it finished.
-	runOne := func(i int) {
-		sc := scs[i]
-		defer close(done[sc.ID])
-		if ctx.Err() != nil {
-			results[i] = interrupted(sc)
-		} else {
-			results[i], met[i] = e.run(ctx, sc, l)
-		}
-		if e.cfg.OnResult != nil {
-			e.resultMu.Lock()
-			e.cfg.OnResult(results[i])
-			e.resultMu.Unlock()
-		}
-	}
-
+	b := newBatch(e, scs)
 	byID := make(map[string]int, len(scs))
 	for i, sc := range scs {
 		byID[sc.ID] = i
@@ -272,14 +240,14 @@ func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness
 			defer wg.Done()
 			// Wait first, then take a slot: a scenario holding a slot is
 			// always running, so the slots never run out on waiting.
-			await(scs[i])
+			b.await(ctx, scs[i])
 			select {
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
 			case <-ctx.Done():
 				// Not started: runOne skips it without a slot.
 			}
-			runOne(i)
+			b.runOne(ctx, i)
 		}()
 	}
 	wg.Wait()
@@ -296,17 +264,71 @@ func (e *Engine) RunAll(ctx context.Context, scs []*scenario.Scenario) []harness
 		}
 		i := pending[next]
 		pending = append(pending[:next], pending[next+1:]...)
-		await(scs[i])
-		runOne(i)
+		b.await(ctx, scs[i])
+		b.runOne(ctx, i)
 		ran[scs[i].ID] = true
 	}
 	for _, i := range finals {
-		runOne(i)
+		b.runOne(ctx, i)
 	}
-	if o := l.found(); o != nil {
-		markAffected(results, met, o)
+	if o := b.l.found(); o != nil {
+		markAffected(b.results, b.met, o)
 	}
-	return results
+	return b.results
+}
+
+// batch is one RunAll under way: its scenarios, their results and
+// contacts with the receiver, the run's ledger, and for each scenario a
+// channel closed once it has finished.
+type batch struct {
+	e       *Engine
+	scs     []*scenario.Scenario
+	l       *ledger
+	results []harness.Result
+	met     [][]contact
+	done    map[string]chan struct{}
+}
+
+func newBatch(e *Engine, scs []*scenario.Scenario) *batch {
+	b := &batch{e: e, scs: scs, l: newLedger(), results: make([]harness.Result, len(scs)), met: make([][]contact, len(scs)),
+		done: make(map[string]chan struct{}, len(scs))}
+	for _, sc := range scs {
+		b.done[sc.ID] = make(chan struct{})
+	}
+	return b
+}
+
+// await returns once every scenario sc comes after has finished, or ctx
+// has ended.
+func (b *batch) await(ctx context.Context, sc *scenario.Scenario) {
+	for _, dep := range sc.After {
+		if ch, ok := b.done[dep]; ok {
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// runOne runs scs[i], whose dependencies have finished, once the receiver
+// takes connections if a delivery found it gone (awaitReceiver), reports
+// its result and marks it finished.
+func (b *batch) runOne(ctx context.Context, i int) {
+	sc := b.scs[i]
+	defer close(b.done[sc.ID])
+	b.e.awaitReceiver(ctx, b.l)
+	if ctx.Err() != nil {
+		b.results[i] = interrupted(sc)
+	} else {
+		b.results[i], b.met[i] = b.e.run(ctx, sc, b.l)
+	}
+	if b.e.cfg.OnResult != nil {
+		b.e.resultMu.Lock()
+		b.e.cfg.OnResult(b.results[i])
+		b.e.resultMu.Unlock()
+	}
 }
 
 // runLate says which scenarios run late, one at a time after the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -47,6 +48,9 @@ type fakeReceiver struct {
 	// late is what the business logic does with a job event whose state
 	// the job has passed.
 	late lateMode
+	// away, when set and true, finds nobody there: every delivery is
+	// refused, whatever the script, and the address takes no connection.
+	away func() bool
 
 	mu       sync.Mutex
 	arrivals []arrival
@@ -124,6 +128,9 @@ func (r *fakeReceiver) deliver(a delivery.Attempt) reply {
 	if script == nil {
 		script = correct
 	}
+	if r.gone() {
+		script = func(arrival) reply { return reply{refuse: true} }
+	}
 	rep := script(d)
 	r.mu.Lock()
 	r.arrivals = append(r.arrivals, d)
@@ -142,6 +149,9 @@ func (r *fakeReceiver) deliver(a delivery.Attempt) reply {
 	}
 	return rep
 }
+
+// gone says whether the receiver is away.
+func (r *fakeReceiver) gone() bool { return r.away != nil && r.away() }
 
 // answered ends a delivery that deliver started.
 func (r *fakeReceiver) answered() {
@@ -288,6 +298,14 @@ func (s *fakeSender) Send(ctx context.Context, a delivery.Attempt) harness.Excha
 	}
 	s.mu.Unlock()
 	return ex
+}
+
+// Reachable takes a connection unless the receiver is away.
+func (s *fakeSender) Reachable(context.Context) error {
+	if s.rcv.gone() {
+		return errors.New("connection refused")
+	}
+	return nil
 }
 
 func (s *fakeSender) URL() string            { return fakeWebhook }

@@ -33,6 +33,15 @@ type ledger struct {
 	began  time.Time
 	tries  []try
 	outage *outage
+	// down says that the last delivery to find no receiver came after
+	// the receiver last took a connection; waited is how long the checks
+	// not yet started were held back for it (awaitReceiver), and gaveUp
+	// that it did not come back within the run's allowance. gate lets
+	// one check at a time wait for it.
+	down   bool
+	waited time.Duration
+	gaveUp bool
+	gate   sync.Mutex
 	// jobs holds, for each job, the furthest state an acknowledged event
 	// moved it to, and that event: an event of the job that arrives
 	// after it, carrying a state no further, is late.
@@ -109,6 +118,7 @@ func (l *ledger) delivered(check string, ev harness.Event, body []byte, ex harne
 	defer l.mu.Unlock()
 	if !ex.Abandoned && len(body) <= keptBody {
 		l.tries = append(l.tries, newTry(check, ev, ex))
+		l.down = l.down || ex.Unavailable()
 		switch {
 		case ex.Response != nil:
 			l.acks = append(l.acks, ack{check: check, what: ev.Type, latency: ex.Latency, status: ex.Status()})

@@ -102,24 +102,28 @@ func TestHostileReceivers(t *testing.T) {
 		t.Cleanup(srv.Close)
 		return srv.URL + "/webhook"
 	}
+	// ack12 is ACK-12's verdict: a receiver that resets every connection
+	// is not there to answer, one that hangs or answers nonsense is
+	// (ACK-11 and the checks judge it), and the others answer.
 	cases := []struct {
-		name string
-		url  func() string
+		name  string
+		url   func() string
+		ack12 harness.Verdict
 	}{
-		{"hang", func() string { return rawServer(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) }) }},
+		{"hang", func() string { return rawServer(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) }) }, harness.Pass},
 		{"trickle", func() string {
 			return rawServer(t, func(c net.Conn) {
 				readHead(c)
 				_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"))
 				drip(c, "x")
 			})
-		}},
+		}, harness.Pass},
 		{"headers one byte at a time", func() string {
 			return rawServer(t, func(c net.Conn) {
 				readHead(c)
 				drip(c, "HTTP/1.1 200 OK\r\nX-Slow: ")
 			})
-		}},
+		}, harness.Pass},
 		{"a 1 GB body", func() string {
 			return rawServer(t, func(c net.Conn) {
 				readHead(c)
@@ -131,14 +135,14 @@ func TestHostileReceivers(t *testing.T) {
 					}
 				}
 			})
-		}},
+		}, harness.Pass},
 		{"reset on accept", func() string {
 			return rawServer(t, func(c net.Conn) {
 				if tc, ok := c.(*net.TCPConn); ok {
 					_ = tc.SetLinger(0)
 				}
 			})
-		}},
+		}, harness.Fail},
 		{"random bytes instead of HTTP", func() string {
 			return rawServer(t, func(c net.Conn) {
 				readHead(c)
@@ -146,15 +150,15 @@ func TestHostileReceivers(t *testing.T) {
 				_, _ = rand.Read(b)
 				_, _ = c.Write(b)
 			})
-		}},
+		}, harness.Pass},
 		{"a redirect loop", func() string {
 			return handler(func(w http.ResponseWriter, r *http.Request) {
 				http.Redirect(w, r, r.URL.String(), http.StatusTemporaryRedirect)
 			})
-		}},
+		}, harness.Pass},
 		{"200 to everything", func() string {
 			return handler(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
-		}},
+		}, harness.Pass},
 	}
 	timing := quarterTiming
 	// What proves that a dead receiver is judged fast is the shape of the
@@ -199,12 +203,17 @@ func TestHostileReceivers(t *testing.T) {
 				if s.Report.ExitCode != 1 {
 					t.Errorf("exit %d (%s), want 1", s.Report.ExitCode, s.Report.Overall)
 				}
+				for _, r := range s.Report.Results {
+					if r.ID == "ACK-12" && r.Verdict != tc.ack12 {
+						t.Errorf("ACK-12 %s (%s), want %s", r.Verdict, r.Observed, tc.ack12)
+					}
+				}
 				for _, f := range report.Files(dir) {
 					if _, err := os.Stat(f); err != nil {
 						t.Errorf("%s not written: %v", f, err)
 					}
 				}
-				t.Logf("%s: %s in %s", tc.name, s.Report.Overall, took.Round(time.Millisecond))
+				t.Logf("%s: %s in %s, %v", tc.name, s.Report.Overall, took.Round(time.Millisecond), s.Report.Counts)
 			})
 		})
 	}

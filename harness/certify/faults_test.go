@@ -474,21 +474,7 @@ func proveRow(t *testing.T, scheme string, fault receiver.Fault, want []string, 
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	timing := fast
-	switch fault {
-	case receiver.Fault("slow-ack"):
-		timing = slow
-	case receiver.Fault("slow-model-ack"):
-		timing = slowModels
-	case receiver.Fault("dedupe-window"):
-		timing = windowed
-	case receiver.Fault("drop-under-load"), receiver.Fault("drop-when-full"), receiver.Fault("racy-state"):
-		timing = bursting
-	case receiver.Fault("racy-dedupe"):
-		timing = racy
-	case receiver.Fault("dedupe-expiry"):
-		timing = expiring
-	}
+	timing := rowTiming(fault)
 	// Eight checks at once per row, as rows run ten at a time.
 	volume := burstVolume(fault, want)
 	s, err := certify.Prepare(ctx, certify.Settings{Faults: faults, Scheme: scheme, ReportDir: dir, Timing: timing, FaultDelays: faultDelays[fault], Concurrency: 8,
@@ -497,28 +483,7 @@ func proveRow(t *testing.T, scheme string, fault receiver.Fault, want []string, 
 		t.Fatalf("prepare: %v", err)
 	}
 	defer s.Close()
-	// The correct receiver runs the whole catalogue in every scheme. In a
-	// scheme other than REALM v1, a fault of the signature check runs the
-	// signature checks, the only ones its fault or the scheme touches; a
-	// fault that acts in some schemes only runs the checks its row says it
-	// breaks, which must all break there too. That the others do not break
-	// is proven twice over:
-	// by the whole catalogue against that fault in REALM v1, and against
-	// the correct receiver in that scheme (a scheme changes how a delivery
-	// is signed and verified, and those faults act after verification).
-	scs := s.Scenarios
-	switch {
-	case slices.Contains(burstFaults, fault):
-		scs = slices.DeleteFunc(slices.Clone(scs), func(sc *scenario.Scenario) bool { return sc.ID != "IDEM-06" && !sc.Final })
-	case scheme == "" || fault == "":
-	case slices.Contains(signatureFaults, fault):
-		// With the checks that judge the whole run, over theirs.
-		scs = slices.DeleteFunc(slices.Clone(scs), func(sc *scenario.Scenario) bool { return sc.Category != "signature" && !sc.Final })
-	default:
-		scs = slices.DeleteFunc(slices.Clone(scs), func(sc *scenario.Scenario) bool {
-			return !slices.Contains(want, sc.ID) && !slices.Contains(affectedBy[fault], sc.ID)
-		})
-	}
+	scs := rowChecks(s.Scenarios, scheme, fault, want)
 	results := s.Run(ctx, scs)
 	var broken, na, affected []string
 	for _, r := range results {
@@ -599,6 +564,54 @@ func burstVolume(fault receiver.Fault, want []string) int {
 		return engine.DefaultVolume
 	}
 	return quietVolume
+}
+
+// rowTiming is the timing of a fault's row: fast, or the timing its
+// fault needs to act (see each).
+func rowTiming(fault receiver.Fault) harness.Timing {
+	switch fault {
+	case receiver.Fault("slow-ack"):
+		return slow
+	case receiver.Fault("slow-model-ack"):
+		return slowModels
+	case receiver.Fault("dedupe-window"):
+		return windowed
+	case receiver.Fault("drop-under-load"), receiver.Fault("drop-when-full"), receiver.Fault("racy-state"):
+		return bursting
+	case receiver.Fault("racy-dedupe"):
+		return racy
+	case receiver.Fault("dedupe-expiry"):
+		return expiring
+	}
+	return fast
+}
+
+// rowChecks are the checks of scs a row runs. The correct receiver runs
+// the whole catalogue in every scheme. In a scheme other than REALM v1, a
+// fault of the signature check runs the signature checks, the only ones
+// its fault or the scheme touches; a fault that acts in some schemes only
+// runs the checks its row says it breaks or leaves AFFECTED, which must do
+// so there too. That the
+// others do not break is proven twice over: by the whole catalogue
+// against that fault in REALM v1, and against the correct receiver in
+// that scheme (a scheme changes how a delivery is signed and verified,
+// and those faults act after verification). A burst fault runs IDEM-06.
+// The checks that judge the whole run go with every selection.
+func rowChecks(scs []*scenario.Scenario, scheme string, fault receiver.Fault, want []string) []*scenario.Scenario {
+	keep := func(keep func(sc *scenario.Scenario) bool) []*scenario.Scenario {
+		return slices.DeleteFunc(slices.Clone(scs), func(sc *scenario.Scenario) bool { return !keep(sc) })
+	}
+	switch {
+	case slices.Contains(burstFaults, fault):
+		return keep(func(sc *scenario.Scenario) bool { return sc.ID == "IDEM-06" || sc.Final })
+	case scheme == "" || fault == "":
+		return scs
+	case slices.Contains(signatureFaults, fault):
+		return keep(func(sc *scenario.Scenario) bool { return sc.Category == "signature" || sc.Final })
+	}
+	return keep(func(sc *scenario.Scenario) bool {
+		return slices.Contains(want, sc.ID) || slices.Contains(affectedBy[fault], sc.ID)
+	})
 }
 
 // brokenWithoutProbe runs again, without the probe, the checks that have a

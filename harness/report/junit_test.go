@@ -334,11 +334,12 @@ func xmllint(t *testing.T, path string) {
 	}
 }
 
-var summaryRE = regexp.MustCompile(`(?m)^(\d+) checks: (\d+) FAIL, (\d+) WARN, (\d+) SKIP, (\d+) PASS, (\d+) INFO$`)
+var summaryRE = regexp.MustCompile(`(?m)^(\d+) checks: (\d+) FAIL, (?:(\d+) AFFECTED, )?(\d+) WARN, (\d+) SKIP, (\d+) PASS, (\d+) INFO$`)
 
 // sameCounts checks that a consumer of junit.xml counts what the console
-// summary prints: every check a test case, FAIL as failures, SKIP as
-// skipped, PASS, WARN and INFO as passed; a run's own error as one error.
+// summary prints: every check a test case, FAIL as failures, SKIP and
+// AFFECTED as skipped, PASS, WARN and INFO as passed; a run's own error as
+// one error.
 func sameCounts(t *testing.T, r *report.Report, c consumed) {
 	t.Helper()
 	m := summaryRE.FindStringSubmatch(r.Summary())
@@ -349,7 +350,7 @@ func sameCounts(t *testing.T, r *report.Report, c consumed) {
 	for i := 1; i < len(m); i++ {
 		n[i], _ = strconv.Atoi(m[i])
 	}
-	checks, fail, warn, skip, pass, info := n[1], n[2], n[3], n[4], n[5], n[6]
+	checks, fail, affected, warn, skip, pass, info := n[1], n[2], n[3], n[4], n[5], n[6], n[7]
 	runErrors := 0
 	if r.Error != "" {
 		runErrors = 1
@@ -360,7 +361,7 @@ func sameCounts(t *testing.T, r *report.Report, c consumed) {
 	}{
 		{"test cases", c.Tests, checks + runErrors},
 		{"failures", c.Failures, fail},
-		{"skipped", c.Skipped, skip},
+		{"skipped", c.Skipped, skip + affected},
 		{"passed", c.Passed, pass + warn + info},
 		{"errors", c.Errors, runErrors},
 		{"declared tests", c.Declared.Tests, c.Tests},

@@ -501,6 +501,9 @@ func TestAffectedIsShownEverywhere(t *testing.T) {
 			t.Errorf("%s: it does not", what)
 		}
 	}
+	path := filepath.Join(dir, report.JUnitFile)
+	xmllint(t, path)
+	sameCounts(t, r, consume(t, path))
 }
 
 // TestEveryVerdictIsShownInOneOrder: a run with one check of each verdict

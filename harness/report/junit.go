@@ -247,20 +247,24 @@ func junitCheck(res harness.Result) junitCase {
 		c.Status = stateFailed
 		c.Failure = &junitProblem{Message: msg, Type: stateFailed, Text: body}
 	case harness.Skip, harness.NotApplicable, harness.Affected:
-		msg := "skipped"
-		switch res.Verdict {
-		case harness.NotApplicable:
-			msg = "not applicable"
-		case harness.Affected:
-			msg = "affected"
-		}
-		if res.Reason != "" {
-			msg += " - " + res.Reason
-		}
 		c.Status = stateSkipped
-		c.Skipped = &junitSkipped{Message: msg}
+		c.Skipped = &junitSkipped{Message: skippedMessage(res)}
 	}
 	return c
+}
+
+// skippedMessage is the message of a skipped test case: "skipped - why",
+// "not applicable - why"; an AFFECTED check's reason says what it is
+// ("affected by the outage reported by ACK-12 ...") on its own.
+func skippedMessage(res harness.Result) string {
+	word := map[harness.Verdict]string{harness.Skip: "skipped", harness.NotApplicable: "not applicable", harness.Affected: "affected by an outage"}[res.Verdict]
+	switch {
+	case res.Reason == "":
+		return word
+	case res.Verdict == harness.Affected:
+		return res.Reason
+	}
+	return word + " - " + res.Reason
 }
 
 // jsonProperty is a test case property whose value is JSON (a verdict

@@ -176,6 +176,13 @@ func TestSchemeRefusesWhatCannotWork(t *testing.T) {
 		{`{"name":"x","signature":{"header":"S","entry":"{signature}"},"message":"{body}","mac":"md5","encoding":"hex"}`, "mac"},
 		{`{"name":"x","signature":{"header":"S","entry":"{signature}"},"message":"{body}","mac":"hmac-sha256","encoding":"hex","timestamp":{"tolerance":"5m"}}`, "needs signature.timestampEntry"},
 		{`{"name":"x","signature":{"header":"S","entry":"{signature}"},"message":"{body}","mac":"hmac-sha256","encoding":"hex","extra":1}`, "unknown field"},
+		// Schemes whose own deliveries would not verify, as
+		// FuzzDecodeScheme demands of every scheme accepted.
+		{`{"name":"x","signature":{"header":"S","entry":"{signature}","separator":",","timestampEntry":"0"},"message":"{body}","mac":"hmac-sha256","encoding":"hex","timestamp":{"tolerance":"1s"}}`, "timestampEntry must hold {t} once"},
+		{`{"name":"x","signature":{"header":"S","entry":"{signature}","separator":"0"},"message":"{body}","mac":"hmac-sha256","encoding":"hex"}`, "must hold a character that no entry can"},
+		{`{"name":"x","signature":{"header":"S","entry":"v1,{signature}","separator":","},"message":"{body}","mac":"hmac-sha256","encoding":"hex"}`, "must hold a character that no entry can"},
+		{`{"name":"x","signature":{"header":"S","entry":"{signature}"},"message":"{type}.{body}","mac":"hmac-sha256","encoding":"hex"}`, "no placeholder but {t} and {id}"},
+		{`{"name":"x","signature":{"header":"S","entry":"{signature}"},"message":"{body}","mac":"hmac-sha256","encoding":"hex","headers":[{"name":"s","value":"{id}"}]}`, "named twice"},
 	} {
 		if _, err := DecodeScheme([]byte(tc.doc)); !errors.Is(err, ErrScheme) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want ErrScheme saying %q", tc.doc, err, tc.want)

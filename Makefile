@@ -114,9 +114,13 @@ mutation:
 # fuzzer's output (the failing input is then in the package's
 # testdata/fuzz) and a non-zero status. For each target it prints the last
 # execs line and the coverage bits reached, which the fuzzer reports only
-# under GODEBUG=fuzzdebug=1 (its debug lines are not shown). FUZZ_FLAGS
-# adds go test flags, e.g. -parallel 1 on a shared machine.
+# under GODEBUG=fuzzdebug=1 (its debug lines are not shown). The fuzzer
+# shrinks every input that finds new code for up to FUZZMINIMIZETIME; at
+# go's 60 s a target that takes milliseconds an input (a scenario file)
+# spends its whole FUZZTIME shrinking its first finds. FUZZ_FLAGS adds go
+# test flags, e.g. -parallel 1 on a shared machine.
 FUZZTIME ?= 20s
+FUZZMINIMIZETIME ?= 5s
 FUZZ_FLAGS ?=
 fuzz:
 	@set -o pipefail; log=$$(mktemp) && trap 'rm -f "$$log"' EXIT && \
@@ -126,7 +130,7 @@ fuzz:
 	[ -n "$$targets" ] || { echo "make fuzz: no fuzz targets found"; exit 2; }; \
 	while read -r pkg name; do \
 		echo "$$name ($$pkg), $(FUZZTIME):"; \
-		if ! GODEBUG=fuzzdebug=1 $(GO) test "$$pkg" -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $(FUZZ_FLAGS) < /dev/null > "$$log" 2>&1; then \
+		if ! GODEBUG=fuzzdebug=1 $(GO) test "$$pkg" -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $(FUZZ_FLAGS) < /dev/null > "$$log" 2>&1; then \
 			grep -v ' DEBUG ' "$$log"; echo "make fuzz: $$name ($$pkg) failed"; exit 1; \
 		fi; \
 		bits=$$(grep -o 'initial coverage bits: [0-9]*\|total bits: [0-9]*' "$$log" | tail -n 1 | grep -o '[0-9]*$$'); \

@@ -48,7 +48,7 @@ func parseYAML(data []byte) (doc *document, probs []problem) {
 		if errors.Is(err, io.EOF) {
 			return nil, []problem{{Message: "the file is empty: a scenario needs id, title, level, category, requirement, seed and steps"}}
 		}
-		return nil, []problem{syntaxProblem(err)}
+		return nil, []problem{syntaxProblem(err, data)}
 	}
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
@@ -56,7 +56,7 @@ func parseYAML(data []byte) (doc *document, probs []problem) {
 		return nil, []problem{{Line: next.Line, Column: next.Column,
 			Message: "a scenario file holds one YAML document, but a second one starts here (remove the '---' separator or split the file)"}}
 	case !errors.Is(err, io.EOF):
-		return nil, []problem{syntaxProblem(err)}
+		return nil, []problem{syntaxProblem(err, data)}
 	}
 	root := &n
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
@@ -82,15 +82,19 @@ var parserProblems = []string{
 	"found undefined tag handle",
 }
 
-// syntaxProblem turns a YAML syntax error into a problem at its line.
-func syntaxProblem(err error) problem {
+// syntaxProblem turns a YAML syntax error in data into a problem at its
+// line. At the end of the file the parser places it on the line after the
+// last (it starts a new line before it ends the stream), where no editor
+// can jump: the problem is then on the last line.
+func syntaxProblem(err error, data []byte) problem {
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		if slices.Contains(parserProblems, m[2]) {
 			line++
 		}
-		return problem{Line: line, Message: "YAML syntax error: " + m[2]}
+		last := bytes.Count(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")) + 1
+		return problem{Line: min(line, last), Message: "YAML syntax error: " + m[2]}
 	}
 	return problem{Message: "YAML syntax error: " + strings.TrimPrefix(msg, "yaml: ")}
 }

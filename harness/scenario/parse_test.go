@@ -177,6 +177,11 @@ var brokenFiles = []struct {
 		line: 8, message: "YAML syntax error: did not find expected node content",
 	},
 	{
+		name: "an empty document at the end of a file is on its last line too",
+		src:  "---",
+		line: 1, message: "want object",
+	},
+	{
 		name: "a typo deep in a step points at the misspelt key and suggests the right one",
 		src:  head + "steps:\n  - send:\n      build: {type: job.completed}\n      signatur: {missing: true}\n",
 		line: 10, pointer: "/steps/0/send/signatur", message: `unknown property "signatur" (did you mean "signature"?)`, only: true,

@@ -444,10 +444,16 @@ func (s *Scheme) Verify(keys [][]byte, h http.Header, body []byte, now time.Time
 }
 
 // decode reads one encoded signature strictly: lowercase hex, or padded
-// standard base64.
+// standard base64 as it encodes, nothing else. Go's base64 decoder skips
+// carriage returns and newlines, even strict, so the text must be what
+// encoding the signature gives back.
 func (s *Scheme) decode(enc string) ([]byte, error) {
 	if s.Encoding == "base64" {
-		return base64.StdEncoding.Strict().DecodeString(enc)
+		sig, err := base64.StdEncoding.Strict().DecodeString(enc)
+		if err == nil && base64.StdEncoding.EncodeToString(sig) != enc {
+			return nil, ErrMalformed
+		}
+		return sig, err
 	}
 	if !isLowerHex(enc) {
 		return nil, ErrMalformed

@@ -210,3 +210,24 @@ func TestBuiltinSchemesMatchTheSchema(t *testing.T) {
 		t.Error("an entry without {signature} matches the schema")
 	}
 }
+
+// TestSchemeRefusesSignaturesNotAsEncoded: a signature verifies only as
+// its encoding writes it; Go's base64 decoder would skip a carriage return
+// or a newline inside one.
+func TestSchemeRefusesSignaturesNotAsEncoded(t *testing.T) {
+	s := builtin(t, "standard-webhooks")
+	k := key(t, s, stdSecret)
+	for _, sig := range []string{
+		stdVector[:20] + "\r" + stdVector[20:],
+		stdVector[:20] + "\n" + stdVector[20:],
+		stdVector + "\r\n",
+	} {
+		h := http.Header{}
+		h.Set("webhook-signature", sig)
+		h.Set("webhook-id", vectorID)
+		h.Set("webhook-timestamp", "1710083175")
+		if err := s.Verify([][]byte{k}, h, []byte(vectorBody), time.Unix(vectorT, 0)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%q: %v, want ErrMalformed", sig, err)
+		}
+	}
+}

@@ -120,7 +120,7 @@ mutation:
 # spends its whole FUZZTIME shrinking its first finds. FUZZ_FLAGS adds go
 # test flags, e.g. -parallel 1 on a shared machine.
 FUZZTIME ?= 20s
-FUZZMINIMIZETIME ?= 5s
+FUZZMINIMIZETIME ?= 1s
 FUZZ_FLAGS ?=
 fuzz:
 	@set -o pipefail; log=$$(mktemp) && trap 'rm -f "$$log"' EXIT && \

@@ -110,9 +110,41 @@ mutation:
 	$(GO) run ./cmd/mutants -results '$(MUTATION_DIR)/gremlins.json' -log '$(MUTATION_DIR)/runs.jsonl' \
 		-src harness/receiver -min $(MUTATION_MIN)
 
+# fuzz: every fuzz target of the module, found by `go test -list`, one
+# after another for FUZZTIME each; the first crash stops it with the
+# fuzzer's output (the failing input is then in the package's
+# testdata/fuzz) and a non-zero status. go 1.26's fuzzer may also fail a
+# target with "context deadline exceeded" as its FUZZTIME ends
+# (go.dev/issue/75804, fixed in go 1.27): with no failing input written,
+# that is said and the next target runs. For each target it prints the last
+# execs line and the coverage bits reached, which the fuzzer reports only
+# under GODEBUG=fuzzdebug=1 (its debug lines are not shown). The fuzzer
+# shrinks every input that finds new code for up to FUZZMINIMIZETIME; at
+# go's 60 s a target that takes milliseconds an input (a scenario file)
+# spends its whole FUZZTIME shrinking its first finds. FUZZ_FLAGS adds go
+# test flags, e.g. -parallel 1 on a shared machine.
 FUZZTIME ?= 20s
+FUZZMINIMIZETIME ?= 1s
+FUZZ_FLAGS ?=
 fuzz:
-	$(GO) test ./harness/signing -run '^$$' -fuzz FuzzParseHeader -fuzztime $(FUZZTIME)
+	@set -o pipefail; log=$$(mktemp) && trap 'rm -f "$$log"' EXIT && \
+	targets=$$($(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/ { names = names " " $$1 } \
+		/^ok/ { n = split(names, a, " "); for (i = 1; i <= n; i++) print $$2, a[i]; names = "" }') || \
+		{ echo "make fuzz: go test -list failed"; exit 2; }; \
+	[ -n "$$targets" ] || { echo "make fuzz: no fuzz targets found"; exit 2; }; \
+	while read -r pkg name; do \
+		echo "$$name ($$pkg), $(FUZZTIME):"; \
+		if GODEBUG=fuzzdebug=1 $(GO) test "$$pkg" -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $(FUZZ_FLAGS) < /dev/null > "$$log" 2>&1; then \
+			race=; \
+		elif grep -qx '    context deadline exceeded' "$$log" && ! grep -q 'Failing input written' "$$log"; then \
+			race=" (then go's fuzztime race, go.dev/issue/75804: no failing input)"; \
+		else \
+			grep -v ' DEBUG ' "$$log"; echo "make fuzz: $$name ($$pkg) failed"; exit 1; \
+		fi; \
+		bits=$$(grep -o 'initial coverage bits: [0-9]*\|total bits: [0-9]*' "$$log" | tail -n 1 | grep -o '[0-9]*$$'); \
+		last=$$(grep 'execs:' "$$log" | tail -n 1); \
+		echo "  $${last:-$$(grep '^fuzz: ' "$$log" | tail -n 1)}, coverage bits: $${bits:-?}$$race"; \
+	done <<< "$$targets"
 
 # bench: the hot paths, then the load generator's figures (BENCH_COUNT runs
 # each; compare medians): its throughput against vegeta's own static attack,

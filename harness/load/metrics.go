@@ -51,17 +51,17 @@ type metrics struct {
 	display            []int
 	latency            *histogram
 	slices             []*slice
-	total              time.Duration
+	total              float64 // nanoseconds: a sum of durations can pass 292 years
 	min, max           time.Duration
 	earliest, latest   time.Time
 	end                time.Time
 
 	// Every attempt, first and retried.
 	deliveries, maxAttempts int
-	byAttempt               []report.AttemptCount // attempts 2, 3, …
+	byAttempt               []report.AttemptCount // attempts 2, 3, …, those seen
 	neverAcked              int                   // failed last attempts
 	all                     *histogram
-	allTotal                time.Duration
+	allTotal                float64
 	allMin, allMax          time.Duration
 }
 
@@ -132,16 +132,19 @@ func (m *metrics) Add(r *vegeta.Result) {
 		m.allMin = d
 	}
 	m.allMax = max(m.allMax, d)
-	m.allTotal += d
+	m.allTotal += float64(d)
 	m.all.add(d)
 	if !good && n == most {
 		m.neverAcked++
 	}
 	if n > 1 {
-		for len(m.byAttempt) < n-1 {
-			m.byAttempt = append(m.byAttempt, report.AttemptCount{Attempt: len(m.byAttempt) + 2})
+		// A row per attempt number seen, not per number up to it: a
+		// results file read back may name any number.
+		i, seen := slices.BinarySearchFunc(m.byAttempt, n, func(c report.AttemptCount, n int) int { return cmp.Compare(c.Attempt, n) })
+		if !seen {
+			m.byAttempt = slices.Insert(m.byAttempt, i, report.AttemptCount{Attempt: n})
 		}
-		c := &m.byAttempt[n-2]
+		c := &m.byAttempt[i]
 		c.Deliveries++
 		if good {
 			c.OK++
@@ -158,7 +161,7 @@ func (m *metrics) Add(r *vegeta.Result) {
 	if m.timeout > 0 && (d >= m.timeout || isTimeout(r)) {
 		m.past++
 	}
-	m.total += d
+	m.total += float64(d)
 	if m.requests == 1 || d < m.min {
 		m.min = d
 	}
@@ -348,13 +351,27 @@ func (m *metrics) retries() *report.Retries {
 	return r
 }
 
+// mean is total ÷ n nanoseconds within [lo, hi], clamped before it
+// becomes a Duration: rounded to a float, a sum of the largest durations
+// is past the largest Duration, whose conversion would wrap around.
+func mean(total float64, n int, lo, hi time.Duration) time.Duration {
+	m := total / float64(n)
+	switch {
+	case m <= float64(lo):
+		return lo
+	case m >= float64(hi):
+		return hi
+	}
+	return time.Duration(m)
+}
+
 // percentiles are the latency percentiles of n latencies in h, which sum
 // to total and lie within [lo, hi]; n > 0.
-func percentiles(h *histogram, lo, hi, total time.Duration, n int) report.Latencies {
+func percentiles(h *histogram, lo, hi time.Duration, total float64, n int) report.Latencies {
 	q := func(p float64) harness.Duration { return harness.Duration(h.quantile(p, lo, hi)) }
 	return report.Latencies{
 		Min:  harness.Duration(lo),
-		Mean: harness.Duration(total / time.Duration(n)),
+		Mean: harness.Duration(mean(total, n, lo, hi)),
 		P50:  q(0.50), P90: q(0.90), P95: q(0.95), P99: q(0.99),
 		Max: harness.Duration(hi),
 	}

@@ -121,6 +121,26 @@ func TestMetricsBounded(t *testing.T) {
 	}
 }
 
+// TestMetricsOfAResultsFileReadBack: a results file read back may name any
+// attempt number and any latency; the figures stay as many as the results
+// and the mean within the extremes.
+func TestMetricsOfAResultsFileReadBack(t *testing.T) {
+	m := newMetrics(t0, time.Second, 5*time.Second, time.Second)
+	first := result(0, 202, 1<<63-1, "")
+	m.Add(first)
+	m.Add(result(0, 202, 1<<63-1, ""))
+	retry := result(0, 202, time.Millisecond, "")
+	retry.URL = "https://example.test/webhook#attempt=1000000000/1000000000"
+	m.Add(retry)
+	l := m.load()
+	if by := l.Retries.ByAttempt; len(by) != 1 || by[0].Attempt != 1000000000 || by[0].Deliveries != 1 {
+		t.Fatalf("one retry of attempt 1000000000 makes the rows %v", by)
+	}
+	if got := time.Duration(l.Latencies.Mean); got != 1<<63-1 {
+		t.Fatalf("the mean of two latencies of the largest Duration is %s", got)
+	}
+}
+
 func TestSliceWidth(t *testing.T) {
 	for _, c := range []struct{ planned, want time.Duration }{
 		{2 * time.Second, time.Second},

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -263,42 +264,80 @@ func (c *Client) Watch() time.Duration { return c.watch }
 // ErrProbe that says what was wrong and what to do.
 func (c *Client) Event(ctx context.Context, eventID string) (EventState, harness.Exchange, error) {
 	body, found, ex, err := c.get(ctx, "events", eventID, schemaEvent)
-	st := EventState{EventID: eventID}
 	if err != nil || !found {
-		return st, ex, err
+		return EventState{EventID: eventID}, ex, err
 	}
-	var doc struct {
-		EventID string `json:"eventId"`
-		// A float, because JSON Schema's integer admits 2.0.
-		TimesProcessed float64 `json:"timesProcessed"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return st, ex, fmt.Errorf("%w: %s answered a body that is not a probe-event: %v", ErrProbe, ex.Request.URL, err)
-	}
-	if doc.EventID != eventID {
-		return st, ex, fmt.Errorf("%w: %s answered for eventId %q: the probe must describe the event asked for", ErrProbe, ex.Request.URL, doc.EventID)
-	}
-	return EventState{EventID: eventID, TimesProcessed: int(doc.TimesProcessed), Found: true}, ex, nil
+	st, err := c.eventState(ex.Request.URL, body, eventID)
+	return st, ex, err
 }
 
 // job asks the probe about one job, like Event.
 func (c *Client) job(ctx context.Context, jobID string) (JobState, harness.Exchange, error) {
 	body, found, ex, err := c.get(ctx, "jobs", jobID, schemaJob)
-	st := JobState{JobID: jobID}
 	if err != nil || !found {
-		return st, ex, err
+		return JobState{JobID: jobID}, ex, err
 	}
-	var doc struct {
-		JobID  string `json:"jobId"`
-		Status string `json:"status"`
+	st, err := c.jobState(ex.Request.URL, body, jobID)
+	return st, ex, err
+}
+
+// maxCount is the largest timesProcessed read: the largest integer that
+// JSON carries exactly between implementations (RFC 7493), far beyond any
+// count of runs.
+const maxCount = 1<<53 - 1
+
+// eventState reads the probe-event answer of url, body, which the schema
+// accepted, about the event eventID.
+func (c *Client) eventState(url string, body []byte, eventID string) (EventState, error) {
+	st := EventState{EventID: eventID}
+	var id string
+	var count float64 // JSON Schema's integer admits 2.0
+	if err := members(body, map[string]any{"eventId": &id, "timesProcessed": &count}); err != nil {
+		return st, fmt.Errorf("%w: %s answered a body that is not a probe-event: %s", ErrProbe, url, c.scrub(err.Error()))
 	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return st, ex, fmt.Errorf("%w: %s answered a body that is not a probe-job: %v", ErrProbe, ex.Request.URL, err)
+	if id != eventID {
+		return st, fmt.Errorf("%w: %s answered for eventId %q: the probe must describe the event asked for", ErrProbe, url, c.scrub(id))
 	}
-	if doc.JobID != jobID {
-		return st, ex, fmt.Errorf("%w: %s answered for jobId %q: the probe must describe the job asked for", ErrProbe, ex.Request.URL, doc.JobID)
+	if count < 0 || count > maxCount || count != math.Trunc(count) {
+		return st, fmt.Errorf("%w: %s answered timesProcessed %v: not a count of runs", ErrProbe, url, count)
 	}
-	return JobState{JobID: jobID, Status: doc.Status, Found: true}, ex, nil
+	return EventState{EventID: eventID, TimesProcessed: int(count), Found: true}, nil
+}
+
+// jobState reads the probe-job answer of url, body, which the schema
+// accepted, about the job jobID.
+func (c *Client) jobState(url string, body []byte, jobID string) (JobState, error) {
+	st := JobState{JobID: jobID}
+	var id, status string
+	if err := members(body, map[string]any{"jobId": &id, "status": &status}); err != nil {
+		return st, fmt.Errorf("%w: %s answered a body that is not a probe-job: %s", ErrProbe, url, c.scrub(err.Error()))
+	}
+	if id != jobID {
+		return st, fmt.Errorf("%w: %s answered for jobId %q: the probe must describe the job asked for", ErrProbe, url, c.scrub(id))
+	}
+	return JobState{JobID: jobID, Status: status, Found: true}, nil
+}
+
+// members decodes the members of the JSON object body named by the keys
+// of into, each into its value, matching the names exactly. Decoding into
+// a struct would match them regardless of case: an answer holding both
+// timesProcessed and TimesProcessed would be read by the second, which
+// the schema, reading the first, never checked.
+func members(body []byte, into map[string]any) error {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return err
+	}
+	for name, v := range into {
+		raw, ok := obj[name]
+		if !ok {
+			return fmt.Errorf("no %s", name)
+		}
+		if err := json.Unmarshal(raw, v); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // Check tells whether the probe is usable before a run: it asks for an
@@ -378,19 +417,8 @@ func (c *Client) get(ctx context.Context, kind, id, schemaName string) ([]byte, 
 		ex.Failure, ex.Err = harness.FailureOther, c.scrub(readErr.Error())
 		return nil, false, ex, fmt.Errorf("%w: GET %s: reading the answer: %w", ErrProbe, shown, readErr)
 	}
-	switch code := resp.StatusCode; {
-	case code == http.StatusOK:
-	case code == http.StatusNotFound:
-		return nil, false, ex, nil
-	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d: %w: check the probe token", ErrProbe, shown, code, ErrUnauthorized)
-	case code >= 300 && code < 400:
-		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d (a redirect): give the probe's own URL, not one that redirects to it", ErrProbe, shown, code)
-	default:
-		return nil, false, ex, fmt.Errorf("%w: GET %s answered %d: the probe must answer 200 or 404 (README \"The probe contract\")", ErrProbe, shown, code)
-	}
-	if err := c.validator.Validate(schemaName, body); err != nil {
-		return nil, false, ex, fmt.Errorf("%w: GET %s answered 200 with a body that does not follow the %s schema: %s", ErrProbe, shown, schemaName, c.scrub(err.Error()))
+	if found, err := c.answer(shown, resp.StatusCode, body, schemaName); !found {
+		return nil, false, ex, err
 	}
 	return body, true, ex, nil
 }
@@ -410,6 +438,28 @@ func failureOf(err error) harness.FailureKind {
 		return harness.FailureReset
 	}
 	return harness.FailureOther
+}
+
+// answer judges the probe's answer to GET shown, its status code and body:
+// found for a 200 whose body follows the schema schemaName, not found and
+// no error for a 404, and an error wrapping ErrProbe that says what to do
+// for anything else.
+func (c *Client) answer(shown string, code int, body []byte, schemaName string) (found bool, err error) {
+	switch {
+	case code == http.StatusOK:
+	case code == http.StatusNotFound:
+		return false, nil
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		return false, fmt.Errorf("%w: GET %s answered %d: %w: check the probe token", ErrProbe, shown, code, ErrUnauthorized)
+	case code >= 300 && code < 400:
+		return false, fmt.Errorf("%w: GET %s answered %d (a redirect): give the probe's own URL, not one that redirects to it", ErrProbe, shown, code)
+	default:
+		return false, fmt.Errorf("%w: GET %s answered %d: the probe must answer 200 or 404 (README \"The probe contract\")", ErrProbe, shown, code)
+	}
+	if err := c.validator.Validate(schemaName, body); err != nil {
+		return false, fmt.Errorf("%w: GET %s answered 200 with a body that does not follow the %s schema: %s", ErrProbe, shown, schemaName, c.scrub(err.Error()))
+	}
+	return true, nil
 }
 
 // redactHeader copies h for the evidence, with the credentials replaced:

@@ -69,6 +69,8 @@ func TestEvent(t *testing.T) {
 		{"a negative count fails the schema", fixed(200, `{"eventId":"evt_known","timesProcessed":-1}`), EventState{}, "probe-event schema", true},
 		{"a missing count fails the schema", fixed(200, `{"eventId":"evt_known"}`), EventState{}, "probe-event schema", true},
 		{"an answer about another event", fixed(200, `{"eventId":"evt_other","timesProcessed":1}`), EventState{}, "evt_other", true},
+		{"members are read by their exact names, as the schema reads them", fixed(200, `{"eventId":"evt_known","timesProcessed":1,"TimesProcessed":7}`), EventState{"evt_known", 1, true}, "", false},
+		{"a count no receiver can hold is no count", fixed(200, `{"eventId":"evt_known","timesProcessed":1e300}`), EventState{}, "not a count of runs", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.why, func(t *testing.T) {

@@ -9,6 +9,7 @@ const JUnitFile = junitFile
 
 var (
 	CheckText         = checkText
+	Decode            = decode
 	ErrNothingToMerge = errNothingToMerge
 	Why               = why
 )
@@ -17,5 +18,6 @@ type Step = step
 
 func (r *Report) Groups() []group                  { return r.groups() }
 func (r *Report) HTML() ([]byte, error)            { return r.html() }
+func (r *Report) JUnitXML() ([]byte, error)        { return r.junitXML() }
 func (r *Report) Profile() string                  { return r.profile() }
 func (r *Report) Result(id string) *harness.Result { return r.result(id) }

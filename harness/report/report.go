@@ -235,12 +235,22 @@ func Read(name string) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
+	return decode(name, b)
+}
+
+// decode reads the report.json file name holds, b. A command exits with
+// its exit status (hookcert status), so one outside 0, 1 and 2 is not a
+// report's.
+func decode(name string, b []byte) (*Report, error) {
 	var r Report
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("report: %s is not a report.json: %w", name, err)
 	}
 	if r.Suite == "" || r.Overall == "" {
 		return nil, fmt.Errorf("report: %s is not a report.json: it has no suite or overall verdict", name)
+	}
+	if r.ExitCode < exitCompliant || r.ExitCode > ExitCannotRun {
+		return nil, fmt.Errorf("report: %s is not a report.json: its exitCode %d is not 0, 1 or 2", name, r.ExitCode)
 	}
 	if r.Counts == nil {
 		r.Counts = map[harness.Verdict]int{}

@@ -87,6 +87,7 @@ func TestRead(t *testing.T) {
 		{"a missing file means the run never started", filepath.Join(dir, "none.json"), "no report"},
 		{"garbage is not a report", write("garbage.json", "<html>"), "is not a report.json"},
 		{"JSON of something else is not a report", write("other.json", `{"eventId":"evt_1"}`), "no suite or overall verdict"},
+		{"hookcert status exits with the exit status read, so it is 0, 1 or 2", write("exit.json", `{"suite":"hookcert","overall":"COMPLIANT","exitCode":7}`), "exitCode 7 is not 0, 1 or 2"},
 	} {
 		t.Run(tc.why, func(t *testing.T) {
 			_, err := report.Read(tc.path)

@@ -37,8 +37,9 @@ func asFileError(t *testing.T, err error, file string) *fileError {
 	return fe
 }
 
-func TestParseAcceptsTheModel(t *testing.T) {
-	src := head + `fix: "Do the thing. See README.md#build-a-receiver-that-passes"
+// fullFile uses every kind of step and most fields a user's scenario
+// can hold; FuzzParse starts from it.
+const fullFile = head + `fix: "Do the thing. See README.md#build-a-receiver-that-passes"
 probe: true
 after: [T-02]
 labels: [smoke]
@@ -60,6 +61,9 @@ steps:
   - probe: {lifecycles: batch}
   - tls: {check: info}
 `
+
+func TestParseAcceptsTheModel(t *testing.T) {
+	src := fullFile
 	s, err := Parse("full.yaml", []byte(src))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
@@ -85,12 +89,15 @@ steps:
 	}
 }
 
+// jsonFile is a scenario written as JSON.
+const jsonFile = `{"id": "T-01", "title": "t", "level": "SHOULD", "category": "test",
+ "requirement": "r", "seed": "s",
+ "steps": [{"tls": {"check": "https"}}]}`
+
 // TestParseJSON: JSON is YAML, so scenario files may be JSON, and their
 // problems have lines too.
 func TestParseJSON(t *testing.T) {
-	good := `{"id": "T-01", "title": "t", "level": "SHOULD", "category": "test",
- "requirement": "r", "seed": "s",
- "steps": [{"tls": {"check": "https"}}]}`
+	good := jsonFile
 	if _, err := Parse("good.json", []byte(good)); err != nil {
 		t.Fatalf("Parse(valid JSON): %v", err)
 	}
@@ -163,6 +170,16 @@ var brokenFiles = []struct {
 		name: "YAML parser error on the last line",
 		src:  head + "steps:\n  - tls: {check: info}\n - tls: {check: info}\n",
 		line: 9, message: "YAML syntax error: did not find expected key",
+	},
+	{
+		name: "a file cut short without a final newline ends on its last line, not the one after",
+		src:  head + "steps:\n  - tls: {",
+		line: 8, message: "YAML syntax error: did not find expected node content",
+	},
+	{
+		name: "an empty document at the end of a file is on its last line too",
+		src:  "---",
+		line: 1, message: "want object",
 	},
 	{
 		name: "a typo deep in a step points at the misspelt key and suggests the right one",
@@ -519,11 +536,8 @@ func TestFileErrorText(t *testing.T) {
 	}
 }
 
-// TestParseMergeKeys: authors reuse a step with an anchor and a merge key;
-// the merged fields count, the step's own fields win, and a mistake in the
-// anchored mapping is reported where it is written.
-func TestParseMergeKeys(t *testing.T) {
-	src := head + `steps:
+// mergeFile reuses a step with an anchor and a merge key.
+const mergeFile = head + `steps:
   - send: &base
       build: {type: job.completed}
       signature: {wrongSecret: true}
@@ -532,6 +546,12 @@ func TestParseMergeKeys(t *testing.T) {
       <<: *base
       build: {type: job.failed}
 `
+
+// TestParseMergeKeys: authors reuse a step with an anchor and a merge key;
+// the merged fields count, the step's own fields win, and a mistake in the
+// anchored mapping is reported where it is written.
+func TestParseMergeKeys(t *testing.T) {
+	src := mergeFile
 	s, err := Parse("merge.yaml", []byte(src))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)

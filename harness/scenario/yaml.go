@@ -26,6 +26,26 @@ const maxValues = 100_000
 // traced back to a line and column.
 type document struct {
 	root *yaml.Node
+	// last is the file's last line.
+	last int
+}
+
+// lastLine is the number of the last line of data; a final newline ends
+// it and starts none.
+func lastLine(data []byte) int {
+	return bytes.Count(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")) + 1
+}
+
+// inFile is a position the parser gave, within the file. At the end of
+// a file without a final newline (an empty document after ---, a second
+// one starting there) the parser places a node on the line after the
+// last, as it starts a new line before it ends the stream; no editor can
+// jump there, so it is the last line, its column unknown.
+func inFile(line, col, last int) (int, int) {
+	if line > last {
+		return last, 0
+	}
+	return line, col
 }
 
 // yamlLine matches the position in go.yaml.in/yaml syntax errors.
@@ -48,21 +68,22 @@ func parseYAML(data []byte) (doc *document, probs []problem) {
 		if errors.Is(err, io.EOF) {
 			return nil, []problem{{Message: "the file is empty: a scenario needs id, title, level, category, requirement, seed and steps"}}
 		}
-		return nil, []problem{syntaxProblem(err)}
+		return nil, []problem{syntaxProblem(err, data)}
 	}
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
 	case err == nil:
-		return nil, []problem{{Line: next.Line, Column: next.Column,
+		line, col := inFile(next.Line, next.Column, lastLine(data))
+		return nil, []problem{{Line: line, Column: col,
 			Message: "a scenario file holds one YAML document, but a second one starts here (remove the '---' separator or split the file)"}}
 	case !errors.Is(err, io.EOF):
-		return nil, []problem{syntaxProblem(err)}
+		return nil, []problem{syntaxProblem(err, data)}
 	}
 	root := &n
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		root = n.Content[0]
 	}
-	return &document{root: root}, nil
+	return &document{root: root, last: lastLine(data)}, nil
 }
 
 // parserProblems are the messages of go.yaml.in/yaml's parser (as opposed
@@ -82,14 +103,16 @@ var parserProblems = []string{
 	"found undefined tag handle",
 }
 
-// syntaxProblem turns a YAML syntax error into a problem at its line.
-func syntaxProblem(err error) problem {
+// syntaxProblem turns a YAML syntax error in data into a problem at its
+// line, within the file (see inFile).
+func syntaxProblem(err error, data []byte) problem {
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		if slices.Contains(parserProblems, m[2]) {
 			line++
 		}
+		line, _ = inFile(line, 0, lastLine(data))
 		return problem{Line: line, Message: "YAML syntax error: " + m[2]}
 	}
 	return problem{Message: "YAML syntax error: " + strings.TrimPrefix(msg, "yaml: ")}
@@ -100,7 +123,7 @@ func syntaxProblem(err error) problem {
 // Problems are things YAML can say but JSON cannot: non-string keys,
 // repeated keys, infinities, aliases that contain themselves.
 func (d *document) value() (any, []problem) {
-	c := converter{active: map[*yaml.Node]bool{}}
+	c := converter{active: map[*yaml.Node]bool{}, last: d.last}
 	v := c.convert(d.root, "")
 	return v, c.problems
 }
@@ -115,10 +138,13 @@ type converter struct {
 	// active holds the anchored nodes being converted, to catch an alias
 	// to one of its own ancestors.
 	active map[*yaml.Node]bool
+	// last is the file's last line.
+	last int
 }
 
 func (c *converter) fail(n *yaml.Node, ptr, format string, args ...any) {
-	c.problems = append(c.problems, problem{Line: n.Line, Column: n.Column, Pointer: ptr, Message: fmt.Sprintf(format, args...)})
+	line, col := inFile(n.Line, n.Column, c.last)
+	c.problems = append(c.problems, problem{Line: line, Column: col, Pointer: ptr, Message: fmt.Sprintf(format, args...)})
 }
 
 func (c *converter) convert(n *yaml.Node, ptr string) any {
@@ -324,7 +350,7 @@ func (d *document) position(ptr string) (line, col int) {
 		return 0, 0
 	}
 	n, _, _ := d.find(ptr)
-	return n.Line, n.Column
+	return inFile(n.Line, n.Column, d.last)
 }
 
 // keyPosition gives the line and column of the key whose value is at ptr,
@@ -334,7 +360,7 @@ func (d *document) keyPosition(ptr string) (line, col int) {
 		return 0, 0
 	}
 	if _, k, ok := d.find(ptr); ok && k != nil {
-		return k.Line, k.Column
+		return inFile(k.Line, k.Column, d.last)
 	}
 	return d.position(ptr)
 }

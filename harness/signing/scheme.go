@@ -143,10 +143,12 @@ func (s *Scheme) check() error {
 		return errors.New("no name")
 	case s.Signature.Header == "":
 		return errors.New("no signature header")
-	case strings.Count(s.Signature.Entry, "{signature}") != 1:
-		return errors.New("signature.entry must hold {signature} once")
-	case strings.Count(s.Message, "{body}") != 1:
-		return errors.New("message must hold {body} once")
+	case strings.Count(s.Signature.Entry, "{signature}") != 1 || !onlyPlaceholders(s.Signature.Entry, "{signature}"):
+		return errors.New("signature.entry must hold {signature} once, and no other placeholder")
+	case strings.Count(s.Message, "{body}") != 1 || !onlyPlaceholders(s.Message, "{t}", "{id}", "{body}"):
+		return errors.New("message must hold {body} once, and no placeholder but {t} and {id}")
+	case s.Signature.TimestampEntry != "" && (strings.Count(s.Signature.TimestampEntry, "{t}") != 1 || !onlyPlaceholders(s.Signature.TimestampEntry, "{t}")):
+		return errors.New("signature.timestampEntry must hold {t} once, and no other placeholder")
 	case s.hash() == nil:
 		return fmt.Errorf("mac %q is not hmac-sha1, hmac-sha256 or hmac-sha512", s.MAC)
 	case s.Encoding != "hex" && s.Encoding != "base64":
@@ -155,6 +157,9 @@ func (s *Scheme) check() error {
 		return fmt.Errorf("key.decode %q is not base64", s.Key.Decode)
 	case s.Signature.TimestampEntry != "" && s.Signature.Separator == "":
 		return errors.New("signature.timestampEntry needs signature.separator")
+	}
+	if err := s.checkHeaders(); err != nil {
+		return err
 	}
 	if s.Timestamp != nil {
 		if d, err := time.ParseDuration(s.Timestamp.Tolerance); err != nil || d <= 0 {
@@ -170,6 +175,49 @@ func (s *Scheme) check() error {
 		return errors.New("the message signs {id}, which needs a header whose value is {id}")
 	}
 	return nil
+}
+
+// onlyPlaceholders reports whether template holds no brace but those of
+// the placeholders named: any other would be written as it stands by the
+// sender, and a receiver reading the scheme would expect it filled.
+func onlyPlaceholders(template string, placeholders ...string) bool {
+	for _, p := range placeholders {
+		template = strings.ReplaceAll(template, p, "")
+	}
+	return !strings.ContainsAny(template, "{}")
+}
+
+// checkHeaders checks that the headers of a delivery can be told apart:
+// each has its own name (the sender sets them one after another, so a
+// second one of a name would replace the first), and the separator cannot
+// occur inside an entry, so that splitting the signature header on it
+// gives back the entries written.
+func (s *Scheme) checkHeaders() error {
+	seen := map[string]bool{http.CanonicalHeaderKey(s.Signature.Header): true}
+	for _, h := range s.Headers {
+		name := http.CanonicalHeaderKey(h.Name)
+		if h.Name == "" || seen[name] {
+			return fmt.Errorf("header %q is empty or named twice (the signature header included): each header needs a name of its own", h.Name)
+		}
+		seen[name] = true
+	}
+	if sep := s.Signature.Separator; sep != "" {
+		// What an entry can hold: the templates' text, the timestamp's
+		// digits and the encoding's alphabet. A separator with a
+		// character outside it matches only where it was written.
+		inEntry := strings.ReplaceAll(s.Signature.Entry, "{signature}", "") +
+			strings.ReplaceAll(s.Signature.TimestampEntry, "{t}", "") + "0123456789" + alphabets[s.Encoding]
+		if !strings.ContainsFunc(sep, func(r rune) bool { return !strings.ContainsRune(inEntry, r) }) {
+			return fmt.Errorf("signature.separator %q must hold a character that no entry can (none of %q)", sep, inEntry)
+		}
+	}
+	return nil
+}
+
+// alphabets are the characters of each encoding.
+var alphabets = map[string]string{
+	"hex":    "0123456789abcdef",
+	"base64": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=",
 }
 
 // headerOf names the header whose value is exactly template, "" if none.
@@ -396,10 +444,16 @@ func (s *Scheme) Verify(keys [][]byte, h http.Header, body []byte, now time.Time
 }
 
 // decode reads one encoded signature strictly: lowercase hex, or padded
-// standard base64.
+// standard base64 as it encodes, nothing else. Go's base64 decoder skips
+// carriage returns and newlines, even strict, so the text must be what
+// encoding the signature gives back.
 func (s *Scheme) decode(enc string) ([]byte, error) {
 	if s.Encoding == "base64" {
-		return base64.StdEncoding.Strict().DecodeString(enc)
+		sig, err := base64.StdEncoding.Strict().DecodeString(enc)
+		if err == nil && base64.StdEncoding.EncodeToString(sig) != enc {
+			return nil, ErrMalformed
+		}
+		return sig, err
 	}
 	if !isLowerHex(enc) {
 		return nil, ErrMalformed

@@ -176,6 +176,13 @@ func TestSchemeRefusesWhatCannotWork(t *testing.T) {
 		{`{"name":"x","signature":{"header":"S","entry":"{signature}"},"message":"{body}","mac":"md5","encoding":"hex"}`, "mac"},
 		{`{"name":"x","signature":{"header":"S","entry":"{signature}"},"message":"{body}","mac":"hmac-sha256","encoding":"hex","timestamp":{"tolerance":"5m"}}`, "needs signature.timestampEntry"},
 		{`{"name":"x","signature":{"header":"S","entry":"{signature}"},"message":"{body}","mac":"hmac-sha256","encoding":"hex","extra":1}`, "unknown field"},
+		// Schemes whose own deliveries would not verify, as
+		// FuzzDecodeScheme demands of every scheme accepted.
+		{`{"name":"x","signature":{"header":"S","entry":"{signature}","separator":",","timestampEntry":"0"},"message":"{body}","mac":"hmac-sha256","encoding":"hex","timestamp":{"tolerance":"1s"}}`, "timestampEntry must hold {t} once"},
+		{`{"name":"x","signature":{"header":"S","entry":"{signature}","separator":"0"},"message":"{body}","mac":"hmac-sha256","encoding":"hex"}`, "must hold a character that no entry can"},
+		{`{"name":"x","signature":{"header":"S","entry":"v1,{signature}","separator":","},"message":"{body}","mac":"hmac-sha256","encoding":"hex"}`, "must hold a character that no entry can"},
+		{`{"name":"x","signature":{"header":"S","entry":"{signature}"},"message":"{type}.{body}","mac":"hmac-sha256","encoding":"hex"}`, "no placeholder but {t} and {id}"},
+		{`{"name":"x","signature":{"header":"S","entry":"{signature}"},"message":"{body}","mac":"hmac-sha256","encoding":"hex","headers":[{"name":"s","value":"{id}"}]}`, "named twice"},
 	} {
 		if _, err := DecodeScheme([]byte(tc.doc)); !errors.Is(err, ErrScheme) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want ErrScheme saying %q", tc.doc, err, tc.want)
@@ -201,5 +208,26 @@ func TestBuiltinSchemesMatchTheSchema(t *testing.T) {
 	bad := `{"name":"x","signature":{"header":"S","entry":"v1"},"message":"{body}","mac":"hmac-sha256","encoding":"hex"}`
 	if err := schema.Default().Validate("scheme", []byte(bad)); err == nil {
 		t.Error("an entry without {signature} matches the schema")
+	}
+}
+
+// TestSchemeRefusesSignaturesNotAsEncoded: a signature verifies only as
+// its encoding writes it; Go's base64 decoder would skip a carriage return
+// or a newline inside one.
+func TestSchemeRefusesSignaturesNotAsEncoded(t *testing.T) {
+	s := builtin(t, "standard-webhooks")
+	k := key(t, s, stdSecret)
+	for _, sig := range []string{
+		stdVector[:20] + "\r" + stdVector[20:],
+		stdVector[:20] + "\n" + stdVector[20:],
+		stdVector + "\r\n",
+	} {
+		h := http.Header{}
+		h.Set("webhook-signature", sig)
+		h.Set("webhook-id", vectorID)
+		h.Set("webhook-timestamp", "1710083175")
+		if err := s.Verify([][]byte{k}, h, []byte(vectorBody), time.Unix(vectorT, 0)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%q: %v, want ErrMalformed", sig, err)
+		}
 	}
 }

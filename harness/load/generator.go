@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -178,11 +179,7 @@ func (g *Generator) attackAt(ctx context.Context, name string, rate int, du, tai
 	if err := g.o.limits.Check(rate, du); err != nil {
 		return nil, err
 	}
-	// Each delivery holds a worker until it is answered or abandoned, so
-	// rate × timeout workers keep the pace against the slowest receiver;
-	// retries add to the rate, up to the rate limit.
-	peak := min(rate*(1+len(g.o.retries)), max(rate, g.o.limits.MaxRate))
-	maxWorkers := uint64(peak)*uint64(math.Ceil(g.o.timeout.Seconds())) + vegeta.DefaultWorkers
+	maxWorkers := g.maxWorkers(rate)
 	return g.attack(ctx, plan{
 		name:       name,
 		rate:       rate,
@@ -193,6 +190,23 @@ func (g *Generator) attackAt(ctx context.Context, name string, rate int, du, tai
 		maxRate:    max(rate, g.o.limits.MaxRate),
 		tail:       tail,
 	}, enc)
+}
+
+// maxWorkers is how many deliveries an attack at rate may have under way.
+// Each delivery holds a worker until it is answered or abandoned, so
+// rate × timeout workers keep the pace against the slowest receiver;
+// retries add to the rate, up to the rate limit.
+func (g *Generator) maxWorkers(rate int) uint64 {
+	peak := min(rate*(1+len(g.o.retries)), max(rate, g.o.limits.MaxRate))
+	return uint64(peak)*uint64(math.Ceil(g.o.timeout.Seconds())) + vegeta.DefaultWorkers
+}
+
+// InFlight is how many deliveries and probe calls a load test at rate has
+// under way at once against a receiver that answers each delivery within
+// the ack deadline, as a compliant one does: each may hold a connection of
+// its own. A slower receiver holds more, up to the attack's workers.
+func (g *Generator) InFlight(rate int) int {
+	return int(math.Ceil(float64(rate)*g.o.ackDeadline.Seconds())) + defaultVerifyConcurrency
 }
 
 // plan is what one attack does: pace, at most planned fresh events, for
@@ -216,12 +230,23 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*ru
 	acks := newReservoir(g.o.sampleSize, g.o.rand())
 	retries := newRetrier(g.target, g.url, g.o.retries, g.o.pendingCap)
 	protos := new(protocols)
+	// The first delivery the generator could not make for want of open
+	// files stops the attack: what follows would be its own failures.
+	var (
+		atk        *vegeta.Attacker
+		outOfFiles atomic.Pointer[dial.FilesError]
+	)
+	ranOut := func(err error) {
+		if outOfFiles.CompareAndSwap(nil, dial.RanOut(err)) {
+			atk.Stop()
+		}
+	}
 	client := &http.Client{
 		// The sender timeout is the observer's, through the request's
 		// context: a Client.Timeout around a RoundTripper that is not an
 		// *http.Transport costs two goroutines, a timer and channels per
 		// request (net/http's older way of cancelling).
-		Transport: observer{next: g.transport, acks: acks, retries: retries, protos: protos, idHeader: g.idHeader(), timeout: g.o.timeout},
+		Transport: observer{next: g.transport, acks: acks, retries: retries, protos: protos, idHeader: g.idHeader(), timeout: g.o.timeout, ranOut: ranOut},
 		// Redirects are never followed (README "Make variables"): the 3xx is the
 		// answer, and a failure.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -238,7 +263,7 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*ru
 		return err
 	}
 	targeter := retries.targeter(fresh, g.sign)
-	atk := vegeta.NewAttacker(
+	atk = vegeta.NewAttacker(
 		vegeta.Client(client),
 		vegeta.Workers(min(vegeta.DefaultWorkers, p.maxWorkers)),
 		vegeta.MaxWorkers(p.maxWorkers),
@@ -269,15 +294,7 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*ru
 
 	var encErr error
 	for res := range atk.Attack(targeter, pacer, end, p.name) {
-		n, _ := attemptOf(res.URL)
-		n = min(n, len(retries.results)-1)
-		if res.Error != "" && retries.frags[n] != "" {
-			// Go's client names the URL in its errors: without the
-			// attempt, so that an error of every attempt counts as one.
-			res.Error = strings.ReplaceAll(res.Error, retries.frags[n], "")
-		}
-		g.scrub(res)
-		res.URL = retries.results[n]
+		g.settle(res, retries)
 		run.Metrics.Add(res)
 		retries.outstanding.Add(-1)
 		res.Headers = nil
@@ -297,10 +314,28 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*ru
 	run.Pending, run.CapDropped = retries.close()
 	run.Acknowledged, run.AcknowledgedTotal = acks.sample()
 	run.Protocols = protos.list()
+	if fe := outOfFiles.Load(); fe != nil {
+		return run, fe
+	}
 	if tgtErr != nil {
 		return run, fmt.Errorf("%w: %w", errTargeter, tgtErr)
 	}
 	return run, encErr
+}
+
+// settle readies a result for the metrics and the results file: its
+// error in the same words whatever the attempt, nothing secret in it, and
+// its URL as results record it.
+func (g *Generator) settle(res *vegeta.Result, retries *retrier) {
+	n, _ := attemptOf(res.URL)
+	n = min(n, len(retries.results)-1)
+	if res.Error != "" && retries.frags[n] != "" {
+		// Go's client names the URL in its errors: without the
+		// attempt, so that an error of every attempt counts as one.
+		res.Error = strings.ReplaceAll(res.Error, retries.frags[n], "")
+	}
+	g.scrub(res)
+	res.URL = retries.results[n]
 }
 
 // retryTail is how long the generator's attacks may go on after their

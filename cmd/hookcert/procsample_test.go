@@ -1,4 +1,4 @@
-//go:build soak
+//go:build soak || limits
 
 package main
 
@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// What the soak reads of a generator from outside its
+// What the soak and the limits tests read of a generator from outside its
 // process: /proc for its memory and files, its runtime log for its heap
 // and goroutines.
 

@@ -186,6 +186,7 @@ func (g *Generator) attackAt(ctx context.Context, name string, rate int, du, tai
 		pacer:      vegeta.ConstantPacer{Freq: rate, Per: time.Second},
 		planned:    int(math.Ceil(float64(rate) * du.Seconds())),
 		duration:   du,
+		workers:    uint64(math.Ceil(float64(rate) * g.o.ackDeadline.Seconds())),
 		maxWorkers: maxWorkers,
 		maxRate:    max(rate, g.o.limits.MaxRate),
 		tail:       tail,
@@ -213,11 +214,18 @@ func (g *Generator) InFlight(rate int) int {
 // at most duration (retries after it for at most retryTail), with at most
 // maxWorkers in flight.
 type plan struct {
-	name       string
-	rate       int
-	pacer      vegeta.Pacer
-	planned    int
-	duration   time.Duration
+	name     string
+	rate     int
+	pacer    vegeta.Pacer
+	planned  int
+	duration time.Duration
+	// workers start with the attack (vegeta's first ten at least): those
+	// a receiver that answers within the ack deadline keeps busy. vegeta
+	// adds a worker whenever all are busy and never retires one, so a
+	// pause of the receiver shorter than the deadline would otherwise
+	// leave the generator's goroutines, and their memory, at their high
+	// mark for the rest of the attack.
+	workers    uint64
 	maxWorkers uint64
 	// maxRate bounds fresh events and retries together, per second on
 	// average; zero: no bound.
@@ -265,7 +273,7 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*ru
 	targeter := retries.targeter(fresh, g.sign)
 	atk = vegeta.NewAttacker(
 		vegeta.Client(client),
-		vegeta.Workers(min(vegeta.DefaultWorkers, p.maxWorkers)),
+		vegeta.Workers(min(max(vegeta.DefaultWorkers, p.workers), p.maxWorkers)),
 		vegeta.MaxWorkers(p.maxWorkers),
 		vegeta.MaxBody(bodyKept),
 	)

@@ -14,7 +14,7 @@ include harness/certify/settings.mk
 # GINKGO_FLAGS are passed to the Ginkgo suites, e.g. -v.
 GINKGO_FLAGS ?=
 
-.PHONY: help build test vet fmt-check fuzz bench loadcost mutation clean conformance load capacity certify image image-test
+.PHONY: help build test vet fmt-check fuzz bench loadcost soak limits mutation clean conformance load capacity certify image image-test
 
 help:
 	@echo "make conformance  certify a receiver (URL=..., or the bundled reference receiver)"
@@ -28,6 +28,8 @@ help:
 	@echo "make bench        benchmarks of the hot paths"
 	@echo "make loadcost     hookcert load's CPU per delivery against the vegeta CLI's, wrk's as the floor (minutes)"
 	@echo "make fuzz         run each fuzz target for FUZZTIME (default 20s)"
+	@echo "make soak         hookcert load at SOAK_RATE=500/s for SOAK=30m; fails if its memory, goroutines or files grow (not in make test)"
+	@echo "make limits       the catalogue and the load under ulimit -n 256, and the load's memory against a receiver it overloads (minutes; not in make test)"
 	@echo "make mutation     the catalogue's mutation score against the reference receiver (minutes; not in make test)"
 
 build:
@@ -157,6 +159,33 @@ BENCH_COUNT ?= 5
 LOADCOST_ARGS ?=
 loadcost:
 	$(GO) test -tags loadcost -run TestLoadCost -v -count=1 -timeout 30m ./harness/load $(if $(LOADCOST_ARGS),-args $(LOADCOST_ARGS))
+
+# soak: `hookcert load` at SOAK_RATE for SOAK, retries on, against the
+# reference receiver run as a process of its own (cmd/hookcert/soak_test.go,
+# build tag soak), so that what is sampled is the generator's alone: every
+# 10 s its resident set and open files from /proc, its live heap and
+# goroutines from its runtime log (HOOKCERT_RUNTIME_LOG). It fails when one
+# of them grew more than 10 % from the second minute to the last, or when
+# report.json's load figures disagree with the results file; the reports
+# stay in REPORT_DIR/soak. Not part of make test. go test's -timeout is
+# SOAK and 10 minutes more: Go adds up the parts of a duration ("30m10m"
+# is 40m).
+SOAK      ?= 30m
+SOAK_RATE ?= 500
+soak:
+	$(GO) test -tags soak -run '^TestSoak$$' -count=1 -v -timeout $(SOAK)10m ./cmd/hookcert \
+		-args -soak.duration=$(SOAK) -soak.rate=$(SOAK_RATE) -soak.dir='$(abspath $(REPORT_DIR))/soak'
+
+# limits: the harness under resource limits (cmd/hookcert/limits_run_test.go,
+# build tag limits), each run a hookcert process of its own: the catalogue
+# and the load under `ulimit -n 256` work or stop at once with status 2
+# naming the limit; a run that still runs out of open files half-way stops
+# with status 2, its checks cut short rather than failed; and a load at 2.5
+# times what a receiver holds, for 2 minutes with retries on, keeps its
+# waiting retries at the cap, its peak memory printed. Not part of make
+# test; TestTooFewOpenFilesStopAtOnce, seconds, is.
+limits:
+	$(GO) test -tags limits -run '^TestLimits' -count=1 -v -timeout 20m ./cmd/hookcert
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./harness/signing ./harness/events

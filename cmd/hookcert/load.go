@@ -34,7 +34,9 @@ func loadCommand(ctx context.Context, e env, args []string, name, synopsis strin
 	if bad != nil {
 		return unmade(e, set, bad)
 	}
+	stopLog := startRuntimeLog(e)
 	s, out, werr := loadTest(ctx, e, set, cmd == certify.CmdCapacity)
+	stopLog()
 	var files []string
 	if out != nil {
 		for _, f := range out.Load.ResultsFiles {

@@ -215,7 +215,14 @@ func TestUsageErrorsExit2WithAMessage(t *testing.T) {
 // webhook and probe URLs; the process is stopped when the test ends.
 func startReceiver(t *testing.T, secret string, extra ...string) (webhook, probe string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	return startReceiverFor(t, 2*time.Minute, secret, extra...)
+}
+
+// startReceiverFor is startReceiver for a receiver that must live up to
+// life, killed after it.
+func startReceiverFor(t *testing.T, life time.Duration, secret string, extra ...string) (webhook, probe string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), life)
 	args := append([]string{"receiver", "--addr", "127.0.0.1:0", "--secret", secret}, extra...)
 	cmd := exec.CommandContext(ctx, binPath, args...)
 	var stderr bytes.Buffer

@@ -216,7 +216,9 @@ func (s *Session) newSender(ctx context.Context, u *url.URL, roots *x509.CertPoo
 	o := &s.Settings
 	// Reachable at all? A closed port or an unknown host cannot be
 	// certified: that is exit 2, not a failing receiver.
-	if err := reachable(ctx, u, o.Timing.SenderTimeout); err != nil {
+	if err := reachable(ctx, u, o.Timing.SenderTimeout); dial.OutOfFiles(err) {
+		return nil, fmt.Errorf("%w: %w", ErrCannotRun, dial.RanOut(err))
+	} else if err != nil {
 		return nil, cannotRun("the target %s is unreachable: %v; is the receiver running and the URL right?", report.Redact(o.URL), err)
 	}
 	insecure := o.Insecure
@@ -446,15 +448,20 @@ func (s *Session) finish(results []harness.Result, complete bool, runErr error) 
 func (s *Session) close() {
 	// Idle keep-alive connections would make the reference receiver's
 	// graceful shutdown wait for them.
+	s.closeIdle()
+	if s.ref != nil {
+		s.ref.Close()
+		s.ref = nil
+	}
+}
+
+// closeIdle closes the sender's and the probe's kept-alive connections.
+func (s *Session) closeIdle() {
 	if s.Probe != nil {
 		s.Probe.CloseIdleConnections()
 	}
 	if s.Sender != nil {
 		s.Sender.CloseIdleConnections()
-	}
-	if s.ref != nil {
-		s.ref.Close()
-		s.ref = nil
 	}
 }
 

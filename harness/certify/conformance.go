@@ -114,11 +114,17 @@ func (s *Session) runChecks(ctx context.Context, scs []*scenario.Scenario) ([]ha
 	ctx, cancel := context.WithTimeoutCause(ctx, runLimit, errOverTime)
 	defer cancel()
 	results := s.run(ctx, scs)
+	// Closed now, so that the reports can be written however many files
+	// the checks held.
+	s.closeIdle()
 	switch {
 	case ctx.Err() == nil:
 		return results, nil
 	case context.Cause(ctx) == errOverTime:
 		return results, errOverTime
+	}
+	if err := ranOut(ctx); err != nil {
+		return results, err
 	}
 	return results, ErrInterrupted
 }
@@ -134,11 +140,17 @@ func Conformance(ctx context.Context, set Settings, started func(*Session, []*sc
 	if err := set.CheckLabels(); err != nil {
 		return Unmade(set, err)
 	}
+	ctx, stop := stopOnFiles(ctx)
+	defer stop()
 	s, err := prepare(ctx, set)
 	defer s.close()
 	var scs []*scenario.Scenario
 	if err == nil {
 		scs, err = s.selectChecks()
+	}
+	if err == nil {
+		calls, checks := s.Engine.InFlight(scs)
+		err = s.checkFiles(calls, checks, fmt.Sprintf("%d checks, %d at once", len(scs), checks))
 	}
 	if err != nil {
 		return s, s.finish(nil, false, err)

@@ -30,8 +30,10 @@ func (s *Session) Finish(results []harness.Result, complete bool, runErr error) 
 
 func (o Option) Value(s *Settings) string { return o.value(s) }
 
-func (s *Session) Load(ctx context.Context) (*load.Outcome, error) { return s.runLoad(ctx) }
+func (s *Session) Load(ctx context.Context) (*load.Outcome, error) { return s.runLoad(ctx, func() {}) }
 
-func (s *Session) Capacity(ctx context.Context) (*load.Outcome, error) { return s.capacity(ctx) }
+func (s *Session) Capacity(ctx context.Context) (*load.Outcome, error) {
+	return s.capacity(ctx, func() {})
+}
 
 func (s *Session) Close() { s.close() }

@@ -23,19 +23,27 @@ import (
 // writing the reports. Started, when set, is called once the session is
 // ready, before the attack.
 func LoadTest(ctx context.Context, set Settings, search bool, started func(*Session)) (*Session, *load.Outcome, error) {
+	ctx, stop := stopOnFiles(ctx)
+	defer stop()
 	s, err := prepare(ctx, set)
 	defer s.close()
 	var out *load.Outcome
 	if err == nil {
-		if started != nil {
-			started(s)
+		ready := func() {
+			if started != nil {
+				started(s)
+			}
 		}
 		if search {
-			out, err = s.capacity(ctx)
+			out, err = s.capacity(ctx, ready)
 		} else {
-			out, err = s.runLoad(ctx)
+			out, err = s.runLoad(ctx, ready)
 		}
 	}
+	if rerr := ranOut(ctx); err == nil && rerr != nil {
+		err = rerr
+	}
+	s.closeIdle()
 	var results []harness.Result
 	if out != nil {
 		s.Report.Load = out.Load
@@ -56,12 +64,12 @@ var errLoadInterrupted = errors.New("interrupted before the load test ended")
 // about the acknowledged events, and judges. An error wraps ErrCannotRun:
 // the run could not be made (or its results not written); the Outcome is
 // nil only when nothing was sent.
-func (s *Session) runLoad(ctx context.Context) (*load.Outcome, error) {
+func (s *Session) runLoad(ctx context.Context, ready func()) (*load.Outcome, error) {
 	if err := s.Settings.checkLoad(false); err != nil {
 		return nil, err
 	}
 	set := s.Settings.Load
-	return s.attack(ctx, func(g *load.Generator, enc io.Writer) (*load.Outcome, error) {
+	return s.attack(ctx, set.Rate, ready, func(g *load.Generator, enc io.Writer) (*load.Outcome, error) {
 		return g.Test(ctx, set.Rate, set.Duration, enc, s.Probe, s.Settings.Strict)
 	})
 }
@@ -70,7 +78,7 @@ func (s *Session) runLoad(ctx context.Context) (*load.Outcome, error) {
 // acknowledges within the deadline: from the settings' rate, doubled up to
 // the rate limit, each rate held the step duration. Its outcome holds one
 // INFO check, CAP-01. An error wraps ErrCannotRun.
-func (s *Session) capacity(ctx context.Context) (*load.Outcome, error) {
+func (s *Session) capacity(ctx context.Context, ready func()) (*load.Outcome, error) {
 	if err := s.Settings.checkLoad(true); err != nil {
 		return nil, err
 	}
@@ -82,14 +90,17 @@ func (s *Session) capacity(ctx context.Context) (*load.Outcome, error) {
 	if err := search.Check(set.Limits, s.Settings.Timing.SenderTimeout, s.retrySchedule()); err != nil {
 		return nil, s.Settings.unsafe(err)
 	}
-	return s.attack(ctx, func(g *load.Generator, enc io.Writer) (*load.Outcome, error) {
+	return s.attack(ctx, search.Max, ready, func(g *load.Generator, enc io.Writer) (*load.Outcome, error) {
 		return g.CapacityCheck(ctx, search, enc)
 	})
 }
 
 // attack builds the generator for the session's target with its trust and
-// timing, opens the results file, runs do and closes the file.
-func (s *Session) attack(ctx context.Context, do func(*load.Generator, io.Writer) (*load.Outcome, error)) (*load.Outcome, error) {
+// timing, checks that the process may open the files an attack at up to
+// top per second needs to certify a compliant receiver, opens the results
+// file, calls ready, runs do and closes the file. A slower receiver may
+// still make it run out: it then stops, and says so.
+func (s *Session) attack(ctx context.Context, top int, ready func(), do func(*load.Generator, io.Writer) (*load.Outcome, error)) (*load.Outcome, error) {
 	set := s.Settings.Load
 	opts := []load.Option{
 		load.WithAttacker(set.Attacker),
@@ -110,10 +121,15 @@ func (s *Session) attack(ctx context.Context, do func(*load.Generator, io.Writer
 		return nil, s.cannotRunErr(err)
 	}
 	defer g.Close()
+	at := fmt.Sprintf("%d events/s each answered within the %s ack deadline, as a compliant receiver answers them, and the probe's calls", top, s.Settings.Timing.AckDeadline)
+	if err := s.checkFiles(g.InFlight(top), 0, at); err != nil {
+		return nil, err
+	}
 	enc, closeResults, err := s.results(set.Attacker)
 	if err != nil {
 		return nil, err
 	}
+	ready()
 	out, err := do(g, enc)
 	if cerr := closeResults(); err == nil && cerr != nil {
 		err = fmt.Errorf("load: writing the results: %w", cerr)

@@ -4,6 +4,7 @@
 package dial
 
 import (
+	"context"
 	"crypto/tls"
 	"net"
 	"net/http"
@@ -38,8 +39,14 @@ func Transport(cfg *tls.Config, timeout time.Duration, idle int) *http.Transport
 	}
 	dialer := &net.Dialer{Timeout: timeout, KeepAlive: keepAlive}
 	return &http.Transport{
-		Proxy:               nil,
-		DialContext:         dialer.DialContext,
+		Proxy: nil,
+		// net/http dials with the values of the request's context, so a
+		// run learns here that it ran out of open files (WithOutOfFiles).
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dialer.DialContext(ctx, network, addr)
+			Notify(ctx, err)
+			return c, err
+		},
 		TLSClientConfig:     cfg.Clone(),
 		TLSHandshakeTimeout: timeout,
 		DisableCompression:  true,

@@ -37,6 +37,9 @@ func (r *run) tls(ctx context.Context, n int, t *scenario.TLSCheck) error {
 	}
 	host := u.Hostname()
 	addr := dial.HostPort(u)
+	// A handshake the harness could not make for want of open files says
+	// nothing of the receiver: the step ends with it, cut short.
+	var ranOut error
 	handshake := func(cfg *tls.Config) (tls.ConnectionState, error) {
 		cfg.ServerName = host
 		d := tls.Dialer{NetDialer: &net.Dialer{Timeout: r.e.cfg.Sender.Timeout()}, Config: cfg}
@@ -44,6 +47,10 @@ func (r *run) tls(ctx context.Context, n int, t *scenario.TLSCheck) error {
 		defer cancel()
 		c, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
+			if dial.OutOfFiles(err) {
+				dial.Notify(ctx, err)
+				ranOut = err
+			}
 			return tls.ConnectionState{}, err
 		}
 		defer c.Close()
@@ -116,7 +123,7 @@ func (r *run) tls(ctx context.Context, n int, t *scenario.TLSCheck) error {
 	default:
 		return fmt.Errorf("tls: unknown check %q", t.Check)
 	}
-	return nil
+	return ranOut
 }
 
 // certProblem words a verification error for a human.

@@ -2,11 +2,13 @@ package load
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/realm-ai/hookcert/harness/dial"
 	"github.com/realm-ai/hookcert/harness/figure"
 	"github.com/realm-ai/hookcert/harness/poll"
 	"github.com/realm-ai/hookcert/harness/report"
@@ -175,6 +177,10 @@ func (g *Generator) capacity(ctx context.Context, s Search, enc vegeta.Encoder) 
 		run, err := g.attackAt(ctx, fmt.Sprintf("%s@%d", g.o.attacker, rate), rate, s.Step, s.tail(g.o.timeout, g.o.retries), enc)
 		if run == nil {
 			return "", err
+		}
+		if errors.Is(err, dial.ErrOutOfFiles) {
+			// Its own want of connections says nothing of the rate.
+			return fmt.Sprintf("the generator ran out of open files at %d/s", rate), err
 		}
 		if first == nil {
 			first = run

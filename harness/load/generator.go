@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -178,32 +179,53 @@ func (g *Generator) attackAt(ctx context.Context, name string, rate int, du, tai
 	if err := g.o.limits.Check(rate, du); err != nil {
 		return nil, err
 	}
-	// Each delivery holds a worker until it is answered or abandoned, so
-	// rate × timeout workers keep the pace against the slowest receiver;
-	// retries add to the rate, up to the rate limit.
-	peak := min(rate*(1+len(g.o.retries)), max(rate, g.o.limits.MaxRate))
-	maxWorkers := uint64(peak)*uint64(math.Ceil(g.o.timeout.Seconds())) + vegeta.DefaultWorkers
+	maxWorkers := g.maxWorkers(rate)
 	return g.attack(ctx, plan{
 		name:       name,
 		rate:       rate,
 		pacer:      vegeta.ConstantPacer{Freq: rate, Per: time.Second},
 		planned:    int(math.Ceil(float64(rate) * du.Seconds())),
 		duration:   du,
+		workers:    uint64(math.Ceil(float64(rate) * g.o.ackDeadline.Seconds())),
 		maxWorkers: maxWorkers,
 		maxRate:    max(rate, g.o.limits.MaxRate),
 		tail:       tail,
 	}, enc)
 }
 
+// maxWorkers is how many deliveries an attack at rate may have under way.
+// Each delivery holds a worker until it is answered or abandoned, so
+// rate × timeout workers keep the pace against the slowest receiver;
+// retries add to the rate, up to the rate limit.
+func (g *Generator) maxWorkers(rate int) uint64 {
+	peak := min(rate*(1+len(g.o.retries)), max(rate, g.o.limits.MaxRate))
+	return uint64(peak)*uint64(math.Ceil(g.o.timeout.Seconds())) + vegeta.DefaultWorkers
+}
+
+// InFlight is how many deliveries and probe calls a load test at rate has
+// under way at once against a receiver that answers each delivery within
+// the ack deadline, as a compliant one does: each may hold a connection of
+// its own. A slower receiver holds more, up to the attack's workers.
+func (g *Generator) InFlight(rate int) int {
+	return int(math.Ceil(float64(rate)*g.o.ackDeadline.Seconds())) + defaultVerifyConcurrency
+}
+
 // plan is what one attack does: pace, at most planned fresh events, for
 // at most duration (retries after it for at most retryTail), with at most
 // maxWorkers in flight.
 type plan struct {
-	name       string
-	rate       int
-	pacer      vegeta.Pacer
-	planned    int
-	duration   time.Duration
+	name     string
+	rate     int
+	pacer    vegeta.Pacer
+	planned  int
+	duration time.Duration
+	// workers start with the attack (vegeta's first ten at least): those
+	// a receiver that answers within the ack deadline keeps busy. vegeta
+	// adds a worker whenever all are busy and never retires one, so a
+	// pause of the receiver shorter than the deadline would otherwise
+	// leave the generator's goroutines, and their memory, at their high
+	// mark for the rest of the attack.
+	workers    uint64
 	maxWorkers uint64
 	// maxRate bounds fresh events and retries together, per second on
 	// average; zero: no bound.
@@ -216,12 +238,23 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*ru
 	acks := newReservoir(g.o.sampleSize, g.o.rand())
 	retries := newRetrier(g.target, g.url, g.o.retries, g.o.pendingCap)
 	protos := new(protocols)
+	// The first delivery the generator could not make for want of open
+	// files stops the attack: what follows would be its own failures.
+	var (
+		atk        *vegeta.Attacker
+		outOfFiles atomic.Pointer[dial.FilesError]
+	)
+	ranOut := func(err error) {
+		if outOfFiles.CompareAndSwap(nil, dial.RanOut(err)) {
+			atk.Stop()
+		}
+	}
 	client := &http.Client{
 		// The sender timeout is the observer's, through the request's
 		// context: a Client.Timeout around a RoundTripper that is not an
 		// *http.Transport costs two goroutines, a timer and channels per
 		// request (net/http's older way of cancelling).
-		Transport: observer{next: g.transport, acks: acks, retries: retries, protos: protos, idHeader: g.idHeader(), timeout: g.o.timeout},
+		Transport: observer{next: g.transport, acks: acks, retries: retries, protos: protos, idHeader: g.idHeader(), timeout: g.o.timeout, ranOut: ranOut},
 		// Redirects are never followed (README "Make variables"): the 3xx is the
 		// answer, and a failure.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -238,9 +271,9 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*ru
 		return err
 	}
 	targeter := retries.targeter(fresh, g.sign)
-	atk := vegeta.NewAttacker(
+	atk = vegeta.NewAttacker(
 		vegeta.Client(client),
-		vegeta.Workers(min(vegeta.DefaultWorkers, p.maxWorkers)),
+		vegeta.Workers(min(max(vegeta.DefaultWorkers, p.workers), p.maxWorkers)),
 		vegeta.MaxWorkers(p.maxWorkers),
 		vegeta.MaxBody(bodyKept),
 	)
@@ -269,15 +302,7 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*ru
 
 	var encErr error
 	for res := range atk.Attack(targeter, pacer, end, p.name) {
-		n, _ := attemptOf(res.URL)
-		n = min(n, len(retries.results)-1)
-		if res.Error != "" && retries.frags[n] != "" {
-			// Go's client names the URL in its errors: without the
-			// attempt, so that an error of every attempt counts as one.
-			res.Error = strings.ReplaceAll(res.Error, retries.frags[n], "")
-		}
-		g.scrub(res)
-		res.URL = retries.results[n]
+		g.settle(res, retries)
 		run.Metrics.Add(res)
 		retries.outstanding.Add(-1)
 		res.Headers = nil
@@ -297,10 +322,28 @@ func (g *Generator) attack(ctx context.Context, p plan, enc vegeta.Encoder) (*ru
 	run.Pending, run.CapDropped = retries.close()
 	run.Acknowledged, run.AcknowledgedTotal = acks.sample()
 	run.Protocols = protos.list()
+	if fe := outOfFiles.Load(); fe != nil {
+		return run, fe
+	}
 	if tgtErr != nil {
 		return run, fmt.Errorf("%w: %w", errTargeter, tgtErr)
 	}
 	return run, encErr
+}
+
+// settle readies a result for the metrics and the results file: its
+// error in the same words whatever the attempt, nothing secret in it, and
+// its URL as results record it.
+func (g *Generator) settle(res *vegeta.Result, retries *retrier) {
+	n, _ := attemptOf(res.URL)
+	n = min(n, len(retries.results)-1)
+	if res.Error != "" && retries.frags[n] != "" {
+		// Go's client names the URL in its errors: without the
+		// attempt, so that an error of every attempt counts as one.
+		res.Error = strings.ReplaceAll(res.Error, retries.frags[n], "")
+	}
+	g.scrub(res)
+	res.URL = retries.results[n]
 }
 
 // retryTail is how long the generator's attacks may go on after their

@@ -50,11 +50,15 @@ type metrics struct {
 	errors             map[string]int
 	display            []int
 	latency            *histogram
-	slices             []*slice
-	total              float64 // nanoseconds: a sum of durations can pass 292 years
-	min, max           time.Duration
-	earliest, latest   time.Time
-	end                time.Time
+	// slices are every time slice the plan holds, allocated up front so
+	// that memory does not grow as the attack goes on; used counts those
+	// up to the last one a result fell in.
+	slices           []*slice
+	used             int
+	total            float64 // nanoseconds: a sum of durations can pass 292 years
+	min, max         time.Duration
+	earliest, latest time.Time
+	end              time.Time
 
 	// Every attempt, first and retried.
 	deliveries, maxAttempts int
@@ -78,9 +82,15 @@ type slice struct {
 // in maxSlices of them, and no narrower than a second. senderTimeout and
 // ackDeadline are the thresholds the histogram always has a bound at.
 func newMetrics(began time.Time, planned, senderTimeout, ackDeadline time.Duration) *metrics {
+	width := sliceWidth(planned)
+	slots := make([]*slice, min(maxSlices, int(planned/width)+1))
+	for i := range slots {
+		slots[i] = &slice{latency: newHistogram(coarseBits)}
+	}
 	return &metrics{
 		began:    began,
-		width:    sliceWidth(planned),
+		width:    width,
+		slices:   slots,
 		timeout:  senderTimeout,
 		deadline: ackDeadline,
 		bounds:   histogramBounds(ackDeadline, senderTimeout),
@@ -204,6 +214,7 @@ func (m *metrics) slice(t time.Time) *slice {
 	for len(m.slices) <= i {
 		m.slices = append(m.slices, &slice{latency: newHistogram(coarseBits)})
 	}
+	m.used = max(m.used, i+1)
 	return m.slices[i]
 }
 
@@ -318,7 +329,7 @@ func (m *metrics) load() *report.Load {
 		l.Histogram = append(l.Histogram, report.Bucket{Le: harness.Duration(le), Count: n})
 	}
 	l.Retries = m.retries()
-	for i, s := range m.slices {
+	for i, s := range m.slices[:m.used] {
 		sl := report.Slice{Offset: harness.Duration(time.Duration(i) * m.width), Requests: s.requests, Errors: s.errors}
 		if s.requests > 0 {
 			sl.P50 = harness.Duration(s.latency.quantile(0.50, s.min, s.max))

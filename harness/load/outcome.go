@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -9,6 +10,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/realm-ai/hookcert/harness"
+	"github.com/realm-ai/hookcert/harness/dial"
 	"github.com/realm-ai/hookcert/harness/figure"
 	"github.com/realm-ai/hookcert/harness/probe"
 	"github.com/realm-ai/hookcert/harness/report"
@@ -42,20 +44,27 @@ func (g *Generator) Test(ctx context.Context, rate int, d time.Duration, w io.Wr
 	}
 	l := run.load()
 	l.ResultsFiles = []string{ResultsFile(g.o.attacker)}
+	// A generator that ran out of open files measured its own want of
+	// connections: nothing of it is the receiver's to be judged on.
+	ranOut := errors.Is(err, dial.ErrOutOfFiles)
 	var v *verification
-	if pc != nil && !run.Interrupted && run.AcknowledgedTotal > 0 {
+	if pc != nil && !run.Interrupted && !ranOut && run.AcknowledgedTotal > 0 {
 		vv := verify(ctx, pc, run.Acknowledged, run.sampled(), verifyOptions{})
 		v, l.Processed = &vv, &vv.Processed
-	} else if pc != nil && !run.Interrupted {
+	} else if pc != nil && !run.Interrupted && !ranOut {
 		l.Processed = &report.Processed{}
 	}
 	// Interrupted during the attack or while the probe was asked.
-	interrupted := run.Interrupted || ctx.Err() != nil
+	interrupted := run.Interrupted || ctx.Err() != nil || ranOut
 	results := evaluate(l, strict)
 	elapsed := time.Since(run.Began)
 	for i := range results {
 		r := &results[i]
 		r.Start, r.Duration = run.Began, elapsed
+		if ranOut {
+			r.Verdict, r.Reason, r.Observed, r.Notes = harness.Skip, "not judged: the generator ran out of open files during the attack (raise the limit with ulimit -n)", "", nil
+			continue
+		}
 		if interrupted && l.Requests == 0 {
 			// Nothing was measured: no verdict, not a failure.
 			r.Verdict, r.Reason, r.Observed, r.Notes = harness.Skip, "the run was interrupted before any delivery was made", "", nil

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/realm-ai/hookcert/harness/dial"
 )
 
 // reservoir keeps a uniform sample of at most size event ids out of all
@@ -63,12 +65,22 @@ type observer struct {
 	// timeout bounds each exchange, the response's body included: the
 	// sender timeout.
 	timeout time.Duration
+	// ranOut is told of a delivery the generator could not make for want
+	// of open files.
+	ranOut func(error)
 }
 
 // RoundTrip implements http.RoundTripper.
 func (o observer) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithTimeout(req.Context(), o.timeout)
 	resp, err := o.next.RoundTrip(req.WithContext(ctx))
+	if err != nil && dial.OutOfFiles(err) {
+		// The generator's own want of connections, not the receiver's
+		// failure: nothing to retry, and the attack stops.
+		cancel()
+		o.ranOut(err)
+		return nil, err
+	}
 	if err != nil {
 		cancel()
 	} else {

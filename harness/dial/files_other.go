@@ -1,0 +1,9 @@
+//go:build !unix
+
+package dial
+
+// FilesLimit is unknown where the system has no RLIMIT_NOFILE.
+func FilesLimit() (uint64, bool) { return 0, false }
+
+// OutOfFiles reports false where the system has no such error.
+func OutOfFiles(error) bool { return false }

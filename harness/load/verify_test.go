@@ -107,30 +107,33 @@ func TestVerify(t *testing.T) {
 
 // TestVerifyWaitsForABacklog: events that keep appearing are waited for
 // past the settle time; the polling stops once none has appeared for the
-// settle time.
+// settle time. The times are long enough that a busy machine's slower
+// polls cannot blur the two: a Verify that stops takes the last
+// appearance and a settle time (4.75 s), one that polls its
+// maxSettleRounds would take 12 s; the bound is halfway.
 func TestVerifyWaitsForABacklog(t *testing.T) {
 	t.Parallel()
-	const settle = 200 * time.Millisecond
+	const settle, spacing = time.Second, 250 * time.Millisecond
 	f := newFakeProbe(t, func(id string, since time.Duration) (int, int) {
 		var i int
 		fmt.Sscanf(id, "evt_%d", &i)
-		if since > time.Duration(i)*50*time.Millisecond {
+		if since > time.Duration(i)*spacing {
 			return 1, 0
 		}
 		return 0, 0
 	})
 	var ids []string
-	for i := range 16 { // the last appears after 750 ms, past the 200 ms settle
+	for i := range 16 { // the last appears after 3.75 s, past the 1 s settle
 		ids = append(ids, fmt.Sprintf("evt_%d", i))
 	}
 	ids = append(ids, "evt_999") // never
 	start := time.Now()
 	v := verify(context.Background(), probeClient(t, f.URL), ids, false,
-		verifyOptions{Settle: settle, Watch: 10 * time.Millisecond, Interval: 20 * time.Millisecond})
+		verifyOptions{Settle: settle, Watch: 50 * time.Millisecond, Interval: 100 * time.Millisecond})
 	if v.Processed.Once != 16 || v.Processed.Missing != 1 {
 		t.Fatalf("processed %+v: want the 16 of the backlog once and 1 missing", v.Processed)
 	}
-	if d := time.Since(start); d > 750*time.Millisecond+3*settle {
+	if d := time.Since(start); d > (15*spacing+settle+maxSettleRounds*settle)/2 {
 		t.Fatalf("Verify took %s: it did not stop once nothing more appeared for the settle time", d)
 	}
 }

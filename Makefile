@@ -42,29 +42,32 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-# test: gofmt, go vet, then two groups of tests at once.
-# Under the race detector: every test but those below, the packages
-# that take longest first, three at once, four tests at once within each
-# (most spend their time waiting on receivers and Chromium), with the race
-# detector's one-second pause when each test binary exits skipped; the
-# Ginkgo suites, which refuse -parallel, after them (seconds).
-# Without it, beside them: the planted-fault proof (harness/certify
+# test: gofmt, go vet, then the tests in two phases, one after the other.
+# First, without the race detector: the planted-fault proof (harness/certify
 # TestPlantedFaults: the whole catalogue once per fault, mostly waiting on
 # the sender's schedule), certify's other whole-catalogue runs against
 # receivers built to be correct or faulty (HTTP/2, asynchronous, the
 # official libraries, the load rows, one behind a proxy that goes away
 # mid-run), its load runs that judge latency against receivers in the
 # test's own process (two generators merged, retries into a flaky
-# receiver, HTTP/2 only, the capacity report), report's search for the
-# secret in
-# every file of two whole runs, and cmd/hookcert, whose tests run
-# the binary, make and the Action's steps as subprocesses, which the race
-# detector does not instrument. In the test's own process it would make
-# the receivers five times the CPU, which two cores lack, and stretch the
-# latencies some of these tests judge. The race detector covers the same
-# paths in certify's hostile-receiver tests (resets, hangs, garbage,
-# interrupted runs: where a race would hide) and in each package's tests.
-# Both groups run the garbage collector at GOGC=400: memory is plenty.
+# receiver, HTTP/2 only, the capacity report), and, beside them,
+# cmd/hookcert, whose tests run the binary, make and the Action's steps as
+# subprocesses, which the race detector does not instrument; then
+# report's search for the secret in every file of two whole runs. In the
+# test's own process the race detector would make the receivers five
+# times the CPU, which two cores lack, and stretch the latencies these
+# tests judge; it covers the same paths in certify's hostile-receiver tests
+# (resets, hangs, garbage, interrupted runs: where a race would hide) and
+# in each package's tests.
+# Then, under the race detector: every other test, the packages that take
+# longest first, three at once, four tests at once within each (most
+# spend their time waiting on receivers and Chromium), with the race
+# detector's one-second pause when each test binary exits skipped; the
+# Ginkgo suites, which refuse -parallel, after them (seconds).
+# The phases do not overlap: the race detector's CPU beside the proof made
+# rows whose faults act under load or late miss their checks (a burst the
+# sender could not keep up, a 100 KB event late) on two cores.
+# Both run the garbage collector at GOGC=400: memory is plenty.
 RACE_FIRST := ./harness/report ./harness/certify ./harness/receiver ./harness/load ./harness/delivery ./harness/engine
 TEST_P ?= 3
 TEST_PARALLEL ?= 4
@@ -74,16 +77,17 @@ PLAIN_REPORT := ^TestNoSecretInAnyReportFile$$
 plain_test = GOGC=$${GOGC:-$(TEST_GOGC)} $(GO) test -count=1 -parallel $(TEST_PARALLEL) -timeout 20m
 race_test = GOGC=$${GOGC:-$(TEST_GOGC)} GORACE='atexit_sleep_ms=0 $(GORACE)' $(GO) test -race -count=1 -p $(TEST_P) -timeout 20m
 test: fmt-check vet
-	@plain=$$(mktemp) && trap 'rm -f "$$plain"' EXIT && \
-	echo "$(plain_test) -run '$(PROOF)' ./harness/certify; $(plain_test) ./cmd/hookcert; $(plain_test) -run '$(PLAIN_REPORT)' ./harness/report (beside the race run)" && \
-	{ { $(plain_test) -run '$(PROOF)' ./harness/certify & c=$$!; $(plain_test) ./cmd/hookcert; h=$$?; \
-	    $(plain_test) -run '$(PLAIN_REPORT)' ./harness/report; r=$$?; wait $$c && test $$h -eq 0 -a $$r -eq 0; } > "$$plain" 2>&1 & } && pid=$$! && \
+	@proof=$$(mktemp) && trap 'rm -f "$$proof"' EXIT && \
+	echo "$(plain_test) -run '$(PROOF)' ./harness/certify (beside the next)" && \
+	{ $(plain_test) -run '$(PROOF)' ./harness/certify > "$$proof" 2>&1 & } && c=$$! && \
+	echo "$(plain_test) ./cmd/hookcert" && $(plain_test) ./cmd/hookcert; h=$$?; \
+	wait $$c; p=$$?; cat "$$proof"; \
+	echo "$(plain_test) -run '$(PLAIN_REPORT)' ./harness/report" && $(plain_test) -run '$(PLAIN_REPORT)' ./harness/report; r=$$?; \
 	pkgs=$$($(GO) list $(RACE_FIRST) ./harness/... ./cmd/... | grep -v '/cmd/hookcert$$' | awk '!seen[$$0]++') && \
 	echo "$(race_test) -parallel $(TEST_PARALLEL) -skip '$(PROOF)|$(PLAIN_REPORT)' $(RACE_FIRST) ./harness/... ./cmd/... (but cmd/hookcert)" && \
 	$(race_test) -parallel $(TEST_PARALLEL) -skip '$(PROOF)|$(PLAIN_REPORT)' $$pkgs; race=$$?; \
 	echo "$(race_test) ./suites/..." && $(race_test) ./suites/...; suites=$$?; \
-	wait $$pid; p=$$?; echo "without the race detector:"; cat "$$plain"; \
-	test $$race -eq 0 -a $$suites -eq 0 -a $$p -eq 0
+	test $$p -eq 0 -a $$h -eq 0 -a $$r -eq 0 -a $$race -eq 0 -a $$suites -eq 0
 
 # mutation: the catalogue's own mutation score, not part of make test.
 # gremlins, pinned, mutates the reference receiver's request handling one

@@ -262,3 +262,16 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	*d = Duration(v)
 	return nil
 }
+
+// Unavailable reports whether the exchange found no receiver to answer
+// it: no answer came, and the connection was refused or could not be
+// made, or was reset or closed before a byte of an answer. A receiver
+// that restarts, or crashes on a delivery, looks so; one that hangs
+// (a timeout) or answers nonsense is there, and does not.
+func (e Exchange) Unavailable() bool {
+	switch e.Failure {
+	case FailureRefused, FailureUnreachable, FailureReset:
+		return e.Response == nil && !e.Abandoned
+	}
+	return false
+}

@@ -50,10 +50,10 @@ vet:
 # official libraries, the load rows, one behind a proxy that goes away
 # mid-run), its load runs that judge latency against receivers in the
 # test's own process (two generators merged, retries into a flaky
-# receiver, HTTP/2 only, the capacity report), and, beside them,
-# cmd/hookcert, whose tests run the binary, make and the Action's steps as
-# subprocesses, which the race detector does not instrument; then
-# report's search for the secret in every file of two whole runs. In the
+# receiver, HTTP/2 only, the capacity report); then cmd/hookcert, whose
+# tests run the binary, make and the Action's steps as subprocesses, which
+# the race detector does not instrument; then report's search for the
+# secret in every file of two whole runs. In the
 # test's own process the race detector would make the receivers five
 # times the CPU, which two cores lack, and stretch the latencies these
 # tests judge; it covers the same paths in certify's hostile-receiver tests
@@ -64,9 +64,10 @@ vet:
 # spend their time waiting on receivers and Chromium), with the race
 # detector's one-second pause when each test binary exits skipped; the
 # Ginkgo suites, which refuse -parallel, after them (seconds).
-# The phases do not overlap: the race detector's CPU beside the proof made
-# rows whose faults act under load or late miss their checks (a burst the
-# sender could not keep up, a 100 KB event late) on two cores.
+# Nothing runs beside the proof: the race detector's CPU, or cmd/hookcert's
+# builds and runs, beside it made rows whose faults act under load or late
+# miss their checks on two cores (a burst the sender could not keep up,
+# five concurrent copies that no longer overlapped, a 100 KB event late).
 # Both run the garbage collector at GOGC=400: memory is plenty.
 RACE_FIRST := ./harness/report ./harness/certify ./harness/receiver ./harness/load ./harness/delivery ./harness/engine
 TEST_P ?= 3
@@ -77,11 +78,8 @@ PLAIN_REPORT := ^TestNoSecretInAnyReportFile$$
 plain_test = GOGC=$${GOGC:-$(TEST_GOGC)} $(GO) test -count=1 -parallel $(TEST_PARALLEL) -timeout 20m
 race_test = GOGC=$${GOGC:-$(TEST_GOGC)} GORACE='atexit_sleep_ms=0 $(GORACE)' $(GO) test -race -count=1 -p $(TEST_P) -timeout 20m
 test: fmt-check vet
-	@proof=$$(mktemp) && trap 'rm -f "$$proof"' EXIT && \
-	echo "$(plain_test) -run '$(PROOF)' ./harness/certify (beside the next)" && \
-	{ $(plain_test) -run '$(PROOF)' ./harness/certify > "$$proof" 2>&1 & } && c=$$! && \
+	@echo "$(plain_test) -run '$(PROOF)' ./harness/certify" && $(plain_test) -run '$(PROOF)' ./harness/certify; p=$$?; \
 	echo "$(plain_test) ./cmd/hookcert" && $(plain_test) ./cmd/hookcert; h=$$?; \
-	wait $$c; p=$$?; cat "$$proof"; \
 	echo "$(plain_test) -run '$(PLAIN_REPORT)' ./harness/report" && $(plain_test) -run '$(PLAIN_REPORT)' ./harness/report; r=$$?; \
 	pkgs=$$($(GO) list $(RACE_FIRST) ./harness/... ./cmd/... | grep -v '/cmd/hookcert$$' | awk '!seen[$$0]++') && \
 	echo "$(race_test) -parallel $(TEST_PARALLEL) -skip '$(PROOF)|$(PLAIN_REPORT)' $(RACE_FIRST) ./harness/... ./cmd/... (but cmd/hookcert)" && \

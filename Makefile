@@ -14,7 +14,7 @@ include harness/certify/settings.mk
 # GINKGO_FLAGS are passed to the Ginkgo suites, e.g. -v.
 GINKGO_FLAGS ?=
 
-.PHONY: help build test vet fmt-check fuzz bench loadcost soak limits mutation clean conformance load capacity certify image image-test
+.PHONY: help build test e2e vet fmt-check fuzz bench loadcost soak limits mutation clean conformance load capacity certify image image-test
 
 help:
 	@echo "make conformance  certify a receiver (URL=..., or the bundled reference receiver)"
@@ -24,7 +24,8 @@ help:
 	@echo "make build        build $(BIN)"
 	@echo "make image        build the container image IMAGE with docker or podman (CONTAINER=)"
 	@echo "make image-test   build the image and certify from it, the README's Kubernetes manifests included (not in make test)"
-	@echo "make test         the project's own tests (race detector on)"
+	@echo "make test         the project's own tests, race detector on (about a minute)"
+	@echo "make e2e          the end-to-end tests: the planted-fault proof, the binary, make, the Action, the browser (minutes)"
 	@echo "make bench        benchmarks of the hot paths"
 	@echo "make loadcost     hookcert load's CPU per delivery against the vegeta CLI's, wrk's as the floor (minutes)"
 	@echo "make fuzz         run each fuzz target for FUZZTIME (default 20s)"
@@ -42,50 +43,53 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-# test: gofmt, go vet, then the tests in two phases, one after the other.
-# First, without the race detector: the planted-fault proof (harness/certify
-# TestPlantedFaults: the whole catalogue once per fault, mostly waiting on
-# the sender's schedule), certify's other whole-catalogue runs against
-# receivers built to be correct or faulty (HTTP/2, asynchronous, the
-# official libraries, the load rows, one behind a proxy that goes away
-# mid-run), its load runs that judge latency against receivers in the
-# test's own process (two generators merged, retries into a flaky
-# receiver, HTTP/2 only, the capacity report); then cmd/hookcert, whose
-# tests run the binary, make and the Action's steps as subprocesses, which
-# the race detector does not instrument; then report's search for the
-# secret in every file of two whole runs. In the
-# test's own process the race detector would make the receivers five
-# times the CPU, which two cores lack, and stretch the latencies these
-# tests judge; it covers the same paths in certify's hostile-receiver tests
-# (resets, hangs, garbage, interrupted runs: where a race would hide) and
-# in each package's tests.
-# Then, under the race detector: every other test, the packages that take
-# longest first, three at once, four tests at once within each (most
-# spend their time waiting on receivers and Chromium), with the race
-# detector's one-second pause when each test binary exits skipped; the
-# Ginkgo suites, which refuse -parallel, after them (seconds).
-# Nothing runs beside the proof: the race detector's CPU, or cmd/hookcert's
-# builds and runs, beside it made rows whose faults act under load or late
-# miss their checks on two cores (a burst the sender could not keep up,
-# five concurrent copies that no longer overlapped, a 100 KB event late).
-# Both run the garbage collector at GOGC=400: memory is plenty.
-RACE_FIRST := ./harness/report ./harness/certify ./harness/receiver ./harness/load ./harness/delivery ./harness/engine
+# test: gofmt, go vet, then every package's tests under the race detector,
+# but the end-to-end tests that make e2e runs (E2E_*): whole catalogues,
+# loads, the binary, make, the Action and the browser. What stays is each
+# package's own tests: the engine's in virtual time, the others against
+# receivers on loopback, the hostile receivers' whole catalogues among them
+# (resets, hangs, garbage, interrupted runs: where a race would hide).
+# go vet has run, so go test does not vet again (-vet=off: some 11 s of
+# CPU), and it keeps the test binaries in bin/test (-o), which go test
+# links again only when their code changed (some 20 s of CPU). The packages
+# that take longest start first, three at once, four tests at once within
+# each (most wait on receivers), and the race detector's one-second pause
+# when each test binary exits is skipped. GOGC=400: memory is plenty.
+#
+# e2e: the end-to-end tests, one group after another, each alone so that
+# the rows whose faults act under load or late keep their timing on two
+# cores: the planted-fault proof and certify's other whole-catalogue and
+# load runs (without the race detector: in the test's own process it would
+# make the receivers five times the CPU and stretch the latencies these
+# tests judge); cmd/hookcert, whose tests run the binary, make and the
+# Action's steps as subprocesses; report's search for the secret in every
+# file of two whole runs and its renders in Chromium; the Ginkgo suites
+# (under the race detector; they refuse -parallel). CI runs make test, then
+# make e2e.
+RACE_FIRST := ./harness/receiver ./harness/certify ./harness/delivery ./harness/report ./harness/load ./harness/engine
+E2E_CERTIFY := TestPlantedFaults|TestAReceiverThatRestartsMidRun|TestCertifyAgainstTheReferenceReceiver|TestAnAsynchronousReceiver|TestHTTP2WithPriorKnowledge|TestAnHTTP2OnlyReceiverIsCertified|TestReceiversVerifyingWithTheOfficialLibraries|TestSlowReceiverPastCapacityStorms|TestTwoGeneratorsMerge|TestFlakyReceiverIsMadeWholeByRetries|TestAnHTTP2OnlyReceiverCarriesTheLoad|TestCapacityReport|TestHTTP1AgainstAnHTTP2OnlyReceiver
+E2E_REPORT := TestNoSecretInAnyReportFile|TestBrowserRendersSample|TestBrowserFaultyRun|TestBrowserRendersRetries
 TEST_P ?= 3
 TEST_PARALLEL ?= 4
 TEST_GOGC ?= 400
-PROOF := ^(TestPlantedFaults|TestAReceiverThatRestartsMidRun|TestCertifyAgainstTheReferenceReceiver|TestAnAsynchronousReceiver|TestHTTP2WithPriorKnowledge|TestAnHTTP2OnlyReceiverIsCertified|TestReceiversVerifyingWithTheOfficialLibraries|TestSlowReceiverPastCapacityStorms|TestTwoGeneratorsMerge|TestFlakyReceiverIsMadeWholeByRetries|TestAnHTTP2OnlyReceiverCarriesTheLoad|TestCapacityReport|TestHTTP1AgainstAnHTTP2OnlyReceiver)$$
-PLAIN_REPORT := ^TestNoSecretInAnyReportFile$$
-plain_test = GOGC=$${GOGC:-$(TEST_GOGC)} $(GO) test -count=1 -parallel $(TEST_PARALLEL) -timeout 20m
-race_test = GOGC=$${GOGC:-$(TEST_GOGC)} GORACE='atexit_sleep_ms=0 $(GORACE)' $(GO) test -race -count=1 -p $(TEST_P) -timeout 20m
+TEST_BIN := bin/test
+go_test = GOGC=$${GOGC:-$(TEST_GOGC)} $(GO) test -vet=off -count=1 -timeout 20m
+race_test = GORACE='atexit_sleep_ms=0 $(GORACE)' $(go_test) -race
 test: fmt-check vet
-	@echo "$(plain_test) -run '$(PROOF)' ./harness/certify" && $(plain_test) -run '$(PROOF)' ./harness/certify; p=$$?; \
-	echo "$(plain_test) ./cmd/hookcert" && $(plain_test) ./cmd/hookcert; h=$$?; \
-	echo "$(plain_test) -run '$(PLAIN_REPORT)' ./harness/report" && $(plain_test) -run '$(PLAIN_REPORT)' ./harness/report; r=$$?; \
-	pkgs=$$($(GO) list $(RACE_FIRST) ./harness/... ./cmd/... | grep -v '/cmd/hookcert$$' | awk '!seen[$$0]++') && \
-	echo "$(race_test) -parallel $(TEST_PARALLEL) -skip '$(PROOF)|$(PLAIN_REPORT)' $(RACE_FIRST) ./harness/... ./cmd/... (but cmd/hookcert)" && \
-	$(race_test) -parallel $(TEST_PARALLEL) -skip '$(PROOF)|$(PLAIN_REPORT)' $$pkgs; race=$$?; \
-	echo "$(race_test) ./suites/..." && $(race_test) ./suites/...; suites=$$?; \
-	test $$p -eq 0 -a $$h -eq 0 -a $$r -eq 0 -a $$race -eq 0 -a $$suites -eq 0
+	@mkdir -p $(TEST_BIN)/race
+	$(race_test) -p $(TEST_P) -parallel $(TEST_PARALLEL) -o $(TEST_BIN)/race/ -skip '^($(E2E_CERTIFY)|$(E2E_REPORT))$$' \
+		$$($(GO) list $(RACE_FIRST) ./harness/... ./cmd/... | grep -v '/cmd/hookcert$$' | awk '!seen[$$0]++')
+
+e2e:
+	@mkdir -p $(TEST_BIN)/plain $(TEST_BIN)/suites
+	@$(call echo_run,$(go_test) -parallel $(TEST_PARALLEL) -o $(TEST_BIN)/plain/ -run '^($(E2E_CERTIFY))$$' ./harness/certify); p=$$?; \
+	$(call echo_run,$(go_test) -parallel $(TEST_PARALLEL) -o $(TEST_BIN)/plain/ ./cmd/hookcert); h=$$?; \
+	$(call echo_run,$(go_test) -parallel $(TEST_PARALLEL) -o $(TEST_BIN)/plain/ -run '^($(E2E_REPORT))$$' ./harness/report); r=$$?; \
+	$(call echo_run,$(race_test) -o $(TEST_BIN)/suites/ ./suites/...); s=$$?; \
+	test $$p -eq 0 -a $$h -eq 0 -a $$r -eq 0 -a $$s -eq 0
+
+# echo_run prints a command, then runs it.
+echo_run = echo "$(subst ",\",$(1))" && $(1)
 
 # mutation: the catalogue's own mutation score, not part of make test.
 # gremlins, pinned, mutates the reference receiver's request handling one
@@ -188,7 +192,7 @@ soak:
 # with status 2, its checks cut short rather than failed; and a load at 2.5
 # times what a receiver holds, for 2 minutes with retries on, keeps its
 # waiting retries at the cap, its peak memory printed. Not part of make
-# test; TestTooFewOpenFilesStopAtOnce, seconds, is.
+# test; TestTooFewOpenFilesStopAtOnce, seconds, is part of make e2e.
 limits:
 	$(GO) test -tags limits -run '^TestLimits' -count=1 -v -timeout 20m ./cmd/hookcert
 

@@ -27,7 +27,7 @@ import (
 )
 
 // Settings reads a suite run's settings from the environment. Run by
-// make, they are the user's; run by a bare `go test` (make test), smoke
+// make, they are the user's; run by a bare `go test` (make e2e), smoke
 // is applied first, a compressed run that proves the suite works, and the
 // reports go to a temporary directory. The error is why the settings
 // cannot be used; the settings returned still say where the report goes.

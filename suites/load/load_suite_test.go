@@ -24,7 +24,7 @@ import (
 	"github.com/realm-ai/hookcert/suites/check"
 )
 
-// smoke is the attack of a bare `go test` (make test): a short run that
+// smoke is the attack of a bare `go test` (make e2e): a short run that
 // proves the suite works. `make load` runs what it is given.
 var smoke = map[certify.Setting]string{certify.SetDuration: "2s"}
 

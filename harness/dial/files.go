@@ -53,7 +53,7 @@ func (e *FilesError) Unwrap() error { return ErrOutOfFiles }
 // CheckFiles returns a *FilesError when the process's limit of open files
 // is known and below need; why says what they are for.
 func CheckFiles(need int, why string) error {
-	limit, ok := FilesLimit()
+	limit, ok := filesLimit()
 	if !ok || limit >= uint64(need) {
 		return nil
 	}
@@ -63,7 +63,7 @@ func CheckFiles(need int, why string) error {
 // RanOut returns the *FilesError of err, an error that OutOfFiles reports
 // as running out.
 func RanOut(err error) *FilesError {
-	limit, _ := FilesLimit()
+	limit, _ := filesLimit()
 	return &FilesError{Limit: limit, Err: err}
 }
 

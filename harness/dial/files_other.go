@@ -2,8 +2,8 @@
 
 package dial
 
-// FilesLimit is unknown where the system has no RLIMIT_NOFILE.
-func FilesLimit() (uint64, bool) { return 0, false }
+// filesLimit is unknown where the system has no RLIMIT_NOFILE.
+func filesLimit() (uint64, bool) { return 0, false }
 
 // OutOfFiles reports false where the system has no such error.
 func OutOfFiles(error) bool { return false }

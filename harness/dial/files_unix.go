@@ -7,10 +7,10 @@ import (
 	"syscall"
 )
 
-// FilesLimit returns the process's limit of open files (the soft
+// filesLimit returns the process's limit of open files (the soft
 // RLIMIT_NOFILE, which the Go runtime raises to the hard limit when the
 // process starts), and whether it could be read.
-func FilesLimit() (uint64, bool) {
+func filesLimit() (uint64, bool) {
 	var rl syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
 		return 0, false

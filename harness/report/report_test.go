@@ -380,6 +380,34 @@ func TestSummaryCountsEveryVerdict(t *testing.T) {
 	}
 }
 
+// TestSummaryPromisesCurlOnlyForRequests: the summary points to the HTML
+// report for a failure's evidence, and offers curl commands only when a
+// failed or warned check holds a request; one judged on the run as a
+// whole may hold none.
+func TestSummaryPromisesCurlOnlyForRequests(t *testing.T) {
+	const curl = "a curl command that re-sends"
+	r := sample(t)
+	if s := r.Summary(); !strings.Contains(s, curl) {
+		t.Errorf("failures with requests, and the summary offers no curl command:\n%s", s)
+	}
+	for i := range r.Results {
+		r.Results[i].Evidence = nil
+	}
+	s := r.Summary()
+	if strings.Contains(s, curl) || !strings.Contains(s, "each failure's evidence is in the HTML report") {
+		t.Errorf("failures without a request: the summary should point to the evidence, no curl command:\n%s", s)
+	}
+	for i := range r.Results {
+		if v := r.Results[i].Verdict; v == harness.Fail || v == harness.Warn {
+			r.Results[i].Verdict = harness.Pass
+		}
+	}
+	r.Conclude()
+	if s := r.Summary(); strings.Contains(s, "evidence") {
+		t.Errorf("nothing failed, and the summary points to evidence:\n%s", s)
+	}
+}
+
 // TestMergeWithMeasuresOnce: given the raw results, the merged figures are
 // the measure's, taken once over every generator's files; only the plan
 // comes from the parts. A measure that fails makes no report.

@@ -319,7 +319,7 @@ func TestHTMLBannerShowsSettings(t *testing.T) {
 	banner := page[strings.Index(page, `<header id="verdict"`):strings.Index(page, "</header>")]
 	for _, want := range []string{
 		"NOT COMPLIANT", "11 checks: 3 failed · 1 warning · 1 skipped · 4 passed · 2 info",
-		"https://staging.example.com/hooks/realm", "conformance &#43; load; full catalogue",
+		"https://staging.example.com/hooks/realm", "conformance &#43; load; default catalogue",
 		"2026-03-10 15:06:15 UTC", "42.318s", "ack deadline</dt><dd>1s", "sender timeout</dt><dd>5s",
 		"retry schedule</dt><dd>1s, 2s, 4s", "probe</dt><dd>on", "strict</dt><dd>off", "hookcert " + harness.Version,
 	} {

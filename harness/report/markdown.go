@@ -161,7 +161,7 @@ func (r *Report) settingRows() [][]string {
 	}
 	labels := s.Labels
 	if labels == "" {
-		labels = "none: every check"
+		labels = "none: the default catalogue"
 	}
 	rows = append(rows,
 		[]string{"signing scheme", scheme},

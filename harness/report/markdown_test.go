@@ -422,7 +422,7 @@ func TestMarkdownSettings(t *testing.T) {
 		}
 	}
 	plain := render(t, sample(t), report.HTMLFile).values("setting", "value")
-	for k, v := range map[string]string{"signing scheme": "REALM v1", "labels": "none: every check", "reference receiver": "no", "probe": "yes"} {
+	for k, v := range map[string]string{"signing scheme": "REALM v1", "labels": "none: the default catalogue", "reference receiver": "no", "probe": "yes"} {
 		if plain[k] != v {
 			t.Errorf("the sample's setting %q = %q, want %q", k, plain[k], v)
 		}

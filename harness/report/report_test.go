@@ -223,7 +223,7 @@ func TestWhy(t *testing.T) {
 
 func TestProfile(t *testing.T) {
 	r := sample(t)
-	if got := r.Profile(); got != "conformance + load; full catalogue" {
+	if got := r.Profile(); got != "conformance + load; default catalogue" {
 		t.Errorf("sample profile %q", got)
 	}
 	r.Settings.Labels = "signature"

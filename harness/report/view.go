@@ -108,7 +108,7 @@ func (r *Report) profile() string {
 	if r.Settings.Labels != "" {
 		parts = append(parts, "checks selected by LABELS='"+r.Settings.Labels+"'")
 	} else if conf {
-		parts = append(parts, "full catalogue")
+		parts = append(parts, "default catalogue")
 	}
 	if r.Settings.Scenarios != "" {
 		parts = append(parts, "own scenarios from "+r.Settings.Scenarios)

@@ -89,130 +89,159 @@ func runAction(t *testing.T, inputs, callerEnv map[string]string) actionRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	temp, workspace := t.TempDir(), t.TempDir()
-	seedBuild(t, temp)
-	run := actionRun{outcome: map[string]string{}, outputs: map[string]map[string]string{}, exit: map[string]int{}}
-	var log strings.Builder
-	failed := false
-	eval := func(expr string) string {
-		parts := strings.Split(expr, ".")
-		switch {
-		case len(parts) == 2 && parts[0] == "inputs":
-			if v, ok := inputs[parts[1]]; ok {
-				return v
-			}
-			if in, ok := a.Inputs[parts[1]]; ok && in.Default != nil {
-				return *in.Default
-			}
-			return ""
-		case expr == "github.action_path":
-			return actionPath
-		case expr == "runner.temp":
-			return temp
-		case len(parts) == 4 && parts[0] == "steps" && parts[2] == "outputs":
-			return run.outputs[parts[1]][parts[3]]
-		case len(parts) == 3 && parts[0] == "steps" && parts[2] == "outcome":
-			return run.outcome[parts[1]]
-		}
-		t.Fatalf("action.yml has the expression %q, which runAction does not evaluate", expr)
-		return ""
-	}
-	interpolate := func(s string) string {
-		return expression.ReplaceAllStringFunc(s, func(m string) string { return eval(expression.FindStringSubmatch(m)[1]) })
-	}
-	// condition evaluates an if: of terms joined by &&: always(), or
-	// X == 'literal', compared as GitHub does, ignoring case. Without
-	// always(), a step runs only when every one before it succeeded.
-	condition := func(cond string) bool {
-		always, ok := false, true
-		for term := range strings.SplitSeq(cond, "&&") {
-			term = strings.TrimSpace(term)
-			if term == "always()" {
-				always = true
-				continue
-			}
-			lhs, lit, found := strings.Cut(term, "==")
-			lit = strings.TrimSpace(lit)
-			if !found || len(lit) < 2 || lit[0] != '\'' || lit[len(lit)-1] != '\'' {
-				t.Fatalf("action.yml has the condition term %q, which runAction does not evaluate", term)
-			}
-			ok = ok && strings.EqualFold(eval(strings.TrimSpace(lhs)), strings.Trim(lit, "'"))
-		}
-		return ok && (always || !failed)
-	}
+	r := &actionRunner{t: t, a: a, inputs: inputs, actionPath: actionPath, temp: t.TempDir(), workspace: t.TempDir(),
+		run: actionRun{outcome: map[string]string{}, outputs: map[string]map[string]string{}, exit: map[string]int{}}}
+	seedBuild(t, r.temp)
 	base := slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		return strings.HasPrefix(kv, "HOOKCERT_") || strings.HasPrefix(kv, "GITHUB_") || strings.HasPrefix(kv, harness.SecretEnv+"=")
 	})
-	base = append(base, "RUNNER_TEMP="+temp, "GITHUB_WORKSPACE="+workspace)
+	base = append(base, "RUNNER_TEMP="+r.temp, "GITHUB_WORKSPACE="+r.workspace)
 	for k, v := range callerEnv {
 		base = append(base, k+"="+v)
 	}
 	for i, s := range a.Runs.Steps {
 		id := cmp.Or(s.ID, s.Name)
-		if s.If != "" && !condition(s.If) || s.If == "" && failed {
-			run.outcome[id] = "skipped"
+		if s.If != "" && !r.condition(s.If) || s.If == "" && r.failed {
+			r.run.outcome[id] = "skipped"
 			continue
 		}
 		switch {
 		case strings.HasPrefix(s.Uses, "actions/upload-artifact@"):
-			run.uploaded = filepath.Join(workspace, interpolate(s.With["path"]))
-			run.outcome[id] = "success"
+			r.run.uploaded = filepath.Join(r.workspace, r.interpolate(s.With["path"]))
+			r.run.outcome[id] = "success"
 			continue
 		case strings.HasPrefix(s.Uses, "actions/setup-go@"):
-			if _, err := os.Stat(interpolate(s.With["go-version-file"])); err != nil {
+			if _, err := os.Stat(r.interpolate(s.With["go-version-file"])); err != nil {
 				t.Fatalf("setup-go's go-version-file: %v", err)
 			}
-			run.outcome[id] = "success"
+			r.run.outcome[id] = "success"
 			continue
 		case s.Uses != "":
 			t.Fatalf("step %d uses %s, which runAction does not know", i+1, s.Uses)
 		}
-		dir := workspace
-		if s.WorkingDirectory != "" {
-			dir = interpolate(s.WorkingDirectory)
+		r.shell(id, s, base)
+	}
+	r.run.log = r.log.String()
+	return r.run
+}
+
+// actionRunner is a run of runAction under way: what its expressions
+// read, and what the steps run so far have left.
+type actionRunner struct {
+	t                           *testing.T
+	a                           action
+	inputs                      map[string]string
+	actionPath, temp, workspace string
+	run                         actionRun
+	log                         strings.Builder
+	failed                      bool // a step run so far failed
+}
+
+// eval evaluates one of the few expressions the action uses, and fails
+// the test on any other.
+func (r *actionRunner) eval(expr string) string {
+	r.t.Helper()
+	parts := strings.Split(expr, ".")
+	switch {
+	case len(parts) == 2 && parts[0] == "inputs":
+		if v, ok := r.inputs[parts[1]]; ok {
+			return v
 		}
-		script := filepath.Join(temp, "step.sh")
-		output, summary := filepath.Join(temp, "output"), filepath.Join(temp, "summary")
-		for f, b := range map[string]string{script: s.Run, output: "", summary: ""} {
-			if err := os.WriteFile(f, []byte(b), 0o600); err != nil {
-				t.Fatal(err)
-			}
+		if in, ok := r.a.Inputs[parts[1]]; ok && in.Default != nil {
+			return *in.Default
 		}
-		env := append(slices.Clone(base), "GITHUB_OUTPUT="+output, "GITHUB_STEP_SUMMARY="+summary)
-		for k, v := range s.Env {
-			env = append(env, k+"="+interpolate(v))
+		return ""
+	case expr == "github.action_path":
+		return r.actionPath
+	case expr == "runner.temp":
+		return r.temp
+	case len(parts) == 4 && parts[0] == "steps" && parts[2] == "outputs":
+		return r.run.outputs[parts[1]][parts[3]]
+	case len(parts) == 3 && parts[0] == "steps" && parts[2] == "outcome":
+		return r.run.outcome[parts[1]]
+	}
+	r.t.Fatalf("action.yml has the expression %q, which runAction does not evaluate", expr)
+	return ""
+}
+
+// interpolate replaces each ${{ }} expression in s with its value.
+func (r *actionRunner) interpolate(s string) string {
+	r.t.Helper()
+	return expression.ReplaceAllStringFunc(s, func(m string) string { return r.eval(expression.FindStringSubmatch(m)[1]) })
+}
+
+// condition evaluates an if: of terms joined by &&: always(), or
+// X == 'literal', compared as GitHub does, ignoring case. Without
+// always(), a step runs only when every one before it succeeded.
+func (r *actionRunner) condition(cond string) bool {
+	r.t.Helper()
+	always, ok := false, true
+	for term := range strings.SplitSeq(cond, "&&") {
+		term = strings.TrimSpace(term)
+		if term == "always()" {
+			always = true
+			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		cmd := exec.CommandContext(ctx, "bash", "--noprofile", "--norc", "-eo", "pipefail", script)
-		cmd.Dir, cmd.Env = dir, env
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		err := cmd.Run()
-		cancel()
-		log.WriteString("## " + s.Name + "\n" + out.String())
-		code := 0
-		if err != nil {
-			ee, ok := err.(*exec.ExitError)
-			if !ok {
-				t.Fatalf("%s: %v", s.Name, err)
-			}
-			code = ee.ExitCode()
+		lhs, lit, found := strings.Cut(term, "==")
+		lit = strings.TrimSpace(lit)
+		if !found || len(lit) < 2 || lit[0] != '\'' || lit[len(lit)-1] != '\'' {
+			r.t.Fatalf("action.yml has the condition term %q, which runAction does not evaluate", term)
 		}
-		run.exit[id] = code
-		run.outcome[id] = "success"
-		if code != 0 {
-			run.outcome[id] = "failure"
-			failed = true
-		}
-		run.outputs[id] = readOutputs(t, output)
-		b, err := os.ReadFile(summary)
-		if err != nil {
+		ok = ok && strings.EqualFold(r.eval(strings.TrimSpace(lhs)), strings.Trim(lit, "'"))
+	}
+	return ok && (always || !r.failed)
+}
+
+// shell runs the shell step s in bash with GitHub's flags, in the
+// workspace or its working-directory, with the environment base, its own
+// GITHUB_OUTPUT and GITHUB_STEP_SUMMARY and the step's env, and records
+// under id its exit status, outcome and outputs, and its log and summary.
+func (r *actionRunner) shell(id string, s actionStep, base []string) {
+	t := r.t
+	t.Helper()
+	dir := r.workspace
+	if s.WorkingDirectory != "" {
+		dir = r.interpolate(s.WorkingDirectory)
+	}
+	script := filepath.Join(r.temp, "step.sh")
+	output, summary := filepath.Join(r.temp, "output"), filepath.Join(r.temp, "summary")
+	for f, b := range map[string]string{script: s.Run, output: "", summary: ""} {
+		if err := os.WriteFile(f, []byte(b), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		run.summary += string(b)
 	}
-	run.log = log.String()
-	return run
+	env := append(slices.Clone(base), "GITHUB_OUTPUT="+output, "GITHUB_STEP_SUMMARY="+summary)
+	for k, v := range s.Env {
+		env = append(env, k+"="+r.interpolate(v))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	cmd := exec.CommandContext(ctx, "bash", "--noprofile", "--norc", "-eo", "pipefail", script)
+	cmd.Dir, cmd.Env = dir, env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	cancel()
+	r.log.WriteString("## " + s.Name + "\n" + out.String())
+	code := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("%s: %v", s.Name, err)
+		}
+		code = ee.ExitCode()
+	}
+	r.run.exit[id] = code
+	r.run.outcome[id] = "success"
+	if code != 0 {
+		r.run.outcome[id] = "failure"
+		r.failed = true
+	}
+	r.run.outputs[id] = readOutputs(t, output)
+	b, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.run.summary += string(b)
 }
 
 // readOutputs reads a GITHUB_OUTPUT file of name=value lines.
@@ -233,44 +262,31 @@ func readOutputs(t *testing.T, file string) map[string]string {
 	return outs
 }
 
-// hasSummaryCommand reports whether this hookcert has the summary command
-// the action's summary step runs.
-func hasSummaryCommand(t *testing.T) bool {
-	t.Helper()
-	return regexp.MustCompile(`(?m)^\s+summary\s`).MatchString(hookcert(t, "", nil, "help").stdout)
+// actionRunCase is a run of the action in TestActionRuns, and what its
+// outputs, steps and log say.
+type actionRunCase struct {
+	why      string
+	inputs   map[string]string
+	env      map[string]string
+	receiver bool // a receiver of our own, given by url, with the secret and token
+	verdict  string
+	status   string
+	runExit  int    // hookcert's exit status, kept by the run step
+	final    string // the outcome of the last step
+	logSays  string
 }
 
-// TestActionRuns runs the action's steps on this machine against the
-// reference receiver, with the sender's waits compressed through its
-// inputs: the inputs reach hookcert, the calling step's env too (the
-// secret, the probe token, a setting the action has no input for), the
-// outputs say the report's verdict and status, and the last step fails
-// the job exactly when hookcert's exit status says so.
-func TestActionRuns(t *testing.T) {
-	t.Parallel()
-	if testing.Short() {
-		t.Skip("runs hookcert conformance six times")
-	}
+// actionRunCases returns TestActionRuns's cases, each with inputs of its
+// own that compress the sender's waits; secret and token are what the
+// calling step's env gives a receiver of our own.
+func actionRunCases(secret, token string) []actionRunCase {
 	fast := map[string]string{"settle": "1s", "sender-timeout": "2s", "retry-schedule": "250ms,500ms,1s", "dedupe-gap": "2s"}
 	with := func(m map[string]string) map[string]string {
 		out := maps.Clone(fast)
 		maps.Copy(out, m)
 		return out
 	}
-	const secret, token = "whsec_action_e2e_5ecret", "probe_action_e2e_t0ken"
-	const summaryStep = "Write the job summary"
-	summaries := hasSummaryCommand(t)
-	for _, tc := range []struct {
-		why      string
-		inputs   map[string]string
-		env      map[string]string
-		receiver bool // a receiver of our own, given by url, with the secret and token
-		verdict  string
-		status   string
-		runExit  int    // hookcert's exit status, kept by the run step
-		final    string // the outcome of the last step
-		logSays  string
-	}{
+	return []actionRunCase{
 		{why: "the bundled reference receiver is compliant",
 			inputs:  with(map[string]string{"labels": "signature"}),
 			verdict: "COMPLIANT", status: "0", runExit: 0, final: "success"},
@@ -295,7 +311,31 @@ func TestActionRuns(t *testing.T) {
 			inputs:  with(map[string]string{"command": "load"}),
 			verdict: "", status: "2", final: "skipped",
 			logSays: "::error title=hookcert::the command input must be conformance or certify"},
-	} {
+	}
+}
+
+// hasSummaryCommand reports whether this hookcert has the summary command
+// the action's summary step runs.
+func hasSummaryCommand(t *testing.T) bool {
+	t.Helper()
+	return regexp.MustCompile(`(?m)^\s+summary\s`).MatchString(hookcert(t, "", nil, "help").stdout)
+}
+
+// TestActionRuns runs the action's steps on this machine against the
+// reference receiver, with the sender's waits compressed through its
+// inputs: the inputs reach hookcert, the calling step's env too (the
+// secret, the probe token, a setting the action has no input for), the
+// outputs say the report's verdict and status, and the last step fails
+// the job exactly when hookcert's exit status says so.
+func TestActionRuns(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs hookcert conformance six times")
+	}
+	const secret, token = "whsec_action_e2e_5ecret", "probe_action_e2e_t0ken"
+	const summaryStep = "Write the job summary"
+	summaries := hasSummaryCommand(t)
+	for _, tc := range actionRunCases(secret, token) {
 		t.Run(tc.why, func(t *testing.T) {
 			t.Parallel()
 			if tc.receiver {

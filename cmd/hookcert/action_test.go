@@ -167,6 +167,16 @@ func (a action) step(t *testing.T, id string) actionStep {
 	return a.Runs.Steps[i]
 }
 
+// setsEnv returns the steps, by id or name, whose env sets env.
+func (a action) setsEnv(env string) (steps []string) {
+	for _, s := range a.Runs.Steps {
+		if _, ok := s.Env[env]; ok {
+			steps = append(steps, cmp.Or(s.ID, s.Name))
+		}
+	}
+	return steps
+}
+
 // TestActionMirrorsTheSettingsTable keeps the action's inputs the settings
 // table's (DESIGN 11: inputs from the settings table, secrets only through
 // env): the generated parts of action.yml are what the table gives, and,
@@ -201,14 +211,6 @@ func TestActionMirrorsTheSettingsTable(t *testing.T) {
 	if !strings.Contains(run.Run, `"$RUNNER_TEMP/hookcert" "$COMMAND"`) {
 		t.Fatalf("the step %q does not run hookcert's command:\n%s", actionRunStep, run.Run)
 	}
-	setsEnv := func(env string) (steps []string) {
-		for _, s := range a.Runs.Steps {
-			if _, ok := s.Env[env]; ok {
-				steps = append(steps, cmp.Or(s.ID, s.Name))
-			}
-		}
-		return steps
-	}
 	mirrored := map[string]bool{}
 	for _, o := range certify.Options() {
 		_, isInput := a.Inputs[o.Flag]
@@ -217,7 +219,7 @@ func TestActionMirrorsTheSettingsTable(t *testing.T) {
 			if isInput {
 				t.Errorf("%s is an input: a secret reaches the action only through the calling step's env (%s)", o.Flag, o.Env)
 			}
-			if s := setsEnv(o.Env); len(s) > 0 {
+			if s := a.setsEnv(o.Env); len(s) > 0 {
 				t.Errorf("the steps %v set %s: the calling step's env would no longer reach hookcert", s, o.Env)
 			}
 		case !o.Takes(certify.CmdCertify):
@@ -228,7 +230,7 @@ func TestActionMirrorsTheSettingsTable(t *testing.T) {
 			if isInput {
 				t.Errorf("%s is an input, but the action leaves it out: %s", o.Flag, actionLeftOut[o.Setting])
 			}
-			if s := setsEnv(o.Env); len(s) > 0 {
+			if s := a.setsEnv(o.Env); len(s) > 0 {
 				t.Errorf("the steps %v set %s, which the action leaves out: the calling step's env would no longer reach hookcert", s, o.Env)
 			}
 			if header, _, _ := strings.Cut(text, "\nname:"); !strings.Contains(header, " "+o.Flag) {
@@ -253,7 +255,7 @@ func TestActionMirrorsTheSettingsTable(t *testing.T) {
 			if got, want := run.Env[o.Env], "${{ inputs."+o.Flag+" }}"; got != want {
 				t.Errorf("the step %q sets %s to %q, want %q", actionRunStep, o.Env, got, want)
 			}
-			if s := setsEnv(o.Env); len(s) != 1 {
+			if s := a.setsEnv(o.Env); len(s) != 1 {
 				t.Errorf("the steps %v set %s, want only %q", s, o.Env, actionRunStep)
 			}
 		}
@@ -273,7 +275,7 @@ func TestActionMirrorsTheSettingsTable(t *testing.T) {
 			t.Errorf("the action has no output %q (DESIGN 11)", out)
 		}
 	}
-	if setsEnv(harness.SecretEnv) != nil {
+	if a.setsEnv(harness.SecretEnv) != nil {
 		t.Errorf("a step sets %s", harness.SecretEnv)
 	}
 }

@@ -56,82 +56,9 @@ func TestMakeConformanceEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs make conformance three times")
 	}
-	t.Run("the bundled reference receiver is compliant", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		code, out := makeConformance(t, "REPORT_DIR="+dir)
-		if code != 0 || statusOf(t, dir) != 0 {
-			t.Fatalf("exit %d, want 0:\n%s", code, out)
-		}
-		exit, cases := readReport(t, dir)
-		catalogue, err := scenario.Builtin()
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The slow checks run only when LABELS names them.
-		catalogue = slices.DeleteFunc(catalogue, func(s *scenario.Scenario) bool { return !s.Runs("") })
-		if exit != 0 || cases != len(catalogue) {
-			t.Fatalf("report.json exit %d and %d JUnit cases, want 0 and one per check (%d)", exit, cases, len(catalogue))
-		}
-		if !strings.Contains(out, "COMPLIANT (exit 0)") {
-			t.Fatalf("the output does not end with the verdict:\n%s", out)
-		}
-	})
-	t.Run("a receiver that processes duplicates twice is not compliant", func(t *testing.T) {
-		t.Parallel()
-		const secret = "whsec_make_e2e"
-		webhook, probe := startReceiver(t, secret, "--fault", "double-process")
-		dir := t.TempDir()
-		// The one real-time run of the catalogue is the subtest above; this
-		// one compresses the sender's waits through the make variables and
-		// selects, through LABELS, the checks the fault breaks and those
-		// whose evidence carries signatures; IDEM-06's burst is a tenth of
-		// the real one, which the subtest above sends.
-		code, out := makeConformance(t, "URL="+webhook, "SECRET="+secret, "PROBE_URL="+probe, "REPORT_DIR="+dir,
-			"SETTLE=1s", "SENDER_TIMEOUT=2s", "RETRY_SCHEDULE=250ms,500ms,1s", "DEDUPE_GAP=2s", "DEDUPE_VOLUME=200", "LABELS=idempotency || signature")
-		if code != 2 || !strings.Contains(out, "NOT COMPLIANT (exit 1)") {
-			t.Fatalf("make exit %d, want 2 (make's failure) with the verdict NOT COMPLIANT (exit 1):\n%s", code, out)
-		}
-		if exit, _ := readReport(t, dir); exit != 1 {
-			t.Fatalf("report.json says exit %d, want 1", exit)
-		}
-		if got := statusOf(t, dir); got != 1 {
-			t.Fatalf("hookcert status exits %d, want 1", got)
-		}
-		if !strings.Contains(out, "IDEM-02") {
-			t.Fatalf("the summary does not name the failed check IDEM-02:\n%s", out)
-		}
-		if strings.Contains(out, secret) {
-			t.Fatal("make conformance printed the secret")
-		}
-		for _, f := range []string{"index.html", "junit.xml", "report.json"} {
-			b, _ := os.ReadFile(filepath.Join(dir, f))
-			if strings.Contains(string(b), secret) {
-				t.Fatalf("%s holds the secret", f)
-			}
-		}
-	})
-	t.Run("a receiver verifying another signing scheme is certified in it", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		code, out := makeConformance(t, "SCHEME=github", "REPORT_DIR="+dir, "LABELS=signature",
-			"SETTLE=1s", "SENDER_TIMEOUT=2s", "RETRY_SCHEDULE=250ms,500ms,1s", "DEDUPE_GAP=2s")
-		if code != 0 || !strings.Contains(out, "COMPLIANT (exit 0)") || !strings.Contains(out, "5 N/A") {
-			t.Fatalf("make exit %d, want 0, COMPLIANT, with SIG-06, 07, 08, 13 and 14 N/A:\n%s", code, out)
-		}
-		b, err := os.ReadFile(filepath.Join(dir, "report.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var rep struct {
-			Settings struct {
-				Scheme string `json:"scheme"`
-			} `json:"settings"`
-		}
-		if err := json.Unmarshal(b, &rep); err != nil || rep.Settings.Scheme != "github" {
-			t.Fatalf("report.json settings.scheme %q (%v), want github", rep.Settings.Scheme, err)
-		}
-	})
+	t.Run("the bundled reference receiver is compliant", makeReferenceIsCompliant)
+	t.Run("a receiver that processes duplicates twice is not compliant", makeDoubleProcessIsNotCompliant)
+	t.Run("a receiver verifying another signing scheme is certified in it", makeOtherSchemeIsCertified)
 	t.Run("an unreachable URL cannot be certified", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
@@ -201,4 +128,90 @@ func TestMakeConformanceEndToEnd(t *testing.T) {
 		}
 		readReport(t, dir)
 	})
+}
+
+// makeReferenceIsCompliant certifies the bundled reference receiver with
+// make conformance's defaults: the one real-time run of the catalogue.
+func makeReferenceIsCompliant(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	code, out := makeConformance(t, "REPORT_DIR="+dir)
+	if code != 0 || statusOf(t, dir) != 0 {
+		t.Fatalf("exit %d, want 0:\n%s", code, out)
+	}
+	exit, cases := readReport(t, dir)
+	catalogue, err := scenario.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The slow checks run only when LABELS names them.
+	catalogue = slices.DeleteFunc(catalogue, func(s *scenario.Scenario) bool { return !s.Runs("") })
+	if exit != 0 || cases != len(catalogue) {
+		t.Fatalf("report.json exit %d and %d JUnit cases, want 0 and one per check (%d)", exit, cases, len(catalogue))
+	}
+	if !strings.Contains(out, "COMPLIANT (exit 0)") {
+		t.Fatalf("the output does not end with the verdict:\n%s", out)
+	}
+}
+
+// makeDoubleProcessIsNotCompliant plants a fault that processes
+// duplicates twice: make fails, the reports say NOT COMPLIANT and name the
+// check, and nothing holds the secret.
+func makeDoubleProcessIsNotCompliant(t *testing.T) {
+	t.Parallel()
+	const secret = "whsec_make_e2e"
+	webhook, probe := startReceiver(t, secret, "--fault", "double-process")
+	dir := t.TempDir()
+	// The one real-time run of the catalogue is makeReferenceIsCompliant's;
+	// this one compresses the sender's waits through the make variables
+	// and selects, through LABELS, the checks the fault breaks and those
+	// whose evidence carries signatures; IDEM-06's burst is a tenth of
+	// the real one, which makeReferenceIsCompliant sends.
+	code, out := makeConformance(t, "URL="+webhook, "SECRET="+secret, "PROBE_URL="+probe, "REPORT_DIR="+dir,
+		"SETTLE=1s", "SENDER_TIMEOUT=2s", "RETRY_SCHEDULE=250ms,500ms,1s", "DEDUPE_GAP=2s", "DEDUPE_VOLUME=200", "LABELS=idempotency || signature")
+	if code != 2 || !strings.Contains(out, "NOT COMPLIANT (exit 1)") {
+		t.Fatalf("make exit %d, want 2 (make's failure) with the verdict NOT COMPLIANT (exit 1):\n%s", code, out)
+	}
+	if exit, _ := readReport(t, dir); exit != 1 {
+		t.Fatalf("report.json says exit %d, want 1", exit)
+	}
+	if got := statusOf(t, dir); got != 1 {
+		t.Fatalf("hookcert status exits %d, want 1", got)
+	}
+	if !strings.Contains(out, "IDEM-02") {
+		t.Fatalf("the summary does not name the failed check IDEM-02:\n%s", out)
+	}
+	if strings.Contains(out, secret) {
+		t.Fatal("make conformance printed the secret")
+	}
+	for _, f := range []string{"index.html", "junit.xml", "report.json"} {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		if strings.Contains(string(b), secret) {
+			t.Fatalf("%s holds the secret", f)
+		}
+	}
+}
+
+// makeOtherSchemeIsCertified certifies the reference receiver in GitHub's
+// signing scheme, which has no use for five checks of REALM's.
+func makeOtherSchemeIsCertified(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	code, out := makeConformance(t, "SCHEME=github", "REPORT_DIR="+dir, "LABELS=signature",
+		"SETTLE=1s", "SENDER_TIMEOUT=2s", "RETRY_SCHEDULE=250ms,500ms,1s", "DEDUPE_GAP=2s")
+	if code != 0 || !strings.Contains(out, "COMPLIANT (exit 0)") || !strings.Contains(out, "5 N/A") {
+		t.Fatalf("make exit %d, want 0, COMPLIANT, with SIG-06, 07, 08, 13 and 14 N/A:\n%s", code, out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Settings struct {
+			Scheme string `json:"scheme"`
+		} `json:"settings"`
+	}
+	if err := json.Unmarshal(b, &rep); err != nil || rep.Settings.Scheme != "github" {
+		t.Fatalf("report.json settings.scheme %q (%v), want github", rep.Settings.Scheme, err)
+	}
 }

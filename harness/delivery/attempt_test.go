@@ -77,7 +77,17 @@ func TestSendHeadersAndEvidence(t *testing.T) {
 	}
 }
 
-func TestAttemptMutations(t *testing.T) {
+// attemptMutation is an Attempt that changes what a normal delivery
+// sends, and the check of what the receiver got.
+type attemptMutation struct {
+	why   string
+	a     Attempt
+	check func(t *testing.T, r received)
+}
+
+// signatureMutations returns the cases of TestAttemptMutations that
+// change the signature; their checks verify it at the clock's time t0.
+func signatureMutations(t *testing.T) []attemptMutation {
 	body := testEvent().Body
 	other := []byte(`{"eventId":"evt_other"}`)
 	verbatim := "t=1,v1=nothex"
@@ -85,11 +95,7 @@ func TestAttemptMutations(t *testing.T) {
 	verify := func(h string, b []byte, secrets ...harness.Secret) error {
 		return verifyRealm(t, h, b, t0, secrets...)
 	}
-	tests := []struct {
-		why   string
-		a     Attempt
-		check func(t *testing.T, r received)
-	}{
+	return []attemptMutation{
 		{"NoSignature omits the header (SIG-02)", Attempt{Body: body, NoSignature: true},
 			func(t *testing.T, r received) {
 				if _, ok := r.Header[harness.HeaderSignature]; ok {
@@ -155,6 +161,17 @@ func TestAttemptMutations(t *testing.T) {
 					t.Errorf("header %q, want t only", got)
 				}
 			}},
+	}
+}
+
+// requestMutations returns the cases of TestAttemptMutations that change
+// the rest of the request: its attempt number, method, headers and body.
+func requestMutations(t *testing.T) []attemptMutation {
+	body := testEvent().Body
+	verify := func(h string, b []byte, secrets ...harness.Secret) error {
+		return verifyRealm(t, h, b, t0, secrets...)
+	}
+	return []attemptMutation{
 		{"Number sets X-Webhook-Attempt (RETRY-04)", Attempt{Body: body, Number: 3},
 			func(t *testing.T, r received) {
 				if got := r.Header.Get(harness.HeaderAttempt); got != "3" {
@@ -190,7 +207,10 @@ func TestAttemptMutations(t *testing.T) {
 				}
 			}},
 	}
-	for _, tt := range tests {
+}
+
+func TestAttemptMutations(t *testing.T) {
+	for _, tt := range append(signatureMutations(t), requestMutations(t)...) {
 		t.Run(tt.why, func(t *testing.T) {
 			srv, rc := serve(t, nil)
 			s := newSender(t, srv.URL, withClock(fixedClock(t0)))

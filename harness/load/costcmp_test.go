@@ -75,21 +75,7 @@ func TestLoadCost(t *testing.T) {
 		t.Fatal("-loadcost.rate, -loadcost.duration and -loadcost.runs must be positive")
 	}
 	bin := t.TempDir()
-	// The builds of hookcert measured, by name: hookcert, hookcert-2, ...
-	hookcerts := map[string]string{}
-	var names []string
-	for i, exe := range strings.Split(*costHookcert, ",") {
-		if exe == "" {
-			exe = buildHookcert(t, bin)
-		}
-		name := "hookcert"
-		if i > 0 {
-			name += "-" + strconv.Itoa(i+1)
-			t.Logf("%s is %s", name, exe)
-		}
-		hookcerts[name] = exe
-		names = append(names, name)
-	}
+	hookcerts, names := hookcertBuilds(t, bin)
 	vegetaCLI := buildVegeta(t, bin)
 	wrk, wrkErr := exec.LookPath("wrk")
 
@@ -215,6 +201,28 @@ func costEnv() []string {
 		}
 	}
 	return env
+}
+
+// hookcertBuilds returns the builds of hookcert measured, by name
+// (hookcert, hookcert-2, ...), and their names in order: those
+// -loadcost.hookcert names, or one built in dir from ./cmd/hookcert.
+func hookcertBuilds(t *testing.T, dir string) (map[string]string, []string) {
+	t.Helper()
+	hookcerts := map[string]string{}
+	var names []string
+	for i, exe := range strings.Split(*costHookcert, ",") {
+		if exe == "" {
+			exe = buildHookcert(t, dir)
+		}
+		name := "hookcert"
+		if i > 0 {
+			name += "-" + strconv.Itoa(i+1)
+			t.Logf("%s is %s", name, exe)
+		}
+		hookcerts[name] = exe
+		names = append(names, name)
+	}
+	return hookcerts, names
 }
 
 func buildHookcert(t *testing.T, dir string) string {

@@ -77,23 +77,19 @@ func next(t *testing.T, ch <-chan received) received {
 	}
 }
 
-// TestResendIsExact sends requests of every shape the checks send with
-// the real sender (and a probe call with the real probe client) to a
-// receiver that answers 500, writes the report of the failed check as a
-// run does (scrubbed, then written), runs each command the page offers
-// with sh and the real curl, in the report directory, and compares what
-// the receiver got: the same method, target, HTTP version, headers and
-// body bytes. Over HTTP/1.1, HTTP/2 over TLS and h2c.
-func TestResendIsExact(t *testing.T) {
-	curlPath(t)
-	const secret harness.Secret = "whsec_resend_exact_5c1d"
-	const token harness.Secret = "probe_token_resend_77"
+// resendRow is a request of a shape the checks send: a delivery the
+// sender sends, or a probe call.
+type resendRow struct {
+	why     string
+	attempt delivery.Attempt
+	probe   bool
+}
+
+// resendRows returns the requests TestResendIsExact sends, each re-sent
+// with the command the page offers for it.
+func resendRows() []resendRow {
 	empty := ""
-	rows := []struct {
-		why     string
-		attempt delivery.Attempt
-		probe   bool
-	}{
+	return []resendRow{
 		{why: "a signed delivery, as most checks send", attempt: delivery.Attempt{Body: []byte(`{"eventId":"evt_1","eventType":"job.completed"}`), EventID: "evt_1", EventType: "job.completed"}},
 		{why: "quotes, $, backquotes, backslashes and newlines the shell must leave alone", attempt: delivery.Attempt{Body: []byte("{\"a\":\"it's \\\"q\\\" $HOME `id` \\\\n\",\n  \"b\": '\\''\n}\n"), EventID: "evt_2", EventType: "job.failed", Number: 3}},
 		{why: "SIG-10's multi-byte UTF-8 text", attempt: delivery.Attempt{Body: []byte(`{"errorMessage":"Le modèle a refusé l'invite « portrait » — réessayez 🎨"}`), EventID: "evt_3", EventType: "job.failed"}},
@@ -106,27 +102,45 @@ func TestResendIsExact(t *testing.T) {
 		{why: "RETRY-01's abandoned attempt", attempt: delivery.Attempt{Body: []byte(`{"eventId":"evt_10"}`), EventID: "evt_10", EventType: "job.completed", Abandon: true}},
 		{why: "a probe call, its token read from PROBE_TOKEN", probe: true},
 	}
-	for _, srvCase := range []struct {
-		name    string
-		start   func(h http.Handler) *httptest.Server
-		version harness.HTTPVersion
-	}{
-		{"HTTP/1.1", httptest.NewServer, harness.HTTPAuto},
-		{"HTTP/2 over TLS", func(h http.Handler) *httptest.Server {
-			srv := httptest.NewUnstartedServer(h)
-			srv.EnableHTTP2 = true
-			srv.StartTLS()
-			return srv
-		}, harness.HTTPAuto},
-		{"h2c", func(h http.Handler) *httptest.Server {
-			srv := httptest.NewUnstartedServer(h)
-			srv.Config.Protocols = new(http.Protocols)
-			srv.Config.Protocols.SetHTTP1(true)
-			srv.Config.Protocols.SetUnencryptedHTTP2(true)
-			srv.Start()
-			return srv
-		}, harness.HTTP2},
-	} {
+}
+
+// resendServers are the receivers TestResendIsExact sends to, one for
+// each HTTP version curl must re-send in, and the sender's setting.
+var resendServers = []struct {
+	name    string
+	start   func(h http.Handler) *httptest.Server
+	version harness.HTTPVersion
+}{
+	{"HTTP/1.1", httptest.NewServer, harness.HTTPAuto},
+	{"HTTP/2 over TLS", func(h http.Handler) *httptest.Server {
+		srv := httptest.NewUnstartedServer(h)
+		srv.EnableHTTP2 = true
+		srv.StartTLS()
+		return srv
+	}, harness.HTTPAuto},
+	{"h2c", func(h http.Handler) *httptest.Server {
+		srv := httptest.NewUnstartedServer(h)
+		srv.Config.Protocols = new(http.Protocols)
+		srv.Config.Protocols.SetHTTP1(true)
+		srv.Config.Protocols.SetUnencryptedHTTP2(true)
+		srv.Start()
+		return srv
+	}, harness.HTTP2},
+}
+
+// TestResendIsExact sends requests of every shape the checks send with
+// the real sender (and a probe call with the real probe client) to a
+// receiver that answers 500, writes the report of the failed check as a
+// run does (scrubbed, then written), runs each command the page offers
+// with sh and the real curl, in the report directory, and compares what
+// the receiver got: the same method, target, HTTP version, headers and
+// body bytes. Over HTTP/1.1, HTTP/2 over TLS and h2c.
+func TestResendIsExact(t *testing.T) {
+	curlPath(t)
+	const secret harness.Secret = "whsec_resend_exact_5c1d"
+	const token harness.Secret = "probe_token_resend_77"
+	rows := resendRows()
+	for _, srvCase := range resendServers {
 		t.Run(srvCase.name, func(t *testing.T) {
 			h, got := recorder()
 			srv := srvCase.start(h)
@@ -198,28 +212,34 @@ func TestResendIsExact(t *testing.T) {
 				if !bytes.Contains(out, []byte(" 500")) {
 					t.Errorf("%s: curl did not show the receiver's 500:\n%s", row.why, out)
 				}
-				again := next(t, got)
-				want := first[i]
-				// Go's transport adds what the evidence never recorded (the
-				// probe client's Accept-Encoding: gzip); curl must add
-				// nothing.
-				for k := range want.Header {
-					if k != "Content-Length" && evidence[i].Request.Header.Values(k) == nil {
-						want.Header.Del(k)
-					}
-				}
-				if again.Method != want.Method || again.URI != want.URI || again.Proto != want.Proto || again.ContentLength != want.ContentLength {
-					t.Errorf("%s: curl sent %s %s %s (length %d), the sender %s %s %s (length %d)\n%s", row.why,
-						again.Method, again.URI, again.Proto, again.ContentLength, want.Method, want.URI, want.Proto, want.ContentLength, cmd)
-				}
-				if !equalHeaders(again.Header, want.Header) {
-					t.Errorf("%s: curl sent the headers\n%v\nthe sender\n%v\n%s", row.why, again.Header, want.Header, cmd)
-				}
-				if !bytes.Equal(again.Body, want.Body) {
-					t.Errorf("%s: curl sent a body of %d bytes that differs from the sender's %d\n%s", row.why, len(again.Body), len(want.Body), cmd)
-				}
+				checkResent(t, row.why, cmd, next(t, got), first[i], evidence[i].Request.Header)
 			}
 		})
+	}
+}
+
+// checkResent checks that what curl sent again, running cmd, the page's
+// command for the request why, is what the sender sent (want, whose
+// evidence recorded its headers): the same method, target, HTTP version,
+// headers and body bytes.
+func checkResent(t *testing.T, why, cmd string, again, want received, recorded http.Header) {
+	t.Helper()
+	// Go's transport adds what the evidence never recorded (the probe
+	// client's Accept-Encoding: gzip); curl must add nothing.
+	for k := range want.Header {
+		if k != "Content-Length" && recorded.Values(k) == nil {
+			want.Header.Del(k)
+		}
+	}
+	if again.Method != want.Method || again.URI != want.URI || again.Proto != want.Proto || again.ContentLength != want.ContentLength {
+		t.Errorf("%s: curl sent %s %s %s (length %d), the sender %s %s %s (length %d)\n%s", why,
+			again.Method, again.URI, again.Proto, again.ContentLength, want.Method, want.URI, want.Proto, want.ContentLength, cmd)
+	}
+	if !equalHeaders(again.Header, want.Header) {
+		t.Errorf("%s: curl sent the headers\n%v\nthe sender\n%v\n%s", why, again.Header, want.Header, cmd)
+	}
+	if !bytes.Equal(again.Body, want.Body) {
+		t.Errorf("%s: curl sent a body of %d bytes that differs from the sender's %d\n%s", why, len(again.Body), len(want.Body), cmd)
 	}
 }
 

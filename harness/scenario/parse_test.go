@@ -399,11 +399,6 @@ func TestSchemaMatchesModel(t *testing.T) {
 				t.Errorf("%s: want a closed object (type object, additionalProperties false)", path)
 			}
 			props, _ := node["properties"].(map[string]any)
-			var required []string
-			list, _ := node["required"].([]any)
-			for _, r := range list {
-				required = append(required, fmt.Sprint(r))
-			}
 			var wantRequired []string
 			for f := range typ.Fields() {
 				name := jsonName(f)
@@ -428,7 +423,7 @@ func TestSchemaMatchesModel(t *testing.T) {
 					t.Errorf("%s: schema property %q is not a field of %s", path, name, typ.Name())
 				}
 			}
-			slices.Sort(required)
+			required := schemaRequired(node)
 			slices.Sort(wantRequired)
 			if !slices.Equal(required, wantRequired) {
 				t.Errorf("%s: required = %v, want the fields without omitempty %v", path, required, wantRequired)
@@ -463,6 +458,18 @@ func TestSchemaMatchesModel(t *testing.T) {
 	if root["$id"] != "https://schemas.realm.ai/webhooks/v1/scenario.schema.json" || root["description"] == nil {
 		t.Errorf("schema header: $id %v, description set %v", root["$id"], root["description"] != nil)
 	}
+}
+
+// schemaRequired returns the names an object of the schema requires,
+// sorted, to compare with the fields of the model.
+func schemaRequired(node map[string]any) []string {
+	var required []string
+	list, _ := node["required"].([]any)
+	for _, r := range list {
+		required = append(required, fmt.Sprint(r))
+	}
+	slices.Sort(required)
+	return required
 }
 
 // TestEveryBuiltinValidates checks the built-in files against the schema

@@ -51,6 +51,18 @@ func statusOf(t *testing.T, dir string) int {
 	return hookcert(t, "", nil, "status", dir).code
 }
 
+// wantRecordedExit checks that report.json in dir records the exit status
+// want, and that hookcert status exits with it.
+func wantRecordedExit(t *testing.T, dir string, want int) {
+	t.Helper()
+	if exit, _ := readReport(t, dir); exit != want {
+		t.Fatalf("report.json says exit %d, want %d", exit, want)
+	}
+	if got := statusOf(t, dir); got != want {
+		t.Fatalf("hookcert status exits %d, want %d", got, want)
+	}
+}
+
 func TestMakeConformanceEndToEnd(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -66,12 +78,7 @@ func TestMakeConformanceEndToEnd(t *testing.T) {
 		if code != 2 {
 			t.Fatalf("exit %d, want 2:\n%s", code, out)
 		}
-		if exit, _ := readReport(t, dir); exit != 2 {
-			t.Fatalf("report.json says exit %d, want 2", exit)
-		}
-		if got := statusOf(t, dir); got != 2 {
-			t.Fatalf("hookcert status exits %d, want 2", got)
-		}
+		wantRecordedExit(t, dir, 2)
 		if !strings.Contains(out, "unreachable") {
 			t.Fatalf("the output does not say the target is unreachable:\n%s", out)
 		}
@@ -103,9 +110,7 @@ func TestMakeConformanceEndToEnd(t *testing.T) {
 			if code != 2 || !strings.Contains(out, tc.want) || strings.Contains(out, "SUCCESS!") || strings.Contains(out, "interrupted") {
 				t.Fatalf("exit %d, want 2 saying %q, and no word of a passed or interrupted suite:\n%s", code, tc.want, out)
 			}
-			if exit, _ := readReport(t, dir); exit != 2 || statusOf(t, dir) != 2 {
-				t.Fatalf("report.json says exit %d, want 2", exit)
-			}
+			wantRecordedExit(t, dir, 2)
 		})
 	}
 	t.Run("a report directory that cannot be made is one clear error", func(t *testing.T) {
@@ -172,12 +177,7 @@ func makeDoubleProcessIsNotCompliant(t *testing.T) {
 	if code != 2 || !strings.Contains(out, "NOT COMPLIANT (exit 1)") {
 		t.Fatalf("make exit %d, want 2 (make's failure) with the verdict NOT COMPLIANT (exit 1):\n%s", code, out)
 	}
-	if exit, _ := readReport(t, dir); exit != 1 {
-		t.Fatalf("report.json says exit %d, want 1", exit)
-	}
-	if got := statusOf(t, dir); got != 1 {
-		t.Fatalf("hookcert status exits %d, want 1", got)
-	}
+	wantRecordedExit(t, dir, 1)
 	if !strings.Contains(out, "IDEM-02") {
 		t.Fatalf("the summary does not name the failed check IDEM-02:\n%s", out)
 	}

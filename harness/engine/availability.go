@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -38,18 +39,32 @@ func (t try) String() string {
 	return strings.TrimSpace(fmt.Sprintf("%s's %s %s", t.check, t.typ, t.id))
 }
 
-// outage is what the availability check found: the first and the last
-// delivery that found no receiver, from the start of the first to the end
-// of the last, by the check's ID.
+// outage is what the availability check found: the windows in which
+// deliveries found no receiver, in the order of the run, by the check's
+// ID.
 type outage struct {
-	check    string
-	from, to time.Time
+	check   string
+	windows []window
 	// began is when the run began, which times are given from.
 	began time.Time
 }
 
+// window is one time the receiver was gone: from the start of the first
+// delivery that found no receiver to the end of the last, before a
+// delivery started after them was answered again. first and last index
+// the run's deliveries in the order sent; down counts those that found no
+// receiver.
+type window struct {
+	from, to    time.Time
+	first, last int
+	down        int
+}
+
 // at gives t as a time into the run: "1.204 s".
 func (o *outage) at(t time.Time) string { return fmt.Sprintf("%.3f s", t.Sub(o.began).Seconds()) }
+
+// span names a window as times into the run: "from 3.000 s to 3.500 s".
+func (o *outage) span(w window) string { return "from " + o.at(w.from) + " to " + o.at(w.to) }
 
 // contact is one exchange of a check (a delivery or a probe call) as the
 // outage is compared with it: when it was under way, and whether it found
@@ -63,13 +78,73 @@ func contactOf(ex harness.Exchange) contact {
 	return contact{start: ex.Start, end: ex.Start.Add(ex.Latency), gone: ex.Unavailable()}
 }
 
-// met reports whether any of a check's exchanges met the outage: found no
-// receiver, or was under way inside its window.
-func (o *outage) met(cs []contact) bool {
-	return slices.ContainsFunc(cs, func(c contact) bool {
-		return c.gone || !c.start.After(o.to) && !c.end.Before(o.from)
-	})
+// met returns the windows that a check's exchanges met: one was under
+// way during it. A check that ran only between two windows, while the
+// receiver answered, met neither. An exchange that found no receiver
+// outside every window (a probe call: ACK-12 judges deliveries) met the
+// nearest one.
+func (o *outage) met(cs []contact) []window {
+	var out []window
+	for k, w := range o.windows {
+		if slices.ContainsFunc(cs, func(c contact) bool { return w.overlaps(c) }) ||
+			slices.ContainsFunc(cs, func(c contact) bool { return c.gone && o.nearest(c) == k }) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
+
+// overlaps reports whether c was under way during the window.
+func (w window) overlaps(c contact) bool { return !c.start.After(w.to) && !c.end.Before(w.from) }
+
+// nearest returns the index of the window c overlaps, or else of the one
+// closest to it in time.
+func (o *outage) nearest(c contact) int {
+	best, gap := 0, time.Duration(math.MaxInt64)
+	for k, w := range o.windows {
+		d := time.Duration(0)
+		switch {
+		case c.end.Before(w.from):
+			d = w.from.Sub(c.end)
+		case c.start.After(w.to):
+			d = c.start.Sub(w.to)
+		}
+		if d < gap {
+			best, gap = k, d
+		}
+	}
+	return best
+}
+
+// windowsOf groups the deliveries that found no receiver into windows:
+// a delivery answered that started after the last of them ended shows the
+// receiver back, and closes the window. One answered that started
+// earlier, on a connection the restart had not reached yet, does not.
+func windowsOf(tries []try) []window {
+	var out []window
+	open := false
+	for i, t := range tries {
+		end := t.ex.Start.Add(t.ex.Latency)
+		switch {
+		case t.ex.Unavailable() && open:
+			w := &out[len(out)-1]
+			w.last, w.down = i, w.down+1
+			if end.After(w.to) {
+				w.to = end
+			}
+		case t.ex.Unavailable():
+			out = append(out, window{from: t.ex.Start, to: end, first: i, last: i, down: 1})
+			open = true
+		case open && t.ex.Response != nil && t.ex.Start.After(out[len(out)-1].to):
+			open = false
+		}
+	}
+	return out
+}
+
+// maxWindows is how many windows ACK-12 describes one by one; a receiver
+// in a crash loop has many, and the first ones lead to the cause.
+const maxWindows = 5
 
 // judgeAvailability is ACK-12: over the deliveries ACK-11 judges (all but
 // those abandoned on purpose and bodies past 256 KiB), any whose
@@ -87,44 +162,41 @@ func (r *run) judgeAvailability(n int) error {
 		return &skipError{reason: "no other check of the run made a delivery to judge (run the whole catalogue, or a label filter that selects checks besides " + r.sc.ID + ")"}
 	}
 	slices.SortStableFunc(tries, func(a, b try) int { return a.ex.Start.Compare(b.ex.Start) })
-	var down []int
-	refused := 0
-	o := &outage{check: r.sc.ID, began: began}
-	for i, t := range tries {
-		if !t.ex.Unavailable() {
-			continue
-		}
-		if len(down) == 0 {
-			o.from = t.ex.Start
-		}
-		down = append(down, i)
-		if t.ex.Failure != harness.FailureReset {
-			refused++
-		}
-		if end := t.ex.Start.Add(t.ex.Latency); end.After(o.to) {
-			o.to = end
-		}
-	}
+	windows := windowsOf(tries)
 	what := "every delivery of the run"
 	exp := fmt.Sprintf("each of the run's %d deliveries answered, whatever the status: none refused, reset or closed before an answer", len(tries))
-	if len(down) == 0 {
+	if len(windows) == 0 {
 		r.observe(observation{step: n, what: what, expected: exp, observed: fmt.Sprintf("all %d answered", len(tries)), ok: true})
 		return nil
 	}
-	first, last := tries[down[0]], tries[down[len(down)-1]]
-	obs := fmt.Sprintf("%d of the run's %d deliveries found no receiver to answer them (%d refused or not connected, %d reset or closed before an answer), "+
-		"from %s to %s into the run (deliveries %d to %d of %d, in the order sent): the first, %s at %s (%s); the last, %s at %s (%s)",
-		len(down), len(tries), refused, len(down)-refused, o.at(o.from), o.at(o.to), down[0]+1, down[len(down)-1]+1, len(tries),
-		first, o.at(first.ex.Start), first.ex.Failure, last, o.at(last.ex.Start), last.ex.Failure)
-	evidence := []harness.Exchange{first.ex}
-	if down[0] > 0 {
-		lead := tries[down[0]-1]
-		obs += fmt.Sprintf(". Just before the first came %s at %s (%s): a receiver that crashed on a delivery and restarted points at it, or at the first",
-			lead, o.at(lead.ex.Start), seen(lead.ex))
-		evidence = append([]harness.Exchange{lead.ex}, evidence...)
+	o := &outage{check: r.sc.ID, began: began, windows: windows}
+	down, refused := 0, 0
+	for _, t := range tries {
+		if t.ex.Unavailable() {
+			down++
+			if t.ex.Failure != harness.FailureReset {
+				refused++
+			}
+		}
 	}
-	if len(down) > 1 {
-		evidence = append(evidence, last.ex)
+	obs := fmt.Sprintf("%d of the run's %d deliveries found no receiver to answer them (%d refused or not connected, %d reset or closed before an answer)",
+		down, len(tries), refused, down-refused)
+	if len(windows) > 1 {
+		obs += fmt.Sprintf(", in %d outages", len(windows))
+	}
+	var evidence []harness.Exchange
+	for k, w := range windows {
+		if k == maxWindows {
+			obs += fmt.Sprintf("; %d more outages after these, the last %s into the run", len(windows)-k, o.span(windows[len(windows)-1]))
+			break
+		}
+		text, ex := o.describe(w, tries)
+		sep := ", "
+		if k > 0 {
+			sep = "; "
+		}
+		obs += sep + text
+		evidence = append(evidence, ex...)
 	}
 	r.record(evidence...)
 	r.ledger.mu.Lock()
@@ -140,6 +212,28 @@ func (r *run) judgeAvailability(n int) error {
 	}
 	r.observe(observation{step: n, what: what, expected: exp, observed: obs})
 	return nil
+}
+
+// describe tells one window: its times, its deliveries by number, the
+// first and the last that found no receiver, and the delivery sent just
+// before the first, which a receiver that crashed on a delivery and
+// restarted points at. It returns the exchanges to keep as evidence.
+func (o *outage) describe(w window, tries []try) (string, []harness.Exchange) {
+	first, last := tries[w.first], tries[w.last]
+	text := fmt.Sprintf("%s into the run (deliveries %d to %d of %d, in the order sent): the first, %s at %s (%s)",
+		o.span(w), w.first+1, w.last+1, len(tries), first, o.at(first.ex.Start), first.ex.Failure)
+	evidence := []harness.Exchange{first.ex}
+	if w.down > 1 {
+		text += fmt.Sprintf("; the last, %s at %s (%s)", last, o.at(last.ex.Start), last.ex.Failure)
+		evidence = append(evidence, last.ex)
+	}
+	if w.first > 0 {
+		lead := tries[w.first-1]
+		text += fmt.Sprintf(". Just before the first came %s at %s (%s): a receiver that crashed on a delivery and restarted points at it, or at the first",
+			lead, o.at(lead.ex.Start), seen(lead.ex))
+		evidence = append([]harness.Exchange{lead.ex}, evidence...)
+	}
+	return text, evidence
 }
 
 // reachInterval is how often a run that waits for a receiver to come
@@ -202,12 +296,17 @@ func markAffected(results []harness.Result, met [][]contact, o *outage) {
 	var ids []string
 	for k := range results {
 		r := &results[k]
-		if k == i || !judgedBroken(r.Verdict) || !o.met(met[k]) {
+		ws := o.met(met[k])
+		if k == i || !judgedBroken(r.Verdict) || len(ws) == 0 {
 			continue
 		}
-		text := fmt.Sprintf("affected by the outage reported by %s from %s to %s into the run: an exchange of this check met it, "+
+		spans := make([]string, len(ws))
+		for j, w := range ws {
+			spans[j] = o.span(w)
+		}
+		text := fmt.Sprintf("affected by the outage reported by %s %s into the run: an exchange of this check met it, "+
 			"so what it saw says nothing of its requirement (it would have been %s); it is judged again once the receiver stays available",
-			o.check, o.at(o.from), o.at(o.to), r.Verdict)
+			o.check, strings.Join(spans, " and "), r.Verdict)
 		r.Verdict, r.Reason = harness.Affected, text
 		r.Observed = strings.TrimSpace(text + "\n" + r.Observed)
 		ids = append(ids, r.ID)

@@ -175,3 +175,47 @@ func TestAvailabilityNeedsDeliveries(t *testing.T) {
 		}
 	})
 }
+
+// TestTwoOutagesAreTwoWindows: a receiver down at 3 s and again at 6 s
+// into the run, answering in between. ACK-12 names both windows; the
+// checks that delivered into them are AFFECTED, each pointing to its own
+// window; the one that failed for its own reason between them, while the
+// receiver answered, still fails. One window from the first outage to
+// the last would have taken it from judgment.
+func TestTwoOutagesAreTwoWindows(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		rcv := newFakeReceiver()
+		first, second := between(3*time.Second, 3500*time.Millisecond)(time.Now()), between(6*time.Second, 6500*time.Millisecond)(time.Now())
+		rcv.away = func() bool { return first() || second() }
+		send := func(expect string) string {
+			return "  - send:\n      build: {type: job.completed}\n    expect: {status: " + expect + "}\n"
+		}
+		pause := func(d string) string { return "  - pause: {for: " + d + "}\n" }
+		scs := []*scenario.Scenario{
+			custom(t, "X-01", "", send("2xx")+pause("3s")+send("2xx")),
+			custom(t, "X-07", "", pause("4500ms")+send("4xx")),
+			custom(t, "X-08", "", pause("6s")+send("2xx")),
+			builtin(t, "ACK-12")[0],
+		}
+		rs := inMemory(t, rcv, true, nil).RunAll(t.Context(), scs)
+		want := map[string]harness.Verdict{"X-01": harness.Affected, "X-07": harness.Fail, "X-08": harness.Affected, "ACK-12": harness.Fail}
+		for _, r := range rs {
+			if r.Verdict != want[r.ID] {
+				t.Errorf("%s: %s (%s), want %s", r.ID, r.Verdict, r.Observed, want[r.ID])
+			}
+		}
+		for _, s := range []string{"2 of the run's 4 deliveries found no receiver", "in 2 outages",
+			"from 3.000 s to 3.000 s into the run (deliveries 2 to 2 of 4", "; from 6.000 s to 6.000 s into the run (deliveries 4 to 4 of 4",
+			"Just before the first came X-07's job.completed evt_"} {
+			if !strings.Contains(rs[3].Observed, s) {
+				t.Errorf("ACK-12 observed %q, want it to say %q", rs[3].Observed, s)
+			}
+		}
+		for i, span := range map[int]string{0: "from 3.000 s to 3.000 s into the run:", 2: "from 6.000 s to 6.000 s into the run:"} {
+			if !strings.HasPrefix(rs[i].Observed, "affected by the outage reported by ACK-12 "+span) {
+				t.Errorf("%s observed %q, want it to point to its own window, %s", rs[i].ID, rs[i].Observed, span)
+			}
+		}
+	})
+}

@@ -28,7 +28,7 @@ func (r *Report) Markdown(html string) string {
 	if r.Target != "" {
 		target = code(r.Target)
 	}
-	fmt.Fprintf(&b, "## %s %s: %s (exit %d)\n\n", exitMark(r.ExitCode), inline(string(r.Overall)), target, r.ExitCode)
+	fmt.Fprintf(&b, "## %s %s: %s (exit %d)%s\n\n", exitMark(r.ExitCode), inline(string(r.Overall)), target, r.ExitCode, inline(r.selectionNote()))
 	fmt.Fprintf(&b, "%s\n\n", r.countsText())
 	fmt.Fprintf(&b, "%s · %s %s · %s · %s\n",
 		inline(r.profile()), inline(r.Suite), inline(r.Version),

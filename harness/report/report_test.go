@@ -380,6 +380,25 @@ func TestSummaryCountsEveryVerdict(t *testing.T) {
 	}
 }
 
+// TestAVerdictOfSelectedChecksSaysSo: a run whose checks LABELS selected
+// gives a verdict for those checks only, and its console verdict line and
+// Markdown heading say so; a run of the default catalogue says nothing
+// more.
+func TestAVerdictOfSelectedChecksSaysSo(t *testing.T) {
+	r := sample(t)
+	if s, md := r.Summary(), r.Markdown(""); strings.Contains(s, "selected by") || strings.Contains(md, "selected by LABELS") {
+		t.Errorf("no labels, and the verdict speaks of a selection:\n%s\n%s", s, md)
+	}
+	r.Settings.Labels = "signature || tls"
+	const want = ", for the 11 checks selected by LABELS='signature || tls' only"
+	if s := r.Summary(); !strings.Contains(s, "verdict: NOT COMPLIANT (exit 1)"+want+"\n") {
+		t.Errorf("the verdict line does not say it speaks for the selected checks only:\n%s", s)
+	}
+	if md := r.Markdown(""); !strings.Contains(strings.SplitN(md, "\n", 2)[0], "selected by LABELS") {
+		t.Errorf("the Markdown heading does not say it speaks for the selected checks only:\n%s", md)
+	}
+}
+
 // TestSummaryPromisesCurlOnlyForRequests: the summary points to the HTML
 // report for a failure's evidence, and offers curl commands only when a
 // failed or warned check holds a request; one judged on the run as a

@@ -129,7 +129,7 @@ func (r *Report) Summary() string {
 	if r.Error != "" {
 		fmt.Fprintf(&b, "error: %s\n", r.Error)
 	}
-	fmt.Fprintf(&b, "verdict: %s (exit %d)\n", r.Overall, r.ExitCode)
+	fmt.Fprintf(&b, "verdict: %s (exit %d)%s\n", r.Overall, r.ExitCode, r.selectionNote())
 	return b.String()
 }
 
@@ -273,4 +273,14 @@ func (r *Report) evidenceLine() string {
 		}
 	}
 	return "each failure's evidence is in the HTML report"
+}
+
+// selectionNote qualifies the verdict of a run whose checks a label
+// filter selected: it speaks for those checks only, which the verdict
+// line alone would not say.
+func (r *Report) selectionNote() string {
+	if r.Settings.Labels == "" || len(r.Results) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", for the %s selected by LABELS='%s' only", plural(len(r.Results), "check", "checks"), r.Settings.Labels)
 }

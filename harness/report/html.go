@@ -207,7 +207,7 @@ const pageTemplate = `
 <h3>Retries</h3>
 <dl class="kv">
 <div><dt>retries</dt><dd>{{.On}}</dd></div>
-<div><dt>events</dt><dd>{{.Events}}</dd></div>
+<div><dt>events</dt><dd>{{.Events}}{{with .Short}} ({{.}}){{end}}</dd></div>
 <div><dt>deliveries</dt><dd>{{.Deliveries}}</dd></div>
 <div><dt>amplification (deliveries ÷ events)</dt><dd class="{{if .Storm}}bad{{else}}ok{{end}}">{{.Times}}{{if .Storm}} (≥ {{.Threshold}}: a retry storm){{end}}</dd></div>
 <div><dt>never acknowledged{{if .Enabled}} after every retry{{end}}</dt><dd{{if .NeverAcknowledged}} class="bad"{{end}}>{{plural .NeverAcknowledged "event" "events"}}{{with .NeverPct}} ({{.}}){{end}}</dd></div>

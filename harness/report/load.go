@@ -1,6 +1,12 @@
 package report
 
-import "github.com/realm-ai/hookcert/harness"
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/realm-ai/hookcert/harness"
+)
 
 // Load is the measured side of a load run (LOAD-04 and the figures behind
 // LOAD-01..03), kept as data so the HTML can draw it and `hookcert report`
@@ -179,4 +185,21 @@ type CapacityStep struct {
 	// Calm is true when it stayed under the storm threshold.
 	Amplification float64 `json:"amplification"`
 	Calm          bool    `json:"calm"`
+}
+
+// shortOfPlan says how many of the events a load run planned (its rate
+// for its duration) it sent, when it sent fewer than 99 % of them: under
+// a receiver too slow for the rate, deliveries waiting on it and their
+// retries hold the generator's workers and fresh events wait, and an
+// interrupted run stops early. Empty when the run kept its plan, or for a
+// capacity search, whose steps each have their own plan.
+func (l *Load) shortOfPlan() string {
+	if l == nil || l.Retries == nil || l.Capacity != nil || l.Rate <= 0 || l.Duration <= 0 {
+		return ""
+	}
+	planned := int(math.Ceil(l.Rate * time.Duration(l.Duration).Seconds()))
+	if sent := l.Retries.Events; float64(sent) >= 0.99*float64(planned) {
+		return ""
+	}
+	return fmt.Sprintf("only %d of the %d events planned at %s for %s were sent", l.Retries.Events, planned, rate(l.Rate), l.Duration)
 }

@@ -103,7 +103,11 @@ func loadRows(l *Load) [][]string {
 	first := "latency"
 	if r := l.Retries; r != nil {
 		first = "latency, first attempts"
-		rows = append(rows, []string{"events", fmt.Sprint(r.Events)}, []string{"deliveries", fmt.Sprint(r.Deliveries)})
+		events := fmt.Sprint(r.Events)
+		if v := newRetriesView(l); v.Short != "" {
+			events += " (" + v.Short + ")"
+		}
+		rows = append(rows, []string{"events", events}, []string{"deliveries", fmt.Sprint(r.Deliveries)})
 	} else {
 		rows = append(rows, []string{"deliveries", fmt.Sprint(l.Requests)})
 	}

@@ -39,6 +39,9 @@ type retriesView struct {
 	Threshold string
 	// NeverPct is the share of the events never acknowledged.
 	NeverPct string
+	// Short says how many of the events planned were sent, when fewer
+	// were (Load.shortOfPlan).
+	Short string
 	// Attempts are the deliveries by attempt number, the first attempts
 	// (the load section's own figures) first.
 	Attempts []attemptRow
@@ -65,6 +68,7 @@ func newRetriesView(l *Load) *retriesView {
 		Storm:     r.Amplification >= StormAmplification,
 		Threshold: stormThreshold(),
 		Attempts:  []attemptRow{{Attempt: "1 (first)", Deliveries: l.Requests, OK: l.OK}},
+		Short:     l.shortOfPlan(),
 	}
 	if r.Enabled {
 		v.On = "on: " + schedule(r.Schedule)

@@ -327,10 +327,24 @@ func TestSummaryShowsRetries(t *testing.T) {
 		t.Errorf("summary lacks %q:\n%s", want, s)
 	}
 	r := withRetries(t)
-	r.Load.Retries = &report.Retries{Events: 10, Deliveries: 10, Amplification: 1, NeverAcknowledged: 1}
+	r.Load.Retries = &report.Retries{Events: 1000, Deliveries: 1000, Amplification: 1, NeverAcknowledged: 1}
 	r.Load.Capacity = nil
-	if s := r.Summary(); !strings.Contains(s, "retries off: amplification 1.000× (10 deliveries for 10 events); 1 event never acknowledged\n") {
+	if s := r.Summary(); !strings.Contains(s, "retries off: amplification 1.000× (1000 deliveries for 1000 events); 1 event never acknowledged\n") {
 		t.Errorf("summary of a run with retries off:\n%s", s)
+	}
+	// A run that sent fewer events than its rate and duration planned
+	// says so: under a receiver too slow for the rate, the deliveries
+	// waiting on it and their retries hold the generator.
+	r.Load.Retries = &report.Retries{Enabled: true, Events: 600, Deliveries: 1400, Amplification: 2.333}
+	const short = "only 600 of the 1000 events planned at 50/s for 20s were sent"
+	if s := r.Summary(); !strings.Contains(s, "; "+short+"\n") {
+		t.Errorf("summary of a run short of its plan lacks %q:\n%s", short, s)
+	}
+	if md := r.Markdown(""); !strings.Contains(md, "| events | 600 ("+short+") |") {
+		t.Errorf("Markdown of a run short of its plan lacks %q in its events row:\n%s", short, md)
+	}
+	if page := loadSection(t, r); !strings.Contains(page, "<dt>events</dt><dd>600 ("+short+")</dd>") {
+		t.Errorf("the HTML of a run short of its plan lacks %q in its events row:\n%s", short, page)
 	}
 	if s := sample(t).Summary(); strings.Contains(s, "amplification") {
 		t.Errorf("a report without retry figures mentions them:\n%s", s)

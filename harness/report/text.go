@@ -247,6 +247,9 @@ func (l *Load) retriesLine() string {
 	}
 	line := fmt.Sprintf("retries %s: amplification %s (%d deliveries for %d events); %s never acknowledged",
 		on, times(r.Amplification), r.Deliveries, r.Events, plural(r.NeverAcknowledged, "event", "events"))
+	if short := l.shortOfPlan(); short != "" {
+		line += "; " + short
+	}
 	if r.Pending > 0 {
 		line += fmt.Sprintf("; %s pending at the end", plural(r.Pending, "retry", "retries"))
 	}

@@ -133,16 +133,20 @@ mutation:
 # shrinks every input that finds new code for up to FUZZMINIMIZETIME; at
 # go's 60 s a target that takes milliseconds an input (a scenario file)
 # spends its whole FUZZTIME shrinking its first finds. FUZZ_FLAGS adds go
-# test flags, e.g. -parallel 1 on a shared machine.
+# test flags, e.g. -parallel 1 on a shared machine. FUZZ_TARGETS, a
+# regular expression (awk's), runs only the targets whose names it
+# matches, e.g. the rest of a run that stopped at a crash once it is fixed.
 FUZZTIME ?= 20s
 FUZZMINIMIZETIME ?= 1s
 FUZZ_FLAGS ?=
+FUZZ_TARGETS ?=
 fuzz:
 	@set -o pipefail; log=$$(mktemp) && trap 'rm -f "$$log"' EXIT && \
 	targets=$$($(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/ { names = names " " $$1 } \
 		/^ok/ { n = split(names, a, " "); for (i = 1; i <= n; i++) print $$2, a[i]; names = "" }') || \
 		{ echo "make fuzz: go test -list failed"; exit 2; }; \
-	[ -n "$$targets" ] || { echo "make fuzz: no fuzz targets found"; exit 2; }; \
+	targets=$$(awk -v only='$(FUZZ_TARGETS)' 'only == "" || $$2 ~ only' <<< "$$targets"); \
+	[ -n "$$targets" ] || { echo "make fuzz: no fuzz targets found$(if $(FUZZ_TARGETS), matching FUZZ_TARGETS='$(FUZZ_TARGETS)')"; exit 2; }; \
 	while read -r pkg name; do \
 		echo "$$name ($$pkg), $(FUZZTIME):"; \
 		if GODEBUG=fuzzdebug=1 $(GO) test "$$pkg" -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $(FUZZ_FLAGS) < /dev/null > "$$log" 2>&1; then \

@@ -153,7 +153,12 @@ func (r rendered) onlyText(t *testing.T) {
 // its text is its address, but for a scheme GFM adds (http://, mailto:)
 // and the percent-encoding of the characters an address cannot hold.
 func autolink(a *html.Node) bool {
-	href, err := url.PathUnescape(attr(a, "href"))
+	href := attr(a, "href")
+	if strings.HasSuffix(href, text(a)) {
+		// An address that holds an escape of its own (%00) keeps it.
+		return true
+	}
+	href, err := url.PathUnescape(href)
 	return err == nil && strings.HasSuffix(href, text(a))
 }
 

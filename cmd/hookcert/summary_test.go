@@ -36,7 +36,7 @@ func TestSummaryPrintsMarkdown(t *testing.T) {
 	}{
 		{"a failing run's directory", []string{"summary", dir},
 			"## ✗ NOT COMPLIANT: `https://receiver.example.com/hooks` (exit 1)",
-			[]string{"| SIG-02 | MUST | Tampered | step 1, send a tampered body: a 4xx response | step 1, send a tampered body: 202 Accepted \\| &lt;b\\>ok&lt;/b\\> | verify the signature over the raw body |"},
+			[]string{"| SIG-02 | MUST | Tampered | step 1, send a tampered body: a 4xx response | step 1, send a tampered body: 202 Accepted \\| \\<b\\>ok\\</b\\> | verify the signature over the raw body |"},
 			pointer + "`" + filepath.Join(dir, report.HTMLFile) + "`"},
 		{"a report.json, and --html naming the artifact", []string{"summary", "--html", "https://ci.example.com/artifacts/index.html", filepath.Join(dir, report.JSONFile)},
 			"## ✗ NOT COMPLIANT: `https://receiver.example.com/hooks` (exit 1)", nil,

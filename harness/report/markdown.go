@@ -238,17 +238,15 @@ func clip(s string, n int) string {
 // inline renders s as Markdown text that reads as s and as nothing else,
 // on one line, so that it can be a table cell:
 //   - newlines become <br>;
-//   - < becomes an entity, and so does an & that would start an entity,
-//     so that no HTML element or entity of a receiver's answer is ever
-//     interpreted;
-//   - the characters Markdown gives an inline meaning get a backslash: the
-//     pipe (it would end the cell), the backtick (a code span would show
-//     the entities verbatim), brackets (links and images), the asterisk
-//     and the tilde (emphasis, strikethrough), the dollar (GitHub's math)
-//     and the backslash itself;
-//   - so does >, which can close no element once < is an entity: an
-//     automatic link runs on past it, and one renderer (goldmark) shows an
-//     entity there as written, &gt; (found by the fuzzer).
+//   - an & that would start an entity becomes &amp;, so that no entity of
+//     a receiver's answer is ever interpreted;
+//   - the characters Markdown gives an inline meaning get a backslash: < and
+//     > (an escaped < starts no HTML element), the pipe (it would end the
+//     cell), the backtick (a code span), brackets (links and images), the
+//     asterisk and the tilde (emphasis, strikethrough), the dollar
+//     (GitHub's math) and the backslash itself. < and > were entities
+//     once, but inside an automatic link goldmark shows an entity as
+//     written, &lt; (found by the fuzzer), where an escape reads right.
 //
 // An underscore between two letters or digits cannot emphasise and is
 // common in IDs and URLs, whose automatic links an escape would cut, so
@@ -260,10 +258,9 @@ func inline(s string) string {
 		switch c {
 		case '\n':
 			b.WriteString("<br>")
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("\\>")
+		case '<', '>':
+			b.WriteByte('\\')
+			b.WriteRune(c)
 		case '&':
 			if entity.MatchString(s[i:]) {
 				b.WriteString("&amp;")

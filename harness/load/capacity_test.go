@@ -11,23 +11,32 @@ import (
 	"time"
 )
 
-// limited is a receiver that holds up to a rate: above limit deliveries
-// per second (over a sliding half second) it answers 503.
-func limited(t *testing.T, limit int) *httptest.Server {
+// limited is a receiver that holds up to a rate: it answers 503 to the
+// deliveries of a capacity step past what limit per second allows over a
+// step of the given length. It counts deliveries rather than timing them,
+// and tells steps apart by the pause a search makes between them (its
+// cooldown), so its answers do not depend on the machine's speed: a
+// generator slowed by a busy machine sends a step's deliveries late, but
+// sends them all. With a sliding half-second window, 160/s once held on a
+// loaded CI machine because its 96 deliveries came spread out.
+func limited(t *testing.T, limit int, step time.Duration) *httptest.Server {
 	t.Helper()
-	var mu sync.Mutex
-	var recent []time.Time
+	const stepGap = 400 * time.Millisecond
+	budget := int(float64(limit) * step.Seconds())
+	var (
+		mu   sync.Mutex
+		last time.Time
+		n    int
+	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		now := time.Now()
 		mu.Lock()
-		keep := recent[:0]
-		for _, at := range recent {
-			if now.Sub(at) < 500*time.Millisecond {
-				keep = append(keep, at)
-			}
+		if now.Sub(last) > stepGap {
+			n = 0
 		}
-		recent = append(keep, now)
-		over := len(recent) > limit/2
+		last = now
+		n++
+		over := n > budget
 		mu.Unlock()
 		if over {
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -41,7 +50,7 @@ func limited(t *testing.T, limit int) *httptest.Server {
 
 func TestCapacitySearch(t *testing.T) {
 	t.Parallel()
-	srv := limited(t, 150)
+	srv := limited(t, 150, 600*time.Millisecond)
 	g := newTestGenerator(t, srv.URL+"/webhook", WithRetries(shortSchedule))
 	s := Search{Start: 40, Max: 400, Step: 600 * time.Millisecond, Cooldown: 600 * time.Millisecond, Refine: 2}
 	c, best, err := g.capacity(context.Background(), s, nil)
@@ -71,7 +80,7 @@ func TestCapacitySearch(t *testing.T) {
 
 func TestCapacitySearchStops(t *testing.T) {
 	t.Parallel()
-	srv := limited(t, 10_000)
+	srv := limited(t, 10_000, 400*time.Millisecond)
 	g := newTestGenerator(t, srv.URL+"/webhook", WithLimits(Limits{MaxRate: 100, MaxDuration: time.Minute}), WithRetries(shortSchedule))
 	c, _, err := g.capacity(context.Background(), Search{Start: 50, Max: 100, Step: 400 * time.Millisecond, Refine: 3}, nil)
 	if err != nil {
@@ -89,7 +98,7 @@ func TestCapacitySearchStops(t *testing.T) {
 	if !errors.Is(err, errUnsafe) || !errors.As(err, &le) || le.Setting != LimitSearch || le.Limit != int64(time.Minute) || !strings.Contains(err.Error(), "could take") {
 		t.Fatalf("a search longer than the duration limit: %v, want a LimitError on the search (errUnsafe)", err)
 	}
-	none := limited(t, 20)
+	none := limited(t, 20, 400*time.Millisecond)
 	g = newTestGenerator(t, none.URL+"/webhook", WithRetries(nil))
 	c, best, err := g.capacity(context.Background(), Search{Start: 100, Max: 200, Step: 400 * time.Millisecond}, nil)
 	if err != nil || c.HighestRate != 0 || best == nil || !strings.Contains(c.StoppedBecause, "first rate") || c.StormSearched || strings.Contains(c.StoppedBecause, "calm") {

@@ -84,10 +84,21 @@ func contactOf(ex harness.Exchange) contact {
 // outside every window (a probe call: ACK-12 judges deliveries) met the
 // nearest one.
 func (o *outage) met(cs []contact) []window {
+	hit := make([]bool, len(o.windows))
+	for _, c := range cs {
+		during := false
+		for k, w := range o.windows {
+			if w.overlaps(c) {
+				hit[k], during = true, true
+			}
+		}
+		if !during && c.gone {
+			hit[o.nearest(c)] = true
+		}
+	}
 	var out []window
 	for k, w := range o.windows {
-		if slices.ContainsFunc(cs, func(c contact) bool { return w.overlaps(c) }) ||
-			slices.ContainsFunc(cs, func(c contact) bool { return c.gone && o.nearest(c) == k }) {
+		if hit[k] {
 			out = append(out, w)
 		}
 	}
@@ -97,8 +108,7 @@ func (o *outage) met(cs []contact) []window {
 // overlaps reports whether c was under way during the window.
 func (w window) overlaps(c contact) bool { return !c.start.After(w.to) && !c.end.Before(w.from) }
 
-// nearest returns the index of the window c overlaps, or else of the one
-// closest to it in time.
+// nearest returns the index of the window closest to c in time.
 func (o *outage) nearest(c contact) int {
 	best, gap := 0, time.Duration(math.MaxInt64)
 	for k, w := range o.windows {

@@ -101,13 +101,14 @@ func (r *Report) failureRows() [][]string {
 func loadRows(l *Load) [][]string {
 	rows := [][]string{{"rate", rate(l.Rate) + " for " + l.Duration.String()}}
 	first := "latency"
-	if r := l.Retries; r != nil {
+	v := newRetriesView(l)
+	if v != nil {
 		first = "latency, first attempts"
-		events := fmt.Sprint(r.Events)
-		if v := newRetriesView(l); v.Short != "" {
+		events := fmt.Sprint(v.Events)
+		if v.Short != "" {
 			events += " (" + v.Short + ")"
 		}
-		rows = append(rows, []string{"events", events}, []string{"deliveries", fmt.Sprint(r.Deliveries)})
+		rows = append(rows, []string{"events", events}, []string{"deliveries", fmt.Sprint(v.Deliveries)})
 	} else {
 		rows = append(rows, []string{"deliveries", fmt.Sprint(l.Requests)})
 	}
@@ -120,13 +121,12 @@ func loadRows(l *Load) [][]string {
 	rows = append(rows,
 		[]string{first, lats},
 		[]string{"answered 2xx", fmt.Sprintf("%s (%d of %d)", figure.Percent(l.Success), l.OK, l.Requests)})
-	if r := l.Retries; r != nil {
-		v := newRetriesView(l)
+	if v != nil {
 		amp := v.Times
 		if v.Storm {
 			amp += " (≥ " + v.Threshold + ": a retry storm)"
 		}
-		never := plural(r.NeverAcknowledged, "event", "events")
+		never := plural(v.NeverAcknowledged, "event", "events")
 		if v.NeverPct != "" {
 			never += " (" + v.NeverPct + ")"
 		}

@@ -478,13 +478,7 @@ func TestNotApplicableIsShownEverywhere(t *testing.T) {
 	if sum := r.Summary(); !strings.Contains(sum, "1 N/A") {
 		t.Errorf("the summary does not count the N/A check:\n%s", sum)
 	}
-	dir := t.TempDir()
-	if err := r.Write(dir); err != nil {
-		t.Fatal(err)
-	}
-	html, _ := os.ReadFile(filepath.Join(dir, report.HTMLFile))
-	junit, _ := os.ReadFile(filepath.Join(dir, report.JUnitFile))
-	js, _ := os.ReadFile(filepath.Join(dir, report.JSONFile))
+	_, html, junit, js := writeFiles(t, r)
 	for what, want := range map[string]bool{
 		"the HTML shows the reason":            strings.Contains(string(html), "Not applicable because") && strings.Contains(string(html), "has no timestamp"),
 		"JUnit skips it with the reason":       strings.Contains(string(junit), `<skipped message="not applicable - the github scheme has no timestamp">`),
@@ -520,13 +514,7 @@ func TestAffectedIsShownEverywhere(t *testing.T) {
 	}
 	sum := r.Summary()
 	md := r.Markdown("index.html")
-	dir := t.TempDir()
-	if err := r.Write(dir); err != nil {
-		t.Fatal(err)
-	}
-	html, _ := os.ReadFile(filepath.Join(dir, report.HTMLFile))
-	junit, _ := os.ReadFile(filepath.Join(dir, report.JUnitFile))
-	js, _ := os.ReadFile(filepath.Join(dir, report.JSONFile))
+	dir, html, junit, js := writeFiles(t, r)
 	for what, want := range map[string]bool{
 		"the summary counts it after FAIL": strings.Contains(sum, "3 checks: 1 FAIL, 1 AFFECTED, 0 WARN"),
 		"the summary names it by the outage's check, and not as a failure": strings.Contains(sum, "1 check AFFECTED by an outage of the receiver") &&
@@ -594,4 +582,22 @@ func TestEveryVerdictIsShownInOneOrder(t *testing.T) {
 		}
 		lastHTML = j
 	}
+}
+
+// writeFiles writes r into a directory of its own and returns it with
+// its three files: index.html, junit.xml and report.json.
+func writeFiles(t *testing.T, r *report.Report) (dir string, html, junit, js []byte) {
+	t.Helper()
+	dir = t.TempDir()
+	if err := r.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	return dir, read(report.HTMLFile), read(report.JUnitFile), read(report.JSONFile)
 }
